@@ -1,0 +1,71 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := referral
+
+.PHONY: chromium run test test-postgres lint typecheck translations extract-messages demo-code reset clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d referral/translations
+
+# Development secrets, generated on this machine and never committed (instance/ is ignored).
+instance/dev.env: | $(BIN)/python
+	mkdir -p instance
+	umask 077 && { \
+	  echo "REFERRAL_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')"; \
+	  echo "REFERRAL_MFA_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')"; \
+	} > $@
+
+run: $(VENV)/.installed translations instance/dev.env
+	set -a && . instance/dev.env && set +a && \
+	export REFERRAL_ENV=development REFERRAL_DEMO=1 && \
+	$(BIN)/flask db upgrade && $(BIN)/flask demo load && \
+	echo "Serving on http://127.0.0.1:5000" && \
+	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - 'referral:create_app()'
+
+demo-code: $(VENV)/.installed instance/dev.env
+	@set -a && . instance/dev.env && set +a && REFERRAL_DEMO=1 $(BIN)/flask demo code $(USER)
+
+# The browser tests drive Debian's chromium; install it when it is missing.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: $(VENV)/.installed-test translations chromium
+	$(BIN)/pytest -q
+
+test-postgres: $(VENV)/.installed-test translations chromium
+	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/pytest -q
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o referral/translations/messages.pot .
+	$(BIN)/pybabel update -i referral/translations/messages.pot -d referral/translations
+
+reset:
+	rm -f instance/referral.sqlite3* instance/demo-credentials.json
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

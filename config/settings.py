@@ -1,0 +1,184 @@
+"""Settings for every deployment, read from environment variables with documented defaults.
+
+Production refuses to start, with one clear sentence, on a missing or default secret,
+on SQLite without an explicit opt-in, or in debug mode.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+PREFIX = "REFERRAL_"
+
+# Values people paste in from tutorials. A secret equal to one of these is no secret.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"dev", "development", "secret", "changeme", "change-me", "test", "password", "default"}
+)
+MIN_SECRET_LENGTH = 32
+GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105 - a shell recipe, not a secret
+
+
+class ConfigError(Exception):
+    """The configuration is unsafe or malformed; the message is one sentence for an operator."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment. Secrets are never logged or shown."""
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite:///instance/referral.sqlite3"
+    # One secret per purpose: none of these ever falls back to another.
+    secret_key: str = field(default="", repr=False)  # signs the session cookie
+    mfa_key: str = field(default="", repr=False)  # encrypts stored TOTP seeds
+    debug: bool = False
+    allow_sqlite_in_production: bool = False
+    # Key provider for the key-encryption keys (crypto/): "local" keeps a 0600 keyring file
+    # outside the database; a KMS or Vault Transit provider plugs in behind the same name.
+    key_provider: str = "local"
+    keyring_path: str = "instance/keyring.json"
+    session_idle_minutes: int = 15
+    session_absolute_hours: int = 8
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    login_rate_limit: str = "20 per minute"
+    rate_limit_storage_uri: str = "memory://"
+    # Retention (gallring): the partner's file is purged this many days after completion;
+    # the district's own case file follows the district's rules (five years after the last
+    # entry; files on children placed in family homes are kept).
+    partner_retention_days: int = 30
+    district_retention_years: int = 5
+    default_locale: str = "sv"
+    demo_mode: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _flag(raw: str | None, name: str) -> bool:
+    if raw is None or raw == "":
+        return False
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be a yes/no flag (1/0, true/false), not {raw!r}.")
+
+
+def _positive_int(raw: str | None, name: str, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name} must be a whole number, not {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{PREFIX}{name} must be greater than zero.")
+    return value
+
+
+def secret_problem(value: str) -> str | None:
+    """Why this secret is unfit, or None when it is fit to use."""
+    if not value:
+        return "is missing"
+    if value.strip().lower() in KNOWN_DEFAULT_SECRETS:
+        return "is a well-known default"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    return None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `environ` (the process environment by default) and check them."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str) -> str:
+        return env.get(PREFIX + name, default) or default
+
+    raw_environment = get("ENV", Environment.DEVELOPMENT.value)
+    try:
+        environment = Environment(raw_environment)
+    except ValueError:
+        allowed = ", ".join(e.value for e in Environment)
+        raise ConfigError(
+            f"{PREFIX}ENV must be one of {allowed}, not {raw_environment!r}."
+        ) from None
+
+    locale = get("LOCALE", "sv")
+    if locale not in {"sv", "en"}:
+        raise ConfigError(f"{PREFIX}LOCALE must be sv or en, not {locale!r}.")
+
+    def number(name: str, default: int) -> int:
+        return _positive_int(env.get(PREFIX + name), name, default)
+
+    def flag(name: str) -> bool:
+        return _flag(env.get(PREFIX + name), name)
+
+    settings = Settings(
+        environment=environment,
+        database_url=get("DATABASE_URL", Settings.database_url),
+        secret_key=env.get(PREFIX + "SECRET_KEY", ""),
+        mfa_key=env.get(PREFIX + "MFA_KEY", ""),
+        debug=flag("DEBUG"),
+        allow_sqlite_in_production=flag("ALLOW_SQLITE_IN_PRODUCTION"),
+        key_provider=get("KEY_PROVIDER", Settings.key_provider),
+        keyring_path=get("KEYRING_PATH", Settings.keyring_path),
+        session_idle_minutes=number("SESSION_IDLE_MINUTES", Settings.session_idle_minutes),
+        session_absolute_hours=number("SESSION_ABSOLUTE_HOURS", Settings.session_absolute_hours),
+        login_max_failures=number("LOGIN_MAX_FAILURES", Settings.login_max_failures),
+        login_lockout_minutes=number("LOGIN_LOCKOUT_MINUTES", Settings.login_lockout_minutes),
+        login_rate_limit=get("LOGIN_RATE_LIMIT", Settings.login_rate_limit),
+        rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", Settings.rate_limit_storage_uri),
+        partner_retention_days=number("PARTNER_RETENTION_DAYS", Settings.partner_retention_days),
+        district_retention_years=number(
+            "DISTRICT_RETENTION_YEARS", Settings.district_retention_years
+        ),
+        default_locale=locale,
+        demo_mode=flag("DEMO"),
+    )
+    check_settings(settings)
+    return settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse unsafe combinations. Every environment needs real secrets; production more."""
+    for name, value in (("SECRET_KEY", settings.secret_key), ("MFA_KEY", settings.mfa_key)):
+        problem = secret_problem(value)
+        if problem:
+            raise ConfigError(
+                f"{PREFIX}{name} {problem}: the service refuses to start without a real secret "
+                f"(generate one with: {GENERATE_SECRET})."
+            )
+    if settings.secret_key == settings.mfa_key:
+        raise ConfigError(
+            f"{PREFIX}SECRET_KEY and {PREFIX}MFA_KEY are the same: "
+            "each purpose needs its own secret."
+        )
+    if not settings.is_production:
+        return
+    if settings.debug:
+        raise ConfigError(f"{PREFIX}DEBUG is on: production refuses to start in debug mode.")
+    if settings.demo_mode:
+        raise ConfigError(
+            f"{PREFIX}DEMO is on: production refuses to start with demo data enabled."
+        )
+    if settings.uses_sqlite and not settings.allow_sqlite_in_production:
+        raise ConfigError(
+            "The database is SQLite: production refuses it unless "
+            f"{PREFIX}ALLOW_SQLITE_IN_PRODUCTION=1 says so explicitly."
+        )

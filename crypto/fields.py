@@ -1,0 +1,151 @@
+"""Field ciphertext: AES-256-GCM blobs that name their DEK and are bound to their exact place.
+
+Layout (v1): 0x01 | DEK id (16 raw UUID bytes) | 96-bit random nonce | ciphertext + 16-byte tag.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ._encoding import as_uuid, length_prefixed
+from .errors import DecryptionError
+
+FORMAT_V1 = 0x01
+_DEK_BYTES = 32
+_DEK_ID_BYTES = 16
+_NONCE_BYTES = 12
+_TAG_BYTES = 16
+_HEADER_BYTES = 1 + _DEK_ID_BYTES + _NONCE_BYTES
+MIN_BLOB_BYTES = _HEADER_BYTES + _TAG_BYTES
+
+# Random 96-bit nonces stay collision-safe for up to 2**32 encryptions per DEK (NIST SP
+# 800-38D); a DEK here protects one person's fields, many orders of magnitude below that.
+
+# Table and column names: plain SQL identifiers (PostgreSQL truncates at 63 characters).
+_SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+# Row and person ids: opaque ids (UUIDs, integers). The alphabet excludes spaces and '@', so
+# names and e-mail addresses cannot slip into the associated data by mistake.
+_OPAQUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+# ...and a personnummer in any common form is refused outright, for the same reason.
+_LOOKS_LIKE_PERSONNUMMER = re.compile(r"(?:\d{2})?\d{6}-?\d{4}")
+
+
+@dataclass(frozen=True)
+class FieldContext:
+    """Where a value lives. It becomes the associated data, so a moved value won't decrypt.
+
+    Holds only table/column names and opaque ids, never personal data: associated data is
+    authenticated but stored and processed in the clear. Note that because the person id is
+    bound, re-assigning a row to another person requires re-encrypting its fields.
+    """
+
+    table: str
+    column: str
+    row_id: str
+    person_id: str
+
+    def __post_init__(self) -> None:
+        # Messages name the field but never echo its value (it might be personal data).
+        for name in ("table", "column"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not _SQL_NAME.fullmatch(value):
+                raise ValueError(f"FieldContext.{name} must be a plain SQL identifier")
+        for name in ("row_id", "person_id"):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, str)
+                or not _OPAQUE_ID.fullmatch(value)
+                or _LOOKS_LIKE_PERSONNUMMER.fullmatch(value)
+            ):
+                raise ValueError(
+                    f"FieldContext.{name} must be an opaque id (letters, digits, '_', '.', ':', "
+                    "'-'), never personal data"
+                )
+
+    def associated_data(self, dek_id: uuid.UUID, version: int = FORMAT_V1) -> bytes:
+        """Deterministic AAD: version | DEK id | length-prefixed table, column, row, person."""
+        return (
+            bytes([version])
+            + dek_id.bytes
+            + length_prefixed(
+                self.table.encode("ascii"),
+                self.column.encode("ascii"),
+                self.row_id.encode("ascii"),
+                self.person_id.encode("ascii"),
+            )
+        )
+
+
+def _check_dek(dek: bytes) -> None:
+    if len(dek) != _DEK_BYTES:
+        raise ValueError(f"a DEK must be {_DEK_BYTES} bytes")
+
+
+def encrypt_bytes(
+    plaintext: bytes, dek: bytes, dek_id: uuid.UUID | str, context: FieldContext
+) -> bytes:
+    """Encrypt raw bytes for the place `context` describes, under the DEK `dek_id`."""
+    _check_dek(dek)
+    key_id = as_uuid(dek_id)
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(dek).encrypt(nonce, bytes(plaintext), context.associated_data(key_id))
+    return bytes([FORMAT_V1]) + key_id.bytes + nonce + sealed
+
+
+def decrypt_bytes(blob: bytes, dek: bytes, context: FieldContext) -> bytes:
+    """Decrypt a blob from encrypt_bytes. Every failure raises the same DecryptionError."""
+    # bytes(): database drivers may hand back memoryview or bytearray.
+    data = bytes(blob)
+    if len(data) < MIN_BLOB_BYTES or data[0] != FORMAT_V1 or len(dek) != _DEK_BYTES:
+        raise DecryptionError()
+    key_id = uuid.UUID(bytes=data[1 : 1 + _DEK_ID_BYTES])
+    nonce = data[1 + _DEK_ID_BYTES : _HEADER_BYTES]
+    try:
+        return AESGCM(dek).decrypt(nonce, data[_HEADER_BYTES:], context.associated_data(key_id))
+    except InvalidTag:
+        raise DecryptionError() from None
+
+
+def encrypt_field(
+    plaintext: str, dek: bytes, dek_id: uuid.UUID | str, context: FieldContext
+) -> bytes:
+    """Encrypt a text value (UTF-8) for the place `context` describes."""
+    try:
+        encoded: bytes | None = plaintext.encode("utf-8")
+    except UnicodeEncodeError:
+        encoded = None
+    if encoded is None:
+        # Raised outside the except block: the codec error holds the text in .object, and
+        # chaining it (even `from None` keeps __context__) would carry it into tracebacks.
+        raise ValueError("the value is not encodable as UTF-8 (lone surrogate?)")
+    return encrypt_bytes(encoded, dek, dek_id, context)
+
+
+def decrypt_field(blob: bytes, dek: bytes, context: FieldContext) -> str:
+    """Decrypt a blob from encrypt_field back to text; every failure is DecryptionError."""
+    plaintext = decrypt_bytes(blob, dek, context)
+    try:
+        text: str | None = plaintext.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None:
+        # Outside the except block, so the decoded bytes are not reachable via __context__.
+        raise DecryptionError()
+    return text
+
+
+def dek_id_of(blob: bytes) -> uuid.UUID:
+    """The id of the DEK a blob was encrypted under, so the caller knows which DEK to fetch.
+
+    Unauthenticated until decryption succeeds; a forged id only leads to a failed decrypt.
+    """
+    data = bytes(blob)
+    if len(data) < MIN_BLOB_BYTES or data[0] != FORMAT_V1:
+        raise DecryptionError()
+    return uuid.UUID(bytes=data[1 : 1 + _DEK_ID_BYTES])

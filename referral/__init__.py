@@ -1,0 +1,66 @@
+"""The referral service: create_app(settings) is the only place Flask is wired."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from config import Settings, load_settings
+
+# Requests larger than this are refused with 413 before anything reads them.
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(
+        REFERRAL_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        DEBUG=settings.debug,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        SESSION_COOKIE_NAME="__Host-session" if settings.is_production else "session",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_absolute_hours),
+        WTF_CSRF_TIME_LIMIT=settings.session_absolute_hours * 3600,
+        RATELIMIT_STORAGE_URI=settings.rate_limit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        TESTING=settings.environment.value == "test",
+    )
+    _wire(app, settings)
+    return app
+
+
+def _wire(app: Flask, settings: Settings) -> None:
+    from referral import cli
+    from referral.api import init_api
+    from referral.auth.principal import init_login
+    from referral.auth.views import blueprint as auth_blueprint
+    from referral.db.engine import Database
+    from referral.web import access, admin, home
+    from referral.web.errors import init_errors
+    from referral.web.headers import init_headers
+    from referral.web.limits import limiter
+    from referral.web.locale import init_locale
+
+    Database(settings.database_url).init_app(app)
+    init_login(app)
+    # The access gate runs before the CSRF check, so an anonymous request is told to log in.
+    app.before_request(access.gate)
+    CSRFProtect(app)
+    limiter.init_app(app)
+    init_locale(app)
+    init_headers(app)
+    app.register_blueprint(auth_blueprint)
+    app.register_blueprint(home.blueprint)
+    app.register_blueprint(admin.blueprint)
+    init_api(app)
+    init_errors(app)  # after the API, so problem documents replace flask-smorest's format
+    cli.init_cli(app)
+    undeclared = access.undeclared_routes(app)
+    if undeclared:
+        raise RuntimeError("routes without an access declaration: " + ", ".join(undeclared))

@@ -1,0 +1,31 @@
+"""Who is acting: a user of one organisation with roles, or a named system actor (CLI, jobs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from referral.db.models import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    username: str
+    organisation_id: str | None
+    roles: frozenset[Role]
+    # A named system actor (a CLI command or a scheduled job) rather than a person.
+    system: bool = False
+
+    @classmethod
+    def system_actor(cls, name: str) -> Actor:
+        """Commands act as `system:<name>` so that what they do is attributable and audited."""
+        return cls(
+            user_id=f"system:{name}",
+            username=f"system:{name}",
+            organisation_id=None,
+            roles=frozenset({Role.ADMIN}),
+            system=True,
+        )
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles

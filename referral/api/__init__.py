@@ -1,0 +1,27 @@
+"""The JSON API under /api/v1 (flask-smorest), with its OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from referral.policy import Permission
+from referral.web.access import AccessRule, Level, declare
+
+
+def init_api(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="Stockholm IOP referrals",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    api = Api(app)
+    # Imported here: each module defines a blueprint at import, which is fine once per app.
+    from referral.api import me, organisations, users
+
+    for module in (me, organisations, users):
+        api.register_blueprint(module.blueprint)
+    # The document describes every route: only people who may use the API may read it.
+    declare(app, "api-docs.openapi_json", AccessRule(Level.PERMISSION, Permission.API_DOCS_READ))

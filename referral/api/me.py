@@ -1,0 +1,40 @@
+"""Who am I: the caller's own account. Also hands out the CSRF token for API writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf
+
+from referral.api.schemas import MeOut
+from referral.policy import Permission
+from referral.web.access import current_actor, requires
+
+blueprint = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The caller's account")
+
+
+@blueprint.route("")
+class Me(MethodView):
+    @requires(Permission.PROFILE_READ)
+    @blueprint.response(
+        200,
+        MeOut,
+        headers={
+            "X-CSRFToken": {"description": "CSRF token for writes", "schema": {"type": "string"}}
+        },
+    )
+    def get(self) -> tuple[dict[str, Any], int, dict[str, str]]:
+        actor = current_actor()
+        user = current_user.live.user
+        body = {
+            "user_id": actor.user_id,
+            "username": actor.username,
+            "display_name": user.display_name,
+            "organisation_id": user.organisation_id,
+            "organisation_name": user.organisation.name,
+            "roles": sorted(actor.roles),
+        }
+        return body, 200, {"X-CSRFToken": generate_csrf()}

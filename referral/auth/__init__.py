@@ -1,0 +1,1 @@
+"""Authentication: passwords, TOTP second factor, server-side sessions and the login views."""

@@ -1,0 +1,85 @@
+"""Server-side session state: the cookie holds a random token, the database its hash.
+
+Deleting the row (logout, disabling the user, resetting MFA) ends the session on the next
+request. Idle and absolute timeouts are checked on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from referral.actors import Actor
+from referral.db.base import utcnow
+from referral.db.models import AuthSession, User
+
+# Writing last_seen on every request would turn each read into a write; a minute's
+# precision is plenty for a 15-minute idle timeout.
+LAST_SEEN_PRECISION = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle: timedelta
+    absolute: timedelta
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(db: Session, user: User, *, mfa_verified: bool) -> str:
+    """Start a new session and return its token. A new token at every step of the login
+    (password, then second factor) is what defeats session fixation."""
+    token = secrets.token_urlsafe(32)
+    db.add(AuthSession(token_hash=_hash(token), user_id=user.id, mfa_verified=mfa_verified))
+    return token
+
+
+def close_session(db: Session, token: str) -> None:
+    db.execute(delete(AuthSession).where(AuthSession.token_hash == _hash(token)))
+
+
+def close_all_sessions(db: Session, user_id: str) -> None:
+    db.execute(delete(AuthSession).where(AuthSession.user_id == user_id))
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    token: str
+    user: User
+    mfa_verified: bool
+
+    def actor(self) -> Actor:
+        return Actor(
+            user_id=self.user.id,
+            username=self.user.username,
+            organisation_id=self.user.organisation_id,
+            roles=self.user.role_names,
+        )
+
+
+def load_session(
+    db: Session, token: str, policy: SessionPolicy, now: datetime | None = None
+) -> LiveSession | None:
+    """The live session for `token`, or None when it is unknown, expired or its user disabled.
+    An expired session is deleted so that it can never come back."""
+    now = now or utcnow()
+    row = db.scalar(select(AuthSession).where(AuthSession.token_hash == _hash(token)))
+    if row is None:
+        return None
+    user = db.get(User, row.user_id)
+    expired = now - row.last_seen_at > policy.idle or now - row.created_at > policy.absolute
+    if expired or user is None or not user.active:
+        db.delete(row)
+        db.commit()
+        return None
+    if now - row.last_seen_at > LAST_SEEN_PRECISION:
+        row.last_seen_at = now
+        db.commit()
+    return LiveSession(token=token, user=user, mfa_verified=row.mfa_verified)

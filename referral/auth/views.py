@@ -1,0 +1,127 @@
+"""Login, second factor (enrolment or verification) and logout pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from referral.auth import totp
+from referral.auth.forms import CodeForm, LoginForm, PostOnlyForm
+from referral.auth.principal import SessionUser
+from referral.auth.sessions import LiveSession
+from referral.db.engine import request_session
+from referral.db.uow import UnitOfWork
+from referral.services import authentication
+from referral.web.access import password_step, public
+from referral.web.limits import limiter
+
+blueprint = Blueprint("auth", __name__)
+
+
+def _lockout_policy() -> authentication.LockoutPolicy:
+    settings = current_app.config["REFERRAL_SETTINGS"]
+    return authentication.LockoutPolicy(
+        max_failures=settings.login_max_failures,
+        lockout=timedelta(minutes=settings.login_lockout_minutes),
+    )
+
+
+def _login_rate() -> str:
+    rate: str = current_app.config["REFERRAL_SETTINGS"].login_rate_limit
+    return rate
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: an open redirect would make a phishing link look like ours.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("home.index")
+
+
+def _start(live: LiveSession) -> None:
+    # A new Flask session too, so nothing from before this step survives it.
+    session.clear()
+    login_user(SessionUser(live))
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_rate, methods=["POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated and current_user.live.mfa_verified:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        with UnitOfWork(request_session()) as uow:
+            pending = authentication.check_password(
+                uow, form.username.data or "", form.password.data or "", _lockout_policy()
+            )
+        if pending is not None:
+            _start(pending)
+            session["next"] = _safe_next(request.args.get("next"))
+            return redirect(url_for("auth.second_factor"))
+        flash(_("Wrong username or password, or the account is locked for a while."), "error")
+    status = 401 if request.method == "POST" else 200
+    return render_template("login.html", form=form), status
+
+
+@blueprint.route("/mfa", methods=["GET", "POST"])
+@password_step
+@limiter.limit(_login_rate, methods=["POST"])
+def second_factor() -> ResponseReturnValue:
+    live: LiveSession = current_user.live
+    if live.mfa_verified:
+        return redirect(url_for("home.index"))
+    settings = current_app.config["REFERRAL_SETTINGS"]
+    user = live.user
+    form = CodeForm()
+    with UnitOfWork(request_session()) as uow:
+        enrolling = not user.totp_confirmed
+        seed = authentication.enrolment_seed(uow, user, settings.mfa_key) if enrolling else None
+        if form.validate_on_submit():
+            outcome = authentication.check_second_factor(
+                uow, live, form.code.data or "", settings.mfa_key, _lockout_policy()
+            )
+            if outcome.session is not None:
+                target = session.get("next")
+                _start(outcome.session)
+                return redirect(_safe_next(target))
+            if outcome.locked_out:
+                logout_user()
+                session.clear()
+                flash(
+                    _("Wrong username or password, or the account is locked for a while."), "error"
+                )
+                return redirect(url_for("auth.login"))
+            flash(_("That code was not accepted. Codes can be used only once."), "error")
+    qr = totp.qr_svg(totp.provisioning_uri(seed, user.username)) if seed else None
+    status = 401 if request.method == "POST" else 200
+    return render_template(
+        "second_factor.html", form=form, enrolling=enrolling, qr_svg=qr, seed=seed
+    ), status
+
+
+@blueprint.route("/logout", methods=["POST"])
+@password_step
+def logout() -> ResponseReturnValue:
+    form = PostOnlyForm()
+    if form.validate_on_submit():
+        with UnitOfWork(request_session()) as uow:
+            authentication.log_out(uow, current_user.live.token)
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,137 @@
+"""Operator commands: `flask db`, `flask org`, `flask user`, `flask demo`.
+
+Commands act as a named system actor so that what they do passes the same policy (and, with
+the audit issue, the same log) as the web. Errors print one sentence and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from referral.actors import Actor
+from referral.db import migrate
+from referral.db.engine import request_session
+from referral.db.uow import UnitOfWork
+from referral.errors import DomainError
+from referral.services import organisations, users
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+org_cli = AppGroup("org", help="Organisations: districts, partners, the city.")
+user_cli = AppGroup("user", help="Staff accounts.")
+
+
+@contextmanager
+def operator(command: str) -> Iterator[tuple[UnitOfWork, Actor]]:
+    """A unit of work and the system actor for `command`; domain errors become clean exits."""
+    try:
+        with UnitOfWork(request_session()) as uow:
+            yield uow, Actor.system_actor(command)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration not yet applied (idempotent)."""
+    migrate.upgrade(current_app.config["REFERRAL_SETTINGS"].database_url)
+    click.echo("The database schema is up to date.")
+
+
+@org_cli.command("add")
+@click.option("--name", required=True)
+@click.option("--kind", required=True, type=click.Choice(["district", "partner", "city"]))
+@click.option("--org-number", default=None, help="Swedish organisation number (NNNNNN-NNNN).")
+def org_add(name: str, kind: str, org_number: str | None) -> None:
+    """Register an organisation."""
+    with operator("org-add") as (uow, actor):
+        organisation = organisations.add_organisation(
+            uow, actor, organisations.NewOrganisation(name=name, kind=kind, org_number=org_number)
+        )
+    click.echo(f"Added {organisation.kind} {organisation.name} ({organisation.id}).")
+
+
+@org_cli.command("list")
+def org_list() -> None:
+    """List organisations."""
+    with operator("org-list") as (uow, actor):
+        for organisation in organisations.list_organisations(uow, actor):
+            number = organisation.org_number or "-"
+            click.echo(
+                f"{organisation.id}  {organisation.kind:<8}  {number:<11}  {organisation.name}"
+            )
+
+
+@user_cli.command("add")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--org", "organisation", required=True, help="Organisation id or exact name.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(["social_worker", "group_leader", "link_worker", "dpo", "admin"]),
+)
+@click.option("--password", default=None, help="Omit to be asked (or use --generate-password).")
+@click.option("--generate-password", is_flag=True, help="Generate a password and print it once.")
+def user_add(
+    username: str,
+    display_name: str,
+    organisation: str,
+    roles: tuple[str, ...],
+    password: str | None,
+    generate_password: bool,
+) -> None:
+    """Create a staff account; the second factor is enrolled at first login."""
+    if generate_password:
+        password = secrets.token_urlsafe(15)
+    elif password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    assert password is not None
+    with operator("user-add") as (uow, actor):
+        org = organisations.find_organisation(uow, actor, organisation)
+        user = users.add_user(
+            uow,
+            actor,
+            users.NewUser(
+                username=username,
+                display_name=display_name,
+                organisation_id=org.id,
+                roles=roles,
+                password=password,
+            ),
+        )
+    click.echo(f"Added {user.username} to {org.name}.")
+    if generate_password:
+        click.echo(f"Password (shown once): {password}")
+
+
+def _user_action(name: str, verb: Callable[..., Any], done: str) -> None:
+    @user_cli.command(name)
+    @click.argument("username")
+    def command(username: str) -> None:
+        with operator(f"user-{name}") as (uow, actor):
+            user = verb(uow, actor, username)
+        click.echo(done.format(username=user.username))
+
+    command.__doc__ = done.format(username="USERNAME")
+
+
+_user_action("disable", users.disable_user, "{username} is disabled; open sessions have ended.")
+_user_action(
+    "reset-mfa", users.reset_mfa, "{username} enrols a new authenticator at the next login."
+)
+
+
+def init_cli(app: Flask) -> None:
+    from referral.demo import demo_cli
+
+    for group in (db_cli, org_cli, user_cli, demo_cli):
+        app.cli.add_command(group)

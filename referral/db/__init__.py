@@ -1,0 +1,1 @@
+"""Storage: typed models, the engine wiring and the unit of work."""

@@ -1,0 +1,76 @@
+"""Engine and session wiring: one Database per app, one session per request, nothing at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def _make_engine(url: str) -> Engine:
+    # hide_parameters: an error message must never carry the values of a statement,
+    # which could be personal data.
+    if url.startswith("sqlite"):
+        engine = create_engine(url, hide_parameters=True)
+        _use_real_sqlite_transactions(engine)
+        return engine
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+
+
+def _use_real_sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not pysqlite, issue BEGIN, so savepoints and locking behave."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """Owns the engine and hands out sessions; tests may bind it to one outer transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _make_engine(url)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    def bind_to(self, connection: Connection) -> None:
+        """Run every session inside `connection`'s transaction (tests roll it back)."""
+        self._factory = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+
+    def new_session(self) -> Session:
+        return self._factory()
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["referral_db"] = self
+        app.teardown_appcontext(_close_request_session)
+
+
+def get_database(app: Flask | None = None) -> Database:
+    db: Database = (app or current_app).extensions["referral_db"]
+    return db
+
+
+def request_session() -> Session:
+    """The session of this request or CLI command, created on first use."""
+    if "db_session" not in g:
+        g.db_session = get_database().new_session()
+    session: Session = g.db_session
+    return session
+
+
+def _close_request_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

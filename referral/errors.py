@@ -1,0 +1,42 @@
+"""Domain errors: each carries an HTTP status and a message that names the field or rule.
+
+Messages never contain personal data; they are shown to users and written to logs.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    """Also what a record outside the actor's scope answers: its existence is not revealed."""
+
+    status = 404
+    code = "not_found"
+
+
+class NotPermitted(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "invalid_input"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"

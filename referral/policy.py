@@ -1,0 +1,99 @@
+"""The one place that decides who may do what: deny by default, organisation-scoped.
+
+Permissions are named `resource:action`, the same grammar as audit actions. Views declare
+their coarse permission; services call `require()` with the object before touching it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from referral.actors import Actor
+from referral.db.models import Role
+from referral.errors import NotFound, NotPermitted
+from referral.i18n import _
+
+
+class Permission(StrEnum):
+    HOME_VIEW = "home:view"
+    PROFILE_READ = "profile:read"
+    API_DOCS_READ = "api_docs:read"
+    ORGANISATION_LIST = "organisation:list"
+    ORGANISATION_CREATE = "organisation:create"
+    USER_LIST = "user:list"
+    USER_CREATE = "user:create"
+    USER_DISABLE = "user:disable"
+    USER_RESET_MFA = "user:reset_mfa"
+
+
+_EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.SOCIAL_WORKER: _EVERY_ROLE,
+    Role.GROUP_LEADER: _EVERY_ROLE,
+    Role.LINK_WORKER: _EVERY_ROLE,
+    Role.DPO: _EVERY_ROLE,
+    Role.ADMIN: _EVERY_ROLE
+    | {
+        Permission.ORGANISATION_LIST,
+        Permission.ORGANISATION_CREATE,
+        Permission.USER_LIST,
+        Permission.USER_CREATE,
+        Permission.USER_DISABLE,
+        Permission.USER_RESET_MFA,
+    },
+}
+
+# Roles whose work spans the city: their object scope is not limited to their organisation.
+CITY_WIDE_ROLES = frozenset({Role.ADMIN})
+
+
+@runtime_checkable
+class OrganisationScoped(Protocol):
+    @property
+    def organisation_id(self) -> str: ...
+
+
+def granted(actor: Actor) -> frozenset[Permission]:
+    permissions: frozenset[Permission] = frozenset()
+    for role in actor.roles:
+        permissions |= GRANTS.get(role, frozenset())
+    return permissions
+
+
+def can(actor: Actor | None, permission: Permission, obj: object | None = None) -> bool:
+    """May `actor` do `permission` (on `obj`, when given)? Anything not granted is refused."""
+    if actor is None or permission not in granted(actor):
+        return False
+    if obj is None:
+        return True
+    return in_scope(actor, obj)
+
+
+def in_scope(actor: Actor, obj: object) -> bool:
+    if actor.roles & CITY_WIDE_ROLES:
+        return True
+    if isinstance(obj, OrganisationScoped):
+        return actor.organisation_id is not None and obj.organisation_id == actor.organisation_id
+    # An object the policy knows no scope rule for is refused, never shown.
+    return False
+
+
+def require(actor: Actor | None, permission: Permission, obj: object | None = None) -> None:
+    """Raise unless permitted. An object outside the actor's scope answers 404, not 403,
+    so that a refusal does not reveal that the record exists."""
+    if actor is None or permission not in granted(actor):
+        raise NotPermitted(_("This needs the permission %(p)s.", p=permission.value))
+    if obj is not None and not in_scope(actor, obj):
+        raise NotFound(_("No such record."))
+
+
+def organisation_scope(actor: Actor) -> str | None:
+    """For repositories: the one organisation an actor's lists are limited to, or None for
+    city-wide roles. Lists filter with this so they can never show what `require` refuses."""
+    if actor.roles & CITY_WIDE_ROLES:
+        return None
+    if actor.organisation_id is None:
+        raise NotPermitted(_("An actor without an organisation sees no records."))
+    return actor.organisation_id

@@ -1,0 +1,1 @@
+"""Service layer: verbs that load, check the policy, apply the rules, change and commit."""

@@ -1,0 +1,76 @@
+"""Organisations: districts, partners and the city itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from referral.actors import Actor
+from referral.db.models import Organisation, OrganisationKind
+from referral.db.uow import UnitOfWork
+from referral.errors import Conflict, InvalidInput, NotFound
+from referral.i18n import _
+from referral.orgnr import normalise_org_number
+from referral.policy import Permission, organisation_scope, require
+
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class NewOrganisation:
+    name: str
+    kind: str
+    org_number: str | None = None
+
+
+def add_organisation(uow: UnitOfWork, actor: Actor, new: NewOrganisation) -> Organisation:
+    require(actor, Permission.ORGANISATION_CREATE)
+    name = new.name.strip()
+    if not name:
+        raise InvalidInput(_("The name must not be empty."), field="name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(
+            _("The name is longer than %(n)s characters.", n=MAX_NAME_LENGTH), field="name"
+        )
+    try:
+        kind = OrganisationKind(new.kind)
+    except ValueError:
+        allowed = ", ".join(k.value for k in OrganisationKind)
+        raise InvalidInput(
+            _("The kind must be one of %(allowed)s.", allowed=allowed), field="kind"
+        ) from None
+    org_number = normalise_org_number(new.org_number) if new.org_number else None
+    db = uow.session
+    if db.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
+        raise Conflict(_("An organisation with this name exists already."), field="name")
+    if org_number and db.scalar(
+        select(Organisation.id).where(Organisation.org_number == org_number)
+    ):
+        raise Conflict(_("An organisation with this number exists already."), field="org_number")
+    organisation = Organisation(name=name, kind=kind.value, org_number=org_number)
+    db.add(organisation)
+    uow.commit()
+    return organisation
+
+
+def list_organisations(uow: UnitOfWork, actor: Actor) -> list[Organisation]:
+    require(actor, Permission.ORGANISATION_LIST)
+    query = select(Organisation).order_by(Organisation.kind, Organisation.name)
+    scope = organisation_scope(actor)
+    if scope is not None:
+        query = query.where(Organisation.id == scope)
+    return list(uow.session.scalars(query))
+
+
+def find_organisation(uow: UnitOfWork, actor: Actor, name_or_id: str) -> Organisation:
+    """For operators, who type names: accepts the id or the exact name (case-insensitive)."""
+    require(actor, Permission.ORGANISATION_LIST)
+    db = uow.session
+    organisation = db.get(Organisation, name_or_id) or db.scalar(
+        select(Organisation).where(func.lower(Organisation.name) == name_or_id.strip().lower())
+    )
+    if organisation is None:
+        raise NotFound(_("No such organisation."), field="organisation")
+    require(actor, Permission.ORGANISATION_LIST, organisation)
+    return organisation

@@ -1,0 +1,147 @@
+"""Staff accounts: create, disable, reset the second factor. Each ends open sessions at once
+where it takes rights away."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from referral.actors import Actor
+from referral.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from referral.auth.sessions import close_all_sessions
+from referral.db.models import Organisation, OrganisationKind, Role, User, UserRole
+from referral.db.uow import UnitOfWork
+from referral.errors import Conflict, InvalidInput, NotFound
+from referral.i18n import _
+from referral.policy import Permission, organisation_scope, require
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MAX_DISPLAY_NAME = 120
+
+# Which kind of organisation each role may belong to: a group leader works for a partner,
+# a social worker for a district, the DPO and administrators for the city.
+ROLE_HOMES: dict[Role, frozenset[OrganisationKind]] = {
+    Role.SOCIAL_WORKER: frozenset({OrganisationKind.DISTRICT}),
+    Role.GROUP_LEADER: frozenset({OrganisationKind.PARTNER}),
+    Role.LINK_WORKER: frozenset({OrganisationKind.PARTNER, OrganisationKind.CITY}),
+    Role.DPO: frozenset({OrganisationKind.CITY}),
+    Role.ADMIN: frozenset({OrganisationKind.CITY}),
+}
+
+
+@dataclass(frozen=True)
+class NewUser:
+    username: str
+    display_name: str
+    organisation_id: str
+    roles: Iterable[str]
+    password: str
+
+
+def _parse_roles(raw: Iterable[str]) -> frozenset[Role]:
+    roles: set[Role] = set()
+    for name in raw:
+        try:
+            roles.add(Role(name))
+        except ValueError:
+            allowed = ", ".join(r.value for r in Role)
+            raise InvalidInput(
+                _("Unknown role %(name)s; roles are %(allowed)s.", name=name, allowed=allowed),
+                field="roles",
+            ) from None
+    if not roles:
+        raise InvalidInput(_("A user needs at least one role."), field="roles")
+    return frozenset(roles)
+
+
+def add_user(uow: UnitOfWork, actor: Actor, new: NewUser) -> User:
+    require(actor, Permission.USER_CREATE)
+    username = new.username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            _("The username must be 2-64 characters: lower-case letters, digits, '.', '_' or '-'."),
+            field="username",
+        )
+    display_name = new.display_name.strip()
+    if not display_name or len(display_name) > MAX_DISPLAY_NAME:
+        raise InvalidInput(
+            _("The display name must be 1-%(n)s characters.", n=MAX_DISPLAY_NAME),
+            field="display_name",
+        )
+    if len(new.password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            _("The password must be at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    roles = _parse_roles(new.roles)
+    db = uow.session
+    organisation = db.get(Organisation, new.organisation_id)
+    if organisation is None:
+        raise NotFound(_("No such organisation."), field="organisation")
+    for role in roles:
+        if OrganisationKind(organisation.kind) not in ROLE_HOMES[role]:
+            homes = " or ".join(k.value for k in sorted(ROLE_HOMES[role]))
+            raise InvalidInput(
+                _(
+                    "The role %(role)s belongs to an organisation of kind %(homes)s.",
+                    role=role.value,
+                    homes=homes,
+                ),
+                field="roles",
+            )
+    if db.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(_("This username is taken."), field="username")
+    user = User(
+        username=username,
+        display_name=display_name,
+        organisation_id=organisation.id,
+        password_hash=hash_password(new.password),
+        roles=[UserRole(role=r.value) for r in sorted(roles)],
+    )
+    db.add(user)
+    uow.commit()
+    return user
+
+
+def find_user(uow: UnitOfWork, actor: Actor, ref: str, permission: Permission) -> User:
+    """By id (web) or username (CLI)."""
+    require(actor, permission)
+    ref = ref.strip()
+    user = uow.session.get(User, ref) or uow.session.scalar(
+        select(User).where(User.username == ref.lower())
+    )
+    if user is None:
+        raise NotFound(_("No such user."), field="username")
+    require(actor, permission, user)
+    return user
+
+
+def disable_user(uow: UnitOfWork, actor: Actor, ref: str) -> User:
+    user = find_user(uow, actor, ref, Permission.USER_DISABLE)
+    user.active = False
+    close_all_sessions(uow.session, user.id)
+    uow.commit()
+    return user
+
+
+def reset_mfa(uow: UnitOfWork, actor: Actor, ref: str) -> User:
+    """The user enrols a new authenticator at their next login; open sessions end now."""
+    user = find_user(uow, actor, ref, Permission.USER_RESET_MFA)
+    user.totp_seed_encrypted = None
+    user.totp_confirmed = False
+    user.totp_last_step = 0
+    close_all_sessions(uow.session, user.id)
+    uow.commit()
+    return user
+
+
+def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
+    require(actor, Permission.USER_LIST)
+    query = select(User).order_by(User.username)
+    scope = organisation_scope(actor)
+    if scope is not None:
+        query = query.where(User.organisation_id == scope)
+    return list(uow.session.scalars(query))

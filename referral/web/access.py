@@ -1,0 +1,132 @@
+"""Every view declares who may reach it; a before_request gate refuses any that does not.
+
+`@public` (login, health, static), `@password_step` (the second-factor pages, reachable with
+a password-verified session only) or `@requires(Permission.X)` (a fully verified session whose
+actor the policy grants X). A view with no declaration is refused, and create_app fails at
+start-up when one exists, so a forgotten decorator cannot open a route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, TypeVar
+
+from flask import Flask, abort, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from referral.actors import Actor
+from referral.policy import Permission, can
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Level(Enum):
+    PUBLIC = "public"
+    PASSWORD_STEP = "password_step"  # noqa: S105 - an access level, not a password
+    PERMISSION = "permission"
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    level: Level
+    permission: Permission | None = None
+
+
+ATTRIBUTE = "_referral_access"
+# Flask's own static route serves only the project's CSS and scripts.
+BUILTIN_PUBLIC_ENDPOINTS = frozenset({"static"})
+
+
+def _mark(rule: AccessRule) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        setattr(view, ATTRIBUTE, rule)
+        return view
+
+    return decorate
+
+
+public = _mark(AccessRule(Level.PUBLIC))
+password_step = _mark(AccessRule(Level.PASSWORD_STEP))
+
+
+def requires(permission: Permission) -> Callable[[F], F]:
+    return _mark(AccessRule(Level.PERMISSION, permission))
+
+
+def declare(app: Flask, endpoint: str, rule: AccessRule) -> None:
+    """Declare access for a view a library registered (e.g. the OpenAPI document)."""
+    if endpoint not in app.view_functions:
+        raise KeyError(f"no endpoint {endpoint!r} to declare access for")
+    app.extensions.setdefault("referral_access", {})[endpoint] = rule
+
+
+def rule_for(app: Flask, endpoint: str, method: str) -> AccessRule | None:
+    if endpoint in BUILTIN_PUBLIC_ENDPOINTS:
+        return AccessRule(Level.PUBLIC)
+    declared: dict[str, AccessRule] = app.extensions.get("referral_access", {})
+    if endpoint in declared:
+        return declared[endpoint]
+    view = app.view_functions.get(endpoint)
+    if view is None:
+        return None
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        name = "get" if method == "HEAD" else method.lower()
+        handler = getattr(view_class, name, None)
+        found = getattr(handler, ATTRIBUTE, None)
+    else:
+        found = getattr(view, ATTRIBUTE, None)
+    return found if isinstance(found, AccessRule) else None
+
+
+def undeclared_routes(app: Flask) -> list[str]:
+    missing = []
+    for url_rule in app.url_map.iter_rules():
+        for method in sorted((url_rule.methods or set()) - {"OPTIONS"}):
+            if rule_for(app, url_rule.endpoint, method) is None:
+                missing.append(f"{method} {url_rule.rule} ({url_rule.endpoint})")
+    return missing
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def current_actor() -> Actor:
+    """The actor of this request's fully verified session; only `@requires` views have one."""
+    actor: Actor | None = g.get("actor")
+    if actor is None:
+        abort(401)
+    return actor
+
+
+def gate() -> ResponseReturnValue | None:
+    """before_request: deny by default."""
+    from flask import current_app
+
+    if request.endpoint is None:
+        return None  # no route matched: Flask answers 404
+    rule = rule_for(current_app, request.endpoint, request.method)
+    if rule is None:
+        abort(404)
+    if rule.level is Level.PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        if is_api_request():
+            abort(401)
+        return redirect(url_for("auth.login", next=request.path))
+    if rule.level is Level.PASSWORD_STEP:
+        return None
+    if not current_user.live.mfa_verified:
+        if is_api_request():
+            abort(401)
+        return redirect(url_for("auth.second_factor"))
+    actor = current_user.live.actor()
+    assert rule.permission is not None
+    if not can(actor, rule.permission):
+        abort(403)
+    g.actor = actor
+    return None

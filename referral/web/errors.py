@@ -1,0 +1,126 @@
+"""Errors: JSON problem documents (RFC 9457) on the API, friendly pages in the UI.
+
+Never a traceback: an unexpected error is logged with its type and place only (statement
+parameters are hidden by the engine) and the user sees a generic page.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from referral.errors import DomainError
+from referral.web.access import is_api_request
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "https://referral.invalid/problems/"
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("The request could not be read"),
+        401: _("You need to log in"),
+        403: _("You do not have access to this"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        409: _("Conflict"),
+        413: _("The request is too large"),
+        415: _("Unsupported media type"),
+        422: _("The input was not accepted"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong"),
+        503: _("The service is unavailable"),
+    }
+
+
+def problem(
+    status: int, detail: str, code: str, errors: dict[str, Any] | None = None
+) -> tuple[Response, int]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": _titles().get(status, _("Error")),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.mimetype = "application/problem+json"
+    return response, status
+
+
+def _page(status: int, detail: str) -> tuple[str, int]:
+    return render_template(
+        "error.html", status=status, title=_titles().get(status, _("Error")), detail=detail
+    ), status
+
+
+def _field_errors(exc: HTTPException) -> dict[str, Any] | None:
+    # webargs puts marshmallow's per-field messages here: {"json": {"field": ["..."]}}.
+    data = getattr(exc, "data", None)
+    if not isinstance(data, dict):
+        return None
+    messages = data.get("messages")
+    if isinstance(messages, dict):
+        merged: dict[str, Any] = {}
+        for location_messages in messages.values():
+            if isinstance(location_messages, dict):
+                merged.update(location_messages)
+        return merged or None
+    return None
+
+
+def _describe(errors: dict[str, Any] | None, fallback: str) -> str:
+    if not errors:
+        return fallback
+    parts = []
+    for field, messages in errors.items():
+        text = "; ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
+        parts.append(f"{field}: {text}")
+    return " ".join(parts)
+
+
+def handle_http_exception(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    if isinstance(exc, CSRFError):
+        detail = _("The form had expired or did not come from this site. Reload and try again.")
+    elif status == 429:
+        detail = _("Too many attempts. Wait a minute and try again.")
+    elif status == 413:
+        detail = _("The request is too large.")
+    else:
+        detail = _titles().get(status, exc.name)
+    if is_api_request():
+        errors = _field_errors(exc)
+        return problem(
+            status, _describe(errors, str(detail)), exc.name.lower().replace(" ", "_"), errors
+        )
+    return _page(status, str(detail))
+
+
+def handle_domain_error(exc: DomainError) -> Any:
+    if is_api_request():
+        errors = {exc.field: [exc.message]} if exc.field else None
+        return problem(exc.status, _describe(errors, exc.message), exc.code, errors)
+    return _page(exc.status, exc.message)
+
+
+def handle_unexpected(exc: Exception) -> Any:
+    # Type and place only: an exception's text may carry values the service must not log.
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " <- ".join(f"{f.filename}:{f.lineno} {f.name}" for f in reversed(frames[-5:]))
+    log.error("unhandled %s at %s", type(exc).__name__, where)
+    return handle_http_exception(InternalServerError())
+
+
+def init_errors(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,9 @@
+"""Rate limits (Flask-Limiter). Storage is configurable so several app instances can share it."""
+
+from __future__ import annotations
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+# Wired to an app in create_app (init_app); no limits apply until a view asks for one.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

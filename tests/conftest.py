@@ -1,0 +1,113 @@
+"""Shared fixtures: a migrated database per run, a rolled-back transaction per test.
+
+TEST_DATABASE_URL picks the database (SQLite in a temporary file by default; CI sets a
+PostgreSQL URL). Each test that uses `app` runs inside one outer transaction that is rolled
+back at the end, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from config.settings import Environment, Settings
+from referral import create_app
+from referral.db import migrate
+from referral.db.engine import get_database
+from tests.factories import Factory
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def base_settings(database_url: str) -> Settings:
+    return Settings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        secret_key=secrets.token_urlsafe(48),
+        mfa_key=secrets.token_urlsafe(48),
+        # Generous by default; the rate-limit test builds an app with a tight limit.
+        login_rate_limit="1000 per minute",
+    )
+
+
+@pytest.fixture
+def settings(base_settings: Settings) -> Settings:
+    return base_settings
+
+
+@contextmanager
+def app_in_rolled_back_transaction(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    database = get_database(app)
+    connection = database.engine.connect()
+    transaction = connection.begin()
+    database.bind_to(connection)
+    try:
+        yield app
+    finally:
+        transaction.rollback()
+        connection.close()
+        database.engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    with app_in_rolled_back_transaction(settings) as app:
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def factory(app: Flask, settings: Settings) -> Factory:
+    return Factory(app, settings)
+
+
+@pytest.fixture
+def settings_with(base_settings: Settings):  # type: ignore[no-untyped-def]
+    """Settings with some fields changed, e.g. settings_with(session_idle_minutes=1)."""
+
+    def make(**changes: object) -> Settings:
+        return replace(base_settings, **changes)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]

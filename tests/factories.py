@@ -1,0 +1,126 @@
+"""Test factories: organisations, users with an enrolled authenticator, logged-in clients.
+
+Names and numbers are invented. Usernames get a random suffix so that tests which commit
+(browser tests) never collide with each other.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
+
+from config.settings import Settings
+from referral.actors import Actor
+from referral.auth import totp
+from referral.db.engine import request_session
+from referral.db.models import Organisation, User
+from referral.db.uow import UnitOfWork
+from referral.services import organisations, users
+
+PASSWORD = "correct horse battery staple"
+SYSTEM = Actor.system_actor("tests")
+
+
+def code_for(seed: str, step: int | None = None) -> str:
+    step = int(time.time()) // totp.STEP_SECONDS if step is None else step
+    return pyotp.TOTP(seed).at(step * totp.STEP_SECONDS)
+
+
+@dataclass
+class Account:
+    app: Flask
+    user: User  # as created; reload() for what the server has changed since
+    seed: str
+    password: str = PASSWORD
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    def reload(self) -> User:
+        with self.app.app_context():
+            user = request_session().get(User, self.user.id)
+            assert user is not None
+            return user
+
+    def next_code(self) -> str:
+        """A code the server has not seen yet: this step's, or the next one if used."""
+        current = int(time.time()) // totp.STEP_SECONDS
+        return code_for(self.seed, max(current, self.reload().totp_last_step + 1))
+
+
+class Factory:
+    def __init__(self, app: Flask, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    def organisation(self, kind: str = "district", name: str | None = None) -> Organisation:
+        name = name or f"Testorganisation {kind} {secrets.token_hex(3)}"
+        with self.app.app_context(), UnitOfWork(request_session()) as uow:
+            return organisations.add_organisation(
+                uow, SYSTEM, organisations.NewOrganisation(name=name, kind=kind)
+            )
+
+    def account(
+        self,
+        role: str = "social_worker",
+        organisation: Organisation | None = None,
+        enrolled: bool = True,
+    ) -> Account:
+        kind = {"social_worker": "district", "group_leader": "partner"}.get(role, "city")
+        organisation = organisation or self.organisation(kind)
+        with self.app.app_context(), UnitOfWork(request_session()) as uow:
+            user = users.add_user(
+                uow,
+                SYSTEM,
+                users.NewUser(
+                    username=f"{role.replace('_', '')}-{secrets.token_hex(3)}",
+                    display_name=f"Test {role}",
+                    organisation_id=organisation.id,
+                    roles=[role],
+                    password=PASSWORD,
+                ),
+            )
+            seed = totp.new_seed()
+            if enrolled:
+                user.totp_seed_encrypted = totp.seal_seed(self.settings.mfa_key, user.id, seed)
+                user.totp_confirmed = True
+            uow.commit()
+        return Account(app=self.app, user=user, seed=seed)
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    marker = 'name="csrf-token" content="'
+    start = page.index(marker) + len(marker)
+    return page[start : page.index('"', start)]
+
+
+def log_in_with_password(client: FlaskClient, account: Account, password: str | None = None):  # type: ignore[no-untyped-def]
+    token = csrf_token(client)
+    return client.post(
+        "/login",
+        data={
+            "username": account.username,
+            "password": password or account.password,
+            "csrf_token": token,
+        },
+    )
+
+
+def submit_code(client: FlaskClient, code: str):  # type: ignore[no-untyped-def]
+    token = csrf_token(client, "/mfa")
+    return client.post("/mfa", data={"code": code, "csrf_token": token})
+
+
+def log_in(client: FlaskClient, account: Account) -> None:
+    """Password, then a fresh TOTP code: a fully verified session."""
+    response = log_in_with_password(client, account)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = submit_code(client, account.next_code())
+    assert response.status_code == 302, response.status_code

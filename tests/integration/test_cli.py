@@ -1,0 +1,96 @@
+"""Operators manage organisations and accounts from the command line."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from tests.factories import Factory, log_in
+
+
+def test_an_operator_adds_a_district_and_a_social_worker(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(
+        args=["org", "add", "--name", "Skarpnäck sdf (test)", "--kind", "district"]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        args=[
+            "user",
+            "add",
+            "--username",
+            "cli-worker",
+            "--name",
+            "Cli Worker",
+            "--org",
+            "skarpnäck sdf (test)",
+            "--role",
+            "social_worker",
+            "--generate-password",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Password (shown once):" in result.output
+    listing = runner.invoke(args=["org", "list"])
+    assert "Skarpnäck sdf (test)" in listing.output
+
+
+def test_an_invalid_organisation_number_is_one_clear_sentence_and_nothing_is_written(
+    runner: FlaskCliRunner,
+) -> None:
+    result = runner.invoke(
+        args=[
+            "org",
+            "add",
+            "--name",
+            "Fel (test)",
+            "--kind",
+            "partner",
+            "--org-number",
+            "802490-6772",
+        ]
+    )
+    assert result.exit_code != 0
+    assert "Luhn" in result.output and "Traceback" not in result.output
+    assert "Fel (test)" not in runner.invoke(args=["org", "list"]).output
+
+
+def test_a_role_in_the_wrong_kind_of_organisation_is_refused(
+    runner: FlaskCliRunner, factory: Factory
+) -> None:
+    partner = factory.organisation("partner")
+    result = runner.invoke(
+        args=[
+            "user",
+            "add",
+            "--username",
+            "misplaced",
+            "--name",
+            "M",
+            "--org",
+            partner.id,
+            "--role",
+            "social_worker",
+            "--password",
+            "a long enough password",
+        ]
+    )
+    assert result.exit_code != 0
+    assert "district" in result.output
+
+
+def test_disable_and_reset_mfa_end_open_sessions(
+    runner: FlaskCliRunner, client: FlaskClient, factory: Factory
+) -> None:
+    account = factory.account()
+    log_in(client, account)
+    assert runner.invoke(args=["user", "reset-mfa", account.username]).exit_code == 0
+    assert "/login" in client.get("/").location
+    assert not account.reload().totp_confirmed
+    log_in_again = factory.app.test_client()
+    assert runner.invoke(args=["user", "disable", account.username]).exit_code == 0
+    assert "/login" in log_in_again.get("/").location
+    assert not account.reload().active
+
+
+def test_demo_commands_refuse_to_run_outside_demo_mode(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code != 0 and "REFERRAL_DEMO=1" in result.output

@@ -1,0 +1,53 @@
+"""The policy: deny by default, organisation-scoped, 404 for what is out of scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from referral.actors import Actor
+from referral.db.models import Role
+from referral.errors import NotFound, NotPermitted
+from referral.policy import Permission, can, organisation_scope, require
+
+
+def actor(*roles: Role, org: str = "farsta") -> Actor:
+    return Actor(user_id="u1", username="u1", organisation_id=org, roles=frozenset(roles))
+
+
+@dataclass
+class Record:
+    organisation_id: str
+
+
+def test_nobody_may_do_what_no_role_grants() -> None:
+    assert not can(None, Permission.HOME_VIEW)
+    assert not can(actor(), Permission.HOME_VIEW)
+
+
+def test_only_administrators_manage_accounts() -> None:
+    for role in (Role.SOCIAL_WORKER, Role.GROUP_LEADER, Role.LINK_WORKER, Role.DPO):
+        assert not can(actor(role), Permission.USER_DISABLE)
+    assert can(actor(Role.ADMIN), Permission.USER_DISABLE)
+
+
+def test_a_record_of_another_organisation_is_not_found_rather_than_forbidden() -> None:
+    worker = actor(Role.SOCIAL_WORKER, org="farsta")
+    require(worker, Permission.HOME_VIEW, Record("farsta"))
+    with pytest.raises(NotFound):
+        require(worker, Permission.HOME_VIEW, Record("skarpnack"))
+
+
+def test_a_missing_permission_is_forbidden() -> None:
+    with pytest.raises(NotPermitted):
+        require(actor(Role.GROUP_LEADER), Permission.ORGANISATION_CREATE)
+
+
+def test_an_object_without_a_scope_rule_is_refused() -> None:
+    assert not can(actor(Role.SOCIAL_WORKER), Permission.HOME_VIEW, object())
+
+
+def test_lists_are_limited_to_the_actors_organisation_except_for_city_wide_roles() -> None:
+    assert organisation_scope(actor(Role.SOCIAL_WORKER, org="farsta")) == "farsta"
+    assert organisation_scope(actor(Role.ADMIN)) is None

@@ -1,0 +1,77 @@
+"""Configuration: production refuses to start on anything unsafe, with one clear sentence."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from config import ConfigError, load_settings
+
+GOOD = {
+    "REFERRAL_SECRET_KEY": secrets.token_urlsafe(48),
+    "REFERRAL_MFA_KEY": secrets.token_urlsafe(48),
+}
+PRODUCTION = {
+    **GOOD,
+    "REFERRAL_ENV": "production",
+    "REFERRAL_DATABASE_URL": "postgresql+psycopg://app@db.invalid/referral",
+}
+
+
+def test_production_starts_with_real_secrets_on_postgresql() -> None:
+    settings = load_settings(PRODUCTION)
+    assert settings.is_production and not settings.debug
+
+
+@pytest.mark.parametrize("secret", ["", "dev", "changeme", "short-but-not-a-default"])
+def test_production_refuses_a_missing_default_or_short_session_secret(secret: str) -> None:
+    with pytest.raises(ConfigError, match="REFERRAL_SECRET_KEY") as refused:
+        load_settings({**PRODUCTION, "REFERRAL_SECRET_KEY": secret})
+    message = str(refused.value)
+    assert message.count(". ") == 0 and message.endswith(").")  # one sentence
+
+
+def test_a_missing_mfa_key_is_refused_and_never_borrowed_from_the_session_secret() -> None:
+    with pytest.raises(ConfigError, match="REFERRAL_MFA_KEY"):
+        load_settings({**PRODUCTION, "REFERRAL_MFA_KEY": ""})
+
+
+def test_one_secret_may_not_serve_two_purposes() -> None:
+    same = GOOD["REFERRAL_SECRET_KEY"]
+    with pytest.raises(ConfigError, match="each purpose needs its own secret"):
+        load_settings({**PRODUCTION, "REFERRAL_MFA_KEY": same})
+
+
+def test_production_refuses_sqlite_without_an_explicit_opt_in() -> None:
+    sqlite = {**PRODUCTION, "REFERRAL_DATABASE_URL": "sqlite:///instance/x.sqlite3"}
+    with pytest.raises(ConfigError, match="SQLite"):
+        load_settings(sqlite)
+    assert load_settings({**sqlite, "REFERRAL_ALLOW_SQLITE_IN_PRODUCTION": "1"}).uses_sqlite
+
+
+def test_production_refuses_debug_mode_and_demo_data() -> None:
+    with pytest.raises(ConfigError, match="debug"):
+        load_settings({**PRODUCTION, "REFERRAL_DEBUG": "1"})
+    with pytest.raises(ConfigError, match="demo"):
+        load_settings({**PRODUCTION, "REFERRAL_DEMO": "1"})
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    settings = load_settings(GOOD)
+    assert settings.session_idle_minutes == 15
+    assert settings.session_absolute_hours == 8
+    assert settings.default_locale == "sv"
+    assert settings.database_url.startswith("sqlite:///instance/")
+    assert settings.key_provider == "local"
+
+
+def test_a_malformed_number_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="REFERRAL_SESSION_IDLE_MINUTES"):
+        load_settings({**GOOD, "REFERRAL_SESSION_IDLE_MINUTES": "soon"})
+
+
+def test_secrets_never_appear_in_the_settings_repr() -> None:
+    settings = load_settings(GOOD)
+    assert GOOD["REFERRAL_SECRET_KEY"] not in repr(settings)
+    assert GOOD["REFERRAL_MFA_KEY"] not in repr(settings)
