@@ -21,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d referral/translations
+	$(BIN)/pybabel compile -d referral/translations
 
 # Development secrets, generated on this machine and never committed (instance/ is ignored).
 instance/dev.env: | $(BIN)/python
