@@ -1,0 +1,341 @@
+"""The audit log's hash chain and its streaming verifier.
+
+Every entry ``n`` (numbered from 1 without gaps) stores two values:
+
+* ``hash_n = SHA-256(canonical_entry(fields_n))`` (see :mod:`audit.canonical`),
+* ``link_n = HMAC-SHA256(audit_key, link_{n-1} || hash_n)``, with
+  ``link_0 = GENESIS_LINK`` (32 zero bytes).
+
+What this proves, and to whom
+-----------------------------
+* Someone who can change the database but does not hold the audit key cannot
+  edit, insert, delete or reorder entries without breaking a link, because
+  they cannot compute HMACs.
+* Someone who holds the audit key (for example, a compromised application
+  server) can rewrite the whole chain. Against them, the Ed25519-signed
+  checkpoints (:mod:`audit.checkpoints`) are the anchor: a checkpoint copied
+  away by the data-protection officer pins the link of entry N, so any rewrite
+  of entries 1..N, or truncation of the log back before entry N, is detected.
+* Entries after the last checkpoint are protected only by the chain: deleting
+  them from the tail (truncation) leaves a shorter, valid chain and is caught
+  only by a later checkpoint that covers them. Checkpoint often.
+
+The verifier takes the audit key (for the links) and the public key (for the
+checkpoints); it never needs the private signing key. Either half can be used
+on its own: :func:`verify_chain` without checkpoints checks the links only,
+and :func:`verify_checkpoints` checks checkpoint signatures only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.canonical import canonical_entry
+from audit.checkpoints import Checkpoint, key_id_of, verify_checkpoint
+
+__all__ = [
+    "GENESIS_LINK",
+    "LINK_SIZE",
+    "MIN_AUDIT_KEY_SIZE",
+    "ChainEntry",
+    "VerificationReport",
+    "next_link",
+    "verify_chain",
+    "verify_checkpoints",
+]
+
+LINK_SIZE = 32
+GENESIS_LINK = bytes(LINK_SIZE)
+MIN_AUDIT_KEY_SIZE = 32
+_SHA256_BLOCK = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEntry:
+    """One stored log entry, as the verifier sees it."""
+
+    sequence: int
+    fields: Mapping[str, object]  # the hashed content
+    stored_hash: bytes
+    stored_link: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    """The outcome of a verification.
+
+    ``entries_checked`` counts the entries whose hash and link were verified
+    (so, on failure, the entries before the one at fault).
+    ``checkpoints_checked`` counts checkpoints whose signature verified and
+    whose link was matched against the recomputed chain.
+    ``first_bad_sequence`` is the lowest sequence number that can no longer be
+    trusted; ``reason`` is one English sentence for the data-protection officer.
+    ``last_sequence``/``last_link`` are the last entry verified as good and its
+    link (the start point if none was): when ``ok`` is true, that is the head a
+    new checkpoint may be signed over. Never sign over a failed verification.
+    """
+
+    ok: bool
+    entries_checked: int
+    checkpoints_checked: int
+    first_bad_sequence: int | None
+    reason: str | None
+    last_sequence: int = 0
+    last_link: bytes = GENESIS_LINK
+
+
+def next_link(audit_key: bytes, previous_link: bytes, entry_hash: bytes) -> bytes:
+    """Return ``HMAC-SHA256(audit_key, previous_link || entry_hash)``.
+
+    Both inputs must be exactly 32 bytes, so the concatenation is unambiguous.
+    """
+    if len(audit_key) < MIN_AUDIT_KEY_SIZE:
+        raise ValueError(f"the audit key must be at least {MIN_AUDIT_KEY_SIZE} bytes")
+    if len(previous_link) != LINK_SIZE or len(entry_hash) != LINK_SIZE:
+        raise ValueError(f"previous_link and entry_hash must each be {LINK_SIZE} bytes")
+    return hmac.digest(audit_key, previous_link + entry_hash, "sha256")
+
+
+def verify_checkpoints(
+    checkpoints: Sequence[Checkpoint], public_key: Ed25519PublicKey
+) -> VerificationReport:
+    """Check checkpoint signatures (and their mutual consistency) with the public key alone.
+
+    Detects forged or altered checkpoints, checkpoints signed by another key,
+    and two validly signed checkpoints that disagree about the same entry (a
+    fork: someone holding the signing key signed two histories).
+    """
+    failure, ordered = _prepare_checkpoints(checkpoints, public_key)
+    if failure is not None:
+        return failure
+    return VerificationReport(
+        ok=True,
+        entries_checked=0,
+        checkpoints_checked=len(ordered),
+        first_bad_sequence=None,
+        reason=None,
+    )
+
+
+def verify_chain(
+    entries: Iterable[ChainEntry],
+    audit_key: bytes,
+    checkpoints: Sequence[Checkpoint] = (),
+    public_key: Ed25519PublicKey | None = None,
+    start: Checkpoint | None = None,
+) -> VerificationReport:
+    """Verify the log in one streaming pass and return a report (never raises on tampering).
+
+    ``entries`` must be in stored order (``ORDER BY sequence``); it is consumed
+    once and no entry is kept after it has been checked, so a server-side
+    cursor over millions of rows is fine.
+
+    Without ``start``, entries must begin at sequence 1 from :data:`GENESIS_LINK`.
+    With ``start`` (a signed checkpoint, e.g. the last one the DPO verified),
+    entries must begin at ``start.sequence + 1`` and the chain continues from
+    ``start.link``; checkpoints at or before ``start`` are signature-checked only.
+
+    ``checkpoints`` and ``start`` need ``public_key``; with neither, only the
+    links are checked and the audit key is all that is needed.
+
+    Raises ``ValueError`` only for misuse (a short audit key, checkpoints
+    without a public key); everything about the data is in the report.
+    """
+    if len(audit_key) < MIN_AUDIT_KEY_SIZE:
+        raise ValueError(f"the audit key must be at least {MIN_AUDIT_KEY_SIZE} bytes")
+    pending: list[Checkpoint] = []
+    if checkpoints or start is not None:
+        if public_key is None:
+            raise ValueError("checkpoints can only be verified with the signing public key")
+        failure, pending = _prepare_checkpoints(
+            [*checkpoints, start] if start is not None else checkpoints, public_key
+        )
+        if failure is not None:
+            return failure
+
+    first = 1 if start is None else start.sequence + 1
+    expected, previous = first, GENESIS_LINK if start is None else start.link
+    base = first - 1  # last sequence known good: the start, then each matched checkpoint
+    pending = [cp for cp in pending if cp.sequence > base]
+    cp_index = 0
+    cp_next = pending[0].sequence if pending else -1
+    checkpoints_checked = 0
+
+    # Plain != rather than hmac.compare_digest: nothing secret is being compared
+    # against attacker-chosen guesses here, and != also copes with a NULL column.
+    sha256 = hashlib.sha256
+    link_of = _keyed_link(audit_key)
+    for entry in entries:
+        sequence = entry.sequence
+        if sequence != expected:
+            bad, reason = _sequence_problem(sequence, expected, first, start)
+            return _result(False, first, expected, previous, checkpoints_checked, bad, reason)
+        try:
+            computed_hash = sha256(canonical_entry(entry.fields)).digest()
+        except (TypeError, ValueError) as exc:
+            reason = f"entry {sequence}: its content cannot be encoded ({exc})."
+            return _result(False, first, expected, previous, checkpoints_checked, sequence, reason)
+        if computed_hash != entry.stored_hash:
+            reason = f"entry {sequence}: content does not match its hash (edited)."
+            return _result(False, first, expected, previous, checkpoints_checked, sequence, reason)
+        link = link_of(previous + computed_hash)
+        if link != entry.stored_link:
+            reason = _link_problem(sequence, first)
+            return _result(False, first, expected, previous, checkpoints_checked, sequence, reason)
+        if sequence == cp_next:
+            if link != pending[cp_index].link:
+                reason = (
+                    f"entry {sequence}: the chain does not match the signed checkpoint, so "
+                    f"entries {base + 1} to {sequence} were rewritten by someone holding the "
+                    "audit key."
+                )
+                return _result(
+                    False, first, expected, previous, checkpoints_checked, base + 1, reason
+                )
+            checkpoints_checked += 1
+            base = sequence
+            cp_index += 1
+            cp_next = pending[cp_index].sequence if cp_index < len(pending) else -1
+        previous = link
+        expected = sequence + 1
+
+    if cp_index < len(pending):
+        last = expected - 1
+        return _result(
+            False,
+            first,
+            expected,
+            previous,
+            checkpoints_checked,
+            last + 1,
+            f"the log ends at entry {last} but a signed checkpoint covers entry "
+            f"{pending[-1].sequence}, so entries from {last + 1} on were deleted (truncated).",
+        )
+    return _result(True, first, expected, previous, checkpoints_checked, None, None)
+
+
+def _result(
+    ok: bool,
+    first: int,
+    expected: int,
+    previous: bytes,
+    checkpoints_checked: int,
+    bad: int | None,
+    reason: str | None,
+) -> VerificationReport:
+    return VerificationReport(
+        ok=ok,
+        entries_checked=expected - first,
+        checkpoints_checked=checkpoints_checked,
+        first_bad_sequence=bad,
+        reason=reason,
+        last_sequence=expected - 1,
+        last_link=previous,
+    )
+
+
+def _keyed_link(audit_key: bytes) -> Callable[[bytes], bytes]:
+    """Return ``m -> HMAC-SHA256(audit_key, m)`` with the key schedule done once.
+
+    This is HMAC exactly as RFC 2104 defines it (and as :func:`hmac.digest`
+    computes it); keeping the two padded-key hash states and copying them per
+    message about halves the per-entry HMAC cost in the verifier's hot loop.
+    """
+    key = hashlib.sha256(audit_key).digest() if len(audit_key) > _SHA256_BLOCK else audit_key
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    inner_start = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer_start = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def link_of(message: bytes) -> bytes:
+        inner = inner_start.copy()
+        inner.update(message)
+        outer = outer_start.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    return link_of
+
+
+def _link_problem(sequence: int, first: int) -> str:
+    if sequence == first:
+        return (
+            f"entry {sequence}: its link does not follow from the chain's starting point "
+            "(wrong audit key, or the entry was replaced)."
+        )
+    return (
+        f"entry {sequence}: its link does not follow from the previous entry (an entry was "
+        "inserted, deleted or reordered, or the link was altered)."
+    )
+
+
+def _sequence_problem(
+    sequence: int, expected: int, first: int, start: Checkpoint | None
+) -> tuple[int, str]:
+    if expected == first and sequence > expected:
+        where = "the log" if start is None else f"the log after checkpoint {start.sequence}"
+        return expected, (
+            f"{where} starts at entry {sequence} instead of entry {expected}, so earlier "
+            "entries are missing (deleted)."
+        )
+    if sequence > expected:
+        gap = (
+            f"entry {expected}"
+            if sequence == expected + 1
+            else f"entries {expected} to {sequence - 1}"
+        )
+        return expected, f"{gap} missing after entry {expected - 1} (deleted)."
+    if sequence == expected - 1:
+        return sequence, f"entry {sequence} appears twice (duplicated or inserted)."
+    return sequence, (
+        f"entry {sequence} appears after entry {expected - 1}, so entries are out of order "
+        "(reordered or inserted)."
+    )
+
+
+def _prepare_checkpoints(
+    checkpoints: Iterable[Checkpoint], public_key: Ed25519PublicKey
+) -> tuple[VerificationReport | None, list[Checkpoint]]:
+    """Verify every signature, sort by sequence, drop exact duplicates, detect forks."""
+    expected_key_id = key_id_of(public_key)
+    valid: list[Checkpoint] = []
+    for cp in checkpoints:
+        if not verify_checkpoint(cp, public_key):
+            where = f"checkpoint {cp.sequence!r}"
+            if isinstance(cp.key_id, str) and cp.key_id != expected_key_id:
+                reason = (
+                    f"{where}: it names signing key {cp.key_id}, but the key being used to "
+                    f"verify is {expected_key_id}, and its signature does not verify."
+                )
+            else:
+                reason = f"{where}: its signature does not verify (forged or altered)."
+            bad = cp.sequence if isinstance(cp.sequence, int) else None
+            return _bad_checkpoint(bad, reason), []
+        valid.append(cp)
+    valid.sort(key=lambda cp: cp.sequence)
+    ordered: list[Checkpoint] = []
+    for cp in valid:
+        if ordered and ordered[-1].sequence == cp.sequence:
+            if ordered[-1].link != cp.link:
+                return _bad_checkpoint(
+                    cp.sequence,
+                    f"checkpoint {cp.sequence}: two validly signed checkpoints disagree about "
+                    "this entry, so the log was forked or rewritten by the signing key's holder.",
+                ), []
+            continue
+        ordered.append(cp)
+    return None, ordered
+
+
+def _bad_checkpoint(sequence: int | None, reason: str) -> VerificationReport:
+    return VerificationReport(
+        ok=False,
+        entries_checked=0,
+        checkpoints_checked=0,
+        first_bad_sequence=sequence,
+        reason=reason,
+    )
