@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := referral
 
-.PHONY: chromium run test test-postgres lint typecheck translations extract-messages demo-code reset clean
+.PHONY: bench bench-crypto chromium dev-secrets run test test-postgres lint typecheck translations extract-messages demo-code reset clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,21 +24,17 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d referral/translations
 
 # Development secrets, generated on this machine and never committed (instance/ is ignored).
-instance/dev.env: | $(BIN)/python
-	mkdir -p instance
-	umask 077 && { \
-	  echo "REFERRAL_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')"; \
-	  echo "REFERRAL_MFA_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')"; \
-	} > $@
+dev-secrets: $(VENV)/.installed
+	@$(BIN)/python -m config.dev_secrets instance/dev.env
 
-run: $(VENV)/.installed translations instance/dev.env
-	set -a && . instance/dev.env && set +a && \
+run: $(VENV)/.installed translations dev-secrets
+	@set -a && . instance/dev.env && set +a && \
 	export REFERRAL_ENV=development REFERRAL_DEMO=1 && \
-	$(BIN)/flask db upgrade && $(BIN)/flask demo load && \
+	$(BIN)/flask crypto init && $(BIN)/flask db upgrade && $(BIN)/flask demo load && \
 	echo "Serving on http://127.0.0.1:5000" && \
-	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - 'referral:create_app()'
+	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - referral.wsgi:app
 
-demo-code: $(VENV)/.installed instance/dev.env
+demo-code: $(VENV)/.installed dev-secrets
 	@set -a && . instance/dev.env && set +a && REFERRAL_DEMO=1 $(BIN)/flask demo code $(USER)
 
 # The browser tests drive Debian's chromium; install it when it is missing.
@@ -65,7 +61,13 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i referral/translations/messages.pot -d referral/translations
 
 reset:
-	rm -f instance/referral.sqlite3* instance/demo-credentials.json
+	rm -f instance/referral.sqlite3* instance/demo-credentials.json instance/keyring.json*
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks: figures against a plain Flask + SQLAlchemy floor in the same run (bench/).
+bench-crypto: $(VENV)/.installed
+	$(BIN)/python bench/crypto_overhead.py
+
+bench: bench-crypto

@@ -40,12 +40,17 @@ class Settings:
     # One secret per purpose: none of these ever falls back to another.
     secret_key: str = field(default="", repr=False)  # signs the session cookie
     mfa_key: str = field(default="", repr=False)  # encrypts stored TOTP seeds
+    blind_index_key: str = field(default="", repr=False)  # keys the personnummer look-up index
     debug: bool = False
     allow_sqlite_in_production: bool = False
     # Key provider for the key-encryption keys (crypto/): "local" keeps a 0600 keyring file
     # outside the database; a KMS or Vault Transit provider plugs in behind the same name.
     key_provider: str = "local"
     keyring_path: str = "instance/keyring.json"
+    # Unwrapped data keys kept in memory: bounded in number and in time, so a key shredded
+    # by another instance stops working here within dek_cache_seconds.
+    dek_cache_entries: int = 10_000
+    dek_cache_seconds: int = 300
     session_idle_minutes: int = 15
     session_absolute_hours: int = 8
     login_max_failures: int = 5
@@ -134,10 +139,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=get("DATABASE_URL", Settings.database_url),
         secret_key=env.get(PREFIX + "SECRET_KEY", ""),
         mfa_key=env.get(PREFIX + "MFA_KEY", ""),
+        blind_index_key=env.get(PREFIX + "BLIND_INDEX_KEY", ""),
         debug=flag("DEBUG"),
         allow_sqlite_in_production=flag("ALLOW_SQLITE_IN_PRODUCTION"),
         key_provider=get("KEY_PROVIDER", Settings.key_provider),
         keyring_path=get("KEYRING_PATH", Settings.keyring_path),
+        dek_cache_entries=number("DEK_CACHE_ENTRIES", Settings.dek_cache_entries),
+        dek_cache_seconds=number("DEK_CACHE_SECONDS", Settings.dek_cache_seconds),
         session_idle_minutes=number("SESSION_IDLE_MINUTES", Settings.session_idle_minutes),
         session_absolute_hours=number("SESSION_ABSOLUTE_HOURS", Settings.session_absolute_hours),
         login_max_failures=number("LOGIN_MAX_FAILURES", Settings.login_max_failures),
@@ -157,18 +165,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 def check_settings(settings: Settings) -> None:
     """Refuse unsafe combinations. Every environment needs real secrets; production more."""
-    for name, value in (("SECRET_KEY", settings.secret_key), ("MFA_KEY", settings.mfa_key)):
+    secrets = {
+        "SECRET_KEY": settings.secret_key,
+        "MFA_KEY": settings.mfa_key,
+        "BLIND_INDEX_KEY": settings.blind_index_key,
+    }
+    for name, value in secrets.items():
         problem = secret_problem(value)
         if problem:
             raise ConfigError(
                 f"{PREFIX}{name} {problem}: the service refuses to start without a real secret "
                 f"(generate one with: {GENERATE_SECRET})."
             )
-    if settings.secret_key == settings.mfa_key:
-        raise ConfigError(
-            f"{PREFIX}SECRET_KEY and {PREFIX}MFA_KEY are the same: "
-            "each purpose needs its own secret."
-        )
+    seen: dict[str, str] = {}
+    for name, value in secrets.items():
+        if value in seen:
+            raise ConfigError(
+                f"{PREFIX}{seen[value]} and {PREFIX}{name} are the same: "
+                "each purpose needs its own secret."
+            )
+        seen[value] = name
     if not settings.is_production:
         return
     if settings.debug:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import referral.db.base
+import referral.db.encryption
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -131,7 +131,8 @@ _user_action(
 
 
 def init_cli(app: Flask) -> None:
+    from referral.crypto_cli import crypto_cli
     from referral.demo import demo_cli
 
-    for group in (db_cli, org_cli, user_cli, demo_cli):
+    for group in (db_cli, org_cli, user_cli, crypto_cli, demo_cli):
         app.cli.add_command(group)

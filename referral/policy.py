@@ -25,12 +25,15 @@ class Permission(StrEnum):
     USER_CREATE = "user:create"
     USER_DISABLE = "user:disable"
     USER_RESET_MFA = "user:reset_mfa"
+    CHILD_CREATE = "child:create"
+    CHILD_SEARCH = "child:search"
+    KEYS_MANAGE = "keys:manage"
 
 
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.SOCIAL_WORKER: _EVERY_ROLE,
+    Role.SOCIAL_WORKER: _EVERY_ROLE | {Permission.CHILD_CREATE, Permission.CHILD_SEARCH},
     Role.GROUP_LEADER: _EVERY_ROLE,
     Role.LINK_WORKER: _EVERY_ROLE,
     Role.DPO: _EVERY_ROLE,
@@ -42,6 +45,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.USER_CREATE,
         Permission.USER_DISABLE,
         Permission.USER_RESET_MFA,
+        Permission.KEYS_MANAGE,
     },
 }
 

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
 from config.settings import Environment, Settings
+from crypto import LocalKeyring
 from referral import create_app
 from referral.db import migrate
 from referral.db.engine import get_database
@@ -46,12 +47,21 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def base_settings(database_url: str) -> Settings:
+def keyring_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("keys") / "keyring.json"
+    LocalKeyring.create(path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def base_settings(database_url: str, keyring_path: str) -> Settings:
     return Settings(
         environment=Environment.TEST,
         database_url=database_url,
         secret_key=secrets.token_urlsafe(48),
         mfa_key=secrets.token_urlsafe(48),
+        blind_index_key=secrets.token_urlsafe(48),
+        keyring_path=keyring_path,
         # Generous by default; the rate-limit test builds an app with a tight limit.
         login_rate_limit="1000 per minute",
     )

@@ -6,6 +6,7 @@ Names and numbers are invented. Usernames get a random suffix so that tests whic
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,11 +19,36 @@ from config.settings import Settings
 from referral.actors import Actor
 from referral.auth import totp
 from referral.db.engine import request_session
-from referral.db.models import Organisation, User
+from referral.db.models import Organisation, Role, User
 from referral.db.uow import UnitOfWork
 from referral.services import organisations, users
 
 PASSWORD = "correct horse battery staple"
+_serial = itertools.cycle(range(100, 1000))
+
+
+def invented_personnummer(year: int, month: int, day: int, serial: int | None = None) -> str:
+    """An invented personnummer (YYYYMMDDNNNC) whose check digit is right (Luhn)."""
+    serial = next(_serial) if serial is None else serial
+    digits = f"{year % 100:02d}{month:02d}{day:02d}{serial:03d}"
+    total = 0
+    for position, char in enumerate(digits):
+        product = int(char) * (2 if position % 2 == 0 else 1)
+        total += product - 9 if product > 9 else product
+    return f"{year:04d}{month:02d}{day:02d}{serial:03d}{(10 - total % 10) % 10}"
+
+
+def social_worker_actor(factory: Factory, district: Organisation | None = None) -> Actor:
+    """The actor of a social worker in `district` (a new one by default), without a login."""
+    district = district or factory.organisation("district")
+    return Actor(
+        user_id=f"test-{secrets.token_hex(3)}",
+        username="test-social-worker",
+        organisation_id=district.id,
+        roles=frozenset({Role.SOCIAL_WORKER}),
+    )
+
+
 SYSTEM = Actor.system_actor("tests")
 
 

@@ -8,6 +8,9 @@ from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from referral.db import encryption
+from referral.db.encryption import FieldCipher
+
 
 def _make_engine(url: str) -> Engine:
     # hide_parameters: an error message must never carry the values of a statement,
@@ -36,17 +39,32 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
 
 
 class Database:
-    """Owns the engine and hands out sessions; tests may bind it to one outer transaction."""
+    """Owns the engine and hands out sessions; tests may bind it to one outer transaction.
 
-    def __init__(self, url: str) -> None:
+    Every session carries the field cipher, which seals personal fields at flush."""
+
+    def __init__(self, url: str, cipher: FieldCipher | None = None) -> None:
         self.url = url
         self.engine = _make_engine(url)
-        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.cipher = cipher
+        self._factory = self._sessionmaker(bind=self.engine)
+
+    def _sessionmaker(self, **options: Any) -> sessionmaker[Session]:
+        factory = sessionmaker(
+            expire_on_commit=False, info={encryption.SESSION_KEY: self.cipher}, **options
+        )
+        encryption.install(factory)
+        return factory
+
+    def use_cipher(self, cipher: FieldCipher) -> None:
+        """Swap the field cipher (tests use a plaintext one as a negative control)."""
+        self.cipher = cipher
+        self._factory = self._sessionmaker(bind=self.engine)
 
     def bind_to(self, connection: Connection) -> None:
         """Run every session inside `connection`'s transaction (tests roll it back)."""
-        self._factory = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        self._factory = self._sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint"
         )
 
     def new_session(self) -> Session:

@@ -7,14 +7,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from referral.db import migrate
-from referral.db.base import Base
+from referral.db.schema import metadata
 
 
 def test_the_migrated_schema_matches_the_models(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, Base.metadata)
+        differences = compare_metadata(context, metadata)
     engine.dispose()
     assert differences == []
 

@@ -11,6 +11,7 @@ from config import ConfigError, load_settings
 GOOD = {
     "REFERRAL_SECRET_KEY": secrets.token_urlsafe(48),
     "REFERRAL_MFA_KEY": secrets.token_urlsafe(48),
+    "REFERRAL_BLIND_INDEX_KEY": secrets.token_urlsafe(48),
 }
 PRODUCTION = {
     **GOOD,
@@ -41,6 +42,8 @@ def test_one_secret_may_not_serve_two_purposes() -> None:
     same = GOOD["REFERRAL_SECRET_KEY"]
     with pytest.raises(ConfigError, match="each purpose needs its own secret"):
         load_settings({**PRODUCTION, "REFERRAL_MFA_KEY": same})
+    with pytest.raises(ConfigError, match="BLIND_INDEX_KEY are the same"):
+        load_settings({**PRODUCTION, "REFERRAL_BLIND_INDEX_KEY": same})
 
 
 def test_production_refuses_sqlite_without_an_explicit_opt_in() -> None:
@@ -75,3 +78,4 @@ def test_secrets_never_appear_in_the_settings_repr() -> None:
     settings = load_settings(GOOD)
     assert GOOD["REFERRAL_SECRET_KEY"] not in repr(settings)
     assert GOOD["REFERRAL_MFA_KEY"] not in repr(settings)
+    assert GOOD["REFERRAL_BLIND_INDEX_KEY"] not in repr(settings)

@@ -1,0 +1,136 @@
+"""Data-encryption keys at rest: one per person and record holder, stored only wrapped.
+
+The district's record of a child and each partner's file on that child have separate keys,
+so purging a partner's file shreds only that file's key (domain.md §5).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from crypto import DecryptionError, DekCache, KeyProvider, new_dek
+from crypto.dek import unwrap_dek, wrap_dek
+from crypto.keys import WrappedKey
+from referral.db.base import Base, UtcDateTime, new_id, utcnow
+
+
+class DataKey(Base):
+    __tablename__ = "data_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # Pseudonymous ids only: which person, and which holder's record ("district:<org id>",
+    # "partner-file:<file id>").
+    person_id: Mapped[str] = mapped_column(String(36))
+    holder: Mapped[str] = mapped_column(String(80))
+    kek_id: Mapped[str] = mapped_column(String(128))
+    kek_version: Mapped[int] = mapped_column(Integer)
+    # NULL once shredded: every field under this key is then unreadable for good.
+    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    shredded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set when `flask crypto reencrypt` moved this key's fields to a newer key.
+    superseded_by: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"))
+
+    __table_args__ = (Index("ix_data_keys_person_holder", "person_id", "holder"),)
+
+    @property
+    def live(self) -> bool:
+        return self.wrapped is not None
+
+
+@dataclass(frozen=True)
+class KeyScope:
+    """Whose key: the person the data is about and the holder whose record it is."""
+
+    person_id: str
+    holder: str
+
+
+class KeyStore:
+    """Finds, creates, unwraps and shreds data keys; unwrapped keys are cached briefly."""
+
+    def __init__(self, provider: KeyProvider, cache: DekCache) -> None:
+        self.provider = provider
+        self.cache = cache
+
+    def current(self, db: Session, scope: KeyScope) -> tuple[DataKey, bytes]:
+        """The live key for `scope`, created (and wrapped under the primary KEK) if none."""
+        with db.no_autoflush:
+            row = db.scalar(
+                select(DataKey)
+                .where(
+                    DataKey.person_id == scope.person_id,
+                    DataKey.holder == scope.holder,
+                    DataKey.wrapped.is_not(None),
+                    DataKey.superseded_by.is_(None),
+                )
+                .order_by(DataKey.created_at.desc())
+                .limit(1)
+            )
+        if row is not None:
+            return row, self.unwrap(row)
+        return self.create(db, scope)
+
+    def create(self, db: Session, scope: KeyScope) -> tuple[DataKey, bytes]:
+        dek_id = new_id()
+        dek = new_dek()
+        wrapped = wrap_dek(self.provider, dek, dek_id)
+        row = DataKey(
+            id=dek_id,
+            person_id=scope.person_id,
+            holder=scope.holder,
+            kek_id=wrapped.kek_id,
+            kek_version=wrapped.kek_version,
+            wrapped=wrapped.blob,
+        )
+        db.add(row)
+        self.cache.put(dek_id, dek)
+        return row, dek
+
+    def by_id(self, db: Session, dek_id: uuid.UUID | str) -> bytes:
+        key_id = str(dek_id)
+        cached = self.cache.get(key_id)
+        if cached is not None:
+            return cached
+        with db.no_autoflush:
+            row = db.get(DataKey, key_id)
+        if row is None:
+            raise DecryptionError()
+        return self.unwrap(row)
+
+    def unwrap(self, row: DataKey) -> bytes:
+        if row.wrapped is None:
+            raise DecryptionError()
+        wrapped = row.wrapped
+        return self.cache.get_or_load(
+            row.id,
+            lambda: unwrap_dek(
+                self.provider, WrappedKey(row.kek_id, row.kek_version, wrapped), row.id
+            ),
+        )
+
+    def rewrap(self, row: DataKey) -> bool:
+        """Wrap `row`'s key under the primary KEK (no field is decrypted). False if it was."""
+        primary = self.provider.primary()
+        if row.wrapped is None or (row.kek_id, row.kek_version) == (
+            primary.kek_id,
+            primary.version,
+        ):
+            return False
+        dek = unwrap_dek(
+            self.provider, WrappedKey(row.kek_id, row.kek_version, row.wrapped), row.id
+        )
+        wrapped = wrap_dek(self.provider, dek, row.id)
+        row.kek_id, row.kek_version, row.wrapped = wrapped.kek_id, wrapped.kek_version, wrapped.blob
+        return True
+
+    def shred(self, row: DataKey) -> None:
+        """Destroy the key: the wrapped copy goes, and so does any cached one in this process."""
+        row.wrapped = None
+        row.shredded_at = utcnow()
+        self.cache.evict(row.id)

@@ -1,0 +1,10 @@
+"""Every table, for migrations and schema checks: importing this registers all models."""
+
+from __future__ import annotations
+
+from referral.db import data_keys, models, people
+from referral.db.base import Base
+
+metadata = Base.metadata
+
+__all__ = ["data_keys", "metadata", "models", "people"]

@@ -1,0 +1,74 @@
+"""Wiring of the key provider and field cipher from settings.
+
+The provider is opened on first use, so commands such as `flask crypto init` run before a
+keyring exists; `referral.wsgi` opens it at start-up, so a server never starts without keys.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from config import Settings
+from crypto import DekCache, KeyProvider, LocalKeyring
+from crypto.blind_index import PERSONNUMMER_INDEX_PURPOSE, derive_key
+from crypto.keys import KekRef, WrappedKey
+from referral.db.data_keys import KeyStore
+from referral.db.encryption import FieldCipher
+
+
+class UnknownKeyProvider(Exception):
+    pass
+
+
+def open_provider(settings: Settings) -> KeyProvider:
+    if settings.key_provider == "local":
+        return LocalKeyring(settings.keyring_path)
+    # A KMS or Vault Transit provider is added here, behind the same KeyProvider interface.
+    raise UnknownKeyProvider(
+        f"REFERRAL_KEY_PROVIDER={settings.key_provider!r} is not a known key provider (local)."
+    )
+
+
+class LazyProvider:
+    """A KeyProvider that opens the configured one on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._provider: KeyProvider | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def provider(self) -> KeyProvider:
+        with self._lock:
+            if self._provider is None:
+                self._provider = open_provider(self._settings)
+            return self._provider
+
+    def primary(self) -> KekRef:
+        return self.provider.primary()
+
+    def wrap(self, plaintext_dek: bytes, aad: bytes) -> WrappedKey:
+        return self.provider.wrap(plaintext_dek, aad)
+
+    def unwrap(self, wrapped: WrappedKey, aad: bytes) -> bytes:
+        return self.provider.unwrap(wrapped, aad)
+
+    def versions(self) -> list[KekRef]:
+        return self.provider.versions()
+
+    def add_version(self) -> KekRef:
+        return self.provider.add_version()
+
+    def retire(self, kek_id: str, version: int) -> None:
+        self.provider.retire(kek_id, version)
+
+
+def build_cipher(settings: Settings) -> FieldCipher:
+    store = KeyStore(
+        LazyProvider(settings),
+        DekCache(max_entries=settings.dek_cache_entries, ttl_seconds=settings.dek_cache_seconds),
+    )
+    # The index key is its own secret; HKDF with a purpose label keeps any future index
+    # (e.g. on another identifier) independent of this one.
+    index_key = derive_key(settings.blind_index_key.encode(), PERSONNUMMER_INDEX_PURPOSE)
+    return FieldCipher(store, index_key)

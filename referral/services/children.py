@@ -1,0 +1,69 @@
+"""The district's register of children: the first personal data the service stores.
+
+Personnummer and name are encrypted under the child's district key; look-up by personnummer
+goes through the blind index and confirms each candidate by decrypting it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from crypto import InvalidPersonnummer, blind_index, constant_time_equal, normalise_personnummer
+from referral.actors import Actor
+from referral.db.encryption import session_cipher
+from referral.db.people import Child
+from referral.db.uow import UnitOfWork
+from referral.errors import InvalidInput
+from referral.i18n import _
+from referral.policy import Permission, organisation_scope, require
+
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class NewChild:
+    personnummer: str
+    name: str
+
+
+def valid_personnummer(raw: str) -> str:
+    try:
+        return normalise_personnummer(raw)
+    except InvalidPersonnummer:
+        # The message never repeats what was typed: it may be a real person's number.
+        raise InvalidInput(
+            _("Not a valid personnummer or samordningsnummer (check the digits)."),
+            field="personnummer",
+        ) from None
+
+
+def register_child(uow: UnitOfWork, actor: Actor, new: NewChild) -> Child:
+    """A social worker registers a child of their own district."""
+    require(actor, Permission.CHILD_CREATE)
+    personnummer = valid_personnummer(new.personnummer)
+    name = new.name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(
+            _("The name must be 1-%(n)s characters.", n=MAX_NAME_LENGTH), field="name"
+        )
+    assert actor.organisation_id is not None  # social workers belong to a district
+    child = Child(district_id=actor.organisation_id, personnummer=personnummer, name=name)
+    uow.session.add(child)
+    uow.commit()
+    return child
+
+
+def find_children_by_personnummer(uow: UnitOfWork, actor: Actor, raw: str) -> list[Child]:
+    """Exact look-up within the actor's scope: the index narrows, decryption confirms."""
+    require(actor, Permission.CHILD_SEARCH)
+    personnummer = valid_personnummer(raw)
+    db = uow.session
+    query = select(Child)
+    scope = organisation_scope(actor)
+    if scope is not None:
+        query = query.where(Child.district_id == scope)
+    index_key = session_cipher(db).index_key
+    query = query.where(Child.personnummer_index == blind_index(personnummer, index_key))
+    return [c for c in db.scalars(query) if constant_time_equal(c.personnummer, personnummer)]

@@ -1,0 +1,168 @@
+"""Key operations: rotate the key-encryption key, re-encrypt fields under new data keys,
+shred a record holder's key, and report which KEK versions are still in use.
+
+Rotation and re-encryption work in small transactions (one data key, i.e. one person's
+record, at a time), so an interrupted run loses nothing and a second run resumes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from crypto.keys import KekRef
+from referral.actors import Actor
+from referral.db.base import Base
+from referral.db.data_keys import DataKey, KeyScope
+from referral.db.encryption import EncryptedRecord, session_cipher
+from referral.db.people import PartnerFile
+from referral.db.uow import UnitOfWork
+from referral.errors import Conflict
+from referral.policy import Permission, require
+
+
+def encrypted_models() -> list[type[EncryptedRecord]]:
+    """Every mapped model with personal fields, found in the registry so none is forgotten."""
+    import referral.db.schema  # noqa: F401 - registers every model
+
+    return sorted(
+        (m.class_ for m in Base.registry.mappers if issubclass(m.class_, EncryptedRecord)),
+        key=lambda model: model.__name__,
+    )
+
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class KekUsage:
+    kek: KekRef
+    primary: bool
+    live_keys: int
+
+
+def status(uow: UnitOfWork, actor: Actor) -> list[KekUsage]:
+    """How many live data keys each KEK version still wraps, so old versions can be retired."""
+    require(actor, Permission.KEYS_MANAGE)
+    provider = session_cipher(uow.session).keys.provider
+    rows = uow.session.execute(
+        select(DataKey.kek_id, DataKey.kek_version).where(DataKey.wrapped.is_not(None))
+    )
+    counts = Counter((kek_id, version) for kek_id, version in rows)
+    primary = provider.primary()
+    return [
+        KekUsage(ref, ref == primary, counts.get((ref.kek_id, ref.version), 0))
+        for ref in provider.versions()
+    ]
+
+
+def _batches(uow: UnitOfWork, query_ids: list[str]) -> Iterator[DataKey]:
+    for key_id in query_ids:
+        row = uow.session.get(DataKey, key_id)
+        if row is not None:
+            yield row
+
+
+def rotate(uow: UnitOfWork, actor: Actor, progress: Progress | None = None) -> tuple[KekRef, int]:
+    """Make a new primary KEK and rewrap every live data key under it.
+
+    No field is decrypted. Safe to interrupt: a key is either still under its old KEK or
+    already under the new one, and `rewrap` (run again) finishes the rest."""
+    require(actor, Permission.KEYS_MANAGE)
+    primary = session_cipher(uow.session).keys.provider.add_version()
+    return primary, rewrap(uow, actor, progress)
+
+
+def rewrap(uow: UnitOfWork, actor: Actor, progress: Progress | None = None) -> int:
+    """Rewrap every live data key not yet under the primary KEK; returns how many moved."""
+    require(actor, Permission.KEYS_MANAGE)
+    store = session_cipher(uow.session).keys
+    primary = store.provider.primary()
+    pending = list(
+        uow.session.scalars(
+            select(DataKey.id).where(
+                DataKey.wrapped.is_not(None),
+                (DataKey.kek_id != primary.kek_id) | (DataKey.kek_version != primary.version),
+            )
+        )
+    )
+    moved = 0
+    for done, row in enumerate(_batches(uow, pending), start=1):
+        if store.rewrap(row):
+            moved += 1
+        uow.commit()  # one key per transaction: an interruption loses at most this one
+        if progress:
+            progress(done, len(pending))
+    return moved
+
+
+def reencrypt(
+    uow: UnitOfWork, actor: Actor, created_before: datetime, progress: Progress | None = None
+) -> int:
+    """Move the fields under every live data key made before `created_before` to a fresh key,
+    then shred the old one. One person's record per transaction; a rerun with the same
+    `created_before` resumes where an interrupted one stopped."""
+    require(actor, Permission.KEYS_MANAGE)
+    db = uow.session
+    cipher = session_cipher(db)
+    models = encrypted_models()
+    pending = list(
+        db.scalars(
+            select(DataKey.id).where(
+                DataKey.wrapped.is_not(None),
+                DataKey.superseded_by.is_(None),
+                DataKey.created_at < created_before,
+            )
+        )
+    )
+    for done, old in enumerate(_batches(uow, pending), start=1):
+        new_row, _dek = cipher.keys.create(db, KeyScope(old.person_id, old.holder))
+        db.flush()  # the new key must exist before the old one can point at it
+        old.superseded_by = new_row.id
+        db.flush()  # the new key is now the current one for this person and holder
+        for model in models:
+            for record in db.scalars(select(model).where(model.data_key_id == old.id)):
+                cipher.seal(db, record)  # moves every field of the row to the new key
+        db.flush()
+        cipher.keys.shred(old)
+        uow.commit()
+        if progress:
+            progress(done, len(pending))
+    return len(pending)
+
+
+def shred_partner_file_key(uow: UnitOfWork, partner_file: PartnerFile) -> None:
+    """Crypto-shred a partner's file: the basis of purge (gallring). The district's record
+    of the same child is under another key and is untouched."""
+    db = uow.session
+    store = session_cipher(db).keys
+    scope = partner_file.key_scope()
+    for row in db.scalars(
+        select(DataKey).where(DataKey.person_id == scope.person_id, DataKey.holder == scope.holder)
+    ):
+        store.shred(row)
+    uow.commit()
+
+
+def retire(uow: UnitOfWork, actor: Actor, kek_id: str, version: int) -> None:
+    """Destroy an old KEK version once no live data key depends on it. Backups taken while it
+    was in use can then no longer unwrap keys shredded since."""
+    require(actor, Permission.KEYS_MANAGE)
+    still = uow.session.scalar(
+        select(DataKey.id)
+        .where(
+            DataKey.wrapped.is_not(None),
+            DataKey.kek_id == kek_id,
+            DataKey.kek_version == version,
+        )
+        .limit(1)
+    )
+    if still is not None:
+        raise Conflict(
+            "Live data keys are still wrapped by this version: run `flask crypto rotate` first."
+        )
+    session_cipher(uow.session).keys.provider.retire(kek_id, version)

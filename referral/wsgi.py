@@ -1,0 +1,21 @@
+"""The WSGI entry point for servers (gunicorn 'referral.wsgi:app').
+
+Unlike the CLI, a server opens the key provider at start-up: it refuses to serve without keys.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from crypto import KeyringError
+from referral import create_app
+from referral.db.engine import get_database
+from referral.keys import UnknownKeyProvider
+
+app = create_app()
+try:
+    cipher = get_database(app).cipher
+    assert cipher is not None
+    cipher.keys.provider.primary()
+except (KeyringError, UnknownKeyProvider) as error:
+    sys.exit(f"Refusing to start: {error}")
