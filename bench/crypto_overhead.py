@@ -58,8 +58,18 @@ def measure_floor(workdir: Path) -> list[float]:
     engine.dispose()
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--chdir", str(HERE), "floor_app:create_app()"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--chdir",
+            str(HERE),
+            "floor_app:create_app()",
+        ],
         env={**os.environ, "BENCH_FLOOR_DATABASE_URL": url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
