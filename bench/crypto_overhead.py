@@ -28,7 +28,7 @@ from crypto.dek import unwrap_dek, wrap_dek
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from floor_app import FIELDS, Base, Row  # noqa: E402
+from floor_app import FIELDS, Base, Row
 
 RECORD = {
     "name": "Astrid Exempelsdotter",
