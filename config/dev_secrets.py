@@ -11,7 +11,12 @@ import secrets
 import sys
 from pathlib import Path
 
-REQUIRED = ("REFERRAL_SECRET_KEY", "REFERRAL_MFA_KEY", "REFERRAL_BLIND_INDEX_KEY")
+REQUIRED = (
+    "REFERRAL_SECRET_KEY",
+    "REFERRAL_MFA_KEY",
+    "REFERRAL_BLIND_INDEX_KEY",
+    "REFERRAL_AUDIT_KEY",
+)
 
 
 def ensure(path: Path) -> list[str]:

@@ -41,6 +41,7 @@ class Settings:
     secret_key: str = field(default="", repr=False)  # signs the session cookie
     mfa_key: str = field(default="", repr=False)  # encrypts stored TOTP seeds
     blind_index_key: str = field(default="", repr=False)  # keys the personnummer look-up index
+    audit_key: str = field(default="", repr=False)  # HMAC key of the access log's chain
     debug: bool = False
     allow_sqlite_in_production: bool = False
     # Key provider for the key-encryption keys (crypto/): "local" keeps a 0600 keyring file
@@ -51,6 +52,16 @@ class Settings:
     # by another instance stops working here within dek_cache_seconds.
     dek_cache_entries: int = 10_000
     dek_cache_seconds: int = 300
+    # The access log: signed checkpoints go to a directory outside the database that the
+    # DPO can copy away; the Ed25519 signing key is a 0600 file made by `flask audit init`.
+    audit_checkpoint_dir: str = "instance/audit-checkpoints"
+    audit_signing_key_path: str = "instance/audit-signing-key.pem"
+    audit_checkpoint_every: int = 1000
+    # Alerts on unusual access, for the DPO.
+    alert_distinct_people_per_hour: int = 30
+    alert_denials_per_hour: int = 5
+    working_hours_start: int = 7  # local time (Europe/Stockholm), weekdays
+    working_hours_end: int = 19
     session_idle_minutes: int = 15
     session_absolute_hours: int = 8
     login_max_failures: int = 5
@@ -85,15 +96,15 @@ def _flag(raw: str | None, name: str) -> bool:
     raise ConfigError(f"{PREFIX}{name} must be a yes/no flag (1/0, true/false), not {raw!r}.")
 
 
-def _positive_int(raw: str | None, name: str, default: int) -> int:
+def _positive_int(raw: str | None, name: str, default: int, minimum: int = 1) -> int:
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{PREFIX}{name} must be a whole number, not {raw!r}.") from None
-    if value <= 0:
-        raise ConfigError(f"{PREFIX}{name} must be greater than zero.")
+    if value < minimum:
+        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}.")
     return value
 
 
@@ -128,8 +139,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if locale not in {"sv", "en"}:
         raise ConfigError(f"{PREFIX}LOCALE must be sv or en, not {locale!r}.")
 
-    def number(name: str, default: int) -> int:
-        return _positive_int(env.get(PREFIX + name), name, default)
+    def number(name: str, default: int, minimum: int = 1) -> int:
+        return _positive_int(env.get(PREFIX + name), name, default, minimum)
 
     def flag(name: str) -> bool:
         return _flag(env.get(PREFIX + name), name)
@@ -140,6 +151,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get(PREFIX + "SECRET_KEY", ""),
         mfa_key=env.get(PREFIX + "MFA_KEY", ""),
         blind_index_key=env.get(PREFIX + "BLIND_INDEX_KEY", ""),
+        audit_key=env.get(PREFIX + "AUDIT_KEY", ""),
+        audit_checkpoint_dir=get("AUDIT_CHECKPOINT_DIR", Settings.audit_checkpoint_dir),
+        audit_signing_key_path=get("AUDIT_SIGNING_KEY_PATH", Settings.audit_signing_key_path),
+        audit_checkpoint_every=number(
+            "AUDIT_CHECKPOINT_EVERY", Settings.audit_checkpoint_every, minimum=0
+        ),
+        alert_distinct_people_per_hour=number(
+            "ALERT_DISTINCT_PEOPLE_PER_HOUR", Settings.alert_distinct_people_per_hour
+        ),
+        alert_denials_per_hour=number("ALERT_DENIALS_PER_HOUR", Settings.alert_denials_per_hour),
+        working_hours_start=number("WORKING_HOURS_START", Settings.working_hours_start),
+        working_hours_end=number("WORKING_HOURS_END", Settings.working_hours_end),
         debug=flag("DEBUG"),
         allow_sqlite_in_production=flag("ALLOW_SQLITE_IN_PRODUCTION"),
         key_provider=get("KEY_PROVIDER", Settings.key_provider),
@@ -169,6 +192,7 @@ def check_settings(settings: Settings) -> None:
         "SECRET_KEY": settings.secret_key,
         "MFA_KEY": settings.mfa_key,
         "BLIND_INDEX_KEY": settings.blind_index_key,
+        "AUDIT_KEY": settings.audit_key,
     }
     for name, value in secrets.items():
         problem = secret_problem(value)

@@ -41,14 +41,16 @@ def _wire(app: Flask, settings: Settings) -> None:
     from referral.auth.principal import init_login
     from referral.auth.views import blueprint as auth_blueprint
     from referral.db.engine import Database
-    from referral.keys import build_cipher
+    from referral.keys import build_audit_config, build_cipher
     from referral.web import access, admin, home
     from referral.web.errors import init_errors
     from referral.web.headers import init_headers
     from referral.web.limits import limiter
     from referral.web.locale import init_locale
 
-    Database(settings.database_url, build_cipher(settings)).init_app(app)
+    Database(settings.database_url, build_cipher(settings), build_audit_config(settings)).init_app(
+        app
+    )
     init_login(app)
     # The access gate runs before the CSRF check, so an anonymous request is told to log in.
     app.before_request(access.gate)

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from referral.db.models import Role
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, for the access log: never anything about a client."""
+
+    request_id: str
+    client_address: str
+
+    @classmethod
+    def command_line(cls) -> Origin:
+        return cls(request_id=f"cli-{uuid.uuid4()}", client_address="cli")
 
 
 @dataclass(frozen=True)
@@ -15,6 +28,7 @@ class Actor:
     roles: frozenset[Role]
     # A named system actor (a CLI command or a scheduled job) rather than a person.
     system: bool = False
+    origin: Origin = field(default_factory=Origin.command_line)
 
     @classmethod
     def system_actor(cls, name: str) -> Actor:

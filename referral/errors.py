@@ -5,6 +5,12 @@ Messages never contain personal data; they are shown to users and written to log
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from referral.actors import Actor
+
 
 class DomainError(Exception):
     status = 400
@@ -14,6 +20,19 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        # Set by the policy when this error is a refusal: what the access log must record.
+        self.denial: Denial | None = None
+
+
+@dataclass(frozen=True)
+class Denial:
+    """A refusal by the policy, to be written to the access log even though the request's
+    own changes are rolled back."""
+
+    actor: Actor | None
+    permission: str
+    object_type: str | None = None
+    object_id: str | None = None
 
 
 class NotFound(DomainError):

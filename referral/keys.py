@@ -7,13 +7,17 @@ keyring exists; `referral.wsgi` opens it at start-up, so a server never starts w
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
+from audit.record import AuditConfig
 from config import Settings
 from crypto import DekCache, KeyProvider, LocalKeyring
 from crypto.blind_index import PERSONNUMMER_INDEX_PURPOSE, derive_key
 from crypto.keys import KekRef, WrappedKey
 from referral.db.data_keys import KeyStore
 from referral.db.encryption import FieldCipher
+
+AUDIT_CHAIN_PURPOSE = "referral/audit-chain/v1"
 
 
 class UnknownKeyProvider(Exception):
@@ -72,3 +76,12 @@ def build_cipher(settings: Settings) -> FieldCipher:
     # (e.g. on another identifier) independent of this one.
     index_key = derive_key(settings.blind_index_key.encode(), PERSONNUMMER_INDEX_PURPOSE)
     return FieldCipher(store, index_key)
+
+
+def build_audit_config(settings: Settings) -> AuditConfig:
+    return AuditConfig(
+        audit_key=derive_key(settings.audit_key.encode(), AUDIT_CHAIN_PURPOSE),
+        checkpoint_dir=Path(settings.audit_checkpoint_dir),
+        signing_key_path=Path(settings.audit_signing_key_path),
+        checkpoint_every=settings.audit_checkpoint_every,
+    )

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from referral.actors import Actor
 from referral.db.models import Role
-from referral.errors import NotFound, NotPermitted
+from referral.errors import Denial, NotFound, NotPermitted
 from referral.i18n import _
 
 
@@ -86,11 +86,22 @@ def in_scope(actor: Actor, obj: object) -> bool:
 
 def require(actor: Actor | None, permission: Permission, obj: object | None = None) -> None:
     """Raise unless permitted. An object outside the actor's scope answers 404, not 403,
-    so that a refusal does not reveal that the record exists."""
+    so that a refusal does not reveal that the record exists. Either refusal carries what
+    the access log records about it (see UnitOfWork)."""
+    error: NotPermitted | NotFound
     if actor is None or permission not in granted(actor):
-        raise NotPermitted(_("This needs the permission %(p)s.", p=permission.value))
-    if obj is not None and not in_scope(actor, obj):
-        raise NotFound(_("No such record."))
+        error = NotPermitted(_("This needs the permission %(p)s.", p=permission.value))
+    elif obj is not None and not in_scope(actor, obj):
+        error = NotFound(_("No such record."))
+    else:
+        return
+    error.denial = Denial(
+        actor,
+        permission.value,
+        object_type=type(obj).__name__ if obj is not None else None,
+        object_id=getattr(obj, "id", None),
+    )
+    raise error
 
 
 def organisation_scope(actor: Actor) -> str | None:

@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
+from audit.checkpoints import generate_signing_key, private_pem
 from config.settings import Environment, Settings
 from crypto import LocalKeyring
 from referral import create_app
@@ -54,7 +55,16 @@ def keyring_path(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def base_settings(database_url: str, keyring_path: str) -> Settings:
+def audit_paths(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    directory = tmp_path_factory.mktemp("audit")
+    signing_key = directory / "signing-key.pem"
+    signing_key.write_bytes(private_pem(generate_signing_key()))
+    signing_key.chmod(0o600)
+    return str(directory / "checkpoints"), str(signing_key)
+
+
+@pytest.fixture(scope="session")
+def base_settings(database_url: str, keyring_path: str, audit_paths: tuple[str, str]) -> Settings:
     return Settings(
         environment=Environment.TEST,
         database_url=database_url,
@@ -62,6 +72,10 @@ def base_settings(database_url: str, keyring_path: str) -> Settings:
         mfa_key=secrets.token_urlsafe(48),
         blind_index_key=secrets.token_urlsafe(48),
         keyring_path=keyring_path,
+        audit_key=secrets.token_urlsafe(48),
+        audit_checkpoint_dir=audit_paths[0],
+        audit_signing_key_path=audit_paths[1],
+        audit_checkpoint_every=0,  # tests that want automatic checkpoints ask for them
         # Generous by default; the rate-limit test builds an app with a tight limit.
         login_rate_limit="1000 per minute",
     )

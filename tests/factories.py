@@ -7,6 +7,7 @@ Names and numbers are invented. Usernames get a random suffix so that tests whic
 from __future__ import annotations
 
 import itertools
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -150,3 +151,21 @@ def log_in(client: FlaskClient, account: Account) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
     response = submit_code(client, account.next_code())
     assert response.status_code == 302, response.status_code
+
+
+def command_environment(settings: Settings) -> dict[str, str]:
+    """The environment for running `flask ...` in a subprocess against these settings."""
+    return {
+        **os.environ,
+        "FLASK_APP": "referral",
+        "REFERRAL_ENV": "test",
+        "REFERRAL_DATABASE_URL": settings.database_url,
+        "REFERRAL_SECRET_KEY": settings.secret_key,
+        "REFERRAL_MFA_KEY": settings.mfa_key,
+        "REFERRAL_BLIND_INDEX_KEY": settings.blind_index_key,
+        "REFERRAL_AUDIT_KEY": settings.audit_key,
+        "REFERRAL_KEYRING_PATH": settings.keyring_path,
+        "REFERRAL_AUDIT_CHECKPOINT_DIR": settings.audit_checkpoint_dir,
+        "REFERRAL_AUDIT_SIGNING_KEY_PATH": settings.audit_signing_key_path,
+        "REFERRAL_AUDIT_CHECKPOINT_EVERY": str(settings.audit_checkpoint_every),
+    }

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from referral.actors import Actor
+from referral.actors import Actor, Origin
 from referral.db.base import utcnow
 from referral.db.models import AuthSession, User
 
@@ -55,13 +55,18 @@ class LiveSession:
     user: User
     mfa_verified: bool
 
-    def actor(self) -> Actor:
-        return Actor(
-            user_id=self.user.id,
-            username=self.user.username,
-            organisation_id=self.user.organisation_id,
-            roles=self.user.role_names,
-        )
+    def actor(self, origin: Origin) -> Actor:
+        return actor_of(self.user, origin)
+
+
+def actor_of(user: User, origin: Origin) -> Actor:
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        organisation_id=user.organisation_id,
+        roles=user.role_names,
+        origin=origin,
+    )
 
 
 def load_session(

@@ -25,7 +25,7 @@ from referral.auth.sessions import LiveSession
 from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.services import authentication
-from referral.web.access import password_step, public
+from referral.web.access import password_step, public, request_origin
 from referral.web.limits import limiter
 
 blueprint = Blueprint("auth", __name__)
@@ -67,7 +67,11 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         with UnitOfWork(request_session()) as uow:
             pending = authentication.check_password(
-                uow, form.username.data or "", form.password.data or "", _lockout_policy()
+                uow,
+                form.username.data or "",
+                form.password.data or "",
+                _lockout_policy(),
+                request_origin(),
             )
         if pending is not None:
             _start(pending)
@@ -93,7 +97,12 @@ def second_factor() -> ResponseReturnValue:
         seed = authentication.enrolment_seed(uow, user, settings.mfa_key) if enrolling else None
         if form.validate_on_submit():
             outcome = authentication.check_second_factor(
-                uow, live, form.code.data or "", settings.mfa_key, _lockout_policy()
+                uow,
+                live,
+                form.code.data or "",
+                settings.mfa_key,
+                _lockout_policy(),
+                request_origin(),
             )
             if outcome.session is not None:
                 target = session.get("next")
@@ -120,7 +129,7 @@ def logout() -> ResponseReturnValue:
     form = PostOnlyForm()
     if form.validate_on_submit():
         with UnitOfWork(request_session()) as uow:
-            authentication.log_out(uow, current_user.live.token)
+            authentication.log_out(uow, current_user.live, request_origin())
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")

@@ -8,6 +8,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.record import SESSION_KEY as AUDIT_SESSION_KEY
+from audit.record import AuditConfig
 from referral.db import encryption
 from referral.db.encryption import FieldCipher
 
@@ -43,16 +45,18 @@ class Database:
 
     Every session carries the field cipher, which seals personal fields at flush."""
 
-    def __init__(self, url: str, cipher: FieldCipher | None = None) -> None:
+    def __init__(
+        self, url: str, cipher: FieldCipher | None = None, audit: AuditConfig | None = None
+    ) -> None:
         self.url = url
         self.engine = _make_engine(url)
         self.cipher = cipher
+        self.audit = audit
         self._factory = self._sessionmaker(bind=self.engine)
 
     def _sessionmaker(self, **options: Any) -> sessionmaker[Session]:
-        factory = sessionmaker(
-            expire_on_commit=False, info={encryption.SESSION_KEY: self.cipher}, **options
-        )
+        info = {encryption.SESSION_KEY: self.cipher, AUDIT_SESSION_KEY: self.audit}
+        factory = sessionmaker(expire_on_commit=False, info=info, **options)
         encryption.install(factory)
         return factory
 

@@ -6,10 +6,13 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session
 
+from referral.errors import Denial
+
 
 class UnitOfWork:
     """`with uow: ...; uow.commit()` — leaving the block without commit rolls everything back,
-    so a failed request never leaves a half-written record."""
+    so a failed request never leaves a half-written record. A refusal by the policy is then
+    written to the access log on its own, so that the denial outlives the rollback."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -24,9 +27,28 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.rollback()
+        denial = getattr(exc, "denial", None)
+        if isinstance(denial, Denial):
+            record_denial(self.session, denial)
+            self.session.commit()
 
     def commit(self) -> None:
         self.session.commit()
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+def record_denial(session: Session, denial: Denial) -> None:
+    from audit.actions import Action, Outcome
+    from audit.record import record
+    from referral.actors import Origin
+
+    record(
+        session,
+        denial.actor or Origin.command_line(),
+        Action.ACCESS_DENIED,
+        outcome=Outcome.DENIED,
+        object_type=denial.object_type or "permission",
+        object_id=denial.object_id or denial.permission,
+    )

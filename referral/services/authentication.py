@@ -1,7 +1,9 @@
 """Logging in: password, then a TOTP code, with lockout after repeated failures.
 
 An unknown user, a wrong password, a disabled account and a locked account all get the same
-answer in the same time, so the login form reveals nothing about who has an account.
+answer in the same time, so the login form reveals nothing about who has an account. Every
+attempt is written to the access log; for an unknown name nothing of what was typed is kept
+(it could be anything, even someone's personnummer).
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from audit.actions import Action, Outcome
+from audit.record import record
+from referral.actors import Origin
 from referral.auth import totp
 from referral.auth.passwords import hash_password, needs_rehash, verify_password
-from referral.auth.sessions import LiveSession, close_session, open_session
+from referral.auth.sessions import LiveSession, actor_of, close_session, open_session
 from referral.db.base import utcnow
 from referral.db.models import User
 from referral.db.uow import UnitOfWork
@@ -29,15 +34,16 @@ def _is_locked(user: User) -> bool:
     return user.locked_until is not None and user.locked_until > utcnow()
 
 
-def _count_failure(user: User, policy: LockoutPolicy) -> None:
+def _count_failure(uow: UnitOfWork, user: User, policy: LockoutPolicy, origin: Origin) -> None:
     user.failed_logins += 1
     if user.failed_logins >= policy.max_failures:
         user.locked_until = utcnow() + policy.lockout
         user.failed_logins = 0
+        record(uow.session, actor_of(user, origin), Action.LOCKED_OUT, outcome=Outcome.DENIED)
 
 
 def check_password(
-    uow: UnitOfWork, username: str, password: str, policy: LockoutPolicy
+    uow: UnitOfWork, username: str, password: str, policy: LockoutPolicy, origin: Origin
 ) -> LiveSession | None:
     """A new pre-MFA session when the password is right, else None (whatever the reason)."""
     db = uow.session
@@ -45,16 +51,27 @@ def check_password(
     # Always run the hash, even for an unknown or locked account: equal time, equal answer.
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None:
+        record(db, origin, Action.LOGIN_FAILED, outcome=Outcome.DENIED, object_type="user")
+        uow.commit()
         return None
-    if not user.active or _is_locked(user):
-        return None
-    if not password_ok:
-        _count_failure(user, policy)
+    actor = actor_of(user, origin)
+    if not password_ok or not user.active or _is_locked(user):
+        if not password_ok and user.active and not _is_locked(user):
+            _count_failure(uow, user, policy, origin)
+        record(
+            db,
+            actor,
+            Action.LOGIN_FAILED,
+            outcome=Outcome.DENIED,
+            object_type="user",
+            object_id=user.id,
+        )
         uow.commit()
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     token = open_session(db, user, mfa_verified=False)
+    record(db, actor, Action.LOGIN, object_type="user", object_id=user.id)
     uow.commit()
     return LiveSession(token=token, user=user, mfa_verified=False)
 
@@ -78,7 +95,12 @@ class SecondFactorOutcome:
 
 
 def check_second_factor(
-    uow: UnitOfWork, pending: LiveSession, code: str, mfa_key: str, policy: LockoutPolicy
+    uow: UnitOfWork,
+    pending: LiveSession,
+    code: str,
+    mfa_key: str,
+    policy: LockoutPolicy,
+    origin: Origin,
 ) -> SecondFactorOutcome:
     """Check a TOTP code for a password-verified session.
 
@@ -86,28 +108,35 @@ def check_second_factor(
     failures count towards the same lockout as wrong passwords."""
     db = uow.session
     user = pending.user
+    actor = actor_of(user, origin)
     if not user.active or _is_locked(user) or user.totp_seed_encrypted is None:
         close_session(db, pending.token)
+        record(db, actor, Action.MFA_FAILED, outcome=Outcome.DENIED, object_id=user.id)
         uow.commit()
         return SecondFactorOutcome(session=None, locked_out=True)
     seed = totp.open_seed(mfa_key, user.id, user.totp_seed_encrypted)
     step = totp.accepted_step(seed, code, user.totp_last_step)
     if step is None:
-        _count_failure(user, policy)
+        _count_failure(uow, user, policy, origin)
         locked = _is_locked(user)
         if locked:
             close_session(db, pending.token)
+        record(db, actor, Action.MFA_FAILED, outcome=Outcome.DENIED, object_id=user.id)
         uow.commit()
         return SecondFactorOutcome(session=None, locked_out=locked)
+    if not user.totp_confirmed:
+        record(db, actor, Action.MFA_ENROLLED, object_type="user", object_id=user.id)
     user.totp_last_step = step
     user.totp_confirmed = True
     user.failed_logins = 0
     close_session(db, pending.token)
     token = open_session(db, user, mfa_verified=True)
+    record(db, actor, Action.MFA_VERIFIED, object_type="user", object_id=user.id)
     uow.commit()
     return SecondFactorOutcome(session=LiveSession(token=token, user=user, mfa_verified=True))
 
 
-def log_out(uow: UnitOfWork, token: str) -> None:
-    close_session(uow.session, token)
+def log_out(uow: UnitOfWork, live: LiveSession, origin: Origin) -> None:
+    close_session(uow.session, live.token)
+    record(uow.session, actor_of(live.user, origin), Action.LOGOUT, object_id=live.user.id)
     uow.commit()

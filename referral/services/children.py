@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from audit.actions import Action
+from audit.record import record
 from crypto import InvalidPersonnummer, blind_index, constant_time_equal, normalise_personnummer
 from referral.actors import Actor
 from referral.db.encryption import session_cipher
@@ -51,6 +53,15 @@ def register_child(uow: UnitOfWork, actor: Actor, new: NewChild) -> Child:
     assert actor.organisation_id is not None  # social workers belong to a district
     child = Child(district_id=actor.organisation_id, personnummer=personnummer, name=name)
     uow.session.add(child)
+    uow.session.flush()
+    record(
+        uow.session,
+        actor,
+        Action.CHILD_CREATE,
+        object_type="child",
+        object_id=child.id,
+        subject=child.key_scope(),
+    )
     uow.commit()
     return child
 
@@ -66,4 +77,15 @@ def find_children_by_personnummer(uow: UnitOfWork, actor: Actor, raw: str) -> li
         query = query.where(Child.district_id == scope)
     index_key = session_cipher(db).index_key
     query = query.where(Child.personnummer_index == blind_index(personnummer, index_key))
-    return [c for c in db.scalars(query) if constant_time_equal(c.personnummer, personnummer)]
+    found = [c for c in db.scalars(query) if constant_time_equal(c.personnummer, personnummer)]
+    for child in found:  # one entry per person shown, so each person's access report has it
+        record(
+            db,
+            actor,
+            Action.CHILD_SEARCH,
+            object_type="child",
+            object_id=child.id,
+            subject=child.key_scope(),
+        )
+    uow.commit()
+    return found

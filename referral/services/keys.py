@@ -14,6 +14,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from audit.actions import Action
+from audit.record import record
 from crypto.keys import KekRef
 from referral.actors import Actor
 from referral.db.base import Base
@@ -74,6 +76,14 @@ def rotate(uow: UnitOfWork, actor: Actor, progress: Progress | None = None) -> t
     already under the new one, and `rewrap` (run again) finishes the rest."""
     require(actor, Permission.KEYS_MANAGE)
     primary = session_cipher(uow.session).keys.provider.add_version()
+    record(
+        uow.session,
+        actor,
+        Action.KEYS_ROTATE,
+        object_type="kek",
+        object_id=f"{primary.kek_id}:v{primary.version}",
+    )
+    uow.commit()
     return primary, rewrap(uow, actor, progress)
 
 
@@ -97,6 +107,8 @@ def rewrap(uow: UnitOfWork, actor: Actor, progress: Progress | None = None) -> i
         uow.commit()  # one key per transaction: an interruption loses at most this one
         if progress:
             progress(done, len(pending))
+    record(uow.session, actor, Action.KEYS_REWRAP, object_type="kek", object_id=f"{moved} keys")
+    uow.commit()
     return moved
 
 
@@ -125,19 +137,28 @@ def reencrypt(
         old.superseded_by = new_row.id
         db.flush()  # the new key is now the current one for this person and holder
         for model in models:
-            for record in db.scalars(select(model).where(model.data_key_id == old.id)):
-                cipher.seal(db, record)  # moves every field of the row to the new key
+            for row in db.scalars(select(model).where(model.data_key_id == old.id)):
+                cipher.seal(db, row)  # moves every field of the row to the new key
         db.flush()
         cipher.keys.shred(old)
+        record(
+            db,
+            actor,
+            Action.KEYS_REENCRYPT,
+            object_type="data_key",
+            object_id=old.id,
+            subject=KeyScope(old.person_id, old.holder),
+        )
         uow.commit()
         if progress:
             progress(done, len(pending))
     return len(pending)
 
 
-def shred_partner_file_key(uow: UnitOfWork, partner_file: PartnerFile) -> None:
+def shred_partner_file_key(uow: UnitOfWork, actor: Actor, partner_file: PartnerFile) -> None:
     """Crypto-shred a partner's file: the basis of purge (gallring). The district's record
     of the same child is under another key and is untouched."""
+    require(actor, Permission.KEYS_MANAGE)
     db = uow.session
     store = session_cipher(db).keys
     scope = partner_file.key_scope()
@@ -145,6 +166,8 @@ def shred_partner_file_key(uow: UnitOfWork, partner_file: PartnerFile) -> None:
         select(DataKey).where(DataKey.person_id == scope.person_id, DataKey.holder == scope.holder)
     ):
         store.shred(row)
+        # No subject: the entry must not need the key it records the end of.
+        record(db, actor, Action.KEYS_SHRED, object_type="data_key", object_id=row.id)
     uow.commit()
 
 
@@ -166,3 +189,7 @@ def retire(uow: UnitOfWork, actor: Actor, kek_id: str, version: int) -> None:
             "Live data keys are still wrapped by this version: run `flask crypto rotate` first."
         )
     session_cipher(uow.session).keys.provider.retire(kek_id, version)
+    record(
+        uow.session, actor, Action.KEYS_RETIRE, object_type="kek", object_id=f"{kek_id}:v{version}"
+    )
+    uow.commit()

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from audit.actions import Action
+from audit.record import record
 from referral.actors import Actor
 from referral.db.models import Organisation, OrganisationKind
 from referral.db.uow import UnitOfWork
@@ -50,6 +52,10 @@ def add_organisation(uow: UnitOfWork, actor: Actor, new: NewOrganisation) -> Org
         raise Conflict(_("An organisation with this number exists already."), field="org_number")
     organisation = Organisation(name=name, kind=kind.value, org_number=org_number)
     db.add(organisation)
+    db.flush()
+    record(
+        db, actor, Action.ORGANISATION_CREATE, object_type="organisation", object_id=organisation.id
+    )
     uow.commit()
     return organisation
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from audit.actions import Action
+from audit.record import record
 from referral.actors import Actor
 from referral.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from referral.auth.sessions import close_all_sessions
@@ -102,6 +104,8 @@ def add_user(uow: UnitOfWork, actor: Actor, new: NewUser) -> User:
         roles=[UserRole(role=r.value) for r in sorted(roles)],
     )
     db.add(user)
+    db.flush()
+    record(db, actor, Action.USER_CREATE, object_type="user", object_id=user.id)
     uow.commit()
     return user
 
@@ -123,6 +127,7 @@ def disable_user(uow: UnitOfWork, actor: Actor, ref: str) -> User:
     user = find_user(uow, actor, ref, Permission.USER_DISABLE)
     user.active = False
     close_all_sessions(uow.session, user.id)
+    record(uow.session, actor, Action.USER_DISABLE, object_type="user", object_id=user.id)
     uow.commit()
     return user
 
@@ -134,6 +139,7 @@ def reset_mfa(uow: UnitOfWork, actor: Actor, ref: str) -> User:
     user.totp_confirmed = False
     user.totp_last_step = 0
     close_all_sessions(uow.session, user.id)
+    record(uow.session, actor, Action.USER_RESET_MFA, object_type="user", object_id=user.id)
     uow.commit()
     return user
 
@@ -144,4 +150,8 @@ def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
     scope = organisation_scope(actor)
     if scope is not None:
         query = query.where(User.organisation_id == scope)
-    return list(uow.session.scalars(query))
+    rows = list(uow.session.scalars(query))
+    # Staff names are personal data too: the list is recorded (and committed) before it shows.
+    record(uow.session, actor, Action.USER_LIST, object_type="user")
+    uow.commit()
+    return rows

@@ -8,16 +8,21 @@ start-up when one exists, so a forgotten decorator cannot open a route.
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
-from flask import Flask, abort, g, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from referral.actors import Actor
+from referral.actors import Actor, Origin
+from referral.db.engine import request_session
+from referral.db.uow import UnitOfWork, record_denial
+from referral.errors import Denial
 from referral.policy import Permission, can
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,9 +109,7 @@ def current_actor() -> Actor:
 
 
 def gate() -> ResponseReturnValue | None:
-    """before_request: deny by default."""
-    from flask import current_app
-
+    """before_request: deny by default; a refused permission is written to the access log."""
     if request.endpoint is None:
         return None  # no route matched: Flask answers 404
     rule = rule_for(current_app, request.endpoint, request.method)
@@ -124,9 +127,27 @@ def gate() -> ResponseReturnValue | None:
         if is_api_request():
             abort(401)
         return redirect(url_for("auth.second_factor"))
-    actor = current_user.live.actor()
+    actor = current_user.live.actor(request_origin())
     assert rule.permission is not None
     if not can(actor, rule.permission):
+        with UnitOfWork(request_session()) as uow:
+            record_denial(
+                uow.session, Denial(actor, rule.permission.value, "route", request.endpoint)
+            )
+            uow.commit()
         abort(403)
     g.actor = actor
     return None
+
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_origin() -> Origin:
+    """This request's id (from a trusted proxy's X-Request-ID, or new) and client address."""
+    if "origin" not in g:
+        offered = request.headers.get("X-Request-ID", "")
+        request_id = offered if REQUEST_ID.match(offered) else str(uuid.uuid4())
+        g.origin = Origin(request_id=request_id, client_address=request.remote_addr or "-")
+    origin: Origin = g.origin
+    return origin

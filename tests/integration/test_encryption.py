@@ -14,7 +14,7 @@ from referral.db.schema import metadata
 from referral.db.uow import UnitOfWork
 from referral.errors import InvalidInput
 from referral.services import children
-from tests.factories import Factory, invented_personnummer, social_worker_actor
+from tests.factories import SYSTEM, Factory, invented_personnummer, social_worker_actor
 
 # Column names that hold personal data wherever they appear, and the few columns with such a
 # name that hold something else (and why).
@@ -37,6 +37,8 @@ NOT_PERSONAL = {
     ("organisations", "name"): "an organisation's name",
     ("users", "username"): "a staff member's work login",
     ("users", "display_name"): "a staff member's work identity, shown in the audit log",
+    ("audit_entries", "actor_name"): "the acting staff member's login name",
+    ("audit_entries", "client_address"): "the network address a staff member acted from",
 }
 
 
@@ -191,7 +193,7 @@ def test_shredding_a_partner_files_key_leaves_the_district_record_readable(
         uow.commit()
         from referral.services import keys
 
-        keys.shred_partner_file_key(uow, partner_file)
+        keys.shred_partner_file_key(uow, SYSTEM, partner_file)
         uow.session.expire_all()
         assert uow.session.get(Child, child.id).name == "Epsilon"  # type: ignore[union-attr]
         with pytest.raises(DecryptionError):

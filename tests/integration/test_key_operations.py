@@ -26,7 +26,13 @@ from referral.db.engine import get_database, request_session
 from referral.db.people import Child, PartnerFile
 from referral.db.uow import UnitOfWork
 from referral.services import children, keys
-from tests.factories import SYSTEM, Factory, invented_personnummer, social_worker_actor
+from tests.factories import (
+    SYSTEM,
+    Factory,
+    command_environment,
+    invented_personnummer,
+    social_worker_actor,
+)
 
 
 @pytest.fixture
@@ -116,7 +122,7 @@ def test_after_shredding_no_key_in_the_keyring_opens_the_partner_file(
         context = get_database(app).cipher.context(  # type: ignore[union-attr]
             partner_file, PartnerFile.__personal_fields__["notes"], child.id
         )
-        keys.shred_partner_file_key(uow, partner_file)
+        keys.shred_partner_file_key(uow, SYSTEM, partner_file)
         store = get_database(app).cipher.keys  # type: ignore[union-attr]
         store.cache.clear()
         live = uow.session.scalars(select(DataKey).where(DataKey.wrapped.is_not(None))).all()
@@ -158,16 +164,7 @@ def test_a_rotation_killed_half_way_loses_nothing_and_resumes(
         uow.session.add_all(rows)
         uow.commit()
         ids = [row.id for row in rows]
-    environment = {
-        **os.environ,
-        "FLASK_APP": "referral",
-        "REFERRAL_ENV": "test",
-        "REFERRAL_DATABASE_URL": settings.database_url,
-        "REFERRAL_SECRET_KEY": settings.secret_key,
-        "REFERRAL_MFA_KEY": settings.mfa_key,
-        "REFERRAL_BLIND_INDEX_KEY": settings.blind_index_key,
-        "REFERRAL_KEYRING_PATH": str(keyring),
-    }
+    environment = command_environment(settings)
     flask = [sys.executable, "-m", "flask"]
     with subprocess.Popen(
         [*flask, "crypto", "rotate"], env=environment, stdout=subprocess.PIPE, text=True

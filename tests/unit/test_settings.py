@@ -12,6 +12,7 @@ GOOD = {
     "REFERRAL_SECRET_KEY": secrets.token_urlsafe(48),
     "REFERRAL_MFA_KEY": secrets.token_urlsafe(48),
     "REFERRAL_BLIND_INDEX_KEY": secrets.token_urlsafe(48),
+    "REFERRAL_AUDIT_KEY": secrets.token_urlsafe(48),
 }
 PRODUCTION = {
     **GOOD,
