@@ -30,7 +30,7 @@ dev-secrets: $(VENV)/.installed
 run: $(VENV)/.installed translations dev-secrets
 	@set -a && . instance/dev.env && set +a && \
 	export REFERRAL_ENV=development REFERRAL_DEMO=1 && \
-	$(BIN)/flask crypto init && $(BIN)/flask db upgrade && $(BIN)/flask demo load && \
+	$(BIN)/flask crypto init && $(BIN)/flask audit init && $(BIN)/flask db upgrade && $(BIN)/flask demo load && \
 	echo "Serving on http://127.0.0.1:5000" && \
 	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - referral.wsgi:app
 
@@ -61,7 +61,7 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i referral/translations/messages.pot -d referral/translations
 
 reset:
-	rm -f instance/referral.sqlite3* instance/demo-credentials.json instance/keyring.json*
+	rm -rf instance/referral.sqlite3* instance/demo-credentials.json instance/keyring.json* instance/audit-signing-key.pem instance/audit-checkpoints
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

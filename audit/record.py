@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 from audit.actions import Action, Outcome
 from audit.canonical import entry_hash
 from audit.chain import next_link
-from audit.checkpoints import CheckpointDirectory, load_private_key, sign_checkpoint
+from audit.checkpoints import (
+    CheckpointDirectory,
+    load_private_key,
+    public_pem,
+    sign_checkpoint,
+)
 from referral.actors import Actor, Origin
 from referral.db.audit_log import HASHED_FIELDS, AuditEntry, AuditHead
 from referral.db.data_keys import KeyScope
@@ -132,10 +137,18 @@ def _checkpoint_after_commit(
     event.listen(session, "after_commit", write, once=True)
 
 
+PUBLIC_KEY_FILE = "public-key.pem"
+
+
 def write_checkpoint(config: AuditConfig, sequence: int, link: bytes) -> Path:
+    """Sign (sequence, link) and write it beside the public key that verifies it."""
     private_key = load_private_key(config.signing_key_path.read_bytes())
     checkpoint = sign_checkpoint(private_key, sequence, link, timestamp())
-    return CheckpointDirectory(config.checkpoint_dir).write(checkpoint)
+    path = CheckpointDirectory(config.checkpoint_dir).write(checkpoint)
+    public_key = config.checkpoint_dir / PUBLIC_KEY_FILE
+    if not public_key.exists():
+        public_key.write_bytes(public_pem(private_key))
+    return path
 
 
 def current_head(session: Session) -> tuple[int, bytes]:

@@ -42,7 +42,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     from referral.auth.views import blueprint as auth_blueprint
     from referral.db.engine import Database
     from referral.keys import build_audit_config, build_cipher
-    from referral.web import access, admin, home
+    from referral.web import access, admin, dpo, home
     from referral.web.errors import init_errors
     from referral.web.headers import init_headers
     from referral.web.limits import limiter
@@ -61,6 +61,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(dpo.blueprint)
     init_api(app)
     init_errors(app)  # after the API, so problem documents replace flask-smorest's format
     cli.init_cli(app)

@@ -37,7 +37,8 @@ class Actor:
             user_id=f"system:{name}",
             username=f"system:{name}",
             organisation_id=None,
-            roles=frozenset({Role.ADMIN}),
+            # An operator at the console: administration and the DPO's log commands.
+            roles=frozenset({Role.ADMIN, Role.DPO}),
             system=True,
         )
 

@@ -131,8 +131,9 @@ _user_action(
 
 
 def init_cli(app: Flask) -> None:
+    from audit.cli import audit_cli
     from referral.crypto_cli import crypto_cli
     from referral.demo import demo_cli
 
-    for group in (db_cli, org_cli, user_cli, crypto_cli, demo_cli):
+    for group in (db_cli, org_cli, user_cli, crypto_cli, audit_cli, demo_cli):
         app.cli.add_command(group)

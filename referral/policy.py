@@ -28,6 +28,10 @@ class Permission(StrEnum):
     CHILD_CREATE = "child:create"
     CHILD_SEARCH = "child:search"
     KEYS_MANAGE = "keys:manage"
+    AUDIT_SEARCH = "audit:search"
+    AUDIT_EXPORT = "audit:export"
+    AUDIT_SUBJECT_REPORT = "audit:subject_report"
+    AUDIT_VERIFY = "audit:verify"
 
 
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
@@ -36,7 +40,14 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.SOCIAL_WORKER: _EVERY_ROLE | {Permission.CHILD_CREATE, Permission.CHILD_SEARCH},
     Role.GROUP_LEADER: _EVERY_ROLE,
     Role.LINK_WORKER: _EVERY_ROLE,
-    Role.DPO: _EVERY_ROLE,
+    # The DPO audits access; reading case content is not among these.
+    Role.DPO: _EVERY_ROLE
+    | {
+        Permission.AUDIT_SEARCH,
+        Permission.AUDIT_EXPORT,
+        Permission.AUDIT_SUBJECT_REPORT,
+        Permission.AUDIT_VERIFY,
+    },
     Role.ADMIN: _EVERY_ROLE
     | {
         Permission.ORGANISATION_LIST,
@@ -50,6 +61,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
 }
 
 # Roles whose work spans the city: their object scope is not limited to their organisation.
+# (The DPO reads the city-wide access log, which the audit services scope themselves.)
 CITY_WIDE_ROLES = frozenset({Role.ADMIN})
 
 

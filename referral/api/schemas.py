@@ -6,8 +6,11 @@ so bad input is a 422 naming the field before any service runs.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from marshmallow import RAISE, Schema, fields, validate
 
+from audit.actions import Action, Outcome
 from referral.db.models import OrganisationKind, Role
 
 
@@ -52,3 +55,70 @@ class UserOut(StrictSchema):
     roles = fields.Function(lambda user: sorted(user.role_names))
     active = fields.Boolean()
     mfa_enrolled = fields.Boolean(attribute="totp_confirmed")
+
+
+class AuditQuery(StrictSchema):
+    """Filters of the access log. A person is a pseudonymous subject id (see subject-access)."""
+
+    since = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+    until = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+    actor = fields.String(load_default=None, validate=validate.Length(max=64))
+    organisation_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    action = fields.String(load_default=None, validate=validate.OneOf([a.value for a in Action]))
+    outcome = fields.String(load_default=None, validate=validate.OneOf([o.value for o in Outcome]))
+    subject = fields.List(fields.String(validate=validate.Length(max=36)), load_default=list)
+    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class AuditEntryOut(StrictSchema):
+    """What the DPO sees of an entry: no details (those are in the subject-access report)."""
+
+    sequence = fields.Integer()
+    occurred_at = fields.String()
+    actor_id = fields.String(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    actor_organisation_id = fields.String(allow_none=True)
+    actor_roles = fields.String(allow_none=True)
+    action = fields.String()
+    outcome = fields.String()
+    object_type = fields.String(allow_none=True)
+    object_id = fields.String(allow_none=True)
+    subject_id = fields.String(allow_none=True)
+    legal_basis = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True)
+    client_address = fields.String(allow_none=True)
+
+
+class AuditPageOut(StrictSchema):
+    entries = fields.List(fields.Nested(AuditEntryOut))
+    next_before = fields.Integer(allow_none=True)
+
+
+class PersonnummerIn(StrictSchema):
+    """Posted, never in a URL."""
+
+    personnummer = fields.String(required=True, validate=validate.Length(min=10, max=13))
+
+
+class AccessLineOut(StrictSchema):
+    occurred_at = fields.String()
+    actor_name = fields.String()
+    organisation = fields.String()
+    roles = fields.String()
+    action = fields.String()
+    outcome = fields.String()
+    legal_basis = fields.String()
+    purpose = fields.String()
+
+
+class SubjectAccessOut(StrictSchema):
+    records_found = fields.Integer()
+    lines = fields.List(fields.Nested(AccessLineOut))
+
+
+class VerificationOut(StrictSchema):
+    ok = fields.Boolean()
+    entries_checked = fields.Integer()
+    checkpoints_checked = fields.Integer()
+    first_bad_sequence = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from referral.auth.forms import PostOnlyForm
@@ -30,7 +30,9 @@ KIND_LABELS = {
 
 class OrganisationForm(FlaskForm):  # type: ignore[misc]
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(value, label) for value, label in KIND_LABELS.items()]
+    )
     org_number = StringField(_l("Organisation number"), validators=[Optional(), Length(max=13)])
 
 

@@ -212,3 +212,42 @@ def test_rapid_login_attempts_from_one_address_are_slowed_down(settings_with) ->
         ]
         assert statuses[:3] == [401, 401, 401]
         assert statuses[3:] == [429, 429]
+
+
+def _actions(factory: Factory, since: int) -> list[tuple[str, str | None, str]]:
+    from sqlalchemy import select
+
+    from referral.db.audit_log import AuditEntry
+
+    with factory.app.app_context():
+        rows = request_session().scalars(
+            select(AuditEntry).where(AuditEntry.sequence > since).order_by(AuditEntry.sequence)
+        )
+        return [(e.action, e.actor_name, e.outcome) for e in rows]
+
+
+def _head(factory: Factory) -> int:
+    from audit.record import current_head
+
+    with factory.app.app_context():
+        return current_head(request_session())[0]
+
+
+def test_logins_and_failures_are_written_to_the_access_log(
+    client: FlaskClient, factory: Factory
+) -> None:
+    account = factory.account()
+    start = _head(factory)
+    log_in(client, account)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    client.post(
+        "/login",
+        data={"username": "198001011234", "password": "x" * 12, "csrf_token": csrf_token(client)},
+    )
+    recorded = _actions(factory, start)
+    assert recorded[:3] == [
+        ("auth:login", account.username, "allowed"),
+        ("auth:mfa_verified", account.username, "allowed"),
+        ("auth:logout", account.username, "allowed"),
+    ]
+    assert recorded[3] == ("auth:login_failed", None, "denied")  # nothing typed is kept

@@ -1,0 +1,90 @@
+"""`flask audit`: the signing key, verification, checkpoints and export of the access log.
+
+`verify` exits non-zero and names the first bad entry on any edit, insertion, deletion,
+reordering, or truncation back past the last checkpoint; checkpoint signatures are checked
+with the public key alone.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from audit.checkpoints import generate_signing_key, private_pem, public_pem
+from referral.cli import operator
+from referral.services import audit_integrity, audit_search
+from referral.services.audit_integrity import public_key_path
+
+audit_cli = AppGroup("audit", help="The access log: keys, verification, checkpoints, export.")
+
+
+@audit_cli.command("init")
+def init() -> None:
+    """Create the Ed25519 signing key (0600) and put its public key beside the checkpoints."""
+    settings = current_app.config["REFERRAL_SETTINGS"]
+    key_path = Path(settings.audit_signing_key_path)
+    checkpoints = Path(settings.audit_checkpoint_dir)
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    if key_path.exists():
+        click.echo(f"The signing key exists already: {key_path}")
+        return
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    private = generate_signing_key()
+    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(private_pem(private))
+    public_key_path(checkpoints).write_bytes(public_pem(private))
+    click.echo(f"Created {key_path}; the public key is {public_key_path(checkpoints)}.")
+
+
+@audit_cli.command("verify")
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Verify checkpoints with this public key (default: the copy in the checkpoint directory).",
+)
+def verify(public_key: Path | None) -> None:
+    """Recompute the chain and check every signed checkpoint."""
+    with operator("audit-verify") as (uow, actor):
+        if public_key is not None:
+            report = audit_integrity.verify(uow.session, public_key)
+        else:
+            report = audit_integrity.verify_and_record(uow, actor)
+    if report.ok:
+        click.echo(
+            f"Intact: {report.entries_checked} entries and "
+            f"{report.checkpoints_checked} checkpoints verified."
+        )
+        return
+    click.echo(f"TAMPERED: {report.reason}", err=True)
+    click.echo(f"First bad entry: {report.first_bad_sequence}", err=True)
+    sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+def checkpoint() -> None:
+    """Sign a checkpoint of the current head now (also done every N entries)."""
+    with operator("audit-checkpoint") as (uow, actor):
+        signed = audit_integrity.checkpoint_now(uow, actor)
+    if signed is None:
+        click.echo("The log is empty: nothing to sign.")
+    else:
+        click.echo(f"Checkpoint at entry {signed.sequence}, signed {signed.signed_at}.")
+
+
+@audit_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl")
+@click.option("--actor", default=None)
+@click.option("--action", default=None)
+@click.option("--outcome", type=click.Choice(["allowed", "denied"]), default=None)
+def export(fmt: str, actor: str | None, action: str | None, outcome: str | None) -> None:
+    """Write the (filtered) log to standard output; the export is itself recorded."""
+    criteria = audit_search.AuditFilter(actor=actor, action=action, outcome=outcome)
+    with operator("audit-export") as (uow, operator_actor):
+        click.echo(audit_search.export(uow, operator_actor, criteria, fmt), nl=False)

@@ -1,0 +1,84 @@
+"""Alerts on unusual access, for the DPO: many distinct people read by one user within an
+hour, personal data read outside working hours, and repeated refusals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, func, literal_column, select
+
+from audit.actions import Action, Outcome
+from audit.record import record, timestamp
+from config import Settings
+from referral.actors import Actor
+from referral.db.audit_log import AuditEntry
+from referral.db.base import utcnow
+from referral.db.uow import UnitOfWork
+from referral.policy import Permission, require
+
+LOCAL_TIME = ZoneInfo("Europe/Stockholm")
+MAX_OFF_HOURS_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # "many_people", "off_hours", "denials"
+    who: str
+    hour: str  # "YYYY-MM-DDTHH" (UTC) or the local time of an off-hours read
+    count: int
+
+
+def _hour() -> ColumnElement[str]:
+    # The first 13 characters of the ISO timestamp: "2026-11-23T14".
+    return func.substr(AuditEntry.occurred_at, 1, 13)
+
+
+def alerts(uow: UnitOfWork, actor: Actor, settings: Settings, days: int = 7) -> list[Alert]:
+    require(actor, Permission.AUDIT_SEARCH)
+    db = uow.session
+    since = timestamp(utcnow() - timedelta(days=days))
+    hour = _hour()
+    found: list[Alert] = []
+
+    many = (
+        select(AuditEntry.actor_name, hour, func.count(func.distinct(AuditEntry.subject_id)))
+        .where(
+            AuditEntry.occurred_at >= since,
+            AuditEntry.subject_id.is_not(None),
+            AuditEntry.outcome == Outcome.ALLOWED.value,
+        )
+        .group_by(AuditEntry.actor_name, hour)
+        .having(
+            func.count(func.distinct(AuditEntry.subject_id))
+            > settings.alert_distinct_people_per_hour
+        )
+    )
+    found += [Alert("many_people", str(w or "—"), str(h), int(n)) for w, h, n in db.execute(many)]
+
+    who = func.coalesce(AuditEntry.actor_name, AuditEntry.client_address)
+    denials = (
+        select(who, hour, func.count(literal_column("1")))
+        .where(AuditEntry.occurred_at >= since, AuditEntry.outcome == Outcome.DENIED.value)
+        .group_by(who, hour)
+        .having(func.count(literal_column("1")) >= settings.alert_denials_per_hour)
+    )
+    found += [Alert("denials", str(w or "—"), str(h), int(n)) for w, h, n in db.execute(denials)]
+
+    reads = db.execute(
+        select(AuditEntry.actor_name, AuditEntry.occurred_at)
+        .where(AuditEntry.occurred_at >= since, AuditEntry.subject_id.is_not(None))
+        .order_by(AuditEntry.sequence.desc())
+    )
+    for name, occurred_at in reads:
+        local = datetime.fromisoformat(occurred_at.replace("Z", "+00:00")).astimezone(LOCAL_TIME)
+        weekend = local.weekday() >= 5
+        if weekend or not settings.working_hours_start <= local.hour < settings.working_hours_end:
+            found.append(Alert("off_hours", str(name or "—"), local.strftime("%Y-%m-%d %H:%M"), 1))
+            if sum(a.kind == "off_hours" for a in found) >= MAX_OFF_HOURS_SHOWN:
+                break
+    # Alerts name staff members: reading them is reading the log.
+    record(db, actor, Action.AUDIT_SEARCH, object_type="audit_alerts")
+    uow.commit()
+    return found

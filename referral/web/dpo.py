@@ -1,0 +1,197 @@
+"""The data-protection officer's pages: the access log, subject-access reports, integrity
+and alerts. Nothing here shows the content of a case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from referral.auth.forms import PostOnlyForm
+from referral.db.engine import request_session
+from referral.db.models import Organisation
+from referral.db.uow import UnitOfWork
+from referral.errors import DomainError
+from referral.policy import Permission
+from referral.services import audit_alerts, audit_integrity, audit_search, subject_access
+from referral.web.access import current_actor, requires
+from referral.web.dpo_forms import AuditFilterForm, PersonnummerForm
+
+blueprint = Blueprint("dpo", __name__, url_prefix="/dpo")
+
+
+def _uow() -> UnitOfWork:
+    return UnitOfWork(request_session())
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment else None
+
+
+def _filter_form() -> AuditFilterForm:
+    form = AuditFilterForm(request.args)
+    organisations = request_session().execute(
+        select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    )
+    form.organisation_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(i, n) for i, n in organisations
+    ]
+    return form
+
+
+def _criteria(form: AuditFilterForm) -> audit_search.AuditFilter:
+    return audit_search.AuditFilter(
+        since=_utc(form.since.data),
+        until=_utc(form.until.data),
+        actor=form.actor.data or None,
+        organisation_id=form.organisation_id.data or None,
+        action=form.action.data or None,
+        outcome=form.outcome.data or None,
+        subjects=tuple(request.args.getlist("subject")),
+    )
+
+
+@blueprint.route("/audit")
+@requires(Permission.AUDIT_SEARCH)
+def audit_log() -> ResponseReturnValue:
+    form = _filter_form()
+    if request.args and not form.validate():
+        return render_template(
+            "dpo/audit.html", form=form, page=None, person_form=PersonnummerForm()
+        ), 422
+    before = request.args.get("before", type=int)
+    with _uow() as uow:
+        page = audit_search.search(uow, current_actor(), _criteria(form), before)
+    next_args: dict[str, Any] = {**request.args.to_dict(flat=False), "before": page.next_before}
+    return render_template(
+        "dpo/audit.html",
+        form=form,
+        page=page,
+        person_form=PersonnummerForm(),
+        next_url=url_for("dpo.audit_log", **next_args) if page.next_before else None,
+        export_args=request.args.to_dict(flat=False),
+    )
+
+
+@blueprint.route("/audit/person", methods=["POST"])
+@requires(Permission.AUDIT_SEARCH)
+def audit_for_person() -> ResponseReturnValue:
+    """Turn a posted personnummer into pseudonymous subject ids for the filter."""
+    form = PersonnummerForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a personnummer or samordningsnummer."), "error")
+        return redirect(url_for("dpo.audit_log"))
+    try:
+        subjects = audit_search.subjects_for_personnummer(
+            request_session(), form.personnummer.data or ""
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("dpo.audit_log"))
+    if not subjects:
+        flash(_("No record of that person is held."), "info")
+        return redirect(url_for("dpo.audit_log"))
+    return redirect(url_for("dpo.audit_log", subject=subjects))
+
+
+@blueprint.route("/audit/export")
+@requires(Permission.AUDIT_EXPORT)
+def export() -> ResponseReturnValue:
+    form = _filter_form()
+    fmt = request.args.get("format", "csv")
+    if fmt not in {"csv", "jsonl"} or not form.validate():
+        return render_template(
+            "error.html",
+            status=422,
+            title=_("The input was not accepted"),
+            detail=_("Choose CSV or JSON Lines and valid filters."),
+        ), 422
+    with _uow() as uow:
+        body = audit_search.export(uow, current_actor(), _criteria(form), fmt)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename=access-log-{stamp}.{fmt}"},
+    )
+
+
+@blueprint.route("/subject-access", methods=["GET", "POST"])
+@requires(Permission.AUDIT_SUBJECT_REPORT)
+def subject_access_page() -> ResponseReturnValue:
+    form = PersonnummerForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            with _uow() as uow:
+                report = subject_access.subject_access_report(
+                    uow, current_actor(), form.personnummer.data or ""
+                )
+        except DomainError as error:
+            form.personnummer.errors = [error.message]
+            return render_template("dpo/subject_access.html", form=form, report=None), error.status
+        if request.form.get("download"):
+            stamp = datetime.now(UTC).strftime("%Y%m%d")
+            return Response(
+                report.as_csv(),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f"attachment; filename=subject-access-{stamp}.csv"},
+            )
+    status = 422 if form.errors else 200
+    return render_template("dpo/subject_access.html", form=form, report=report), status
+
+
+@blueprint.route("/integrity")
+@requires(Permission.AUDIT_SEARCH)
+def integrity() -> ResponseReturnValue:
+    with _uow() as uow:
+        status = audit_integrity.integrity_status(uow, current_actor())
+    return render_template("dpo/integrity.html", status=status, action_form=PostOnlyForm())
+
+
+@blueprint.route("/integrity/verify", methods=["POST"])
+@requires(Permission.AUDIT_VERIFY)
+def verify_now() -> ResponseReturnValue:
+    if PostOnlyForm().validate_on_submit():
+        with _uow() as uow:
+            report = audit_integrity.verify_and_record(uow, current_actor())
+        if report.ok:
+            flash(_("The log is intact: %(n)s entries verified.", n=report.entries_checked), "info")
+        else:
+            flash(_("The log has been tampered with: %(reason)s", reason=report.reason), "error")
+    return redirect(url_for("dpo.integrity"))
+
+
+@blueprint.route("/integrity/checkpoint", methods=["POST"])
+@requires(Permission.AUDIT_VERIFY)
+def checkpoint_now() -> ResponseReturnValue:
+    if PostOnlyForm().validate_on_submit():
+        with _uow() as uow:
+            checkpoint = audit_integrity.checkpoint_now(uow, current_actor())
+        if checkpoint is not None:
+            flash(_("Checkpoint signed at entry %(n)s.", n=checkpoint.sequence), "info")
+    return redirect(url_for("dpo.integrity"))
+
+
+@blueprint.route("/alerts")
+@requires(Permission.AUDIT_SEARCH)
+def alerts() -> ResponseReturnValue:
+    settings = current_app.config["REFERRAL_SETTINGS"]
+    with _uow() as uow:
+        found = audit_alerts.alerts(uow, current_actor(), settings)
+    return render_template("dpo/alerts.html", alerts=found, settings=settings)

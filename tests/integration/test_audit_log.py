@@ -1,0 +1,218 @@
+"""The access log: every access recorded with the change, tamper-evident, append-only."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from audit.checkpoints import generate_signing_key, private_pem, public_pem
+from config.settings import Settings
+from referral.db.audit_log import AuditEntry
+from referral.db.engine import request_session
+from referral.db.uow import UnitOfWork
+from referral.errors import NotPermitted
+from referral.policy import Permission
+from referral.services import children, users
+from tests.factories import Factory, invented_personnummer, social_worker_actor
+
+
+@pytest.fixture
+def settings(base_settings: Settings, tmp_path: Path) -> Settings:
+    """Checkpoints of this test's own: its entries are rolled back afterwards."""
+    key = tmp_path / "signing-key.pem"
+    private = generate_signing_key()
+    key.write_bytes(private_pem(private))
+    checkpoints = tmp_path / "checkpoints"
+    checkpoints.mkdir()
+    (checkpoints / "public-key.pem").write_bytes(public_pem(private))
+    return replace(
+        base_settings, audit_checkpoint_dir=str(checkpoints), audit_signing_key_path=str(key)
+    )
+
+
+def _entries(app: Flask, **where: str) -> list[AuditEntry]:
+    with app.app_context():
+        query = select(AuditEntry).order_by(AuditEntry.sequence)
+        for column, value in where.items():
+            query = query.where(getattr(AuditEntry, column) == value)
+        return list(request_session().scalars(query))
+
+
+def _allow_tampering(app: Flask) -> None:
+    """What an attacker with the database owner's rights could do: switch the triggers off
+    (inside the test's transaction, which is rolled back)."""
+    with app.app_context():
+        db = request_session()
+        if db.get_bind().dialect.name == "postgresql":
+            db.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
+        else:
+            db.execute(text("DROP TRIGGER audit_entries_no_update"))
+            db.execute(text("DROP TRIGGER audit_entries_no_delete"))
+        db.commit()
+
+
+def _some_history(app: Flask, factory: Factory, count: int = 6) -> list[int]:
+    actor = social_worker_actor(factory)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        for number in range(count):
+            children.register_child(
+                uow,
+                actor,
+                children.NewChild(invented_personnummer(2012, 3, 1 + number), f"B{number}"),
+            )
+    return [e.sequence for e in _entries(app, action="child:create")][-count:]
+
+
+def test_an_intact_log_verifies_and_the_command_says_so(
+    app: Flask, factory: Factory, runner: FlaskCliRunner
+) -> None:
+    _some_history(app, factory)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "Intact" in result.output and "1 checkpoints" in result.output
+
+
+@pytest.mark.parametrize("tampering", ["edit", "delete", "reorder"])
+def test_tampering_is_detected_and_the_first_bad_entry_named(
+    app: Flask, factory: Factory, runner: FlaskCliRunner, tampering: str
+) -> None:
+    sequences = _some_history(app, factory)
+    victim, neighbour = sequences[2], sequences[3]
+    _allow_tampering(app)
+    with app.app_context():
+        db = request_session()
+        if tampering == "edit":
+            db.execute(
+                text("UPDATE audit_entries SET actor_name = 'someone-else' WHERE sequence = :s"),
+                {"s": victim},
+            )
+        elif tampering == "delete":
+            db.execute(text("DELETE FROM audit_entries WHERE sequence = :s"), {"s": victim})
+        else:  # swap two entries' contents, keeping the sequence numbers in order
+            for sequence, temporary in ((victim, -1), (neighbour, victim), (-1, neighbour)):
+                db.execute(
+                    text("UPDATE audit_entries SET sequence = :t WHERE sequence = :s"),
+                    {"s": sequence, "t": temporary},
+                )
+        db.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"First bad entry: {victim}" in result.output
+
+
+def test_truncating_the_tail_past_a_checkpoint_is_detected(
+    app: Flask, factory: Factory, runner: FlaskCliRunner
+) -> None:
+    sequences = _some_history(app, factory)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    _allow_tampering(app)
+    with app.app_context():
+        db = request_session()
+        db.execute(text("DELETE FROM audit_entries WHERE sequence >= :s"), {"s": sequences[-2]})
+        db.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "TAMPERED" in result.output
+
+
+def test_checkpoints_verify_with_the_public_key_alone(
+    app: Flask, factory: Factory, runner: FlaskCliRunner, settings: Settings
+) -> None:
+    _some_history(app, factory, count=2)
+    runner.invoke(args=["audit", "checkpoint"])
+    public_key = Path(settings.audit_checkpoint_dir) / "public-key.pem"
+    result = runner.invoke(args=["audit", "verify", "--public-key", str(public_key)])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_database_refuses_to_change_or_delete_an_entry(app: Flask, factory: Factory) -> None:
+    _some_history(app, factory, count=1)
+    with app.app_context():
+        db = request_session()
+        for statement in ("UPDATE audit_entries SET action = 'x'", "DELETE FROM audit_entries"):
+            with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+                db.execute(text(statement))
+
+
+def test_sequence_numbers_have_no_gaps_and_each_entry_links_to_the_last(
+    app: Flask, factory: Factory
+) -> None:
+    _some_history(app, factory)
+    entries = _entries(app)
+    assert [e.sequence for e in entries] == list(
+        range(entries[0].sequence, entries[-1].sequence + 1)
+    )
+
+
+def test_a_refusal_is_recorded_even_though_the_request_is_rolled_back(
+    app: Flask, factory: Factory
+) -> None:
+    actor = social_worker_actor(factory)
+    with app.app_context():
+        before = request_session().scalar(select(func.count()).select_from(AuditEntry))
+        with pytest.raises(NotPermitted), UnitOfWork(request_session()) as uow:
+            users.find_user(uow, actor, "anyone", Permission.USER_DISABLE)
+        denied = _entries(app, action="access:denied")
+    assert denied and denied[-1].actor_id == actor.user_id
+    assert denied[-1].outcome == "denied" and denied[-1].object_id == "user:disable"
+    with app.app_context():
+        assert request_session().scalar(select(func.count()).select_from(AuditEntry)) == before + 1
+
+
+def test_a_read_whose_entry_cannot_be_written_is_refused(app: Flask, factory: Factory) -> None:
+    from tests.factories import log_in
+
+    client = app.test_client()
+    admin = factory.account("admin")
+    log_in(client, admin)
+    with app.app_context():
+        db = request_session()
+        db.execute(text("DELETE FROM audit_head"))  # the log can no longer be appended to
+        db.commit()
+    response = client.get("/api/v1/users")
+    assert response.status_code == 500
+    assert admin.username not in response.get_data(as_text=True)
+
+
+def test_details_are_sealed_and_become_unreadable_when_the_persons_key_is_shredded(
+    app: Flask, factory: Factory, runner: FlaskCliRunner
+) -> None:
+    from audit.actions import Action
+    from audit.record import record
+    from crypto import DecryptionError
+    from referral.db.data_keys import DataKey
+    from referral.db.people import Child
+
+    actor = social_worker_actor(factory)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child = children.register_child(
+            uow, actor, children.NewChild(invented_personnummer(2010, 10, 10), "Detaljsson")
+        )
+        entry = record(
+            uow.session,
+            actor,
+            Action.CHILD_SEARCH,
+            subject=child.key_scope(),
+            details={"purpose": "Uppföljning av Detaljsson"},
+        )
+        uow.commit()
+        raw = uow.session.execute(
+            text("SELECT details FROM audit_entries WHERE sequence = :s"), {"s": entry.sequence}
+        ).scalar_one()
+        assert b"Detaljsson" not in bytes(raw)
+        cipher = uow.session.info["field_cipher"]
+        for key in uow.session.scalars(select(DataKey).where(DataKey.person_id == child.id)):
+            cipher.keys.shred(key)
+        uow.commit()
+        uow.session.expire_all()
+        with pytest.raises(DecryptionError):
+            _ = uow.session.get(AuditEntry, entry.sequence).details  # type: ignore[union-attr]
+        assert uow.session.get(Child, child.id) is not None
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0

@@ -1,0 +1,214 @@
+"""The data-protection officer searches the access log, reports on one person's access,
+checks integrity and sees alerts, without ever seeing a case's content."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from config.settings import Settings
+from referral.db.engine import request_session
+from referral.db.uow import UnitOfWork
+from referral.services import children
+from tests.conftest import app_in_rolled_back_transaction
+from tests.factories import Factory, csrf_token, invented_personnummer, log_in, social_worker_actor
+
+CANARY_NAME = "Granskningsbarn Vxqzy"
+
+
+@pytest.fixture
+def settings(base_settings: Settings, tmp_path: Path) -> Settings:
+    from audit.checkpoints import generate_signing_key, private_pem
+
+    key = tmp_path / "signing-key.pem"
+    key.write_bytes(private_pem(generate_signing_key()))
+    return replace(
+        base_settings,
+        audit_checkpoint_dir=str(tmp_path / "checkpoints"),
+        audit_signing_key_path=str(key),
+    )
+
+
+def _child_with_history(app: Flask, factory: Factory) -> str:
+    """A child registered and looked up by a social worker; returns the personnummer."""
+    actor = social_worker_actor(factory)
+    personnummer = invented_personnummer(2012, 12, 12)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        children.register_child(uow, actor, children.NewChild(personnummer, CANARY_NAME))
+        children.find_children_by_personnummer(uow, actor, personnummer)
+    return personnummer
+
+
+@pytest.fixture
+def dpo(client: FlaskClient, factory: Factory) -> FlaskClient:
+    log_in(client, factory.account("dpo"))
+    return client
+
+
+def test_the_dpo_sees_who_accessed_a_person_but_not_the_persons_data(
+    app: Flask, factory: Factory, dpo: FlaskClient
+) -> None:
+    personnummer = _child_with_history(app, factory)
+    token = csrf_token(dpo, "/dpo/subject-access")
+    page = dpo.post("/dpo/subject-access", data={"personnummer": personnummer, "csrf_token": token})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "child:create" in body and "child:search" in body and "test-social-worker" in body
+    assert CANARY_NAME not in body
+
+
+def test_the_subject_access_report_downloads_as_csv(
+    app: Flask, factory: Factory, dpo: FlaskClient
+) -> None:
+    personnummer = _child_with_history(app, factory)
+    token = csrf_token(dpo, "/dpo/subject-access")
+    download = dpo.post(
+        "/dpo/subject-access",
+        data={"personnummer": personnummer, "csrf_token": token, "download": "1"},
+    )
+    assert download.mimetype == "text/csv"
+    assert "attachment" in download.headers["Content-Disposition"]
+    lines = download.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("when (UTC),who")
+    assert len(lines) >= 3
+
+
+def test_a_personnummer_never_travels_in_a_url(
+    app: Flask, factory: Factory, dpo: FlaskClient
+) -> None:
+    personnummer = _child_with_history(app, factory)
+    token = csrf_token(dpo, "/dpo/audit")
+    response = dpo.post(
+        "/dpo/audit/person", data={"personnummer": personnummer, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert personnummer not in response.location and personnummer[2:] not in response.location
+    assert "subject=" in response.location
+    page = dpo.get(response.location).get_data(as_text=True)
+    assert "child:create" in page and CANARY_NAME not in page
+
+
+def test_searching_and_exporting_are_themselves_recorded(
+    app: Flask, factory: Factory, dpo: FlaskClient
+) -> None:
+    dpo.get("/dpo/audit?action=auth:login")
+    export = dpo.get("/dpo/audit/export?format=jsonl&action=auth:login")
+    assert export.mimetype == "application/x-ndjson"
+    assert '"action": "auth:login"' in export.get_data(as_text=True)
+    csv_export = dpo.get("/dpo/audit/export?format=csv")
+    assert csv_export.get_data(as_text=True).startswith("sequence,occurred_at")
+    page = dpo.get("/dpo/audit?action=audit:export").get_data(as_text=True)
+    assert page.count("audit:export") >= 2
+
+
+def test_a_bad_filter_is_refused_with_the_field_named(dpo: FlaskClient) -> None:
+    response = dpo.get("/dpo/audit?since=yesterday-ish")
+    assert response.status_code == 422
+    assert 'id="since-error"' in response.get_data(as_text=True)
+
+
+def test_the_dpo_verifies_the_log_and_signs_a_checkpoint_from_the_integrity_page(
+    dpo: FlaskClient,
+) -> None:
+    token = csrf_token(dpo, "/dpo/integrity")
+    dpo.post("/dpo/integrity/checkpoint", data={"csrf_token": token})
+    dpo.post("/dpo/integrity/verify", data={"csrf_token": token})
+    page = dpo.get("/dpo/integrity").get_data(as_text=True)
+    assert "intakt" in page or "intact" in page
+    assert "entry" in page or "post" in page
+
+
+def test_repeated_refusals_raise_an_alert(app: Flask, factory: Factory) -> None:
+    intruder = app.test_client()
+    account = factory.account("group_leader")
+    log_in(intruder, account)
+    for _ in range(6):
+        assert intruder.get("/admin/users").status_code == 403
+    dpo = app.test_client()
+    log_in(dpo, factory.account("dpo"))
+    page = dpo.get("/dpo/alerts").get_data(as_text=True)
+    assert 'data-alert="denials"' in page and account.username in page
+
+
+def test_reading_many_people_in_an_hour_raises_an_alert(
+    settings: Settings, factory: Factory
+) -> None:
+    with app_in_rolled_back_transaction(replace(settings, alert_distinct_people_per_hour=2)) as app:
+        factory = Factory(app, settings)
+        actor = social_worker_actor(factory)
+        with app.app_context(), UnitOfWork(request_session()) as uow:
+            for day in (1, 2, 3):
+                children.register_child(
+                    uow, actor, children.NewChild(invented_personnummer(2011, 2, day), f"M{day}")
+                )
+        dpo = app.test_client()
+        log_in(dpo, factory.account("dpo"))
+        assert 'data-alert="many_people"' in dpo.get("/dpo/alerts").get_data(as_text=True)
+
+
+def test_personal_data_read_outside_working_hours_raises_an_alert(settings: Settings) -> None:
+    hour = datetime.now(ZoneInfo("Europe/Stockholm")).hour
+    start, end = (0, 1) if hour >= 12 else (20, 23)
+    with app_in_rolled_back_transaction(
+        replace(settings, working_hours_start=start, working_hours_end=end)
+    ) as app:
+        factory = Factory(app, settings)
+        _child_with_history(app, factory)
+        dpo = app.test_client()
+        log_in(dpo, factory.account("dpo"))
+        assert 'data-alert="off_hours"' in dpo.get("/dpo/alerts").get_data(as_text=True)
+
+
+def test_no_name_or_personnummer_reaches_the_logs_or_the_audit_table(
+    app: Flask, factory: Factory, dpo: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    personnummer = _child_with_history(app, factory)
+    token = csrf_token(dpo, "/dpo/subject-access")
+    dpo.post("/dpo/subject-access", data={"personnummer": personnummer, "csrf_token": token})
+    dpo.post("/dpo/subject-access", data={"personnummer": "20121212-0000", "csrf_token": token})
+    assert CANARY_NAME not in caplog.text and personnummer not in caplog.text
+    with app.app_context():
+        from sqlalchemy import text
+
+        rows = request_session().execute(text("SELECT * FROM audit_entries")).all()
+    raw = b"".join(
+        bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode()
+        for row in rows
+        for v in row
+    )
+    assert CANARY_NAME.encode() not in raw
+    assert personnummer.encode() not in raw and personnummer[2:].encode() not in raw
+
+
+def test_only_the_dpo_reaches_the_access_log(client: FlaskClient, factory: Factory) -> None:
+    log_in(client, factory.account("admin"))
+    for path in ("/dpo/audit", "/dpo/subject-access", "/dpo/integrity", "/dpo/alerts"):
+        assert client.get(path).status_code == 403
+    assert client.get("/api/v1/audit/entries").status_code == 403
+
+
+def test_the_api_pages_through_the_log_and_reports_on_a_person(
+    app: Flask, factory: Factory, dpo: FlaskClient
+) -> None:
+    personnummer = _child_with_history(app, factory)
+    token = dpo.get("/api/v1/me").headers["X-CSRFToken"]
+    page = dpo.get("/api/v1/audit/entries?action=child:create").get_json()
+    assert page["entries"] and {"sequence", "action", "subject_id"} <= set(page["entries"][0])
+    report = dpo.post(
+        "/api/v1/audit/subject-access",
+        json={"personnummer": personnummer},
+        headers={"X-CSRFToken": token},
+    ).get_json()
+    assert report["records_found"] == 1 and len(report["lines"]) >= 2
+    bad = dpo.get("/api/v1/audit/entries?outcome=maybe")
+    assert bad.status_code == 422 and "outcome" in bad.get_json()["errors"]
+    verified = dpo.post("/api/v1/audit/verify", headers={"X-CSRFToken": token}).get_json()
+    assert verified["ok"] is True
