@@ -22,7 +22,8 @@ from .fields import (
     encrypt_field,
 )
 from .kdf import derive_key
-from .keys import KekRef, KeyProvider, LocalKeyring, WrappedKey
+from .keys import KekRef, KeyProvider, WrappedKey
+from .local_keyring import LocalKeyring
 
 __all__ = [
     "INDEX_BITS",
