@@ -21,7 +21,7 @@ from audit.actions import Action
 from audit.record import record, timestamp
 from crypto import blind_index, constant_time_equal
 from referral.actors import Actor
-from referral.db.audit_log import AuditEntry
+from referral.db.audit_log import HASHED_FIELDS, AuditEntry
 from referral.db.encryption import session_cipher
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
@@ -29,22 +29,8 @@ from referral.policy import Permission, require
 from referral.services.children import valid_personnummer
 
 PAGE_SIZE = 50
-EXPORT_COLUMNS = (
-    "sequence",
-    "occurred_at",
-    "actor_id",
-    "actor_name",
-    "actor_organisation_id",
-    "actor_roles",
-    "action",
-    "outcome",
-    "object_type",
-    "object_id",
-    "subject_id",
-    "legal_basis",
-    "request_id",
-    "client_address",
-)
+# What an export holds: every hashed field but the sealed details and the holder label.
+EXPORT_COLUMNS = tuple(f for f in HASHED_FIELDS if f not in {"details", "subject_holder"})
 
 
 @dataclass(frozen=True)

@@ -54,14 +54,7 @@ def register_child(uow: UnitOfWork, actor: Actor, new: NewChild) -> Child:
     child = Child(district_id=actor.organisation_id, personnummer=personnummer, name=name)
     uow.session.add(child)
     uow.session.flush()
-    record(
-        uow.session,
-        actor,
-        Action.CHILD_CREATE,
-        object_type="child",
-        object_id=child.id,
-        subject=child.key_scope(),
-    )
+    _record_access(uow, actor, Action.CHILD_CREATE, child)
     uow.commit()
     return child
 
@@ -79,13 +72,17 @@ def find_children_by_personnummer(uow: UnitOfWork, actor: Actor, raw: str) -> li
     query = query.where(Child.personnummer_index == blind_index(personnummer, index_key))
     found = [c for c in db.scalars(query) if constant_time_equal(c.personnummer, personnummer)]
     for child in found:  # one entry per person shown, so each person's access report has it
-        record(
-            db,
-            actor,
-            Action.CHILD_SEARCH,
-            object_type="child",
-            object_id=child.id,
-            subject=child.key_scope(),
-        )
+        _record_access(uow, actor, Action.CHILD_SEARCH, child)
     uow.commit()
     return found
+
+
+def _record_access(uow: UnitOfWork, actor: Actor, action: Action, child: Child) -> None:
+    record(
+        uow.session,
+        actor,
+        action,
+        object_type="child",
+        object_id=child.id,
+        subject=child.key_scope(),
+    )

@@ -9,12 +9,12 @@ from sqlalchemy import select, text, update
 from crypto import DecryptionError
 from referral.db.encryption import Sealed
 from referral.db.engine import request_session
-from referral.db.people import Child, PartnerFile
+from referral.db.people import Child
 from referral.db.schema import metadata
 from referral.db.uow import UnitOfWork
 from referral.errors import InvalidInput
 from referral.services import children
-from tests.factories import SYSTEM, Factory, invented_personnummer, social_worker_actor
+from tests.factories import Factory, invented_personnummer, social_worker_actor
 
 # Column names that hold personal data wherever they appear, and the few columns with such a
 # name that hold something else (and why).
@@ -175,26 +175,3 @@ def test_an_invalid_personnummer_is_refused_without_echoing_it(
         assert refused.value.field == "personnummer"
         assert "1235" not in refused.value.message
         assert len(uow.session.scalars(select(Child)).all()) == before
-
-
-def test_shredding_a_partner_files_key_leaves_the_district_record_readable(
-    app: Flask, factory: Factory
-) -> None:
-    actor = social_worker_actor(factory)
-    partner = factory.organisation("partner")
-    with app.app_context(), UnitOfWork(request_session()) as uow:
-        child = children.register_child(
-            uow, actor, children.NewChild(invented_personnummer(2012, 8, 8), "Epsilon")
-        )
-        partner_file = PartnerFile(
-            child_id=child.id, partner_id=partner.id, notes="Träffade barnet"
-        )
-        uow.session.add(partner_file)
-        uow.commit()
-        from referral.services import keys
-
-        keys.shred_partner_file_key(uow, SYSTEM, partner_file)
-        uow.session.expire_all()
-        assert uow.session.get(Child, child.id).name == "Epsilon"  # type: ignore[union-attr]
-        with pytest.raises(DecryptionError):
-            _ = uow.session.get(PartnerFile, partner_file.id).notes  # type: ignore[union-attr]

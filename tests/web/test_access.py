@@ -36,13 +36,9 @@ def _refused(response_status: int, location: str | None) -> bool:
     )
 
 
-def test_every_route_but_login_health_and_static_refuses_an_anonymous_visitor(
-    app: Flask, client: FlaskClient
-) -> None:
-    routes = _routes(app)
-    assert len(routes) > 8
-    for method, rule in routes:
-        if rule in OPEN_ROUTES:
+def _assert_every_route_refuses(app: Flask, client: FlaskClient, except_for: set[str]) -> None:
+    for method, rule in _routes(app):
+        if rule in except_for:
             continue
         response = client.open(_concrete(rule), method=method)
         assert _refused(response.status_code, response.location), (
@@ -50,21 +46,20 @@ def test_every_route_but_login_health_and_static_refuses_an_anonymous_visitor(
             rule,
             response.status_code,
         )
+
+
+def test_every_route_but_login_health_and_static_refuses_an_anonymous_visitor(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert len(_routes(app)) > 8
+    _assert_every_route_refuses(app, client, except_for=OPEN_ROUTES)
 
 
 def test_every_route_refuses_a_session_that_has_only_passed_the_password(
     app: Flask, client: FlaskClient, factory: Factory
 ) -> None:
     log_in_with_password(client, factory.account("admin"))
-    for method, rule in _routes(app):
-        if rule in OPEN_ROUTES or rule in {"/mfa", "/logout"}:
-            continue
-        response = client.open(_concrete(rule), method=method)
-        assert _refused(response.status_code, response.location), (
-            method,
-            rule,
-            response.status_code,
-        )
+    _assert_every_route_refuses(app, client, except_for=OPEN_ROUTES | {"/mfa", "/logout"})
 
 
 def test_a_route_without_an_access_declaration_stops_the_app_from_starting(
