@@ -1,0 +1,140 @@
+"""The rules of sharing and participation as pure functions: no Flask, no database, no clock.
+
+Domain.md §2-§3 and seed 004. The policy module and the consent service call these; tests
+exercise them directly (including Hypothesis properties), so the law is checked in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+MIN_AGE = 7
+MAX_AGE = 18
+OWN_CONSENT_AGE = 15  # from this age a child placed under SoL gives or refuses consent too
+GROUP_MIN = 5
+GROUP_MAX = 8
+
+
+class PlacementBasis(StrEnum):
+    SOL = "SoL"  # voluntary (socialtjänstlagen): guardian consent needed
+    LVU = "LVU"  # care under compulsion: social services decides, no guardian consent needed
+
+
+class Decision(StrEnum):
+    GIVEN = "given"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class Category(StrEnum):
+    """The data categories a consent covers; the partner sees only these."""
+
+    NAME = "name"
+    AGE = "age"
+    CONTACT = "contact_details"
+    PARTICIPATION = "participation"
+
+
+class BasisKind(StrEnum):
+    SOL_CONSENT = "sol_consent"
+    LVU = "lvu"
+    CONCERN_REPORT = "concern_report"
+
+
+CHILD_PARTY = "child"
+
+
+@dataclass(frozen=True)
+class Consent:
+    """One party's latest decision: a guardian's (by id) or the child's own (CHILD_PARTY)."""
+
+    consent_id: str
+    party: str
+    decision: Decision
+    categories: frozenset[Category]
+    valid_until: date
+
+
+@dataclass(frozen=True)
+class Guardian:
+    guardian_id: str
+    has_custody: bool
+
+
+@dataclass(frozen=True)
+class Placement:
+    basis: PlacementBasis
+    lvu_decision: str | None = None  # which decision (reference), required under LVU
+    lvu_decided_by: str | None = None  # the deciding body, required under LVU
+
+
+@dataclass(frozen=True)
+class LawfulBasis:
+    """Why a share is lawful, as recorded with every share and every partner read."""
+
+    kind: BasisKind
+    reference: str  # the consents' ids, or the LVU decision
+
+
+@dataclass(frozen=True)
+class NotLawful:
+    reason: str  # an English sentence for logs and translations; never personal data
+
+
+def age_on(birth_date: date, day: date) -> int:
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - int(before_birthday)
+
+
+def age_fits(birth_date: date, group_start: date) -> bool:
+    """Programme A takes children aged 7-18 at the group's start date."""
+    return MIN_AGE <= age_on(birth_date, group_start) <= MAX_AGE
+
+
+def sharing_basis(
+    placement: Placement,
+    guardians: Iterable[Guardian],
+    consents: Iterable[Consent],
+    category: Category,
+    child_birth_date: date,
+    today: date,
+) -> LawfulBasis | NotLawful:
+    """May the partner see `category` of this child today, and on what ground?
+
+    LVU: yes, on the documented decision. SoL: only when every guardian with custody (and the
+    child from 15) has given consent covering the category, not withdrawn and not expired."""
+    if placement.basis is PlacementBasis.LVU:
+        if not placement.lvu_decision or not placement.lvu_decided_by:
+            return NotLawful("LVU placement without a documented decision and deciding body.")
+        return LawfulBasis(BasisKind.LVU, placement.lvu_decision)
+    custodians = [g.guardian_id for g in guardians if g.has_custody]
+    if not custodians:
+        return NotLawful("No guardian with custody is recorded.")
+    parties = list(custodians)
+    if age_on(child_birth_date, today) >= OWN_CONSENT_AGE:
+        parties.append(CHILD_PARTY)
+    latest = {c.party: c for c in consents}
+    used = []
+    for party in parties:
+        consent = latest.get(party)
+        if consent is None:
+            return NotLawful("A required consent is missing.")
+        if consent.decision is not Decision.GIVEN:
+            return NotLawful(f"A required consent is {consent.decision.value}.")
+        if consent.valid_until < today:
+            return NotLawful("A required consent has expired.")
+        if category not in consent.categories:
+            return NotLawful(f"A required consent does not cover {category.value}.")
+        used.append(consent.consent_id)
+    return LawfulBasis(BasisKind.SOL_CONSENT, ",".join(sorted(used)))
+
+
+def group_has_room(enrolled: int) -> bool:
+    return enrolled < GROUP_MAX
+
+
+def group_can_start(enrolled: int) -> bool:
+    return GROUP_MIN <= enrolled <= GROUP_MAX
