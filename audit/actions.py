@@ -29,6 +29,10 @@ class Action(StrEnum):
     # Personal data of the people the service protects
     CHILD_CREATE = "child:create"
     CHILD_SEARCH = "child:search"
+    PLACEMENT_RECORD = "placement:record"
+    GUARDIAN_CREATE = "guardian:create"
+    CONSENT_RECORD = "consent:record"
+    CONSENT_WITHDRAW = "consent:withdraw"
     # Keys
     KEYS_INIT = "keys:init"
     KEYS_ROTATE = "keys:rotate"

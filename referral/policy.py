@@ -28,6 +28,9 @@ class Permission(StrEnum):
     CHILD_CREATE = "child:create"
     CHILD_SEARCH = "child:search"
     KEYS_MANAGE = "keys:manage"
+    PLACEMENT_RECORD = "placement:record"
+    GUARDIAN_CREATE = "guardian:create"
+    CONSENT_RECORD = "consent:record"
     AUDIT_SEARCH = "audit:search"
     AUDIT_EXPORT = "audit:export"
     AUDIT_SUBJECT_REPORT = "audit:subject_report"
@@ -37,7 +40,14 @@ class Permission(StrEnum):
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.SOCIAL_WORKER: _EVERY_ROLE | {Permission.CHILD_CREATE, Permission.CHILD_SEARCH},
+    Role.SOCIAL_WORKER: _EVERY_ROLE
+    | {
+        Permission.CHILD_CREATE,
+        Permission.CHILD_SEARCH,
+        Permission.PLACEMENT_RECORD,
+        Permission.GUARDIAN_CREATE,
+        Permission.CONSENT_RECORD,
+    },
     Role.GROUP_LEADER: _EVERY_ROLE,
     Role.LINK_WORKER: _EVERY_ROLE,
     # The DPO audits access; reading case content is not among these.

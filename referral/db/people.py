@@ -3,9 +3,9 @@ holds them. Every personal field is encrypted (referral.db.encryption)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
@@ -32,10 +32,19 @@ class Child(EncryptedRecord, Base):
     # Truncated HMAC of the personnummer: narrows a look-up to a few candidates, never one.
     personnummer_index: Mapped[int] = mapped_column(Integer, index=True)
     _name: Mapped[FieldValue] = mapped_column("name", EncryptedText())
+    # Placement basis (SoL or LVU) and, under LVU, which decision and who decided: facts about
+    # the child, so sealed like the rest; `placement_noted_by` is the social worker's user id.
+    _placement_basis: Mapped[FieldValue | None] = mapped_column("placement_basis", EncryptedText())
+    _lvu_decision: Mapped[FieldValue | None] = mapped_column("lvu_decision", EncryptedText())
+    _lvu_decided_by: Mapped[FieldValue | None] = mapped_column("lvu_decided_by", EncryptedText())
+    placement_noted_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     personnummer = personal("_personnummer", index="personnummer_index")
     name = personal("_name")
+    placement_basis = personal("_placement_basis")
+    lvu_decision = personal("_lvu_decision")
+    lvu_decided_by = personal("_lvu_decided_by")
 
     @property
     def organisation_id(self) -> str:
@@ -65,3 +74,54 @@ class PartnerFile(EncryptedRecord, Base):
 
     def key_scope(self) -> KeyScope:
         return KeyScope(person_id=self.child_id, holder=partner_file_holder(self.id))
+
+
+class Guardian(EncryptedRecord, Base):
+    """A guardian (vårdnadshavare) of a child, kept in the district's record of the child."""
+
+    __tablename__ = "guardians"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id"), index=True)
+    _name: Mapped[FieldValue] = mapped_column("name", EncryptedText())
+    _contact: Mapped[FieldValue | None] = mapped_column("contact", EncryptedText())
+    # Whether this guardian's consent is required (gemensam vårdnad: two such guardians).
+    has_custody: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    # The child's district: the guardian's details are part of its record of the child.
+    district_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+
+    name = personal("_name")
+    contact = personal("_contact")
+
+    def key_scope(self) -> KeyScope:
+        return KeyScope(person_id=self.child_id, holder=district_holder(self.district_id))
+
+    @property
+    def organisation_id(self) -> str:
+        return self.district_id
+
+
+class ConsentRecord(Base):
+    """One decision by one party (a guardian, or the child from 15), as recorded by a social
+    worker. Append-only: the latest record per party is that party's current decision."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id"), index=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    party: Mapped[str] = mapped_column(String(36))  # a guardian id, or "child"
+    decision: Mapped[str] = mapped_column(String(10))
+    categories: Mapped[str] = mapped_column(String(200))  # comma-separated Category values
+    decided_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)  # required: consent always ends
+    method: Mapped[str] = mapped_column(String(10))  # written / oral
+    description_version: Mapped[str] = mapped_column(String(40))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    @property
+    def organisation_id(self) -> str:
+        return self.district_id

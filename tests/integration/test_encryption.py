@@ -39,6 +39,7 @@ NOT_PERSONAL = {
     ("users", "display_name"): "a staff member's work identity, shown in the audit log",
     ("audit_entries", "actor_name"): "the acting staff member's login name",
     ("audit_entries", "client_address"): "the network address a staff member acted from",
+    ("children", "placement_noted_by"): "the user id of the social worker who documented it",
 }
 
 

@@ -1,0 +1,135 @@
+"""Consent as the district records it: the partner's ground for seeing a child appears only
+when every custodial guardian has consented, and disappears the moment one withdraws."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from referral.actors import Actor
+from referral.db.audit_log import AuditEntry
+from referral.db.engine import request_session
+from referral.db.people import Child
+from referral.db.uow import UnitOfWork
+from referral.errors import InvalidInput, NotFound
+from referral.rules import BasisKind, Category, LawfulBasis, NotLawful
+from referral.services import children, consent
+from tests.factories import Factory, invented_personnummer, social_worker_actor
+
+TODAY = date.today()
+
+
+def _consent(party: str, decision: str = "given", categories=("name", "age", "contact_details")):  # type: ignore[no-untyped-def]
+    return consent.ConsentInput(
+        party=party,
+        decision=decision,
+        categories=categories,
+        decided_on=TODAY,
+        valid_until=TODAY + timedelta(days=120),
+        method="written",
+        description_version="IOP-A 2026:1",
+    )
+
+
+def _sol_child(uow: UnitOfWork, actor: Actor) -> tuple[Child, str, str]:
+    child = children.register_child(
+        uow, actor, children.NewChild(invented_personnummer(2015, 4, 4), "Samtyckesbarn")
+    )
+    consent.record_placement(uow, actor, child.id, "SoL")
+    mother = consent.add_guardian(uow, actor, child.id, "Mamma Exempel", "070-000 00 01", True)
+    father = consent.add_guardian(uow, actor, child.id, "Pappa Exempel", None, True)
+    return child, mother.id, father.id
+
+
+def test_sharing_needs_both_guardians_and_ends_when_one_withdraws(
+    app: Flask, factory: Factory
+) -> None:
+    actor = social_worker_actor(factory)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child, mother, father = _sol_child(uow, actor)
+        assert isinstance(consent.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
+        consent.record_consent(uow, actor, child.id, _consent(mother))
+        assert isinstance(consent.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
+        consent.record_consent(uow, actor, child.id, _consent(father))
+        basis = consent.sharing_basis_for(uow, child, Category.NAME, TODAY)
+        assert isinstance(basis, LawfulBasis) and basis.kind is BasisKind.SOL_CONSENT
+        assert isinstance(
+            consent.sharing_basis_for(uow, child, Category.PARTICIPATION, TODAY), NotLawful
+        ), "participation was not among the categories consented to"
+        consent.record_consent(uow, actor, child.id, _consent(father, "withdrawn", ()))
+        assert isinstance(consent.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
+        consent.record_consent(uow, actor, child.id, _consent(father))
+        assert isinstance(consent.sharing_basis_for(uow, child, Category.NAME, TODAY), LawfulBasis)
+        actions = [
+            e.action
+            for e in uow.session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.subject_id == child.id)
+                .order_by(AuditEntry.sequence)
+            )
+        ]
+    assert actions.count("consent:record") == 3 and actions.count("consent:withdraw") == 1
+
+
+def test_an_lvu_placement_is_shared_on_its_documented_decision(
+    app: Flask, factory: Factory
+) -> None:
+    actor = social_worker_actor(factory)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child = children.register_child(
+            uow, actor, children.NewChild(invented_personnummer(2014, 6, 6), "Lvubarn")
+        )
+        with pytest.raises(InvalidInput) as refused:
+            consent.record_placement(uow, actor, child.id, "LVU")
+        assert refused.value.field == "lvu_decision"
+        consent.record_placement(
+            uow, actor, child.id, "LVU", "Beslut 2026-10-01 nr 17", "Farsta SDN"
+        )
+        basis = consent.sharing_basis_for(uow, child, Category.CONTACT, TODAY)
+        assert basis == LawfulBasis(BasisKind.LVU, "Beslut 2026-10-01 nr 17")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"party": "not-a-guardian"}, "party"),
+        ({"categories": ("name", "shoe_size")}, "categories"),
+        ({"decision": "maybe"}, "decision"),
+        ({"valid_until": TODAY - timedelta(days=1)}, "valid_until"),
+        ({"method": "telepathy"}, "method"),
+    ],
+)
+def test_bad_consent_input_names_the_field_and_writes_nothing(
+    app: Flask, factory: Factory, change: dict[str, object], field: str
+) -> None:
+    from dataclasses import replace
+
+    from referral.db.people import ConsentRecord
+
+    actor = social_worker_actor(factory)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child, mother, _father = _sol_child(uow, actor)
+        with pytest.raises(InvalidInput) as refused:
+            consent.record_consent(uow, actor, child.id, replace(_consent(mother), **change))  # type: ignore[arg-type]
+        assert refused.value.field == field
+        assert (
+            uow.session.scalars(
+                select(ConsentRecord).where(ConsentRecord.child_id == child.id)
+            ).all()
+            == []
+        )
+
+
+def test_another_districts_child_is_not_found(app: Flask, factory: Factory) -> None:
+    owner = social_worker_actor(factory)
+    stranger = social_worker_actor(factory)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child = children.register_child(
+            uow, owner, children.NewChild(invented_personnummer(2013, 9, 9), "Annans barn")
+        )
+        child_id = child.id
+    with app.app_context(), pytest.raises(NotFound), UnitOfWork(request_session()) as uow:
+        consent.record_placement(uow, stranger, child_id, "SoL")
