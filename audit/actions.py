@@ -33,6 +33,10 @@ class Action(StrEnum):
     GUARDIAN_CREATE = "guardian:create"
     CONSENT_RECORD = "consent:record"
     CONSENT_WITHDRAW = "consent:withdraw"
+    REFERRAL_CREATE = "referral:create"
+    REFERRAL_TRANSITION = "referral:transition"
+    REFERRAL_READ = "referral:read"
+    REFERRAL_SHARE = "referral:share"
     # Keys
     KEYS_INIT = "keys:init"
     KEYS_ROTATE = "keys:rotate"

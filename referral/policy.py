@@ -31,6 +31,11 @@ class Permission(StrEnum):
     PLACEMENT_RECORD = "placement:record"
     GUARDIAN_CREATE = "guardian:create"
     CONSENT_RECORD = "consent:record"
+    REFERRAL_CREATE = "referral:create"
+    REFERRAL_READ = "referral:read"
+    REFERRAL_WITHDRAW = "referral:withdraw"
+    REFERRAL_INBOX = "referral:inbox"
+    REFERRAL_RESPOND = "referral:respond"
     AUDIT_SEARCH = "audit:search"
     AUDIT_EXPORT = "audit:export"
     AUDIT_SUBJECT_REPORT = "audit:subject_report"
@@ -47,8 +52,11 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.PLACEMENT_RECORD,
         Permission.GUARDIAN_CREATE,
         Permission.CONSENT_RECORD,
+        Permission.REFERRAL_CREATE,
+        Permission.REFERRAL_READ,
+        Permission.REFERRAL_WITHDRAW,
     },
-    Role.GROUP_LEADER: _EVERY_ROLE,
+    Role.GROUP_LEADER: _EVERY_ROLE | {Permission.REFERRAL_INBOX, Permission.REFERRAL_RESPOND},
     Role.LINK_WORKER: _EVERY_ROLE,
     # The DPO audits access; reading case content is not among these.
     Role.DPO: _EVERY_ROLE
@@ -97,8 +105,26 @@ def can(actor: Actor | None, permission: Permission, obj: object | None = None) 
     return in_scope(actor, obj)
 
 
+@runtime_checkable
+class SentToPartner(Protocol):
+    """A record sent to a partner organisation (a referral): in that partner's scope too.
+    Whether the partner may see the child's data is the consent rules' question, not this."""
+
+    @property
+    def partner_organisation_id(self) -> str: ...
+
+
+PARTNER_ROLES = frozenset({Role.GROUP_LEADER})
+
+
 def in_scope(actor: Actor, obj: object) -> bool:
     if actor.roles & CITY_WIDE_ROLES:
+        return True
+    if (
+        actor.roles & PARTNER_ROLES
+        and isinstance(obj, SentToPartner)
+        and obj.partner_organisation_id == actor.organisation_id
+    ):
         return True
     if isinstance(obj, OrganisationScoped):
         return actor.organisation_id is not None and obj.organisation_id == actor.organisation_id

@@ -138,3 +138,44 @@ def group_has_room(enrolled: int) -> bool:
 
 def group_can_start(enrolled: int) -> bool:
     return GROUP_MIN <= enrolled <= GROUP_MAX
+
+
+class Status(StrEnum):
+    """A referral's life: draft -> submitted -> awaiting consent -> shared with partner ->
+    accepted -> placed in group -> participating -> completed, with three exits."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    AWAITING_CONSENT = "awaiting_consent"
+    SHARED = "shared"
+    ACCEPTED = "accepted"
+    PLACED = "placed"
+    PARTICIPATING = "participating"
+    COMPLETED = "completed"
+    DECLINED = "declined"  # by the partner
+    WITHDRAWN = "withdrawn"  # by the district
+    CANCELLED = "cancelled"  # by the district, before it reached the partner
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.DECLINED, Status.WITHDRAWN, Status.CANCELLED})
+# Where the partner has it: only these can ever be visible to them (and then only if lawful).
+WITH_PARTNER = frozenset({Status.SHARED, Status.ACCEPTED, Status.PLACED, Status.PARTICIPATING})
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.DRAFT: frozenset({Status.SUBMITTED, Status.CANCELLED}),
+    Status.SUBMITTED: frozenset({Status.AWAITING_CONSENT, Status.SHARED, Status.CANCELLED}),
+    Status.AWAITING_CONSENT: frozenset({Status.SHARED, Status.CANCELLED}),
+    Status.SHARED: frozenset({Status.ACCEPTED, Status.DECLINED, Status.WITHDRAWN}),
+    Status.ACCEPTED: frozenset({Status.PLACED, Status.WITHDRAWN}),
+    Status.PLACED: frozenset({Status.PARTICIPATING, Status.WITHDRAWN}),
+    Status.PARTICIPATING: frozenset({Status.COMPLETED, Status.WITHDRAWN}),
+}
+
+
+def transition_refusal(current: Status, target: Status) -> str | None:
+    """Why `current` may not become `target`, or None when it may."""
+    if current in TERMINAL:
+        return f"The referral is {current.value}: it can no longer change."
+    if target not in TRANSITIONS.get(current, frozenset()):
+        return f"A referral that is {current.value} cannot become {target.value}."
+    return None

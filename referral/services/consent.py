@@ -187,6 +187,10 @@ def record_consent(
     record(
         db, actor, action, object_type="consent", object_id=consent.id, subject=child.key_scope()
     )
+    # A referral waiting for this consent goes to the partner now, in the same transaction.
+    from referral.services.referrals import release_awaiting
+
+    release_awaiting(uow, actor, child, new.decided_on)
     uow.commit()
     return consent
 
@@ -212,6 +216,12 @@ def current_consents(uow: UnitOfWork, child: Child) -> list[Consent]:
     ]
 
 
+def birth_date_of(child: Child) -> date:
+    """From the personnummer (a samordningsnummer has 60 added to the day)."""
+    number = child.personnummer
+    return date(int(number[:4]), int(number[4:6]), int(number[6:8]) % 60)
+
+
 def sharing_basis_for(
     uow: UnitOfWork, child: Child, category: Category, today: date
 ) -> LawfulBasis | NotLawful:
@@ -222,11 +232,7 @@ def sharing_basis_for(
         if basis is None:
             return NotLawful("No placement basis is recorded.")
         placement = Placement(PlacementBasis(basis), child.lvu_decision, child.lvu_decided_by)
-        birth_date = date(
-            int(child.personnummer[:4]),
-            int(child.personnummer[4:6]),
-            int(child.personnummer[6:8]) % 60,  # samordningsnummer: day + 60
-        )
+        birth_date = birth_date_of(child)
     except DecryptionError:
         return NotLawful("The child's record cannot be read.")
     guardians = uow.session.scalars(select(Guardian).where(Guardian.child_id == child.id))

@@ -1,0 +1,284 @@
+"""Referrals: the social worker refers a child to a partner's support groups; the partner
+sees the referral only while sharing is lawful, and then only the consented categories.
+
+Lawfulness is decided on every read (referral.rules via the consent service), never cached
+in a status: a withdrawal or an expiry cuts the partner's access on their next request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from audit.actions import Action, Outcome
+from audit.record import record
+from referral.actors import Actor
+from referral.db.base import utcnow
+from referral.db.models import Organisation, OrganisationKind
+from referral.db.people import Child
+from referral.db.referrals import Referral, ReferralEvent
+from referral.db.uow import UnitOfWork
+from referral.errors import InvalidInput, InvalidTransition, NotFound
+from referral.i18n import _
+from referral.policy import Permission, require
+from referral.rules import (
+    TERMINAL,
+    WITH_PARTNER,
+    Category,
+    LawfulBasis,
+    Status,
+    age_on,
+    transition_refusal,
+)
+from referral.services.consent import birth_date_of, sharing_basis_for
+
+FORMATS = frozenset({"weekly", "weekend", "partner_decides"})
+PROGRAMME = "support_group"
+MAX_NOTES = 2000
+
+
+@dataclass(frozen=True)
+class NewReferral:
+    child_id: str
+    partner_id: str
+    preferred_format: str
+    notes: str | None = None
+
+
+def _move(uow: UnitOfWork, actor: Actor, referral: Referral, target: Status) -> None:
+    current = Status(referral.status)
+    if transition_refusal(current, target) is not None:
+        if current in TERMINAL:
+            message = _(
+                "The referral is %(status)s: it can no longer change.", status=current.value
+            )
+        else:
+            message = _(
+                "A referral that is %(current)s cannot become %(target)s.",
+                current=current.value,
+                target=target.value,
+            )
+        raise InvalidTransition(message, field="status")
+    referral.events.append(
+        ReferralEvent(from_status=referral.status, to_status=target.value, by=actor.user_id)
+    )
+    referral.status = target.value
+    referral.updated_at = utcnow()
+    record(
+        uow.session,
+        actor,
+        Action.REFERRAL_TRANSITION,
+        object_type="referral",
+        object_id=f"{referral.id}:{target.value}",
+        subject=referral.key_scope(),
+    )
+
+
+def create_referral(uow: UnitOfWork, actor: Actor, new: NewReferral) -> Referral:
+    require(actor, Permission.REFERRAL_CREATE)
+    db = uow.session
+    child = db.get(Child, new.child_id)
+    if child is None:
+        raise NotFound(_("No such record."), field="child")
+    require(actor, Permission.REFERRAL_CREATE, child)
+    partner = db.get(Organisation, new.partner_id)
+    if partner is None or partner.kind != OrganisationKind.PARTNER.value:
+        raise InvalidInput(_("Choose a partner organisation."), field="partner_id")
+    if new.preferred_format not in FORMATS:
+        raise InvalidInput(
+            _("The format is weekly, weekend or partner decides."), field="preferred_format"
+        )
+    notes = (new.notes or "").strip() or None
+    if notes and len(notes) > MAX_NOTES:
+        raise InvalidInput(_("At most %(n)s characters.", n=MAX_NOTES), field="notes")
+    referral = Referral(
+        child_id=child.id,
+        district_id=child.district_id,
+        partner_id=partner.id,
+        programme=PROGRAMME,
+        preferred_format=new.preferred_format,
+        referred_by=actor.user_id,
+        notes=notes,
+        status=Status.DRAFT.value,
+    )
+    referral.events.append(ReferralEvent(to_status=Status.DRAFT.value, by=actor.user_id))
+    db.add(referral)
+    db.flush()
+    record(
+        db,
+        actor,
+        Action.REFERRAL_CREATE,
+        object_type="referral",
+        object_id=referral.id,
+        subject=referral.key_scope(),
+    )
+    uow.commit()
+    return referral
+
+
+def _district_referral(
+    uow: UnitOfWork, actor: Actor, referral_id: str, permission: Permission
+) -> Referral:
+    require(actor, permission)
+    referral = uow.session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound(_("No such record."), field="referral")
+    require(actor, permission, referral)
+    return referral
+
+
+def submit_referral(uow: UnitOfWork, actor: Actor, referral_id: str, today: date) -> Referral:
+    """Submitted, then at once with the partner if sharing is lawful, else awaiting consent."""
+    referral = _district_referral(uow, actor, referral_id, Permission.REFERRAL_CREATE)
+    _move(uow, actor, referral, Status.SUBMITTED)
+    child = uow.session.get(Child, referral.child_id)
+    assert child is not None
+    _share_if_lawful(uow, actor, referral, child, today)
+    uow.commit()
+    return referral
+
+
+def _share_if_lawful(
+    uow: UnitOfWork, actor: Actor, referral: Referral, child: Child, today: date
+) -> None:
+    basis = sharing_basis_for(uow, child, Category.NAME, today)
+    if isinstance(basis, LawfulBasis):
+        _move(uow, actor, referral, Status.SHARED)
+        record(
+            uow.session,
+            actor,
+            Action.REFERRAL_SHARE,
+            object_type="referral",
+            object_id=referral.id,
+            subject=referral.key_scope(),
+            legal_basis=basis.kind.value,
+            details={"basis_reference": basis.reference},
+        )
+    elif referral.status != Status.AWAITING_CONSENT.value:
+        _move(uow, actor, referral, Status.AWAITING_CONSENT)
+
+
+def release_awaiting(uow: UnitOfWork, actor: Actor, child: Child, today: date) -> None:
+    """After a consent change: referrals that were waiting go to the partner once lawful."""
+    waiting = uow.session.scalars(
+        select(Referral).where(
+            Referral.child_id == child.id, Referral.status == Status.AWAITING_CONSENT.value
+        )
+    )
+    for referral in waiting:
+        _share_if_lawful(uow, actor, referral, child, today)
+
+
+def withdraw_referral(uow: UnitOfWork, actor: Actor, referral_id: str) -> Referral:
+    referral = _district_referral(uow, actor, referral_id, Permission.REFERRAL_WITHDRAW)
+    target = Status.WITHDRAWN if Status(referral.status) in WITH_PARTNER else Status.CANCELLED
+    _move(uow, actor, referral, target)
+    uow.commit()
+    return referral
+
+
+@dataclass(frozen=True)
+class PartnerView:
+    """What a partner may see of a referral: only the consented categories, never the
+    personnummer, the social worker's notes or any guardian's details."""
+
+    referral_id: str
+    status: str
+    preferred_format: str
+    legal_basis: str
+    name: str | None = None
+    age: int | None = None
+
+
+def _partner_view(
+    uow: UnitOfWork, referral: Referral, child: Child, today: date
+) -> PartnerView | None:
+    shown: dict[str, object] = {}
+    basis: LawfulBasis | None = None
+    for category in (Category.NAME, Category.AGE):
+        found = sharing_basis_for(uow, child, category, today)
+        if isinstance(found, LawfulBasis):
+            basis = found
+            if category is Category.NAME:
+                shown["name"] = child.name
+            else:
+                shown["age"] = age_on(birth_date_of(child), today)
+    if basis is None:
+        return None
+    return PartnerView(
+        referral_id=referral.id,
+        status=referral.status,
+        preferred_format=referral.preferred_format,
+        legal_basis=basis.kind.value,
+        **shown,  # type: ignore[arg-type]
+    )
+
+
+def partner_inbox(uow: UnitOfWork, actor: Actor, today: date) -> list[PartnerView]:
+    """Referrals to the actor's partner organisation that may lawfully be shown now. Each one
+    shown is recorded with its legal basis before the list is returned."""
+    require(actor, Permission.REFERRAL_INBOX)
+    db = uow.session
+    referrals = db.scalars(
+        select(Referral)
+        .where(
+            Referral.partner_id == actor.organisation_id,
+            Referral.status.in_([s.value for s in WITH_PARTNER]),
+        )
+        .order_by(Referral.created_at)
+    ).all()
+    views = []
+    for referral in referrals:
+        child = db.get(Child, referral.child_id)
+        assert child is not None
+        view = _partner_view(uow, referral, child, today)
+        if view is None:
+            continue  # not lawful now: the partner does not see that it exists
+        record(
+            db,
+            actor,
+            Action.REFERRAL_READ,
+            object_type="referral",
+            object_id=referral.id,
+            subject=referral.key_scope(),
+            legal_basis=view.legal_basis,
+        )
+        views.append(view)
+    uow.commit()
+    return views
+
+
+def respond(
+    uow: UnitOfWork, actor: Actor, referral_id: str, accept: bool, today: date
+) -> PartnerView:
+    """The partner accepts or declines a referral it may lawfully see."""
+    require(actor, Permission.REFERRAL_RESPOND)
+    db = uow.session
+    referral = db.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound(_("No such record."), field="referral")
+    require(actor, Permission.REFERRAL_RESPOND, referral)
+    child = db.get(Child, referral.child_id)
+    assert child is not None
+    if (
+        Status(referral.status) not in WITH_PARTNER
+        or _partner_view(uow, referral, child, today) is None
+    ):
+        record(
+            db,
+            actor,
+            Action.ACCESS_DENIED,
+            outcome=Outcome.DENIED,
+            object_type="referral",
+            object_id=referral.id,
+            subject=referral.key_scope(),
+        )
+        uow.commit()
+        raise NotFound(_("No such record."), field="referral")
+    _move(uow, actor, referral, Status.ACCEPTED if accept else Status.DECLINED)
+    uow.commit()
+    view = _partner_view(uow, referral, child, today)
+    assert view is not None
+    return view

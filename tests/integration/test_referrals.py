@@ -1,0 +1,149 @@
+"""A social worker refers an SoL child; the partner sees nothing until both custodial
+guardians have consented, then only name and age; a withdrawal cuts access at once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from referral.actors import Actor
+from referral.db.audit_log import AuditEntry
+from referral.db.engine import request_session
+from referral.db.models import Role
+from referral.db.uow import UnitOfWork
+from referral.errors import InvalidTransition, NotFound
+from referral.rules import Status
+from referral.services import children, consent, referrals
+from tests.factories import Factory, invented_personnummer, social_worker_actor
+
+TODAY = date.today()
+
+
+def _given(party: str, categories: tuple[str, ...] = ("name", "age")) -> consent.ConsentInput:
+    return consent.ConsentInput(
+        party=party,
+        decision="given",
+        categories=categories,
+        decided_on=TODAY,
+        valid_until=TODAY + timedelta(days=120),
+        method="written",
+        description_version="A-2026:1",
+    )
+
+
+def _leader(partner_id: str) -> Actor:
+    return Actor("leader-1", "gruppledare-test", partner_id, frozenset({Role.GROUP_LEADER}))
+
+
+def test_the_partner_sees_the_child_only_after_both_consents_and_only_name_and_age(
+    app: Flask, factory: Factory
+) -> None:
+    worker = social_worker_actor(factory)
+    partner = factory.organisation("partner")
+    leader = _leader(partner.id)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child = children.register_child(
+            uow, worker, children.NewChild(invented_personnummer(2015, 3, 3), "Delningsbarn")
+        )
+        consent.record_placement(uow, worker, child.id, "SoL")
+        mother = consent.add_guardian(uow, worker, child.id, "Mor", "070-1", True)
+        father = consent.add_guardian(uow, worker, child.id, "Far", "070-2", True)
+        referral = referrals.create_referral(
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly", "Känslig anteckning")
+        )
+        referrals.submit_referral(uow, worker, referral.id, TODAY)
+        assert referral.status == Status.AWAITING_CONSENT
+        assert referrals.partner_inbox(uow, leader, TODAY) == []
+
+        consent.record_consent(uow, worker, child.id, _given(mother.id))
+        assert referrals.partner_inbox(uow, leader, TODAY) == []
+        consent.record_consent(uow, worker, child.id, _given(father.id))
+        inbox = referrals.partner_inbox(uow, leader, TODAY)
+        assert referral.status == Status.SHARED
+        assert [asdict(v) for v in inbox] == [
+            {
+                "referral_id": referral.id,
+                "status": "shared",
+                "preferred_format": "weekly",
+                "legal_basis": "sol_consent",
+                "name": "Delningsbarn",
+                "age": inbox[0].age,
+            }
+        ]
+        assert "Känslig" not in repr(inbox) and "Mor" not in repr(inbox)
+
+        referrals.respond(uow, leader, referral.id, accept=True, today=TODAY)
+        withdrawal = consent.ConsentInput(
+            party=father.id,
+            decision="withdrawn",
+            categories=(),
+            decided_on=TODAY,
+            valid_until=TODAY,
+            method="oral",
+            description_version="A-2026:1",
+        )
+        consent.record_consent(uow, worker, child.id, withdrawal)
+        assert referrals.partner_inbox(uow, leader, TODAY) == []
+        with pytest.raises(NotFound):
+            referrals.respond(uow, leader, referral.id, accept=False, today=TODAY)
+        reads = uow.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.subject_id == child.id, AuditEntry.action == "referral:read"
+            )
+        ).all()
+        assert reads and {r.legal_basis for r in reads} == {"sol_consent"}
+
+
+def test_an_lvu_child_is_shared_at_once_on_the_decision(app: Flask, factory: Factory) -> None:
+    worker = social_worker_actor(factory)
+    partner = factory.organisation("partner")
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child = children.register_child(
+            uow, worker, children.NewChild(invented_personnummer(2012, 2, 2), "Lvu Barnsson")
+        )
+        consent.record_placement(uow, worker, child.id, "LVU", "Beslut 17/2026", "Farsta SDN")
+        referral = referrals.create_referral(
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekend")
+        )
+        referrals.submit_referral(uow, worker, referral.id, TODAY)
+        inbox = referrals.partner_inbox(uow, _leader(partner.id), TODAY)
+    assert [v.legal_basis for v in inbox] == ["lvu"]
+
+
+def test_another_partner_never_sees_the_referral(app: Flask, factory: Factory) -> None:
+    worker = social_worker_actor(factory)
+    partner, other = factory.organisation("partner"), factory.organisation("partner")
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child = children.register_child(
+            uow, worker, children.NewChild(invented_personnummer(2012, 2, 3), "Annan partner")
+        )
+        consent.record_placement(uow, worker, child.id, "LVU", "Beslut 18/2026", "Farsta SDN")
+        referral = referrals.create_referral(
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly")
+        )
+        referrals.submit_referral(uow, worker, referral.id, TODAY)
+        assert referrals.partner_inbox(uow, _leader(other.id), TODAY) == []
+        with pytest.raises(NotFound):
+            referrals.respond(uow, _leader(other.id), referral.id, accept=True, today=TODAY)
+
+
+def test_an_illegal_transition_is_refused_with_the_reason(app: Flask, factory: Factory) -> None:
+    worker = social_worker_actor(factory)
+    partner = factory.organisation("partner")
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child = children.register_child(
+            uow, worker, children.NewChild(invented_personnummer(2012, 2, 4), "Övergång")
+        )
+        referral = referrals.create_referral(
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly")
+        )
+        referrals.withdraw_referral(uow, worker, referral.id)
+        assert referral.status == Status.CANCELLED
+        with pytest.raises(InvalidTransition) as refused:
+            referrals.submit_referral(uow, worker, referral.id, TODAY)
+        assert refused.value.status == 409 and "cancelled" in refused.value.message
+        assert [e.to_status for e in referral.events] == ["draft", "cancelled"]
