@@ -65,6 +65,7 @@ class AuditEntry(EncryptedRecord, Base):
     __table_args__ = (
         Index("ix_audit_entries_subject_sequence", "subject_id", "sequence"),
         Index("ix_audit_entries_actor_sequence", "actor_id", "sequence"),
+        Index("ix_audit_entries_actor_name_sequence", "actor_name", "sequence"),
         Index("ix_audit_entries_organisation_sequence", "actor_organisation_id", "sequence"),
         Index("ix_audit_entries_action_sequence", "action", "sequence"),
     )

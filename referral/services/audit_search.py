@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,14 @@ PAGE_SIZE = 50
 EXPORT_COLUMNS = tuple(f for f in HASHED_FIELDS if f not in {"details", "subject_holder"})
 
 
+def _is_id(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return value.startswith("system:")
+    return True
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     since: datetime | None = None
@@ -49,9 +58,11 @@ class AuditFilter:
         if self.until:
             query = query.where(AuditEntry.occurred_at < timestamp(self.until))
         if self.actor:
-            query = query.where(
-                (AuditEntry.actor_id == self.actor) | (AuditEntry.actor_name == self.actor)
-            )
+            # One indexed column at a time: an OR across two columns would scan the log.
+            if _is_id(self.actor):
+                query = query.where(AuditEntry.actor_id == self.actor)
+            else:
+                query = query.where(AuditEntry.actor_name == self.actor.strip().lower())
         if self.organisation_id:
             query = query.where(AuditEntry.actor_organisation_id == self.organisation_id)
         if self.action:
