@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := referral
 
-.PHONY: bench bench-crypto chromium dev-secrets run test test-postgres lint typecheck translations extract-messages demo-code reset clean
+.PHONY: bench bench-audit bench-crypto chromium dev-secrets run test test-postgres lint typecheck translations extract-messages demo-code reset clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,7 +57,7 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o referral/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _mark -o referral/translations/messages.pot .
 	$(BIN)/pybabel update -i referral/translations/messages.pot -d referral/translations
 
 reset:
@@ -70,4 +70,9 @@ clean:
 bench-crypto: $(VENV)/.installed
 	$(BIN)/python bench/crypto_overhead.py
 
-bench: bench-crypto
+# The access log on a million entries: on SQLite, then on the local PostgreSQL server (BENCH_POSTGRES_URL).
+bench-audit: $(VENV)/.installed
+	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/audit_bench.py --database-url $${BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
+
+bench: bench-crypto bench-audit

@@ -29,14 +29,43 @@ class Action(StrEnum):
     # Personal data of the people the service protects
     CHILD_CREATE = "child:create"
     CHILD_SEARCH = "child:search"
+    CHILD_READ = "child:read"
+    CHILD_LIST = "child:list"
+    CHILD_UPDATE = "child:update"
     PLACEMENT_RECORD = "placement:record"
     GUARDIAN_CREATE = "guardian:create"
     CONSENT_RECORD = "consent:record"
     CONSENT_WITHDRAW = "consent:withdraw"
+    CONSENT_FORM_READ = "consent_form:read"
+    CONSENT_QUEUE_READ = "consent_queue:read"
     REFERRAL_CREATE = "referral:create"
     REFERRAL_TRANSITION = "referral:transition"
     REFERRAL_READ = "referral:read"
+    # The district's list of its referrals (one entry per child shown)
+    REFERRAL_LIST = "referral:list"
     REFERRAL_SHARE = "referral:share"
+    # The partner's support groups (entries about a child carry the child as subject)
+    GROUP_CREATE = "group:create"
+    GROUP_ENROL = "group:enrol"
+    GROUP_VISIT = "group:visit"
+    GROUP_ATTENDANCE = "group:attendance"
+    GROUP_START = "group:start"
+    GROUP_COMPLETE = "group:complete"
+    GROUP_READ = "group:read"
+    # Emergency access ("break the glass"): a social worker's city-wide look-up by
+    # personnummer, the access itself (subject: the child; the reason sealed as the purpose),
+    # and the DPO's review of the grants and their reasons
+    EMERGENCY_SEARCH = "emergency:search"
+    EMERGENCY_ACCESS = "emergency:access"
+    EMERGENCY_REVIEW = "emergency:review"
+    # Interest registrations (intresseanmälan) from family homes, recorded by a partner for
+    # the responsible district (subject: the registration's own key scope, "interest:<id>")
+    INTEREST_REGISTER = "interest:register"
+    INTEREST_READ = "interest:read"
+    INTEREST_CONFIRM = "interest:confirm"
+    INTEREST_DECLINE = "interest:decline"
+    # Information material (not personal data)
+    ACTIVITY_DESCRIPTION_PUBLISH = "activity_description:publish"
     # Keys
     KEYS_INIT = "keys:init"
     KEYS_ROTATE = "keys:rotate"

@@ -32,6 +32,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -55,9 +56,9 @@ MIN_AUDIT_KEY_SIZE = 32
 _SHA256_BLOCK = 64
 
 
-@dataclass(frozen=True, slots=True)
-class ChainEntry:
-    """One stored log entry, as the verifier sees it."""
+class ChainEntry(NamedTuple):
+    """One stored log entry, as the verifier sees it (a tuple: built a million times a run,
+    and a tuple is several times cheaper to build than a frozen dataclass)."""
 
     sequence: int
     fields: Mapping[str, object]  # the hashed content

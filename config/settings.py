@@ -18,6 +18,8 @@ KNOWN_DEFAULT_SECRETS = frozenset(
     {"dev", "development", "secret", "changeme", "change-me", "test", "password", "default"}
 )
 MIN_SECRET_LENGTH = 32
+# Emergency access to another district's child is short by design: a day at the most.
+MAX_EMERGENCY_ACCESS_HOURS = 24
 GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105 - a shell recipe, not a secret
 
 
@@ -73,6 +75,12 @@ class Settings:
     # entry; files on children placed in family homes are kept).
     partner_retention_days: int = 30
     district_retention_years: int = 5
+    # The social worker's consent-lapse queue lists consents ending within this many days
+    # (REFERRAL_CONSENT_LAPSE_WARNING_DAYS; 0 lists only those ending today or already lapsed).
+    consent_lapse_warning_days: int = 14
+    # Emergency access ("break the glass"): how many hours a social worker's access to a
+    # child of another district lasts once a reason is given (REFERRAL_EMERGENCY_ACCESS_HOURS).
+    emergency_access_hours: int = 3
     default_locale: str = "sv"
     demo_mode: bool = False
 
@@ -179,6 +187,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         district_retention_years=number(
             "DISTRICT_RETENTION_YEARS", Settings.district_retention_years
         ),
+        consent_lapse_warning_days=number(
+            "CONSENT_LAPSE_WARNING_DAYS", Settings.consent_lapse_warning_days, minimum=0
+        ),
+        emergency_access_hours=number("EMERGENCY_ACCESS_HOURS", Settings.emergency_access_hours),
         default_locale=locale,
         demo_mode=flag("DEMO"),
     )
@@ -209,6 +221,11 @@ def check_settings(settings: Settings) -> None:
                 "each purpose needs its own secret."
             )
         seen[value] = name
+    if settings.emergency_access_hours > MAX_EMERGENCY_ACCESS_HOURS:
+        raise ConfigError(
+            f"{PREFIX}EMERGENCY_ACCESS_HOURS must be at most {MAX_EMERGENCY_ACCESS_HOURS}: "
+            "emergency access is for an emergency, not a standing right."
+        )
     if not settings.is_production:
         return
     if settings.debug:

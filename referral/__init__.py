@@ -42,7 +42,20 @@ def _wire(app: Flask, settings: Settings) -> None:
     from referral.auth.views import blueprint as auth_blueprint
     from referral.db.engine import Database
     from referral.keys import build_audit_config, build_cipher
-    from referral.web import access, admin, dpo, home
+    from referral.web import (
+        access,
+        admin,
+        casework,
+        consent_documents,
+        dpo,
+        emergency,
+        fees,
+        groups,
+        home,
+        interest,
+        notifications,
+        partner,
+    )
     from referral.web.errors import init_errors
     from referral.web.headers import init_headers
     from referral.web.limits import limiter
@@ -62,6 +75,15 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(home.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(dpo.blueprint)
+    app.register_blueprint(consent_documents.admin_blueprint)
+    app.register_blueprint(consent_documents.blueprint)
+    app.register_blueprint(casework.blueprint)
+    app.register_blueprint(emergency.blueprint)
+    app.register_blueprint(partner.blueprint)
+    app.register_blueprint(notifications.blueprint)
+    app.register_blueprint(groups.blueprint)
+    app.register_blueprint(fees.blueprint)
+    app.register_blueprint(interest.blueprint)
     init_api(app)
     init_errors(app)  # after the API, so problem documents replace flask-smorest's format
     cli.init_cli(app)

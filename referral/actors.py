@@ -29,6 +29,10 @@ class Actor:
     # A named system actor (a CLI command or a scheduled job) rather than a person.
     system: bool = False
     origin: Origin = field(default_factory=Origin.command_line)
+    # Children of other districts whose record this actor may read right now through a live
+    # emergency grant (referral.services.emergency_access). Loaded per request, so that an
+    # expired grant stops working on the next request; what it unlocks is the policy's call.
+    emergency_children: frozenset[str] = frozenset()
 
     @classmethod
     def system_actor(cls, name: str) -> Actor:

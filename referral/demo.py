@@ -24,7 +24,7 @@ from referral.auth import totp
 from referral.db.engine import request_session
 from referral.db.models import Organisation, User
 from referral.db.uow import UnitOfWork
-from referral.services import organisations, users
+from referral.services import activity_descriptions, organisations, users
 
 demo_cli = AppGroup("demo", help="Demo data (demo mode only).")
 
@@ -44,6 +44,55 @@ DEMO_USERS = (
     ("dataskydd", "Demo Dataskyddsombud", CITY.name, "dpo"),
     ("admin", "Demo Administratör", CITY.name, "admin"),
 )
+
+
+# The information letter's text for Bris's support groups, written from the partnership
+# agreement (seed 004) and published by the city as version 2026:1 of Programme A.
+BRIS_DESCRIPTION_VERSION = "2026:1"
+BRIS_DESCRIPTION = """\
+Stödgrupper och stödhelger för barn som är placerade i familjehem
+
+Stockholms stad erbjuder tillsammans med Bris (Barnens rätt i samhället) stöd i grupp för barn \
+och unga i åldern 7–18 år som är placerade i familjehem av staden. Verksamheten bedrivs som ett \
+idéburet offentligt partnerskap mellan socialförvaltningen och Bris.
+
+Syfte
+Barnen får träffa andra barn i liknande situation, få ökad kunskap och förståelse för sin \
+livssituation och verktyg för att hantera sitt liv på kort och lång sikt. Målet är att främja \
+och stärka barnets psykiska hälsa. Barnets egna åsikter och erfarenheter tas till vara.
+
+Hur grupperna går till
+Bris erbjuder två former:
+– Stödgrupp: åtta träffar om två timmar, en gång i veckan.
+– Stödhelg: minst tre heldagar fördelade på lördag och söndag, och en uppföljande lördag.
+Bris väljer form utifrån antalet anmälningar och barnets behov. En grupp har fem till åtta \
+barn; på en stödhelg kan barnen delas in i mindre grupper efter ålder. All verksamhet hålls i \
+Bris lokaler. Resa och logi betalas av den placerande stadsdelsförvaltningen.
+
+Vilka leder grupperna
+Grupperna leds av Bris utbildade stödgruppsledare, som arbetar med samtal, kognitiva metoder \
+och emotionellt stöd i grupp. Innan gruppen börjar gör gruppledaren ett hembesök, eller så \
+träffar barnet och familjehemmet gruppledaren i Bris lokaler.
+
+Vilka uppgifter Bris får
+Uppgifter om barnet skyddas av sekretess. Socialtjänsten lämnar bara ut barnets namn, ålder \
+och kontaktuppgifter till Bris, och anmäler barnets deltagande, om du som vårdnadshavare har \
+samtyckt till det. Vid gemensam vårdnad behövs samtycke från båda vårdnadshavarna. Är barnet \
+15 år eller äldre tillfrågas även barnet. Du väljer själv vilka av uppgifterna samtycket gäller. \
+Bris informerar alltid socialtjänsten om en anmälan innan barnet börjar i en grupp. Om det \
+finns oro för att ett barn far illa gäller anmälningsskyldigheten enligt socialtjänstlagen \
+oavsett samtycke.
+
+Du kan återkalla samtycket
+Samtycket är frivilligt och gäller till det datum som står på blanketten. Du kan när som helst \
+återkalla det genom att kontakta barnets handläggare. Från den stunden får Bris inte längre \
+ta del av uppgifterna.
+
+När gruppen är slut
+Bris dokumenterar bara det som är nödvändigt och förvarar det säkert. När gruppen eller \
+insatsen avslutas gallras uppgifterna hos Bris eller lämnas tillbaka till socialtjänsten. Bris \
+följer upp verksamheten genom utvärdering; i Bris påverkansarbete är barnen alltid anonyma.
+"""
 
 
 def _require_demo_mode() -> None:
@@ -87,6 +136,16 @@ def load() -> None:
             new.name: organisations.add_organisation(uow, actor, new)
             for new in (DISTRICT, PARTNER, CITY)
         }
+        activity_descriptions.publish(
+            uow,
+            actor,
+            activity_descriptions.NewDescription(
+                programme=activity_descriptions.SUPPORT_GROUP,
+                partner_id=by_name[PARTNER.name].id,
+                version=BRIS_DESCRIPTION_VERSION,
+                text=BRIS_DESCRIPTION,
+            ),
+        )
         for username, display_name, org_name, role in DEMO_USERS:
             password = secrets.token_urlsafe(12)
             user = users.add_user(

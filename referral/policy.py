@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from referral.actors import Actor
 from referral.db.models import Role
+from referral.db.people import Child
 from referral.errors import Denial, NotFound, NotPermitted
 from referral.i18n import _
 
@@ -27,19 +28,43 @@ class Permission(StrEnum):
     USER_RESET_MFA = "user:reset_mfa"
     CHILD_CREATE = "child:create"
     CHILD_SEARCH = "child:search"
+    CHILD_READ = "child:read"
+    CHILD_UPDATE = "child:update"
+    NOTIFICATION_READ = "notification:read"
+    FEE_REPORT_READ = "fee_report:read"
     KEYS_MANAGE = "keys:manage"
     PLACEMENT_RECORD = "placement:record"
     GUARDIAN_CREATE = "guardian:create"
     CONSENT_RECORD = "consent:record"
+    # The printable information letter and consent form for one child, and the queue of
+    # consents about to lapse (or lapsed while the partner still has the referral).
+    CONSENT_FORM_READ = "consent_form:read"
+    CONSENT_QUEUE_READ = "consent_queue:read"
+    # Activity descriptions (the text guardians receive before consenting) are the city's
+    # information material, agreed with the partner (seed 004 §3.1.3): the city publishes.
+    ACTIVITY_DESCRIPTION_LIST = "activity_description:list"
+    ACTIVITY_DESCRIPTION_PUBLISH = "activity_description:publish"
     REFERRAL_CREATE = "referral:create"
     REFERRAL_READ = "referral:read"
     REFERRAL_WITHDRAW = "referral:withdraw"
     REFERRAL_INBOX = "referral:inbox"
     REFERRAL_RESPOND = "referral:respond"
+    # The partner's support groups: plan, enrol, visits, attendance, start, complete; and
+    # reading a group (its roster shows the children whose sharing is lawful now).
+    GROUP_MANAGE = "group:manage"
+    GROUP_READ = "group:read"
     AUDIT_SEARCH = "audit:search"
     AUDIT_EXPORT = "audit:export"
     AUDIT_SUBJECT_REPORT = "audit:subject_report"
     AUDIT_VERIFY = "audit:verify"
+    # Emergency access ("break the glass"): a social worker opens a child's record outside
+    # their district by giving a reason, for a limited time; the DPO reviews every grant.
+    EMERGENCY_ACCESS = "emergency:access"
+    EMERGENCY_REVIEW = "emergency:review"
+    # Interest registrations (intresseanmälan): a partner records a family home's direct
+    # request; the responsible district reads its queue and confirms or declines each one.
+    INTEREST_REGISTER = "interest:register"
+    INTEREST_CONFIRM = "interest:confirm"
 
 
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
@@ -49,14 +74,30 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     | {
         Permission.CHILD_CREATE,
         Permission.CHILD_SEARCH,
+        Permission.CHILD_READ,
+        Permission.CHILD_UPDATE,
+        Permission.NOTIFICATION_READ,
         Permission.PLACEMENT_RECORD,
         Permission.GUARDIAN_CREATE,
         Permission.CONSENT_RECORD,
+        Permission.CONSENT_FORM_READ,
+        Permission.CONSENT_QUEUE_READ,
         Permission.REFERRAL_CREATE,
         Permission.REFERRAL_READ,
         Permission.REFERRAL_WITHDRAW,
+        Permission.EMERGENCY_ACCESS,
+        Permission.INTEREST_CONFIRM,
     },
-    Role.GROUP_LEADER: _EVERY_ROLE | {Permission.REFERRAL_INBOX, Permission.REFERRAL_RESPOND},
+    Role.GROUP_LEADER: _EVERY_ROLE
+    | {
+        Permission.REFERRAL_INBOX,
+        Permission.REFERRAL_RESPOND,
+        Permission.NOTIFICATION_READ,
+        Permission.FEE_REPORT_READ,
+        Permission.GROUP_MANAGE,
+        Permission.GROUP_READ,
+        Permission.INTEREST_REGISTER,
+    },
     Role.LINK_WORKER: _EVERY_ROLE,
     # The DPO audits access; reading case content is not among these.
     Role.DPO: _EVERY_ROLE
@@ -65,6 +106,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.AUDIT_EXPORT,
         Permission.AUDIT_SUBJECT_REPORT,
         Permission.AUDIT_VERIFY,
+        Permission.EMERGENCY_REVIEW,
     },
     Role.ADMIN: _EVERY_ROLE
     | {
@@ -75,6 +117,9 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.USER_DISABLE,
         Permission.USER_RESET_MFA,
         Permission.KEYS_MANAGE,
+        Permission.ACTIVITY_DESCRIPTION_LIST,
+        Permission.ACTIVITY_DESCRIPTION_PUBLISH,
+        Permission.FEE_REPORT_READ,
     },
 }
 
@@ -102,7 +147,7 @@ def can(actor: Actor | None, permission: Permission, obj: object | None = None) 
         return False
     if obj is None:
         return True
-    return in_scope(actor, obj)
+    return in_scope(actor, obj, permission)
 
 
 @runtime_checkable
@@ -117,7 +162,27 @@ class SentToPartner(Protocol):
 PARTNER_ROLES = frozenset({Role.GROUP_LEADER})
 
 
-def in_scope(actor: Actor, obj: object) -> bool:
+@runtime_checkable
+class SentToDistrict(Protocol):
+    """A record a partner sends to a district (an interest registration): in that district's
+    scope too, for the district's social workers. What they may do with it is the permission's
+    question, not this."""
+
+    @property
+    def district_organisation_id(self) -> str: ...
+
+
+DISTRICT_ROLES = frozenset({Role.SOCIAL_WORKER})
+
+
+def in_scope(actor: Actor, obj: object, permission: Permission | None = None) -> bool:
+    """Is `obj` within the actor's reach: their own organisation's (or, for `permission`
+    only, a child they hold a live emergency grant for)? Without a permission named, an
+    emergency grant unlocks nothing."""
+    return in_own_scope(actor, obj) or through_emergency_access(actor, obj, permission)
+
+
+def in_own_scope(actor: Actor, obj: object) -> bool:
     if actor.roles & CITY_WIDE_ROLES:
         return True
     if (
@@ -126,21 +191,74 @@ def in_scope(actor: Actor, obj: object) -> bool:
         and obj.partner_organisation_id == actor.organisation_id
     ):
         return True
+    if (
+        actor.roles & DISTRICT_ROLES
+        and isinstance(obj, SentToDistrict)
+        and obj.district_organisation_id == actor.organisation_id
+    ):
+        return True
     if isinstance(obj, OrganisationScoped):
         return actor.organisation_id is not None and obj.organisation_id == actor.organisation_id
     # An object the policy knows no scope rule for is refused, never shown.
     return False
 
 
+# Emergency access (domain.md §1, "except through an explicit, audited emergency access"):
+# only social workers hold it, and it unlocks reading a child's record, never changing it.
+# Deny by default: a permission not named here stays within the actor's own district.
+EMERGENCY_ROLES = frozenset({Role.SOCIAL_WORKER})
+EMERGENCY_UNLOCKS = frozenset({Permission.CHILD_READ})
+# What the access log records as the legal basis of a read made through a grant.
+EMERGENCY_LEGAL_BASIS = "emergency_access"
+
+
+def child_id_of(obj: object) -> str | None:
+    """The child a record is about: a child's own record, or a record that names one."""
+    if isinstance(obj, Child):
+        return obj.id
+    child_id = getattr(obj, "child_id", None)
+    return child_id if isinstance(child_id, str) else None
+
+
+def through_emergency_access(
+    actor: Actor, obj: object, permission: Permission | None = None
+) -> bool:
+    """Does a live emergency grant (loaded into the actor per request) let the actor do
+    `permission` on `obj`? Only for the unlocked permissions and the emergency roles."""
+    if permission not in EMERGENCY_UNLOCKS or not actor.roles & EMERGENCY_ROLES:
+        return False
+    child_id = child_id_of(obj)
+    return child_id is not None and child_id in actor.emergency_children
+
+
+def _held_through_emergency(actor: Actor, obj: object) -> bool:
+    """Is `obj` about a child the actor holds a live grant for (whatever the permission)?"""
+    return bool(actor.roles & EMERGENCY_ROLES) and child_id_of(obj) in actor.emergency_children
+
+
+def emergency_legal_basis(actor: Actor, permission: Permission, obj: object) -> str | None:
+    """The legal basis to record for `permission` on `obj`: "emergency_access" when only a
+    grant lets the actor in (the record is outside their own scope), else None."""
+    if in_own_scope(actor, obj) or not through_emergency_access(actor, obj, permission):
+        return None
+    return EMERGENCY_LEGAL_BASIS
+
+
 def require(actor: Actor | None, permission: Permission, obj: object | None = None) -> None:
     """Raise unless permitted. An object outside the actor's scope answers 404, not 403,
-    so that a refusal does not reveal that the record exists. Either refusal carries what
-    the access log records about it (see UnitOfWork)."""
+    so that a refusal does not reveal that the record exists (except to an actor reading it
+    through an emergency grant, who knows it exists and is told the grant is read-only).
+    Either refusal carries what the access log records about it (see UnitOfWork)."""
     error: NotPermitted | NotFound
     if actor is None or permission not in granted(actor):
         error = NotPermitted(_("This needs the permission %(p)s.", p=permission.value))
-    elif obj is not None and not in_scope(actor, obj):
-        error = NotFound(_("No such record."))
+    elif obj is not None and not in_scope(actor, obj, permission):
+        if _held_through_emergency(actor, obj):
+            error = NotPermitted(
+                _("Emergency access lets you read the child's record, and nothing more.")
+            )
+        else:
+            error = NotFound(_("No such record."))
     else:
         return
     error.denial = Denial(

@@ -81,7 +81,25 @@ class LawfulBasis:
 
 @dataclass(frozen=True)
 class NotLawful:
-    reason: str  # an English sentence for logs and translations; never personal data
+    reason: str  # one of NOT_LAWFUL_REASONS: a fixed English sentence, translated on display
+
+
+def _mark(message: str) -> str:
+    """Marks a message for the translation catalogue; the page translates it on display."""
+    return message
+
+
+NOT_LAWFUL_REASONS = (
+    _mark("LVU placement without a documented decision and deciding body."),
+    _mark("No guardian with custody is recorded."),
+    _mark("A required consent is missing."),
+    _mark("A required consent is refused."),
+    _mark("A required consent is withdrawn."),
+    _mark("A required consent has expired."),
+    _mark("A required consent does not cover this category."),
+    _mark("No placement basis is recorded."),
+    _mark("The child's record cannot be read."),
+)
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -123,11 +141,15 @@ def sharing_basis(
         if consent is None:
             return NotLawful("A required consent is missing.")
         if consent.decision is not Decision.GIVEN:
-            return NotLawful(f"A required consent is {consent.decision.value}.")
+            return NotLawful(
+                "A required consent is refused."
+                if consent.decision is Decision.REFUSED
+                else "A required consent is withdrawn."
+            )
         if consent.valid_until < today:
             return NotLawful("A required consent has expired.")
         if category not in consent.categories:
-            return NotLawful(f"A required consent does not cover {category.value}.")
+            return NotLawful("A required consent does not cover this category.")
         used.append(consent.consent_id)
     return LawfulBasis(BasisKind.SOL_CONSENT, ",".join(sorted(used)))
 
@@ -179,3 +201,8 @@ def transition_refusal(current: Status, target: Status) -> str | None:
     if target not in TRANSITIONS.get(current, frozenset()):
         return f"A referral that is {current.value} cannot become {target.value}."
     return None
+
+
+# A child placed by another municipality takes a free place; that municipality pays this fee
+# per child and group (domain.md §2), reported separately from the partnership's funding.
+FEE_OTHER_MUNICIPALITY_SEK = 5000

@@ -19,10 +19,11 @@ from flask.testing import FlaskClient
 from config.settings import Settings
 from referral.actors import Actor
 from referral.auth import totp
+from referral.db.activity import ActivityDescription
 from referral.db.engine import request_session
 from referral.db.models import Organisation, Role, User
 from referral.db.uow import UnitOfWork
-from referral.services import organisations, users
+from referral.services import activity_descriptions, organisations, users
 
 PASSWORD = "correct horse battery staple"
 _serial = itertools.cycle(range(100, 1000))
@@ -119,6 +120,24 @@ class Factory:
                 user.totp_confirmed = True
             uow.commit()
         return Account(app=self.app, user=user, seed=seed)
+
+    def activity_description(
+        self,
+        version: str = "A-2026:1",
+        partner: Organisation | None = None,
+        text: str = "Stödgrupper för familjehemsplacerade barn: åtta träffar om två timmar.",
+    ) -> ActivityDescription:
+        """Publish a description of Programme A (for a new partner by default), so that
+        consents may cite `version`."""
+        partner = partner or self.organisation("partner")
+        with self.app.app_context(), UnitOfWork(request_session()) as uow:
+            return activity_descriptions.publish(
+                uow,
+                SYSTEM,
+                activity_descriptions.NewDescription(
+                    activity_descriptions.SUPPORT_GROUP, partner.id, version, text
+                ),
+            )
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:

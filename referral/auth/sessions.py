@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from referral.actors import Actor, Origin
 from referral.db.base import utcnow
+from referral.db.emergency import live_grant_children
 from referral.db.models import AuthSession, User
+from referral.policy import EMERGENCY_ROLES
 
 # Writing last_seen on every request would turn each read into a write; a minute's
 # precision is plenty for a 15-minute idle timeout.
@@ -54,19 +56,30 @@ class LiveSession:
     token: str
     user: User
     mfa_verified: bool
+    # Children the user holds a live emergency grant for, as of this request.
+    emergency_children: frozenset[str] = frozenset()
 
     def actor(self, origin: Origin) -> Actor:
-        return actor_of(self.user, origin)
+        return actor_of(self.user, origin, self.emergency_children)
 
 
-def actor_of(user: User, origin: Origin) -> Actor:
+def actor_of(user: User, origin: Origin, emergency_children: frozenset[str] = frozenset()) -> Actor:
     return Actor(
         user_id=user.id,
         username=user.username,
         organisation_id=user.organisation_id,
         roles=user.role_names,
         origin=origin,
+        emergency_children=emergency_children,
     )
+
+
+def _emergency_children(db: Session, user: User, now: datetime) -> frozenset[str]:
+    """Loaded on every request, so that a grant that has expired stops working at once.
+    Only the roles that can hold a grant pay for the query."""
+    if not user.role_names & EMERGENCY_ROLES:
+        return frozenset()
+    return live_grant_children(db, user.id, now)
 
 
 def load_session(
@@ -87,4 +100,12 @@ def load_session(
     if now - row.last_seen_at > LAST_SEEN_PRECISION:
         row.last_seen_at = now
         db.commit()
-    return LiveSession(token=token, user=user, mfa_verified=row.mfa_verified)
+    return LiveSession(
+        token=token,
+        user=user,
+        mfa_verified=row.mfa_verified,
+        # A half-verified session acts as nobody, so it holds no grant either.
+        emergency_children=(
+            _emergency_children(db, user, now) if row.mfa_verified else frozenset()
+        ),
+    )

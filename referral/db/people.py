@@ -38,10 +38,28 @@ class Child(EncryptedRecord, Base):
     _lvu_decision: Mapped[FieldValue | None] = mapped_column("lvu_decision", EncryptedText())
     _lvu_decided_by: Mapped[FieldValue | None] = mapped_column("lvu_decided_by", EncryptedText())
     placement_noted_by: Mapped[str | None] = mapped_column(String(64))
+    _gender: Mapped[FieldValue | None] = mapped_column("gender", EncryptedText())
+    # The family home the child lives in: where the partner's letters and visits go.
+    _family_home_name: Mapped[FieldValue | None] = mapped_column(
+        "family_home_name", EncryptedText()
+    )
+    _family_home_address: Mapped[FieldValue | None] = mapped_column(
+        "family_home_address", EncryptedText()
+    )
+    _family_home_phone: Mapped[FieldValue | None] = mapped_column(
+        "family_home_phone", EncryptedText()
+    )
+    # A child placed by another municipality takes a free place for a fee (domain.md §2): the
+    # paying municipality's name, kept in clear like the district id, for the fee report.
+    paying_municipality: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     personnummer = personal("_personnummer", index="personnummer_index")
     name = personal("_name")
+    gender = personal("_gender")
+    family_home_name = personal("_family_home_name")
+    family_home_address = personal("_family_home_address")
+    family_home_phone = personal("_family_home_phone")
     placement_basis = personal("_placement_basis")
     lvu_decision = personal("_lvu_decision")
     lvu_decided_by = personal("_lvu_decided_by")

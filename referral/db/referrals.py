@@ -28,6 +28,8 @@ class Referral(EncryptedRecord, Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # When the child's participation was completed: starts the partner-side retention clock.
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     notes = personal("_notes")
     events: Mapped[list[ReferralEvent]] = relationship(

@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
-from referral.db import audit_log, data_keys, models, people, referrals
+from referral.db import (
+    activity,
+    audit_log,
+    data_keys,
+    emergency,
+    groups,
+    interest,
+    models,
+    notifications,
+    people,
+    referrals,
+)
 from referral.db.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["audit_log", "data_keys", "metadata", "models", "people", "referrals"]
+__all__ = [
+    "activity",
+    "audit_log",
+    "data_keys",
+    "emergency",
+    "groups",
+    "interest",
+    "metadata",
+    "models",
+    "notifications",
+    "people",
+    "referrals",
+]

@@ -1,5 +1,6 @@
-"""Alerts on unusual access, for the DPO: many distinct people read by one user within an
-hour, personal data read outside working hours, and repeated refusals."""
+"""Alerts on unusual access, for the DPO: every emergency access to another district's child,
+many distinct people read by one user within an hour, personal data read outside working
+hours, and repeated refusals."""
 
 from __future__ import annotations
 
@@ -24,10 +25,39 @@ MAX_OFF_HOURS_SHOWN = 200
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # "many_people", "off_hours", "denials"
+    kind: str  # "emergency_access", "many_people", "off_hours", "denials"
     who: str
-    hour: str  # "YYYY-MM-DDTHH" (UTC) or the local time of an off-hours read
+    hour: str  # "YYYY-MM-DDTHH" (UTC), or the local time of an off-hours read or emergency
     count: int
+    # For an emergency access: the child's pseudonymous id (the log's subject), never a name.
+    subject: str | None = None
+
+
+def _local(occurred_at: str) -> datetime:
+    return datetime.fromisoformat(occurred_at.replace("Z", "+00:00")).astimezone(LOCAL_TIME)
+
+
+def _emergency_accesses(uow: UnitOfWork, since: str) -> list[Alert]:
+    """Each emergency access is an alert by rule, not by threshold: the DPO judges every one."""
+    rows = uow.session.execute(
+        select(AuditEntry.actor_name, AuditEntry.occurred_at, AuditEntry.subject_id)
+        .where(
+            AuditEntry.occurred_at >= since,
+            AuditEntry.action == Action.EMERGENCY_ACCESS.value,
+            AuditEntry.outcome == Outcome.ALLOWED.value,
+        )
+        .order_by(AuditEntry.sequence.desc())
+    )
+    return [
+        Alert(
+            "emergency_access",
+            str(name or "—"),
+            _local(occurred_at).strftime("%Y-%m-%d %H:%M"),
+            1,
+            subject=subject,
+        )
+        for name, occurred_at, subject in rows
+    ]
 
 
 def _hour() -> ColumnElement[str]:
@@ -40,7 +70,7 @@ def alerts(uow: UnitOfWork, actor: Actor, settings: Settings, days: int = 7) -> 
     db = uow.session
     since = timestamp(utcnow() - timedelta(days=days))
     hour = _hour()
-    found: list[Alert] = []
+    found: list[Alert] = _emergency_accesses(uow, since)
 
     many = (
         select(AuditEntry.actor_name, hour, func.count(func.distinct(AuditEntry.subject_id)))
@@ -72,7 +102,7 @@ def alerts(uow: UnitOfWork, actor: Actor, settings: Settings, days: int = 7) -> 
         .order_by(AuditEntry.sequence.desc())
     )
     for name, occurred_at in reads:
-        local = datetime.fromisoformat(occurred_at.replace("Z", "+00:00")).astimezone(LOCAL_TIME)
+        local = _local(occurred_at)
         weekend = local.weekday() >= 5
         if weekend or not settings.working_hours_start <= local.hour < settings.working_hours_end:
             found.append(Alert("off_hours", str(name or "—"), local.strftime("%Y-%m-%d %H:%M"), 1))

@@ -27,30 +27,37 @@ STREAM_BATCH = 5000
 def chain_entries(session: Session) -> Generator[ChainEntry]:
     """Every entry in sequence order, streamed: a million entries never sit in memory.
 
-    Read through the driver directly: the verifier needs raw columns, and skipping the ORM's
-    row processing is what lets it check well over 100 000 entries a second."""
+    Read through the DBAPI cursor directly, in batches: the verifier needs raw columns, and
+    skipping SQLAlchemy's per-row processing is most of what lets it check on the order of
+    100 000 entries a second. On PostgreSQL the cursor is a named (server-side) one, so the
+    rows stream instead of arriving all at once."""
     columns = ", ".join([*HASHED_FIELDS, "entry_hash", "link"])
-    result = session.connection().exec_driver_sql(
-        f"SELECT {columns} FROM audit_entries ORDER BY sequence",  # noqa: S608 - fixed names
-        execution_options={"stream_results": True, "yield_per": STREAM_BATCH},
-    )
+    query = f"SELECT {columns} FROM audit_entries ORDER BY sequence"  # noqa: S608 - fixed names
+    dbapi_connection = session.connection().connection.dbapi_connection
+    assert dbapi_connection is not None
+    if session.get_bind().dialect.name == "postgresql":
+        cursor = dbapi_connection.cursor(name="audit_verify")
+    else:
+        cursor = dbapi_connection.cursor()
     width = len(HASHED_FIELDS)
-    details_at = HASHED_FIELDS.index("details")
     names = HASHED_FIELDS
     try:
-        for row in result:
-            values = list(row[:width])
-            details = values[details_at]
-            if details is not None:
-                values[details_at] = bytes(details)
-            yield ChainEntry(
-                sequence=values[0],
-                fields=dict(zip(names, values, strict=True)),
-                stored_hash=bytes(row[width]),
-                stored_link=bytes(row[width + 1]),
-            )
+        cursor.execute(query)
+        while rows := cursor.fetchmany(STREAM_BATCH):
+            for row in rows:
+                # zip() stops at the hashed fields; both drivers give BLOB/bytea as bytes.
+                yield ChainEntry(
+                    row[0],
+                    dict(zip(names, row, strict=False)),
+                    _as_bytes(row[width]),
+                    _as_bytes(row[width + 1]),
+                )
     finally:
-        result.close()  # the verifier may stop early: release the server-side cursor
+        cursor.close()  # the verifier may stop early: release the server-side cursor
+
+
+def _as_bytes(value: bytes | memoryview) -> bytes:
+    return value if type(value) is bytes else bytes(value)
 
 
 def public_key_path(checkpoint_dir: Path) -> Path:

@@ -17,7 +17,7 @@ from referral.actors import Actor
 from referral.db.encryption import session_cipher
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
-from referral.errors import InvalidInput
+from referral.errors import InvalidInput, NotFound
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
 
@@ -55,6 +55,54 @@ def register_child(uow: UnitOfWork, actor: Actor, new: NewChild) -> Child:
     uow.session.add(child)
     uow.session.flush()
     _record_access(uow, actor, Action.CHILD_CREATE, child)
+    uow.commit()
+    return child
+
+
+GENDERS = frozenset({"girl", "boy", "other"})
+MAX_DETAIL = 200
+
+
+@dataclass(frozen=True)
+class ChildDetails:
+    """What the district records beside identity: gender, the family home the child lives
+    in, and for a child placed by another municipality, the municipality that pays."""
+
+    gender: str | None = None
+    family_home_name: str | None = None
+    family_home_address: str | None = None
+    family_home_phone: str | None = None
+    paying_municipality: str | None = None
+
+
+MAX_MUNICIPALITY = 100  # the column's width: a municipality's name, never more
+
+
+def _detail(value: str | None, field: str, longest: int = MAX_DETAIL) -> str | None:
+    cleaned = (value or "").strip()
+    if len(cleaned) > longest:
+        raise InvalidInput(_("At most %(n)s characters.", n=longest), field=field)
+    return cleaned or None
+
+
+def update_details(uow: UnitOfWork, actor: Actor, child_id: str, details: ChildDetails) -> Child:
+    require(actor, Permission.CHILD_UPDATE)
+    child = uow.session.get(Child, child_id)
+    if child is None:
+        raise NotFound(_("No such record."), field="child")
+    require(actor, Permission.CHILD_UPDATE, child)
+    gender = _detail(details.gender, "gender")
+    if gender is not None and gender not in GENDERS:
+        raise InvalidInput(_("Gender is girl, boy or other."), field="gender")
+    child.gender = gender
+    child.family_home_name = _detail(details.family_home_name, "family_home_name")
+    child.family_home_address = _detail(details.family_home_address, "family_home_address")
+    child.family_home_phone = _detail(details.family_home_phone, "family_home_phone")
+    child.paying_municipality = _detail(
+        details.paying_municipality, "paying_municipality", MAX_MUNICIPALITY
+    )
+    uow.session.flush()
+    _record_access(uow, actor, Action.CHILD_UPDATE, child)
     uow.commit()
     return child
 

@@ -34,8 +34,11 @@ from referral.rules import (
     sharing_basis,
 )
 from referral.rules import Guardian as GuardianFact
+from referral.services.activity_descriptions import SUPPORT_GROUP, version_exists
 
 METHODS = frozenset({"written", "oral"})
+# Consents are recorded for Programme A (seed 004), the only programme that asks for them.
+CONSENT_PROGRAMME = SUPPORT_GROUP
 MAX_TEXT = 200
 
 
@@ -147,6 +150,24 @@ def _categories(raw: Iterable[str]) -> frozenset[Category]:
     return frozenset(chosen)
 
 
+def _description_version(uow: UnitOfWork, decision: Decision, raw: str) -> str:
+    """The version of the activity description the party received. A consent given must cite
+    a version published for the programme (for any partner: a consent belongs to the child,
+    not to one referral). A refusal or withdrawal is never blocked by the paperwork, so it
+    only needs a label, e.g. for consents recorded before descriptions were published."""
+    version = _text(raw, "description_version", longest=40) or ""
+    if decision is Decision.GIVEN and not version_exists(uow.session, CONSENT_PROGRAMME, version):
+        raise InvalidInput(
+            _(
+                "No activity description %(version)s is published for this programme: "
+                "cite the version the guardian received.",
+                version=version,
+            ),
+            field="description_version",
+        )
+    return version
+
+
 def record_consent(
     uow: UnitOfWork, actor: Actor, child_id: str, new: ConsentInput
 ) -> ConsentRecord:
@@ -169,6 +190,7 @@ def record_consent(
         raise InvalidInput(_("The end date comes before the decision date."), field="valid_until")
     if new.method not in METHODS:
         raise InvalidInput(_("Consent is obtained in writing or orally."), field="method")
+    version = _description_version(uow, decision, new.description_version)
     consent = ConsentRecord(
         child_id=child.id,
         district_id=child.district_id,
@@ -178,7 +200,7 @@ def record_consent(
         decided_on=new.decided_on,
         valid_until=new.valid_until,
         method=new.method,
-        description_version=_text(new.description_version, "description_version", longest=40) or "",
+        description_version=version,
         recorded_by=actor.user_id,
     )
     db.add(consent)
@@ -187,10 +209,14 @@ def record_consent(
     record(
         db, actor, action, object_type="consent", object_id=consent.id, subject=child.key_scope()
     )
-    # A referral waiting for this consent goes to the partner now, in the same transaction.
-    from referral.services.referrals import release_awaiting
+    # In the same transaction: a referral waiting for this consent goes to the partner now;
+    # after a withdrawal or refusal the partner is told at once that participation must stop.
+    from referral.services.referrals import release_awaiting, stop_unlawful_participation
 
-    release_awaiting(uow, actor, child, new.decided_on)
+    if decision is Decision.GIVEN:
+        release_awaiting(uow, actor, child, new.decided_on)
+    else:
+        stop_unlawful_participation(uow, child, new.decided_on)
     uow.commit()
     return consent
 

@@ -17,6 +17,7 @@ from audit.record import record
 from referral.actors import Actor
 from referral.db.base import utcnow
 from referral.db.models import Organisation, OrganisationKind
+from referral.db.notifications import NoticeKind
 from referral.db.people import Child
 from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
@@ -33,6 +34,7 @@ from referral.rules import (
     transition_refusal,
 )
 from referral.services.consent import birth_date_of, sharing_basis_for
+from referral.services.notifications import notify
 
 FORMATS = frozenset({"weekly", "weekend", "partner_decides"})
 PROGRAMME = "support_group"
@@ -47,7 +49,8 @@ class NewReferral:
     notes: str | None = None
 
 
-def _move(uow: UnitOfWork, actor: Actor, referral: Referral, target: Status) -> None:
+def move_referral(uow: UnitOfWork, actor: Actor, referral: Referral, target: Status) -> None:
+    """One step of a referral's life: checked (409 naming the rule), stamped and audited."""
     current = Status(referral.status)
     if transition_refusal(current, target) is not None:
         if current in TERMINAL:
@@ -132,7 +135,7 @@ def _district_referral(
 def submit_referral(uow: UnitOfWork, actor: Actor, referral_id: str, today: date) -> Referral:
     """Submitted, then at once with the partner if sharing is lawful, else awaiting consent."""
     referral = _district_referral(uow, actor, referral_id, Permission.REFERRAL_CREATE)
-    _move(uow, actor, referral, Status.SUBMITTED)
+    move_referral(uow, actor, referral, Status.SUBMITTED)
     child = uow.session.get(Child, referral.child_id)
     assert child is not None
     _share_if_lawful(uow, actor, referral, child, today)
@@ -145,7 +148,7 @@ def _share_if_lawful(
 ) -> None:
     basis = sharing_basis_for(uow, child, Category.NAME, today)
     if isinstance(basis, LawfulBasis):
-        _move(uow, actor, referral, Status.SHARED)
+        move_referral(uow, actor, referral, Status.SHARED)
         record(
             uow.session,
             actor,
@@ -156,8 +159,9 @@ def _share_if_lawful(
             legal_basis=basis.kind.value,
             details={"basis_reference": basis.reference},
         )
+        notify(uow, referral.partner_id, NoticeKind.NEW_REFERRAL, referral)
     elif referral.status != Status.AWAITING_CONSENT.value:
-        _move(uow, actor, referral, Status.AWAITING_CONSENT)
+        move_referral(uow, actor, referral, Status.AWAITING_CONSENT)
 
 
 def release_awaiting(uow: UnitOfWork, actor: Actor, child: Child, today: date) -> None:
@@ -171,10 +175,28 @@ def release_awaiting(uow: UnitOfWork, actor: Actor, child: Child, today: date) -
         _share_if_lawful(uow, actor, referral, child, today)
 
 
+def stop_unlawful_participation(uow: UnitOfWork, child: Child, today: date) -> None:
+    """After a consent is withdrawn or refused: every referral the partner had that may no
+    longer be shown tells the partner, in the same transaction, that participation must stop.
+    (The referral keeps its status: a renewed consent restores the partner's access.)"""
+    with_partner = uow.session.scalars(
+        select(Referral).where(
+            Referral.child_id == child.id,
+            Referral.status.in_([s.value for s in WITH_PARTNER]),
+        )
+    )
+    for referral in with_partner:
+        if not isinstance(sharing_basis_for(uow, child, Category.NAME, today), LawfulBasis):
+            notify(uow, referral.partner_id, NoticeKind.PARTICIPATION_MUST_STOP, referral)
+
+
 def withdraw_referral(uow: UnitOfWork, actor: Actor, referral_id: str) -> Referral:
     referral = _district_referral(uow, actor, referral_id, Permission.REFERRAL_WITHDRAW)
-    target = Status.WITHDRAWN if Status(referral.status) in WITH_PARTNER else Status.CANCELLED
-    _move(uow, actor, referral, target)
+    with_partner = Status(referral.status) in WITH_PARTNER
+    target = Status.WITHDRAWN if with_partner else Status.CANCELLED
+    move_referral(uow, actor, referral, target)
+    if with_partner:
+        notify(uow, referral.partner_id, NoticeKind.PARTICIPATION_MUST_STOP, referral)
     uow.commit()
     return referral
 
@@ -190,6 +212,10 @@ class PartnerView:
     legal_basis: str
     name: str | None = None
     age: int | None = None
+    # Contact details: the family home the child lives in (never a guardian's details).
+    family_home_name: str | None = None
+    family_home_address: str | None = None
+    family_home_phone: str | None = None
 
 
 def _partner_view(
@@ -197,14 +223,19 @@ def _partner_view(
 ) -> PartnerView | None:
     shown: dict[str, object] = {}
     basis: LawfulBasis | None = None
-    for category in (Category.NAME, Category.AGE):
+    for category in (Category.NAME, Category.AGE, Category.CONTACT):
         found = sharing_basis_for(uow, child, category, today)
-        if isinstance(found, LawfulBasis):
-            basis = found
-            if category is Category.NAME:
-                shown["name"] = child.name
-            else:
-                shown["age"] = age_on(birth_date_of(child), today)
+        if not isinstance(found, LawfulBasis):
+            continue
+        basis = found
+        if category is Category.NAME:
+            shown["name"] = child.name
+        elif category is Category.AGE:
+            shown["age"] = age_on(birth_date_of(child), today)
+        else:
+            shown["family_home_name"] = child.family_home_name
+            shown["family_home_address"] = child.family_home_address
+            shown["family_home_phone"] = child.family_home_phone
     if basis is None:
         return None
     return PartnerView(
@@ -277,7 +308,9 @@ def respond(
         )
         uow.commit()
         raise NotFound(_("No such record."), field="referral")
-    _move(uow, actor, referral, Status.ACCEPTED if accept else Status.DECLINED)
+    move_referral(uow, actor, referral, Status.ACCEPTED if accept else Status.DECLINED)
+    answer = NoticeKind.REFERRAL_ACCEPTED if accept else NoticeKind.REFERRAL_DECLINED
+    notify(uow, referral.district_id, answer, referral)
     uow.commit()
     view = _partner_view(uow, referral, child, today)
     assert view is not None

@@ -22,14 +22,22 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from referral.auth.forms import PostOnlyForm
+from referral.db.base import utcnow
 from referral.db.engine import request_session
 from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission
-from referral.services import audit_alerts, audit_integrity, audit_search, subject_access
+from referral.services import (
+    audit_alerts,
+    audit_integrity,
+    audit_search,
+    emergency_access,
+    subject_access,
+)
 from referral.web.access import current_actor, requires
 from referral.web.dpo_forms import AuditFilterForm, PersonnummerForm
+from referral.web.emergency import stockholm_time
 
 blueprint = Blueprint("dpo", __name__, url_prefix="/dpo")
 
@@ -195,3 +203,12 @@ def alerts() -> ResponseReturnValue:
     with _uow() as uow:
         found = audit_alerts.alerts(uow, current_actor(), settings)
     return render_template("dpo/alerts.html", alerts=found, settings=settings)
+
+
+@blueprint.route("/emergency-access")
+@requires(Permission.EMERGENCY_REVIEW)
+def emergency_grants() -> ResponseReturnValue:
+    """Every emergency access with its reason: the DPO judges whether the reason held."""
+    with _uow() as uow:
+        grants = emergency_access.grants_for_review(uow, current_actor(), utcnow())
+    return render_template("dpo/emergency.html", grants=grants, local=stockholm_time)

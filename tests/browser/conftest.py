@@ -9,14 +9,18 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from config.settings import Settings
 from referral import create_app
+from referral.db import migrate
 from referral.db.engine import get_database
 from tests.factories import Factory
 
@@ -24,9 +28,34 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+def _own_database(url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database of the browser tests' own: they commit for real, and what they leave
+    behind (children, keys, audit entries) must not reach the other tests' database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        browser_url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'browser.sqlite3'}"
+    else:
+        name = f"{parsed.database}_browser"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        browser_url = parsed.set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(browser_url)
+    return browser_url
+
+
 @pytest.fixture(scope="session")
-def live_app(base_settings: Settings) -> Iterator[Flask]:
-    app = create_app(base_settings)
+def live_settings(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return replace(
+        base_settings, database_url=_own_database(base_settings.database_url, tmp_path_factory)
+    )
+
+
+@pytest.fixture(scope="session")
+def live_app(live_settings: Settings) -> Iterator[Flask]:
+    app = create_app(live_settings)
     yield app
     get_database(app).engine.dispose()
 
@@ -62,5 +91,5 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def live_factory(live_app: Flask, base_settings: Settings) -> Factory:
-    return Factory(live_app, base_settings)
+def live_factory(live_app: Flask, live_settings: Settings) -> Factory:
+    return Factory(live_app, live_settings)

@@ -20,6 +20,13 @@ from referral.services import children, consent
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 
 TODAY = date.today()
+VERSION = "IOP-A 2026:1"
+
+
+@pytest.fixture(autouse=True)
+def published_description(factory: Factory) -> None:
+    """Consents given cite a published activity description."""
+    factory.activity_description(VERSION)
 
 
 def _consent(party: str, decision: str = "given", categories=("name", "age", "contact_details")):  # type: ignore[no-untyped-def]
@@ -30,7 +37,7 @@ def _consent(party: str, decision: str = "given", categories=("name", "age", "co
         decided_on=TODAY,
         valid_until=TODAY + timedelta(days=120),
         method="written",
-        description_version="IOP-A 2026:1",
+        description_version=VERSION,
     )
 
 
@@ -100,6 +107,7 @@ def test_an_lvu_placement_is_shared_on_its_documented_decision(
         ({"decision": "maybe"}, "decision"),
         ({"valid_until": TODAY - timedelta(days=1)}, "valid_until"),
         ({"method": "telepathy"}, "method"),
+        ({"description_version": "IOP-A 1999:9"}, "description_version"),
     ],
 )
 def test_bad_consent_input_names_the_field_and_writes_nothing(

@@ -32,6 +32,7 @@ PERSONAL_NAME_PARTS = (
     "text",
     "contact",
     "birth",
+    "gender",
 )
 NOT_PERSONAL = {
     ("organisations", "name"): "an organisation's name",
@@ -40,6 +41,8 @@ NOT_PERSONAL = {
     ("audit_entries", "actor_name"): "the acting staff member's login name",
     ("audit_entries", "client_address"): "the network address a staff member acted from",
     ("children", "placement_noted_by"): "the user id of the social worker who documented it",
+    ("activity_descriptions", "text"): "the information letter, the same for every guardian",
+    ("groups", "name"): "a support group's label chosen by the partner, never a child's name",
 }
 
 

@@ -23,6 +23,12 @@ from tests.factories import Factory, invented_personnummer, social_worker_actor
 TODAY = date.today()
 
 
+@pytest.fixture(autouse=True)
+def published_description(factory: Factory) -> None:
+    """The consents below cite version A-2026:1 of the activity description."""
+    factory.activity_description("A-2026:1")
+
+
 def _given(party: str, categories: tuple[str, ...] = ("name", "age")) -> consent.ConsentInput:
     return consent.ConsentInput(
         party=party,
@@ -72,6 +78,10 @@ def test_the_partner_sees_the_child_only_after_both_consents_and_only_name_and_a
                 "legal_basis": "sol_consent",
                 "name": "Delningsbarn",
                 "age": inbox[0].age,
+                # contact details were not consented to: the family home is not shown
+                "family_home_name": None,
+                "family_home_address": None,
+                "family_home_phone": None,
             }
         ]
         assert "Känslig" not in repr(inbox) and "Mor" not in repr(inbox)

@@ -76,13 +76,13 @@ def checkpoint_at(entries: Sequence[ChainEntry], sequence: int) -> Checkpoint:
 
 def renumbered(entries: Sequence[ChainEntry]) -> list[ChainEntry]:
     """What someone hiding a deletion or insertion would do to the sequence column."""
-    return [dataclasses.replace(e, sequence=i) for i, e in enumerate(entries, start=1)]
+    return [e._replace(sequence=i) for i, e in enumerate(entries, start=1)]
 
 
 def edited(entry: ChainEntry, rehash: bool = False, **changes: object) -> ChainEntry:
     fields = {**entry.fields, **changes}
     stored_hash = entry_hash(fields) if rehash else entry.stored_hash
-    return dataclasses.replace(entry, fields=fields, stored_hash=stored_hash)
+    return entry._replace(fields=fields, stored_hash=stored_hash)
 
 
 def verify(
@@ -261,19 +261,19 @@ def test_a_wrong_audit_key_fails_at_the_first_entry() -> None:
 
 def test_an_altered_stored_link_is_detected() -> None:
     entries = build_chain(30)
-    entries[11] = dataclasses.replace(entries[11], stored_link=bytes(32))
+    entries[11] = entries[11]._replace(stored_link=bytes(32))
     assert verify(entries).first_bad_sequence == 12
 
 
 def test_missing_stored_values_are_reported_not_raised() -> None:
     entries = build_chain(5)
-    entries[2] = dataclasses.replace(entries[2], stored_hash=None)  # type: ignore[arg-type]
+    entries[2] = entries[2]._replace(stored_hash=None)  # type: ignore[arg-type]
     assert verify(entries).first_bad_sequence == 3
 
 
 def test_content_that_cannot_be_encoded_is_reported_not_raised() -> None:
     entries = build_chain(5)
-    entries[3] = dataclasses.replace(entries[3], fields={"duration": 0.5})
+    entries[3] = entries[3]._replace(fields={"duration": 0.5})
     report = verify(entries)
     assert report.first_bad_sequence == 4
     assert report.reason is not None
@@ -550,8 +550,7 @@ def test_any_single_change_to_any_entrys_fields_is_detected(
         else:
             del fields[key]
     assert fields != entries[k - 1].fields
-    entries[k - 1] = dataclasses.replace(
-        entries[k - 1],
+    entries[k - 1] = entries[k - 1]._replace(
         fields=fields,
         stored_hash=entry_hash(fields) if rehash else entries[k - 1].stored_hash,
     )

@@ -1,0 +1,157 @@
+"""The district's children over the API (social workers): register, look up, read one
+child's record, and record details, placement basis, guardians and consent.
+
+A personnummer only ever travels in a request body and is never sent back: registering
+answers with the new id, a look-up with the matches' ids and names. Reads go through
+services that write the access log before returning.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from referral.api.programme_schemas import (
+    ChildCreatedOut,
+    ChildDetailsIn,
+    ChildDetailsOut,
+    ChildFoundOut,
+    ChildIn,
+    ChildRecordOut,
+    ChildSummaryOut,
+    ConsentIn,
+    ConsentOut,
+    GuardianCreatedOut,
+    GuardianIn,
+    PlacementIn,
+    PlacementOut,
+)
+from referral.api.schemas import PersonnummerIn
+from referral.db.engine import request_session
+from referral.db.people import Child, ConsentRecord, Guardian
+from referral.db.uow import UnitOfWork
+from referral.policy import Permission
+from referral.services import child_record, children, consent
+from referral.web.access import current_actor, requires
+
+blueprint = Blueprint(
+    "api_children",
+    __name__,
+    url_prefix="/api/v1/children",
+    description="The district's children (social workers)",
+)
+
+
+def _uow() -> UnitOfWork:
+    return UnitOfWork(request_session())
+
+
+@blueprint.route("")
+class Children(MethodView):
+    @requires(Permission.CHILD_READ)
+    @blueprint.response(200, ChildSummaryOut(many=True))
+    def get(self) -> list[child_record.ChildSummary]:
+        """The children of the caller's district; each one listed is written to the log."""
+        with _uow() as uow:
+            return child_record.district_children(uow, current_actor(), date.today())
+
+    @requires(Permission.CHILD_CREATE)
+    @blueprint.arguments(ChildIn)
+    @blueprint.response(201, ChildCreatedOut)
+    def post(self, data: dict[str, str]) -> dict[str, str]:
+        """Register a child of the caller's district; answers with the new id only."""
+        with _uow() as uow:
+            child = children.register_child(
+                uow, current_actor(), children.NewChild(data["personnummer"], data["name"])
+            )
+            return {"id": child.id}
+
+
+@blueprint.route("/lookup")
+class Lookup(MethodView):
+    @requires(Permission.CHILD_SEARCH)
+    @blueprint.arguments(PersonnummerIn)
+    @blueprint.response(200, ChildFoundOut(many=True))
+    def post(self, data: dict[str, str]) -> list[Child]:
+        """Exact look-up by personnummer within the caller's district (a POST, so that the
+        number never appears in a URL or an access log of the web server)."""
+        with _uow() as uow:
+            return children.find_children_by_personnummer(
+                uow, current_actor(), data["personnummer"]
+            )
+
+
+@blueprint.route("/<child_id>")
+class ChildRecord(MethodView):
+    @requires(Permission.CHILD_READ)
+    @blueprint.response(200, ChildRecordOut)
+    def get(self, child_id: str) -> child_record.ChildRecord:
+        """One child's whole record; another district's child answers 404."""
+        with _uow() as uow:
+            return child_record.read_child_record(uow, current_actor(), child_id, date.today())
+
+
+@blueprint.route("/<child_id>/placement")
+class Placement(MethodView):
+    @requires(Permission.PLACEMENT_RECORD)
+    @blueprint.arguments(PlacementIn)
+    @blueprint.response(200, PlacementOut)
+    def put(self, data: dict[str, Any], child_id: str) -> Child:
+        """SoL, or LVU with the decision and the deciding body."""
+        with _uow() as uow:
+            return consent.record_placement(
+                uow,
+                current_actor(),
+                child_id,
+                data["basis"],
+                data["lvu_decision"],
+                data["lvu_decided_by"],
+            )
+
+
+@blueprint.route("/<child_id>/details")
+class Details(MethodView):
+    @requires(Permission.CHILD_UPDATE)
+    @blueprint.arguments(ChildDetailsIn)
+    @blueprint.response(200, ChildDetailsOut)
+    def put(self, data: dict[str, str | None], child_id: str) -> Child:
+        """Gender, the family home (the partner's contact details, if consented) and the
+        paying municipality of a child placed by another municipality."""
+        with _uow() as uow:
+            return children.update_details(
+                uow, current_actor(), child_id, children.ChildDetails(**data)
+            )
+
+
+@blueprint.route("/<child_id>/guardians")
+class Guardians(MethodView):
+    @requires(Permission.GUARDIAN_CREATE)
+    @blueprint.arguments(GuardianIn)
+    @blueprint.response(201, GuardianCreatedOut)
+    def post(self, data: dict[str, Any], child_id: str) -> Guardian:
+        with _uow() as uow:
+            return consent.add_guardian(
+                uow,
+                current_actor(),
+                child_id,
+                data["name"],
+                data["contact"],
+                data["has_custody"],
+            )
+
+
+@blueprint.route("/<child_id>/consents")
+class Consents(MethodView):
+    @requires(Permission.CONSENT_RECORD)
+    @blueprint.arguments(ConsentIn)
+    @blueprint.response(201, ConsentOut)
+    def post(self, data: dict[str, Any], child_id: str) -> ConsentRecord:
+        """One party's decision (given, refused or withdrawn). A referral waiting for this
+        consent goes to the partner in the same transaction."""
+        with _uow() as uow:
+            return consent.record_consent(
+                uow, current_actor(), child_id, consent.ConsentInput(**data)
+            )

@@ -1,0 +1,312 @@
+"""Programme A's schemas, one set per audience, each naming its fields.
+
+The social worker's schemas carry what the district's own record holds (never the
+personnummer, which goes in and is not sent back). The group leader's schema is dumped from
+`referrals.PartnerView`, which holds only what the consent covers, so it can carry nothing
+else; a test pins the schema's fields to the view's, so neither grows alone.
+
+Input schemas refuse unknown fields, wrong types and over-long strings (422 naming the field)
+before any service runs; the services still check every rule themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, post_dump, validate
+
+from referral.api.schemas import StrictSchema
+from referral.i18n import _
+from referral.rules import Category, Decision, LawfulBasis, NotLawful, PlacementBasis
+from referral.services.children import GENDERS, MAX_DETAIL, MAX_NAME_LENGTH
+from referral.services.consent import MAX_TEXT, METHODS
+from referral.services.referrals import FORMATS, MAX_NOTES
+
+ID_LENGTH = 36  # the ids are UUID strings
+MAX_VERSION = 40  # as long as a consent record's description_version
+MAX_MUNICIPALITY = 100  # as long as the column: a longer name must be a 422, not a 500
+
+
+def _id(**options: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=ID_LENGTH), **options)
+
+
+def _text(longest: int, **options: Any) -> fields.String:
+    return fields.String(validate=validate.Length(max=longest), **options)
+
+
+def _choice(values: Any, **options: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(sorted(str(v) for v in values)), **options)
+
+
+# --- The social worker: input ----------------------------------------------------------------
+
+
+class ChildIn(StrictSchema):
+    """Registering a child. The personnummer is checked (Luhn) by the service."""
+
+    personnummer = fields.String(required=True, validate=validate.Length(min=10, max=13))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
+
+
+class PlacementIn(StrictSchema):
+    basis = _choice(PlacementBasis, required=True)
+    # Required under LVU (the service says so, naming the field); ignored under SoL.
+    lvu_decision = _text(MAX_TEXT, load_default=None, allow_none=True)
+    lvu_decided_by = _text(MAX_TEXT, load_default=None, allow_none=True)
+
+
+class ChildDetailsIn(StrictSchema):
+    """What the district records beside identity. A PUT: a detail left out is cleared."""
+
+    gender = _choice(GENDERS, load_default=None, allow_none=True)
+    family_home_name = _text(MAX_DETAIL, load_default=None, allow_none=True)
+    family_home_address = _text(MAX_DETAIL, load_default=None, allow_none=True)
+    family_home_phone = _text(MAX_DETAIL, load_default=None, allow_none=True)
+    paying_municipality = _text(MAX_MUNICIPALITY, load_default=None, allow_none=True)
+
+
+class GuardianIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
+    contact = _text(MAX_TEXT, load_default=None, allow_none=True)
+    has_custody = fields.Boolean(required=True)
+
+
+class ConsentIn(StrictSchema):
+    """One party's decision. `party` is a guardian id of this child, or "child"."""
+
+    party = _id(required=True)
+    decision = _choice(Decision, required=True)
+    categories = fields.List(
+        _choice(Category), load_default=list, validate=validate.Length(max=len(Category))
+    )
+    decided_on = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    method = _choice(METHODS, required=True)
+    description_version = fields.String(
+        required=True, validate=validate.Length(min=1, max=MAX_VERSION)
+    )
+
+
+class ReferralIn(StrictSchema):
+    child_id = _id(required=True)
+    partner_id = _id(required=True)
+    preferred_format = _choice(FORMATS, required=True)
+    notes = _text(MAX_NOTES, load_default=None, allow_none=True)
+
+
+# --- The social worker: output ---------------------------------------------------------------
+
+
+class ChildCreatedOut(StrictSchema):
+    id = fields.String()
+
+
+class ChildFoundOut(StrictSchema):
+    """A match of a look-up: enough to open the record, nothing of the number searched."""
+
+    id = fields.String()
+    name = fields.String()
+
+
+class OpenReferralOut(StrictSchema):
+    partner_name = fields.Function(lambda pair: pair[0])
+    status = fields.Function(lambda pair: pair[1])
+
+
+class ChildSummaryOut(StrictSchema):
+    id = fields.String()
+    name = fields.String()
+    age = fields.Integer()
+    placement_basis = fields.String(allow_none=True)
+    open_referrals = fields.List(fields.Nested(OpenReferralOut))
+
+
+class GuardianOut(StrictSchema):
+    id = fields.String()
+    name = fields.String()
+    contact = fields.String(allow_none=True)
+    has_custody = fields.Boolean()
+
+
+class ConsentHistoryOut(StrictSchema):
+    """A consent decision as the child's record lists it (`current`: the party's latest)."""
+
+    id = fields.String()
+    party = fields.String()
+    party_name = fields.String()
+    decision = fields.String()
+    categories = fields.List(fields.String())
+    decided_on = fields.Date()
+    valid_until = fields.Date()
+    method = fields.String()
+    description_version = fields.String()
+    recorded_by = fields.String()
+    recorded_at = fields.DateTime()
+    current = fields.Boolean()
+
+
+class StatusChangeOut(StrictSchema):
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    by = fields.String()
+    at = fields.DateTime()
+
+
+class ChildReferralOut(StrictSchema):
+    id = fields.String()
+    partner_id = fields.String()
+    partner_name = fields.String()
+    status = fields.String()
+    preferred_format = fields.String()
+    notes = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    open = fields.Boolean()
+    history = fields.List(fields.Nested(StatusChangeOut), attribute="events")
+
+
+def _sharing_basis(pair: tuple[Category, LawfulBasis | NotLawful]) -> str | None:
+    found = pair[1]
+    return found.kind.value if isinstance(found, LawfulBasis) else None
+
+
+def _sharing_refusal(pair: tuple[Category, LawfulBasis | NotLawful]) -> str | None:
+    found = pair[1]
+    # The reasons are fixed English sentences marked for the catalogue: translated here.
+    return _(found.reason) if isinstance(found, NotLawful) else None
+
+
+class SharingOut(StrictSchema):
+    """Per data category: the ground on which a partner may see it today, or why not."""
+
+    category = fields.Function(lambda pair: pair[0].value)
+    legal_basis = fields.Function(_sharing_basis, allow_none=True)
+    refusal = fields.Function(_sharing_refusal, allow_none=True)
+
+
+class ChildRecordOut(StrictSchema):
+    id = fields.String()
+    name = fields.String()
+    birth_date = fields.Date()
+    age = fields.Integer()
+    placement_basis = fields.String(allow_none=True)
+    lvu_decision = fields.String(allow_none=True)
+    lvu_decided_by = fields.String(allow_none=True)
+    gender = fields.String(allow_none=True)
+    family_home_name = fields.String(allow_none=True)
+    family_home_address = fields.String(allow_none=True)
+    family_home_phone = fields.String(allow_none=True)
+    paying_municipality = fields.String(allow_none=True)
+    guardians = fields.List(fields.Nested(GuardianOut))
+    consents = fields.List(fields.Nested(ConsentHistoryOut))
+    referrals = fields.List(fields.Nested(ChildReferralOut))
+    sharing = fields.List(fields.Nested(SharingOut))
+
+
+class PlacementOut(StrictSchema):
+    child_id = fields.String(attribute="id")
+    placement_basis = fields.String()
+    lvu_decision = fields.String(allow_none=True)
+    lvu_decided_by = fields.String(allow_none=True)
+
+
+class ChildDetailsOut(StrictSchema):
+    child_id = fields.String(attribute="id")
+    gender = fields.String(allow_none=True)
+    family_home_name = fields.String(allow_none=True)
+    family_home_address = fields.String(allow_none=True)
+    family_home_phone = fields.String(allow_none=True)
+    paying_municipality = fields.String(allow_none=True)
+
+
+class GuardianCreatedOut(StrictSchema):
+    """The new guardian's id (the consent's `party`); the details the caller just sent are
+    not repeated."""
+
+    id = fields.String()
+    child_id = fields.String()
+    has_custody = fields.Boolean()
+
+
+class ConsentOut(StrictSchema):
+    id = fields.String()
+    child_id = fields.String()
+    party = fields.String()
+    decision = fields.String()
+    categories = fields.Function(lambda row: [c for c in row.categories.split(",") if c])
+    decided_on = fields.Date()
+    valid_until = fields.Date()
+    method = fields.String()
+    description_version = fields.String()
+    recorded_at = fields.DateTime()
+
+
+class ReferralStateOut(StrictSchema):
+    """A referral after a change: where it stands, no personal data."""
+
+    id = fields.String()
+    status = fields.String()
+    child_id = fields.String()
+    partner_id = fields.String()
+    preferred_format = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ReferralSummaryOut(StrictSchema):
+    id = fields.String()
+    status = fields.String()
+    child_id = fields.String()
+    child_name = fields.String()
+    partner_id = fields.String()
+    partner_name = fields.String()
+    preferred_format = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ReferralHistoryOut(StrictSchema):
+    id = fields.String()
+    status = fields.String()
+    child_id = fields.String()
+    child_name = fields.String()
+    partner_id = fields.String()
+    partner_name = fields.String()
+    preferred_format = fields.String()
+    notes = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    history = fields.List(fields.Nested(StatusChangeOut))
+
+
+# --- The group leader ------------------------------------------------------------------------
+
+
+class PartnerReferralOut(StrictSchema):
+    """Exactly the partner projection. A category the consent does not cover is absent from
+    the document, not sent as null: the partner's copy holds only what was consented to.
+    Contact details are the family home's, never a guardian's."""
+
+    OPTIONAL_CATEGORIES = (
+        "name",
+        "age",
+        "family_home_name",
+        "family_home_address",
+        "family_home_phone",
+    )
+
+    referral_id = fields.String()
+    status = fields.String()
+    preferred_format = fields.String()
+    legal_basis = fields.String()
+    name = fields.String()
+    age = fields.Integer()
+    family_home_name = fields.String()
+    family_home_address = fields.String()
+    family_home_phone = fields.String()
+
+    @post_dump
+    def _drop_uncovered(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        for key in self.OPTIONAL_CATEGORIES:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data

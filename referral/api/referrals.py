@@ -1,0 +1,87 @@
+"""The district's referrals over the API (social workers): create, submit, withdraw, and
+read the list and one referral's status history.
+
+Changes answer with the referral's state only (ids and status, no personal data); the two
+reads show the child's name, so they go through referral.services.casework, which writes
+the access log before returning. A refused transition is a 409 naming the rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from referral.api.programme_schemas import (
+    ReferralHistoryOut,
+    ReferralIn,
+    ReferralStateOut,
+    ReferralSummaryOut,
+)
+from referral.db.engine import request_session
+from referral.db.referrals import Referral
+from referral.db.uow import UnitOfWork
+from referral.policy import Permission
+from referral.services import casework, referrals
+from referral.web.access import current_actor, requires
+
+blueprint = Blueprint(
+    "api_referrals",
+    __name__,
+    url_prefix="/api/v1/referrals",
+    description="The district's referrals to partners (social workers)",
+)
+
+
+def _uow() -> UnitOfWork:
+    return UnitOfWork(request_session())
+
+
+@blueprint.route("")
+class Referrals(MethodView):
+    @requires(Permission.REFERRAL_READ)
+    @blueprint.response(200, ReferralSummaryOut(many=True))
+    def get(self) -> list[casework.ReferralSummary]:
+        """The district's referrals, newest first; each child shown is written to the log."""
+        with _uow() as uow:
+            return casework.district_referrals(uow, current_actor())
+
+    @requires(Permission.REFERRAL_CREATE)
+    @blueprint.arguments(ReferralIn)
+    @blueprint.response(201, ReferralStateOut)
+    def post(self, data: dict[str, Any]) -> Referral:
+        """A draft referral of a child of the caller's district to a partner."""
+        with _uow() as uow:
+            return referrals.create_referral(uow, current_actor(), referrals.NewReferral(**data))
+
+
+@blueprint.route("/<referral_id>")
+class OneReferral(MethodView):
+    @requires(Permission.REFERRAL_READ)
+    @blueprint.response(200, ReferralHistoryOut)
+    def get(self, referral_id: str) -> casework.ReferralHistory:
+        """One referral with every status change (who, when); another district's is a 404."""
+        with _uow() as uow:
+            return casework.referral_history(uow, current_actor(), referral_id)
+
+
+@blueprint.route("/<referral_id>/submit")
+class Submit(MethodView):
+    @requires(Permission.REFERRAL_CREATE)
+    @blueprint.response(200, ReferralStateOut)
+    def post(self, referral_id: str) -> Referral:
+        """Submitted: shared with the partner at once where lawful, else awaiting consent."""
+        with _uow() as uow:
+            return referrals.submit_referral(uow, current_actor(), referral_id, date.today())
+
+
+@blueprint.route("/<referral_id>/withdraw")
+class Withdraw(MethodView):
+    @requires(Permission.REFERRAL_WITHDRAW)
+    @blueprint.response(200, ReferralStateOut)
+    def post(self, referral_id: str) -> Referral:
+        """Withdrawn from the partner (or cancelled before it reached them)."""
+        with _uow() as uow:
+            return referrals.withdraw_referral(uow, current_actor(), referral_id)

@@ -1,0 +1,166 @@
+"""The district's reads of its referrals: the list a social worker works from, and one
+referral's status history (who moved it, when).
+
+Both show a child's name, so both are reads of personal data: the access is written to the
+log and committed before anything is returned, one entry per child shown, so that each
+child's subject-access report lists every look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from audit.actions import Action
+from audit.record import record
+from referral.actors import Actor
+from referral.db.models import Organisation, User
+from referral.db.people import Child
+from referral.db.referrals import Referral
+from referral.db.uow import UnitOfWork
+from referral.errors import NotFound
+from referral.i18n import _
+from referral.policy import Permission, organisation_scope, require
+
+
+@dataclass(frozen=True)
+class ReferralSummary:
+    id: str
+    status: str
+    child_id: str
+    child_name: str
+    partner_id: str
+    partner_name: str
+    preferred_format: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    from_status: str | None
+    to_status: str
+    by: str  # the staff member's display name (a work identity, not a protected person)
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReferralHistory:
+    id: str
+    status: str
+    child_id: str
+    child_name: str
+    partner_id: str
+    partner_name: str
+    preferred_format: str
+    notes: str | None
+    created_at: datetime
+    history: tuple[StatusChange, ...]
+
+
+def _partner_names(uow: UnitOfWork, partner_ids: Iterable[str]) -> dict[str, str]:
+    wanted = set(partner_ids)
+    if not wanted:
+        return {}
+    rows = uow.session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))
+    )
+    return {org_id: name for org_id, name in rows}
+
+
+def _staff_names(uow: UnitOfWork, user_ids: Iterable[str]) -> dict[str, str]:
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    rows = uow.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}
+
+
+def _record_child_read(uow: UnitOfWork, actor: Actor, action: Action, child: Child) -> None:
+    record(
+        uow.session,
+        actor,
+        action,
+        object_type="child",
+        object_id=child.id,
+        subject=child.key_scope(),
+    )
+
+
+def district_referrals(uow: UnitOfWork, actor: Actor) -> list[ReferralSummary]:
+    """The referrals of the actor's district, newest first. Scoped by the query itself, so
+    the list can never show what `require` would refuse one by one."""
+    require(actor, Permission.REFERRAL_READ)
+    db = uow.session
+    query = select(Referral).order_by(Referral.created_at.desc(), Referral.id)
+    scope = organisation_scope(actor)
+    if scope is not None:
+        query = query.where(Referral.district_id == scope)
+    found = db.scalars(query).all()
+    children: dict[str, Child] = {}
+    for referral in found:
+        if referral.child_id not in children:
+            child = db.get(Child, referral.child_id)
+            assert child is not None  # a foreign key: a referral always has its child
+            children[child.id] = child
+    # One entry per child shown, however many of their referrals the list holds.
+    for child in children.values():
+        _record_child_read(uow, actor, Action.REFERRAL_LIST, child)
+    uow.commit()  # the access is on record before anything is shown
+    partners = _partner_names(uow, (r.partner_id for r in found))
+    return [
+        ReferralSummary(
+            id=r.id,
+            status=r.status,
+            child_id=r.child_id,
+            child_name=children[r.child_id].name,
+            partner_id=r.partner_id,
+            partner_name=partners.get(r.partner_id, "?"),
+            preferred_format=r.preferred_format,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r in found
+    ]
+
+
+def referral_history(uow: UnitOfWork, actor: Actor, referral_id: str) -> ReferralHistory:
+    """One referral of the actor's district with every status change; another district's
+    referral answers 404, as if it did not exist."""
+    require(actor, Permission.REFERRAL_READ)
+    db = uow.session
+    referral = db.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound(_("No such record."), field="referral")
+    require(actor, Permission.REFERRAL_READ, referral)
+    child = db.get(Child, referral.child_id)
+    assert child is not None
+    record(
+        db,
+        actor,
+        Action.REFERRAL_READ,
+        object_type="referral",
+        object_id=referral.id,
+        subject=referral.key_scope(),
+    )
+    uow.commit()  # the access is on record before anything is shown
+    staff = _staff_names(uow, (event.by for event in referral.events))
+    partners = _partner_names(uow, [referral.partner_id])
+    return ReferralHistory(
+        id=referral.id,
+        status=referral.status,
+        child_id=child.id,
+        child_name=child.name,
+        partner_id=referral.partner_id,
+        partner_name=partners.get(referral.partner_id, "?"),
+        preferred_format=referral.preferred_format,
+        notes=referral.notes,
+        created_at=referral.created_at,
+        history=tuple(
+            StatusChange(e.from_status, e.to_status, staff.get(e.by, e.by), e.at)
+            for e in referral.events
+        ),
+    )

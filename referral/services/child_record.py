@@ -1,0 +1,276 @@
+"""The district's view of its children: the list a social worker works from and one child's
+whole record (placement, guardians, consent history, referrals and their history).
+
+Both are reads of personal data: each child shown is written to the access log before the
+data is returned, so the child's subject-access report lists every look.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from audit.actions import Action
+from audit.record import record
+from referral.actors import Actor
+from referral.db.models import Organisation, User
+from referral.db.people import Child, ConsentRecord, Guardian
+from referral.db.referrals import Referral
+from referral.db.uow import UnitOfWork
+from referral.errors import NotFound
+from referral.i18n import _
+from referral.policy import Permission, emergency_legal_basis, organisation_scope, require
+from referral.rules import (
+    CHILD_PARTY,
+    OWN_CONSENT_AGE,
+    TERMINAL,
+    Category,
+    LawfulBasis,
+    NotLawful,
+    PlacementBasis,
+    Status,
+    age_on,
+)
+from referral.services.consent import birth_date_of, sharing_basis_for
+
+
+@dataclass(frozen=True)
+class GuardianView:
+    id: str
+    name: str
+    contact: str | None
+    has_custody: bool
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    id: str
+    party: str
+    party_name: str
+    decision: str
+    categories: tuple[str, ...]
+    decided_on: date
+    valid_until: date
+    method: str
+    description_version: str
+    recorded_by: str
+    recorded_at: datetime
+    current: bool  # the party's latest decision; earlier ones are history
+
+
+@dataclass(frozen=True)
+class EventView:
+    from_status: str | None
+    to_status: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    id: str
+    partner_id: str
+    partner_name: str
+    status: str
+    preferred_format: str
+    notes: str | None
+    created_at: datetime
+    open: bool
+    events: tuple[EventView, ...]
+
+
+@dataclass(frozen=True)
+class ChildRecord:
+    id: str
+    name: str
+    birth_date: date
+    age: int
+    placement_basis: str | None
+    lvu_decision: str | None
+    lvu_decided_by: str | None
+    gender: str | None
+    family_home_name: str | None
+    family_home_address: str | None
+    family_home_phone: str | None
+    paying_municipality: str | None
+    guardians: tuple[GuardianView, ...]
+    consents: tuple[ConsentView, ...]
+    referrals: tuple[ReferralView, ...]
+    # Per category: on what ground a partner may see it today, or why not.
+    sharing: tuple[tuple[Category, LawfulBasis | NotLawful], ...]
+
+    @property
+    def needs_own_consent(self) -> bool:
+        return self.placement_basis == PlacementBasis.SOL.value and self.age >= OWN_CONSENT_AGE
+
+
+@dataclass(frozen=True)
+class ChildSummary:
+    id: str
+    name: str
+    age: int
+    placement_basis: str | None
+    open_referrals: tuple[tuple[str, str], ...]  # (partner name, status)
+
+
+def _names(uow: UnitOfWork, user_ids: set[str]) -> dict[str, str]:
+    """Staff display names for the history (work identities, not protected persons)."""
+    if not user_ids:
+        return {}
+    rows = uow.session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return {user_id: name for user_id, name in rows}
+
+
+def _audit_read(
+    uow: UnitOfWork, actor: Actor, action: Action, child: Child, legal_basis: str | None = None
+) -> None:
+    record(
+        uow.session,
+        actor,
+        action,
+        object_type="child",
+        object_id=child.id,
+        subject=child.key_scope(),
+        legal_basis=legal_basis,
+    )
+
+
+def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date) -> ChildRecord:
+    """One child's record for a social worker of the child's district, or one holding a
+    live emergency grant for the child (404 for others)."""
+    require(actor, Permission.CHILD_READ)
+    db = uow.session
+    child = db.get(Child, child_id)
+    if child is None:
+        raise NotFound(_("No such record."), field="child")
+    require(actor, Permission.CHILD_READ, child)
+    # A read through an emergency grant says so in the log ("emergency_access").
+    basis = emergency_legal_basis(actor, Permission.CHILD_READ, child)
+    _audit_read(uow, actor, Action.CHILD_READ, child, legal_basis=basis)
+    uow.commit()  # the access is on record before anything is shown
+
+    guardians = db.scalars(
+        select(Guardian).where(Guardian.child_id == child.id).order_by(Guardian.created_at)
+    ).all()
+    guardian_names = {g.id: g.name for g in guardians}
+    consent_rows = db.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.child_id == child.id)
+        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+    ).all()
+    latest = {row.party: row.id for row in consent_rows}
+    referral_rows = db.scalars(
+        select(Referral).where(Referral.child_id == child.id).order_by(Referral.created_at)
+    ).all()
+    staff = _names(
+        uow,
+        {row.recorded_by for row in consent_rows}
+        | {event.by for r in referral_rows for event in r.events},
+    )
+    partners = {
+        org_id: name
+        for org_id, name in db.execute(
+            select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_({r.partner_id for r in referral_rows})
+            )
+        )
+    }
+    birth_date = birth_date_of(child)
+    return ChildRecord(
+        id=child.id,
+        name=child.name,
+        birth_date=birth_date,
+        age=age_on(birth_date, today),
+        placement_basis=child.placement_basis,
+        lvu_decision=child.lvu_decision,
+        lvu_decided_by=child.lvu_decided_by,
+        gender=child.gender,
+        family_home_name=child.family_home_name,
+        family_home_address=child.family_home_address,
+        family_home_phone=child.family_home_phone,
+        paying_municipality=child.paying_municipality,
+        guardians=tuple(GuardianView(g.id, g.name, g.contact, g.has_custody) for g in guardians),
+        consents=tuple(
+            ConsentView(
+                id=row.id,
+                party=row.party,
+                party_name=(
+                    _("The child")
+                    if row.party == CHILD_PARTY
+                    else guardian_names.get(row.party, "?")
+                ),
+                decision=row.decision,
+                categories=tuple(c for c in row.categories.split(",") if c),
+                decided_on=row.decided_on,
+                valid_until=row.valid_until,
+                method=row.method,
+                description_version=row.description_version,
+                recorded_by=staff.get(row.recorded_by, row.recorded_by),
+                recorded_at=row.recorded_at,
+                current=latest[row.party] == row.id,
+            )
+            for row in reversed(consent_rows)  # newest first
+        ),
+        referrals=tuple(
+            ReferralView(
+                id=r.id,
+                partner_id=r.partner_id,
+                partner_name=partners.get(r.partner_id, "?"),
+                status=r.status,
+                preferred_format=r.preferred_format,
+                notes=r.notes,
+                created_at=r.created_at,
+                open=Status(r.status) not in TERMINAL,
+                events=tuple(
+                    EventView(e.from_status, e.to_status, staff.get(e.by, e.by), e.at)
+                    for e in r.events
+                ),
+            )
+            for r in reversed(referral_rows)
+        ),
+        sharing=tuple(
+            (category, sharing_basis_for(uow, child, category, today)) for category in Category
+        ),
+    )
+
+
+def district_children(uow: UnitOfWork, actor: Actor, today: date) -> list[ChildSummary]:
+    """The children of the actor's district, newest first, each look written to the log."""
+    require(actor, Permission.CHILD_READ)
+    db = uow.session
+    query = select(Child).order_by(Child.created_at.desc())
+    scope = organisation_scope(actor)
+    if scope is not None:
+        query = query.where(Child.district_id == scope)
+    found = db.scalars(query).all()
+    for child in found:
+        _audit_read(uow, actor, Action.CHILD_LIST, child)
+    uow.commit()
+    open_referrals: dict[str, list[tuple[str, str]]] = {}
+    if found:
+        rows = db.execute(
+            select(Referral.child_id, Organisation.name, Referral.status)
+            .join(Organisation, Organisation.id == Referral.partner_id)
+            .where(
+                Referral.child_id.in_([c.id for c in found]),
+                Referral.status.not_in([s.value for s in TERMINAL]),
+            )
+            .order_by(Referral.created_at)
+        )
+        for child_id, partner_name, status in rows:
+            open_referrals.setdefault(child_id, []).append((partner_name, status))
+    summaries = []
+    for child in found:
+        birth_date = birth_date_of(child)
+        summaries.append(
+            ChildSummary(
+                id=child.id,
+                name=child.name,
+                age=age_on(birth_date, today),
+                placement_basis=child.placement_basis,
+                open_referrals=tuple(open_referrals.get(child.id, ())),
+            )
+        )
+    return summaries

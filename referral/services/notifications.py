@@ -1,0 +1,112 @@
+"""Notices to organisations about their referrals and interest registrations
+(referral.db.notifications).
+
+The partner learns at once that participation must stop when access ends (a withdrawn
+referral or consent); the district learns the partner's answer. A notice names only the
+referral: the district's page links to the child's record, where reading is audited; the
+partner sees a short reference it can match against its groups, nothing about the child.
+Notices about an interest registration name it by reference only, and link to the
+district's queue or the partner's list of its registrations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from referral.actors import Actor
+from referral.db.base import utcnow
+from referral.db.interest import InterestRegistration
+from referral.db.models import Organisation
+from referral.db.notifications import NoticeKind, Notification
+from referral.db.referrals import Referral
+from referral.db.uow import UnitOfWork
+from referral.errors import NotFound
+from referral.i18n import _
+from referral.policy import Permission, organisation_scope, require
+
+SHOWN = 50
+
+
+def notify(uow: UnitOfWork, organisation_id: str, kind: NoticeKind, referral: Referral) -> None:
+    """Part of the caller's transaction: the notice exists exactly when the change does."""
+    uow.session.add(
+        Notification(organisation_id=organisation_id, kind=kind.value, referral_id=referral.id)
+    )
+
+
+def notify_interest(
+    uow: UnitOfWork, organisation_id: str, kind: NoticeKind, registration: InterestRegistration
+) -> None:
+    """A notice about an interest registration, in the caller's transaction like notify()."""
+    uow.session.add(
+        Notification(organisation_id=organisation_id, kind=kind.value, interest_id=registration.id)
+    )
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    id: str
+    kind: str
+    referral_ref: str | None  # the first eight characters of the referral id
+    interest_ref: str | None  # or of the interest registration's id
+    child_id: str | None  # for the district only: where the record is
+    partner_name: str
+    created_at: datetime
+    unread: bool
+
+
+def notices_for(uow: UnitOfWork, actor: Actor) -> list[NoticeView]:
+    """The newest notices to the actor's organisation."""
+    require(actor, Permission.NOTIFICATION_READ)
+    organisation_id = organisation_scope(actor)
+    # A notice is about a referral or an interest registration; either names the partner.
+    rows = uow.session.execute(
+        select(Notification, Referral.child_id, Referral.district_id, Organisation.name)
+        .outerjoin(Referral, Referral.id == Notification.referral_id)
+        .outerjoin(InterestRegistration, InterestRegistration.id == Notification.interest_id)
+        .join(
+            Organisation,
+            Organisation.id == func.coalesce(Referral.partner_id, InterestRegistration.partner_id),
+        )
+        .where(Notification.organisation_id == organisation_id)
+        .order_by(Notification.created_at.desc())
+        .limit(SHOWN)
+    )
+    return [
+        NoticeView(
+            id=notice.id,
+            kind=notice.kind,
+            referral_ref=notice.referral_id[:8] if notice.referral_id else None,
+            interest_ref=notice.interest_id[:8] if notice.interest_id else None,
+            child_id=child_id if district_id == organisation_id else None,
+            partner_name=partner_name,
+            created_at=notice.created_at,
+            unread=notice.read_at is None,
+        )
+        for notice, child_id, district_id, partner_name in rows
+    ]
+
+
+def unread_count(uow: UnitOfWork, actor: Actor) -> int:
+    require(actor, Permission.NOTIFICATION_READ)
+    rows = uow.session.scalars(
+        select(Notification.id).where(
+            Notification.organisation_id == organisation_scope(actor),
+            Notification.read_at.is_(None),
+        )
+    )
+    return len(rows.all())
+
+
+def mark_read(uow: UnitOfWork, actor: Actor, notice_id: str) -> None:
+    require(actor, Permission.NOTIFICATION_READ)
+    notice = uow.session.get(Notification, notice_id)
+    if notice is None or notice.organisation_id != organisation_scope(actor):
+        raise NotFound(_("No such record."), field="notice")
+    if notice.read_at is None:
+        notice.read_at = utcnow()
+        notice.read_by = actor.user_id
+    uow.commit()

@@ -1,0 +1,384 @@
+"""The social worker's pages: the district's children, one child's record (placement basis,
+guardians, consent, referrals) and the actions on it.
+
+Every page that shows a child goes through referral.services.child_record, which writes the
+access to the log first. A personnummer is only ever sent in a POST body, never in a URL.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from referral.auth.forms import PostOnlyForm
+from referral.db.activity import ActivityDescription
+from referral.db.engine import request_session
+from referral.db.models import Organisation, OrganisationKind
+from referral.db.uow import UnitOfWork
+from referral.errors import DomainError, NotFound, NotPermitted
+from referral.policy import Permission
+from referral.rules import CHILD_PARTY, OWN_CONSENT_AGE
+from referral.services import child_record, children, consent, referrals
+from referral.services.activity_descriptions import SUPPORT_GROUP
+from referral.web.access import current_actor, requires
+from referral.web.casework_forms import (
+    BASIS_LABELS,
+    CATEGORY_LABELS,
+    DECISION_LABELS,
+    FORMAT_LABELS,
+    GENDER_LABELS,
+    METHOD_LABELS,
+    STATUS_LABELS,
+    ConsentForm,
+    DetailsForm,
+    FindChildForm,
+    GuardianForm,
+    PlacementForm,
+    ReferralForm,
+    RegisterChildForm,
+    end_of_partnership_year,
+)
+
+blueprint = Blueprint("casework", __name__)
+
+
+def _uow() -> UnitOfWork:
+    return UnitOfWork(request_session())
+
+
+def _today() -> date:
+    return date.today()
+
+
+def show_error(form: FlaskForm, error: DomainError) -> None:
+    """Put a service's refusal beside the field it names, or at the top of the page. A refusal
+    of access is not a form error: it answers 403/404 (and is logged) as on any page."""
+    if isinstance(error, NotFound | NotPermitted):
+        raise error
+    if error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+def _status_for(form: FlaskForm) -> int:
+    return 422 if form.errors else 200
+
+
+# --- The district's children ----------------------------------------------------------------
+
+
+@blueprint.route("/children")
+@requires(Permission.CHILD_READ)
+def children_page() -> ResponseReturnValue:
+    return _children_page(
+        RegisterChildForm(formdata=None), FindChildForm(formdata=None, prefix="find")
+    )
+
+
+def _children_page(
+    register: RegisterChildForm,
+    find: FindChildForm,
+    found: list[child_record.ChildSummary] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    with _uow() as uow:
+        rows = child_record.district_children(uow, current_actor(), _today())
+    return render_template(
+        "casework/children.html",
+        children=rows,
+        register_form=register,
+        find_form=find,
+        found=found,
+        status_labels=STATUS_LABELS,
+    ), status
+
+
+@blueprint.route("/children", methods=["POST"])
+@requires(Permission.CHILD_CREATE)
+def register_child() -> ResponseReturnValue:
+    form = RegisterChildForm()
+    if form.validate_on_submit():
+        try:
+            with _uow() as uow:
+                child = children.register_child(
+                    uow,
+                    current_actor(),
+                    children.NewChild(form.personnummer.data or "", form.name.data or ""),
+                )
+                child_id = child.id
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("The child was registered."), "info")
+            return redirect(url_for("casework.child_page", child_id=child_id))
+    # Never send a typed personnummer back to the browser in the re-rendered form.
+    form.personnummer.data = ""
+    return _children_page(form, FindChildForm(formdata=None, prefix="find"), status=422)
+
+
+@blueprint.route("/children/find", methods=["POST"])
+@requires(Permission.CHILD_SEARCH)
+def find_child() -> ResponseReturnValue:
+    form = FindChildForm(prefix="find")
+    found: list[child_record.ChildSummary] | None = None
+    if form.validate_on_submit():
+        try:
+            with _uow() as uow:
+                matches = children.find_children_by_personnummer(
+                    uow, current_actor(), form.personnummer.data or ""
+                )
+                found = [
+                    child_record.ChildSummary(c.id, c.name, 0, c.placement_basis, ())
+                    for c in matches
+                ]
+        except DomainError as error:
+            show_error(form, error)
+    form.personnummer.data = ""
+    status = 422 if form.errors else 200
+    return _children_page(RegisterChildForm(formdata=None), form, found=found, status=status)
+
+
+# --- One child's record ----------------------------------------------------------------------
+
+
+def _partner_choices() -> list[SelectChoice]:
+    rows = request_session().execute(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.kind == OrganisationKind.PARTNER.value)
+        .order_by(Organisation.name)
+    )
+    return [SelectChoice(i, n) for i, n in rows]
+
+
+def _version_choices() -> list[SelectChoice]:
+    """Published activity descriptions, newest first: a consent cites the one the guardian
+    received (the consent service refuses any other)."""
+    rows = request_session().execute(
+        select(ActivityDescription.version, Organisation.name)
+        .join(Organisation, Organisation.id == ActivityDescription.partner_id)
+        .where(ActivityDescription.programme == SUPPORT_GROUP)
+        .order_by(ActivityDescription.published_at.desc())
+    )
+    return [SelectChoice(version, f"{version} ({partner})") for version, partner in rows]
+
+
+def _render_child(child_id: str, status: int = 200, **given: FlaskForm) -> ResponseReturnValue:
+    today = _today()
+    with _uow() as uow:
+        record = child_record.read_child_record(uow, current_actor(), child_id, today)
+    forms: dict[str, FlaskForm] = {
+        "placement_form": PlacementForm(formdata=None, basis=record.placement_basis or "SoL"),
+        "guardian_form": GuardianForm(formdata=None),
+        "details_form": DetailsForm(
+            formdata=None,
+            gender=record.gender or "",
+            family_home_name=record.family_home_name,
+            family_home_address=record.family_home_address,
+            family_home_phone=record.family_home_phone,
+            paying_municipality=record.paying_municipality,
+        ),
+        "consent_form": ConsentForm(
+            formdata=None,
+            decided_on=today,
+            valid_until=end_of_partnership_year(today),
+            categories=["name", "age", "contact_details"],
+        ),
+        "referral_form": ReferralForm(formdata=None),
+        **given,
+    }
+    parties = [SelectChoice(g.id, g.name) for g in record.guardians]
+    if record.age >= OWN_CONSENT_AGE:  # the child's own decision, required under SoL
+        parties.append(SelectChoice(CHILD_PARTY, _("The child")))
+    forms["consent_form"].party.choices = parties
+    forms["consent_form"].description_version.choices = _version_choices()
+    forms["referral_form"].partner_id.choices = _partner_choices()
+    return render_template(
+        "casework/child.html",
+        record=record,
+        category_labels=CATEGORY_LABELS,
+        decision_labels=DECISION_LABELS,
+        method_labels=METHOD_LABELS,
+        format_labels=FORMAT_LABELS,
+        status_labels=STATUS_LABELS,
+        basis_labels=BASIS_LABELS,
+        gender_labels=GENDER_LABELS,
+        action_form=PostOnlyForm(),
+        **forms,
+    ), status
+
+
+@blueprint.route("/children/<child_id>")
+@requires(Permission.CHILD_READ)
+def child_page(child_id: str) -> ResponseReturnValue:
+    return _render_child(child_id)
+
+
+def _back_to(child_id: str, message: str) -> ResponseReturnValue:
+    flash(message, "info")
+    return redirect(url_for("casework.child_page", child_id=child_id))
+
+
+@blueprint.route("/children/<child_id>/placement", methods=["POST"])
+@requires(Permission.PLACEMENT_RECORD)
+def record_placement(child_id: str) -> ResponseReturnValue:
+    form = PlacementForm()
+    if form.validate_on_submit():
+        try:
+            with _uow() as uow:
+                consent.record_placement(
+                    uow,
+                    current_actor(),
+                    child_id,
+                    form.basis.data or "",
+                    form.lvu_decision.data,
+                    form.lvu_decided_by.data,
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _back_to(child_id, _("The placement basis was recorded."))
+    return _render_child(child_id, 422, placement_form=form)
+
+
+@blueprint.route("/children/<child_id>/details", methods=["POST"])
+@requires(Permission.CHILD_UPDATE)
+def update_details(child_id: str) -> ResponseReturnValue:
+    form = DetailsForm()
+    if form.validate_on_submit():
+        try:
+            with _uow() as uow:
+                children.update_details(
+                    uow,
+                    current_actor(),
+                    child_id,
+                    children.ChildDetails(
+                        gender=form.gender.data,
+                        family_home_name=form.family_home_name.data,
+                        family_home_address=form.family_home_address.data,
+                        family_home_phone=form.family_home_phone.data,
+                        paying_municipality=form.paying_municipality.data,
+                    ),
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _back_to(child_id, _("The child's details were saved."))
+    return _render_child(child_id, 422, details_form=form)
+
+
+@blueprint.route("/children/<child_id>/guardians", methods=["POST"])
+@requires(Permission.GUARDIAN_CREATE)
+def add_guardian(child_id: str) -> ResponseReturnValue:
+    form = GuardianForm()
+    if form.validate_on_submit():
+        try:
+            with _uow() as uow:
+                consent.add_guardian(
+                    uow,
+                    current_actor(),
+                    child_id,
+                    form.name.data or "",
+                    form.contact.data,
+                    bool(form.has_custody.data),
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _back_to(child_id, _("The guardian was added."))
+    return _render_child(child_id, 422, guardian_form=form)
+
+
+@blueprint.route("/children/<child_id>/consents", methods=["POST"])
+@requires(Permission.CONSENT_RECORD)
+def record_consent(child_id: str) -> ResponseReturnValue:
+    form = ConsentForm()
+    # The choices are the child's guardians; the service checks the party belongs to the
+    # child, so the form accepts any submitted value and leaves that rule to it.
+    form.party.choices = [SelectChoice(form.party.data or "", "")]
+    form.description_version.choices = _version_choices()
+    if form.validate_on_submit():
+        try:
+            with _uow() as uow:
+                consent.record_consent(
+                    uow,
+                    current_actor(),
+                    child_id,
+                    consent.ConsentInput(
+                        party=form.party.data or "",
+                        decision=form.decision.data or "",
+                        categories=form.categories.data or [],
+                        decided_on=form.decided_on.data or _today(),
+                        valid_until=form.valid_until.data or _today(),
+                        method=form.method.data or "",
+                        description_version=form.description_version.data or "",
+                    ),
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _back_to(child_id, _("The consent decision was recorded."))
+    return _render_child(child_id, 422, consent_form=form)
+
+
+@blueprint.route("/children/<child_id>/referrals", methods=["POST"])
+@requires(Permission.REFERRAL_CREATE)
+def create_referral(child_id: str) -> ResponseReturnValue:
+    form = ReferralForm()
+    form.partner_id.choices = _partner_choices()
+    if form.validate_on_submit():
+        try:
+            with _uow() as uow:
+                referrals.create_referral(
+                    uow,
+                    current_actor(),
+                    referrals.NewReferral(
+                        child_id=child_id,
+                        partner_id=form.partner_id.data or "",
+                        preferred_format=form.preferred_format.data or "",
+                        notes=form.notes.data,
+                    ),
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _back_to(child_id, _("The referral was saved as a draft."))
+    return _render_child(child_id, 422, referral_form=form)
+
+
+def _referral_action(referral_id: str, act: str) -> ResponseReturnValue:
+    form = PostOnlyForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(url_for("casework.children_page"))
+    with _uow() as uow:
+        if act == "submit":
+            referral = referrals.submit_referral(uow, current_actor(), referral_id, _today())
+        else:
+            referral = referrals.withdraw_referral(uow, current_actor(), referral_id)
+        child_id, status = referral.child_id, referral.status
+    messages = {
+        "awaiting_consent": _("Submitted: waiting for consent before the partner sees it."),
+        "shared": _("Submitted and shared with the partner on a lawful basis."),
+        "withdrawn": _("The referral was withdrawn; the partner no longer sees the child."),
+        "cancelled": _("The referral was cancelled."),
+    }
+    return _back_to(child_id, messages.get(status, _("Saved.")))
+
+
+@blueprint.route("/referrals/<referral_id>/submit", methods=["POST"])
+@requires(Permission.REFERRAL_CREATE)
+def submit_referral(referral_id: str) -> ResponseReturnValue:
+    return _referral_action(referral_id, "submit")
+
+
+@blueprint.route("/referrals/<referral_id>/withdraw", methods=["POST"])
+@requires(Permission.REFERRAL_WITHDRAW)
+def withdraw_referral(referral_id: str) -> ResponseReturnValue:
+    return _referral_action(referral_id, "withdraw")

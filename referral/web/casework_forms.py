@@ -1,0 +1,162 @@
+"""Forms of the social worker's and the group leader's pages (Flask-WTF: CSRF on each).
+
+The forms check shape only (required, length, choice); the rules of the law are the
+services' (referral.services.consent / referrals), whose errors name the field they concern.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from referral.rules import Category, Decision, PlacementBasis
+from referral.services.referrals import MAX_NOTES
+
+CATEGORY_LABELS = {
+    Category.NAME.value: _l("Name"),
+    Category.AGE.value: _l("Age"),
+    Category.CONTACT.value: _l("Contact details"),
+    Category.PARTICIPATION.value: _l("Participation registration"),
+}
+DECISION_LABELS = {
+    Decision.GIVEN.value: _l("Given"),
+    Decision.REFUSED.value: _l("Refused"),
+    Decision.WITHDRAWN.value: _l("Withdrawn"),
+}
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "awaiting_consent": _l("Awaiting consent"),
+    "shared": _l("Shared with the partner"),
+    "accepted": _l("Accepted by the partner"),
+    "placed": _l("Placed in a group"),
+    "participating": _l("Participating"),
+    "completed": _l("Completed"),
+    "declined": _l("Declined by the partner"),
+    "withdrawn": _l("Withdrawn"),
+    "cancelled": _l("Cancelled"),
+}
+BASIS_LABELS = {
+    "sol_consent": _l("SoL with the consent of every custodian"),
+    "lvu": _l("LVU decision"),
+    "concern_report": _l("Concern report"),
+}
+METHOD_LABELS = {"written": _l("In writing"), "oral": _l("Orally (documented)")}
+FORMAT_LABELS = {
+    "weekly": _l("Weekly group (8 meetings)"),
+    "weekend": _l("Support weekend"),
+    "partner_decides": _l("The partner decides"),
+}
+
+
+def end_of_partnership_year(today: date) -> date:
+    """The default end of a consent: IOP agreements run by calendar year, and a consent
+    must always end (the social worker shortens it to the group's end when known)."""
+    return date(today.year, 12, 31)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class RegisterChildForm(FlaskForm):  # type: ignore[misc]
+    personnummer = StringField(
+        _l("Personnummer or samordningsnummer"),
+        validators=[DataRequired(), Length(max=13)],
+        render_kw={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"},
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+
+
+class FindChildForm(FlaskForm):  # type: ignore[misc]
+    personnummer = StringField(
+        _l("Personnummer or samordningsnummer"),
+        validators=[DataRequired(), Length(max=13)],
+        render_kw={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"},
+    )
+
+
+class PlacementForm(FlaskForm):  # type: ignore[misc]
+    basis = SelectField(
+        _l("Placement basis"),
+        choices=[
+            SelectChoice(PlacementBasis.SOL.value, _l("SoL (voluntary: guardians consent)")),
+            SelectChoice(PlacementBasis.LVU.value, _l("LVU (care under compulsion)")),
+        ],
+    )
+    lvu_decision = StringField(
+        _l("LVU decision (reference and date)"), validators=[Optional(), Length(max=200)]
+    )
+    lvu_decided_by = StringField(_l("Deciding body"), validators=[Optional(), Length(max=200)])
+
+
+GENDER_LABELS = {"": _l("Not recorded"), "girl": _l("Girl"), "boy": _l("Boy"), "other": _l("Other")}
+
+
+class DetailsForm(FlaskForm):  # type: ignore[misc]
+    gender = SelectField(
+        _l("Gender"), choices=[SelectChoice(k, v) for k, v in GENDER_LABELS.items()]
+    )
+    family_home_name = StringField(
+        _l("Family home (names)"), validators=[Optional(), Length(max=200)]
+    )
+    family_home_address = StringField(
+        _l("Family home address"), validators=[Optional(), Length(max=200)]
+    )
+    family_home_phone = StringField(
+        _l("Family home phone"), validators=[Optional(), Length(max=200)]
+    )
+    paying_municipality = StringField(
+        _l("Paying municipality (only for a child placed by another municipality)"),
+        validators=[Optional(), Length(max=100)],
+    )
+
+
+class GuardianForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(_l("Guardian's name"), validators=[DataRequired(), Length(max=200)])
+    contact = StringField(_l("Contact (phone or e-mail)"), validators=[Optional(), Length(max=200)])
+    has_custody = BooleanField(_l("Has custody (their consent is required)"), default=True)
+
+
+class ConsentForm(FlaskForm):  # type: ignore[misc]
+    party = SelectField(_l("Whose decision"))
+    decision = SelectField(
+        _l("Decision"), choices=[SelectChoice(k, v) for k, v in DECISION_LABELS.items()]
+    )
+    categories = MultiCheckboxField(
+        _l("Data categories the partner may see"),
+        choices=[SelectChoice(k, v) for k, v in CATEGORY_LABELS.items()],
+    )
+    decided_on = DateField(_l("Date of the decision"), validators=[DataRequired()])
+    valid_until = DateField(_l("Valid until"), validators=[DataRequired()])
+    method = SelectField(
+        _l("How it was obtained"), choices=[SelectChoice(k, v) for k, v in METHOD_LABELS.items()]
+    )
+    description_version = SelectField(
+        _l("Version of the activity description the guardian received")
+    )
+
+
+class ReferralForm(FlaskForm):  # type: ignore[misc]
+    partner_id = SelectField(_l("Partner organisation"))
+    preferred_format = SelectField(
+        _l("Preferred format"), choices=[SelectChoice(k, v) for k, v in FORMAT_LABELS.items()]
+    )
+    notes = TextAreaField(
+        _l("Notes for the district (relevant facts only; never shared with the partner)"),
+        validators=[Optional(), Length(max=MAX_NOTES)],
+    )

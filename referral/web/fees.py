@@ -1,0 +1,51 @@
+"""The fee report page: places taken by children of other municipalities, 5 000 SEK each."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
+
+from referral.db.engine import request_session
+from referral.db.uow import UnitOfWork
+from referral.policy import Permission
+from referral.services import fees
+from referral.web.access import current_actor, requires
+
+blueprint = Blueprint("fees", __name__, url_prefix="/fees")
+
+
+def _year() -> int:
+    year = request.args.get("year", default=date.today().year, type=int)
+    return year if 2000 <= year <= 2100 else date.today().year
+
+
+@blueprint.route("")
+@requires(Permission.FEE_REPORT_READ)
+def report() -> ResponseReturnValue:
+    with UnitOfWork(request_session()) as uow:
+        found = fees.fee_report(uow, current_actor(), _year())
+    return render_template("fees/report.html", report=found)
+
+
+@blueprint.route("/export.csv")
+@requires(Permission.FEE_REPORT_READ)
+def export() -> ResponseReturnValue:
+    """For the invoice: one line per place, semicolon-separated as Swedish spreadsheets read."""
+    with UnitOfWork(request_session()) as uow:
+        found = fees.fee_report(uow, current_actor(), _year())
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["municipality", "referral", "group", "group_start", "fee_sek"])
+    for line in found.lines:
+        writer.writerow(
+            [line.municipality, line.referral_ref, line.group_name, line.group_start, line.fee_sek]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=avgifter-{found.year}.csv"},
+    )

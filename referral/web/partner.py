@@ -1,0 +1,63 @@
+"""The group leader's pages: the inbox of referrals that may lawfully be shown, and the
+answer to each. What a leader sees is the partner projection (referrals.PartnerView) only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from referral.auth.forms import PostOnlyForm
+from referral.db.engine import request_session
+from referral.db.uow import UnitOfWork
+from referral.policy import Permission
+from referral.services import referrals
+from referral.web.access import current_actor, requires
+from referral.web.casework_forms import BASIS_LABELS, FORMAT_LABELS, STATUS_LABELS
+from referral.web.group_forms import EnrolForm
+from referral.web.groups import enrol_choices
+
+blueprint = Blueprint("partner", __name__, url_prefix="/partner")
+
+
+@blueprint.route("/referrals")
+@requires(Permission.REFERRAL_INBOX)
+def inbox() -> ResponseReturnValue:
+    today = date.today()
+    with UnitOfWork(request_session()) as uow:
+        views = referrals.partner_inbox(uow, current_actor(), today)
+    place_form = EnrolForm(formdata=None)
+    place_form.group_id.choices = enrol_choices(today)
+    return render_template(
+        "partner/inbox.html",
+        referrals=views,
+        action_form=PostOnlyForm(),
+        place_form=place_form,
+        status_labels=STATUS_LABELS,
+        format_labels=FORMAT_LABELS,
+        basis_labels=BASIS_LABELS,
+    )
+
+
+def _respond(referral_id: str, accept: bool) -> ResponseReturnValue:
+    if not PostOnlyForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(url_for("partner.inbox"))
+    with UnitOfWork(request_session()) as uow:
+        referrals.respond(uow, current_actor(), referral_id, accept, date.today())
+    flash(_("The referral was accepted.") if accept else _("The referral was declined."), "info")
+    return redirect(url_for("partner.inbox"))
+
+
+@blueprint.route("/referrals/<referral_id>/accept", methods=["POST"])
+@requires(Permission.REFERRAL_RESPOND)
+def accept(referral_id: str) -> ResponseReturnValue:
+    return _respond(referral_id, accept=True)
+
+
+@blueprint.route("/referrals/<referral_id>/decline", methods=["POST"])
+@requires(Permission.REFERRAL_RESPOND)
+def decline(referral_id: str) -> ResponseReturnValue:
+    return _respond(referral_id, accept=False)

@@ -1,0 +1,188 @@
+"""The group leader's pages: plan a group, place accepted children from the inbox, record each
+child's visit, start the group and take attendance; a child whose consent is withdrawn leaves
+the roster at once."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from referral.actors import Actor
+from referral.db.engine import request_session
+from referral.db.models import Organisation, Role
+from referral.db.uow import UnitOfWork
+from referral.services import children, consent, referrals
+from tests.factories import Account, Factory, csrf_token, invented_personnummer, log_in
+
+TODAY = date.today()
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, object]):  # type: ignore[no-untyped-def]
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/")})
+
+
+def _accepted_referrals(
+    app: Flask,
+    factory: Factory,
+    partner: Organisation,
+    leader: Account,
+    count: int,
+    paying: tuple[str | None, ...] = (),
+) -> list[str]:
+    """`count` LVU children referred to `partner` and accepted by `leader`."""
+    district = factory.organisation("district")
+    worker = Actor("sw-groups", "handlaggare", district.id, frozenset({Role.SOCIAL_WORKER}))
+    leader_actor = Actor(
+        leader.user.id, leader.username, partner.id, frozenset({Role.GROUP_LEADER})
+    )
+    ids = []
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        for number in range(count):
+            child = children.register_child(
+                uow,
+                worker,
+                children.NewChild(
+                    invented_personnummer(TODAY.year - 10, 3, 1 + number), f"Gruppsida {number}"
+                ),
+            )
+            consent.record_placement(uow, worker, child.id, "LVU", "Beslut 1/2026", "SDN")
+            if number < len(paying) and paying[number]:
+                children.update_details(
+                    uow, worker, child.id, children.ChildDetails(paying_municipality=paying[number])
+                )
+            referral = referrals.create_referral(
+                uow, worker, referrals.NewReferral(child.id, partner.id, "weekly")
+            )
+            referrals.submit_referral(uow, worker, referral.id, TODAY)
+            referrals.respond(uow, leader_actor, referral.id, accept=True, today=TODAY)
+            ids.append(referral.id)
+    return ids
+
+
+def test_a_leader_plans_a_group_places_five_children_starts_it_and_takes_attendance(
+    app: Flask, factory: Factory, client: FlaskClient
+) -> None:
+    partner = factory.organisation("partner")
+    leader = factory.account("group_leader", partner)
+    log_in(client, leader)
+    referral_ids = _accepted_referrals(app, factory, partner, leader, 5)
+    overview = client.get("/partner/groups")
+    assert overview.status_code == 200
+    assert 'data-waiting="5"' in overview.get_data(as_text=True)
+
+    planned = _post(
+        client,
+        "/partner/groups",
+        {
+            "name": "Höstgrupp Farsta",
+            "group_format": "weekly",
+            "start_date": TODAY.isoformat(),
+            "min_age": 7,
+            "max_age": 12,
+            "leader_ids": [leader.user.id],
+        },
+    )
+    assert planned.status_code == 302, planned.get_data(as_text=True)
+    group_id = planned.headers["Location"].rsplit("/", 1)[-1]
+    inbox = client.get("/partner/referrals").get_data(as_text=True)
+    assert "Höstgrupp Farsta" in inbox
+
+    for referral_id in referral_ids:
+        placed = _post(
+            client, "/partner/groups/place", {"group_id": group_id, "referral_id": referral_id}
+        )
+        assert placed.status_code == 302
+    page = client.get(f"/partner/groups/{group_id}").get_data(as_text=True)
+    enrolments = re.findall(r'data-enrolment="([0-9a-f-]{36})"', page)
+    assert len(enrolments) == 5 and "Gruppsida 0" in page
+
+    early = _post(client, f"/partner/groups/{group_id}/start", {})
+    assert early.status_code == 409  # nobody has had the pre-group visit yet
+    for enrolment_id in enrolments:
+        visit = _post(
+            client,
+            f"/partner/groups/{group_id}/visits",
+            {"enrolment_id": enrolment_id, "kind": "home", "day": TODAY.isoformat()},
+        )
+        assert visit.status_code == 302
+    assert _post(client, f"/partner/groups/{group_id}/start", {}).status_code == 302
+
+    page = client.get(f"/partner/groups/{group_id}").get_data(as_text=True)
+    (first_session,) = re.findall(r'data-session="([0-9a-f-]{36})"', page)[:1]
+    taken = _post(
+        client,
+        f"/partner/groups/{group_id}/sessions/{first_session}/attendance",
+        {"enrolment": enrolments, "present": enrolments[:4]},
+    )
+    assert taken.status_code == 302
+    page = client.get(f"/partner/groups/{group_id}").get_data(as_text=True)
+    assert page.count('data-mark="present"') == 4 and page.count('data-mark="absent"') == 1
+
+
+def test_a_group_starting_in_the_past_is_refused_and_nothing_is_planned(
+    factory: Factory, client: FlaskClient
+) -> None:
+    partner = factory.organisation("partner")
+    leader = factory.account("group_leader", partner)
+    log_in(client, leader)
+    client.get("/?lang=en")
+    refused = _post(
+        client,
+        "/partner/groups",
+        {
+            "name": "För sent",
+            "group_format": "weekly",
+            "start_date": date(TODAY.year - 1, 1, 1).isoformat(),
+            "min_age": 7,
+            "max_age": 12,
+            "leader_ids": [leader.user.id],
+        },
+    )
+    assert refused.status_code == 422
+    assert "The start date has already passed." in refused.get_data(as_text=True)
+    assert "För sent" not in client.get("/partner/groups").get_data(as_text=True)
+
+
+def test_a_social_worker_cannot_open_the_groups(factory: Factory, client: FlaskClient) -> None:
+    log_in(client, factory.account("social_worker"))
+    assert client.get("/partner/groups").status_code == 403
+
+
+def test_the_fee_report_charges_other_municipalities_5000_per_child_and_names_no_child(
+    app: Flask, factory: Factory, client: FlaskClient
+) -> None:
+    partner = factory.organisation("partner")
+    leader = factory.account("group_leader", partner)
+    log_in(client, leader)
+    paying = ("Nacka kommun", "Nacka kommun", "Solna stad", None)
+    referral_ids = _accepted_referrals(app, factory, partner, leader, 4, paying)
+    planned = _post(
+        client,
+        "/partner/groups",
+        {
+            "name": "Avgiftsgrupp",
+            "group_format": "weekly",
+            "start_date": TODAY.isoformat(),
+            "min_age": 7,
+            "max_age": 12,
+            "leader_ids": [leader.user.id],
+        },
+    )
+    group_id = planned.headers["Location"].rsplit("/", 1)[-1]
+    for referral_id in referral_ids:
+        _post(client, "/partner/groups/place", {"group_id": group_id, "referral_id": referral_id})
+
+    report = client.get(f"/fees?year={TODAY.year}").get_data(as_text=True)
+    assert 'data-total="15000"' in report
+    assert re.search(r'data-municipality="Nacka kommun"><td>Nacka kommun</td><td>2</td>', report)
+    assert "Gruppsida" not in report
+    exported = client.get(f"/fees/export.csv?year={TODAY.year}").get_data(as_text=True)
+    assert exported.count("Solna stad") == 1 and exported.count(";5000") == 3
+
+
+def test_a_social_worker_has_no_fee_report(factory: Factory, client: FlaskClient) -> None:
+    log_in(client, factory.account("social_worker"))
+    assert client.get("/fees").status_code == 403
