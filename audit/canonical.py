@@ -56,11 +56,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-__all__ = ["canonical_entry", "entry_hash"]
+__all__ = ["canonical_entry", "entry_hash", "row_encoder"]
 
 # One encoder, built once: json.dumps() with non-default options builds a new
 # JSONEncoder on every call, which dominates the cost for small entries. The
@@ -192,3 +192,42 @@ def _normalise_value(value: object, where: str) -> object:
     if isinstance(value, list | tuple):
         return [_normalise_value(item, where) for item in value]
     raise TypeError(f"audit {where}: values of type {type(value).__name__} are not allowed")
+
+
+def row_encoder(field_names: Sequence[str]) -> Callable[[Sequence[object]], bytes]:
+    """Return ``row -> canonical_entry(dict(zip(field_names, row)))``, faster.
+
+    For the verifier, which encodes a million rows of one fixed shape: the keys and their
+    sorted order are known once, so each row is written through a prepared template instead
+    of building and sorting a dict. Only exact ``str``, ``int`` and ``None`` values take this
+    path (the encoder's own escaping of strings, ``str(int)``, ``null``); a row holding any
+    other type (bytes details, a bool) is handed to :func:`canonical_entry` itself. A property
+    test checks that both give the same bytes.
+    """
+    names = list(field_names)
+    order = sorted(range(len(names)), key=names.__getitem__)
+    template = "{" + ",".join(_encode(names[i]) + ":%s" for i in order) + "}"
+    quote = json.encoder.encode_basestring  # the quoting ensure_ascii=False uses
+    width = len(names)
+
+    def encode_row(row: Sequence[object]) -> bytes:
+        values: list[Any] = [row[i] for i in order]
+        parts = []
+        for value in values:
+            kind = type(value)
+            if kind is str:
+                parts.append(quote(value))
+            elif value is None:
+                parts.append("null")
+            elif kind is int:
+                parts.append(str(value))
+            else:
+                return canonical_entry(dict(zip(names, row[:width], strict=True)))
+        try:
+            return (template % tuple(parts)).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                "audit entry contains a string that is not valid Unicode (a lone surrogate)"
+            ) from exc
+
+    return encode_row

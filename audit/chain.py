@@ -61,9 +61,12 @@ class ChainEntry(NamedTuple):
     and a tuple is several times cheaper to build than a frozen dataclass)."""
 
     sequence: int
-    fields: Mapping[str, object]  # the hashed content
+    fields: Mapping[str, object]  # the hashed content (may be empty when `canonical` is given)
     stored_hash: bytes
     stored_link: bytes
+    # The canonical bytes of `fields`, when the reader has already encoded them (the database
+    # reader does, from the raw row: audit.canonical.row_encoder).
+    canonical: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +180,10 @@ def verify_chain(
             bad, reason = _sequence_problem(sequence, expected, first, start)
             return _result(False, first, expected, previous, checkpoints_checked, bad, reason)
         try:
-            computed_hash = sha256(canonical_entry(entry.fields)).digest()
+            canonical = entry.canonical
+            if canonical is None:
+                canonical = canonical_entry(entry.fields)
+            computed_hash = sha256(canonical).digest()
         except (TypeError, ValueError) as exc:
             reason = f"entry {sequence}: its content cannot be encoded ({exc})."
             return _result(False, first, expected, previous, checkpoints_checked, sequence, reason)

@@ -109,6 +109,7 @@ class Placement(MethodView):
                 data["basis"],
                 data["lvu_decision"],
                 data["lvu_decided_by"],
+                data["lvu_decided_on"],
             )
 
 

@@ -18,13 +18,18 @@ from marshmallow import fields, post_dump, validate
 from referral.api.schemas import StrictSchema
 from referral.i18n import _
 from referral.rules import Category, Decision, LawfulBasis, NotLawful, PlacementBasis
-from referral.services.children import GENDERS, MAX_DETAIL, MAX_NAME_LENGTH
+from referral.services.children import (
+    GENDERS,
+    MAX_DETAIL,
+    MAX_MUNICIPALITY,
+    MAX_NAME_LENGTH,
+    MAX_VIEWS,
+)
 from referral.services.consent import MAX_TEXT, METHODS
 from referral.services.referrals import FORMATS, MAX_NOTES
 
 ID_LENGTH = 36  # the ids are UUID strings
 MAX_VERSION = 40  # as long as a consent record's description_version
-MAX_MUNICIPALITY = 100  # as long as the column: a longer name must be a 422, not a 500
 
 
 def _id(**options: Any) -> fields.String:
@@ -54,6 +59,7 @@ class PlacementIn(StrictSchema):
     # Required under LVU (the service says so, naming the field); ignored under SoL.
     lvu_decision = _text(MAX_TEXT, load_default=None, allow_none=True)
     lvu_decided_by = _text(MAX_TEXT, load_default=None, allow_none=True)
+    lvu_decided_on = fields.Date(load_default=None, allow_none=True)
 
 
 class ChildDetailsIn(StrictSchema):
@@ -64,6 +70,7 @@ class ChildDetailsIn(StrictSchema):
     family_home_address = _text(MAX_DETAIL, load_default=None, allow_none=True)
     family_home_phone = _text(MAX_DETAIL, load_default=None, allow_none=True)
     paying_municipality = _text(MAX_MUNICIPALITY, load_default=None, allow_none=True)
+    child_views = _text(MAX_VIEWS, load_default=None, allow_none=True)
 
 
 class GuardianIn(StrictSchema):
@@ -192,11 +199,13 @@ class ChildRecordOut(StrictSchema):
     placement_basis = fields.String(allow_none=True)
     lvu_decision = fields.String(allow_none=True)
     lvu_decided_by = fields.String(allow_none=True)
+    lvu_decided_on = fields.String(allow_none=True)
     gender = fields.String(allow_none=True)
     family_home_name = fields.String(allow_none=True)
     family_home_address = fields.String(allow_none=True)
     family_home_phone = fields.String(allow_none=True)
     paying_municipality = fields.String(allow_none=True)
+    child_views = fields.String(allow_none=True)
     guardians = fields.List(fields.Nested(GuardianOut))
     consents = fields.List(fields.Nested(ConsentHistoryOut))
     referrals = fields.List(fields.Nested(ChildReferralOut))
@@ -208,6 +217,7 @@ class PlacementOut(StrictSchema):
     placement_basis = fields.String()
     lvu_decision = fields.String(allow_none=True)
     lvu_decided_by = fields.String(allow_none=True)
+    lvu_decided_on = fields.String(allow_none=True)
 
 
 class ChildDetailsOut(StrictSchema):
@@ -217,6 +227,7 @@ class ChildDetailsOut(StrictSchema):
     family_home_address = fields.String(allow_none=True)
     family_home_phone = fields.String(allow_none=True)
     paying_municipality = fields.String(allow_none=True)
+    child_views = fields.String(allow_none=True)
 
 
 class GuardianCreatedOut(StrictSchema):

@@ -37,6 +37,11 @@ class Child(EncryptedRecord, Base):
     _placement_basis: Mapped[FieldValue | None] = mapped_column("placement_basis", EncryptedText())
     _lvu_decision: Mapped[FieldValue | None] = mapped_column("lvu_decision", EncryptedText())
     _lvu_decided_by: Mapped[FieldValue | None] = mapped_column("lvu_decided_by", EncryptedText())
+    # The date of the LVU decision, as an ISO date: sealed, since it tells of compulsory care.
+    _lvu_decided_on: Mapped[FieldValue | None] = mapped_column("lvu_decided_on", EncryptedText())
+    # The child's own views (Article 12 of the Convention on the Rights of the Child): noted for
+    # every child, whatever the age; from 15 under SoL the child also decides on consent.
+    _child_views: Mapped[FieldValue | None] = mapped_column("child_views", EncryptedText())
     placement_noted_by: Mapped[str | None] = mapped_column(String(64))
     _gender: Mapped[FieldValue | None] = mapped_column("gender", EncryptedText())
     # The family home the child lives in: where the partner's letters and visits go.
@@ -63,6 +68,8 @@ class Child(EncryptedRecord, Base):
     placement_basis = personal("_placement_basis")
     lvu_decision = personal("_lvu_decision")
     lvu_decided_by = personal("_lvu_decided_by")
+    lvu_decided_on = personal("_lvu_decided_on")
+    child_views = personal("_child_views")
 
     @property
     def organisation_id(self) -> str:

@@ -3,7 +3,7 @@ on-demand checkpoints. The DPO and `flask audit verify` use the same code."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.actions import Action, Outcome
+from audit.canonical import row_encoder
 from audit.chain import ChainEntry, VerificationReport, verify_chain
 from audit.checkpoints import Checkpoint, CheckpointDirectory, load_public_key
 from audit.record import PUBLIC_KEY_FILE, audit_config, current_head, record, write_checkpoint
@@ -40,24 +41,34 @@ def chain_entries(session: Session) -> Generator[ChainEntry]:
     else:
         cursor = dbapi_connection.cursor()
     width = len(HASHED_FIELDS)
-    names = HASHED_FIELDS
+    encode = row_encoder(HASHED_FIELDS)
     try:
         cursor.execute(query)
         while rows := cursor.fetchmany(STREAM_BATCH):
             for row in rows:
-                # zip() stops at the hashed fields; both drivers give BLOB/bytea as bytes.
+                # Encoded here, from the raw row: no dict per entry. An entry whose content
+                # cannot be encoded gets no canonical bytes, so the verifier reports it.
+                try:
+                    canonical: bytes | None = encode(row)
+                except (TypeError, ValueError):
+                    canonical = None
+                # Both drivers give BLOB/bytea as bytes: compared as they come.
                 yield ChainEntry(
                     row[0],
-                    dict(zip(names, row, strict=False)),
-                    _as_bytes(row[width]),
-                    _as_bytes(row[width + 1]),
+                    _NO_FIELDS if canonical is not None else _fields(row),
+                    row[width],
+                    row[width + 1],
+                    canonical,
                 )
     finally:
         cursor.close()  # the verifier may stop early: release the server-side cursor
 
 
-def _as_bytes(value: bytes | memoryview) -> bytes:
-    return value if type(value) is bytes else bytes(value)
+_NO_FIELDS: dict[str, object] = {}
+
+
+def _fields(row: Sequence[object]) -> dict[str, object]:
+    return dict(zip(HASHED_FIELDS, row, strict=False))
 
 
 def public_key_path(checkpoint_dir: Path) -> Path:

@@ -90,11 +90,13 @@ class ChildRecord:
     placement_basis: str | None
     lvu_decision: str | None
     lvu_decided_by: str | None
+    lvu_decided_on: str | None
     gender: str | None
     family_home_name: str | None
     family_home_address: str | None
     family_home_phone: str | None
     paying_municipality: str | None
+    child_views: str | None
     guardians: tuple[GuardianView, ...]
     consents: tuple[ConsentView, ...]
     referrals: tuple[ReferralView, ...]
@@ -186,11 +188,13 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
         placement_basis=child.placement_basis,
         lvu_decision=child.lvu_decision,
         lvu_decided_by=child.lvu_decided_by,
+        lvu_decided_on=child.lvu_decided_on,
         gender=child.gender,
         family_home_name=child.family_home_name,
         family_home_address=child.family_home_address,
         family_home_phone=child.family_home_phone,
         paying_municipality=child.paying_municipality,
+        child_views=child.child_views,
         guardians=tuple(GuardianView(g.id, g.name, g.contact, g.has_custody) for g in guardians),
         consents=tuple(
             ConsentView(

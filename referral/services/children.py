@@ -73,8 +73,10 @@ class ChildDetails:
     family_home_address: str | None = None
     family_home_phone: str | None = None
     paying_municipality: str | None = None
+    child_views: str | None = None  # noted for every child (Article 12), whatever the age
 
 
+MAX_VIEWS = 2000
 MAX_MUNICIPALITY = 100  # the column's width: a municipality's name, never more
 
 
@@ -101,6 +103,7 @@ def update_details(uow: UnitOfWork, actor: Actor, child_id: str, details: ChildD
     child.paying_municipality = _detail(
         details.paying_municipality, "paying_municipality", MAX_MUNICIPALITY
     )
+    child.child_views = _detail(details.child_views, "child_views", MAX_VIEWS)
     uow.session.flush()
     _record_access(uow, actor, Action.CHILD_UPDATE, child)
     uow.commit()

@@ -71,17 +71,27 @@ def record_placement(
     basis: str,
     lvu_decision: str | None = None,
     lvu_decided_by: str | None = None,
+    lvu_decided_on: date | None = None,
 ) -> Child:
-    """SoL, or LVU with the decision and the deciding body documented."""
+    """SoL, or LVU with the decision, its date and the deciding body documented."""
     child = _child(uow, actor, child_id, Permission.PLACEMENT_RECORD)
     try:
         placement = PlacementBasis(basis)
     except ValueError:
         raise InvalidInput(_("The placement basis is SoL or LVU."), field="basis") from None
     lvu = placement is PlacementBasis.LVU
+    decision = _text(lvu_decision, "lvu_decision", required=lvu) if lvu else None
+    decided_by = _text(lvu_decided_by, "lvu_decided_by", required=lvu) if lvu else None
+    if lvu and lvu_decided_on is None:
+        raise InvalidInput(_("The date of the LVU decision is required."), field="lvu_decided_on")
+    if lvu and lvu_decided_on is not None and lvu_decided_on > date.today():
+        raise InvalidInput(
+            _("The LVU decision cannot be dated in the future."), field="lvu_decided_on"
+        )
     child.placement_basis = placement.value
-    child.lvu_decision = _text(lvu_decision, "lvu_decision", required=lvu) if lvu else None
-    child.lvu_decided_by = _text(lvu_decided_by, "lvu_decided_by", required=lvu) if lvu else None
+    child.lvu_decision = decision
+    child.lvu_decided_by = decided_by
+    child.lvu_decided_on = lvu_decided_on.isoformat() if lvu and lvu_decided_on else None
     child.placement_noted_by = actor.user_id
     uow.session.flush()
     record(

@@ -183,6 +183,7 @@ def _render_child(child_id: str, status: int = 200, **given: FlaskForm) -> Respo
             family_home_address=record.family_home_address,
             family_home_phone=record.family_home_phone,
             paying_municipality=record.paying_municipality,
+            child_views=record.child_views,
         ),
         "consent_form": ConsentForm(
             formdata=None,
@@ -239,6 +240,7 @@ def record_placement(child_id: str) -> ResponseReturnValue:
                     form.basis.data or "",
                     form.lvu_decision.data,
                     form.lvu_decided_by.data,
+                    form.lvu_decided_on.data,
                 )
         except DomainError as error:
             show_error(form, error)
@@ -264,6 +266,7 @@ def update_details(child_id: str) -> ResponseReturnValue:
                         family_home_address=form.family_home_address.data,
                         family_home_phone=form.family_home_phone.data,
                         paying_municipality=form.paying_municipality.data,
+                        child_views=form.child_views.data,
                     ),
                 )
         except DomainError as error:

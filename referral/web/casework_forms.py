@@ -102,6 +102,7 @@ class PlacementForm(FlaskForm):  # type: ignore[misc]
         _l("LVU decision (reference and date)"), validators=[Optional(), Length(max=200)]
     )
     lvu_decided_by = StringField(_l("Deciding body"), validators=[Optional(), Length(max=200)])
+    lvu_decided_on = DateField(_l("Date of the LVU decision"), validators=[Optional()])
 
 
 GENDER_LABELS = {"": _l("Not recorded"), "girl": _l("Girl"), "boy": _l("Boy"), "other": _l("Other")}
@@ -123,6 +124,10 @@ class DetailsForm(FlaskForm):  # type: ignore[misc]
     paying_municipality = StringField(
         _l("Paying municipality (only for a child placed by another municipality)"),
         validators=[Optional(), Length(max=100)],
+    )
+    child_views = TextAreaField(
+        _l("The child's own views (noted for every child, whatever the age)"),
+        validators=[Optional(), Length(max=2000)],
     )
 
 

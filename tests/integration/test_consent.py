@@ -92,8 +92,11 @@ def test_an_lvu_placement_is_shared_on_its_documented_decision(
         with pytest.raises(InvalidInput) as refused:
             consent.record_placement(uow, actor, child.id, "LVU")
         assert refused.value.field == "lvu_decision"
+        with pytest.raises(InvalidInput) as undated:
+            consent.record_placement(uow, actor, child.id, "LVU", "Beslut nr 17", "Farsta SDN")
+        assert undated.value.field == "lvu_decided_on"
         consent.record_placement(
-            uow, actor, child.id, "LVU", "Beslut 2026-10-01 nr 17", "Farsta SDN"
+            uow, actor, child.id, "LVU", "Beslut 2026-10-01 nr 17", "Farsta SDN", date(2026, 1, 15)
         )
         basis = consent.sharing_basis_for(uow, child, Category.CONTACT, TODAY)
         assert basis == LawfulBasis(BasisKind.LVU, "Beslut 2026-10-01 nr 17")

@@ -90,7 +90,9 @@ def _accepted(
         children.NewChild(invented_personnummer(*born), f"Gruppbarn {world.counter}"),
     )
     if sol_categories is None:
-        consent.record_placement(uow, world.worker, child.id, "LVU", "Beslut 9/2027", "Farsta SDN")
+        consent.record_placement(
+            uow, world.worker, child.id, "LVU", "Beslut 9/2027", "Farsta SDN", date(2026, 1, 15)
+        )
     else:
         consent.record_placement(uow, world.worker, child.id, "SoL")
         guardian = consent.add_guardian(uow, world.worker, child.id, "Vårdnadshavare", None, True)

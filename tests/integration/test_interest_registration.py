@@ -142,7 +142,9 @@ def test_a_child_the_district_already_holds_is_found_by_personnummer_not_registe
         known = children.register_child(
             uow, world.worker, children.NewChild(personnummer, "Känt Barn")
         )
-        consent.record_placement(uow, world.worker, known.id, "LVU", "Beslut 3/2027", "SDN")
+        consent.record_placement(
+            uow, world.worker, known.id, "LVU", "Beslut 3/2027", "SDN", date(2026, 1, 15)
+        )
         ten_digits = f"{personnummer[2:8]}-{personnummer[8:]}"
         registration = _register(uow, world, personnummer=ten_digits)
 

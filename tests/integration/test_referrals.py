@@ -115,7 +115,9 @@ def test_an_lvu_child_is_shared_at_once_on_the_decision(app: Flask, factory: Fac
         child = children.register_child(
             uow, worker, children.NewChild(invented_personnummer(2012, 2, 2), "Lvu Barnsson")
         )
-        consent.record_placement(uow, worker, child.id, "LVU", "Beslut 17/2026", "Farsta SDN")
+        consent.record_placement(
+            uow, worker, child.id, "LVU", "Beslut 17/2026", "Farsta SDN", date(2026, 1, 15)
+        )
         referral = referrals.create_referral(
             uow, worker, referrals.NewReferral(child.id, partner.id, "weekend")
         )
@@ -131,7 +133,9 @@ def test_another_partner_never_sees_the_referral(app: Flask, factory: Factory) -
         child = children.register_child(
             uow, worker, children.NewChild(invented_personnummer(2012, 2, 3), "Annan partner")
         )
-        consent.record_placement(uow, worker, child.id, "LVU", "Beslut 18/2026", "Farsta SDN")
+        consent.record_placement(
+            uow, worker, child.id, "LVU", "Beslut 18/2026", "Farsta SDN", date(2026, 1, 15)
+        )
         referral = referrals.create_referral(
             uow, worker, referrals.NewReferral(child.id, partner.id, "weekly")
         )

@@ -61,6 +61,8 @@ SHOWS_PERSONAL_DATA = {
     "/api/v1/referrals",  # the district's referrals, with the children's names
     "/api/v1/referrals/<referral_id>",
     "/api/v1/partner/referrals",
+    "/api/v1/partner/groups/<group_id>",  # the roster: the children lawfully shown
+    "/api/v1/interest",  # the district's queue of interest registrations
 }
 SHOWS_NO_PERSONAL_DATA = {
     "/",  # the user's own name only
@@ -76,6 +78,9 @@ SHOWS_NO_PERSONAL_DATA = {
     "/fees",  # referral references, groups and municipalities: no child is named
     "/fees/export.csv",
     "/partner/interest",  # the partner's own registrations, by reference and status
+    "/api/v1/partner/groups",  # the year's groups with counts only
+    "/api/v1/partner/interest",  # the partner's own registrations, by reference and status
+    "/api/v1/notifications",  # references only
 }
 NOT_PAGES = {"/login", "/mfa", "/healthz", "/static/<path:filename>"}
 
@@ -97,6 +102,7 @@ PATHS: dict[str, Callable[[Seed], str]] = {
     "/partner/groups/<group_id>": lambda seed: f"/partner/groups/{seed.group_id}",
     "/api/v1/children/<child_id>": lambda seed: f"/api/v1/children/{seed.child_id}",
     "/api/v1/referrals/<referral_id>": lambda seed: f"/api/v1/referrals/{seed.referral_id}",
+    "/api/v1/partner/groups/<group_id>": lambda seed: f"/api/v1/partner/groups/{seed.group_id}",
 }
 
 

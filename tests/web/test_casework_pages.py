@@ -216,14 +216,34 @@ def test_the_family_home_is_recorded_and_shown_on_the_childs_record(
             "family_home_address": "Låtsasvägen 1, Stockholm",
             "family_home_phone": "08-000 00 00",
             "paying_municipality": "Nacka kommun",
+            "child_views": "Vill gärna träffa andra i samma situation",
         },
     )
     assert saved.status_code == 302
     page = client.get(f"/children/{child_id}").get_data(as_text=True)
-    for shown in ("Familjen Påhittad", "Låtsasvägen 1, Stockholm", "Nacka kommun"):
+    shown_values = ("Familjen Påhittad", "Låtsasvägen 1, Stockholm", "Nacka kommun", "Vill gärna")
+    for shown in shown_values:
         assert shown in page
     refused = _post(client, f"/children/{child_id}/details", {"gender": "unknown"})
     assert refused.status_code == 422
     too_long = _post(client, f"/children/{child_id}/details", {"paying_municipality": "x" * 101})
     assert too_long.status_code == 422
     assert "Nacka kommun" in client.get(f"/children/{child_id}").get_data(as_text=True)
+
+
+def test_an_lvu_placement_needs_the_decision_its_date_and_the_deciding_body(
+    app: Flask, factory: Factory, client: FlaskClient
+) -> None:
+    log_in(client, factory.account("social_worker"))
+    client.get("/?lang=en")
+    child_id = _register(client, invented_personnummer(2013, 8, 8))
+    lvu = {"basis": "LVU", "lvu_decision": "Beslut 4/2026", "lvu_decided_by": "Förvaltningsrätten"}
+    undated = _post(client, f"/children/{child_id}/placement", lvu)
+    assert undated.status_code == 422
+    assert "The date of the LVU decision is required." in undated.get_data(as_text=True)
+    dated = _post(
+        client, f"/children/{child_id}/placement", {**lvu, "lvu_decided_on": "2026-02-03"}
+    )
+    assert dated.status_code == 302
+    page = client.get(f"/children/{child_id}").get_data(as_text=True)
+    assert "Beslut 4/2026, 2026-02-03 (Förvaltningsrätten)" in page

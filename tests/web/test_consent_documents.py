@@ -76,7 +76,9 @@ def _child(
     with office.app.app_context(), UnitOfWork(request_session()) as uow:
         child = children.register_child(uow, actor, children.NewChild(personnummer, name))
         if basis == "LVU":
-            consent.record_placement(uow, actor, child.id, "LVU", "Beslut 3/2026", "Farsta SDN")
+            consent.record_placement(
+                uow, actor, child.id, "LVU", "Beslut 3/2026", "Farsta SDN", date(2026, 1, 15)
+            )
         else:
             consent.record_placement(uow, actor, child.id, basis)
         ids = [

@@ -48,7 +48,9 @@ def _accepted_referrals(
                     invented_personnummer(TODAY.year - 10, 3, 1 + number), f"Gruppsida {number}"
                 ),
             )
-            consent.record_placement(uow, worker, child.id, "LVU", "Beslut 1/2026", "SDN")
+            consent.record_placement(
+                uow, worker, child.id, "LVU", "Beslut 1/2026", "SDN", date(2026, 1, 15)
+            )
             if number < len(paying) and paying[number]:
                 children.update_details(
                     uow, worker, child.id, children.ChildDetails(paying_municipality=paying[number])

@@ -89,7 +89,11 @@ class World:
     def place(self, child_id: str, basis: str = "SoL") -> TestResponse:
         body: dict[str, str] = {"basis": basis}
         if basis == "LVU":
-            body |= {"lvu_decision": "Beslut 17/2026", "lvu_decided_by": "Farsta SDN"}
+            body |= {
+                "lvu_decision": "Beslut 17/2026",
+                "lvu_decided_by": "Farsta SDN",
+                "lvu_decided_on": "2026-01-15",
+            }
         response = self.worker.put(f"/api/v1/children/{child_id}/placement", body)
         assert response.status_code == 200, response.get_json()
         return response
@@ -242,6 +246,7 @@ def test_the_partner_sees_an_sol_child_only_after_both_consents_and_only_its_own
         "placement_basis": "SoL",
         "lvu_decision": None,
         "lvu_decided_by": None,
+        "lvu_decided_on": None,
     }
     mother, father = world.guardian(child_id, MOTHER), world.guardian(child_id, FATHER)
     referral_id = world.refer(child_id)
@@ -337,7 +342,12 @@ def test_consented_contact_details_are_the_family_homes_never_the_guardians(
     }
     saved = world.worker.put(f"/api/v1/children/{child_id}/details", details)
     assert saved.status_code == 200
-    assert saved.get_json() == {"child_id": child_id, "paying_municipality": None, **details}
+    assert saved.get_json() == {
+        "child_id": child_id,
+        "paying_municipality": None,
+        "child_views": None,
+        **details,
+    }
     guardian = world.guardian(child_id)
     categories = ["name", "age", "contact_details"]
     assert world.consent(child_id, guardian, categories=categories).status_code == 201
@@ -423,11 +433,13 @@ def test_the_social_worker_reads_a_childs_record_without_the_personnummer(
         "placement_basis",
         "lvu_decision",
         "lvu_decided_by",
+        "lvu_decided_on",
         "gender",
         "family_home_name",
         "family_home_address",
         "family_home_phone",
         "paying_municipality",
+        "child_views",
         "guardians",
         "consents",
         "referrals",

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.canonical import canonical_entry, entry_hash
+from audit.canonical import canonical_entry, entry_hash, row_encoder
 
 JSON_LEAVES = st.one_of(
     st.none(),
@@ -180,3 +180,27 @@ def test_the_encoding_is_standard_sorted_compact_json(fields: dict[str, object])
     assert canonical_entry(fields) == expected.encode("utf-8")
     # The general path (any Mapping) and the fast path (plain dict) agree.
     assert canonical_entry(MappingProxyType(fields)) == canonical_entry(fields)
+
+
+ROW_NAMES = ("sequence", "occurred_at", "actor_id", "action", "details", "object_id", "Ä", "a")
+row_values = st.one_of(
+    st.none(),
+    st.text(),  # any code points, control characters and lone surrogates included
+    st.integers(),
+    st.booleans(),
+    st.binary(max_size=40),
+)
+
+
+@given(st.lists(row_values, min_size=len(ROW_NAMES), max_size=len(ROW_NAMES)))
+def test_the_verifiers_row_encoder_writes_exactly_the_canonical_bytes(row: list[object]) -> None:
+    encode = row_encoder(ROW_NAMES)
+    try:
+        expected: bytes | type[Exception] = canonical_entry(dict(zip(ROW_NAMES, row, strict=True)))
+    except ValueError:
+        expected = ValueError
+    if expected is ValueError:
+        with pytest.raises(ValueError):
+            encode(row)
+    else:
+        assert encode(row) == expected
