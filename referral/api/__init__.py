@@ -19,9 +19,31 @@ def init_api(app: Flask) -> None:
     )
     api = Api(app)
     # Imported here: each module defines a blueprint at import, which is fine once per app.
-    from referral.api import audit, children, me, organisations, partner, referrals, users
+    from referral.api import (
+        audit,
+        children,
+        groups,
+        interest,
+        me,
+        notifications,
+        organisations,
+        partner,
+        referrals,
+        users,
+    )
 
-    for module in (me, organisations, users, audit, children, referrals, partner):
+    for module in (
+        me,
+        organisations,
+        users,
+        audit,
+        children,
+        referrals,
+        partner,
+        groups,
+        interest,
+        notifications,
+    ):
         api.register_blueprint(module.blueprint)
     # The document describes every route: only people who may use the API may read it.
     declare(app, "api-docs.openapi_json", AccessRule(Level.PERMISSION, Permission.API_DOCS_READ))
