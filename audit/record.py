@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import event, text, update
+from sqlalchemy import Table, bindparam, event, insert, text, update
 from sqlalchemy.orm import Session
 
 from audit.actions import Action, Outcome
@@ -29,6 +30,7 @@ from audit.checkpoints import (
 )
 from referral.actors import Actor, Origin
 from referral.db.audit_log import HASHED_FIELDS, AuditEntry, AuditHead
+from referral.db.base import new_id
 from referral.db.data_keys import KeyScope
 from referral.db.encryption import Sealed, session_cipher
 
@@ -54,6 +56,32 @@ def audit_config(session: Session) -> AuditConfig:
 
 def timestamp(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+# Built once: constructing the statements anew on every append cost as much as running them.
+_NEXT_SEQUENCE = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(sequence=_HEAD.c.sequence + 1)
+    .returning(_HEAD.c.sequence, _HEAD.c.link)
+)
+_INSERT_ENTRY = insert(_ENTRIES)
+_SET_LINK = update(_HEAD).where(_HEAD.c.id == 1).values(link=bindparam("new_link"))
+
+
+def _row(entry: AuditEntry) -> dict[str, object]:
+    """The entry's column values, for a Core INSERT (the entry itself stays out of the ORM
+    session: nothing else in the request needs it there)."""
+    return {
+        "id": entry.id,
+        **{name: getattr(entry, name) for name in HASHED_FIELDS if name != "details"},
+        "details": entry._details,
+        "data_key_id": entry.data_key_id,
+        "entry_hash": entry.entry_hash,
+        "link": entry.link,
+    }
 
 
 def hashed_fields(entry: AuditEntry) -> dict[str, object]:
@@ -86,13 +114,13 @@ def record(
     origin = who.origin if isinstance(who, Actor) else who
     if details and subject is None:
         raise ValueError("details identify someone, so they are kept only with a subject")
-    head = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(sequence=AuditHead.sequence + 1)
-        .returning(AuditHead.sequence, AuditHead.link)
-    ).one()
+    # Core statements on the session's connection, not ORM-enabled ones: this runs on every
+    # request, and the ORM's bulk-update and unit-of-work machinery cost more than the
+    # statements themselves.
+    connection = session.connection()
+    head = connection.execute(_NEXT_SEQUENCE).one()
     entry = AuditEntry(
+        id=new_id(),
         sequence=head.sequence,
         occurred_at=timestamp(),
         actor_id=actor.user_id if actor else None,
@@ -109,14 +137,13 @@ def record(
         request_id=origin.request_id,
         client_address=origin.client_address,
     )
-    session.add(entry)
     if details:
         entry.details = json.dumps(dict(details), ensure_ascii=False, sort_keys=True)
         session_cipher(session).seal(session, entry)  # hash the ciphertext, not the text
     entry.entry_hash = entry_hash(hashed_fields(entry))
     entry.link = next_link(config.audit_key, head.link, entry.entry_hash)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(link=entry.link))
-    session.flush()
+    connection.execute(_INSERT_ENTRY, _row(entry))
+    connection.execute(_SET_LINK, {"new_link": entry.link})
     if config.checkpoint_every and entry.sequence % config.checkpoint_every == 0:
         _checkpoint_after_commit(session, config, entry.sequence, entry.link)
     return entry

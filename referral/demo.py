@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -24,7 +25,15 @@ from referral.auth import totp
 from referral.db.engine import request_session
 from referral.db.models import Organisation, User
 from referral.db.uow import UnitOfWork
-from referral.services import activity_descriptions, organisations, users
+from referral.services import (
+    activity_descriptions,
+    children,
+    consent,
+    groups,
+    organisations,
+    referrals,
+    users,
+)
 
 demo_cli = AppGroup("demo", help="Demo data (demo mode only).")
 
@@ -160,8 +169,93 @@ def load() -> None:
             credentials.append(
                 {"role": role, "username": username, "password": password, "totp_seed": seed}
             )
+        _load_cases(uow, by_name[DISTRICT.name].id, by_name[PARTNER.name].id)
     _write_private(CREDENTIALS_FILE, json.dumps(credentials, indent=2))
     _print_credentials(credentials)
+
+
+def invented_personnummer(born: date, serial: int) -> str:
+    """A made-up personnummer (YYYYMMDDNNNC) whose check digit is right (Luhn)."""
+    digits = f"{born:%y%m%d}{serial:03d}"
+    total = 0
+    for position, char in enumerate(digits):
+        product = int(char) * (2 if position % 2 == 0 else 1)
+        total += product - 9 if product > 9 else product
+    return f"{born:%Y%m%d}{serial:03d}{(10 - total % 10) % 10}"
+
+
+def demo_actor(username: str) -> Actor:
+    user = request_session().scalar(select(User).where(User.username == username))
+    assert user is not None
+    return Actor(user.id, user.username, user.organisation_id, user.role_names)
+
+
+def _load_cases(uow: UnitOfWork, district_id: str, partner_id: str) -> None:
+    """Invented cases, so the demo shows the flow: an SoL child whose referral waits for the
+    second guardian's consent, an LVU child already with Bris, and a planned group."""
+    worker, leader = demo_actor("handlaggare"), demo_actor("gruppledare")
+    today = date.today()
+    until = date(today.year, 12, 31) if today.month < 12 else date(today.year + 1, 6, 30)
+
+    alva = children.register_child(
+        uow,
+        worker,
+        children.NewChild(invented_personnummer(date(today.year - 10, 3, 14), 982), "Alva Exempel"),
+    )
+    children.update_details(
+        uow,
+        worker,
+        alva.id,
+        children.ChildDetails(
+            gender="girl",
+            family_home_name="Familjen Påhittad",
+            family_home_address="Låtsasvägen 3, 123 45 Farsta",
+            family_home_phone="08-000 00 01",
+            child_views="Vill gärna träffa andra barn som bor i familjehem.",
+        ),
+    )
+    consent.record_placement(uow, worker, alva.id, "SoL")
+    mother = consent.add_guardian(uow, worker, alva.id, "Anna Exempel", "070-000 00 02", True)
+    consent.add_guardian(uow, worker, alva.id, "Erik Exempel", "070-000 00 03", True)
+    consent.record_consent(
+        uow,
+        worker,
+        alva.id,
+        consent.ConsentInput(
+            party=mother.id,
+            decision="given",
+            categories=("name", "age", "contact_details", "participation"),
+            decided_on=today,
+            valid_until=until,
+            method="written",
+            description_version=BRIS_DESCRIPTION_VERSION,
+        ),
+    )
+    first = referrals.create_referral(
+        uow, worker, referrals.NewReferral(alva.id, partner_id, "weekly", None)
+    )
+    referrals.submit_referral(uow, worker, first.id, today)
+
+    noah = children.register_child(
+        uow,
+        worker,
+        children.NewChild(invented_personnummer(date(today.year - 12, 9, 2), 984), "Noah Påhittad"),
+    )
+    consent.record_placement(
+        uow, worker, noah.id, "LVU", "Beslut 12/2026", "Socialnämnden", today - timedelta(days=60)
+    )
+    second = referrals.create_referral(
+        uow, worker, referrals.NewReferral(noah.id, partner_id, "partner_decides", None)
+    )
+    referrals.submit_referral(uow, worker, second.id, today)
+
+    start = today + timedelta(days=14)
+    groups.create_group(
+        uow,
+        leader,
+        groups.NewGroup("Vårgrupp Farsta 8–12 år", "weekly", start, 8, 12, [leader.user_id]),
+        today,
+    )
 
 
 @demo_cli.command("code")

@@ -54,7 +54,7 @@ from referral.rules import (
 )
 from referral.schedule import GroupFormat, plan_sessions, start_refusal
 from referral.services.consent import birth_date_of, sharing_basis_for
-from referral.services.referrals import PartnerView, _partner_view, move_referral
+from referral.services.referrals import PartnerView, move_referral, partner_view
 
 MAX_NAME = 100
 # A child holds a place while the referral is in one of these; a withdrawal (or completion)
@@ -170,7 +170,7 @@ def _visible(uow: UnitOfWork, referral: Referral, today: date) -> tuple[Child, P
         return None
     child = uow.session.get(Child, referral.child_id)
     assert child is not None
-    view = _partner_view(uow, referral, child, today)
+    view = partner_view(uow, referral, child, today)
     return None if view is None else (child, view)
 
 

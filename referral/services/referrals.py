@@ -218,9 +218,11 @@ class PartnerView:
     family_home_phone: str | None = None
 
 
-def _partner_view(
+def partner_view(
     uow: UnitOfWork, referral: Referral, child: Child, today: date
 ) -> PartnerView | None:
+    """What the partner may see of this referral today, or None when sharing is not lawful.
+    Decided afresh on every call: the caller audits what it shows."""
     shown: dict[str, object] = {}
     basis: LawfulBasis | None = None
     for category in (Category.NAME, Category.AGE, Category.CONTACT):
@@ -264,7 +266,7 @@ def partner_inbox(uow: UnitOfWork, actor: Actor, today: date) -> list[PartnerVie
     for referral in referrals:
         child = db.get(Child, referral.child_id)
         assert child is not None
-        view = _partner_view(uow, referral, child, today)
+        view = partner_view(uow, referral, child, today)
         if view is None:
             continue  # not lawful now: the partner does not see that it exists
         record(
@@ -295,7 +297,7 @@ def respond(
     assert child is not None
     if (
         Status(referral.status) not in WITH_PARTNER
-        or _partner_view(uow, referral, child, today) is None
+        or partner_view(uow, referral, child, today) is None
     ):
         record(
             db,
@@ -312,6 +314,6 @@ def respond(
     answer = NoticeKind.REFERRAL_ACCEPTED if accept else NoticeKind.REFERRAL_DECLINED
     notify(uow, referral.district_id, answer, referral)
     uow.commit()
-    view = _partner_view(uow, referral, child, today)
+    view = partner_view(uow, referral, child, today)
     assert view is not None
     return view

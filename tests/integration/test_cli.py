@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from flask.testing import FlaskClient, FlaskCliRunner
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
 
+import pytest
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select
+
+from config.settings import Settings
+from referral.db.engine import request_session
+from referral.db.referrals import Referral
+from referral.db.uow import UnitOfWork
+from referral.demo import demo_actor
+from referral.services import groups, referrals
+from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, log_in
 
 
@@ -94,3 +107,26 @@ def test_disable_and_reset_mfa_end_open_sessions(
 def test_demo_commands_refuse_to_run_outside_demo_mode(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code != 0 and "REFERRAL_DEMO=1" in result.output
+
+
+def test_the_demo_shows_a_child_waiting_for_consent_and_one_with_bris_under_lvu(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the loader writes its credentials file under instance/
+    with app_in_rolled_back_transaction(replace(settings, demo_mode=True)) as app:
+        result = app.test_cli_runner().invoke(args=["demo", "load"])
+        assert result.exit_code == 0, result.output
+        with app.app_context(), UnitOfWork(request_session()) as uow:
+            leader = demo_actor("gruppledare")
+            inbox = referrals.partner_inbox(uow, leader, date.today())
+            district_id = demo_actor("handlaggare").organisation_id
+            statuses = {
+                r.status
+                for r in uow.session.scalars(select(Referral)).all()
+                if r.district_id == district_id
+            }
+            start_year = (date.today() + timedelta(days=14)).year
+            overview = groups.year_overview(uow, leader, start_year, date.today())
+    assert [view.name for view in inbox] == ["Noah Påhittad"]  # LVU: shared at once
+    assert statuses == {"awaiting_consent", "shared"}  # the SoL child waits for the father
+    assert [(g.name, g.status) for g in overview.groups] == [("Vårgrupp Farsta 8–12 år", "planned")]
