@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from config.settings import Settings
 from referral.actors import Actor
@@ -188,3 +189,32 @@ def command_environment(settings: Settings) -> dict[str, str]:
         "REFERRAL_AUDIT_SIGNING_KEY_PATH": settings.audit_signing_key_path,
         "REFERRAL_AUDIT_CHECKPOINT_EVERY": str(settings.audit_checkpoint_every),
     }
+
+
+@dataclass
+class ApiClient:
+    """A logged-in API client that sends the CSRF header with every write."""
+
+    client: FlaskClient
+    headers: dict[str, str]
+
+    def get(self, path: str) -> TestResponse:
+        return self.client.get(path)
+
+    def post(self, path: str, body: object = None) -> TestResponse:
+        return self.client.post(path, json=body, headers=self.headers)
+
+    def put(self, path: str, body: object) -> TestResponse:
+        return self.client.put(path, json=body, headers=self.headers)
+
+    def send(self, method: str, path: str, body: object) -> TestResponse:
+        return self.client.open(path, method=method, json=body, headers=self.headers)
+
+
+def api_client(app: Flask, account: Account) -> ApiClient:
+    """Logged in with password and code; the CSRF token comes from GET /api/v1/me."""
+    client = app.test_client()
+    log_in(client, account)
+    me = client.get("/api/v1/me")
+    assert me.status_code == 200
+    return ApiClient(client, {"X-CSRFToken": me.headers["X-CSRFToken"]})

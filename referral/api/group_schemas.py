@@ -18,7 +18,7 @@ from typing import Any
 
 from marshmallow import fields, post_dump, validate
 
-from referral.api.schemas import StrictSchema
+from referral.api.schemas import StrictSchema, choice_field, id_field
 from referral.db.groups import VisitKind
 from referral.rules import GROUP_MAX, MAX_AGE, MIN_AGE
 from referral.schedule import GroupFormat
@@ -28,15 +28,6 @@ from referral.services.interest import MAX_NAME as MAX_CHILD_NAME
 
 MAX_LEADERS = 20  # more group leaders than a group could ever have
 LOWEST_YEAR, HIGHEST_YEAR = 2000, 2100  # as the web page's year switch
-ID_LENGTH = 36  # the ids are UUID strings
-
-
-def _id(**options: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=ID_LENGTH), **options)
-
-
-def _choice(values: Any, **options: Any) -> fields.String:
-    return fields.String(validate=validate.OneOf(sorted(str(v) for v in values)), **options)
 
 
 def _age(**options: Any) -> fields.Integer:
@@ -58,20 +49,22 @@ class GroupIn(StrictSchema):
     """Planning a group. Its sessions follow from the format and the start date."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=MAX_GROUP_NAME))
-    group_format = _choice(GroupFormat, required=True)
+    group_format = choice_field(GroupFormat, required=True)
     start_date = fields.Date(required=True)
     min_age = _age(required=True)
     max_age = _age(required=True)
-    leader_ids = fields.List(_id(), required=True, validate=validate.Length(min=1, max=MAX_LEADERS))
+    leader_ids = fields.List(
+        id_field(), required=True, validate=validate.Length(min=1, max=MAX_LEADERS)
+    )
 
 
 class EnrolmentIn(StrictSchema):
-    referral_id = _id(required=True)
+    referral_id = id_field(required=True)
 
 
 class VisitIn(StrictSchema):
-    enrolment_id = _id(required=True)
-    kind = _choice(VisitKind, required=True)
+    enrolment_id = id_field(required=True)
+    kind = choice_field(VisitKind, required=True)
     day = fields.Date(required=True)
 
 
@@ -79,7 +72,7 @@ class AttendanceIn(StrictSchema):
     """Present (true) or absent (false) per enrolment id, for one session."""
 
     present = fields.Dict(
-        keys=_id(),
+        keys=id_field(),
         values=fields.Boolean(),
         required=True,
         validate=validate.Length(min=1, max=GROUP_MAX),
@@ -203,7 +196,7 @@ class InterestIn(StrictSchema):
 
     child_name = fields.String(required=True, validate=validate.Length(min=1, max=MAX_CHILD_NAME))
     personnummer = fields.String(required=True, validate=validate.Length(min=10, max=13))
-    district_id = _id(required=True)
+    district_id = id_field(required=True)
     family_home_contact = fields.String(
         required=True, validate=validate.Length(min=1, max=MAX_CONTACT)
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from marshmallow import fields, post_dump, validate
 
-from referral.api.schemas import StrictSchema
+from referral.api.schemas import StrictSchema, choice_field, id_field, text_field
 from referral.i18n import _
 from referral.rules import Category, Decision, LawfulBasis, NotLawful, PlacementBasis
 from referral.services.children import (
@@ -28,20 +28,7 @@ from referral.services.children import (
 from referral.services.consent import MAX_TEXT, METHODS
 from referral.services.referrals import FORMATS, MAX_NOTES
 
-ID_LENGTH = 36  # the ids are UUID strings
 MAX_VERSION = 40  # as long as a consent record's description_version
-
-
-def _id(**options: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=ID_LENGTH), **options)
-
-
-def _text(longest: int, **options: Any) -> fields.String:
-    return fields.String(validate=validate.Length(max=longest), **options)
-
-
-def _choice(values: Any, **options: Any) -> fields.String:
-    return fields.String(validate=validate.OneOf(sorted(str(v) for v in values)), **options)
 
 
 # --- The social worker: input ----------------------------------------------------------------
@@ -55,51 +42,51 @@ class ChildIn(StrictSchema):
 
 
 class PlacementIn(StrictSchema):
-    basis = _choice(PlacementBasis, required=True)
+    basis = choice_field(PlacementBasis, required=True)
     # Required under LVU (the service says so, naming the field); ignored under SoL.
-    lvu_decision = _text(MAX_TEXT, load_default=None, allow_none=True)
-    lvu_decided_by = _text(MAX_TEXT, load_default=None, allow_none=True)
+    lvu_decision = text_field(MAX_TEXT, load_default=None, allow_none=True)
+    lvu_decided_by = text_field(MAX_TEXT, load_default=None, allow_none=True)
     lvu_decided_on = fields.Date(load_default=None, allow_none=True)
 
 
 class ChildDetailsIn(StrictSchema):
     """What the district records beside identity. A PUT: a detail left out is cleared."""
 
-    gender = _choice(GENDERS, load_default=None, allow_none=True)
-    family_home_name = _text(MAX_DETAIL, load_default=None, allow_none=True)
-    family_home_address = _text(MAX_DETAIL, load_default=None, allow_none=True)
-    family_home_phone = _text(MAX_DETAIL, load_default=None, allow_none=True)
-    paying_municipality = _text(MAX_MUNICIPALITY, load_default=None, allow_none=True)
-    child_views = _text(MAX_VIEWS, load_default=None, allow_none=True)
+    gender = choice_field(GENDERS, load_default=None, allow_none=True)
+    family_home_name = text_field(MAX_DETAIL, load_default=None, allow_none=True)
+    family_home_address = text_field(MAX_DETAIL, load_default=None, allow_none=True)
+    family_home_phone = text_field(MAX_DETAIL, load_default=None, allow_none=True)
+    paying_municipality = text_field(MAX_MUNICIPALITY, load_default=None, allow_none=True)
+    child_views = text_field(MAX_VIEWS, load_default=None, allow_none=True)
 
 
 class GuardianIn(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
-    contact = _text(MAX_TEXT, load_default=None, allow_none=True)
+    contact = text_field(MAX_TEXT, load_default=None, allow_none=True)
     has_custody = fields.Boolean(required=True)
 
 
 class ConsentIn(StrictSchema):
     """One party's decision. `party` is a guardian id of this child, or "child"."""
 
-    party = _id(required=True)
-    decision = _choice(Decision, required=True)
+    party = id_field(required=True)
+    decision = choice_field(Decision, required=True)
     categories = fields.List(
-        _choice(Category), load_default=list, validate=validate.Length(max=len(Category))
+        choice_field(Category), load_default=list, validate=validate.Length(max=len(Category))
     )
     decided_on = fields.Date(required=True)
     valid_until = fields.Date(required=True)
-    method = _choice(METHODS, required=True)
+    method = choice_field(METHODS, required=True)
     description_version = fields.String(
         required=True, validate=validate.Length(min=1, max=MAX_VERSION)
     )
 
 
 class ReferralIn(StrictSchema):
-    child_id = _id(required=True)
-    partner_id = _id(required=True)
-    preferred_format = _choice(FORMATS, required=True)
-    notes = _text(MAX_NOTES, load_default=None, allow_none=True)
+    child_id = id_field(required=True)
+    partner_id = id_field(required=True)
+    preferred_format = choice_field(FORMATS, required=True)
+    notes = text_field(MAX_NOTES, load_default=None, allow_none=True)
 
 
 # --- The social worker: output ---------------------------------------------------------------

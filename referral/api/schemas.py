@@ -7,6 +7,7 @@ so bad input is a 422 naming the field before any service runs.
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
@@ -17,6 +18,21 @@ from referral.db.models import OrganisationKind, Role
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
+
+
+ID_LENGTH = 36  # the ids are UUID strings
+
+
+def id_field(**options: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=ID_LENGTH), **options)
+
+
+def text_field(longest: int, **options: Any) -> fields.String:
+    return fields.String(validate=validate.Length(max=longest), **options)
+
+
+def choice_field(values: Any, **options: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(sorted(str(v) for v in values)), **options)
 
 
 class OrganisationOut(StrictSchema):

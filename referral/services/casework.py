@@ -17,13 +17,15 @@ from sqlalchemy import select
 from audit.actions import Action
 from audit.record import record
 from referral.actors import Actor
-from referral.db.models import Organisation, User
+from referral.db.models import Organisation
 from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import NotFound
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
+from referral.services.children import record_child_access
+from referral.services.users import staff_names
 
 
 @dataclass(frozen=True)
@@ -71,25 +73,6 @@ def _partner_names(uow: UnitOfWork, partner_ids: Iterable[str]) -> dict[str, str
     return {org_id: name for org_id, name in rows}
 
 
-def _staff_names(uow: UnitOfWork, user_ids: Iterable[str]) -> dict[str, str]:
-    wanted = set(user_ids)
-    if not wanted:
-        return {}
-    rows = uow.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
-    return {user_id: name for user_id, name in rows}
-
-
-def _record_child_read(uow: UnitOfWork, actor: Actor, action: Action, child: Child) -> None:
-    record(
-        uow.session,
-        actor,
-        action,
-        object_type="child",
-        object_id=child.id,
-        subject=child.key_scope(),
-    )
-
-
 def district_referrals(uow: UnitOfWork, actor: Actor) -> list[ReferralSummary]:
     """The referrals of the actor's district, newest first. Scoped by the query itself, so
     the list can never show what `require` would refuse one by one."""
@@ -108,7 +91,7 @@ def district_referrals(uow: UnitOfWork, actor: Actor) -> list[ReferralSummary]:
             children[child.id] = child
     # One entry per child shown, however many of their referrals the list holds.
     for child in children.values():
-        _record_child_read(uow, actor, Action.REFERRAL_LIST, child)
+        record_child_access(uow, actor, Action.REFERRAL_LIST, child)
     uow.commit()  # the access is on record before anything is shown
     partners = _partner_names(uow, (r.partner_id for r in found))
     return [
@@ -147,7 +130,7 @@ def referral_history(uow: UnitOfWork, actor: Actor, referral_id: str) -> Referra
         subject=referral.key_scope(),
     )
     uow.commit()  # the access is on record before anything is shown
-    staff = _staff_names(uow, (event.by for event in referral.events))
+    staff = staff_names(uow, (event.by for event in referral.events))
     partners = _partner_names(uow, [referral.partner_id])
     return ReferralHistory(
         id=referral.id,

@@ -13,9 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from audit.actions import Action
-from audit.record import record
 from referral.actors import Actor
-from referral.db.models import Organisation, User
+from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
@@ -33,7 +32,9 @@ from referral.rules import (
     Status,
     age_on,
 )
+from referral.services.children import record_child_access
 from referral.services.consent import birth_date_of, sharing_basis_for
+from referral.services.users import staff_names
 
 
 @dataclass(frozen=True)
@@ -117,28 +118,6 @@ class ChildSummary:
     open_referrals: tuple[tuple[str, str], ...]  # (partner name, status)
 
 
-def _names(uow: UnitOfWork, user_ids: set[str]) -> dict[str, str]:
-    """Staff display names for the history (work identities, not protected persons)."""
-    if not user_ids:
-        return {}
-    rows = uow.session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
-    return {user_id: name for user_id, name in rows}
-
-
-def _audit_read(
-    uow: UnitOfWork, actor: Actor, action: Action, child: Child, legal_basis: str | None = None
-) -> None:
-    record(
-        uow.session,
-        actor,
-        action,
-        object_type="child",
-        object_id=child.id,
-        subject=child.key_scope(),
-        legal_basis=legal_basis,
-    )
-
-
 def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date) -> ChildRecord:
     """One child's record for a social worker of the child's district, or one holding a
     live emergency grant for the child (404 for others)."""
@@ -150,7 +129,7 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
     require(actor, Permission.CHILD_READ, child)
     # A read through an emergency grant says so in the log ("emergency_access").
     basis = emergency_legal_basis(actor, Permission.CHILD_READ, child)
-    _audit_read(uow, actor, Action.CHILD_READ, child, legal_basis=basis)
+    record_child_access(uow, actor, Action.CHILD_READ, child, legal_basis=basis)
     uow.commit()  # the access is on record before anything is shown
 
     guardians = db.scalars(
@@ -166,7 +145,7 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
     referral_rows = db.scalars(
         select(Referral).where(Referral.child_id == child.id).order_by(Referral.created_at)
     ).all()
-    staff = _names(
+    staff = staff_names(
         uow,
         {row.recorded_by for row in consent_rows}
         | {event.by for r in referral_rows for event in r.events},
@@ -250,7 +229,7 @@ def district_children(uow: UnitOfWork, actor: Actor, today: date) -> list[ChildS
         query = query.where(Child.district_id == scope)
     found = db.scalars(query).all()
     for child in found:
-        _audit_read(uow, actor, Action.CHILD_LIST, child)
+        record_child_access(uow, actor, Action.CHILD_LIST, child)
     uow.commit()
     open_referrals: dict[str, list[tuple[str, str]]] = {}
     if found:

@@ -54,7 +54,7 @@ def register_child(uow: UnitOfWork, actor: Actor, new: NewChild) -> Child:
     child = Child(district_id=actor.organisation_id, personnummer=personnummer, name=name)
     uow.session.add(child)
     uow.session.flush()
-    _record_access(uow, actor, Action.CHILD_CREATE, child)
+    record_child_access(uow, actor, Action.CHILD_CREATE, child)
     uow.commit()
     return child
 
@@ -105,7 +105,7 @@ def update_details(uow: UnitOfWork, actor: Actor, child_id: str, details: ChildD
     )
     child.child_views = _detail(details.child_views, "child_views", MAX_VIEWS)
     uow.session.flush()
-    _record_access(uow, actor, Action.CHILD_UPDATE, child)
+    record_child_access(uow, actor, Action.CHILD_UPDATE, child)
     uow.commit()
     return child
 
@@ -123,12 +123,15 @@ def find_children_by_personnummer(uow: UnitOfWork, actor: Actor, raw: str) -> li
     query = query.where(Child.personnummer_index == blind_index(personnummer, index_key))
     found = [c for c in db.scalars(query) if constant_time_equal(c.personnummer, personnummer)]
     for child in found:  # one entry per person shown, so each person's access report has it
-        _record_access(uow, actor, Action.CHILD_SEARCH, child)
+        record_child_access(uow, actor, Action.CHILD_SEARCH, child)
     uow.commit()
     return found
 
 
-def _record_access(uow: UnitOfWork, actor: Actor, action: Action, child: Child) -> None:
+def record_child_access(
+    uow: UnitOfWork, actor: Actor, action: Action, child: Child, legal_basis: str | None = None
+) -> None:
+    """One access-log entry about this child, under the child's pseudonymous id."""
     record(
         uow.session,
         actor,
@@ -136,4 +139,5 @@ def _record_access(uow: UnitOfWork, actor: Actor, action: Action, child: Child) 
         object_type="child",
         object_id=child.id,
         subject=child.key_scope(),
+        legal_basis=legal_basis,
     )

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from audit.actions import Action, Outcome
+from audit.actions import Action
 from audit.record import record
 from referral.actors import Actor
 from referral.db.base import utcnow
@@ -54,7 +54,12 @@ from referral.rules import (
 )
 from referral.schedule import GroupFormat, plan_sessions, start_refusal
 from referral.services.consent import birth_date_of, sharing_basis_for
-from referral.services.referrals import PartnerView, move_referral, partner_view
+from referral.services.referrals import (
+    PartnerView,
+    move_referral,
+    partner_view,
+    refuse_unlawful,
+)
 
 MAX_NAME = 100
 # A child holds a place while the referral is in one of these; a withdrawal (or completion)
@@ -353,17 +358,7 @@ def _referral_for_partner(
     require(actor, Permission.GROUP_MANAGE, referral)
     visible = _visible(uow, referral, today)
     if visible is None:
-        record(
-            db,
-            actor,
-            Action.ACCESS_DENIED,
-            outcome=Outcome.DENIED,
-            object_type="referral",
-            object_id=referral.id,
-            subject=referral.key_scope(),
-        )
-        uow.commit()
-        raise NotFound(_("No such record."), field="referral_id")
+        refuse_unlawful(uow, actor, referral, "referral_id")
     return referral, *visible
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NoReturn
 
 from sqlalchemy import select
 
@@ -283,6 +284,22 @@ def partner_inbox(uow: UnitOfWork, actor: Actor, today: date) -> list[PartnerVie
     return views
 
 
+def refuse_unlawful(uow: UnitOfWork, actor: Actor, referral: Referral, field: str) -> NoReturn:
+    """A partner asked for a referral it may not see now: the attempt goes to the access log
+    (committed on its own) and the answer is 404, as if the referral did not exist."""
+    record(
+        uow.session,
+        actor,
+        Action.ACCESS_DENIED,
+        outcome=Outcome.DENIED,
+        object_type="referral",
+        object_id=referral.id,
+        subject=referral.key_scope(),
+    )
+    uow.commit()
+    raise NotFound(_("No such record."), field=field)
+
+
 def respond(
     uow: UnitOfWork, actor: Actor, referral_id: str, accept: bool, today: date
 ) -> PartnerView:
@@ -299,17 +316,7 @@ def respond(
         Status(referral.status) not in WITH_PARTNER
         or partner_view(uow, referral, child, today) is None
     ):
-        record(
-            db,
-            actor,
-            Action.ACCESS_DENIED,
-            outcome=Outcome.DENIED,
-            object_type="referral",
-            object_id=referral.id,
-            subject=referral.key_scope(),
-        )
-        uow.commit()
-        raise NotFound(_("No such record."), field="referral")
+        refuse_unlawful(uow, actor, referral, "referral")
     move_referral(uow, actor, referral, Status.ACCEPTED if accept else Status.DECLINED)
     answer = NoticeKind.REFERRAL_ACCEPTED if accept else NoticeKind.REFERRAL_DECLINED
     notify(uow, referral.district_id, answer, referral)

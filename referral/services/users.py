@@ -155,3 +155,12 @@ def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
     record(uow.session, actor, Action.USER_LIST, object_type="user")
     uow.commit()
     return rows
+
+
+def staff_names(uow: UnitOfWork, user_ids: Iterable[str]) -> dict[str, str]:
+    """Display names of staff for a history (work identities, not protected persons)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    rows = uow.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
@@ -32,7 +31,7 @@ from referral.db.people import Child
 from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
 from referral.services import children, consent, groups, interest, referrals
-from tests.factories import Account, Factory, invented_personnummer, log_in
+from tests.factories import Account, ApiClient, Factory, api_client, invented_personnummer
 
 TODAY = date.today()
 VERSION = "A-2026:groups-api"
@@ -86,34 +85,6 @@ COUNTED = (
 
 
 @dataclass
-class Api:
-    """A logged-in client that sends the CSRF header with every write."""
-
-    client: FlaskClient
-    headers: dict[str, str]
-
-    def get(self, path: str) -> TestResponse:
-        return self.client.get(path)
-
-    def post(self, path: str, body: object = None) -> TestResponse:
-        return self.client.post(path, json=body, headers=self.headers)
-
-    def put(self, path: str, body: object) -> TestResponse:
-        return self.client.put(path, json=body, headers=self.headers)
-
-    def send(self, method: str, path: str, body: object) -> TestResponse:
-        return self.client.open(path, method=method, json=body, headers=self.headers)
-
-
-def _api(app: Flask, account: Account) -> Api:
-    client = app.test_client()
-    log_in(client, account)
-    me = client.get("/api/v1/me")
-    assert me.status_code == 200
-    return Api(client, {"X-CSRFToken": me.headers["X-CSRFToken"]})
-
-
-@dataclass
 class Referred:
     """A child referred to the partner, as the test set it up (what must never leak)."""
 
@@ -131,16 +102,16 @@ class World:
     district: Organisation
     partner: Organisation
     leader_account: Account
-    leader: Api
+    leader: ApiClient
 
     @cached_property
     def worker_account(self) -> Account:
         return self.factory.account("social_worker", self.district)
 
     @cached_property
-    def worker(self) -> Api:
+    def worker(self) -> ApiClient:
         """Logged in on first use: a login is slow, and not every test needs the district."""
-        return _api(self.app, self.worker_account)
+        return api_client(self.app, self.worker_account)
 
     @property
     def worker_actor(self) -> Actor:
@@ -241,7 +212,7 @@ def world(app: Flask, factory: Factory) -> World:
     partner = factory.organisation("partner")
     factory.activity_description(VERSION, partner)
     leader = factory.account("group_leader", partner)
-    return World(app, factory, district, partner, leader, _api(app, leader))
+    return World(app, factory, district, partner, leader, api_client(app, leader))
 
 
 def _counts(app: Flask) -> dict[str, int]:
@@ -287,7 +258,7 @@ def _assert_not_found(response: TestResponse, *never_shown: str) -> None:
         assert text not in response.get_data(as_text=True)
 
 
-def _in_english(api: Api) -> None:
+def _in_english(api: ApiClient) -> None:
     """The rules' wording as an English-speaking user reads it (Swedish is the default)."""
     assert api.get("/api/v1/me?lang=en").status_code == 200
 
@@ -630,7 +601,7 @@ def test_another_partners_leader_gets_404_on_the_group_and_changes_nothing(
     first, second = world.accepted(2)
     group = world.plan()
     enrolment_id = world.enrol(group["group_id"], first.referral_id).get_json()["enrolment_id"]
-    other = _api(world.app, factory.account("group_leader"))
+    other = api_client(world.app, factory.account("group_leader"))
     for method, template in GROUP_ROUTES:
         with subtests.test(f"{method} {template}"):
             path = template.format(
@@ -839,7 +810,7 @@ def test_notifications_are_listed_by_reference_and_marked_read(
     )
     assert "Intresse Notisson" not in listed.get_data(as_text=True)
 
-    stranger = _api(world.app, factory.account("social_worker"))
+    stranger = api_client(world.app, factory.account("social_worker"))
     _assert_not_found(stranger.post(f"/api/v1/notifications/{notice['id']}/read"))
     assert stranger.get("/api/v1/notifications").get_json() == []
 

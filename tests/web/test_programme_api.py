@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
@@ -24,9 +23,15 @@ from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
-from referral.services import activity_descriptions, casework
+from referral.services import activity_descriptions, casework, children
 from referral.services.referrals import PartnerView
-from tests.factories import SYSTEM, Account, Factory, invented_personnummer, log_in
+from tests.factories import (
+    SYSTEM,
+    ApiClient,
+    Factory,
+    api_client,
+    invented_personnummer,
+)
 
 TODAY = date.today()
 VERSION = "A-2026:api"
@@ -39,46 +44,18 @@ FAMILY_HOME_KEYS = {"family_home_name", "family_home_address", "family_home_phon
 
 
 @dataclass
-class Api:
-    """A logged-in client that sends the CSRF header with every write."""
-
-    client: FlaskClient
-    headers: dict[str, str]
-
-    def get(self, path: str) -> TestResponse:
-        return self.client.get(path)
-
-    def post(self, path: str, body: object = None) -> TestResponse:
-        return self.client.post(path, json=body, headers=self.headers)
-
-    def put(self, path: str, body: object) -> TestResponse:
-        return self.client.put(path, json=body, headers=self.headers)
-
-    def send(self, method: str, path: str, body: object) -> TestResponse:
-        return self.client.open(path, method=method, json=body, headers=self.headers)
-
-
-def _api(app: Flask, account: Account) -> Api:
-    client = app.test_client()
-    log_in(client, account)
-    me = client.get("/api/v1/me")
-    assert me.status_code == 200
-    return Api(client, {"X-CSRFToken": me.headers["X-CSRFToken"]})
-
-
-@dataclass
 class World:
     app: Flask
     factory: Factory
     district: Organisation
     partner: Organisation
-    worker: Api
+    worker: ApiClient
 
     @cached_property
-    def leader(self) -> Api:
+    def leader(self) -> ApiClient:
         """Logged in on first use: a login is slow (password hashing), and not every test
         needs the partner's side."""
-        return _api(self.app, self.factory.account("group_leader", self.partner))
+        return api_client(self.app, self.factory.account("group_leader", self.partner))
 
     def register(self, name: str = CHILD_NAME, personnummer: str | None = None) -> str:
         number = personnummer or invented_personnummer(2015, 6, 1)
@@ -167,7 +144,7 @@ def world(app: Flask, factory: Factory) -> World:
         factory=factory,
         district=district,
         partner=partner,
-        worker=_api(app, factory.account("social_worker", district)),
+        worker=api_client(app, factory.account("social_worker", district)),
     )
 
 
@@ -482,7 +459,7 @@ def test_a_look_up_finds_the_districts_child_and_never_echoes_the_number(
     assert personnummer[2:] not in found.get_data(as_text=True)
     assert [e.subject_id for e in _entries(world.app, before, "child:search")] == [child_id]
 
-    stranger = _api(world.app, factory.account("social_worker"))
+    stranger = api_client(world.app, factory.account("social_worker"))
     elsewhere = stranger.post("/api/v1/children/lookup", {"personnummer": personnummer})
     assert elsewhere.status_code == 200 and elsewhere.get_json() == []
 
@@ -534,7 +511,8 @@ def test_a_read_whose_access_entry_cannot_be_written_shows_nothing(
     def log_unavailable(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the access log cannot be written")
 
-    monkeypatch.setattr(casework, "record", log_unavailable)
+    for module in (casework, children):  # the list and the history write through both
+        monkeypatch.setattr(module, "record", log_unavailable)
     response = world.worker.get(path.format(referral=referral_id))
     assert response.status_code == 500
     assert response.mimetype == "application/problem+json"
@@ -791,7 +769,7 @@ def test_another_districts_social_worker_gets_404_for_the_child_and_the_referral
     world: World, factory: Factory, subtests: pytest.Subtests
 ) -> None:
     child_id, referral_id = world.lvu_referral()
-    stranger = _api(world.app, factory.account("social_worker"))
+    stranger = api_client(world.app, factory.account("social_worker"))
     for method, template in OBJECT_ROUTES:
         with subtests.test(f"{method} {template}"):
             path = template.format(child=child_id, referral=referral_id)
@@ -809,7 +787,7 @@ def test_another_districts_social_worker_cannot_refer_the_child_or_list_it(
     world: World, factory: Factory
 ) -> None:
     child_id, _referral_id = world.lvu_referral()
-    stranger = _api(world.app, factory.account("social_worker"))
+    stranger = api_client(world.app, factory.account("social_worker"))
     body = {"child_id": child_id, "partner_id": world.partner.id, "preferred_format": "weekly"}
 
     _assert_not_found(stranger.post("/api/v1/referrals", body))
@@ -821,7 +799,7 @@ def test_another_partner_never_sees_the_referral_and_gets_404_on_answering(
     world: World, factory: Factory
 ) -> None:
     _child_id, referral_id = world.lvu_referral()
-    other = _api(world.app, factory.account("group_leader"))
+    other = api_client(world.app, factory.account("group_leader"))
 
     assert other.get("/api/v1/partner/referrals").get_json() == []
     _assert_not_found(other.post(f"/api/v1/partner/referrals/{referral_id}/accept"))
