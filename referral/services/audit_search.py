@@ -7,8 +7,6 @@ Searching and exporting are themselves recorded.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from collections.abc import Iterator, Sequence
@@ -28,6 +26,7 @@ from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, require
 from referral.services.children import valid_personnummer
+from referral.spreadsheet import to_csv
 
 PAGE_SIZE = 50
 # What an export holds: every hashed field but the sealed details and the holder label.
@@ -120,9 +119,7 @@ def export(uow: UnitOfWork, actor: Actor, criteria: AuditFilter, fmt: str) -> st
         return "".join(
             json.dumps(row, ensure_ascii=False) + "\n" for row in _rows(uow.session, criteria)
         )
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    for row in _rows(uow.session, criteria):
-        writer.writerow(row)
-    return buffer.getvalue()
+    return to_csv(
+        EXPORT_COLUMNS,
+        ([row[column] for column in EXPORT_COLUMNS] for row in _rows(uow.session, criteria)),
+    )

@@ -4,8 +4,6 @@ Producing it is itself recorded, against the person concerned."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 
@@ -21,6 +19,7 @@ from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, require
 from referral.services.audit_search import subjects_for_personnummer
+from referral.spreadsheet import to_csv
 
 PURGED = "(purged)"
 
@@ -43,13 +42,9 @@ class SubjectAccessReport:
     lines: list[AccessLine]
 
     def as_csv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            ["when (UTC)", "who", "organisation", "roles", "what", "outcome", "legal basis", "why"]
-        )
-        for line in self.lines:
-            writer.writerow(
+        return to_csv(
+            ["when (UTC)", "who", "organisation", "roles", "what", "outcome", "legal basis", "why"],
+            (
                 [
                     line.occurred_at,
                     line.actor_name,
@@ -60,8 +55,9 @@ class SubjectAccessReport:
                     line.legal_basis,
                     line.purpose,
                 ]
-            )
-        return buffer.getvalue()
+                for line in self.lines
+            ),
+        )
 
 
 def _purpose(entry: AuditEntry) -> str:

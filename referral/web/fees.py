@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from flask import Blueprint, Response, render_template, request
@@ -13,6 +11,7 @@ from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission
 from referral.services import fees
+from referral.spreadsheet import to_csv
 from referral.web.access import current_actor, requires
 
 blueprint = Blueprint("fees", __name__, url_prefix="/fees")
@@ -37,15 +36,16 @@ def export() -> ResponseReturnValue:
     """For the invoice: one line per place, semicolon-separated as Swedish spreadsheets read."""
     with UnitOfWork(request_session()) as uow:
         found = fees.fee_report(uow, current_actor(), _year())
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["municipality", "referral", "group", "group_start", "fee_sek"])
-    for line in found.lines:
-        writer.writerow(
+    content = to_csv(
+        ["municipality", "referral", "group", "group_start", "fee_sek"],
+        (
             [line.municipality, line.referral_ref, line.group_name, line.group_start, line.fee_sek]
-        )
+            for line in found.lines
+        ),
+        delimiter=";",
+    )
     return Response(
-        out.getvalue(),
+        content,
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=avgifter-{found.year}.csv"},
     )

@@ -159,7 +159,7 @@ def test_the_fee_report_charges_other_municipalities_5000_per_child_and_names_no
     partner = factory.organisation("partner")
     leader = factory.account("group_leader", partner)
     log_in(client, leader)
-    paying = ("Nacka kommun", "Nacka kommun", "Solna stad", None)
+    paying = ("Nacka kommun", "Nacka kommun", "Solna stad", "=2+3")
     referral_ids = _accepted_referrals(app, factory, partner, leader, 4, paying)
     planned = _post(
         client,
@@ -178,11 +178,12 @@ def test_the_fee_report_charges_other_municipalities_5000_per_child_and_names_no
         _post(client, "/partner/groups/place", {"group_id": group_id, "referral_id": referral_id})
 
     report = client.get(f"/fees?year={TODAY.year}").get_data(as_text=True)
-    assert 'data-total="15000"' in report
+    assert 'data-total="20000"' in report
     assert re.search(r'data-municipality="Nacka kommun"><td>Nacka kommun</td><td>2</td>', report)
     assert "Gruppsida" not in report
     exported = client.get(f"/fees/export.csv?year={TODAY.year}").get_data(as_text=True)
-    assert exported.count("Solna stad") == 1 and exported.count(";5000") == 3
+    assert exported.count("Solna stad") == 1 and exported.count(";5000") == 4
+    assert "\n'=2+3;" in exported  # typed text never runs as a formula in a spreadsheet
 
 
 def test_a_social_worker_has_no_fee_report(factory: Factory, client: FlaskClient) -> None:
