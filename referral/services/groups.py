@@ -686,19 +686,24 @@ def group_roster(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> R
     return roster
 
 
+def _groups_starting(
+    uow: UnitOfWork, partner_id: str | None, first: date, last: date
+) -> list[Group]:
+    query = select(Group).where(Group.start_date >= first, Group.start_date <= last)
+    if partner_id is not None:
+        query = query.where(Group.partner_id == partner_id)
+    return list(uow.session.scalars(query.order_by(Group.start_date, Group.name)))
+
+
 def year_overview(uow: UnitOfWork, actor: Actor, year: int, today: date) -> YearOverview:
     """The partner's groups starting in `year`, with places left, and how many accepted
     children wait for a group. Counts only: no child is shown, so nothing is recorded."""
     require(actor, Permission.GROUP_READ)
     partner_id = organisation_scope(actor)
-    query = select(Group).where(
-        Group.start_date >= date(year, 1, 1), Group.start_date <= date(year, 12, 31)
-    )
+    groups = _groups_starting(uow, partner_id, date(year, 1, 1), date(year, 12, 31))
     waiting_query = select(Referral).where(Referral.status == Status.ACCEPTED.value)
     if partner_id is not None:
-        query = query.where(Group.partner_id == partner_id)
         waiting_query = waiting_query.where(Referral.partner_id == partner_id)
-    groups = uow.session.scalars(query.order_by(Group.start_date, Group.name)).all()
     waiting = sum(
         1 for referral in uow.session.scalars(waiting_query) if _visible(uow, referral, today)
     )
@@ -707,3 +712,15 @@ def year_overview(uow: UnitOfWork, actor: Actor, year: int, today: date) -> Year
         groups=tuple(_summary(uow, group, today) for group in groups),
         children_waiting=waiting,
     )
+
+
+def groups_with_room(uow: UnitOfWork, actor: Actor, today: date) -> list[GroupSummary]:
+    """Planned groups starting this year or next that still have places: where an accepted
+    child can be placed. Counts only, like the overview, without counting who waits."""
+    require(actor, Permission.GROUP_READ)
+    groups = _groups_starting(
+        uow, organisation_scope(actor), date(today.year, 1, 1), date(today.year + 1, 12, 31)
+    )
+    planned = (g for g in groups if g.status == GroupStatus.PLANNED.value)
+    summaries = (_summary(uow, group, today) for group in planned)
+    return [summary for summary in summaries if summary.places_left > 0]

@@ -90,17 +90,6 @@ def notices_for(uow: UnitOfWork, actor: Actor) -> list[NoticeView]:
     ]
 
 
-def unread_count(uow: UnitOfWork, actor: Actor) -> int:
-    require(actor, Permission.NOTIFICATION_READ)
-    rows = uow.session.scalars(
-        select(Notification.id).where(
-            Notification.organisation_id == organisation_scope(actor),
-            Notification.read_at.is_(None),
-        )
-    )
-    return len(rows.all())
-
-
 def mark_read(uow: UnitOfWork, actor: Actor, notice_id: str) -> None:
     require(actor, Permission.NOTIFICATION_READ)
     notice = uow.session.get(Notification, notice_id)

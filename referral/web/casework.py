@@ -85,7 +85,7 @@ def children_page() -> ResponseReturnValue:
 def _children_page(
     register: RegisterChildForm,
     find: FindChildForm,
-    found: list[child_record.ChildSummary] | None = None,
+    found: list[tuple[str, str]] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     with _uow() as uow:
@@ -127,17 +127,15 @@ def register_child() -> ResponseReturnValue:
 @requires(Permission.CHILD_SEARCH)
 def find_child() -> ResponseReturnValue:
     form = FindChildForm(prefix="find")
-    found: list[child_record.ChildSummary] | None = None
+    found: list[tuple[str, str]] | None = None
     if form.validate_on_submit():
         try:
             with _uow() as uow:
                 matches = children.find_children_by_personnummer(
                     uow, current_actor(), form.personnummer.data or ""
                 )
-                found = [
-                    child_record.ChildSummary(c.id, c.name, 0, c.placement_basis, ())
-                    for c in matches
-                ]
+                # Only id and name are shown; the search service has logged each match.
+                found = [(child.id, child.name) for child in matches]
         except DomainError as error:
             show_error(form, error)
     form.personnummer.data = ""

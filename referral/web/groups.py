@@ -226,13 +226,9 @@ def complete(group_id: str) -> ResponseReturnValue:
 
 def enrol_choices(today: date) -> list[SelectChoice]:
     """Planned groups with places left, this year and next: for the inbox's place form."""
-    choices = []
     with _uow() as uow:
-        for year in (today.year, today.year + 1):
-            overview = groups.year_overview(uow, current_actor(), year, today)
-            choices += [
-                SelectChoice(g.group_id, f"{g.name} ({g.start_date.isoformat()}, {g.places_left})")
-                for g in overview.groups
-                if g.status == "planned" and g.places_left > 0
-            ]
-    return choices
+        open_groups = groups.groups_with_room(uow, current_actor(), today)
+    return [
+        SelectChoice(g.group_id, f"{g.name} ({g.start_date.isoformat()}, {g.places_left})")
+        for g in open_groups
+    ]

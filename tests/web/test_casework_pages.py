@@ -247,3 +247,24 @@ def test_an_lvu_placement_needs_the_decision_its_date_and_the_deciding_body(
     assert dated.status_code == 302
     page = client.get(f"/children/{child_id}").get_data(as_text=True)
     assert "Beslut 4/2026, 2026-02-03 (Förvaltningsrätten)" in page
+
+
+def test_a_child_is_found_by_personnummer_without_the_number_coming_back(
+    factory: Factory, client: FlaskClient
+) -> None:
+    log_in(client, factory.account("social_worker"))
+    personnummer = invented_personnummer(2012, 9, 9)
+    child_id = _register(client, personnummer)
+    token = csrf_token(client, "/")
+    found = client.post(
+        "/children/find", data={"find-personnummer": personnummer, "find-csrf_token": token}
+    )
+    page = found.get_data(as_text=True)
+    assert found.status_code == 200
+    assert f'href="/children/{child_id}">{CHILD_NAME}</a>' in page
+    assert personnummer not in page and personnummer[2:] not in page
+    other = invented_personnummer(2012, 9, 10)
+    missing = client.post(
+        "/children/find", data={"find-personnummer": other, "find-csrf_token": token}
+    ).get_data(as_text=True)
+    assert 'class="found"' not in missing and other not in missing
