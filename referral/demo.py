@@ -20,6 +20,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from referral import clock
 from referral.actors import Actor
 from referral.auth import totp
 from referral.db.engine import request_session
@@ -194,7 +195,7 @@ def _load_cases(uow: UnitOfWork, district_id: str, partner_id: str) -> None:
     """Invented cases, so the demo shows the flow: an SoL child whose referral waits for the
     second guardian's consent, an LVU child already with Bris, and a planned group."""
     worker, leader = demo_actor("handlaggare"), demo_actor("gruppledare")
-    today = date.today()
+    today = clock.today()
     until = date(today.year, 12, 31) if today.month < 12 else date(today.year + 1, 6, 30)
 
     alva = children.register_child(

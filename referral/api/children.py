@@ -8,12 +8,12 @@ services that write the access log before returning.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from referral import clock
 from referral.api.programme_schemas import (
     ChildCreatedOut,
     ChildDetailsIn,
@@ -56,7 +56,7 @@ class Children(MethodView):
     def get(self) -> list[child_record.ChildSummary]:
         """The children of the caller's district; each one listed is written to the log."""
         with _uow() as uow:
-            return child_record.district_children(uow, current_actor(), date.today())
+            return child_record.district_children(uow, current_actor(), clock.today())
 
     @requires(Permission.CHILD_CREATE)
     @blueprint.arguments(ChildIn)
@@ -91,7 +91,7 @@ class ChildRecord(MethodView):
     def get(self, child_id: str) -> child_record.ChildRecord:
         """One child's whole record; another district's child answers 404."""
         with _uow() as uow:
-            return child_record.read_child_record(uow, current_actor(), child_id, date.today())
+            return child_record.read_child_record(uow, current_actor(), child_id, clock.today())
 
 
 @blueprint.route("/<child_id>/placement")

@@ -13,12 +13,12 @@ groups (5 to 8 children, the age band, the order of things) is a 409 naming it.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from referral import clock
 from referral.api.group_schemas import (
     AttendanceIn,
     AttendanceOut,
@@ -59,7 +59,7 @@ class Groups(MethodView):
     def get(self, query: dict[str, Any]) -> groups.YearOverview:
         """The groups starting in `year` (this year by default) with places left, and how
         many accepted children wait for a group. Counts only: nothing is written to the log."""
-        today = date.today()
+        today = clock.today()
         year = query["year"] if query["year"] is not None else today.year
         with _uow() as uow:
             return groups.year_overview(uow, current_actor(), year, today)
@@ -69,7 +69,7 @@ class Groups(MethodView):
     @blueprint.response(201, GroupOut)
     def post(self, data: dict[str, Any]) -> Group:
         """A planned group of the caller's organisation, with its sessions generated."""
-        today = date.today()
+        today = clock.today()
         with _uow() as uow:
             return groups.create_group(uow, current_actor(), groups.NewGroup(**data), today)
 
@@ -81,7 +81,7 @@ class OneGroup(MethodView):
     def get(self, group_id: str) -> groups.Roster:
         """The group, its sessions and the children the partner may lawfully see today; each
         child shown is written to the log with its legal basis first."""
-        today = date.today()
+        today = clock.today()
         with _uow() as uow:
             return groups.group_roster(uow, current_actor(), group_id, today)
 
@@ -93,7 +93,7 @@ class Enrolments(MethodView):
     @blueprint.response(201, EnrolmentOut)
     def post(self, data: dict[str, str], group_id: str) -> Enrolment:
         """Place the child of an accepted referral in a planned group with room (at most 8)."""
-        today = date.today()
+        today = clock.today()
         with _uow() as uow:
             return groups.enrol(uow, current_actor(), group_id, data["referral_id"], today)
 
@@ -106,7 +106,7 @@ class Visits(MethodView):
     def post(self, data: dict[str, Any], group_id: str) -> Visit:
         """The home visit, or the meeting at the partner's premises, before the first
         session (and not before it has taken place)."""
-        today = date.today()
+        today = clock.today()
         with _uow() as uow:
             return groups.record_visit(
                 uow, current_actor(), group_id, groups.NewVisit(**data), today
@@ -119,7 +119,7 @@ class Start(MethodView):
     @blueprint.response(200, GroupOut)
     def post(self, group_id: str) -> Group:
         """5 to 8 children, each visited and with participation covered: they participate."""
-        today = date.today()
+        today = clock.today()
         with _uow() as uow:
             return groups.start_group(uow, current_actor(), group_id, today)
 
@@ -132,7 +132,7 @@ class SessionAttendance(MethodView):
     def put(self, data: dict[str, Any], group_id: str, session_id: str) -> list[Attendance]:
         """Present or absent per enrolment id, on or after the session's day; sending it
         again corrects the earlier marks."""
-        today = date.today()
+        today = clock.today()
         with _uow() as uow:
             return groups.record_attendance(
                 uow, current_actor(), group_id, session_id, data["present"], today
@@ -146,6 +146,6 @@ class Complete(MethodView):
     def post(self, group_id: str) -> Group:
         """After the last session: every participation is completed (the partner-side
         retention clock starts)."""
-        today = date.today()
+        today = clock.today()
         with _uow() as uow:
             return groups.complete_group(uow, current_actor(), group_id, today)

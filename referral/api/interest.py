@@ -11,12 +11,12 @@ first); confirming creates the referral, which then waits for consent or LVU lik
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from referral import clock
 from referral.api.group_schemas import (
     ConfirmationOut,
     DeclineIn,
@@ -61,7 +61,7 @@ class PartnerInterest(MethodView):
     def post(self, data: dict[str, Any]) -> InterestRegistration:
         """Record a family home's registration for the responsible district, which is told.
         The child can start only once the district has confirmed it."""
-        today = date.today()
+        today = clock.today()
         with _uow() as uow:
             return interest.register_interest(
                 uow, current_actor(), interest.NewInterest(**data), today
@@ -86,7 +86,7 @@ class Confirm(MethodView):
     def post(self, registration_id: str) -> interest.Confirmation:
         """The child's record is found (or registered) and a referral to the partner is made
         and submitted: shared at once only if consent or LVU already holds."""
-        today = date.today()
+        today = clock.today()
         with _uow() as uow:
             return interest.confirm(uow, current_actor(), registration_id, today)
 

@@ -9,11 +9,10 @@ absent from the inbox and answers 404, as if it had never existed.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from referral import clock
 from referral.api.programme_schemas import PartnerReferralOut
 from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
@@ -31,7 +30,7 @@ blueprint = Blueprint(
 
 def _respond(referral_id: str, accept: bool) -> referrals.PartnerView:
     with UnitOfWork(request_session()) as uow:
-        return referrals.respond(uow, current_actor(), referral_id, accept, date.today())
+        return referrals.respond(uow, current_actor(), referral_id, accept, clock.today())
 
 
 @blueprint.route("")
@@ -41,7 +40,7 @@ class Inbox(MethodView):
     def get(self) -> list[referrals.PartnerView]:
         """Each referral shown is written to the log with its legal basis first."""
         with UnitOfWork(request_session()) as uow:
-            return referrals.partner_inbox(uow, current_actor(), date.today())
+            return referrals.partner_inbox(uow, current_actor(), clock.today())
 
 
 @blueprint.route("/<referral_id>/accept")

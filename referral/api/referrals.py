@@ -8,12 +8,12 @@ the access log before returning. A refused transition is a 409 naming the rule.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from referral import clock
 from referral.api.programme_schemas import (
     ReferralHistoryOut,
     ReferralIn,
@@ -74,7 +74,7 @@ class Submit(MethodView):
     def post(self, referral_id: str) -> Referral:
         """Submitted: shared with the partner at once where lawful, else awaiting consent."""
         with _uow() as uow:
-            return referrals.submit_referral(uow, current_actor(), referral_id, date.today())
+            return referrals.submit_referral(uow, current_actor(), referral_id, clock.today())
 
 
 @blueprint.route("/<referral_id>/withdraw")

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -26,13 +25,6 @@ from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, organisation_scope, require
 from referral.rules import CHILD_PARTY, TERMINAL, WITH_PARTNER, Decision, PlacementBasis, Status
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-def stockholm_today() -> date:
-    """Consents end on Swedish calendar days, whatever the server's time zone."""
-    return datetime.now(STOCKHOLM).date()
 
 
 @dataclass(frozen=True)

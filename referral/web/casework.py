@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.activity import ActivityDescription
 from referral.db.engine import request_session
@@ -53,7 +54,7 @@ def _uow() -> UnitOfWork:
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:

@@ -17,6 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from referral import clock
 from referral.db.activity import ActivityDescription
 from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
@@ -147,7 +148,7 @@ def consent_form(child_id: str) -> ResponseReturnValue:
             current_actor(),
             child_id,
             request.args.get("partner"),
-            consent_queue.stockholm_today(),
+            clock.today(),
         )
     with force_locale(LETTER_LOCALE):
         g.lang = LETTER_LOCALE  # so that the page says lang="sv" too
@@ -159,9 +160,7 @@ def consent_form(child_id: str) -> ResponseReturnValue:
 def expiring() -> ResponseReturnValue:
     days = current_app.config["REFERRAL_SETTINGS"].consent_lapse_warning_days
     with _uow() as uow:
-        lines = consent_queue.lapse_queue(
-            uow, current_actor(), consent_queue.stockholm_today(), days
-        )
+        lines = consent_queue.lapse_queue(uow, current_actor(), clock.today(), days)
     return render_template(
         "consent/expiring.html", lines=lines, warning_days=days, status_labels=STATUS_LABELS
     )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
+from referral import clock
 from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission
@@ -18,8 +17,8 @@ blueprint = Blueprint("fees", __name__, url_prefix="/fees")
 
 
 def _year() -> int:
-    year = request.args.get("year", default=date.today().year, type=int)
-    return year if 2000 <= year <= 2100 else date.today().year
+    year = request.args.get("year", default=clock.today().year, type=int)
+    return year if 2000 <= year <= 2100 else clock.today().year
 
 
 @blueprint.route("")

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.engine import request_session
 from referral.db.models import Role, User, UserRole
@@ -72,7 +73,7 @@ def index() -> ResponseReturnValue:
 
 
 def _index(form: GroupForm, status: int = 200) -> ResponseReturnValue:
-    today = date.today()
+    today = clock.today()
     year = request.args.get("year", default=today.year, type=int)
     if not 2000 <= year <= 2100:
         year = today.year
@@ -100,12 +101,12 @@ def create() -> ResponseReturnValue:
                     groups.NewGroup(
                         name=form.name.data or "",
                         group_format=form.group_format.data or "",
-                        start_date=form.start_date.data or date.today(),
+                        start_date=form.start_date.data or clock.today(),
                         min_age=form.min_age.data or 0,
                         max_age=form.max_age.data or 0,
                         leader_ids=form.leader_ids.data or [],
                     ),
-                    date.today(),
+                    clock.today(),
                 )
                 group_id = group.id
         except DomainError as error:
@@ -125,7 +126,7 @@ def group_page(group_id: str) -> ResponseReturnValue:
 def _group_page(
     group_id: str, status: int = 200, visit_form: VisitForm | None = None
 ) -> ResponseReturnValue:
-    today = date.today()
+    today = clock.today()
     with _uow() as uow:
         roster = groups.group_roster(uow, current_actor(), group_id, today)
     return render_template(
@@ -147,14 +148,14 @@ def _group_page(
 def place() -> ResponseReturnValue:
     """From the inbox: place the child of an accepted referral in a planned group."""
     form = EnrolForm()
-    form.group_id.choices = enrol_choices(date.today())
+    form.group_id.choices = enrol_choices(clock.today())
     referral_id = request.form.get("referral_id", "")
     if not form.validate_on_submit() or not referral_id:
         flash(_("Choose a group with places left."), "error")
         return redirect(url_for("partner.inbox"))
     group_id = form.group_id.data or ""
     with _uow() as uow:
-        groups.enrol(uow, current_actor(), group_id, referral_id, date.today())
+        groups.enrol(uow, current_actor(), group_id, referral_id, clock.today())
     flash(_("The child was placed in the group."), "info")
     return redirect(url_for("groups.group_page", group_id=group_id))
 
@@ -173,9 +174,9 @@ def record_visit(group_id: str) -> ResponseReturnValue:
                     groups.NewVisit(
                         form.enrolment_id.data or "",
                         form.kind.data or "",
-                        form.day.data or date.today(),
+                        form.day.data or clock.today(),
                     ),
-                    date.today(),
+                    clock.today(),
                 )
         except DomainError as error:
             show_error(form, error)
@@ -190,7 +191,7 @@ def record_visit(group_id: str) -> ResponseReturnValue:
 def start(group_id: str) -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
         with _uow() as uow:
-            groups.start_group(uow, current_actor(), group_id, date.today())
+            groups.start_group(uow, current_actor(), group_id, clock.today())
         flash(_("The group has started: the children are participating."), "info")
     return redirect(url_for("groups.group_page", group_id=group_id))
 
@@ -208,7 +209,7 @@ def attendance(group_id: str, session_id: str) -> ResponseReturnValue:
                 group_id,
                 session_id,
                 {enrolment_id: enrolment_id in present for enrolment_id in enrolled},
-                date.today(),
+                clock.today(),
             )
         flash(_("Attendance was recorded."), "info")
     return redirect(url_for("groups.group_page", group_id=group_id))
@@ -219,7 +220,7 @@ def attendance(group_id: str, session_id: str) -> ResponseReturnValue:
 def complete(group_id: str) -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
         with _uow() as uow:
-            groups.complete_group(uow, current_actor(), group_id, date.today())
+            groups.complete_group(uow, current_actor(), group_id, clock.today())
         flash(_("The group is completed; every participation in it is completed."), "info")
     return redirect(url_for("groups.group_page", group_id=group_id))
 

@@ -9,8 +9,6 @@ partner, not even in a form re-rendered after an error.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -20,6 +18,7 @@ from sqlalchemy import select
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.engine import request_session
 from referral.db.models import Organisation, OrganisationKind
@@ -97,7 +96,7 @@ def _partner_page(form: InterestForm, status: int = 200) -> ResponseReturnValue:
 @blueprint.route("/partner/interest")
 @requires(Permission.INTEREST_REGISTER)
 def partner_page() -> ResponseReturnValue:
-    return _partner_page(InterestForm(formdata=None, received_on=date.today()))
+    return _partner_page(InterestForm(formdata=None, received_on=clock.today()))
 
 
 @blueprint.route("/partner/interest", methods=["POST"])
@@ -116,7 +115,7 @@ def register() -> ResponseReturnValue:
         )
         try:
             with _uow() as uow:
-                registration = interest.register_interest(uow, current_actor(), new, date.today())
+                registration = interest.register_interest(uow, current_actor(), new, clock.today())
                 reference = interest.reference_of(registration.id)
         except DomainError as error:
             if error.status != 422:
@@ -167,7 +166,7 @@ def confirm(registration_id: str) -> ResponseReturnValue:
         return redirect(url_for("interest.queue"))
     # A refusal (403, 404) or a decision already taken (409) is the error page's to show.
     with _uow() as uow:
-        confirmed = interest.confirm(uow, current_actor(), registration_id, date.today())
+        confirmed = interest.confirm(uow, current_actor(), registration_id, clock.today())
     if confirmed.child_registered:
         flash(_("Confirmed. The child was registered in your district and referred."), "info")
     else:

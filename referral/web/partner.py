@@ -3,12 +3,11 @@ answer to each. What a leader sees is the partner projection (referrals.PartnerV
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
@@ -25,7 +24,7 @@ blueprint = Blueprint("partner", __name__, url_prefix="/partner")
 @blueprint.route("/referrals")
 @requires(Permission.REFERRAL_INBOX)
 def inbox() -> ResponseReturnValue:
-    today = date.today()
+    today = clock.today()
     with UnitOfWork(request_session()) as uow:
         views = referrals.partner_inbox(uow, current_actor(), today)
     place_form = EnrolForm(formdata=None)
@@ -46,7 +45,7 @@ def _respond(referral_id: str, accept: bool) -> ResponseReturnValue:
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("partner.inbox"))
     with UnitOfWork(request_session()) as uow:
-        referrals.respond(uow, current_actor(), referral_id, accept, date.today())
+        referrals.respond(uow, current_actor(), referral_id, accept, clock.today())
     flash(_("The referral was accepted.") if accept else _("The referral was declined."), "info")
     return redirect(url_for("partner.inbox"))
 

@@ -14,13 +14,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from config.settings import ConfigError, Settings, load_settings
+from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
 from referral.db.models import Organisation, Role
 from referral.db.uow import UnitOfWork
 from referral.services import children, consent, referrals
-from referral.services.consent_queue import stockholm_today
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import (
     Factory,
@@ -30,7 +30,7 @@ from tests.factories import (
     social_worker_actor,
 )
 
-TODAY = stockholm_today()
+TODAY = clock.today()
 VERSION = "Bris 2026:1"
 LETTER = "Stödgrupperna leds av Bris stödgruppsledare.\nÅtta träffar om två timmar."
 GUARDIANS = ("Mamma Blankettsson", "Pappa Blankettsson")
