@@ -33,6 +33,8 @@ class Action(StrEnum):
     CHILD_LIST = "child:list"
     CHILD_UPDATE = "child:update"
     PLACEMENT_RECORD = "placement:record"
+    # Under LVU, the social worker's decision on which categories the partner may see
+    LVU_SHARING_DECIDE = "lvu_sharing:decide"
     GUARDIAN_CREATE = "guardian:create"
     CONSENT_RECORD = "consent:record"
     CONSENT_WITHDRAW = "consent:withdraw"
@@ -52,6 +54,8 @@ class Action(StrEnum):
     GROUP_START = "group:start"
     GROUP_COMPLETE = "group:complete"
     GROUP_READ = "group:read"
+    # The fee report: each line shows a child's paying municipality (subject: the child)
+    FEE_REPORT_READ = "fee_report:read"
     # Emergency access ("break the glass"): a social worker's city-wide look-up by
     # personnummer, the access itself (subject: the child; the reason sealed as the purpose),
     # and the DPO's review of the grants and their reasons

@@ -215,9 +215,11 @@ def _load_cases(uow: UnitOfWork, district_id: str, partner_id: str) -> None:
             child_views="Vill gärna träffa andra barn som bor i familjehem.",
         ),
     )
-    consent.record_placement(uow, worker, alva.id, "SoL")
-    mother = consent.add_guardian(uow, worker, alva.id, "Anna Exempel", "070-000 00 02", True)
-    consent.add_guardian(uow, worker, alva.id, "Erik Exempel", "070-000 00 03", True)
+    consent.record_placement(uow, worker, alva.id, "SoL", today=today)
+    mother = consent.add_guardian(
+        uow, worker, alva.id, "Anna Exempel", "070-000 00 02", True, today=today
+    )
+    consent.add_guardian(uow, worker, alva.id, "Erik Exempel", "070-000 00 03", True, today=today)
     consent.record_consent(
         uow,
         worker,
@@ -231,9 +233,10 @@ def _load_cases(uow: UnitOfWork, district_id: str, partner_id: str) -> None:
             method="written",
             description_version=BRIS_DESCRIPTION_VERSION,
         ),
+        today=today,
     )
     first = referrals.create_referral(
-        uow, worker, referrals.NewReferral(alva.id, partner_id, "weekly", None)
+        uow, worker, referrals.NewReferral(alva.id, partner_id, "weekly", None), today=today
     )
     referrals.submit_referral(uow, worker, first.id, today)
 
@@ -242,11 +245,24 @@ def _load_cases(uow: UnitOfWork, district_id: str, partner_id: str) -> None:
         worker,
         children.NewChild(invented_personnummer(date(today.year - 12, 9, 2), 984), "Noah Påhittad"),
     )
+    # Under LVU the social worker decided that Bris may see his name and age and register his
+    # participation; the family home's contact details are not shared.
     consent.record_placement(
-        uow, worker, noah.id, "LVU", "Beslut 12/2026", "Socialnämnden", today - timedelta(days=60)
+        uow,
+        worker,
+        noah.id,
+        "LVU",
+        "Beslut 12/2026",
+        "Socialnämnden",
+        today - timedelta(days=60),
+        today=today,
+        lvu_shared=("name", "age", "participation"),
     )
     second = referrals.create_referral(
-        uow, worker, referrals.NewReferral(noah.id, partner_id, "partner_decides", None)
+        uow,
+        worker,
+        referrals.NewReferral(noah.id, partner_id, "partner_decides", None),
+        today=today,
     )
     referrals.submit_referral(uow, worker, second.id, today)
 

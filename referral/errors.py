@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from referral.actors import Actor
+    from referral.db.data_keys import KeyScope
 
 
 class DomainError(Exception):
@@ -33,6 +34,9 @@ class Denial:
     permission: str
     object_type: str | None = None
     object_id: str | None = None
+    # The person the refused record is about (pseudonymous id and holder), so that the
+    # refusal appears in that person's subject-access report.
+    subject: KeyScope | None = None
 
 
 class NotFound(DomainError):

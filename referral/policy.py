@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from referral.actors import Actor
+from referral.db.data_keys import KeyScope
 from referral.db.models import Role
 from referral.db.people import Child
 from referral.errors import Denial, NotFound, NotPermitted
@@ -266,8 +267,22 @@ def require(actor: Actor | None, permission: Permission, obj: object | None = No
         permission.value,
         object_type=type(obj).__name__ if obj is not None else None,
         object_id=getattr(obj, "id", None),
+        subject=_subject_of(obj),
     )
     raise error
+
+
+def _subject_of(obj: object) -> KeyScope | None:
+    """The person a refused record is about, when it is about one (a child's record, or a
+    record naming a child): the refusal belongs in that person's subject-access report."""
+    key_scope = getattr(obj, "key_scope", None)
+    if key_scope is None:
+        return None
+    try:
+        scope = key_scope()
+    except (NotImplementedError, ValueError):
+        return None
+    return scope if isinstance(scope, KeyScope) else None
 
 
 def organisation_scope(actor: Actor) -> str | None:

@@ -49,12 +49,14 @@ CHILD_PARTY = "child"
 
 @dataclass(frozen=True)
 class Consent:
-    """One party's latest decision: a guardian's (by id) or the child's own (CHILD_PARTY)."""
+    """One party's latest decision: a guardian's (by id) or the child's own (CHILD_PARTY).
+    A consent given is in force from `decided_on` to `valid_until`, both days included."""
 
     consent_id: str
     party: str
     decision: Decision
     categories: frozenset[Category]
+    decided_on: date
     valid_until: date
 
 
@@ -69,6 +71,9 @@ class Placement:
     basis: PlacementBasis
     lvu_decision: str | None = None  # which decision (reference), required under LVU
     lvu_decided_by: str | None = None  # the deciding body, required under LVU
+    # Under LVU no guardian consents, but secrecy still holds: the social worker decides, and
+    # documents, which categories the partner may see (domain.md §3). None are shared otherwise.
+    lvu_categories: frozenset[Category] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,13 @@ def _mark(message: str) -> str:
 
 NOT_LAWFUL_REASONS = (
     _mark("LVU placement without a documented decision and deciding body."),
+    _mark("Under LVU, the social worker has not decided to share this category."),
     _mark("No guardian with custody is recorded."),
     _mark("A required consent is missing."),
     _mark("A required consent is refused."),
     _mark("A required consent is withdrawn."),
     _mark("A required consent has expired."),
+    _mark("A required consent is dated after today."),
     _mark("A required consent does not cover this category."),
     _mark("No placement basis is recorded."),
     _mark("The child's record cannot be read."),
@@ -112,6 +119,23 @@ def age_fits(birth_date: date, group_start: date) -> bool:
     return MIN_AGE <= age_on(birth_date, group_start) <= MAX_AGE
 
 
+def a_year_after(day: date) -> date:
+    """The same date next year (28 February for a 29 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+def may_be_referred(birth_date: date, today: date) -> bool:
+    """A child may be referred who can be 7-18 when a group starts within the coming year:
+    not yet past 18 today, and at least 7 a year from today. (The age at the actual group's
+    start is checked again at enrolment.)"""
+    return (
+        age_on(birth_date, today) <= MAX_AGE and age_on(birth_date, a_year_after(today)) >= MIN_AGE
+    )
+
+
 def sharing_basis(
     placement: Placement,
     guardians: Iterable[Guardian],
@@ -122,11 +146,15 @@ def sharing_basis(
 ) -> LawfulBasis | NotLawful:
     """May the partner see `category` of this child today, and on what ground?
 
-    LVU: yes, on the documented decision. SoL: only when every guardian with custody (and the
-    child from 15) has given consent covering the category, not withdrawn and not expired."""
+    LVU: on the documented decision, for the categories the social worker decided to share.
+    SoL: only when every guardian with custody (and the child from 15) has given consent
+    covering the category and in force today (decided on or before it, ending on or after it).
+    Every caller asks with the same `today`: a share, a notification and a partner's read."""
     if placement.basis is PlacementBasis.LVU:
         if not placement.lvu_decision or not placement.lvu_decided_by:
             return NotLawful("LVU placement without a documented decision and deciding body.")
+        if category not in placement.lvu_categories:
+            return NotLawful("Under LVU, the social worker has not decided to share this category.")
         return LawfulBasis(BasisKind.LVU, placement.lvu_decision)
     custodians = [g.guardian_id for g in guardians if g.has_custody]
     if not custodians:
@@ -146,6 +174,8 @@ def sharing_basis(
                 if consent.decision is Decision.REFUSED
                 else "A required consent is withdrawn."
             )
+        if consent.decided_on > today:
+            return NotLawful("A required consent is dated after today.")
         if consent.valid_until < today:
             return NotLawful("A required consent has expired.")
         if category not in consent.categories:

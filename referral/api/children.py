@@ -26,6 +26,7 @@ from referral.api.programme_schemas import (
     ConsentOut,
     GuardianCreatedOut,
     GuardianIn,
+    LvuSharingIn,
     PlacementIn,
     PlacementOut,
 )
@@ -100,7 +101,8 @@ class Placement(MethodView):
     @blueprint.arguments(PlacementIn)
     @blueprint.response(200, PlacementOut)
     def put(self, data: dict[str, Any], child_id: str) -> Child:
-        """SoL, or LVU with the decision and the deciding body."""
+        """SoL, or LVU with the decision, its date, the deciding body and the categories the
+        partner may see (`lvu_shared`; name and age when first placed and nothing is said)."""
         with _uow() as uow:
             return consent.record_placement(
                 uow,
@@ -110,6 +112,22 @@ class Placement(MethodView):
                 data["lvu_decision"],
                 data["lvu_decided_by"],
                 data["lvu_decided_on"],
+                today=clock.today(),
+                lvu_shared=data["lvu_shared"],
+            )
+
+
+@blueprint.route("/<child_id>/lvu-sharing")
+class LvuSharing(MethodView):
+    @requires(Permission.PLACEMENT_RECORD)
+    @blueprint.arguments(LvuSharingIn)
+    @blueprint.response(200, PlacementOut)
+    def put(self, data: dict[str, Any], child_id: str) -> Child:
+        """Under LVU, the social worker's decision on what the partner may see: every category
+        listed is shared, every other is not. Narrowing cuts the partner's access at once."""
+        with _uow() as uow:
+            return consent.decide_lvu_sharing(
+                uow, current_actor(), child_id, data["shared"], clock.today()
             )
 
 
@@ -141,6 +159,7 @@ class Guardians(MethodView):
                 data["name"],
                 data["contact"],
                 data["has_custody"],
+                today=clock.today(),
             )
 
 
@@ -154,5 +173,5 @@ class Consents(MethodView):
         consent goes to the partner in the same transaction."""
         with _uow() as uow:
             return consent.record_consent(
-                uow, current_actor(), child_id, consent.ConsentInput(**data)
+                uow, current_actor(), child_id, consent.ConsentInput(**data), today=clock.today()
             )

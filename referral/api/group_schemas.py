@@ -167,7 +167,6 @@ class RosterEntryOut(StrictSchema):
     enrolment_id = fields.String()
     referral_id = fields.String()
     status = fields.String()
-    legal_basis = fields.String()
     name = fields.String()
     age = fields.Integer()
     visit_kind = fields.String(allow_none=True)

@@ -27,6 +27,7 @@ from referral.services.children import (
 )
 from referral.services.consent import MAX_TEXT, METHODS
 from referral.services.referrals import FORMATS, MAX_NOTES
+from referral.services.sharing import lvu_decisions
 
 MAX_VERSION = 40  # as long as a consent record's description_version
 
@@ -47,6 +48,20 @@ class PlacementIn(StrictSchema):
     lvu_decision = text_field(MAX_TEXT, load_default=None, allow_none=True)
     lvu_decided_by = text_field(MAX_TEXT, load_default=None, allow_none=True)
     lvu_decided_on = fields.Date(load_default=None, allow_none=True)
+    # Under LVU: the categories the partner may see (name and age when first placed and
+    # nothing is said). Ignored under SoL, where the guardians' consents decide.
+    lvu_shared = fields.List(
+        choice_field(Category), load_default=None, validate=validate.Length(max=len(Category))
+    )
+
+
+class LvuSharingIn(StrictSchema):
+    """The social worker's decision under LVU: every category the partner may see (the
+    others are not shared)."""
+
+    shared = fields.List(
+        choice_field(Category), required=True, validate=validate.Length(max=len(Category))
+    )
 
 
 class ChildDetailsIn(StrictSchema):
@@ -178,6 +193,13 @@ class SharingOut(StrictSchema):
     refusal = fields.Function(_sharing_refusal, allow_none=True)
 
 
+class LvuShareOut(StrictSchema):
+    category = fields.String()
+    shared = fields.Boolean()
+    decided_by = fields.String()
+    decided_on = fields.Date()
+
+
 class ChildRecordOut(StrictSchema):
     id = fields.String()
     name = fields.String()
@@ -193,10 +215,18 @@ class ChildRecordOut(StrictSchema):
     family_home_phone = fields.String(allow_none=True)
     paying_municipality = fields.String(allow_none=True)
     child_views = fields.String(allow_none=True)
+    lvu_sharing = fields.List(fields.Nested(LvuShareOut))
     guardians = fields.List(fields.Nested(GuardianOut))
     consents = fields.List(fields.Nested(ConsentHistoryOut))
     referrals = fields.List(fields.Nested(ChildReferralOut))
     sharing = fields.List(fields.Nested(SharingOut))
+
+
+def _lvu_shared(child: Any) -> list[str] | None:
+    if child.placement_basis != PlacementBasis.LVU.value:
+        return None
+    decided = lvu_decisions(child)
+    return [c.value for c in Category if c in decided and decided[c].shared]
 
 
 class PlacementOut(StrictSchema):
@@ -205,6 +235,8 @@ class PlacementOut(StrictSchema):
     lvu_decision = fields.String(allow_none=True)
     lvu_decided_by = fields.String(allow_none=True)
     lvu_decided_on = fields.String(allow_none=True)
+    # Under LVU: the categories the partner may see now (null under SoL).
+    lvu_shared = fields.Function(_lvu_shared, allow_none=True)
 
 
 class ChildDetailsOut(StrictSchema):
@@ -295,7 +327,6 @@ class PartnerReferralOut(StrictSchema):
     referral_id = fields.String()
     status = fields.String()
     preferred_format = fields.String()
-    legal_basis = fields.String()
     name = fields.String()
     age = fields.Integer()
     family_home_name = fields.String()

@@ -54,7 +54,9 @@ class Referrals(MethodView):
     def post(self, data: dict[str, Any]) -> Referral:
         """A draft referral of a child of the caller's district to a partner."""
         with _uow() as uow:
-            return referrals.create_referral(uow, current_actor(), referrals.NewReferral(**data))
+            return referrals.create_referral(
+                uow, current_actor(), referrals.NewReferral(**data), today=clock.today()
+            )
 
 
 @blueprint.route("/<referral_id>")

@@ -54,9 +54,15 @@ class Child(EncryptedRecord, Base):
     _family_home_phone: Mapped[FieldValue | None] = mapped_column(
         "family_home_phone", EncryptedText()
     )
-    # A child placed by another municipality takes a free place for a fee (domain.md §2): the
-    # paying municipality's name, kept in clear like the district id, for the fee report.
-    paying_municipality: Mapped[str | None] = mapped_column(String(100))
+    # Under LVU: the social worker's documented decision, per data category, on what the
+    # partner may see (JSON: category -> shared, by whom, on which day). Sealed, because it
+    # tells of compulsory care.
+    _lvu_sharing: Mapped[FieldValue | None] = mapped_column("lvu_sharing", EncryptedText())
+    # A child placed by another municipality takes a free place for a fee (domain.md §2).
+    # Sealed like the rest: tied to one child, it says where the child comes from.
+    _paying_municipality: Mapped[FieldValue | None] = mapped_column(
+        "paying_municipality", EncryptedText()
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     personnummer = personal("_personnummer", index="personnummer_index")
@@ -70,6 +76,8 @@ class Child(EncryptedRecord, Base):
     lvu_decided_by = personal("_lvu_decided_by")
     lvu_decided_on = personal("_lvu_decided_on")
     child_views = personal("_child_views")
+    lvu_sharing = personal("_lvu_sharing")
+    paying_municipality = personal("_paying_municipality")
 
     @property
     def organisation_id(self) -> str:

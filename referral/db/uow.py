@@ -51,4 +51,5 @@ def record_denial(session: Session, denial: Denial) -> None:
         outcome=Outcome.DENIED,
         object_type=denial.object_type or "permission",
         object_id=denial.object_id or denial.permission,
+        subject=denial.subject,
     )

@@ -33,7 +33,7 @@ from referral.rules import (
     age_on,
 )
 from referral.services.children import record_child_access
-from referral.services.consent import birth_date_of, sharing_basis_for
+from referral.services.sharing import birth_date_of, lvu_decisions, sharing_basis_for
 from referral.services.users import staff_names
 
 
@@ -83,6 +83,16 @@ class ReferralView:
 
 
 @dataclass(frozen=True)
+class LvuShareView:
+    """The social worker's decision on one category under LVU, and who made it when."""
+
+    category: str
+    shared: bool
+    decided_by: str
+    decided_on: date
+
+
+@dataclass(frozen=True)
 class ChildRecord:
     id: str
     name: str
@@ -98,6 +108,7 @@ class ChildRecord:
     family_home_phone: str | None
     paying_municipality: str | None
     child_views: str | None
+    lvu_sharing: tuple[LvuShareView, ...]  # empty unless placed under LVU
     guardians: tuple[GuardianView, ...]
     consents: tuple[ConsentView, ...]
     referrals: tuple[ReferralView, ...]
@@ -145,10 +156,12 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
     referral_rows = db.scalars(
         select(Referral).where(Referral.child_id == child.id).order_by(Referral.created_at)
     ).all()
+    lvu = lvu_decisions(child) if child.placement_basis == PlacementBasis.LVU.value else {}
     staff = staff_names(
         uow,
         {row.recorded_by for row in consent_rows}
-        | {event.by for r in referral_rows for event in r.events},
+        | {event.by for r in referral_rows for event in r.events}
+        | {share.decided_by for share in lvu.values()},
     )
     partners = {
         org_id: name
@@ -174,6 +187,16 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
         family_home_phone=child.family_home_phone,
         paying_municipality=child.paying_municipality,
         child_views=child.child_views,
+        lvu_sharing=tuple(
+            LvuShareView(
+                category.value,
+                lvu[category].shared,
+                staff.get(lvu[category].decided_by, lvu[category].decided_by),
+                lvu[category].decided_on,
+            )
+            for category in Category
+            if category in lvu
+        ),
         guardians=tuple(GuardianView(g.id, g.name, g.contact, g.has_custody) for g in guardians),
         consents=tuple(
             ConsentView(

@@ -11,30 +11,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-
 from audit.actions import Action
 from audit.record import record
-from crypto import DecryptionError
 from referral.actors import Actor
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.uow import UnitOfWork
-from referral.errors import InvalidInput, NotFound
+from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
 from referral.policy import Permission, require
-from referral.rules import (
-    CHILD_PARTY,
-    Category,
-    Consent,
-    Decision,
-    LawfulBasis,
-    NotLawful,
-    Placement,
-    PlacementBasis,
-    sharing_basis,
-)
-from referral.rules import Guardian as GuardianFact
+from referral.rules import CHILD_PARTY, Category, Decision, PlacementBasis
 from referral.services.activity_descriptions import SUPPORT_GROUP, version_exists
+from referral.services.referrals import lawful_with_partner, settle_sharing
+from referral.services.sharing import (
+    LVU_DEFAULT_SHARED,
+    LvuShare,
+    encode_lvu_decisions,
+    lvu_decisions,
+)
 
 METHODS = frozenset({"written", "oral"})
 # Consents are recorded for Programme A (seed 004), the only programme that asks for them.
@@ -72,8 +65,13 @@ def record_placement(
     lvu_decision: str | None = None,
     lvu_decided_by: str | None = None,
     lvu_decided_on: date | None = None,
+    *,
+    today: date,
+    lvu_shared: Iterable[str] | None = None,
 ) -> Child:
-    """SoL, or LVU with the decision, its date and the deciding body documented."""
+    """SoL, or LVU with the decision, its date and the deciding body documented. Under LVU
+    the social worker also decides which categories the partner may see (`lvu_shared`; name
+    and age when a child is first placed under LVU and nothing is said)."""
     child = _child(uow, actor, child_id, Permission.PLACEMENT_RECORD)
     try:
         placement = PlacementBasis(basis)
@@ -84,10 +82,12 @@ def record_placement(
     decided_by = _text(lvu_decided_by, "lvu_decided_by", required=lvu) if lvu else None
     if lvu and lvu_decided_on is None:
         raise InvalidInput(_("The date of the LVU decision is required."), field="lvu_decided_on")
-    if lvu and lvu_decided_on is not None and lvu_decided_on > date.today():
+    if lvu and lvu_decided_on is not None and lvu_decided_on > today:
         raise InvalidInput(
             _("The LVU decision cannot be dated in the future."), field="lvu_decided_on"
         )
+    shared = _categories(lvu_shared, "lvu_shared") if lvu_shared is not None else None
+    before = lawful_with_partner(uow, child, today)
     child.placement_basis = placement.value
     child.lvu_decision = decision
     child.lvu_decided_by = decided_by
@@ -102,14 +102,73 @@ def record_placement(
         object_id=child.id,
         subject=child.key_scope(),
     )
+    if not lvu:
+        child.lvu_sharing = None  # a later LVU placement starts from a fresh decision
+    elif shared is not None or not lvu_decisions(child):
+        _decide_lvu_sharing(uow, actor, child, shared or LVU_DEFAULT_SHARED, today)
+    settle_sharing(uow, actor, child, today, before)
     uow.commit()
     return child
 
 
+def decide_lvu_sharing(
+    uow: UnitOfWork, actor: Actor, child_id: str, shared: Iterable[str], today: date
+) -> Child:
+    """Under LVU the guardians do not consent, but secrecy still holds: the social worker
+    decides, category by category, what the partner may see. Narrowing cuts the partner's
+    access at once (and tells it to stop); widening releases a referral that was waiting."""
+    child = _child(uow, actor, child_id, Permission.PLACEMENT_RECORD)
+    if child.placement_basis != PlacementBasis.LVU.value:
+        raise Conflict(
+            _("Sharing decisions of this kind apply only to a child placed under LVU."),
+            field="basis",
+        )
+    categories = _categories(shared, "lvu_shared")
+    before = lawful_with_partner(uow, child, today)
+    _decide_lvu_sharing(uow, actor, child, categories, today)
+    settle_sharing(uow, actor, child, today, before)
+    uow.commit()
+    return child
+
+
+def _decide_lvu_sharing(
+    uow: UnitOfWork, actor: Actor, child: Child, shared: frozenset[Category], today: date
+) -> None:
+    """One documented decision per category: a category whose answer changes (or that was
+    never decided) is stamped with who decided and when; the others keep their stamp."""
+    decisions = lvu_decisions(child)
+    for category in Category:
+        wanted = category in shared
+        earlier = decisions.get(category)
+        if earlier is None or earlier.shared != wanted:
+            decisions[category] = LvuShare(wanted, actor.user_id, today)
+    child.lvu_sharing = encode_lvu_decisions(decisions)
+    uow.session.flush()
+    record(
+        uow.session,
+        actor,
+        Action.LVU_SHARING_DECIDE,
+        object_type="child",
+        object_id=child.id,
+        subject=child.key_scope(),
+        details={"shared": sorted(c.value for c in shared)},
+    )
+
+
 def add_guardian(
-    uow: UnitOfWork, actor: Actor, child_id: str, name: str, contact: str | None, has_custody: bool
+    uow: UnitOfWork,
+    actor: Actor,
+    child_id: str,
+    name: str,
+    contact: str | None,
+    has_custody: bool,
+    *,
+    today: date,
 ) -> Guardian:
+    """A guardian of the child. A new custodian is one more consent that SoL needs: until it
+    is given, the partner loses access (and is told so)."""
     child = _child(uow, actor, child_id, Permission.GUARDIAN_CREATE)
+    before = lawful_with_partner(uow, child, today)
     guardian = Guardian(
         child_id=child.id,
         district_id=child.district_id,
@@ -127,6 +186,7 @@ def add_guardian(
         object_id=guardian.id,
         subject=child.key_scope(),
     )
+    settle_sharing(uow, actor, child, today, before)
     uow.commit()
     return guardian
 
@@ -142,7 +202,7 @@ class ConsentInput:
     description_version: str
 
 
-def _categories(raw: Iterable[str]) -> frozenset[Category]:
+def _categories(raw: Iterable[str], field: str = "categories") -> frozenset[Category]:
     chosen: set[Category] = set()
     for name in raw:
         try:
@@ -155,7 +215,7 @@ def _categories(raw: Iterable[str]) -> frozenset[Category]:
                     name=name,
                     allowed=allowed,
                 ),
-                field="categories",
+                field=field,
             ) from None
     return frozenset(chosen)
 
@@ -179,8 +239,11 @@ def _description_version(uow: UnitOfWork, decision: Decision, raw: str) -> str:
 
 
 def record_consent(
-    uow: UnitOfWork, actor: Actor, child_id: str, new: ConsentInput
+    uow: UnitOfWork, actor: Actor, child_id: str, new: ConsentInput, *, today: date
 ) -> ConsentRecord:
+    """One party's decision. A decision cannot be dated after `today`; a consent that has
+    already ended may be recorded (history), but shares nothing: what the partner may see is
+    decided for `today`, the same day as the partner's own read."""
     child = _child(uow, actor, child_id, Permission.CONSENT_RECORD)
     db = uow.session
     if new.party != CHILD_PARTY:
@@ -196,11 +259,17 @@ def record_consent(
     categories = _categories(new.categories)
     if decision is Decision.GIVEN and not categories:
         raise InvalidInput(_("A consent covers at least one data category."), field="categories")
+    if new.decided_on > today:
+        raise InvalidInput(
+            _("A decision cannot be dated after today: record it on the day it is made."),
+            field="decided_on",
+        )
     if new.valid_until < new.decided_on:
         raise InvalidInput(_("The end date comes before the decision date."), field="valid_until")
     if new.method not in METHODS:
         raise InvalidInput(_("Consent is obtained in writing or orally."), field="method")
     version = _description_version(uow, decision, new.description_version)
+    before = lawful_with_partner(uow, child, today)
     consent = ConsentRecord(
         child_id=child.id,
         district_id=child.district_id,
@@ -220,59 +289,7 @@ def record_consent(
         db, actor, action, object_type="consent", object_id=consent.id, subject=child.key_scope()
     )
     # In the same transaction: a referral waiting for this consent goes to the partner now;
-    # after a withdrawal or refusal the partner is told at once that participation must stop.
-    from referral.services.referrals import release_awaiting, stop_unlawful_participation
-
-    if decision is Decision.GIVEN:
-        release_awaiting(uow, actor, child, new.decided_on)
-    else:
-        stop_unlawful_participation(uow, child, new.decided_on)
+    # a partner that loses access is told at once that participation must stop.
+    settle_sharing(uow, actor, child, today, before)
     uow.commit()
     return consent
-
-
-def current_consents(uow: UnitOfWork, child: Child) -> list[Consent]:
-    rows = uow.session.scalars(
-        select(ConsentRecord)
-        .where(ConsentRecord.child_id == child.id)
-        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
-    )
-    latest: dict[str, ConsentRecord] = {}
-    for row in rows:
-        latest[row.party] = row  # later records replace earlier ones
-    return [
-        Consent(
-            consent_id=row.id,
-            party=row.party,
-            decision=Decision(row.decision),
-            categories=frozenset(Category(c) for c in row.categories.split(",") if c),
-            valid_until=row.valid_until,
-        )
-        for row in latest.values()
-    ]
-
-
-def birth_date_of(child: Child) -> date:
-    """From the personnummer (a samordningsnummer has 60 added to the day)."""
-    number = child.personnummer
-    return date(int(number[:4]), int(number[4:6]), int(number[6:8]) % 60)
-
-
-def sharing_basis_for(
-    uow: UnitOfWork, child: Child, category: Category, today: date
-) -> LawfulBasis | NotLawful:
-    """The ground on which a partner may see `category` of this child today, or why not.
-    Deny by default: no placement recorded, or an unreadable record, is not lawful."""
-    try:
-        basis = child.placement_basis
-        if basis is None:
-            return NotLawful("No placement basis is recorded.")
-        placement = Placement(PlacementBasis(basis), child.lvu_decision, child.lvu_decided_by)
-        birth_date = birth_date_of(child)
-    except DecryptionError:
-        return NotLawful("The child's record cannot be read.")
-    guardians = uow.session.scalars(select(Guardian).where(Guardian.child_id == child.id))
-    facts = [GuardianFact(g.id, g.has_custody) for g in guardians]
-    return sharing_basis(
-        placement, facts, current_consents(uow, child), category, birth_date, today
-    )

@@ -24,7 +24,7 @@ from referral.i18n import _
 from referral.policy import Permission, require
 from referral.rules import OWN_CONSENT_AGE, Category, PlacementBasis, age_on
 from referral.services.activity_descriptions import SUPPORT_GROUP, current_description
-from referral.services.consent import birth_date_of
+from referral.services.sharing import birth_date_of
 
 # The order the categories are printed in, as a guardian reads them.
 FORM_CATEGORIES = (Category.NAME, Category.AGE, Category.CONTACT, Category.PARTICIPATION)

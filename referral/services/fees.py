@@ -2,7 +2,9 @@
 groups, 5 000 SEK each, per paying municipality (domain.md §2, rule 6 of Programme A).
 
 The report names no child: a referral reference, the group and the paying municipality are
-what an invoice needs, so reading it is not a read of anyone's personal data.
+what an invoice needs. The paying municipality is sealed in the district's record of the
+child (it says where the child comes from), so each line is a read of that child's record,
+decrypted here and written to the access log before the report is returned.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from audit.actions import Action
 from referral.actors import Actor
 from referral.db.groups import Enrolment, Group
 from referral.db.people import Child
@@ -20,6 +23,7 @@ from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, organisation_scope, require
 from referral.rules import FEE_OTHER_MUNICIPALITY_SEK, Status
+from referral.services.children import record_child_access
 
 # A place that was taken: the child was in the group (not withdrawn before it ended).
 TAKEN = frozenset({Status.PLACED, Status.PARTICIPATING, Status.COMPLETED})
@@ -48,24 +52,39 @@ class FeeReport:
 def fee_report(uow: UnitOfWork, actor: Actor, year: int) -> FeeReport:
     require(actor, Permission.FEE_REPORT_READ)
     query = (
-        select(Referral.id, Group.name, Group.start_date, Child.paying_municipality)
+        select(Referral.id, Group.name, Group.start_date, Child)
         .join(Enrolment, Enrolment.referral_id == Referral.id)
         .join(Group, Group.id == Enrolment.group_id)
         .join(Child, Child.id == Referral.child_id)
         .where(
-            Child.paying_municipality.is_not(None),
+            Child._paying_municipality.is_not(None),
             Referral.status.in_([s.value for s in TAKEN]),
             Group.start_date >= date(year, 1, 1),
             Group.start_date <= date(year, 12, 31),
         )
-        .order_by(Child.paying_municipality, Group.start_date, Referral.id)
+        .order_by(Group.start_date, Referral.id)
     )
     scope = organisation_scope(actor)
     if scope is not None:
         query = query.where(Group.partner_id == scope)
+    found = uow.session.execute(query).all()
+    for *_line, child in found:
+        record_child_access(uow, actor, Action.FEE_REPORT_READ, child)
+    uow.commit()  # each child's line is on record before any is shown
     lines = tuple(
-        FeeLine(referral_id[:8], name, start, str(municipality), FEE_OTHER_MUNICIPALITY_SEK)
-        for referral_id, name, start, municipality in uow.session.execute(query)
+        sorted(
+            (
+                FeeLine(
+                    referral_id[:8],
+                    name,
+                    start,
+                    str(child.paying_municipality),
+                    FEE_OTHER_MUNICIPALITY_SEK,
+                )
+                for referral_id, name, start, child in found
+            ),
+            key=lambda line: (line.municipality, line.group_start, line.referral_ref),
+        )
     )
     counts = Counter(line.municipality for line in lines)
     return FeeReport(

@@ -53,13 +53,13 @@ from referral.rules import (
     group_has_room,
 )
 from referral.schedule import GroupFormat, plan_sessions, start_refusal
-from referral.services.consent import birth_date_of, sharing_basis_for
 from referral.services.referrals import (
-    PartnerView,
+    PartnerShare,
     move_referral,
-    partner_view,
+    partner_share,
     refuse_unlawful,
 )
+from referral.services.sharing import birth_date_of, sharing_basis_for
 
 MAX_NAME = 100
 # A child holds a place while the referral is in one of these; a withdrawal (or completion)
@@ -118,7 +118,6 @@ class RosterEntry:
     enrolment_id: str
     referral_id: str
     status: str
-    legal_basis: str
     name: str | None
     age: int | None
     visit_kind: str | None
@@ -146,7 +145,7 @@ class _Place:
     enrolment: Enrolment
     referral: Referral
     child: Child
-    view: PartnerView
+    share: PartnerShare  # what the partner sees, and (for the access log only) why
 
 
 # --- reading groups and places ---------------------------------------------------------------
@@ -169,14 +168,14 @@ def _group(
     return group
 
 
-def _visible(uow: UnitOfWork, referral: Referral, today: date) -> tuple[Child, PartnerView] | None:
+def _visible(uow: UnitOfWork, referral: Referral, today: date) -> tuple[Child, PartnerShare] | None:
     """The child and what the partner may see of them today, or None when nothing."""
     if Status(referral.status) not in WITH_PARTNER:
         return None
     child = uow.session.get(Child, referral.child_id)
     assert child is not None
-    view = partner_view(uow, referral, child, today)
-    return None if view is None else (child, view)
+    share = partner_share(uow, referral, child, today)
+    return None if share is None else (child, share)
 
 
 def _current_places(uow: UnitOfWork, group: Group, today: date) -> list[_Place]:
@@ -347,7 +346,7 @@ def create_group(uow: UnitOfWork, actor: Actor, new: NewGroup, today: date) -> G
 
 def _referral_for_partner(
     uow: UnitOfWork, actor: Actor, referral_id: str, today: date
-) -> tuple[Referral, Child, PartnerView]:
+) -> tuple[Referral, Child, PartnerShare]:
     """The referral, locked, if the partner may see it now; otherwise 404, and the attempt is
     in the access log (as when responding to a referral that is not lawful to share)."""
     db = uow.session
@@ -401,7 +400,7 @@ def enrol(uow: UnitOfWork, actor: Actor, group_id: str, referral_id: str, today:
     """Place the child of an accepted referral in a planned group that has room; the referral
     becomes `placed`. The 9th child is refused however many leaders enrol at once."""
     group = _group(uow, actor, group_id, Permission.GROUP_MANAGE, lock=True)
-    referral, child, view = _referral_for_partner(uow, actor, referral_id, today)
+    referral, child, share = _referral_for_partner(uow, actor, referral_id, today)
     if referral.partner_id != group.partner_id:
         raise NotFound(_("No such record."), field="referral_id")
     if referral.status != Status.ACCEPTED.value:
@@ -432,7 +431,7 @@ def enrol(uow: UnitOfWork, actor: Actor, group_id: str, referral_id: str, today:
     uow.session.flush()
     move_referral(uow, actor, referral, Status.PLACED)
     _record_for_child(
-        uow, actor, Action.GROUP_ENROL, referral, "enrolment", enrolment.id, view.legal_basis
+        uow, actor, Action.GROUP_ENROL, referral, "enrolment", enrolment.id, share.basis.kind.value
     )
     uow.commit()
     return enrolment
@@ -654,9 +653,8 @@ def _entry(uow: UnitOfWork, place: _Place) -> RosterEntry:
         enrolment_id=place.enrolment.id,
         referral_id=place.referral.id,
         status=place.referral.status,
-        legal_basis=place.view.legal_basis,
-        name=place.view.name,
-        age=place.view.age,
+        name=place.share.view.name,
+        age=place.share.view.age,
         visit_kind=visit.kind if visit else None,
         visit_day=visit.day if visit else None,
         attendance={mark.session_id: mark.present for mark in marks},
@@ -676,7 +674,7 @@ def group_roster(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> R
             place.referral,
             "enrolment",
             place.enrolment.id,
-            place.view.legal_basis,
+            place.share.basis.kind.value,
         )
     roster = Roster(
         group=_summary(uow, group, today, places),

@@ -271,6 +271,7 @@ def confirm(uow: UnitOfWork, actor: Actor, registration_id: str, today: date) ->
         steps,
         actor,
         referrals.NewReferral(child.id, registration.partner_id, CONFIRMED_FORMAT),
+        today=today,
     )
     referrals.submit_referral(steps, actor, referral.id, today)
     _decide(registration, actor, InterestStatus.CONFIRMED)

@@ -1,8 +1,11 @@
 """Referrals: the social worker refers a child to a partner's support groups; the partner
 sees the referral only while sharing is lawful, and then only the consented categories.
 
-Lawfulness is decided on every read (referral.rules via the consent service), never cached
-in a status: a withdrawal or an expiry cuts the partner's access on their next request.
+Lawfulness is decided on every read (referral.rules via referral.services.sharing), never
+cached in a status: a withdrawal or an expiry cuts the partner's access on their next request.
+A share, a notification and a partner's read all ask the same predicate for the same day.
+The partner is never told why it may see a child (consent or LVU): that is the district's
+and the DPO's to know, and it would tell a charity that a child is in compulsory care.
 """
 
 from __future__ import annotations
@@ -22,20 +25,23 @@ from referral.db.notifications import NoticeKind
 from referral.db.people import Child
 from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
-from referral.errors import InvalidInput, InvalidTransition, NotFound
+from referral.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from referral.i18n import _
 from referral.policy import Permission, require
 from referral.rules import (
+    MAX_AGE,
+    MIN_AGE,
     TERMINAL,
     WITH_PARTNER,
     Category,
     LawfulBasis,
     Status,
     age_on,
+    may_be_referred,
     transition_refusal,
 )
-from referral.services.consent import birth_date_of, sharing_basis_for
 from referral.services.notifications import notify
+from referral.services.sharing import birth_date_of, sharing_basis_for, visible_to_partner
 
 FORMATS = frozenset({"weekly", "weekend", "partner_decides"})
 PROGRAMME = "support_group"
@@ -80,13 +86,24 @@ def move_referral(uow: UnitOfWork, actor: Actor, referral: Referral, target: Sta
     )
 
 
-def create_referral(uow: UnitOfWork, actor: Actor, new: NewReferral) -> Referral:
+def create_referral(uow: UnitOfWork, actor: Actor, new: NewReferral, *, today: date) -> Referral:
+    """A draft referral of a child who can be 7-18 at a group within the coming year."""
     require(actor, Permission.REFERRAL_CREATE)
     db = uow.session
     child = db.get(Child, new.child_id)
     if child is None:
         raise NotFound(_("No such record."), field="child")
     require(actor, Permission.REFERRAL_CREATE, child)
+    if not may_be_referred(birth_date_of(child), today):
+        raise Conflict(
+            _(
+                "The support groups take children aged %(lowest)s to %(highest)s: this child "
+                "cannot be of that age at a group within the coming year.",
+                lowest=MIN_AGE,
+                highest=MAX_AGE,
+            ),
+            field="child",
+        )
     partner = db.get(Organisation, new.partner_id)
     if partner is None or partner.kind != OrganisationKind.PARTNER.value:
         raise InvalidInput(_("Choose a partner organisation."), field="partner_id")
@@ -147,7 +164,7 @@ def submit_referral(uow: UnitOfWork, actor: Actor, referral_id: str, today: date
 def _share_if_lawful(
     uow: UnitOfWork, actor: Actor, referral: Referral, child: Child, today: date
 ) -> None:
-    basis = sharing_basis_for(uow, child, Category.NAME, today)
+    basis = visible_to_partner(uow, child, today)
     if isinstance(basis, LawfulBasis):
         move_referral(uow, actor, referral, Status.SHARED)
         record(
@@ -165,8 +182,33 @@ def _share_if_lawful(
         move_referral(uow, actor, referral, Status.AWAITING_CONSENT)
 
 
-def release_awaiting(uow: UnitOfWork, actor: Actor, child: Child, today: date) -> None:
-    """After a consent change: referrals that were waiting go to the partner once lawful."""
+def _with_partner(uow: UnitOfWork, child: Child) -> list[Referral]:
+    return list(
+        uow.session.scalars(
+            select(Referral).where(
+                Referral.child_id == child.id,
+                Referral.status.in_([s.value for s in WITH_PARTNER]),
+            )
+        )
+    )
+
+
+def lawful_with_partner(uow: UnitOfWork, child: Child, today: date) -> frozenset[str]:
+    """The referrals of this child that a partner holds and may see today: taken before a
+    change to the child's placement, guardians or consent, and handed to settle_sharing."""
+    referrals = _with_partner(uow, child)
+    if not referrals or not isinstance(visible_to_partner(uow, child, today), LawfulBasis):
+        return frozenset()
+    return frozenset(r.id for r in referrals)
+
+
+def settle_sharing(
+    uow: UnitOfWork, actor: Actor, child: Child, today: date, lawful_before: frozenset[str]
+) -> None:
+    """After a change to what may be shared, in the same transaction: referrals that were
+    waiting go to the partner once lawful today; every partner that could see the child and
+    no longer may is told at once that participation must stop (once, not on every change).
+    (A referral keeps its status: a renewed consent restores the partner's access.)"""
     waiting = uow.session.scalars(
         select(Referral).where(
             Referral.child_id == child.id, Referral.status == Status.AWAITING_CONSENT.value
@@ -174,20 +216,9 @@ def release_awaiting(uow: UnitOfWork, actor: Actor, child: Child, today: date) -
     )
     for referral in waiting:
         _share_if_lawful(uow, actor, referral, child, today)
-
-
-def stop_unlawful_participation(uow: UnitOfWork, child: Child, today: date) -> None:
-    """After a consent is withdrawn or refused: every referral the partner had that may no
-    longer be shown tells the partner, in the same transaction, that participation must stop.
-    (The referral keeps its status: a renewed consent restores the partner's access.)"""
-    with_partner = uow.session.scalars(
-        select(Referral).where(
-            Referral.child_id == child.id,
-            Referral.status.in_([s.value for s in WITH_PARTNER]),
-        )
-    )
-    for referral in with_partner:
-        if not isinstance(sharing_basis_for(uow, child, Category.NAME, today), LawfulBasis):
+    lawful_now = lawful_with_partner(uow, child, today)
+    for referral in _with_partner(uow, child):
+        if referral.id in lawful_before and referral.id not in lawful_now:
             notify(uow, referral.partner_id, NoticeKind.PARTICIPATION_MUST_STOP, referral)
 
 
@@ -205,12 +236,11 @@ def withdraw_referral(uow: UnitOfWork, actor: Actor, referral_id: str) -> Referr
 @dataclass(frozen=True)
 class PartnerView:
     """What a partner may see of a referral: only the consented categories, never the
-    personnummer, the social worker's notes or any guardian's details."""
+    personnummer, the social worker's notes, any guardian's details or the legal basis."""
 
     referral_id: str
     status: str
     preferred_format: str
-    legal_basis: str
     name: str | None = None
     age: int | None = None
     # Contact details: the family home the child lives in (never a guardian's details).
@@ -219,35 +249,44 @@ class PartnerView:
     family_home_phone: str | None = None
 
 
-def partner_view(
+@dataclass(frozen=True)
+class PartnerShare:
+    """A partner's view of a referral and the ground it rests on: the view goes to the
+    partner, the basis only to the access log."""
+
+    view: PartnerView
+    basis: LawfulBasis
+
+
+def partner_share(
     uow: UnitOfWork, referral: Referral, child: Child, today: date
-) -> PartnerView | None:
-    """What the partner may see of this referral today, or None when sharing is not lawful.
-    Decided afresh on every call: the caller audits what it shows."""
-    shown: dict[str, object] = {}
-    basis: LawfulBasis | None = None
-    for category in (Category.NAME, Category.AGE, Category.CONTACT):
-        found = sharing_basis_for(uow, child, category, today)
-        if not isinstance(found, LawfulBasis):
-            continue
-        basis = found
-        if category is Category.NAME:
-            shown["name"] = child.name
-        elif category is Category.AGE:
-            shown["age"] = age_on(birth_date_of(child), today)
-        else:
-            shown["family_home_name"] = child.family_home_name
-            shown["family_home_address"] = child.family_home_address
-            shown["family_home_phone"] = child.family_home_phone
-    if basis is None:
+) -> PartnerShare | None:
+    """What the partner may see of this referral today, or None when it may not see that the
+    referral exists. Decided afresh on every call: the caller audits what it shows."""
+    visible = visible_to_partner(uow, child, today)
+    if not isinstance(visible, LawfulBasis):
         return None
-    return PartnerView(
+    shown: dict[str, object] = {"name": child.name}
+    if isinstance(sharing_basis_for(uow, child, Category.AGE, today), LawfulBasis):
+        shown["age"] = age_on(birth_date_of(child), today)
+    if isinstance(sharing_basis_for(uow, child, Category.CONTACT, today), LawfulBasis):
+        shown["family_home_name"] = child.family_home_name
+        shown["family_home_address"] = child.family_home_address
+        shown["family_home_phone"] = child.family_home_phone
+    view = PartnerView(
         referral_id=referral.id,
         status=referral.status,
         preferred_format=referral.preferred_format,
-        legal_basis=basis.kind.value,
         **shown,  # type: ignore[arg-type]
     )
+    return PartnerShare(view, visible)
+
+
+def partner_view(
+    uow: UnitOfWork, referral: Referral, child: Child, today: date
+) -> PartnerView | None:
+    share = partner_share(uow, referral, child, today)
+    return share.view if share else None
 
 
 def partner_inbox(uow: UnitOfWork, actor: Actor, today: date) -> list[PartnerView]:
@@ -267,8 +306,8 @@ def partner_inbox(uow: UnitOfWork, actor: Actor, today: date) -> list[PartnerVie
     for referral in referrals:
         child = db.get(Child, referral.child_id)
         assert child is not None
-        view = partner_view(uow, referral, child, today)
-        if view is None:
+        share = partner_share(uow, referral, child, today)
+        if share is None:
             continue  # not lawful now: the partner does not see that it exists
         record(
             db,
@@ -277,9 +316,9 @@ def partner_inbox(uow: UnitOfWork, actor: Actor, today: date) -> list[PartnerVie
             object_type="referral",
             object_id=referral.id,
             subject=referral.key_scope(),
-            legal_basis=view.legal_basis,
+            legal_basis=share.basis.kind.value,
         )
-        views.append(view)
+        views.append(share.view)
     uow.commit()
     return views
 

@@ -40,6 +40,7 @@ from referral.web.casework_forms import (
     DetailsForm,
     FindChildForm,
     GuardianForm,
+    LvuSharingForm,
     PlacementForm,
     ReferralForm,
     RegisterChildForm,
@@ -174,6 +175,9 @@ def _render_child(child_id: str, status: int = 200, **given: FlaskForm) -> Respo
         record = child_record.read_child_record(uow, current_actor(), child_id, today)
     forms: dict[str, FlaskForm] = {
         "placement_form": PlacementForm(formdata=None, basis=record.placement_basis or "SoL"),
+        "lvu_form": LvuSharingForm(
+            formdata=None, shared=[s.category for s in record.lvu_sharing if s.shared]
+        ),
         "guardian_form": GuardianForm(formdata=None),
         "details_form": DetailsForm(
             formdata=None,
@@ -240,12 +244,30 @@ def record_placement(child_id: str) -> ResponseReturnValue:
                     form.lvu_decision.data,
                     form.lvu_decided_by.data,
                     form.lvu_decided_on.data,
+                    today=_today(),
                 )
         except DomainError as error:
             show_error(form, error)
         else:
             return _back_to(child_id, _("The placement basis was recorded."))
     return _render_child(child_id, 422, placement_form=form)
+
+
+@blueprint.route("/children/<child_id>/lvu-sharing", methods=["POST"])
+@requires(Permission.PLACEMENT_RECORD)
+def decide_lvu_sharing(child_id: str) -> ResponseReturnValue:
+    form = LvuSharingForm()
+    if form.validate_on_submit():
+        try:
+            with _uow() as uow:
+                consent.decide_lvu_sharing(
+                    uow, current_actor(), child_id, form.shared.data or [], _today()
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _back_to(child_id, _("Your decision on what the partner may see was recorded."))
+    return _render_child(child_id, 422, lvu_form=form)
 
 
 @blueprint.route("/children/<child_id>/details", methods=["POST"])
@@ -289,6 +311,7 @@ def add_guardian(child_id: str) -> ResponseReturnValue:
                     form.name.data or "",
                     form.contact.data,
                     bool(form.has_custody.data),
+                    today=_today(),
                 )
         except DomainError as error:
             show_error(form, error)
@@ -321,6 +344,7 @@ def record_consent(child_id: str) -> ResponseReturnValue:
                         method=form.method.data or "",
                         description_version=form.description_version.data or "",
                     ),
+                    today=_today(),
                 )
         except DomainError as error:
             show_error(form, error)
@@ -346,6 +370,7 @@ def create_referral(child_id: str) -> ResponseReturnValue:
                         preferred_format=form.preferred_format.data or "",
                         notes=form.notes.data,
                     ),
+                    today=_today(),
                 )
         except DomainError as error:
             show_error(form, error)

@@ -105,6 +105,15 @@ class PlacementForm(FlaskForm):  # type: ignore[misc]
     lvu_decided_on = DateField(_l("Date of the LVU decision"), validators=[Optional()])
 
 
+class LvuSharingForm(FlaskForm):  # type: ignore[misc]
+    """Under LVU the social worker decides, category by category, what the partner may see."""
+
+    shared = MultiCheckboxField(
+        _l("Data categories the partner may see (your decision under LVU)"),
+        choices=[SelectChoice(k, v) for k, v in CATEGORY_LABELS.items()],
+    )
+
+
 GENDER_LABELS = {"": _l("Not recorded"), "girl": _l("Girl"), "boy": _l("Boy"), "other": _l("Other")}
 
 

@@ -27,7 +27,7 @@ from referral.policy import Permission
 from referral.services import groups
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
-from referral.web.casework_forms import BASIS_LABELS, STATUS_LABELS
+from referral.web.casework_forms import STATUS_LABELS
 from referral.web.group_forms import FORMAT_CHOICES, VISIT_LABELS, EnrolForm, GroupForm, VisitForm
 
 blueprint = Blueprint("groups", __name__, url_prefix="/partner/groups")
@@ -139,7 +139,6 @@ def _group_page(
         format_labels={c.value: c.label for c in FORMAT_CHOICES},
         status_labels=GROUP_STATUS_LABELS,
         referral_status_labels=STATUS_LABELS,
-        basis_labels=BASIS_LABELS,
     ), status
 
 

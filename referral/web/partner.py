@@ -14,7 +14,7 @@ from referral.db.uow import UnitOfWork
 from referral.policy import Permission
 from referral.services import referrals
 from referral.web.access import current_actor, requires
-from referral.web.casework_forms import BASIS_LABELS, FORMAT_LABELS, STATUS_LABELS
+from referral.web.casework_forms import FORMAT_LABELS, STATUS_LABELS
 from referral.web.group_forms import EnrolForm
 from referral.web.groups import enrol_choices
 
@@ -36,7 +36,6 @@ def inbox() -> ResponseReturnValue:
         place_form=place_form,
         status_labels=STATUS_LABELS,
         format_labels=FORMAT_LABELS,
-        basis_labels=BASIS_LABELS,
     )
 
 

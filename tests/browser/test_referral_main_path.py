@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
+from referral import clock
 from referral.actors import Actor
 from referral.db.engine import request_session
 from referral.db.models import Role
@@ -21,7 +22,7 @@ from tests.factories import Account, Factory, invented_personnummer
 
 pytestmark = pytest.mark.browser
 
-TODAY = date.today()
+TODAY = clock.today()
 CHILD = "Elsa Påhittad"
 NOTE = "Behöver stöd kring kontakten med mamma"
 MOTHER, FATHER = "Maria Påhittad", "Mats Påhittad"

@@ -4,7 +4,7 @@ published text never changes, the newest is current, and a consent given must ci
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from config.settings import Settings
+from referral import clock
 from referral.actors import Actor
 from referral.db.activity import ActivityDescription, ImmutableVersion
 from referral.db.audit_log import AuditEntry
@@ -25,7 +26,7 @@ from referral.services.activity_descriptions import SUPPORT_GROUP, NewDescriptio
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import SYSTEM, Factory, invented_personnummer, social_worker_actor
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _publish(
@@ -154,8 +155,10 @@ def _child_with_custodian(app: Flask, actor: Actor) -> tuple[str, str]:
         child = children.register_child(
             uow, actor, children.NewChild(invented_personnummer(2015, 5, 5), "Versionsbarn")
         )
-        consent.record_placement(uow, actor, child.id, "SoL")
-        guardian = consent.add_guardian(uow, actor, child.id, "Ensam Vårdnadshavare", None, True)
+        consent.record_placement(uow, actor, child.id, "SoL", today=TODAY)
+        guardian = consent.add_guardian(
+            uow, actor, child.id, "Ensam Vårdnadshavare", None, True, today=TODAY
+        )
         return child.id, guardian.id
 
 
@@ -181,7 +184,7 @@ def test_a_consent_citing_an_unpublished_version_is_refused_naming_the_field(
         UnitOfWork(request_session()) as uow,
         pytest.raises(InvalidInput) as refused,
     ):
-        consent.record_consent(uow, actor, child_id, _given(guardian_id, "2026:1"))
+        consent.record_consent(uow, actor, child_id, _given(guardian_id, "2026:1"), today=TODAY)
     assert refused.value.field == "description_version" and refused.value.status == 422
     assert "2026:1" in refused.value.message
 
@@ -193,7 +196,9 @@ def test_a_consent_may_cite_a_version_published_for_any_partner_of_the_programme
     child_id, guardian_id = _child_with_custodian(app, actor)
     _publish(app, factory.organisation("partner"), "Bris 2026:1")
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        recorded = consent.record_consent(uow, actor, child_id, _given(guardian_id, "Bris 2026:1"))
+        recorded = consent.record_consent(
+            uow, actor, child_id, _given(guardian_id, "Bris 2026:1"), today=TODAY
+        )
     assert recorded.description_version == "Bris 2026:1"
 
 
@@ -204,9 +209,13 @@ def test_a_withdrawal_is_never_blocked_by_an_unpublished_version_label(
     child_id, guardian_id = _child_with_custodian(app, actor)
     _publish(app, factory.organisation("partner"), "2026:1")
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        consent.record_consent(uow, actor, child_id, _given(guardian_id, "2026:1"))
+        consent.record_consent(uow, actor, child_id, _given(guardian_id, "2026:1"), today=TODAY)
         withdrawn = consent.record_consent(
-            uow, actor, child_id, _given(guardian_id, "före 2026", decision="withdrawn")
+            uow,
+            actor,
+            child_id,
+            _given(guardian_id, "före 2026", decision="withdrawn"),
+            today=TODAY,
         )
     assert withdrawn.decision == "withdrawn" and withdrawn.description_version == "före 2026"
 

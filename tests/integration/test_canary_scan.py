@@ -28,6 +28,7 @@ from tests.factories import Factory, invented_personnummer, social_worker_actor
 CANARY_NAME = "Kanarievägen Zyxtrobolin"
 CANARY_NOTE = "Kanarieanteckning Qwmphrt"
 CANARY_PERSONNUMMER = invented_personnummer(2013, 7, 14, serial=987)
+CANARY_MUNICIPALITY = "Kanariekommun Vxqzlöt"
 
 
 def encodings(canary: str) -> Iterator[bytes]:
@@ -43,7 +44,13 @@ def encodings(canary: str) -> Iterator[bytes]:
 
 def canaries() -> list[bytes]:
     forms: list[bytes] = []
-    for canary in (CANARY_NAME, CANARY_NOTE, CANARY_PERSONNUMMER, CANARY_PERSONNUMMER[2:]):
+    for canary in (
+        CANARY_NAME,
+        CANARY_NOTE,
+        CANARY_MUNICIPALITY,
+        CANARY_PERSONNUMMER,
+        CANARY_PERSONNUMMER[2:],
+    ):
         forms.extend(encodings(canary))
     return forms
 
@@ -71,6 +78,9 @@ def _write_canaries_through_the_normal_flows(app: Flask, settings: Settings) -> 
     with app.app_context(), UnitOfWork(request_session()) as uow:
         child = children.register_child(
             uow, actor, children.NewChild(CANARY_PERSONNUMMER, CANARY_NAME)
+        )
+        children.update_details(
+            uow, actor, child.id, children.ChildDetails(paying_municipality=CANARY_MUNICIPALITY)
         )
         uow.session.add(PartnerFile(child_id=child.id, partner_id=partner.id, notes=CANARY_NOTE))
         uow.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 
 from config.settings import Settings
+from referral import clock
 from referral.db.engine import request_session
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
@@ -118,15 +119,15 @@ def test_the_demo_shows_a_child_waiting_for_consent_and_one_with_bris_under_lvu(
         assert result.exit_code == 0, result.output
         with app.app_context(), UnitOfWork(request_session()) as uow:
             leader = demo_actor("gruppledare")
-            inbox = referrals.partner_inbox(uow, leader, date.today())
+            inbox = referrals.partner_inbox(uow, leader, clock.today())
             district_id = demo_actor("handlaggare").organisation_id
             statuses = {
                 r.status
                 for r in uow.session.scalars(select(Referral)).all()
                 if r.district_id == district_id
             }
-            start_year = (date.today() + timedelta(days=14)).year
-            overview = groups.year_overview(uow, leader, start_year, date.today())
+            start_year = (clock.today() + timedelta(days=14)).year
+            overview = groups.year_overview(uow, leader, start_year, clock.today())
     assert [view.name for view in inbox] == ["Noah Påhittad"]  # LVU: shared at once
     assert statuses == {"awaiting_consent", "shared"}  # the SoL child waits for the father
     assert [(g.name, g.status) for g in overview.groups] == [("Vårgrupp Farsta 8–12 år", "planned")]

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
@@ -16,10 +17,10 @@ from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.errors import InvalidInput, NotFound
 from referral.rules import BasisKind, Category, LawfulBasis, NotLawful
-from referral.services import children, consent
+from referral.services import children, consent, sharing
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 
-TODAY = date.today()
+TODAY = clock.today()
 VERSION = "IOP-A 2026:1"
 
 
@@ -45,9 +46,11 @@ def _sol_child(uow: UnitOfWork, actor: Actor) -> tuple[Child, str, str]:
     child = children.register_child(
         uow, actor, children.NewChild(invented_personnummer(2015, 4, 4), "Samtyckesbarn")
     )
-    consent.record_placement(uow, actor, child.id, "SoL")
-    mother = consent.add_guardian(uow, actor, child.id, "Mamma Exempel", "070-000 00 01", True)
-    father = consent.add_guardian(uow, actor, child.id, "Pappa Exempel", None, True)
+    consent.record_placement(uow, actor, child.id, "SoL", today=TODAY)
+    mother = consent.add_guardian(
+        uow, actor, child.id, "Mamma Exempel", "070-000 00 01", True, today=TODAY
+    )
+    father = consent.add_guardian(uow, actor, child.id, "Pappa Exempel", None, True, today=TODAY)
     return child, mother.id, father.id
 
 
@@ -57,19 +60,19 @@ def test_sharing_needs_both_guardians_and_ends_when_one_withdraws(
     actor = social_worker_actor(factory)
     with app.app_context(), UnitOfWork(request_session()) as uow:
         child, mother, father = _sol_child(uow, actor)
-        assert isinstance(consent.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
-        consent.record_consent(uow, actor, child.id, _consent(mother))
-        assert isinstance(consent.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
-        consent.record_consent(uow, actor, child.id, _consent(father))
-        basis = consent.sharing_basis_for(uow, child, Category.NAME, TODAY)
+        assert isinstance(sharing.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
+        consent.record_consent(uow, actor, child.id, _consent(mother), today=TODAY)
+        assert isinstance(sharing.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
+        consent.record_consent(uow, actor, child.id, _consent(father), today=TODAY)
+        basis = sharing.sharing_basis_for(uow, child, Category.NAME, TODAY)
         assert isinstance(basis, LawfulBasis) and basis.kind is BasisKind.SOL_CONSENT
         assert isinstance(
-            consent.sharing_basis_for(uow, child, Category.PARTICIPATION, TODAY), NotLawful
+            sharing.sharing_basis_for(uow, child, Category.PARTICIPATION, TODAY), NotLawful
         ), "participation was not among the categories consented to"
-        consent.record_consent(uow, actor, child.id, _consent(father, "withdrawn", ()))
-        assert isinstance(consent.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
-        consent.record_consent(uow, actor, child.id, _consent(father))
-        assert isinstance(consent.sharing_basis_for(uow, child, Category.NAME, TODAY), LawfulBasis)
+        consent.record_consent(uow, actor, child.id, _consent(father, "withdrawn", ()), today=TODAY)
+        assert isinstance(sharing.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
+        consent.record_consent(uow, actor, child.id, _consent(father), today=TODAY)
+        assert isinstance(sharing.sharing_basis_for(uow, child, Category.NAME, TODAY), LawfulBasis)
         actions = [
             e.action
             for e in uow.session.scalars(
@@ -90,16 +93,34 @@ def test_an_lvu_placement_is_shared_on_its_documented_decision(
             uow, actor, children.NewChild(invented_personnummer(2014, 6, 6), "Lvubarn")
         )
         with pytest.raises(InvalidInput) as refused:
-            consent.record_placement(uow, actor, child.id, "LVU")
+            consent.record_placement(uow, actor, child.id, "LVU", today=TODAY)
         assert refused.value.field == "lvu_decision"
         with pytest.raises(InvalidInput) as undated:
-            consent.record_placement(uow, actor, child.id, "LVU", "Beslut nr 17", "Farsta SDN")
+            consent.record_placement(
+                uow, actor, child.id, "LVU", "Beslut nr 17", "Farsta SDN", today=TODAY
+            )
         assert undated.value.field == "lvu_decided_on"
         consent.record_placement(
-            uow, actor, child.id, "LVU", "Beslut 2026-10-01 nr 17", "Farsta SDN", date(2026, 1, 15)
+            uow,
+            actor,
+            child.id,
+            "LVU",
+            "Beslut 2026-10-01 nr 17",
+            "Farsta SDN",
+            date(2026, 1, 15),
+            today=TODAY,
         )
-        basis = consent.sharing_basis_for(uow, child, Category.CONTACT, TODAY)
+        # Name and age by default; the contact details only once the social worker decides.
+        basis = sharing.sharing_basis_for(uow, child, Category.NAME, TODAY)
         assert basis == LawfulBasis(BasisKind.LVU, "Beslut 2026-10-01 nr 17")
+        assert isinstance(sharing.sharing_basis_for(uow, child, Category.AGE, TODAY), LawfulBasis)
+        for undecided in (Category.CONTACT, Category.PARTICIPATION):
+            assert sharing.sharing_basis_for(uow, child, undecided, TODAY) == NotLawful(
+                "Under LVU, the social worker has not decided to share this category."
+            )
+        consent.decide_lvu_sharing(uow, actor, child.id, ["name", "contact_details"], TODAY)
+        assert sharing.sharing_basis_for(uow, child, Category.CONTACT, TODAY) == basis
+        assert isinstance(sharing.sharing_basis_for(uow, child, Category.AGE, TODAY), NotLawful)
 
 
 @pytest.mark.parametrize(
@@ -124,7 +145,9 @@ def test_bad_consent_input_names_the_field_and_writes_nothing(
     with app.app_context(), UnitOfWork(request_session()) as uow:
         child, mother, _father = _sol_child(uow, actor)
         with pytest.raises(InvalidInput) as refused:
-            consent.record_consent(uow, actor, child.id, replace(_consent(mother), **change))  # type: ignore[arg-type]
+            consent.record_consent(
+                uow, actor, child.id, replace(_consent(mother), **change), today=TODAY
+            )  # type: ignore[arg-type]
         assert refused.value.field == field
         assert (
             uow.session.scalars(
@@ -143,4 +166,4 @@ def test_another_districts_child_is_not_found(app: Flask, factory: Factory) -> N
         )
         child_id = child.id
     with app.app_context(), pytest.raises(NotFound), UnitOfWork(request_session()) as uow:
-        consent.record_placement(uow, stranger, child_id, "SoL")
+        consent.record_placement(uow, stranger, child_id, "SoL", today=TODAY)

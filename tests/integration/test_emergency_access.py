@@ -4,7 +4,7 @@ record only after giving a reason, only for a few hours, only to read, and the D
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from audit.actions import Action
 from config import ConfigError, Settings, load_settings
+from referral import clock
 from referral.actors import Actor, Origin
 from referral.auth.sessions import SessionPolicy, load_session, open_session
 from referral.db.audit_log import AuditEntry
@@ -35,7 +36,7 @@ from referral.services import (
 )
 from tests.factories import Account, Factory, invented_personnummer
 
-TODAY = date.today()
+TODAY = clock.today()
 CHILD_NAME = "Nödbarn Qvaxl"
 REASON = "Barnet har avvikit och hittats av socialjouren i natt; placeringen måste kontrolleras."
 POLICY = SessionPolicy(idle=timedelta(hours=1), absolute=timedelta(hours=8))
@@ -180,13 +181,17 @@ def test_a_grant_lets_the_social_worker_read_but_never_change_the_record(
     _break_glass(app, _actor(app, stranger), child.id)
     reader = _actor(app, stranger)
     changes = {
-        "placement": lambda uow: consent.record_placement(uow, reader, child.id, "SoL"),
-        "guardian": lambda uow: consent.add_guardian(uow, reader, child.id, "Vh", None, True),
+        "placement": lambda uow: consent.record_placement(
+            uow, reader, child.id, "SoL", today=TODAY
+        ),
+        "guardian": lambda uow: consent.add_guardian(
+            uow, reader, child.id, "Vh", None, True, today=TODAY
+        ),
         "details": lambda uow: children.update_details(
             uow, reader, child.id, children.ChildDetails(gender="girl")
         ),
         "referral": lambda uow: referrals.create_referral(
-            uow, reader, referrals.NewReferral(child.id, partner.id, "weekly")
+            uow, reader, referrals.NewReferral(child.id, partner.id, "weekly"), today=TODAY
         ),
         "consent": lambda uow: consent.record_consent(
             uow,
@@ -201,6 +206,7 @@ def test_a_grant_lets_the_social_worker_read_but_never_change_the_record(
                 method="written",
                 description_version="A-2026:1",
             ),
+            today=TODAY,
         ),
     }
     for change in changes.values():

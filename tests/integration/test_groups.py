@@ -91,14 +91,26 @@ def _accepted(
     )
     if sol_categories is None:
         consent.record_placement(
-            uow, world.worker, child.id, "LVU", "Beslut 9/2027", "Farsta SDN", date(2026, 1, 15)
+            uow,
+            world.worker,
+            child.id,
+            "LVU",
+            "Beslut 9/2027",
+            "Farsta SDN",
+            date(2026, 1, 15),
+            today=TODAY,
+            lvu_shared=("name", "age", "participation"),
         )
     else:
-        consent.record_placement(uow, world.worker, child.id, "SoL")
-        guardian = consent.add_guardian(uow, world.worker, child.id, "Vårdnadshavare", None, True)
-        consent.record_consent(uow, world.worker, child.id, _consent(guardian.id, sol_categories))
+        consent.record_placement(uow, world.worker, child.id, "SoL", today=TODAY)
+        guardian = consent.add_guardian(
+            uow, world.worker, child.id, "Vårdnadshavare", None, True, today=TODAY
+        )
+        consent.record_consent(
+            uow, world.worker, child.id, _consent(guardian.id, sol_categories), today=TODAY
+        )
     referral = referrals.create_referral(
-        uow, world.worker, referrals.NewReferral(child.id, world.partner.id, "weekly")
+        uow, world.worker, referrals.NewReferral(child.id, world.partner.id, "weekly"), today=TODAY
     )
     referrals.submit_referral(uow, world.worker, referral.id, TODAY)
     referrals.respond(uow, world.leader, referral.id, accept=True, today=TODAY)
@@ -110,7 +122,7 @@ def _withdraw_consent(uow: UnitOfWork, world: World, referral: Referral) -> None
         select(Guardian.id).where(Guardian.child_id == referral.child_id)
     )
     withdrawal = replace(_consent(guardian_id, ()), decision="withdrawn", valid_until=TODAY)
-    consent.record_consent(uow, world.worker, referral.child_id, withdrawal)
+    consent.record_consent(uow, world.worker, referral.child_id, withdrawal, today=TODAY)
 
 
 def _group(

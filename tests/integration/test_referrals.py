@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
@@ -20,7 +21,7 @@ from referral.rules import Status
 from referral.services import children, consent, referrals
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture(autouse=True)
@@ -55,19 +56,22 @@ def test_the_partner_sees_the_child_only_after_both_consents_and_only_name_and_a
         child = children.register_child(
             uow, worker, children.NewChild(invented_personnummer(2015, 3, 3), "Delningsbarn")
         )
-        consent.record_placement(uow, worker, child.id, "SoL")
-        mother = consent.add_guardian(uow, worker, child.id, "Mor", "070-1", True)
-        father = consent.add_guardian(uow, worker, child.id, "Far", "070-2", True)
+        consent.record_placement(uow, worker, child.id, "SoL", today=TODAY)
+        mother = consent.add_guardian(uow, worker, child.id, "Mor", "070-1", True, today=TODAY)
+        father = consent.add_guardian(uow, worker, child.id, "Far", "070-2", True, today=TODAY)
         referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly", "Känslig anteckning")
+            uow,
+            worker,
+            referrals.NewReferral(child.id, partner.id, "weekly", "Känslig anteckning"),
+            today=TODAY,
         )
         referrals.submit_referral(uow, worker, referral.id, TODAY)
         assert referral.status == Status.AWAITING_CONSENT
         assert referrals.partner_inbox(uow, leader, TODAY) == []
 
-        consent.record_consent(uow, worker, child.id, _given(mother.id))
+        consent.record_consent(uow, worker, child.id, _given(mother.id), today=TODAY)
         assert referrals.partner_inbox(uow, leader, TODAY) == []
-        consent.record_consent(uow, worker, child.id, _given(father.id))
+        consent.record_consent(uow, worker, child.id, _given(father.id), today=TODAY)
         inbox = referrals.partner_inbox(uow, leader, TODAY)
         assert referral.status == Status.SHARED
         assert [asdict(v) for v in inbox] == [
@@ -75,7 +79,6 @@ def test_the_partner_sees_the_child_only_after_both_consents_and_only_name_and_a
                 "referral_id": referral.id,
                 "status": "shared",
                 "preferred_format": "weekly",
-                "legal_basis": "sol_consent",
                 "name": "Delningsbarn",
                 "age": inbox[0].age,
                 # contact details were not consented to: the family home is not shown
@@ -96,7 +99,7 @@ def test_the_partner_sees_the_child_only_after_both_consents_and_only_name_and_a
             method="oral",
             description_version="A-2026:1",
         )
-        consent.record_consent(uow, worker, child.id, withdrawal)
+        consent.record_consent(uow, worker, child.id, withdrawal, today=TODAY)
         assert referrals.partner_inbox(uow, leader, TODAY) == []
         with pytest.raises(NotFound):
             referrals.respond(uow, leader, referral.id, accept=False, today=TODAY)
@@ -116,14 +119,32 @@ def test_an_lvu_child_is_shared_at_once_on_the_decision(app: Flask, factory: Fac
             uow, worker, children.NewChild(invented_personnummer(2012, 2, 2), "Lvu Barnsson")
         )
         consent.record_placement(
-            uow, worker, child.id, "LVU", "Beslut 17/2026", "Farsta SDN", date(2026, 1, 15)
+            uow,
+            worker,
+            child.id,
+            "LVU",
+            "Beslut 17/2026",
+            "Farsta SDN",
+            date(2026, 1, 15),
+            today=TODAY,
         )
         referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekend")
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekend"), today=TODAY
         )
         referrals.submit_referral(uow, worker, referral.id, TODAY)
         inbox = referrals.partner_inbox(uow, _leader(partner.id), TODAY)
-    assert [v.legal_basis for v in inbox] == ["lvu"]
+        reads = uow.session.scalars(
+            select(AuditEntry.legal_basis).where(
+                AuditEntry.subject_id == child.id, AuditEntry.action == "referral:read"
+            )
+        ).all()
+    # The partner sees name and age (the default decision under LVU) and never why: the
+    # basis is in the access log for the DPO, not in what the partner is shown.
+    assert [(v.name, v.age is not None, v.family_home_name) for v in inbox] == [
+        ("Lvu Barnsson", True, None)
+    ]
+    assert not hasattr(inbox[0], "legal_basis")
+    assert reads == ["lvu"]
 
 
 def test_another_partner_never_sees_the_referral(app: Flask, factory: Factory) -> None:
@@ -134,10 +155,17 @@ def test_another_partner_never_sees_the_referral(app: Flask, factory: Factory) -
             uow, worker, children.NewChild(invented_personnummer(2012, 2, 3), "Annan partner")
         )
         consent.record_placement(
-            uow, worker, child.id, "LVU", "Beslut 18/2026", "Farsta SDN", date(2026, 1, 15)
+            uow,
+            worker,
+            child.id,
+            "LVU",
+            "Beslut 18/2026",
+            "Farsta SDN",
+            date(2026, 1, 15),
+            today=TODAY,
         )
         referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly")
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=TODAY
         )
         referrals.submit_referral(uow, worker, referral.id, TODAY)
         assert referrals.partner_inbox(uow, _leader(other.id), TODAY) == []
@@ -153,7 +181,7 @@ def test_an_illegal_transition_is_refused_with_the_reason(app: Flask, factory: F
             uow, worker, children.NewChild(invented_personnummer(2012, 2, 4), "Övergång")
         )
         referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly")
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=TODAY
         )
         referrals.withdraw_referral(uow, worker, referral.id)
         assert referral.status == Status.CANCELLED

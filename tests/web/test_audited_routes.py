@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
@@ -119,7 +120,7 @@ def _seed(app: Flask, factory: Factory) -> Seed:
     }
     worker = _actor(accounts[Role.SOCIAL_WORKER], Role.SOCIAL_WORKER)
     leader = _actor(accounts[Role.GROUP_LEADER], Role.GROUP_LEADER)
-    today = date.today()
+    today = clock.today()
     with app.app_context(), UnitOfWork(request_session()) as uow:
         description = activity_descriptions.NewDescription(
             activity_descriptions.SUPPORT_GROUP, partner.id, "Walk-1", "Om stödgrupperna."
@@ -128,8 +129,10 @@ def _seed(app: Flask, factory: Factory) -> Seed:
         child = children.register_child(
             uow, worker, children.NewChild(invented_personnummer(2014, 4, 4), "Vandringsbarn")
         )
-        consent.record_placement(uow, worker, child.id, "SoL")
-        guardian = consent.add_guardian(uow, worker, child.id, "Vandringsförälder", None, True)
+        consent.record_placement(uow, worker, child.id, "SoL", today=today)
+        guardian = consent.add_guardian(
+            uow, worker, child.id, "Vandringsförälder", None, True, today=today
+        )
         given = consent.ConsentInput(
             party=guardian.id,
             decision="given",
@@ -139,9 +142,9 @@ def _seed(app: Flask, factory: Factory) -> Seed:
             method="written",
             description_version="Walk-1",
         )
-        consent.record_consent(uow, worker, child.id, given)
+        consent.record_consent(uow, worker, child.id, given, today=today)
         referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly")
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=today
         )
         referrals.submit_referral(uow, worker, referral.id, today)
         assert referral.status == Status.SHARED

@@ -5,18 +5,19 @@ sees the child only once every custodian has consented, and only name and age.""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from referral import clock
 from referral.db.engine import request_session
 from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord
 from tests.factories import Factory, csrf_token, invented_personnummer, log_in
 
-TODAY = date.today()
+TODAY = clock.today()
 CHILD_NAME = "Sidbarn Qwyxe"
 NOTE = "Anteckning Zqvx"
 
@@ -104,6 +105,10 @@ def test_a_social_worker_refers_an_sol_child_and_the_leader_sees_it_after_both_c
     assert CHILD_NAME in inbox
     for never_shown in (personnummer, NOTE, "Mamma Testsson", "070-000 00 00"):
         assert never_shown not in inbox
+    # Nor why the partner may see this child: consent or compulsory care is not its to know.
+    shown = inbox.split("<article", 1)[1]
+    for basis_word in ("samtycke", "LVU", "grund"):
+        assert basis_word not in shown
 
     assert _post(leader, f"/partner/referrals/{referral_id}/accept", {}).status_code == 302
     assert 'data-status="accepted"' in leader.get("/partner/referrals").get_data(as_text=True)
@@ -247,6 +252,26 @@ def test_an_lvu_placement_needs_the_decision_its_date_and_the_deciding_body(
     assert dated.status_code == 302
     page = client.get(f"/children/{child_id}").get_data(as_text=True)
     assert "Beslut 4/2026, 2026-02-03 (Förvaltningsrätten)" in page
+    # The default decision under LVU, documented: name and age, by this social worker today.
+    decided = dict(
+        re.findall(
+            r'<li data-category="([a-z_]+)" class="(ok|bad)">',
+            page.split('id="lvu-sharing"')[1].split("</ul>")[0],
+        )
+    )
+    assert decided == {"name": "ok", "age": "ok", "contact_details": "bad", "participation": "bad"}
+    assert f"on {TODAY.isoformat()}" in page
+
+    widened = _post(
+        client, f"/children/{child_id}/lvu-sharing", {"shared": ["name", "contact_details"]}
+    )
+    assert widened.status_code == 302
+    page = client.get(f"/children/{child_id}").get_data(as_text=True)
+    sharing = page.split('id="sharing"')[1].split("</section>")[0]
+    assert re.search(r'data-category="contact_details" class="ok"', sharing)
+    assert re.search(r'data-category="age" class="bad"', sharing)
+    unknown = _post(client, f"/children/{child_id}/lvu-sharing", {"shared": ["shoe_size"]})
+    assert unknown.status_code == 422
 
 
 def test_a_child_is_found_by_personnummer_without_the_number_coming_back(

@@ -20,7 +20,7 @@ from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
 from referral.db.models import Organisation, Role
 from referral.db.uow import UnitOfWork
-from referral.services import children, consent, referrals
+from referral.services import children, consent, referrals, sharing
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import (
     Factory,
@@ -77,12 +77,19 @@ def _child(
         child = children.register_child(uow, actor, children.NewChild(personnummer, name))
         if basis == "LVU":
             consent.record_placement(
-                uow, actor, child.id, "LVU", "Beslut 3/2026", "Farsta SDN", date(2026, 1, 15)
+                uow,
+                actor,
+                child.id,
+                "LVU",
+                "Beslut 3/2026",
+                "Farsta SDN",
+                date(2026, 1, 15),
+                today=TODAY,
             )
         else:
-            consent.record_placement(uow, actor, child.id, basis)
+            consent.record_placement(uow, actor, child.id, basis, today=TODAY)
         ids = [
-            consent.add_guardian(uow, actor, child.id, guardian, None, True).id
+            consent.add_guardian(uow, actor, child.id, guardian, None, True, today=TODAY).id
             for guardian in guardians
         ]
         return child.id, ids, personnummer
@@ -109,7 +116,7 @@ def test_the_form_prints_the_letter_and_a_consent_page_for_each_custodial_guardi
 ) -> None:
     child_id, guardian_ids, personnummer = _child(office)
     with office.app.app_context(), UnitOfWork(request_session()) as uow:
-        consent.add_guardian(uow, office.actor, child_id, "Utan Vårdnad", None, False)
+        consent.add_guardian(uow, office.actor, child_id, "Utan Vårdnad", None, False, today=TODAY)
 
     page = office.client.get(_form_url(child_id, office.partner))
     body = page.get_data(as_text=True)
@@ -233,6 +240,8 @@ def test_the_print_stylesheet_hides_the_screen_and_gives_each_guardian_an_a4_pag
 def _consents(
     office: Office, child_id: str, parties: list[str], valid_until: date, decided_on: date
 ) -> None:
+    """Each party's consent, recorded on the day it was decided (so a consent that has ended
+    since was shared while it held)."""
     with office.app.app_context(), UnitOfWork(request_session()) as uow:
         for party in parties:
             consent.record_consent(
@@ -248,13 +257,17 @@ def _consents(
                     method="written",
                     description_version=VERSION,
                 ),
+                today=decided_on,
             )
 
 
 def _referral(office: Office, child_id: str, day: date) -> str:
     with office.app.app_context(), UnitOfWork(request_session()) as uow:
         referral = referrals.create_referral(
-            uow, office.actor, referrals.NewReferral(child_id, office.partner.id, "weekly")
+            uow,
+            office.actor,
+            referrals.NewReferral(child_id, office.partner.id, "weekly"),
+            today=TODAY,
         )
         referrals.submit_referral(uow, office.actor, referral.id, day)
         return referral.id
@@ -278,7 +291,7 @@ def _consent_ids(office: Office, child_id: str) -> list[str]:
     with office.app.app_context(), UnitOfWork(request_session()) as uow:
         child = uow.session.get(children.Child, child_id)
         assert child is not None
-        return [c.consent_id for c in consent.current_consents(uow, child)]
+        return [c.consent_id for c in sharing.current_consents(uow, child)]
 
 
 def test_a_partner_loses_the_child_the_day_after_valid_until_and_the_queue_shows_it_lapsed(
@@ -330,6 +343,7 @@ def test_a_decision_withdrawn_or_a_lapsed_consent_without_a_shared_referral_is_n
                 office.actor,
                 withdrawn_id,
                 consent.ConsentInput(party, "withdrawn", (), TODAY, TODAY, "oral", VERSION),
+                today=TODAY,
             )
     idle_id, idle_guardians, _pnr = _child(office, name="Ingen Remissson")
     _consents(office, idle_id, idle_guardians, TODAY - timedelta(days=2), TODAY - timedelta(9))
@@ -357,6 +371,7 @@ def test_the_queue_shows_only_the_social_workers_own_district(office: Office) ->
                 consent.ConsentInput(
                     party, "given", ("name",), TODAY, TODAY + timedelta(2), "written", VERSION
                 ),
+                today=TODAY,
             )
     body = office.client.get("/consents/expiring").get_data(as_text=True)
     assert "Annat Distriktsson" not in body

@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from referral import clock
 from referral.actors import Actor
 from referral.api.group_schemas import RosterEntryOut
 from referral.db.audit_log import AuditEntry
@@ -33,7 +34,7 @@ from referral.db.uow import UnitOfWork
 from referral.services import children, consent, groups, interest, referrals
 from tests.factories import Account, ApiClient, Factory, api_client, invented_personnummer
 
-TODAY = date.today()
+TODAY = clock.today()
 VERSION = "A-2026:groups-api"
 NOTE = "Anteckning Gruppapi"
 GUARDIAN, GUARDIAN_CONTACT = "Förälder Gruppapi", "070-999 88 77"
@@ -43,7 +44,6 @@ ROSTER_KEYS = {
     "enrolment_id",
     "referral_id",
     "status",
-    "legal_basis",
     "name",
     "age",
     "visit_kind",
@@ -137,20 +137,33 @@ class World:
                 name = f"Gruppapibarn {number}"
                 child = children.register_child(uow, worker, children.NewChild(personnummer, name))
                 guardian = consent.add_guardian(
-                    uow, worker, child.id, GUARDIAN, GUARDIAN_CONTACT, True
+                    uow, worker, child.id, GUARDIAN, GUARDIAN_CONTACT, True, today=TODAY
                 )
                 if basis == "LVU":
                     consent.record_placement(
-                        uow, worker, child.id, "LVU", "Beslut 2/2026", "SDN", date(2026, 1, 15)
+                        uow,
+                        worker,
+                        child.id,
+                        "LVU",
+                        "Beslut 2/2026",
+                        "SDN",
+                        date(2026, 1, 15),
+                        today=TODAY,
+                        lvu_shared=("name", "age", "contact_details", "participation"),
                     )
                 else:
-                    consent.record_placement(uow, worker, child.id, "SoL")
-                    consent.record_consent(uow, worker, child.id, _consent(guardian.id))
+                    consent.record_placement(uow, worker, child.id, "SoL", today=TODAY)
+                    consent.record_consent(
+                        uow, worker, child.id, _consent(guardian.id), today=TODAY
+                    )
                 children.update_details(
                     uow, worker, child.id, children.ChildDetails(family_home_phone=FAMILY_HOME)
                 )
                 referral = referrals.create_referral(
-                    uow, worker, referrals.NewReferral(child.id, self.partner.id, "weekly", NOTE)
+                    uow,
+                    worker,
+                    referrals.NewReferral(child.id, self.partner.id, "weekly", NOTE),
+                    today=TODAY,
                 )
                 referrals.submit_referral(uow, worker, referral.id, TODAY)
                 referrals.respond(uow, self.leader_actor, referral.id, accept=True, today=TODAY)
@@ -365,7 +378,6 @@ def test_the_roster_shows_each_child_by_its_roster_fields_only_and_logs_each_chi
     response = world.leader.get(f"/api/v1/partner/groups/{group_id}")
     assert response.status_code == 200
     assert [set(entry) for entry in response.get_json()["children"]] == [ROSTER_KEYS] * 2
-    assert {entry["legal_basis"] for entry in response.get_json()["children"]} == {"lvu"}
     assert {entry["age"] for entry in response.get_json()["children"]} <= {9, 10}
     raw = response.get_data(as_text=True)
     for child in placed:
@@ -676,13 +688,11 @@ def test_a_withdrawn_consent_takes_the_child_out_of_the_roster_on_the_next_reque
     group_id = world.plan()["group_id"]
     assert world.enrol(group_id, child.referral_id).status_code == 201
     roster = world.roster(group_id)
-    assert [(c["name"], c["legal_basis"]) for c in roster["children"]] == [
-        (child.name, "sol_consent")
-    ]
+    assert [c["name"] for c in roster["children"]] == [child.name]
 
     with world.app.app_context(), UnitOfWork(request_session()) as uow:
         withdrawal = _consent(child.guardian_id, decision="withdrawn", categories=())
-        consent.record_consent(uow, world.worker_actor, child.child_id, withdrawal)
+        consent.record_consent(uow, world.worker_actor, child.child_id, withdrawal, today=TODAY)
 
     since = _last_sequence(world.app)
     response = world.leader.get(f"/api/v1/partner/groups/{group_id}")

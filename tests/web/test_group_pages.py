@@ -9,15 +9,18 @@ from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from referral import clock
 from referral.actors import Actor
+from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
 from referral.db.models import Organisation, Role
 from referral.db.uow import UnitOfWork
 from referral.services import children, consent, referrals
 from tests.factories import Account, Factory, csrf_token, invented_personnummer, log_in
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _post(client: FlaskClient, path: str, data: dict[str, object]):  # type: ignore[no-untyped-def]
@@ -49,14 +52,22 @@ def _accepted_referrals(
                 ),
             )
             consent.record_placement(
-                uow, worker, child.id, "LVU", "Beslut 1/2026", "SDN", date(2026, 1, 15)
+                uow,
+                worker,
+                child.id,
+                "LVU",
+                "Beslut 1/2026",
+                "SDN",
+                date(2026, 1, 15),
+                today=TODAY,
+                lvu_shared=("name", "age", "participation"),
             )
             if number < len(paying) and paying[number]:
                 children.update_details(
                     uow, worker, child.id, children.ChildDetails(paying_municipality=paying[number])
                 )
             referral = referrals.create_referral(
-                uow, worker, referrals.NewReferral(child.id, partner.id, "weekly")
+                uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=TODAY
             )
             referrals.submit_referral(uow, worker, referral.id, TODAY)
             referrals.respond(uow, leader_actor, referral.id, accept=True, today=TODAY)
@@ -184,6 +195,14 @@ def test_the_fee_report_charges_other_municipalities_5000_per_child_and_names_no
     exported = client.get(f"/fees/export.csv?year={TODAY.year}").get_data(as_text=True)
     assert exported.count("Solna stad") == 1 and exported.count(";5000") == 4
     assert "\n'=2+3;" in exported  # typed text never runs as a formula in a spreadsheet
+    # Each line shows a child's sealed paying municipality: a read of that child's record.
+    with app.app_context():
+        readers = request_session().scalars(
+            select(AuditEntry.subject_id).where(
+                AuditEntry.action == "fee_report:read", AuditEntry.actor_id == leader.user.id
+            )
+        )
+        assert len(set(readers)) == 4
 
 
 def test_a_social_worker_has_no_fee_report(factory: Factory, client: FlaskClient) -> None:

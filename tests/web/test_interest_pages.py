@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from referral import clock
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
 from referral.db.interest import InterestRegistration
 from referral.db.models import Organisation
 from tests.factories import Factory, csrf_token, invented_personnummer, log_in
 
-TODAY = date.today()
+TODAY = clock.today()
 CHILD_NAME = "Sidintresse Qwobbe"
 CONTACT = "Familjehemmet Vrexsson 070-555 66 77"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from referral import clock
 from referral.api.programme_schemas import PartnerReferralOut
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
@@ -33,13 +34,15 @@ from tests.factories import (
     invented_personnummer,
 )
 
-TODAY = date.today()
+TODAY = clock.today()
 VERSION = "A-2026:api"
 CHILD_NAME = "Apibarn Qwyxe"
 NOTE = "Anteckning Zqvx"
 MOTHER, FATHER = "Mamma Apisson", "Pappa Apisson"
 CONTACT = "070-111 22 33"
-PARTNER_KEYS = {"referral_id", "status", "preferred_format", "legal_basis", "name", "age"}
+# Never the legal basis: whether a child is shared on consent or under LVU (compulsory care)
+# is the district's and the DPO's to know, not the partner's.
+PARTNER_KEYS = {"referral_id", "status", "preferred_format", "name", "age"}
 FAMILY_HOME_KEYS = {"family_home_name", "family_home_address", "family_home_phone"}
 
 
@@ -70,6 +73,7 @@ class World:
                 "lvu_decision": "Beslut 17/2026",
                 "lvu_decided_by": "Farsta SDN",
                 "lvu_decided_on": "2026-01-15",
+                "lvu_shared": ["name", "age", "contact_details", "participation"],
             }
         response = self.worker.put(f"/api/v1/children/{child_id}/placement", body)
         assert response.status_code == 200, response.get_json()
@@ -224,6 +228,7 @@ def test_the_partner_sees_an_sol_child_only_after_both_consents_and_only_its_own
         "lvu_decision": None,
         "lvu_decided_by": None,
         "lvu_decided_on": None,
+        "lvu_shared": None,
     }
     mother, father = world.guardian(child_id, MOTHER), world.guardian(child_id, FATHER)
     referral_id = world.refer(child_id)
@@ -251,7 +256,6 @@ def test_the_partner_sees_an_sol_child_only_after_both_consents_and_only_its_own
     assert [set(item) for item in inbox] == [PARTNER_KEYS]
     assert inbox[0]["referral_id"] == referral_id
     assert inbox[0]["name"] == CHILD_NAME
-    assert inbox[0]["legal_basis"] == "sol_consent"
     assert inbox[0]["status"] == "shared"
     raw = world.leader.get("/api/v1/partner/referrals").get_data(as_text=True)
     for never_shown in (personnummer, personnummer[2:], NOTE, MOTHER, FATHER, CONTACT):
@@ -267,7 +271,7 @@ def test_a_withdrawn_referral_leaves_the_inbox_and_can_no_longer_be_accepted(
     world: World,
 ) -> None:
     _child_id, referral_id = world.lvu_referral()
-    assert [item["legal_basis"] for item in world.inbox()] == ["lvu"]
+    assert [item["referral_id"] for item in world.inbox()] == [referral_id]
 
     withdrawn = world.worker.post(f"/api/v1/referrals/{referral_id}/withdraw")
     assert withdrawn.status_code == 200
@@ -417,6 +421,7 @@ def test_the_social_worker_reads_a_childs_record_without_the_personnummer(
         "family_home_phone",
         "paying_municipality",
         "child_views",
+        "lvu_sharing",
         "guardians",
         "consents",
         "referrals",
@@ -829,3 +834,57 @@ def test_the_openapi_document_describes_the_programme_endpoints(world: World) ->
     for path, methods in expected.items():
         assert path in paths, path
         assert methods <= set(paths[path]), (path, set(paths[path]))
+
+
+def test_under_lvu_the_social_worker_decides_over_the_api_what_the_partner_sees(
+    world: World,
+) -> None:
+    child_id = world.register("Lvu Apisson")
+    placed = world.worker.put(
+        f"/api/v1/children/{child_id}/placement",
+        {
+            "basis": "LVU",
+            "lvu_decision": "Beslut 5/2026",
+            "lvu_decided_by": "Farsta SDN",
+            "lvu_decided_on": "2026-01-15",
+        },
+    )
+    assert placed.status_code == 200
+    assert placed.get_json()["lvu_shared"] == ["name", "age"]  # the default decision
+    world.worker.put(f"/api/v1/children/{child_id}/details", {"family_home_phone": "08-000 00 09"})
+    referral_id = world.refer(child_id)
+    world.submit(referral_id)
+    assert [set(item) for item in world.inbox()] == [PARTNER_KEYS]  # no contact, no basis
+
+    widened = world.worker.put(
+        f"/api/v1/children/{child_id}/lvu-sharing", {"shared": ["name", "age", "contact_details"]}
+    )
+    assert widened.status_code == 200
+    assert widened.get_json()["lvu_shared"] == ["name", "age", "contact_details"]
+    [item] = world.inbox()
+    assert item["family_home_phone"] == "08-000 00 09" and "legal_basis" not in item
+
+    record = world.worker.get(f"/api/v1/children/{child_id}").get_json()
+    assert {s["category"]: s["shared"] for s in record["lvu_sharing"]} == {
+        "name": True,
+        "age": True,
+        "contact_details": True,
+        "participation": False,
+    }
+
+    narrowed = world.worker.put(f"/api/v1/children/{child_id}/lvu-sharing", {"shared": []})
+    assert narrowed.status_code == 200
+    assert world.inbox() == []
+
+
+def test_lvu_sharing_decisions_refuse_bad_input_and_an_sol_child(world: World) -> None:
+    child_id = world.register("Sol Apisson")
+    world.place(child_id, "SoL")
+    unknown = world.worker.put(
+        f"/api/v1/children/{child_id}/lvu-sharing", {"shared": ["shoe_size"]}
+    )
+    assert unknown.status_code == 422 and "shared" in unknown.get_json()["errors"]
+    missing = world.worker.put(f"/api/v1/children/{child_id}/lvu-sharing", {})
+    assert missing.status_code == 422 and "shared" in missing.get_json()["errors"]
+    sol = world.worker.put(f"/api/v1/children/{child_id}/lvu-sharing", {"shared": ["name"]})
+    assert sol.status_code == 409 and "basis" in sol.get_json()["errors"]

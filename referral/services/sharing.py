@@ -1,0 +1,133 @@
+"""What a partner may see of a child today, read from the district's record: the one
+predicate that a share, a notification, a roster and a partner's read all ask.
+
+The law itself is in referral.rules (pure functions); this module gathers its facts (the
+placement, the LVU sharing decisions, the guardians, each party's latest consent) from the
+database, and deny by default: no placement, or a record that cannot be read, is not lawful.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from crypto import DecryptionError
+from referral.db.people import Child, ConsentRecord, Guardian
+from referral.db.uow import UnitOfWork
+from referral.rules import (
+    Category,
+    Consent,
+    Decision,
+    LawfulBasis,
+    NotLawful,
+    Placement,
+    PlacementBasis,
+    sharing_basis,
+)
+from referral.rules import Guardian as GuardianFact
+
+# The category whose sharing makes a referral visible to the partner at all: a partner cannot
+# work with a child it may not name, and it never learns that an unnamed referral exists.
+VISIBLE_WITH = Category.NAME
+# What a new LVU placement shares until the social worker decides otherwise (issue: default
+# name and age; contact details and registering participation are decided one by one).
+LVU_DEFAULT_SHARED = frozenset({Category.NAME, Category.AGE})
+
+
+@dataclass(frozen=True)
+class LvuShare:
+    """The social worker's documented decision on one category under LVU."""
+
+    shared: bool
+    decided_by: str  # a user id
+    decided_on: date
+
+
+def lvu_decisions(child: Child) -> dict[Category, LvuShare]:
+    """The child's LVU sharing decisions, per category (empty when none are recorded)."""
+    raw = child.lvu_sharing
+    if not raw:
+        return {}
+    return {
+        Category(name): LvuShare(
+            bool(entry["shared"]), str(entry["by"]), date.fromisoformat(entry["on"])
+        )
+        for name, entry in json.loads(raw).items()
+    }
+
+
+def encode_lvu_decisions(decisions: dict[Category, LvuShare]) -> str:
+    return json.dumps(
+        {
+            category.value: {
+                "shared": share.shared,
+                "by": share.decided_by,
+                "on": share.decided_on.isoformat(),
+            }
+            for category, share in sorted(decisions.items())
+        },
+        sort_keys=True,
+    )
+
+
+def birth_date_of(child: Child) -> date:
+    """From the personnummer (a samordningsnummer has 60 added to the day)."""
+    number = child.personnummer
+    return date(int(number[:4]), int(number[4:6]), int(number[6:8]) % 60)
+
+
+def current_consents(uow: UnitOfWork, child: Child) -> list[Consent]:
+    """Each party's latest decision: later records replace earlier ones."""
+    rows = uow.session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.child_id == child.id)
+        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+    )
+    latest: dict[str, ConsentRecord] = {}
+    for row in rows:
+        latest[row.party] = row
+    return [
+        Consent(
+            consent_id=row.id,
+            party=row.party,
+            decision=Decision(row.decision),
+            categories=frozenset(Category(c) for c in row.categories.split(",") if c),
+            decided_on=row.decided_on,
+            valid_until=row.valid_until,
+        )
+        for row in latest.values()
+    ]
+
+
+def _placement(child: Child) -> Placement | None:
+    basis = child.placement_basis
+    if basis is None:
+        return None
+    shared = frozenset(c for c, share in lvu_decisions(child).items() if share.shared)
+    return Placement(PlacementBasis(basis), child.lvu_decision, child.lvu_decided_by, shared)
+
+
+def sharing_basis_for(
+    uow: UnitOfWork, child: Child, category: Category, today: date
+) -> LawfulBasis | NotLawful:
+    """The ground on which a partner may see `category` of this child today, or why not."""
+    try:
+        placement = _placement(child)
+        if placement is None:
+            return NotLawful("No placement basis is recorded.")
+        birth_date = birth_date_of(child)
+    except DecryptionError:
+        return NotLawful("The child's record cannot be read.")
+    guardians = uow.session.scalars(select(Guardian).where(Guardian.child_id == child.id))
+    facts = [GuardianFact(g.id, g.has_custody) for g in guardians]
+    return sharing_basis(
+        placement, facts, current_consents(uow, child), category, birth_date, today
+    )
+
+
+def visible_to_partner(uow: UnitOfWork, child: Child, today: date) -> LawfulBasis | NotLawful:
+    """May a partner holding a referral of this child see that it exists today?"""
+    return sharing_basis_for(uow, child, VISIBLE_WITH, today)
