@@ -415,7 +415,8 @@ def enrol(uow: UnitOfWork, actor: Actor, group_id: str, referral_id: str, today:
     _check_age(group, child)
     if isinstance(sharing_basis_for(uow, child, Category.PARTICIPATION, today), NotLawful):
         raise Conflict(
-            _("The consent does not cover registering the child's participation."),
+            # Worded alike for consent and LVU: the partner is not told which it is.
+            _("The district has not shared the registering of this child's participation."),
             field="referral_id",
         )
     places = _current_places(uow, group, today)
@@ -480,7 +481,10 @@ def participation_start_refusals(
         reasons.append(_("Every child needs a pre-group visit recorded before the group starts."))
     if isinstance(sharing_basis_for(uow, child, Category.PARTICIPATION, today), NotLawful):
         reasons.append(
-            _("Every child's consent must cover registering participation before the start.")
+            _(
+                "The registering of every child's participation must be shared by the district "
+                "before the start."
+            )
         )
     if _unconfirmed_interest(uow, enrolment.referral_id):
         reasons.append(
