@@ -140,6 +140,9 @@ def record(
     if details:
         entry.details = json.dumps(dict(details), ensure_ascii=False, sort_keys=True)
         session_cipher(session).seal(session, entry)  # hash the ciphertext, not the text
+        # The log's key for this subject may have been made just now: it must be in the
+        # database before an entry refers to it.
+        session.flush()
     entry.entry_hash = entry_hash(hashed_fields(entry))
     entry.link = next_link(config.audit_key, head.link, entry.entry_hash)
     connection.execute(_INSERT_ENTRY, _row(entry))

@@ -129,8 +129,13 @@ def reencrypt(before: datetime | None) -> None:
         f"To resume if interrupted: flask crypto reencrypt --before {cutoff:%Y-%m-%dT%H:%M:%S}"
     )
     with operator("crypto-reencrypt") as (uow, actor), progress_reporter("re-encrypted") as report:
-        count = keys.reencrypt(uow, actor, cutoff, report)
-    click.echo(f"{count} data keys replaced.")
+        result = keys.reencrypt(uow, actor, cutoff, report)
+    click.echo(f"{result.replaced} data keys replaced.")
+    if result.kept_for_the_log:
+        click.echo(
+            f"{result.kept_for_the_log} old keys kept, unused by any record: entries of the "
+            "access log made before it had keys of its own are sealed under them."
+        )
 
 
 @crypto_cli.command("retire")

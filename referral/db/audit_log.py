@@ -70,10 +70,13 @@ class AuditEntry(EncryptedRecord, Base):
         Index("ix_audit_entries_action_sequence", "action", "sequence"),
     )
 
+    # Entries are never rewritten: re-encryption passes them by (see KeyScope.for_the_log).
+    append_only = True
+
     def key_scope(self) -> KeyScope:
         if self.subject_id is None or self.subject_holder is None:
             raise ValueError("details are kept only for entries about a person")
-        return KeyScope(person_id=self.subject_id, holder=self.subject_holder)
+        return KeyScope(person_id=self.subject_id, holder=self.subject_holder).for_the_log()
 
 
 class AuditHead(Base):
@@ -85,6 +88,9 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     link: Mapped[bytes] = mapped_column(LargeBinary)
+    # HMAC(audit key, "head" || sequence || link): without the audit key the head cannot be
+    # moved back to an earlier entry, so deleting the newest entries shows (audit.chain).
+    head_mac: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class AuditVerification(Base):

@@ -77,6 +77,9 @@ class EncryptedRecord:
     """Mixin for rows that hold personal fields: which key seals them, and which row id."""
 
     __personal_fields__: ClassVar[dict[str, personal]]
+    # True for rows that may never be updated (the access log): their fields stay under the
+    # key they were sealed with, so re-encryption leaves them where they are.
+    append_only: ClassVar[bool] = False
 
     id: Mapped[str]
 

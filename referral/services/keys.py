@@ -19,7 +19,7 @@ from audit.record import record
 from crypto.keys import KekRef
 from referral.actors import Actor
 from referral.db.base import Base
-from referral.db.data_keys import DataKey, KeyScope
+from referral.db.data_keys import AUDIT_HOLDER_PREFIX, DataKey, KeyScope
 from referral.db.encryption import EncryptedRecord, session_cipher
 from referral.db.people import PartnerFile
 from referral.db.uow import UnitOfWork
@@ -112,27 +112,42 @@ def rewrap(uow: UnitOfWork, actor: Actor, progress: Progress | None = None) -> i
     return moved
 
 
+@dataclass(frozen=True)
+class Reencryption:
+    replaced: int  # data keys whose fields moved to a fresh key
+    # Old keys that entries of the access log were sealed under before the log had keys of its
+    # own (KeyScope.for_the_log): no record uses them any more, but shredding them would make
+    # those entries unreadable, and the entries cannot be rewritten. Kept, and counted.
+    kept_for_the_log: int = 0
+
+
 def reencrypt(
     uow: UnitOfWork, actor: Actor, created_before: datetime, progress: Progress | None = None
-) -> int:
+) -> Reencryption:
     """Move the fields under every live data key made before `created_before` to a fresh key,
     then shred the old one. One person's record per transaction; a rerun with the same
-    `created_before` resumes where an interrupted one stopped."""
+    `created_before` resumes where an interrupted one stopped.
+
+    The access log is never rewritten: its keys (the "audit:" holders) are left alone, and so
+    are its entries. Its keys are still rewrapped by `rotate` and shredded by purge."""
     require(actor, Permission.KEYS_MANAGE)
     db = uow.session
     cipher = session_cipher(db)
-    models = encrypted_models()
+    models = [model for model in encrypted_models() if not model.append_only]
     pending = list(
         db.scalars(
             select(DataKey.id).where(
                 DataKey.wrapped.is_not(None),
                 DataKey.superseded_by.is_(None),
                 DataKey.created_at < created_before,
+                DataKey.holder.not_like(AUDIT_HOLDER_PREFIX + "%"),
             )
         )
     )
+    kept = 0
     for done, old in enumerate(_batches(uow, pending), start=1):
-        new_row, _dek = cipher.keys.create(db, KeyScope(old.person_id, old.holder))
+        scope = KeyScope(old.person_id, old.holder)
+        new_row, _dek = cipher.keys.create(db, scope)
         db.flush()  # the new key must exist before the old one can point at it
         old.superseded_by = new_row.id
         db.flush()  # the new key is now the current one for this person and holder
@@ -140,19 +155,31 @@ def reencrypt(
             for row in db.scalars(select(model).where(model.data_key_id == old.id)):
                 cipher.seal(db, row)  # moves every field of the row to the new key
         db.flush()
-        cipher.keys.shred(old)
+        if _sealed_in_the_log(uow, old):
+            kept += 1
+        else:
+            cipher.keys.shred(old)
         record(
             db,
             actor,
             Action.KEYS_REENCRYPT,
             object_type="data_key",
             object_id=old.id,
-            subject=KeyScope(old.person_id, old.holder),
+            subject=scope,
         )
         uow.commit()
         if progress:
             progress(done, len(pending))
-    return len(pending)
+    return Reencryption(replaced=len(pending), kept_for_the_log=kept)
+
+
+def _sealed_in_the_log(uow: UnitOfWork, key: DataKey) -> bool:
+    append_only = [model for model in encrypted_models() if model.append_only]
+    return any(
+        uow.session.scalar(select(model.id).where(model.data_key_id == key.id).limit(1))
+        is not None
+        for model in append_only
+    )
 
 
 def shred_partner_file_key(uow: UnitOfWork, actor: Actor, partner_file: PartnerFile) -> None:
@@ -162,8 +189,10 @@ def shred_partner_file_key(uow: UnitOfWork, actor: Actor, partner_file: PartnerF
     db = uow.session
     store = session_cipher(db).keys
     scope = partner_file.key_scope()
+    # The file's own keys, and the keys of the access log's details about it: both go.
+    holders = (scope.holder, scope.for_the_log().holder)
     for row in db.scalars(
-        select(DataKey).where(DataKey.person_id == scope.person_id, DataKey.holder == scope.holder)
+        select(DataKey).where(DataKey.person_id == scope.person_id, DataKey.holder.in_(holders))
     ):
         store.shred(row)
         # No subject: the entry must not need the key it records the end of.

@@ -7,25 +7,30 @@ import signal
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from audit.actions import Action
+from audit.record import record
 from config.settings import Settings
 from crypto import DecryptionError, LocalKeyring, decrypt_field
 from crypto.dek import unwrap_dek
 from crypto.keys import WrappedKey
-from referral import create_app
+from referral import clock, create_app
 from referral.db import migrate
+from referral.db.audit_log import AuditEntry
 from referral.db.data_keys import DataKey
 from referral.db.engine import get_database, request_session
 from referral.db.people import Child, PartnerFile
 from referral.db.uow import UnitOfWork
-from referral.services import children, keys
+from referral.demo import demo_actor
+from referral.services import children, keys, referrals
+from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import (
     SYSTEM,
     Factory,
@@ -98,7 +103,7 @@ def test_reencryption_moves_fields_to_a_new_key_and_shreds_the_old(
         db = request_session()
         old_keys = {db.get(Child, i).data_key_id for i in ids}  # type: ignore[union-attr]
         with UnitOfWork(db) as uow:
-            assert keys.reencrypt(uow, SYSTEM, datetime.now(UTC)) >= 2
+            assert keys.reencrypt(uow, SYSTEM, datetime.now(UTC)).replaced >= 2
         db.expire_all()
         new_keys = {db.get(Child, i).data_key_id for i in ids}  # type: ignore[union-attr]
         assert old_keys.isdisjoint(new_keys)
@@ -197,3 +202,83 @@ def test_a_rotation_killed_half_way_loses_nothing_and_resumes(
     get_database(app).cipher.keys.cache.clear()  # type: ignore[union-attr]
     assert _names(app, ids) == [f"Barn {n}" for n in range(KEYS_FOR_KILL_TEST)]
     get_database(app).engine.dispose()
+
+
+def test_reencryption_after_demo_and_reads_leaves_the_log_intact_and_every_record_readable(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo loader writes its credentials under instance/
+    with app_in_rolled_back_transaction(replace(settings, demo_mode=True)) as app:
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["demo", "load"]).exit_code == 0
+        with app.app_context(), UnitOfWork(request_session()) as uow:
+            referrals.partner_inbox(uow, demo_actor("gruppledare"), clock.today())
+            sealed_entries = uow.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.data_key_id.is_not(None))
+            )
+            before = datetime.now(UTC) + timedelta(seconds=1)
+            old_record_keys = set(
+                uow.session.scalars(
+                    select(DataKey.id).where(
+                        DataKey.wrapped.is_not(None), DataKey.holder.not_like("audit:%")
+                    )
+                )
+            )
+        assert sealed_entries, "the demo's shares seal their basis in the log"
+
+        result = runner.invoke(
+            args=["crypto", "reencrypt", "--before", before.strftime("%Y-%m-%dT%H:%M:%S")]
+        )
+
+        assert result.exit_code == 0, result.output
+        assert f"{len(old_record_keys)} data keys replaced" in result.output
+        verified = runner.invoke(args=["audit", "verify"])
+        assert verified.exit_code == 0 and "Intact" in verified.output, verified.output
+        with app.app_context():
+            db = request_session()
+            get_database(app).cipher.keys.cache.clear()  # type: ignore[union-attr]
+            assert all(db.get(DataKey, k).wrapped is None for k in old_record_keys)  # type: ignore[union-attr]
+            for model in keys.encrypted_models():
+                for row in db.scalars(select(model).where(model.data_key_id.is_not(None))):
+                    for field in model.__personal_fields__:
+                        getattr(row, field)  # raises DecryptionError if anything was lost
+
+
+def test_purging_a_partner_file_also_shreds_what_the_log_sealed_about_it(
+    app: Flask, factory: Factory
+) -> None:
+    actor = social_worker_actor(factory)
+    partner = factory.organisation("partner")
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child = children.register_child(
+            uow, actor, children.NewChild(invented_personnummer(2011, 7, 7), "Åtta")
+        )
+        partner_file = PartnerFile(child_id=child.id, partner_id=partner.id, notes="Anteckning")
+        uow.session.add(partner_file)
+        uow.session.flush()
+        about_the_file = record(
+            uow.session,
+            actor,
+            Action.CHILD_SEARCH,
+            subject=partner_file.key_scope(),
+            details={"purpose": "Uppföljning"},
+        )
+        about_the_child = record(
+            uow.session,
+            actor,
+            Action.CHILD_SEARCH,
+            subject=child.key_scope(),
+            details={"purpose": "Distriktets uppföljning"},
+        )
+        uow.commit()
+
+        keys.shred_partner_file_key(uow, SYSTEM, partner_file)
+
+        get_database(app).cipher.keys.cache.clear()  # type: ignore[union-attr]
+        uow.session.expire_all()
+        with pytest.raises(DecryptionError):
+            _ = uow.session.get(AuditEntry, about_the_file.sequence).details  # type: ignore[union-attr]
+        assert "Distriktets" in uow.session.get(AuditEntry, about_the_child.sequence).details  # type: ignore[union-attr,operator]
+        assert uow.session.get(Child, child.id).name == "Åtta"  # type: ignore[union-attr]
