@@ -16,9 +16,25 @@ What this proves, and to whom
   checkpoints (:mod:`audit.checkpoints`) are the anchor: a checkpoint copied
   away by the data-protection officer pins the link of entry N, so any rewrite
   of entries 1..N, or truncation of the log back before entry N, is detected.
-* Entries after the last checkpoint are protected only by the chain: deleting
-  them from the tail (truncation) leaves a shorter, valid chain and is caught
-  only by a later checkpoint that covers them. Checkpoint often.
+* The head (the last sequence number and its link, kept in one row) carries
+  ``head_mac = HMAC-SHA256(audit_key, HEAD_DOMAIN || sequence || link)``,
+  rewritten with every append. Verification checks that the chain reaches the
+  head, that the head's link is the last entry's, and that its MAC verifies:
+  deleting the newest entries shows as a log that ends before its head, and
+  moving the head back to hide that needs the audit key.
+
+What remains undetectable
+-------------------------
+* Someone who holds the database and restores an *old copy* of the head row
+  together with deleting the entries after it (a rollback to an earlier
+  state, e.g. from a backup) leaves a shorter log whose head MAC is genuine.
+  Only a signed checkpoint over the lost entries reveals that, so checkpoints
+  are signed on count and on time and written to a second place the database
+  holder cannot reach (a mirror directory on another mount, or syslog).
+* Entries written after the last checkpoint that reached such a place are
+  protected against that rollback by nothing but their absence being noticed.
+* Someone who holds the audit key can rewrite everything after the last
+  checkpoint, head included.
 
 The verifier takes the audit key (for the links) and the public key (for the
 checkpoints); it never needs the private signing key. Either half can be used
@@ -30,6 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -41,10 +58,15 @@ from audit.checkpoints import Checkpoint, key_id_of, verify_checkpoint
 
 __all__ = [
     "GENESIS_LINK",
+    "HEAD_DOMAIN",
     "LINK_SIZE",
     "MIN_AUDIT_KEY_SIZE",
     "ChainEntry",
+    "ChainHead",
     "VerificationReport",
+    "beyond_the_head",
+    "head_is_authentic",
+    "head_mac",
     "next_link",
     "verify_chain",
     "verify_checkpoints",
@@ -52,6 +74,8 @@ __all__ = [
 
 LINK_SIZE = 32
 GENESIS_LINK = bytes(LINK_SIZE)
+# Domain separation: a head MAC can never be mistaken for (or made from) an entry's link.
+HEAD_DOMAIN = b"referral-audit-head-v1\n"
 MIN_AUDIT_KEY_SIZE = 32
 _SHA256_BLOCK = 64
 
@@ -67,6 +91,33 @@ class ChainEntry(NamedTuple):
     # The canonical bytes of `fields`, when the reader has already encoded them (the database
     # reader does, from the raw row: audit.canonical.row_encoder).
     canonical: bytes | None = None
+
+
+class ChainHead(NamedTuple):
+    """The stored head of the log: its last sequence number and link, and their MAC
+    (None only before the first append after the head got one)."""
+
+    sequence: int
+    link: bytes
+    mac: bytes | None
+
+
+def head_mac(audit_key: bytes, sequence: int, link: bytes) -> bytes:
+    """Return ``HMAC-SHA256(audit_key, HEAD_DOMAIN || sequence (8 bytes) || link)``."""
+    if len(audit_key) < MIN_AUDIT_KEY_SIZE:
+        raise ValueError(f"the audit key must be at least {MIN_AUDIT_KEY_SIZE} bytes")
+    if len(link) != LINK_SIZE:
+        raise ValueError(f"the head's link must be {LINK_SIZE} bytes")
+    return hmac.digest(audit_key, HEAD_DOMAIN + sequence.to_bytes(8, "big") + link, "sha256")
+
+
+def head_is_authentic(head: ChainHead, audit_key: bytes) -> bool:
+    """True when the head's MAC verifies; an empty log's head (nothing appended) needs none."""
+    if head.mac is None:
+        return head.sequence == 0 and head.link == GENESIS_LINK
+    if len(head.link) != LINK_SIZE:
+        return False
+    return hmac.compare_digest(head.mac, head_mac(audit_key, head.sequence, head.link))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +183,7 @@ def verify_chain(
     checkpoints: Sequence[Checkpoint] = (),
     public_key: Ed25519PublicKey | None = None,
     start: Checkpoint | None = None,
+    head: ChainHead | None = None,
 ) -> VerificationReport:
     """Verify the log in one streaming pass and return a report (never raises on tampering).
 
@@ -146,6 +198,10 @@ def verify_chain(
 
     ``checkpoints`` and ``start`` need ``public_key``; with neither, only the
     links are checked and the audit key is all that is needed.
+
+    With ``head`` (the stored head, read before the entries), the chain must
+    reach the head, the head's link must be that entry's link, no entry may lie
+    beyond it, and the head's MAC must verify.
 
     Raises ``ValueError`` only for misuse (a short audit key, checkpoints
     without a public key); everything about the data is in the report.
@@ -174,8 +230,14 @@ def verify_chain(
     # against attacker-chosen guesses here, and != also copes with a NULL column.
     sha256 = hashlib.sha256
     link_of = _keyed_link(audit_key)
+    # Without a head, no entry is beyond it and none is compared with it.
+    head_sequence = head.sequence if head is not None else sys.maxsize
+    head_link = head.link if head is not None else b""
     for entry in entries:
         sequence = entry.sequence
+        if sequence > head_sequence:
+            forged = beyond_the_head(sequence, head_sequence)
+            return _result(False, first, expected, previous, checkpoints_checked, sequence, forged)
         if sequence != expected:
             bad, reason = _sequence_problem(sequence, expected, first, start)
             return _result(False, first, expected, previous, checkpoints_checked, bad, reason)
@@ -208,6 +270,12 @@ def verify_chain(
             base = sequence
             cp_index += 1
             cp_next = pending[cp_index].sequence if cp_index < len(pending) else -1
+        if sequence == head_sequence and link != head_link:
+            reason = (
+                f"entry {sequence}: the chain head names another link for this entry (the head "
+                "or the entry was altered)."
+            )
+            return _result(False, first, expected, previous, checkpoints_checked, sequence, reason)
         previous = link
         expected = sequence + 1
 
@@ -223,7 +291,35 @@ def verify_chain(
             f"the log ends at entry {last} but a signed checkpoint covers entry "
             f"{pending[-1].sequence}, so entries from {last + 1} on were deleted (truncated).",
         )
+    if head is not None:
+        head_failure = _head_problem(head, audit_key, expected - 1)
+        if head_failure is not None:
+            bad = expected if expected - 1 < head.sequence else base + 1
+            return _result(False, first, expected, previous, checkpoints_checked, bad, head_failure)
     return _result(True, first, expected, previous, checkpoints_checked, None, None)
+
+
+def beyond_the_head(sequence: int, head_sequence: int) -> str:
+    return (
+        f"entry {sequence} lies beyond the chain head (entry {head_sequence}), so it was "
+        "added to the database without the service (forged)."
+    )
+
+
+def _head_problem(head: ChainHead, audit_key: bytes, last: int) -> str | None:
+    if last < head.sequence:
+        return (
+            f"the log ends at entry {last} but its head is at entry {head.sequence}, so "
+            f"entries from {last + 1} on were deleted (truncated)."
+        )
+    if not head_is_authentic(head, audit_key):
+        return (
+            f"the chain head (entry {head.sequence}) does not carry a valid MAC, so it was set "
+            "without the audit key: the newest entries may have been deleted and the head "
+            "moved back to hide it. Entries after the last signed checkpoint cannot be shown "
+            "complete."
+        )
+    return None
 
 
 def _result(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -68,8 +69,20 @@ def verify(public_key: Path | None) -> None:
 
 
 @audit_cli.command("checkpoint")
-def checkpoint() -> None:
-    """Sign a checkpoint of the current head now (also done every N entries)."""
+@click.option(
+    "--if-due",
+    is_flag=True,
+    help="Only when entries were written since the last checkpoint and it is older than "
+    "REFERRAL_AUDIT_CHECKPOINT_SECONDS (for a timer; the server also does this itself).",
+)
+def checkpoint(if_due: bool) -> None:
+    """Sign a checkpoint of the current head now (also done every N entries and on time)."""
+    if if_due:
+        with operator("audit-checkpoint") as (uow, _actor):
+            due = audit_integrity.checkpoint_if_due(uow.session, datetime.now(UTC))
+            uow.commit()
+        click.echo(f"Checkpoint at entry {due.sequence}." if due else "No checkpoint was due.")
+        return
     with operator("audit-checkpoint") as (uow, actor):
         signed = audit_integrity.checkpoint_now(uow, actor)
     if signed is None:

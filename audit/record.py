@@ -21,13 +21,15 @@ from sqlalchemy.orm import Session
 
 from audit.actions import Action, Outcome
 from audit.canonical import entry_hash
-from audit.chain import next_link
+from audit.chain import ChainHead, head_mac, next_link
 from audit.checkpoints import (
+    Checkpoint,
     CheckpointDirectory,
     load_private_key,
     public_pem,
     sign_checkpoint,
 )
+from audit.sinks import CheckpointSink, DirectorySink
 from referral.actors import Actor, Origin
 from referral.db.audit_log import HASHED_FIELDS, AuditEntry, AuditHead
 from referral.db.base import new_id
@@ -45,6 +47,16 @@ class AuditConfig:
     checkpoint_dir: Path
     signing_key_path: Path
     checkpoint_every: int  # 0: only on demand
+    checkpoint_seconds: int = 0  # sign on time too, when entries were written; 0: never
+    mirror: CheckpointSink | None = None  # a second place for every checkpoint
+
+    def readable_checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint the service's directory and a readable mirror hold (the verifier
+        drops duplicates and reports two that disagree)."""
+        found = CheckpointDirectory(self.checkpoint_dir).read_all()
+        if self.mirror is not None:
+            found.extend(self.mirror.read_all() or [])
+        return found
 
 
 def audit_config(session: Session) -> AuditConfig:
@@ -68,7 +80,11 @@ _NEXT_SEQUENCE = (
     .returning(_HEAD.c.sequence, _HEAD.c.link)
 )
 _INSERT_ENTRY = insert(_ENTRIES)
-_SET_LINK = update(_HEAD).where(_HEAD.c.id == 1).values(link=bindparam("new_link"))
+_SET_LINK = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(link=bindparam("new_link"), head_mac=bindparam("new_mac"))
+)
 
 
 def _row(entry: AuditEntry) -> dict[str, object]:
@@ -146,7 +162,13 @@ def record(
     entry.entry_hash = entry_hash(hashed_fields(entry))
     entry.link = next_link(config.audit_key, head.link, entry.entry_hash)
     connection.execute(_INSERT_ENTRY, _row(entry))
-    connection.execute(_SET_LINK, {"new_link": entry.link})
+    connection.execute(
+        _SET_LINK,
+        {
+            "new_link": entry.link,
+            "new_mac": head_mac(config.audit_key, entry.sequence, entry.link),
+        },
+    )
     if config.checkpoint_every and entry.sequence % config.checkpoint_every == 0:
         _checkpoint_after_commit(session, config, entry.sequence, entry.link)
     return entry
@@ -167,20 +189,30 @@ def _checkpoint_after_commit(
     event.listen(session, "after_commit", write, once=True)
 
 
-PUBLIC_KEY_FILE = "public-key.pem"
-
-
-def write_checkpoint(config: AuditConfig, sequence: int, link: bytes) -> Path:
-    """Sign (sequence, link) and write it beside the public key that verifies it."""
+def write_checkpoint(config: AuditConfig, sequence: int, link: bytes) -> Checkpoint:
+    """Sign (sequence, link) and write it beside the public key that verifies it, then to the
+    mirror. The service's own directory must take it (an error is raised); a mirror that
+    cannot is logged as an error, so the checkpoint is not lost for both."""
     private_key = load_private_key(config.signing_key_path.read_bytes())
     checkpoint = sign_checkpoint(private_key, sequence, link, timestamp())
-    path = CheckpointDirectory(config.checkpoint_dir).write(checkpoint)
-    public_key = config.checkpoint_dir / PUBLIC_KEY_FILE
-    if not public_key.exists():
-        public_key.write_bytes(public_pem(private_key))
-    return path
+    public_key = public_pem(private_key)
+    DirectorySink(config.checkpoint_dir).write(checkpoint, public_key)
+    if config.mirror is not None:
+        try:
+            config.mirror.write(checkpoint, public_key)
+        except (OSError, ValueError) as error:
+            log.error(
+                "audit checkpoint %s not written to the mirror (%s): %s",
+                sequence,
+                config.mirror.description,
+                type(error).__name__,
+            )
+    return checkpoint
 
 
-def current_head(session: Session) -> tuple[int, bytes]:
-    row = session.execute(text("SELECT sequence, link FROM audit_head WHERE id = 1")).one()
-    return int(row.sequence), bytes(row.link)
+def current_head(session: Session) -> ChainHead:
+    row = session.execute(
+        text("SELECT sequence, link, head_mac FROM audit_head WHERE id = 1")
+    ).one()
+    mac = None if row.head_mac is None else bytes(row.head_mac)
+    return ChainHead(int(row.sequence), bytes(row.link), mac)

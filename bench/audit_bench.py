@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 
 from audit.actions import Action, Outcome
 from audit.canonical import entry_hash
-from audit.chain import GENESIS_LINK, VerificationReport, next_link
+from audit.chain import GENESIS_LINK, VerificationReport, head_mac, next_link
 from audit.checkpoints import generate_signing_key, private_pem
 from audit.record import record, timestamp
 from config.settings import Environment, Settings
@@ -247,7 +247,13 @@ def populate(app: Flask, entries: int, rng: random.Random) -> Population:
         insert_seconds += time.perf_counter() - inserting
     with database.engine.begin() as connection:
         connection.execute(
-            update(AuditHead).where(AuditHead.id == 1).values(sequence=entries, link=previous)
+            update(AuditHead)
+            .where(AuditHead.id == 1)
+            .values(
+                sequence=entries,
+                link=previous,
+                head_mac=head_mac(audit_key, entries, previous),
+            )
         )
     seconds = time.perf_counter() - started
     return Population(

@@ -59,6 +59,13 @@ class Settings:
     audit_checkpoint_dir: str = "instance/audit-checkpoints"
     audit_signing_key_path: str = "instance/audit-signing-key.pem"
     audit_checkpoint_every: int = 1000
+    # Also sign on time: when entries were written and the last checkpoint is this old
+    # (REFERRAL_AUDIT_CHECKPOINT_SECONDS; 0: on count and on demand only).
+    audit_checkpoint_seconds: int = 300
+    # A second place for every checkpoint, out of reach of whoever holds the database and
+    # instance/: a directory on another mount, or "syslog" / "syslog://host:port".
+    # Required in production (REFERRAL_AUDIT_CHECKPOINT_MIRROR).
+    audit_checkpoint_mirror: str = ""
     # Alerts on unusual access, for the DPO.
     alert_distinct_people_per_hour: int = 30
     alert_denials_per_hour: int = 5
@@ -165,6 +172,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         audit_checkpoint_every=number(
             "AUDIT_CHECKPOINT_EVERY", Settings.audit_checkpoint_every, minimum=0
         ),
+        audit_checkpoint_seconds=number(
+            "AUDIT_CHECKPOINT_SECONDS", Settings.audit_checkpoint_seconds, minimum=0
+        ),
+        audit_checkpoint_mirror=get("AUDIT_CHECKPOINT_MIRROR", ""),
         alert_distinct_people_per_hour=number(
             "ALERT_DISTINCT_PEOPLE_PER_HOUR", Settings.alert_distinct_people_per_hour
         ),
@@ -226,8 +237,24 @@ def check_settings(settings: Settings) -> None:
             f"{PREFIX}EMERGENCY_ACCESS_HOURS must be at most {MAX_EMERGENCY_ACCESS_HOURS}: "
             "emergency access is for an emergency, not a standing right."
         )
+    if settings.audit_checkpoint_mirror and not settings.audit_checkpoint_mirror.startswith(
+        "syslog"
+    ):
+        primary = os.path.realpath(settings.audit_checkpoint_dir)
+        mirror = os.path.realpath(settings.audit_checkpoint_mirror)
+        if os.path.commonpath([primary, mirror]) in {primary, mirror}:
+            raise ConfigError(
+                f"{PREFIX}AUDIT_CHECKPOINT_MIRROR must be a directory apart from "
+                f"{PREFIX}AUDIT_CHECKPOINT_DIR, not inside it or around it."
+            )
     if not settings.is_production:
         return
+    if not settings.audit_checkpoint_mirror:
+        raise ConfigError(
+            f"{PREFIX}AUDIT_CHECKPOINT_MIRROR is not set: production refuses to start without a "
+            "second place for the access log's checkpoints (a directory on another mount, or "
+            "syslog)."
+        )
     if settings.debug:
         raise ConfigError(f"{PREFIX}DEBUG is on: production refuses to start in debug mode.")
     if settings.demo_mode:

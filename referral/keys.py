@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from audit.record import AuditConfig
+from audit.sinks import sink_from_setting
 from config import Settings
 from crypto import DekCache, KeyProvider, LocalKeyring
 from crypto.blind_index import PERSONNUMMER_INDEX_PURPOSE, derive_key
@@ -84,4 +85,6 @@ def build_audit_config(settings: Settings) -> AuditConfig:
         checkpoint_dir=Path(settings.audit_checkpoint_dir),
         signing_key_path=Path(settings.audit_signing_key_path),
         checkpoint_every=settings.audit_checkpoint_every,
+        checkpoint_seconds=settings.audit_checkpoint_seconds,
+        mirror=sink_from_setting(settings.audit_checkpoint_mirror),
     )

@@ -9,6 +9,7 @@ import sys
 
 from crypto import KeyringError
 from referral import create_app
+from referral.checkpoint_timer import start_checkpoint_timer
 from referral.db.engine import get_database
 from referral.keys import UnknownKeyProvider
 
@@ -19,3 +20,4 @@ try:
     cipher.keys.provider.primary()
 except (KeyringError, UnknownKeyProvider) as error:
     sys.exit(f"Refusing to start: {error}")
+checkpoint_timer = start_checkpoint_timer(app)

@@ -19,6 +19,7 @@ from referral.db.uow import UnitOfWork
 from referral.errors import NotPermitted
 from referral.policy import Permission
 from referral.services import children, users
+from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 
 
@@ -216,3 +217,122 @@ def test_details_are_sealed_and_become_unreadable_when_the_persons_key_is_shredd
             _ = uow.session.get(AuditEntry, entry.sequence).details  # type: ignore[union-attr]
         assert uow.session.get(Child, child.id) is not None
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def _delete_entries_from(app: Flask, sequence: int) -> None:
+    with app.app_context():
+        db = request_session()
+        db.execute(text("DELETE FROM audit_entries WHERE sequence >= :s"), {"s": sequence})
+        db.commit()
+
+
+def _head_row(app: Flask) -> dict[str, object]:
+    with app.app_context():
+        row = request_session().execute(text("SELECT sequence, link, head_mac FROM audit_head"))
+        return dict(row.one()._mapping)
+
+
+def _set_head(app: Flask, head: dict[str, object]) -> None:
+    with app.app_context():
+        db = request_session()
+        db.execute(
+            text("UPDATE audit_head SET sequence = :sequence, link = :link, head_mac = :head_mac"),
+            head,
+        )
+        db.commit()
+
+
+def test_deleting_the_newest_entries_after_the_last_checkpoint_is_detected(
+    app: Flask, factory: Factory, runner: FlaskCliRunner
+) -> None:
+    _some_history(app, factory, count=2)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    newest = _some_history(app, factory, count=3)
+    _allow_tampering(app)
+    _delete_entries_from(app, newest[1])
+
+    result = runner.invoke(args=["audit", "verify"])
+
+    assert result.exit_code == 1
+    assert "deleted (truncated)" in result.output
+    assert f"First bad entry: {newest[1]}" in result.output
+
+
+def test_moving_the_head_back_to_hide_a_deletion_needs_the_audit_key(
+    app: Flask, factory: Factory, runner: FlaskCliRunner
+) -> None:
+    newest = _some_history(app, factory, count=4)
+    _allow_tampering(app)
+    _delete_entries_from(app, newest[2])
+    with app.app_context():
+        last = request_session().execute(
+            text("SELECT sequence, link FROM audit_entries ORDER BY sequence DESC LIMIT 1")
+        )
+        sequence, link = last.one()
+    _set_head(app, {"sequence": sequence, "link": link, "head_mac": b"\0" * 32})
+
+    result = runner.invoke(args=["audit", "verify"])
+
+    assert result.exit_code == 1
+    assert "does not carry a valid MAC" in result.output
+
+
+def test_a_forged_entry_beyond_the_head_is_reported_as_tampering_not_a_crash(
+    app: Flask, factory: Factory, runner: FlaskCliRunner
+) -> None:
+    _some_history(app, factory, count=2)
+    head = _head_row(app)
+    forged = int(head["sequence"]) + 1  # type: ignore[call-overload]
+    with app.app_context():
+        db = request_session()
+        db.execute(
+            text(
+                "INSERT INTO audit_entries (sequence, id, occurred_at, action, outcome, "
+                "entry_hash, link) VALUES (:s, :id, '2026-01-01T00:00:00.000000Z', "
+                "'child:read', 'allowed', :h, :l)"
+            ),
+            {"s": forged, "id": "forged-entry", "h": b"\1" * 32, "l": b"\2" * 32},
+        )
+        db.commit()
+
+    result = runner.invoke(args=["audit", "verify"])
+
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 1
+    assert "beyond the chain head" in result.output
+    assert f"First bad entry: {forged}" in result.output
+
+
+def test_a_rollback_to_an_old_head_with_its_checkpoint_file_deleted_is_caught_by_the_mirror(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Someone who holds the database and instance/ restores an old copy of the head (a
+    # genuine MAC), deletes what came after, and deletes the checkpoint file that covered it.
+    mirror = tmp_path / "mirror"
+    for with_mirror in (False, True):
+        changed = replace(settings, audit_checkpoint_mirror=str(mirror) if with_mirror else "")
+        with app_in_rolled_back_transaction(changed) as app:
+            runner = app.test_cli_runner()
+            local = Factory(app, changed)
+            kept = _some_history(app, local, count=2)
+            old_head = _head_row(app)
+            _some_history(app, local, count=3)
+            assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+            _allow_tampering(app)
+            _delete_entries_from(app, kept[-1] + 1)
+            _set_head(app, old_head)
+            for signed in Path(changed.audit_checkpoint_dir).glob("*.json"):
+                signed.unlink()
+
+            result = runner.invoke(args=["audit", "verify", "--public-key", str(_public(changed))])
+
+            if with_mirror:
+                assert result.exit_code == 1, result.output
+                assert "deleted (truncated)" in result.output
+            else:
+                assert result.exit_code == 0, "without a mirror this is the documented limit"
+    assert list(mirror.glob("*.json")), "the mirror kept its copy"
+
+
+def _public(settings: Settings) -> Path:
+    return Path(settings.audit_checkpoint_dir) / "public-key.pem"

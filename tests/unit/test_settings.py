@@ -18,6 +18,7 @@ PRODUCTION = {
     **GOOD,
     "REFERRAL_ENV": "production",
     "REFERRAL_DATABASE_URL": "postgresql+psycopg://app@db.invalid/referral",
+    "REFERRAL_AUDIT_CHECKPOINT_MIRROR": "syslog",
 }
 
 
@@ -80,3 +81,23 @@ def test_secrets_never_appear_in_the_settings_repr() -> None:
     assert GOOD["REFERRAL_SECRET_KEY"] not in repr(settings)
     assert GOOD["REFERRAL_MFA_KEY"] not in repr(settings)
     assert GOOD["REFERRAL_BLIND_INDEX_KEY"] not in repr(settings)
+
+
+def test_production_refuses_to_start_without_a_second_place_for_checkpoints() -> None:
+    without = {k: v for k, v in PRODUCTION.items() if k != "REFERRAL_AUDIT_CHECKPOINT_MIRROR"}
+    with pytest.raises(ConfigError, match="REFERRAL_AUDIT_CHECKPOINT_MIRROR"):
+        load_settings(without)
+
+
+@pytest.mark.parametrize(
+    "mirror", ["instance/audit-checkpoints", "instance/audit-checkpoints/copy", "instance"]
+)
+def test_a_checkpoint_mirror_inside_or_around_the_checkpoint_directory_is_refused(
+    mirror: str,
+) -> None:
+    with pytest.raises(ConfigError, match="apart from REFERRAL_AUDIT_CHECKPOINT_DIR"):
+        load_settings({**GOOD, "REFERRAL_AUDIT_CHECKPOINT_MIRROR": mirror})
+
+
+def test_checkpoints_are_signed_every_five_minutes_by_default() -> None:
+    assert load_settings(GOOD).audit_checkpoint_seconds == 300

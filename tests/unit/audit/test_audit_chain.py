@@ -16,7 +16,11 @@ from audit.canonical import entry_hash
 from audit.chain import (
     GENESIS_LINK,
     ChainEntry,
+    ChainHead,
     VerificationReport,
+    beyond_the_head,
+    head_is_authentic,
+    head_mac,
     next_link,
     verify_chain,
     verify_checkpoints,
@@ -557,3 +561,67 @@ def test_any_single_change_to_any_entrys_fields_is_detected(
     report = verify_chain(iter(entries), AUDIT_KEY)
     assert not report.ok
     assert report.first_bad_sequence == k
+
+
+# ----------------------------------------------------------------------- head
+
+
+def head_of(entries: Sequence[ChainEntry], sequence: int | None = None) -> ChainHead:
+    sequence = len(entries) if sequence is None else sequence
+    link = entries[sequence - 1].stored_link
+    return ChainHead(sequence, link, head_mac(AUDIT_KEY, sequence, link))
+
+
+def verify_to(entries: Sequence[ChainEntry], head: ChainHead) -> VerificationReport:
+    return verify_chain(iter(entries), AUDIT_KEY, head=head)
+
+
+def test_a_chain_that_reaches_its_authentic_head_verifies() -> None:
+    entries = build_chain(12)
+    assert verify_to(entries, head_of(entries)).ok
+
+
+def test_newest_entries_deleted_below_the_head_are_reported_as_truncation() -> None:
+    entries = build_chain(12)
+    report = verify_to(entries[:9], head_of(entries))
+    assert not report.ok and report.first_bad_sequence == 10
+    assert report.reason == (
+        "the log ends at entry 9 but its head is at entry 12, so entries from 10 on were "
+        "deleted (truncated)."
+    )
+
+
+def test_a_head_moved_back_without_the_audit_key_is_not_authentic() -> None:
+    entries = build_chain(12)
+    checkpoints = [checkpoint_at(entries, 4)]
+    forged = ChainHead(9, entries[8].stored_link, hmac.digest(b"x" * 32, b"guess", "sha256"))
+    report = verify_chain(iter(entries[:9]), AUDIT_KEY, checkpoints, PUBLIC_KEY, head=forged)
+    assert not report.ok
+    assert report.first_bad_sequence == 5, "after the last signed checkpoint"
+    assert "does not carry a valid MAC" in (report.reason or "")
+
+
+def test_a_head_mac_made_for_an_entry_link_does_not_pass_as_a_head_mac() -> None:
+    entries = build_chain(3)
+    reused = ChainHead(3, entries[2].stored_link, entries[2].stored_link)
+    assert not head_is_authentic(reused, AUDIT_KEY)
+
+
+def test_a_head_whose_link_differs_from_its_entry_is_reported() -> None:
+    entries = build_chain(6)
+    wrong = ChainHead(6, bytes(32), head_mac(AUDIT_KEY, 6, bytes(32)))
+    report = verify_to(entries, wrong)
+    assert not report.ok and report.first_bad_sequence == 6
+    assert "head names another link" in (report.reason or "")
+
+
+def test_an_entry_beyond_the_head_is_reported_as_forged() -> None:
+    entries = build_chain(6)
+    report = verify_to(entries, head_of(entries, 5))
+    assert not report.ok and report.first_bad_sequence == 6
+    assert report.reason == beyond_the_head(6, 5)
+
+
+def test_an_empty_log_needs_no_head_mac_but_a_written_one_does() -> None:
+    assert head_is_authentic(ChainHead(0, GENESIS_LINK, None), AUDIT_KEY)
+    assert not head_is_authentic(ChainHead(3, bytes(range(32)), None), AUDIT_KEY)
