@@ -176,8 +176,7 @@ def reencrypt(
 def _sealed_in_the_log(uow: UnitOfWork, key: DataKey) -> bool:
     append_only = [model for model in encrypted_models() if model.append_only]
     return any(
-        uow.session.scalar(select(model.id).where(model.data_key_id == key.id).limit(1))
-        is not None
+        uow.session.scalar(select(model.id).where(model.data_key_id == key.id).limit(1)) is not None
         for model in append_only
     )
 
