@@ -129,6 +129,7 @@ class AccessLineOut(StrictSchema):
 
 class SubjectAccessOut(StrictSchema):
     records_found = fields.Integer()
+    subject_ids = fields.List(fields.String())  # pseudonymous: never the personnummer
     lines = fields.List(fields.Nested(AccessLineOut))
 
 

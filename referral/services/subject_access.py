@@ -40,6 +40,8 @@ class AccessLine:
 class SubjectAccessReport:
     records_found: int
     lines: list[AccessLine]
+    # The person's records by pseudonymous id: the report never carries the personnummer.
+    subject_ids: tuple[str, ...] = ()
 
     def as_csv(self) -> str:
         return to_csv(
@@ -116,4 +118,6 @@ def subject_access_report(uow: UnitOfWork, actor: Actor, personnummer: str) -> S
             db, actor, Action.AUDIT_SUBJECT_REPORT, object_type="audit_log", object_id="no-match"
         )
     uow.commit()
-    return SubjectAccessReport(records_found=len(subjects), lines=lines)
+    return SubjectAccessReport(
+        records_found=len(subjects), lines=lines, subject_ids=tuple(subjects)
+    )

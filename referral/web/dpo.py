@@ -152,6 +152,7 @@ def subject_access_page() -> ResponseReturnValue:
                 )
         except DomainError as error:
             form.personnummer.errors = [error.message]
+            _forget_personnummer(form)
             return render_template("dpo/subject_access.html", form=form, report=None), error.status
         if request.form.get("download"):
             stamp = datetime.now(UTC).strftime("%Y%m%d")
@@ -161,7 +162,16 @@ def subject_access_page() -> ResponseReturnValue:
                 headers={"Content-Disposition": f"attachment; filename=subject-access-{stamp}.csv"},
             )
     status = 422 if form.errors else 200
+    _forget_personnummer(form)
     return render_template("dpo/subject_access.html", form=form, report=report), status
+
+
+def _forget_personnummer(form: PersonnummerForm) -> None:
+    """The page never repeats the number typed (a real person's, in a page that may be
+    cached, printed or shown on a shared screen): the field is empty after every submit and
+    the report names the person by pseudonymous id only."""
+    form.personnummer.data = ""
+    form.personnummer.raw_data = []
 
 
 @blueprint.route("/integrity")
