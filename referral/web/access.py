@@ -140,14 +140,26 @@ def gate() -> ResponseReturnValue | None:
     return None
 
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A proxy's id is taken only as a UUID in its canonical form (hex in 8-4-4-4-12), matched
+# as a whole: anything else (a newline, an overlong or SQL-looking value) could forge or
+# spoil lines of the access log, and is replaced by a new id.
+REQUEST_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII | re.IGNORECASE
+)
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def accepted_request_id(offered: str | None) -> str:
+    """The offered id in lower case when it is a well-formed UUID, otherwise a new one."""
+    if offered and REQUEST_ID.fullmatch(offered):
+        return offered.lower()
+    return str(uuid.uuid4())
 
 
 def request_origin() -> Origin:
     """This request's id (from a trusted proxy's X-Request-ID, or new) and client address."""
     if "origin" not in g:
-        offered = request.headers.get("X-Request-ID", "")
-        request_id = offered if REQUEST_ID.match(offered) else str(uuid.uuid4())
+        request_id = accepted_request_id(request.headers.get(REQUEST_ID_HEADER))
         g.origin = Origin(request_id=request_id, client_address=request.remote_addr or "-")
     origin: Origin = g.origin
     return origin

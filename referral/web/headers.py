@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from referral.web.access import REQUEST_ID_HEADER, request_origin
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -27,6 +29,8 @@ def _add_headers(response: Response) -> Response:
     headers["Referrer-Policy"] = "no-referrer"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    # The id this request has in the access log: accepted from a proxy only as a UUID.
+    headers[REQUEST_ID_HEADER] = request_origin().request_id
     if request.endpoint != "static":
         # Pages show personal data: no browser or proxy may keep a copy.
         headers["Cache-Control"] = "no-store"
