@@ -18,7 +18,7 @@ from typing import Any
 
 from marshmallow import fields, post_dump, validate
 
-from referral.api.schemas import StrictSchema, choice_field, id_field
+from referral.api.schemas import ReplacementSchema, StrictSchema, choice_field, id_field
 from referral.db.groups import VisitKind
 from referral.rules import GROUP_MAX, MAX_AGE, MIN_AGE
 from referral.schedule import GroupFormat
@@ -68,7 +68,7 @@ class VisitIn(StrictSchema):
     day = fields.Date(required=True)
 
 
-class AttendanceIn(StrictSchema):
+class AttendanceIn(ReplacementSchema):
     """Present (true) or absent (false) per enrolment id, for one session."""
 
     present = fields.Dict(

@@ -15,7 +15,13 @@ from typing import Any
 
 from marshmallow import fields, post_dump, validate
 
-from referral.api.schemas import StrictSchema, choice_field, id_field, text_field
+from referral.api.schemas import (
+    ReplacementSchema,
+    StrictSchema,
+    choice_field,
+    id_field,
+    text_field,
+)
 from referral.i18n import _
 from referral.rules import Category, Decision, LawfulBasis, NotLawful, PlacementBasis
 from referral.services.children import (
@@ -43,6 +49,11 @@ class ChildIn(StrictSchema):
 
 
 class PlacementIn(StrictSchema):
+    """A PUT that needs only the basis: under SoL there is nothing else to say, under LVU the
+    service requires the decision, its date and the deciding body (naming the field), and
+    `lvu_shared` left out keeps the social worker's earlier decision. An empty body is a
+    422 naming `basis` and changes nothing."""
+
     basis = choice_field(PlacementBasis, required=True)
     # Required under LVU (the service says so, naming the field); ignored under SoL.
     lvu_decision = text_field(MAX_TEXT, load_default=None, allow_none=True)
@@ -55,7 +66,7 @@ class PlacementIn(StrictSchema):
     )
 
 
-class LvuSharingIn(StrictSchema):
+class LvuSharingIn(ReplacementSchema):
     """The social worker's decision under LVU: every category the partner may see (the
     others are not shared)."""
 
@@ -64,15 +75,16 @@ class LvuSharingIn(StrictSchema):
     )
 
 
-class ChildDetailsIn(StrictSchema):
-    """What the district records beside identity. A PUT: a detail left out is cleared."""
+class ChildDetailsIn(ReplacementSchema):
+    """What the district records beside identity. A PUT: every detail is sent, null (or an
+    empty string) clears it; a body that leaves one out is refused and changes nothing."""
 
-    gender = choice_field(GENDERS, load_default=None, allow_none=True)
-    family_home_name = text_field(MAX_DETAIL, load_default=None, allow_none=True)
-    family_home_address = text_field(MAX_DETAIL, load_default=None, allow_none=True)
-    family_home_phone = text_field(MAX_DETAIL, load_default=None, allow_none=True)
-    paying_municipality = text_field(MAX_MUNICIPALITY, load_default=None, allow_none=True)
-    child_views = text_field(MAX_VIEWS, load_default=None, allow_none=True)
+    gender = choice_field(GENDERS, allow_none=True)
+    family_home_name = text_field(MAX_DETAIL, allow_none=True)
+    family_home_address = text_field(MAX_DETAIL, allow_none=True)
+    family_home_phone = text_field(MAX_DETAIL, allow_none=True)
+    paying_municipality = text_field(MAX_MUNICIPALITY, allow_none=True)
+    child_views = text_field(MAX_VIEWS, allow_none=True)
 
 
 class GuardianIn(StrictSchema):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, missing, validate
 
 from audit.actions import Action, Outcome
 from referral.db.models import OrganisationKind, Role
@@ -18,6 +18,16 @@ from referral.db.models import OrganisationKind, Role
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
+
+
+class ReplacementSchema(StrictSchema):
+    """The body of a PUT, which replaces what the resource holds: every field must be sent
+    (null clears one that may be empty), so an empty or partial body is a 422 naming the
+    fields left out and changes nothing. Declare fields as usual; this makes them required."""
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field[Any]) -> None:
+        field_obj.required = True
+        field_obj.load_default = missing
 
 
 ID_LENGTH = 36  # the ids are UUID strings

@@ -3,6 +3,8 @@ should never take, or when a page could repeat what it should never show."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -10,7 +12,15 @@ from flask.testing import FlaskClient
 from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.services import children
-from tests.factories import Factory, csrf_token, invented_personnummer, log_in, social_worker_actor
+from tests.factories import (
+    ApiClient,
+    Factory,
+    api_client,
+    csrf_token,
+    invented_personnummer,
+    log_in,
+    social_worker_actor,
+)
 
 # --- 7. The DPO's subject-access page never repeats the personnummer -------------------------
 
@@ -55,3 +65,86 @@ def test_a_mistyped_personnummer_on_the_subject_access_page_is_not_repeated_eith
         body = page.get_data(as_text=True)
         assert page.status_code == 422
         assert wrong[2:] not in body and wrong[2:8] not in body
+
+
+# --- 13. A PUT needs its fields: an empty body changes nothing -------------------------------
+
+DETAILS = {
+    "gender": "girl",
+    "family_home_name": "Familjen Hemsson",
+    "family_home_address": "Hemvägen 1, 123 45 Farsta",
+    "family_home_phone": "070-000 00 00",
+    "paying_municipality": "Huddinge",
+    "child_views": "Vill gärna gå i grupp.",
+}
+
+
+@pytest.fixture
+def worker(app: Flask, factory: Factory) -> ApiClient:
+    return api_client(app, factory.account("social_worker"))
+
+
+def _child_with_details(worker: ApiClient) -> str:
+    number = invented_personnummer(2014, 5, 6)
+    created = worker.post("/api/v1/children", {"personnummer": number, "name": "Barn Detaljsson"})
+    assert created.status_code == 201, created.get_json()
+    child_id = str(created.get_json()["id"])
+    assert worker.put(f"/api/v1/children/{child_id}/details", DETAILS).status_code == 200
+    return child_id
+
+
+def _details_of(worker: ApiClient, child_id: str) -> dict[str, Any]:
+    record = worker.get(f"/api/v1/children/{child_id}").get_json()
+    return {key: record[key] for key in DETAILS}
+
+
+@pytest.mark.parametrize("body", [{}, None], ids=["empty object", "no body"])
+def test_a_put_of_a_childs_details_without_its_fields_is_refused_and_clears_nothing(
+    worker: ApiClient, body: dict[str, Any] | None
+) -> None:
+    child_id = _child_with_details(worker)
+    path = f"/api/v1/children/{child_id}/details"
+    if body is None:
+        response = worker.client.put(path, headers=worker.headers)
+    else:
+        response = worker.put(path, body)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert set(DETAILS) <= set(response.get_json()["errors"])
+    assert _details_of(worker, child_id) == DETAILS
+
+
+def test_a_put_of_a_childs_details_clears_only_what_it_sends_as_null(worker: ApiClient) -> None:
+    child_id = _child_with_details(worker)
+    cleared = {**DETAILS, "paying_municipality": None}
+    response = worker.put(f"/api/v1/children/{child_id}/details", cleared)
+    assert response.status_code == 200, response.get_json()
+    assert _details_of(worker, child_id) == cleared
+
+
+def test_a_put_of_a_childs_details_missing_one_field_names_it(worker: ApiClient) -> None:
+    child_id = _child_with_details(worker)
+    partial = {k: v for k, v in DETAILS.items() if k != "family_home_phone"}
+    response = worker.put(f"/api/v1/children/{child_id}/details", partial)
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"family_home_phone"}
+    assert _details_of(worker, child_id) == DETAILS
+
+
+def test_every_put_or_patch_of_the_api_refuses_an_empty_body(
+    app: Flask, factory: Factory, worker: ApiClient
+) -> None:
+    leader = api_client(app, factory.account("group_leader"))
+    routes = [
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in sorted((rule.methods or set()) & {"PUT", "PATCH"})
+    ]
+    assert routes
+    for path, method in routes:
+        caller = leader if path.startswith("/api/v1/partner/") else worker
+        url = path.replace("<", "").replace(">", "")  # any id: the body is checked first
+        response = caller.send(method, url, {})
+        assert response.status_code == 422, (method, path, response.get_json())
+        assert response.get_json()["errors"], (method, path)

@@ -320,13 +320,13 @@ def test_consented_contact_details_are_the_family_homes_never_the_guardians(
         "family_home_name": "Familjehemmet Ek",
         "family_home_address": "Ekvägen 1, Farsta",
         "family_home_phone": "08-123 45 67",
+        "paying_municipality": None,
+        "child_views": None,
     }
     saved = world.worker.put(f"/api/v1/children/{child_id}/details", details)
     assert saved.status_code == 200
     assert saved.get_json() == {
         "child_id": child_id,
-        "paying_municipality": None,
-        "child_views": None,
         **details,
     }
     guardian = world.guardian(child_id)
@@ -763,7 +763,14 @@ OBJECT_ROUTES = [(m, t) for m, t in SOCIAL_WORKER_ROUTES if "{" in t]
 
 
 VALID_BODIES: dict[str, object] = {
-    "details": {"gender": "boy"},
+    "details": {
+        "gender": "boy",
+        "family_home_name": None,
+        "family_home_address": None,
+        "family_home_phone": None,
+        "paying_municipality": None,
+        "child_views": None,
+    },
     "placement": {"basis": "SoL"},
     "guardians": {"name": "Främling", "has_custody": True},
     "consents": _consent("child"),
@@ -851,7 +858,10 @@ def test_under_lvu_the_social_worker_decides_over_the_api_what_the_partner_sees(
     )
     assert placed.status_code == 200
     assert placed.get_json()["lvu_shared"] == ["name", "age"]  # the default decision
-    world.worker.put(f"/api/v1/children/{child_id}/details", {"family_home_phone": "08-000 00 09"})
+    details = dict.fromkeys(VALID_BODIES["details"], None)  # type: ignore[arg-type]
+    details["family_home_phone"] = "08-000 00 09"
+    saved = world.worker.put(f"/api/v1/children/{child_id}/details", details)
+    assert saved.status_code == 200, saved.get_json()
     referral_id = world.refer(child_id)
     world.submit(referral_id)
     assert [set(item) for item in world.inbox()] == [PARTNER_KEYS]  # no contact, no basis
