@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -44,11 +45,38 @@ def _login_rate() -> str:
     return rate
 
 
+# Percent-decoding more often than this means someone is hiding something: refuse.
+_MAX_DECODINGS = 4
+
+
+def _is_local_path(value: str) -> bool:
+    """A path on this site in every reading a browser may give it: one leading slash (not
+    two), no scheme or host, no backslash (some browsers read it as a slash) and no control
+    or invisible character (browsers drop tabs and newlines, turning a slash, a tab and
+    `/host` into `//host`, and a newline in a Location header would split the header)."""
+    if not value.startswith("/") or value.startswith("//"):
+        return False
+    if "\\" in value or not value.isprintable():
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
+
+
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: an open redirect would make a phishing link look like ours.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
+    """Where to go after logging in: `target` when it is a path on this site, else the start
+    page. An open redirect would make a phishing link look like ours, so every layer of
+    percent-decoding must be a local path too."""
+    fallback = url_for("home.index")
+    candidate = (target or "").strip()
+    layer = candidate
+    for _decoding in range(_MAX_DECODINGS):
+        if not _is_local_path(layer):
+            return fallback
+        decoded = unquote(layer)
+        if decoded == layer:
+            return candidate
+        layer = decoded
+    return fallback
 
 
 def _start(live: LiveSession) -> None:

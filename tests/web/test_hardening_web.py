@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
-from tests.factories import Factory, log_in
+from tests.factories import Factory, csrf_token, log_in, submit_code
 
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -66,3 +66,57 @@ def test_a_proxys_well_formed_request_id_is_kept_in_the_log_and_the_response(
 def test_every_answer_carries_a_request_id_even_without_one_offered(client: FlaskClient) -> None:
     response = client.get("/login")
     assert CANONICAL_UUID.fullmatch(response.headers["X-Request-ID"])
+
+
+HOSTILE_NEXT = [
+    "/%09/evil.example/phish",  # browsers drop the tab: //evil.example
+    "/%0A/evil.example/phish",
+    "/%0D/evil.example/phish",
+    "/%0D%0ASet-Cookie:%20session=stolen",
+    "%20//evil.example/phish",
+    "//evil.example/phish",
+    "///evil.example/phish",
+    "/%2F/evil.example/phish",
+    "/%252F/evil.example/phish",  # //evil.example once decoded again
+    "/%5Cevil.example/phish",  # a backslash: some browsers read /\\host as //host
+    "/%5C%5Cevil.example",
+    "https://evil.example/phish",
+    "https:/evil.example/phish",
+    "javascript:alert(1)",
+    "evil.example/phish",
+    "/%00/x",
+    "/%E2%80%AE/x",  # right-to-left override, invisible
+    "/%C2%A0/x",  # no-break space
+]
+
+
+def _log_in_with_next(client: FlaskClient, factory: Factory, role: str, next_value: str) -> str:
+    account = factory.account(role)
+    response = client.post(
+        "/login?next=" + next_value,
+        data={
+            "username": account.username,
+            "password": account.password,
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert response.status_code == 302 and response.location.endswith("/mfa")
+    response = submit_code(client, account.next_code())
+    assert response.status_code == 302
+    return response.location
+
+
+@pytest.mark.parametrize("next_value", HOSTILE_NEXT)
+def test_a_login_with_a_next_that_leaves_the_site_or_hides_a_host_lands_on_the_start_page(
+    client: FlaskClient, factory: Factory, next_value: str
+) -> None:
+    assert _log_in_with_next(client, factory, "group_leader", next_value) == "/"
+    assert client.get("/").status_code == 200, "and the user is logged in"
+
+
+def test_a_login_with_a_next_on_this_site_lands_there(
+    client: FlaskClient, factory: Factory
+) -> None:
+    location = _log_in_with_next(client, factory, "social_worker", "/children")
+    assert location == "/children"
+    assert client.get(location).status_code == 200
