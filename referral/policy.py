@@ -22,6 +22,9 @@ class Permission(StrEnum):
     PROFILE_READ = "profile:read"
     API_DOCS_READ = "api_docs:read"
     ORGANISATION_LIST = "organisation:list"
+    # The partner organisations by id and name, so a social worker can choose whom to refer
+    # to (administrators, who also hold ORGANISATION_LIST, see every organisation in full).
+    PARTNER_LIST = "organisation:list_partners"
     ORGANISATION_CREATE = "organisation:create"
     USER_LIST = "user:list"
     USER_CREATE = "user:create"
@@ -77,6 +80,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.CHILD_SEARCH,
         Permission.CHILD_READ,
         Permission.CHILD_UPDATE,
+        Permission.PARTNER_LIST,
         Permission.NOTIFICATION_READ,
         Permission.PLACEMENT_RECORD,
         Permission.GUARDIAN_CREATE,
@@ -112,6 +116,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _EVERY_ROLE
     | {
         Permission.ORGANISATION_LIST,
+        Permission.PARTNER_LIST,
         Permission.ORGANISATION_CREATE,
         Permission.USER_LIST,
         Permission.USER_CREATE,

@@ -1,17 +1,18 @@
-"""Organisations over the API (administrators)."""
+"""Organisations over the API: administrators manage them; social workers list the partners."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from referral.api.schemas import OrganisationIn, OrganisationOut
+from referral.api.base import Blueprint
+from referral.api.schemas import OrganisationIn, OrganisationOut, PartnerOrganisationOut
 from referral.db.engine import request_session
 from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
-from referral.policy import Permission
+from referral.policy import Permission, can
 from referral.services import organisations
 from referral.web.access import current_actor, requires
 
@@ -22,11 +23,21 @@ blueprint = Blueprint(
 
 @blueprint.route("")
 class Organisations(MethodView):
-    @requires(Permission.ORGANISATION_LIST)
-    @blueprint.response(200, OrganisationOut(many=True))
-    def get(self) -> list[Organisation]:
+    @requires(Permission.PARTNER_LIST)
+    @blueprint.response(
+        200,
+        OrganisationOut(many=True),
+        description="Administrators: every organisation, with its kind and number. Social "
+        "workers: the partner organisations only, each with its id and name and nothing else.",
+    )
+    def get(self) -> list[Organisation] | Response:
+        actor = current_actor()
         with UnitOfWork(request_session()) as uow:
-            return organisations.list_organisations(uow, current_actor())
+            if can(actor, Permission.ORGANISATION_LIST):
+                return organisations.list_organisations(uow, actor)
+            # A schema per audience: the social worker's view names id and name only.
+            partners = organisations.list_partners(uow, actor)
+            return jsonify(PartnerOrganisationOut(many=True).dump(partners))
 
     @requires(Permission.ORGANISATION_CREATE)
     @blueprint.arguments(OrganisationIn)

@@ -52,6 +52,13 @@ class OrganisationOut(StrictSchema):
     org_number = fields.String(allow_none=True)
 
 
+class PartnerOrganisationOut(StrictSchema):
+    """A partner as a social worker sees it when choosing whom to refer to."""
+
+    id = fields.String()
+    name = fields.String()
+
+
 class OrganisationIn(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(

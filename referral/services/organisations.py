@@ -69,6 +69,13 @@ def list_organisations(uow: UnitOfWork, actor: Actor) -> list[Organisation]:
     return list(uow.session.scalars(query))
 
 
+def list_partners(uow: UnitOfWork, actor: Actor) -> list[Organisation]:
+    """The partner organisations a referral may go to, by name: for whoever chooses one."""
+    require(actor, Permission.PARTNER_LIST)
+    query = select(Organisation).where(Organisation.kind == OrganisationKind.PARTNER.value)
+    return list(uow.session.scalars(query.order_by(Organisation.name)))
+
+
 def find_organisation(uow: UnitOfWork, actor: Actor, name_or_id: str) -> Organisation:
     """For operators, who type names: accepts the id or the exact name (case-insensitive)."""
     require(actor, Permission.ORGANISATION_LIST)

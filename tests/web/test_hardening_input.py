@@ -148,3 +148,40 @@ def test_every_put_or_patch_of_the_api_refuses_an_empty_body(
         response = caller.send(method, url, {})
         assert response.status_code == 422, (method, path, response.get_json())
         assert response.get_json()["errors"], (method, path)
+
+
+# --- 17. A social worker lists the partners to refer to: id and name only --------------------
+
+
+def test_a_social_worker_lists_the_partner_organisations_by_id_and_name_only(
+    factory: Factory, worker: ApiClient
+) -> None:
+    partner = factory.organisation("partner")
+    other_district = factory.organisation("district")
+    response = worker.get("/api/v1/organisations")
+    assert response.status_code == 200
+    listed = response.get_json()
+    assert {"id": partner.id, "name": partner.name} in listed
+    assert all(set(entry) == {"id", "name"} for entry in listed)
+    assert other_district.id not in {entry["id"] for entry in listed}  # partners only
+    assert listed == sorted(listed, key=lambda entry: entry["name"])
+
+
+def test_an_administrator_still_sees_every_organisation_with_its_kind_and_number(
+    app: Flask, factory: Factory
+) -> None:
+    district = factory.organisation("district")
+    admin = api_client(app, factory.account("admin"))
+    listed = admin.get("/api/v1/organisations").get_json()
+    assert {"id", "name", "kind", "org_number"} <= set(listed[0])
+    assert district.id in {entry["id"] for entry in listed}
+
+
+@pytest.mark.parametrize("role", ["group_leader", "link_worker", "dpo"])
+def test_other_roles_still_cannot_list_organisations(
+    app: Flask, factory: Factory, role: str
+) -> None:
+    caller = api_client(app, factory.account(role))
+    response = caller.get("/api/v1/organisations")
+    assert response.status_code == 403
+    assert response.mimetype == "application/problem+json"
