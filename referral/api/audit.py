@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from audit.chain import VerificationReport
+from referral.api.base import Blueprint
 from referral.api.schemas import (
     AuditPageOut,
     AuditQuery,

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from referral import clock
+from referral.api.base import Blueprint
 from referral.api.programme_schemas import (
     ChildCreatedOut,
     ChildDetailsIn,

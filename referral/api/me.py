@@ -6,9 +6,9 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
+from referral.api.base import Blueprint
 from referral.api.schemas import MeOut
 from referral.policy import Permission
 from referral.web.access import current_actor, requires

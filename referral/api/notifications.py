@@ -6,8 +6,8 @@ at by id, is a separate, audited read."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from referral.api.base import Blueprint
 from referral.api.group_schemas import NoticeOut
 from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork

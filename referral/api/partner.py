@@ -10,9 +10,9 @@ absent from the inbox and answers 404, as if it had never existed.
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from referral import clock
+from referral.api.base import Blueprint
 from referral.api.programme_schemas import PartnerReferralOut
 from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from referral.api.base import Blueprint
 from referral.api.schemas import UserOut
 from referral.db.engine import request_session
 from referral.db.models import User

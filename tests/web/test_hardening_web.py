@@ -10,9 +10,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from referral.api.base import MAX_JSON_DEPTH
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
-from tests.factories import Factory, csrf_token, log_in, submit_code
+from tests.factories import Factory, api_client, csrf_token, log_in, submit_code
 
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -120,3 +121,44 @@ def test_a_login_with_a_next_on_this_site_lands_there(
     location = _log_in_with_next(client, factory, "social_worker", "/children")
     assert location == "/children"
     assert client.get(location).status_code == 200
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"name": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path"),
+    [
+        ("admin", "POST", "/api/v1/organisations"),
+        ("social_worker", "PUT", "/api/v1/children/{child_id}/details"),
+    ],
+)
+@pytest.mark.parametrize("depth", [40, 1000, 100_000])
+def test_json_nested_too_deep_is_a_400_problem_naming_the_depth_rule(
+    factory: Factory, role: str, method: str, path: str, depth: int
+) -> None:
+    api = api_client(factory.app, factory.account(role))
+    child_id = "00000000-0000-4000-8000-000000000000"
+    response = api.client.open(
+        path.format(child_id=child_id),
+        method=method,
+        data=_nested(depth),
+        headers={**api.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"].endswith("/nested_too_deeply")
+    assert str(MAX_JSON_DEPTH) in problem["detail"]
+
+
+def test_json_nested_within_the_limit_reaches_the_schema(factory: Factory) -> None:
+    api = api_client(factory.app, factory.account("admin"))
+    response = api.client.post(
+        "/api/v1/organisations",
+        data=_nested(MAX_JSON_DEPTH - 1),
+        headers={**api.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "name" in response.get_json()["errors"]

@@ -1,0 +1,137 @@
+"""The API's flask-smorest classes: how a request body is read and how errors are documented.
+
+Every API blueprint is a `Blueprint` from here, so that every route reads JSON through the
+same bounded parser and documents the same problem responses.
+"""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+import flask
+import flask_smorest
+from flask_babel import gettext as _
+from flask_smorest.utils import prepare_response
+from marshmallow import Schema, fields
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from referral.errors import DomainError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# Arrays and objects nested deeper than this are refused before any schema sees them: no
+# request of this API needs more than a few levels, and a deep document costs the parser
+# and the validators recursion (a thousand levels exhaust Python's stack).
+MAX_JSON_DEPTH = 32
+
+
+class NestedTooDeeply(DomainError):
+    status = 400
+    code = "nested_too_deeply"
+
+
+def _nested_deeper_than(value: object, limit: int) -> bool:
+    # Iterative, so that measuring a deep document cannot itself exhaust the stack.
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+class BoundedJsonParser(FlaskParser):
+    """webargs' Flask parser, refusing JSON nested deeper than MAX_JSON_DEPTH with a 400."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        too_deep = NestedTooDeeply(
+            _(
+                "JSON may nest arrays and objects at most %(depth)d levels deep.",
+                depth=MAX_JSON_DEPTH,
+            )
+        )
+        try:
+            data = core.parse_json(req.get_data(cache=True))
+        except RecursionError:
+            raise too_deep from None
+        if _nested_deeper_than(data, MAX_JSON_DEPTH):
+            raise too_deep
+        return data
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem document, as referral.web.errors.problem writes it."""
+
+    type = fields.String(required=True, metadata={"description": "A URI naming the problem"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True, metadata={"description": "Names the field or rule"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Messages per field, when the problem is about fields"},
+    )
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]  # flask-smorest has no types
+    """flask-smorest's Api, documenting every error response as a problem document."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        # As flask-smorest registers one response per status code (referenced as e.g.
+        # "NOT_FOUND"), but errors in the problem+json content type our handlers answer with.
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                content_type = PROBLEM_CONTENT_TYPE
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Any other error", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest has no types
+    """flask-smorest's Blueprint, with the bounded JSON parser and the error responses every
+    operation can give: 401 (no fully verified session), 403 (the policy refuses), and for
+    an operation with a JSON body 400 (unreadable or too deeply nested) besides the 422 that
+    flask-smorest documents. 404 and 409 depend on the operation: its view declares them
+    with `alt_response(404, response=NOT_FOUND)` or `alt_response(409, response=CONFLICT)`.
+    """
+
+    ARGUMENTS_PARSER = BoundedJsonParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_problem_doc)
+
+    @staticmethod
+    def _prepare_problem_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], **kwargs: Any
+    ) -> dict[str, Any]:
+        responses = doc.setdefault("responses", {})
+        # By name: apispec then adds the (lazily registered) response to the components.
+        responses.setdefault(401, http.HTTPStatus.UNAUTHORIZED.name)
+        responses.setdefault(403, http.HTTPStatus.FORBIDDEN.name)
+        parameters = doc_info.get("arguments", {}).get("parameters", [])
+        if any(parameter.get("in") == "json" for parameter in parameters):
+            responses.setdefault(400, http.HTTPStatus.BAD_REQUEST.name)
+        return doc
+
+
+NOT_FOUND = http.HTTPStatus.NOT_FOUND.name
+CONFLICT = http.HTTPStatus.CONFLICT.name
