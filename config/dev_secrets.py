@@ -20,7 +20,9 @@ REQUIRED = (
 
 
 def ensure(path: Path) -> list[str]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # instance/ holds the database, the keyring and these secrets: owner-only, new or not.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
     present = set()
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():

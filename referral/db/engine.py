@@ -12,12 +12,17 @@ from audit.record import SESSION_KEY as AUDIT_SESSION_KEY
 from audit.record import AuditConfig
 from referral.db import encryption
 from referral.db.encryption import FieldCipher
+from referral.db.files import prepare_sqlite_file
+
+# Long enough for a key rotation or a burst of 20 writers on two workers to take its turn.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def _make_engine(url: str) -> Engine:
     # hide_parameters: an error message must never carry the values of a statement,
     # which could be personal data.
     if url.startswith("sqlite"):
+        prepare_sqlite_file(url)
         engine = create_engine(url, hide_parameters=True)
         _use_real_sqlite_transactions(engine)
         return engine
@@ -32,7 +37,9 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # A writer that finds the database locked waits this long for its turn (milliseconds):
+        # two gunicorn workers writing at once must cost time, never an error.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # Write-ahead log: readers never wait for the writer, and a commit is an append
         # rather than a rewrite. NORMAL sync keeps every commit across an application crash
         # (only an OS crash or power cut can lose the last ones); production runs PostgreSQL.
@@ -42,7 +49,12 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock at the start, waiting for it under busy_timeout. A
+        # deferred BEGIN reads first and asks for the lock at its first write; if another
+        # worker committed in between, SQLite cannot wait (the snapshot is stale) and fails
+        # at once with "database is locked". Nearly every transaction here writes (each read
+        # appends its access-log entry), so taking the lock up front costs nothing extra.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

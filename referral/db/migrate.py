@@ -6,7 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
+
+from referral.db.files import prepare_sqlite_file
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -19,15 +20,9 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def _ensure_sqlite_directory(database_url: str) -> None:
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-
-
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the schema to `revision`; running it again changes nothing."""
-    _ensure_sqlite_directory(database_url)
+    prepare_sqlite_file(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 

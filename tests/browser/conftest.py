@@ -14,42 +14,23 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from config.settings import Settings
 from referral import create_app
-from referral.db import migrate
 from referral.db.engine import get_database
 from tests.factories import Factory
+from tests.own_database import own_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def _own_database(url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database of the browser tests' own: they commit for real, and what they leave
-    behind (children, keys, audit entries) must not reach the other tests' database."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        browser_url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'browser.sqlite3'}"
-    else:
-        name = f"{parsed.database}_browser"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        browser_url = parsed.set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(browser_url)
-    return browser_url
-
-
 @pytest.fixture(scope="session")
 def live_settings(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return replace(
-        base_settings, database_url=_own_database(base_settings.database_url, tmp_path_factory)
+        base_settings,
+        database_url=own_database(base_settings.database_url, tmp_path_factory, "browser"),
     )
 
 
