@@ -76,7 +76,8 @@ class Settings:
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     login_rate_limit: str = "20 per minute"
-    rate_limit_storage_uri: str = "memory://"
+    # Empty: the service's own database (see referral/web/limit_storage.py); shared by workers.
+    rate_limit_storage_uri: str = ""
     # Retention (gallring): the partner's file is purged this many days after completion;
     # the district's own case file follows the district's rules (five years after the last
     # entry; files on children placed in family homes are kept).
@@ -260,6 +261,11 @@ def check_settings(settings: Settings) -> None:
     if settings.demo_mode:
         raise ConfigError(
             f"{PREFIX}DEMO is on: production refuses to start with demo data enabled."
+        )
+    if settings.rate_limit_storage_uri.startswith("memory:"):
+        raise ConfigError(
+            f"{PREFIX}RATE_LIMIT_STORAGE_URI is memory://, which counts per worker process: "
+            "production refuses it (leave it empty for the database, or name Redis)."
         )
     if settings.uses_sqlite and not settings.allow_sqlite_in_production:
         raise ConfigError(

@@ -8,6 +8,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from config import Settings, load_settings
+from referral.web import limit_storage
 
 # Requests larger than this are refused with 413 before anything reads them.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -27,9 +28,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_absolute_hours),
         WTF_CSRF_TIME_LIMIT=settings.session_absolute_hours * 3600,
-        RATELIMIT_STORAGE_URI=settings.rate_limit_storage_uri,
+        RATELIMIT_STORAGE_URI=limit_storage.storage_uri(
+            settings.rate_limit_storage_uri, settings.database_url
+        ),
         RATELIMIT_HEADERS_ENABLED=True,
         TESTING=settings.environment.value == "test",
+    )
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = limit_storage.storage_options(
+        app.config["RATELIMIT_STORAGE_URI"], settings.secret_key
     )
     _wire(app, settings)
     return app

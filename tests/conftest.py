@@ -78,6 +78,8 @@ def base_settings(database_url: str, keyring_path: str, audit_paths: tuple[str, 
         audit_checkpoint_every=0,  # tests that want automatic checkpoints ask for them
         # Generous by default; the rate-limit test builds an app with a tight limit.
         login_rate_limit="1000 per minute",
+        # Each in-process app counts on its own; the live servers use the shared default.
+        rate_limit_storage_uri="memory://",
     )
 
 

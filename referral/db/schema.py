@@ -12,6 +12,7 @@ from referral.db import (
     models,
     notifications,
     people,
+    rate_limits,
     referrals,
 )
 from referral.db.base import Base
@@ -29,5 +30,6 @@ __all__ = [
     "models",
     "notifications",
     "people",
+    "rate_limits",
     "referrals",
 ]

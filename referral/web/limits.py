@@ -5,5 +5,8 @@ from __future__ import annotations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+# Registers the referral+… storage schemes with limits before any app reads its URI.
+from referral.web import limit_storage  # noqa: F401
+
 # Wired to an app in create_app (init_app); no limits apply until a view asks for one.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
