@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := referral
+# `make run PORT=5001` when 5000 is taken; `make demo-code WHO=gruppledare` for another user.
+PORT ?= 5000
+WHO ?= handlaggare
 
 .PHONY: bench bench-audit bench-crypto chromium dev-secrets run test test-postgres lint typecheck translations extract-messages demo-code reset clean
 
@@ -28,14 +31,16 @@ dev-secrets: $(VENV)/.installed
 	@$(BIN)/python -m config.dev_secrets instance/dev.env
 
 run: $(VENV)/.installed translations dev-secrets
+	@$(BIN)/python -m config.port_check 127.0.0.1 $(PORT)
 	@set -a && . instance/dev.env && set +a && \
 	export REFERRAL_ENV=development REFERRAL_DEMO=1 && \
 	$(BIN)/flask crypto init && $(BIN)/flask audit init && $(BIN)/flask db upgrade && $(BIN)/flask demo load && \
-	echo "Serving on http://127.0.0.1:5000" && \
-	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - referral.wsgi:app
+	$(BIN)/python -m config.port_check 127.0.0.1 $(PORT) && \
+	echo "Serving on http://127.0.0.1:$(PORT)" && \
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - referral.wsgi:app
 
 demo-code: $(VENV)/.installed dev-secrets
-	@set -a && . instance/dev.env && set +a && REFERRAL_DEMO=1 $(BIN)/flask demo code $(USER)
+	@set -a && . instance/dev.env && set +a && REFERRAL_DEMO=1 $(BIN)/flask demo code $(WHO)
 
 # The browser tests drive Debian's chromium; install it when it is missing.
 chromium:
