@@ -101,3 +101,9 @@ def test_a_checkpoint_mirror_inside_or_around_the_checkpoint_directory_is_refuse
 
 def test_checkpoints_are_signed_every_five_minutes_by_default() -> None:
     assert load_settings(GOOD).audit_checkpoint_seconds == 300
+
+
+def test_production_refuses_rate_limits_counted_per_worker_in_memory() -> None:
+    with pytest.raises(ConfigError, match="RATE_LIMIT_STORAGE_URI is memory://"):
+        load_settings({**PRODUCTION, "REFERRAL_RATE_LIMIT_STORAGE_URI": "memory://"})
+    assert load_settings(PRODUCTION).rate_limit_storage_uri == ""  # the database, shared
