@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_smorest import Api
 
+from referral.api.base import Api
 from referral.policy import Permission
 from referral.web.access import AccessRule, Level, declare
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from audit.chain import VerificationReport
-from referral.api.base import Blueprint
+from referral.api.base import CONFLICT, Blueprint
 from referral.api.schemas import (
     AuditPageOut,
     AuditQuery,
@@ -60,6 +60,7 @@ class SubjectAccess(MethodView):
 class Verify(MethodView):
     @requires(Permission.AUDIT_VERIFY)
     @blueprint.response(200, VerificationOut)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self) -> VerificationReport:
         with UnitOfWork(request_session()) as uow:
             return audit_integrity.verify_and_record(uow, current_actor())

@@ -120,15 +120,12 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest
         self._prepare_doc_cbks.append(self._prepare_problem_doc)
 
     @staticmethod
-    def _prepare_problem_doc(
-        doc: dict[str, Any], doc_info: dict[str, Any], **kwargs: Any
-    ) -> dict[str, Any]:
+    def _prepare_problem_doc(doc: dict[str, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
         responses = doc.setdefault("responses", {})
         # By name: apispec then adds the (lazily registered) response to the components.
         responses.setdefault(401, http.HTTPStatus.UNAUTHORIZED.name)
         responses.setdefault(403, http.HTTPStatus.FORBIDDEN.name)
-        parameters = doc_info.get("arguments", {}).get("parameters", [])
-        if any(parameter.get("in") == "json" for parameter in parameters):
+        if "requestBody" in doc:  # flask-smorest has turned a JSON argument into the body
             responses.setdefault(400, http.HTTPStatus.BAD_REQUEST.name)
         return doc
 

@@ -13,7 +13,7 @@ from typing import Any
 from flask.views import MethodView
 
 from referral import clock
-from referral.api.base import Blueprint
+from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
 from referral.api.programme_schemas import (
     ChildCreatedOut,
     ChildDetailsIn,
@@ -62,6 +62,7 @@ class Children(MethodView):
     @requires(Permission.CHILD_CREATE)
     @blueprint.arguments(ChildIn)
     @blueprint.response(201, ChildCreatedOut)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, data: dict[str, str]) -> dict[str, str]:
         """Register a child of the caller's district; answers with the new id only."""
         with _uow() as uow:
@@ -89,6 +90,7 @@ class Lookup(MethodView):
 class ChildRecord(MethodView):
     @requires(Permission.CHILD_READ)
     @blueprint.response(200, ChildRecordOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
     def get(self, child_id: str) -> child_record.ChildRecord:
         """One child's whole record; another district's child answers 404."""
         with _uow() as uow:
@@ -100,6 +102,7 @@ class Placement(MethodView):
     @requires(Permission.PLACEMENT_RECORD)
     @blueprint.arguments(PlacementIn)
     @blueprint.response(200, PlacementOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
     def put(self, data: dict[str, Any], child_id: str) -> Child:
         """SoL, or LVU with the decision, its date, the deciding body and the categories the
         partner may see (`lvu_shared`; name and age when first placed and nothing is said)."""
@@ -122,6 +125,8 @@ class LvuSharing(MethodView):
     @requires(Permission.PLACEMENT_RECORD)
     @blueprint.arguments(LvuSharingIn)
     @blueprint.response(200, PlacementOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def put(self, data: dict[str, Any], child_id: str) -> Child:
         """Under LVU, the social worker's decision on what the partner may see: every category
         listed is shared, every other is not. Narrowing cuts the partner's access at once."""
@@ -136,6 +141,7 @@ class Details(MethodView):
     @requires(Permission.CHILD_UPDATE)
     @blueprint.arguments(ChildDetailsIn)
     @blueprint.response(200, ChildDetailsOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
     def put(self, data: dict[str, str | None], child_id: str) -> Child:
         """Gender, the family home (the partner's contact details, if consented) and the
         paying municipality of a child placed by another municipality."""
@@ -150,6 +156,7 @@ class Guardians(MethodView):
     @requires(Permission.GUARDIAN_CREATE)
     @blueprint.arguments(GuardianIn)
     @blueprint.response(201, GuardianCreatedOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
     def post(self, data: dict[str, Any], child_id: str) -> Guardian:
         with _uow() as uow:
             return consent.add_guardian(
@@ -168,6 +175,7 @@ class Consents(MethodView):
     @requires(Permission.CONSENT_RECORD)
     @blueprint.arguments(ConsentIn)
     @blueprint.response(201, ConsentOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
     def post(self, data: dict[str, Any], child_id: str) -> ConsentRecord:
         """One party's decision (given, refused or withdrawn). A referral waiting for this
         consent goes to the partner in the same transaction."""

@@ -18,7 +18,7 @@ from typing import Any
 from flask.views import MethodView
 
 from referral import clock
-from referral.api.base import Blueprint
+from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
 from referral.api.group_schemas import (
     AttendanceIn,
     AttendanceOut,
@@ -78,6 +78,7 @@ class Groups(MethodView):
 class OneGroup(MethodView):
     @requires(Permission.GROUP_READ)
     @blueprint.response(200, RosterOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
     def get(self, group_id: str) -> groups.Roster:
         """The group, its sessions and the children the partner may lawfully see today; each
         child shown is written to the log with its legal basis first."""
@@ -91,6 +92,8 @@ class Enrolments(MethodView):
     @requires(Permission.GROUP_MANAGE)
     @blueprint.arguments(EnrolmentIn)
     @blueprint.response(201, EnrolmentOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, data: dict[str, str], group_id: str) -> Enrolment:
         """Place the child of an accepted referral in a planned group with room (at most 8)."""
         today = clock.today()
@@ -103,6 +106,8 @@ class Visits(MethodView):
     @requires(Permission.GROUP_MANAGE)
     @blueprint.arguments(VisitIn)
     @blueprint.response(201, VisitOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, data: dict[str, Any], group_id: str) -> Visit:
         """The home visit, or the meeting at the partner's premises, before the first
         session (and not before it has taken place)."""
@@ -117,6 +122,8 @@ class Visits(MethodView):
 class Start(MethodView):
     @requires(Permission.GROUP_MANAGE)
     @blueprint.response(200, GroupOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, group_id: str) -> Group:
         """5 to 8 children, each visited and with participation covered: they participate."""
         today = clock.today()
@@ -129,6 +136,8 @@ class SessionAttendance(MethodView):
     @requires(Permission.GROUP_MANAGE)
     @blueprint.arguments(AttendanceIn)
     @blueprint.response(200, AttendanceOut(many=True))
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def put(self, data: dict[str, Any], group_id: str, session_id: str) -> list[Attendance]:
         """Present or absent per enrolment id, on or after the session's day; sending it
         again corrects the earlier marks."""
@@ -143,6 +152,8 @@ class SessionAttendance(MethodView):
 class Complete(MethodView):
     @requires(Permission.GROUP_MANAGE)
     @blueprint.response(200, GroupOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, group_id: str) -> Group:
         """After the last session: every participation is completed (the partner-side
         retention clock starts)."""

@@ -16,7 +16,7 @@ from typing import Any
 from flask.views import MethodView
 
 from referral import clock
-from referral.api.base import Blueprint
+from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
 from referral.api.group_schemas import (
     ConfirmationOut,
     DeclineIn,
@@ -83,6 +83,8 @@ class Queue(MethodView):
 class Confirm(MethodView):
     @requires(Permission.INTEREST_CONFIRM)
     @blueprint.response(200, ConfirmationOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, registration_id: str) -> interest.Confirmation:
         """The child's record is found (or registered) and a referral to the partner is made
         and submitted: shared at once only if consent or LVU already holds."""
@@ -96,6 +98,8 @@ class Decline(MethodView):
     @requires(Permission.INTEREST_CONFIRM)
     @blueprint.arguments(DeclineIn)
     @blueprint.response(200, InterestDecisionOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, data: dict[str, Any], registration_id: str) -> InterestRegistration:
         """The partner is told that, not why: the reason is kept only sealed in the log."""
         with _uow() as uow:

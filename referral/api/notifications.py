@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from referral.api.base import Blueprint
+from referral.api.base import NOT_FOUND, Blueprint
 from referral.api.group_schemas import NoticeOut
 from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
@@ -37,6 +37,7 @@ class Notices(MethodView):
 class MarkRead(MethodView):
     @requires(Permission.NOTIFICATION_READ)
     @blueprint.response(204)
+    @blueprint.alt_response(404, response=NOT_FOUND)
     def post(self, notice_id: str) -> None:
         """Marked read for the whole organisation; another organisation's notice is a 404."""
         with UnitOfWork(request_session()) as uow:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify
 from flask.views import MethodView
 
-from referral.api.base import Blueprint
+from referral.api.base import CONFLICT, Blueprint
 from referral.api.schemas import OrganisationIn, OrganisationOut, PartnerOrganisationOut
 from referral.db.engine import request_session
 from referral.db.models import Organisation
@@ -42,6 +42,7 @@ class Organisations(MethodView):
     @requires(Permission.ORGANISATION_CREATE)
     @blueprint.arguments(OrganisationIn)
     @blueprint.response(201, OrganisationOut)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, data: dict[str, Any]) -> Organisation:
         with UnitOfWork(request_session()) as uow:
             return organisations.add_organisation(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from referral import clock
-from referral.api.base import Blueprint
+from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
 from referral.api.programme_schemas import PartnerReferralOut
 from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
@@ -47,6 +47,8 @@ class Inbox(MethodView):
 class Accept(MethodView):
     @requires(Permission.REFERRAL_RESPOND)
     @blueprint.response(200, PartnerReferralOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, referral_id: str) -> referrals.PartnerView:
         return _respond(referral_id, accept=True)
 
@@ -55,5 +57,7 @@ class Accept(MethodView):
 class Decline(MethodView):
     @requires(Permission.REFERRAL_RESPOND)
     @blueprint.response(200, PartnerReferralOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, referral_id: str) -> referrals.PartnerView:
         return _respond(referral_id, accept=False)

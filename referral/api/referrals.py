@@ -13,7 +13,7 @@ from typing import Any
 from flask.views import MethodView
 
 from referral import clock
-from referral.api.base import Blueprint
+from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
 from referral.api.programme_schemas import (
     ReferralHistoryOut,
     ReferralIn,
@@ -51,6 +51,8 @@ class Referrals(MethodView):
     @requires(Permission.REFERRAL_CREATE)
     @blueprint.arguments(ReferralIn)
     @blueprint.response(201, ReferralStateOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, data: dict[str, Any]) -> Referral:
         """A draft referral of a child of the caller's district to a partner."""
         with _uow() as uow:
@@ -63,6 +65,7 @@ class Referrals(MethodView):
 class OneReferral(MethodView):
     @requires(Permission.REFERRAL_READ)
     @blueprint.response(200, ReferralHistoryOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
     def get(self, referral_id: str) -> casework.ReferralHistory:
         """One referral with every status change (who, when); another district's is a 404."""
         with _uow() as uow:
@@ -73,6 +76,8 @@ class OneReferral(MethodView):
 class Submit(MethodView):
     @requires(Permission.REFERRAL_CREATE)
     @blueprint.response(200, ReferralStateOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, referral_id: str) -> Referral:
         """Submitted: shared with the partner at once where lawful, else awaiting consent."""
         with _uow() as uow:
@@ -83,6 +88,8 @@ class Submit(MethodView):
 class Withdraw(MethodView):
     @requires(Permission.REFERRAL_WITHDRAW)
     @blueprint.response(200, ReferralStateOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
     def post(self, referral_id: str) -> Referral:
         """Withdrawn from the partner (or cancelled before it reached them)."""
         with _uow() as uow:

@@ -10,7 +10,7 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template
+from flask import Flask, Response, jsonify, make_response, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -99,10 +99,19 @@ def handle_http_exception(exc: HTTPException) -> Any:
         detail = _titles().get(status, exc.name)
     if is_api_request():
         errors = _field_errors(exc)
-        return problem(
-            status, _describe(errors, str(detail)), exc.name.lower().replace(" ", "_"), errors
+        response = make_response(
+            problem(
+                status, _describe(errors, str(detail)), exc.name.lower().replace(" ", "_"), errors
+            )
         )
-    return _page(status, str(detail))
+    else:
+        response = make_response(_page(status, str(detail)))
+    # The headers the error itself defines, such as a 405's Allow (the methods the URL
+    # takes) or a 429's Retry-After; the body, and so its type, is ours.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def handle_domain_error(exc: DomainError) -> Any:

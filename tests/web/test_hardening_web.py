@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -162,3 +163,98 @@ def test_json_nested_within_the_limit_reaches_the_schema(factory: Factory) -> No
     )
     assert response.status_code == 422
     assert "name" in response.get_json()["errors"]
+
+
+HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def _problem_response(spec: dict[str, Any], response: dict[str, Any]) -> bool:
+    if "$ref" in response:
+        response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    content = response.get("content", {})
+    return content.get("application/problem+json", {}).get("schema") == {
+        "$ref": "#/components/schemas/Problem"
+    }
+
+
+@pytest.fixture
+def openapi(client: FlaskClient, factory: Factory) -> dict[str, Any]:
+    log_in(client, factory.account("social_worker"))
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec: dict[str, Any] = response.get_json()
+    return spec
+
+
+def test_every_api_operation_documents_its_errors_as_problem_documents(
+    openapi: dict[str, Any],
+) -> None:
+    problem = openapi["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "errors"} <= set(problem["properties"])
+    operations = _operations(openapi)
+    assert len(operations) > 30
+    missing = []
+    for method, path, operation in operations:
+        expected = {"401", "403", "default"}
+        if "requestBody" in operation:
+            expected |= {"400", "422"}
+        if "{" in path:
+            expected.add("404")
+        responses = operation["responses"]
+        for status in sorted(expected):
+            if status not in responses or not _problem_response(openapi, responses[status]):
+                missing.append(f"{method} {path} {status}")
+        for status, response in responses.items():
+            if status == "default" or int(status) >= 400:
+                assert _problem_response(openapi, response), f"{method} {path} {status}"
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/v1/organisations"),
+        ("POST", "/api/v1/referrals"),
+        ("POST", "/api/v1/referrals/{referral_id}/submit"),
+        ("POST", "/api/v1/partner/referrals/{referral_id}/accept"),
+        ("POST", "/api/v1/partner/groups/{group_id}/start"),
+        ("POST", "/api/v1/interest/{registration_id}/confirm"),
+    ],
+)
+def test_an_operation_that_can_conflict_documents_its_409(
+    openapi: dict[str, Any], method: str, path: str
+) -> None:
+    response = openapi["paths"][path][method.lower()]["responses"]["409"]
+    assert _problem_response(openapi, response)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/api/v1/organisations", {"GET", "POST"}),
+        ("PATCH", "/api/v1/children/00000000-0000-4000-8000-000000000000/details", {"PUT"}),
+        ("DELETE", "/login", {"GET", "POST"}),
+        ("GET", "/logout", {"POST"}),
+    ],
+)
+def test_a_wrong_method_is_a_405_whose_allow_header_lists_the_right_ones(
+    client: FlaskClient, factory: Factory, method: str, path: str, allowed: set[str]
+) -> None:
+    log_in(client, factory.account("admin"))
+    response = client.open(path, method=method)
+    assert response.status_code == 405
+    offered = {m.strip() for m in response.headers["Allow"].split(",")}
+    assert allowed <= offered <= allowed | {"HEAD", "OPTIONS"}
+    if path.startswith("/api/"):
+        assert response.mimetype == "application/problem+json"
+    else:
+        assert response.mimetype == "text/html"
