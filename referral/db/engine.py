@@ -18,6 +18,11 @@ from referral.db.files import prepare_sqlite_file
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+# An execution option for a connection that only reads (the health check): on SQLite its
+# transaction does not take the write lock, so it never waits behind a writer.
+READ_ONLY = "referral_read_only"
+
+
 def _make_engine(url: str) -> Engine:
     # hide_parameters: an error message must never carry the values of a statement,
     # which could be personal data.
@@ -49,6 +54,9 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # reads only: it never needs the write lock
+            return
         # IMMEDIATE takes the write lock at the start, waiting for it under busy_timeout. A
         # deferred BEGIN reads first and asks for the lock at its first write; if another
         # worker committed in between, SQLite cannot wait (the snapshot is stale) and fails

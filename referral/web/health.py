@@ -7,14 +7,14 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from referral.db.engine import get_database
+from referral.db.engine import READ_ONLY, get_database
 
 log = logging.getLogger(__name__)
 
 
 def database_reachable() -> bool:
     try:
-        with get_database().engine.connect() as connection:
+        with get_database().engine.connect().execution_options(**{READ_ONLY: True}) as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError:
         log.warning("health check: database unreachable")

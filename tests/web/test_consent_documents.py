@@ -390,7 +390,7 @@ def test_the_queue_writes_one_entry_per_child_shown(office: Office) -> None:
     assert _entries(office.app, "consent_queue:read", second) == 1
 
 
-def test_the_warning_window_is_a_setting(settings: Settings, factory: Factory) -> None:
+def test_the_warning_window_is_a_setting(settings: Settings) -> None:
     narrow = replace(settings, consent_lapse_warning_days=3)
     with app_in_rolled_back_transaction(narrow) as app:
         factory = Factory(app, narrow)

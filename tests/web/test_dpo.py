@@ -137,9 +137,7 @@ def test_repeated_refusals_raise_an_alert(app: Flask, factory: Factory) -> None:
     assert 'data-alert="denials"' in page and account.username in page
 
 
-def test_reading_many_people_in_an_hour_raises_an_alert(
-    settings: Settings, factory: Factory
-) -> None:
+def test_reading_many_people_in_an_hour_raises_an_alert(settings: Settings) -> None:
     with app_in_rolled_back_transaction(replace(settings, alert_distinct_people_per_hour=2)) as app:
         factory = Factory(app, settings)
         actor = social_worker_actor(factory)
