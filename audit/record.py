@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Set
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import cast
+from typing import Protocol, runtime_checkable
+from uuid import uuid4
 
-from sqlalchemy import Table, bindparam, event, insert, text, update
+from sqlalchemy import Insert, Update, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit.actions import Action, Outcome
@@ -30,25 +32,92 @@ from audit.checkpoints import (
     sign_checkpoint,
 )
 from audit.sinks import CheckpointSink, DirectorySink
-from referral.actors import Actor, Origin
-from referral.db.audit_log import HASHED_FIELDS, AuditEntry, AuditHead
-from referral.db.base import new_id
-from referral.db.data_keys import KeyScope
-from referral.db.encryption import Sealed, session_cipher
+from audit.tables import HASHED_FIELDS, HEAD_ROW_ID, AuditTables
 
 log = logging.getLogger(__name__)
 
 SESSION_KEY = "audit_config"
 
 
+class Source(Protocol):
+    """Where a request came from: an id to correlate it, and the client's address."""
+
+    @property
+    def request_id(self) -> str | None: ...
+
+    @property
+    def client_address(self) -> str | None: ...
+
+
+@runtime_checkable
+class Principal(Protocol):
+    """Who acted: a user of an organisation with roles (or a named system actor)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def organisation_id(self) -> str | None: ...
+
+    @property
+    def roles(self) -> Set[str]: ...
+
+    @property
+    def origin(self) -> Source: ...
+
+
+class Subject(Protocol):
+    """The person an entry is about, by pseudonymous id, and whose record of them it was."""
+
+    @property
+    def person_id(self) -> str: ...
+
+    @property
+    def holder(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SealedDetails:
+    """An entry's details once sealed: the value its `details` column stores (whatever that
+    column's type accepts), the bytes the chain hashes, and the data key that sealed them."""
+
+    stored: object
+    hashed: bytes
+    data_key_id: str | None
+
+
+class DetailsSealer(Protocol):
+    """Seals an entry's details under the subject's key, in the caller's transaction (so a
+    key made for the purpose exists before the entry refers to it)."""
+
+    def __call__(
+        self, session: Session, entry_id: str, subject: Subject, details: str
+    ) -> SealedDetails: ...
+
+
+@dataclass(frozen=True)
+class RecordedEntry:
+    id: str
+    sequence: int
+    link: bytes
+
+
 @dataclass(frozen=True)
 class AuditConfig:
+    tables: AuditTables
     audit_key: bytes  # HMAC key of the chain: outside the database, apart from data keys
     checkpoint_dir: Path
     signing_key_path: Path
     checkpoint_every: int  # 0: only on demand
     checkpoint_seconds: int = 0  # sign on time too, when entries were written; 0: never
     mirror: CheckpointSink | None = None  # a second place for every checkpoint
+    # The application's clock (UTC instants), so entries carry the time the service keeps.
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), compare=False)
+    # Without a sealer, entries with details are refused (nothing is kept in clear).
+    seal_details: DetailsSealer | None = field(default=None, compare=False)
 
     def readable_checkpoints(self) -> list[Checkpoint]:
         """Every checkpoint the service's directory and a readable mirror hold (the verifier
@@ -57,6 +126,10 @@ class AuditConfig:
         if self.mirror is not None:
             found.extend(self.mirror.read_all() or [])
         return found
+
+    @cached_property
+    def statements(self) -> _Statements:
+        return _Statements.for_tables(self.tables)
 
 
 def audit_config(session: Session) -> AuditConfig:
@@ -70,108 +143,95 @@ def timestamp(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_ENTRIES = cast(Table, AuditEntry.__table__)
-_HEAD = cast(Table, AuditHead.__table__)
-# Built once: constructing the statements anew on every append cost as much as running them.
-_NEXT_SEQUENCE = (
-    update(_HEAD)
-    .where(_HEAD.c.id == 1)
-    .values(sequence=_HEAD.c.sequence + 1)
-    .returning(_HEAD.c.sequence, _HEAD.c.link)
-)
-_INSERT_ENTRY = insert(_ENTRIES)
-_SET_LINK = (
-    update(_HEAD)
-    .where(_HEAD.c.id == 1)
-    .values(link=bindparam("new_link"), head_mac=bindparam("new_mac"))
-)
+@dataclass(frozen=True)
+class _Statements:
+    """Built once per configuration: constructing them anew on every append cost as much as
+    running them."""
 
+    next_sequence: Update
+    insert_entry: Insert
+    set_link: Update
 
-def _row(entry: AuditEntry) -> dict[str, object]:
-    """The entry's column values, for a Core INSERT (the entry itself stays out of the ORM
-    session: nothing else in the request needs it there)."""
-    return {
-        "id": entry.id,
-        **{name: getattr(entry, name) for name in HASHED_FIELDS if name != "details"},
-        "details": entry._details,
-        "data_key_id": entry.data_key_id,
-        "entry_hash": entry.entry_hash,
-        "link": entry.link,
-    }
-
-
-def hashed_fields(entry: AuditEntry) -> dict[str, object]:
-    fields: dict[str, object] = {}
-    for name in HASHED_FIELDS:
-        if name == "details":
-            sealed = entry._details
-            fields[name] = sealed.blob if isinstance(sealed, Sealed) else None
-        else:
-            fields[name] = getattr(entry, name)
-    return fields
+    @classmethod
+    def for_tables(cls, tables: AuditTables) -> _Statements:
+        head = tables.head
+        return cls(
+            next_sequence=update(head)
+            .where(head.c.id == HEAD_ROW_ID)
+            .values(sequence=head.c.sequence + 1)
+            .returning(head.c.sequence, head.c.link),
+            insert_entry=insert(tables.entries),
+            set_link=update(head)
+            .where(head.c.id == HEAD_ROW_ID)
+            .values(link=bindparam("new_link"), head_mac=bindparam("new_mac")),
+        )
 
 
 def record(
     session: Session,
-    who: Actor | Origin,
+    who: Principal | Source,
     action: Action,
     *,
     outcome: Outcome = Outcome.ALLOWED,
     object_type: str | None = None,
     object_id: str | None = None,
-    subject: KeyScope | None = None,
+    subject: Subject | None = None,
     legal_basis: str | None = None,
     details: Mapping[str, object] | None = None,
-) -> AuditEntry:
+) -> RecordedEntry:
     """Append an entry. `details` (purpose, search terms…) are sealed under the subject's
     key and need a subject; everything else must already be free of personal data."""
     config = audit_config(session)
-    actor = who if isinstance(who, Actor) else None
-    origin = who.origin if isinstance(who, Actor) else who
+    actor = who if isinstance(who, Principal) else None
+    origin = who.origin if isinstance(who, Principal) else who
     if details and subject is None:
         raise ValueError("details identify someone, so they are kept only with a subject")
     # Core statements on the session's connection, not ORM-enabled ones: this runs on every
     # request, and the ORM's bulk-update and unit-of-work machinery cost more than the
     # statements themselves.
+    statements = config.statements
     connection = session.connection()
-    head = connection.execute(_NEXT_SEQUENCE).one()
-    entry = AuditEntry(
-        id=new_id(),
-        sequence=head.sequence,
-        occurred_at=timestamp(),
-        actor_id=actor.user_id if actor else None,
-        actor_name=actor.username if actor else None,
-        actor_organisation_id=actor.organisation_id if actor else None,
-        actor_roles=",".join(sorted(actor.roles)) if actor else None,
-        action=Action(action).value,
-        outcome=Outcome(outcome).value,
-        object_type=object_type,
-        object_id=object_id,
-        subject_id=subject.person_id if subject else None,
-        subject_holder=subject.holder if subject else None,
-        legal_basis=legal_basis,
-        request_id=origin.request_id,
-        client_address=origin.client_address,
-    )
+    head = connection.execute(statements.next_sequence).one()
+    row: dict[str, object] = {
+        "id": str(uuid4()),
+        "sequence": head.sequence,
+        "occurred_at": timestamp(config.now()),
+        "actor_id": actor.user_id if actor else None,
+        "actor_name": actor.username if actor else None,
+        "actor_organisation_id": actor.organisation_id if actor else None,
+        "actor_roles": ",".join(sorted(actor.roles)) if actor else None,
+        "action": Action(action).value,
+        "outcome": Outcome(outcome).value,
+        "object_type": object_type,
+        "object_id": object_id,
+        "subject_id": subject.person_id if subject else None,
+        "subject_holder": subject.holder if subject else None,
+        "legal_basis": legal_basis,
+        "request_id": origin.request_id,
+        "client_address": origin.client_address,
+        "details": None,
+        "data_key_id": None,
+    }
+    hashed = {name: row[name] for name in HASHED_FIELDS}
     if details:
-        entry.details = json.dumps(dict(details), ensure_ascii=False, sort_keys=True)
-        session_cipher(session).seal(session, entry)  # hash the ciphertext, not the text
-        # The log's key for this subject may have been made just now: it must be in the
-        # database before an entry refers to it.
-        session.flush()
-    entry.entry_hash = entry_hash(hashed_fields(entry))
-    entry.link = next_link(config.audit_key, head.link, entry.entry_hash)
-    connection.execute(_INSERT_ENTRY, _row(entry))
+        assert subject is not None
+        if config.seal_details is None:
+            raise RuntimeError("this log has no sealer: details are never kept in clear")
+        text = json.dumps(dict(details), ensure_ascii=False, sort_keys=True)
+        sealed = config.seal_details(session, str(row["id"]), subject, text)
+        row["details"], row["data_key_id"] = sealed.stored, sealed.data_key_id
+        hashed["details"] = sealed.hashed  # the chain hashes the ciphertext, not the text
+    hash_of_entry = entry_hash(hashed)
+    link = next_link(config.audit_key, head.link, hash_of_entry)
+    row["entry_hash"], row["link"] = hash_of_entry, link
+    connection.execute(statements.insert_entry, row)
     connection.execute(
-        _SET_LINK,
-        {
-            "new_link": entry.link,
-            "new_mac": head_mac(config.audit_key, entry.sequence, entry.link),
-        },
+        statements.set_link,
+        {"new_link": link, "new_mac": head_mac(config.audit_key, head.sequence, link)},
     )
-    if config.checkpoint_every and entry.sequence % config.checkpoint_every == 0:
-        _checkpoint_after_commit(session, config, entry.sequence, entry.link)
-    return entry
+    if config.checkpoint_every and head.sequence % config.checkpoint_every == 0:
+        _checkpoint_after_commit(session, config, head.sequence, link)
+    return RecordedEntry(id=str(row["id"]), sequence=head.sequence, link=link)
 
 
 def _checkpoint_after_commit(
@@ -194,7 +254,7 @@ def write_checkpoint(config: AuditConfig, sequence: int, link: bytes) -> Checkpo
     mirror. The service's own directory must take it (an error is raised); a mirror that
     cannot is logged as an error, so the checkpoint is not lost for both."""
     private_key = load_private_key(config.signing_key_path.read_bytes())
-    checkpoint = sign_checkpoint(private_key, sequence, link, timestamp())
+    checkpoint = sign_checkpoint(private_key, sequence, link, timestamp(config.now()))
     public_key = public_pem(private_key)
     DirectorySink(config.checkpoint_dir).write(checkpoint, public_key)
     if config.mirror is not None:
@@ -211,8 +271,9 @@ def write_checkpoint(config: AuditConfig, sequence: int, link: bytes) -> Checkpo
 
 
 def current_head(session: Session) -> ChainHead:
+    head = audit_config(session).tables.head
     row = session.execute(
-        text("SELECT sequence, link, head_mac FROM audit_head WHERE id = 1")
+        select(head.c.sequence, head.c.link, head.c.head_mac).where(head.c.id == HEAD_ROW_ID)
     ).one()
     mac = None if row.head_mac is None else bytes(row.head_mac)
     return ChainHead(int(row.sequence), bytes(row.link), mac)

@@ -45,7 +45,7 @@ from crypto import LocalKeyring
 from referral import create_app
 from referral.actors import Actor
 from referral.db import migrate
-from referral.db.audit_log import HASHED_FIELDS, AuditEntry, AuditHead
+from referral.db.audit_log import AUDIT_TABLES, HASHED_FIELDS, AuditEntry, AuditHead
 from referral.db.engine import get_database, request_session
 from referral.db.models import Role
 from referral.db.uow import UnitOfWork
@@ -217,7 +217,7 @@ def populate(app: Flask, entries: int, rng: random.Random) -> Population:
     subjects = [new_id() for _ in range(SUBJECTS)]
     districts = [new_id() for _ in range(ORGANISATIONS)]
     holder_of = {subject: f"district:{rng.choice(districts)}" for subject in subjects}
-    table = AuditEntry.metadata.tables[AuditEntry.__tablename__]
+    table = AUDIT_TABLES.entries
     first_moment = datetime.now(UTC) - timedelta(seconds=entries * SECONDS_BETWEEN_ENTRIES + 3600)
     used_subjects: set[str] = set()
     previous = GENESIS_LINK

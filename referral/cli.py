@@ -1,40 +1,31 @@
-"""Operator commands: `flask db`, `flask org`, `flask user`, `flask demo`.
+"""Operator commands: `flask db`, `flask org`, `flask user`, and the `crypto`, `audit` and
+`demo` groups.
 
-Commands act as a named system actor so that what they do passes the same policy (and, with
-the audit issue, the same log) as the web. Errors print one sentence and exit non-zero.
+The groups are gathered here; each command runs through referral.cli_support.operator (a
+unit of work and a named system actor), so what it does passes the same policy and the same
+access log as the web.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from referral.actors import Actor
+from referral.audit_cli import audit_cli
+from referral.cli_support import operator
+from referral.crypto_cli import crypto_cli
 from referral.db import migrate
-from referral.db.engine import request_session
-from referral.db.uow import UnitOfWork
-from referral.errors import DomainError
+from referral.demo import demo_cli
 from referral.services import organisations, users
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 org_cli = AppGroup("org", help="Organisations: districts, partners, the city.")
 user_cli = AppGroup("user", help="Staff accounts.")
-
-
-@contextmanager
-def operator(command: str) -> Iterator[tuple[UnitOfWork, Actor]]:
-    """A unit of work and the system actor for `command`; domain errors become clean exits."""
-    try:
-        with UnitOfWork(request_session()) as uow:
-            yield uow, Actor.system_actor(command)
-    except DomainError as error:
-        raise click.ClickException(error.message) from None
 
 
 @db_cli.command("upgrade")
@@ -131,9 +122,5 @@ _user_action(
 
 
 def init_cli(app: Flask) -> None:
-    from audit.cli import audit_cli
-    from referral.crypto_cli import crypto_cli
-    from referral.demo import demo_cli
-
     for group in (db_cli, org_cli, user_cli, crypto_cli, audit_cli, demo_cli):
         app.cli.add_command(group)

@@ -18,7 +18,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from crypto import KeyringError, LocalKeyring
-from referral.cli import operator
+from referral import clock
+from referral.cli_support import operator
 from referral.services import keys
 from referral.services.keys import Progress
 
@@ -123,7 +124,7 @@ def rewrap() -> None:
 )
 def reencrypt(before: datetime | None) -> None:
     """Move every record's fields to a fresh data key and shred the old key."""
-    cutoff = (before.replace(tzinfo=UTC) if before else datetime.now(UTC)).replace(microsecond=0)
+    cutoff = (before.replace(tzinfo=UTC) if before else clock.now()).replace(microsecond=0)
     click.echo(f"Re-encrypting keys made before {cutoff:%Y-%m-%dT%H:%M:%S} (UTC).")
     click.echo(
         f"To resume if interrupted: flask crypto reencrypt --before {cutoff:%Y-%m-%dT%H:%M:%S}"

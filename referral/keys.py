@@ -15,6 +15,8 @@ from config import Settings
 from crypto import DekCache, KeyProvider, LocalKeyring
 from crypto.blind_index import PERSONNUMMER_INDEX_PURPOSE, derive_key
 from crypto.keys import KekRef, WrappedKey
+from referral import clock
+from referral.db.audit_log import AUDIT_TABLES, seal_details
 from referral.db.data_keys import KeyStore
 from referral.db.encryption import FieldCipher
 
@@ -81,6 +83,9 @@ def build_cipher(settings: Settings) -> FieldCipher:
 
 def build_audit_config(settings: Settings) -> AuditConfig:
     return AuditConfig(
+        tables=AUDIT_TABLES,
+        now=lambda: clock.now(),  # late-bound: a frozen clock in tests is seen here too
+        seal_details=seal_details,
         audit_key=derive_key(settings.audit_key.encode(), AUDIT_CHAIN_PURPOSE),
         checkpoint_dir=Path(settings.audit_checkpoint_dir),
         signing_key_path=Path(settings.audit_signing_key_path),

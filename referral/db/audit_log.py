@@ -5,70 +5,64 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
 
+from audit.record import SealedDetails, Subject
+from audit.tables import HASHED_FIELDS, define_tables
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
 from referral.db.data_keys import KeyScope
-from referral.db.encryption import EncryptedRecord, EncryptedText, FieldValue, personal
-
-# The entry fields the chain hashes, in one place: record() and verify() both use it.
-HASHED_FIELDS = (
-    "sequence",
-    "occurred_at",
-    "actor_id",
-    "actor_name",
-    "actor_organisation_id",
-    "actor_roles",
-    "action",
-    "outcome",
-    "object_type",
-    "object_id",
-    "subject_id",
-    "subject_holder",
-    "legal_basis",
-    "request_id",
-    "client_address",
-    "details",
+from referral.db.encryption import (
+    EncryptedRecord,
+    EncryptedText,
+    FieldValue,
+    Sealed,
+    personal,
+    session_cipher,
 )
+
+# audit/ owns the tables' shape; they live on the application's metadata (and so in its
+# migrations), with details sealed by the field cipher under a data key of the subject.
+AUDIT_TABLES = define_tables(
+    Base.metadata, details_type=EncryptedText(), data_key_column="data_keys.id"
+)
+__all__ = [
+    "AUDIT_TABLES",
+    "HASHED_FIELDS",
+    "AuditEntry",
+    "AuditHead",
+    "AuditVerification",
+    "seal_details",
+]
 
 
 class AuditEntry(EncryptedRecord, Base):
-    __tablename__ = "audit_entries"
+    """The application's view of an entry: its details readable through the field cipher
+    (audit/ appends entries itself, through Core statements on the same table)."""
 
-    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
-    # ISO-8601 UTC with microseconds and 'Z': hashed exactly as stored, and sortable as text.
-    occurred_at: Mapped[str] = mapped_column(String(32), index=True)
-    actor_id: Mapped[str | None] = mapped_column(String(64))
-    actor_name: Mapped[str | None] = mapped_column(String(64))  # a login name, never a client's
-    actor_organisation_id: Mapped[str | None] = mapped_column(String(36))
-    actor_roles: Mapped[str | None] = mapped_column(String(120))
-    action: Mapped[str] = mapped_column(String(40))
-    outcome: Mapped[str] = mapped_column(String(10))
-    object_type: Mapped[str | None] = mapped_column(String(40))
-    object_id: Mapped[str | None] = mapped_column(String(64))
-    # The person concerned, by pseudonymous id only, and whose record it was.
-    subject_id: Mapped[str | None] = mapped_column(String(36))
-    subject_holder: Mapped[str | None] = mapped_column(String(80))
-    legal_basis: Mapped[str | None] = mapped_column(String(40))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    client_address: Mapped[str | None] = mapped_column(String(64))
-    # Purpose and other details that could identify someone: sealed under the subject's key,
-    # so purging the subject's record makes them unreadable while the chain still verifies.
-    _details: Mapped[FieldValue | None] = mapped_column("details", EncryptedText())
-    entry_hash: Mapped[bytes] = mapped_column(LargeBinary)
-    link: Mapped[bytes] = mapped_column(LargeBinary)
+    __table__ = AUDIT_TABLES.entries
+
+    sequence: Mapped[int]
+    id: Mapped[str]
+    occurred_at: Mapped[str]
+    actor_id: Mapped[str | None]
+    actor_name: Mapped[str | None]
+    actor_organisation_id: Mapped[str | None]
+    actor_roles: Mapped[str | None]
+    action: Mapped[str]
+    outcome: Mapped[str]
+    object_type: Mapped[str | None]
+    object_id: Mapped[str | None]
+    subject_id: Mapped[str | None]
+    subject_holder: Mapped[str | None]
+    legal_basis: Mapped[str | None]
+    request_id: Mapped[str | None]
+    client_address: Mapped[str | None]
+    _details: Mapped[FieldValue | None] = column_property(AUDIT_TABLES.entries.c.details)
+    entry_hash: Mapped[bytes]
+    link: Mapped[bytes]
 
     details = personal("_details")
-
-    __table_args__ = (
-        Index("ix_audit_entries_subject_sequence", "subject_id", "sequence"),
-        Index("ix_audit_entries_actor_sequence", "actor_id", "sequence"),
-        Index("ix_audit_entries_actor_name_sequence", "actor_name", "sequence"),
-        Index("ix_audit_entries_organisation_sequence", "actor_organisation_id", "sequence"),
-        Index("ix_audit_entries_action_sequence", "action", "sequence"),
-    )
 
     # Entries are never rewritten: re-encryption passes them by (see KeyScope.for_the_log).
     append_only = True
@@ -79,18 +73,29 @@ class AuditEntry(EncryptedRecord, Base):
         return KeyScope(person_id=self.subject_id, holder=self.subject_holder).for_the_log()
 
 
+def seal_details(session: Session, entry_id: str, subject: Subject, details: str) -> SealedDetails:
+    """audit/'s sealer: the details under the log's key for the subject (KeyScope.for_the_log),
+    bound to the entry's table, column and id, exactly as a field of the entry's row."""
+    entry = AuditEntry(id=entry_id, subject_id=subject.person_id, subject_holder=subject.holder)
+    entry.details = details
+    session_cipher(session).seal(session, entry)
+    # The log's key for this subject may have been made just now: it must be in the
+    # database before the entry refers to it.
+    session.flush()
+    sealed = entry._details
+    assert isinstance(sealed, Sealed)
+    return SealedDetails(stored=sealed, hashed=sealed.blob, data_key_id=entry.data_key_id)
+
+
 class AuditHead(Base):
-    """One row: the last sequence number and link. Appending locks it, which is what keeps
-    the sequence gapless and the chain linear when several requests write at once."""
+    """One row: the last sequence number and link (see audit.tables)."""
 
-    __tablename__ = "audit_head"
+    __table__ = AUDIT_TABLES.head
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sequence: Mapped[int] = mapped_column(Integer, default=0)
-    link: Mapped[bytes] = mapped_column(LargeBinary)
-    # HMAC(audit key, "head" || sequence || link): without the audit key the head cannot be
-    # moved back to an earlier entry, so deleting the newest entries shows (audit.chain).
-    head_mac: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id: Mapped[int]
+    sequence: Mapped[int]
+    link: Mapped[bytes]
+    head_mac: Mapped[bytes | None]
 
 
 class AuditVerification(Base):

@@ -14,7 +14,14 @@ from typing import Any, ClassVar
 
 from sqlalchemy import ForeignKey, LargeBinary, String, TypeDecorator, event, inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, object_session
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    column_property,
+    declared_attr,
+    mapped_column,
+    object_session,
+)
 
 from crypto import FieldContext, blind_index, decrypt_field, encrypt_field
 from crypto.fields import dek_id_of
@@ -85,6 +92,9 @@ class EncryptedRecord:
 
     @declared_attr
     def data_key_id(cls) -> Mapped[str | None]:  # noqa: N805 - SQLAlchemy's declared_attr
+        table = cls.__dict__.get("__table__")
+        if table is not None:  # mapped onto a table declared elsewhere (the access log's)
+            return column_property(table.c.data_key_id)
         return mapped_column(String(36), ForeignKey("data_keys.id"), index=True)
 
     def key_scope(self) -> KeyScope:
@@ -149,7 +159,7 @@ class FieldCipher:
         self.index_key = index_key
 
     def context(self, obj: EncryptedRecord, field: personal, person_id: str) -> FieldContext:
-        table = type(obj).__tablename__  # type: ignore[attr-defined]
+        table = type(obj).__table__.name  # type: ignore[attr-defined]
         return FieldContext(table, field.column_name(type(obj)), obj.id, person_id)
 
     def open(self, obj: EncryptedRecord, field: personal, sealed: Sealed) -> str:

@@ -221,9 +221,7 @@ def _tables_that_hold_people() -> list[str]:
     from referral.db.encryption import EncryptedRecord
 
     sealed = {
-        m.class_.__tablename__  # type: ignore[attr-defined]
-        for m in Base.registry.mappers
-        if issubclass(m.class_, EncryptedRecord)
+        m.local_table.name for m in Base.registry.mappers if issubclass(m.class_, EncryptedRecord)
     }
     about_a_child = {
         t.name

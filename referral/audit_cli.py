@@ -1,5 +1,7 @@
 """`flask audit`: the signing key, verification, checkpoints and export of the access log.
 
+The application's commands over audit/'s functions (audit/ itself knows no Flask and no CLI).
+
 `verify` exits non-zero and names the first bad entry on any edit, insertion, deletion,
 reordering, or truncation back past the last checkpoint; checkpoint signatures are checked
 with the public key alone.
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -17,7 +18,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from audit.checkpoints import generate_signing_key, private_pem, public_pem
-from referral.cli import operator
+from referral import clock
+from referral.cli_support import operator
 from referral.services import audit_integrity, audit_search
 from referral.services.audit_integrity import public_key_path
 
@@ -79,7 +81,7 @@ def checkpoint(if_due: bool) -> None:
     """Sign a checkpoint of the current head now (also done every N entries and on time)."""
     if if_due:
         with operator("audit-checkpoint") as (uow, _actor):
-            due = audit_integrity.checkpoint_if_due(uow.session, datetime.now(UTC))
+            due = audit_integrity.checkpoint_if_due(uow.session, clock.now())
             uow.commit()
         click.echo(f"Checkpoint at entry {due.sequence}." if due else "No checkpoint was due.")
         return
