@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Flask
 
 from audit.checkpoints import Checkpoint
+from referral import clock
 from referral.db.engine import request_session
 from referral.services.audit_integrity import checkpoint_if_due
 
@@ -44,7 +45,7 @@ class CheckpointTimer:
         with self.app.app_context():
             session = request_session()
             try:
-                return checkpoint_if_due(session, now or datetime.now(UTC))
+                return checkpoint_if_due(session, now or clock.now())
             except Exception as error:  # the timer must outlive any one failure
                 log.error("audit checkpoint on time failed: %s", type(error).__name__)
                 return None

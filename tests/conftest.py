@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from sqlalchemy import create_engine, text
 from audit.checkpoints import generate_signing_key, private_pem
 from config.settings import Environment, Settings
 from crypto import LocalKeyring
-from referral import create_app
+from referral import clock, create_app
 from referral.db import migrate
 from referral.db.engine import get_database
 from tests.factories import Factory
@@ -137,3 +138,20 @@ def settings_with(base_settings: Settings):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+class FrozenClock:
+    """The service's one clock (referral.clock), stopped at a moment and moved by hand."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
+        self.moment = moment
+        monkeypatch.setattr(clock, "now", lambda: self.moment)
+
+    def move(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """Just before midnight in Stockholm on 1 March 2027 (22:59:30 UTC, winter time)."""
+    return FrozenClock(monkeypatch, datetime(2027, 3, 1, 22, 59, 30, tzinfo=UTC))
