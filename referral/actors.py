@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from referral.db.models import Role
+from referral.roles import Role
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from referral.actors import Actor
-    from referral.db.data_keys import KeyScope
+    from referral.scopes import KeyScope
 
 
 class DomainError(Exception):

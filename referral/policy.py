@@ -10,11 +10,10 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from referral.actors import Actor
-from referral.db.data_keys import KeyScope
-from referral.db.models import Role
-from referral.db.people import Child
 from referral.errors import Denial, NotFound, NotPermitted
 from referral.i18n import _
+from referral.roles import Role
+from referral.scopes import KeyScope
 
 
 class Permission(StrEnum):
@@ -219,10 +218,9 @@ EMERGENCY_LEGAL_BASIS = "emergency_access"
 
 
 def child_id_of(obj: object) -> str | None:
-    """The child a record is about: a child's own record, or a record that names one."""
-    if isinstance(obj, Child):
-        return obj.id
-    child_id = getattr(obj, "child_id", None)
+    """The child a record is about: a child's own record (which says so through
+    `about_child_id`), or a record that names one (`child_id`)."""
+    child_id = getattr(obj, "about_child_id", None) or getattr(obj, "child_id", None)
     return child_id if isinstance(child_id, str) else None
 
 

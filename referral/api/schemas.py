@@ -12,7 +12,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, missing, validate
 
 from audit.actions import Action, Outcome
-from referral.db.models import OrganisationKind, Role
+from referral.roles import OrganisationKind, Role
 
 
 class StrictSchema(Schema):

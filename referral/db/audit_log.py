@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
 from audit.record import SealedDetails, Subject
 from audit.tables import HASHED_FIELDS, define_tables
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
-from referral.db.data_keys import KeyScope
 from referral.db.encryption import (
     EncryptedRecord,
     EncryptedText,
@@ -20,6 +19,7 @@ from referral.db.encryption import (
     personal,
     session_cipher,
 )
+from referral.scopes import KeyScope
 
 # audit/ owns the tables' shape; they live on the application's metadata (and so in its
 # migrations), with details sealed by the field cipher under a data key of the subject.

@@ -7,7 +7,6 @@ so purging a partner's file shreds only that file's key (domain.md §5).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, select
@@ -17,6 +16,7 @@ from crypto import DecryptionError, DekCache, KeyProvider, new_dek
 from crypto.dek import unwrap_dek, wrap_dek
 from crypto.keys import WrappedKey
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
+from referral.scopes import KeyScope
 
 
 class DataKey(Base):
@@ -41,31 +41,6 @@ class DataKey(Base):
     @property
     def live(self) -> bool:
         return self.wrapped is not None
-
-
-# Holders of the access log's sealed details: "audit:" + the holder of the record concerned.
-AUDIT_HOLDER_PREFIX = "audit:"
-
-
-@dataclass(frozen=True)
-class KeyScope:
-    """Whose key: the person the data is about and the holder whose record it is."""
-
-    person_id: str
-    holder: str
-
-    def for_the_log(self) -> KeyScope:
-        """The scope of the access log's sealed details about this person and holder. It has
-        keys of its own: re-encryption must leave them alone (an entry rewritten under a new
-        key would no longer match its hash), while purging the holder's record shreds them
-        with the record's own keys."""
-        if self.is_the_logs:
-            return self
-        return KeyScope(self.person_id, AUDIT_HOLDER_PREFIX + self.holder)
-
-    @property
-    def is_the_logs(self) -> bool:
-        return self.holder.startswith(AUDIT_HOLDER_PREFIX)
 
 
 class KeyStore:

@@ -14,9 +14,9 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
-from referral.db.data_keys import KeyScope
 from referral.db.encryption import EncryptedRecord, EncryptedText, FieldValue, personal
 from referral.db.people import district_holder
+from referral.scopes import KeyScope
 
 
 class EmergencyGrant(EncryptedRecord, Base):

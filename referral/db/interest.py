@@ -20,8 +20,8 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
-from referral.db.data_keys import KeyScope
 from referral.db.encryption import EncryptedRecord, EncryptedText, FieldValue, personal
+from referral.scopes import KeyScope
 
 
 class InterestStatus(StrEnum):

@@ -7,26 +7,12 @@ people the service protects; their TOTP seed is encrypted (see referral.auth.tot
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
-
-
-class OrganisationKind(StrEnum):
-    DISTRICT = "district"  # stadsdelsförvaltning
-    PARTNER = "partner"  # idéburen organisation
-    CITY = "city"  # Stockholms stad, e.g. socialförvaltningen
-
-
-class Role(StrEnum):
-    SOCIAL_WORKER = "social_worker"
-    GROUP_LEADER = "group_leader"
-    LINK_WORKER = "link_worker"
-    DPO = "dpo"
-    ADMIN = "admin"
+from referral.roles import Role
 
 
 class Organisation(Base):

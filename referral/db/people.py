@@ -9,8 +9,8 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
-from referral.db.data_keys import KeyScope
 from referral.db.encryption import EncryptedRecord, EncryptedText, FieldValue, personal
+from referral.scopes import KeyScope
 
 
 def district_holder(district_id: str) -> str:
@@ -82,6 +82,11 @@ class Child(EncryptedRecord, Base):
     @property
     def organisation_id(self) -> str:
         return self.district_id
+
+    @property
+    def about_child_id(self) -> str:
+        """The child this record is about (for the policy): the child itself."""
+        return self.id
 
     def key_scope(self) -> KeyScope:
         return KeyScope(person_id=self.id, holder=district_holder(self.district_id))

@@ -8,9 +8,9 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
-from referral.db.data_keys import KeyScope
 from referral.db.encryption import EncryptedRecord, EncryptedText, FieldValue, personal
 from referral.db.people import district_holder
+from referral.scopes import KeyScope
 
 
 class Referral(EncryptedRecord, Base):

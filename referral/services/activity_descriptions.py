@@ -22,11 +22,12 @@ from audit.actions import Action
 from audit.record import record
 from referral.actors import Actor
 from referral.db.activity import ActivityDescription
-from referral.db.models import Organisation, OrganisationKind
+from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput
 from referral.i18n import _
 from referral.policy import Permission, require
+from referral.roles import OrganisationKind
 
 # Programme A's support groups; the same value as referral.services.referrals.PROGRAMME (not
 # imported from there, because the consent service imports this module and referrals imports

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from audit.actions import Action
 from audit.record import record
 from referral.actors import Actor
-from referral.db.models import Organisation, OrganisationKind
+from referral.db.models import Organisation
 from referral.db.people import Child, Guardian
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
 from referral.policy import Permission, require
+from referral.roles import OrganisationKind
 from referral.rules import OWN_CONSENT_AGE, Category, PlacementBasis, age_on
 from referral.services.activity_descriptions import SUPPORT_GROUP, current_description
 from referral.services.sharing import birth_date_of

@@ -31,13 +31,14 @@ from referral.db.groups import (
     VisitKind,
 )
 from referral.db.interest import InterestRegistration, InterestStatus
-from referral.db.models import Organisation, OrganisationKind, Role, User
+from referral.db.models import Organisation, User
 from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
+from referral.roles import OrganisationKind, Role
 from referral.rules import (
     GROUP_MAX,
     GROUP_MIN,

@@ -24,13 +24,14 @@ from audit.record import record
 from referral.actors import Actor
 from referral.db.base import utcnow
 from referral.db.interest import InterestRegistration, InterestStatus
-from referral.db.models import Organisation, OrganisationKind
+from referral.db.models import Organisation
 from referral.db.notifications import NoticeKind
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
+from referral.roles import OrganisationKind
 from referral.services import children, referrals
 from referral.services.notifications import notify_interest
 

@@ -19,12 +19,13 @@ from audit.record import record
 from crypto.keys import KekRef
 from referral.actors import Actor
 from referral.db.base import Base
-from referral.db.data_keys import AUDIT_HOLDER_PREFIX, DataKey, KeyScope
+from referral.db.data_keys import DataKey
 from referral.db.encryption import EncryptedRecord, session_cipher
 from referral.db.people import PartnerFile
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict
 from referral.policy import Permission, require
+from referral.scopes import AUDIT_HOLDER_PREFIX, KeyScope
 
 
 def encrypted_models() -> list[type[EncryptedRecord]]:

@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from audit.actions import Action
 from audit.record import record
 from referral.actors import Actor
-from referral.db.models import Organisation, OrganisationKind
+from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
 from referral.orgnr import normalise_org_number
 from referral.policy import Permission, organisation_scope, require
+from referral.roles import OrganisationKind
 
 MAX_NAME_LENGTH = 200
 

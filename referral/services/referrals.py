@@ -20,7 +20,7 @@ from audit.actions import Action, Outcome
 from audit.record import record
 from referral.actors import Actor
 from referral.db.base import utcnow
-from referral.db.models import Organisation, OrganisationKind
+from referral.db.models import Organisation
 from referral.db.notifications import NoticeKind
 from referral.db.people import Child
 from referral.db.referrals import Referral, ReferralEvent
@@ -28,6 +28,7 @@ from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from referral.i18n import _
 from referral.policy import Permission, require
+from referral.roles import OrganisationKind
 from referral.rules import (
     MAX_AGE,
     MIN_AGE,

@@ -14,24 +14,15 @@ from audit.record import record
 from referral.actors import Actor
 from referral.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from referral.auth.sessions import close_all_sessions
-from referral.db.models import Organisation, OrganisationKind, Role, User, UserRole
+from referral.db.models import Organisation, User, UserRole
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
+from referral.roles import ROLE_HOMES, OrganisationKind, Role
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MAX_DISPLAY_NAME = 120
-
-# Which kind of organisation each role may belong to: a group leader works for a partner,
-# a social worker for a district, the DPO and administrators for the city.
-ROLE_HOMES: dict[Role, frozenset[OrganisationKind]] = {
-    Role.SOCIAL_WORKER: frozenset({OrganisationKind.DISTRICT}),
-    Role.GROUP_LEADER: frozenset({OrganisationKind.PARTNER}),
-    Role.LINK_WORKER: frozenset({OrganisationKind.PARTNER, OrganisationKind.CITY}),
-    Role.DPO: frozenset({OrganisationKind.CITY}),
-    Role.ADMIN: frozenset({OrganisationKind.CITY}),
-}
 
 
 @dataclass(frozen=True)

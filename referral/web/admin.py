@@ -12,10 +12,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from referral.auth.forms import PostOnlyForm
 from referral.db.engine import request_session
-from referral.db.models import OrganisationKind
 from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission
+from referral.roles import OrganisationKind
 from referral.services import organisations, users
 from referral.web.access import current_actor, requires
 

@@ -20,10 +20,11 @@ from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.activity import ActivityDescription
 from referral.db.engine import request_session
-from referral.db.models import Organisation, OrganisationKind
+from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.errors import DomainError, NotFound, NotPermitted
 from referral.policy import Permission
+from referral.roles import OrganisationKind
 from referral.rules import CHILD_PARTY, OWN_CONSENT_AGE
 from referral.services import child_record, children, consent, referrals
 from referral.services.activity_descriptions import SUPPORT_GROUP

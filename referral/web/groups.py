@@ -20,10 +20,11 @@ from wtforms import SelectChoice
 from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.engine import request_session
-from referral.db.models import Role, User, UserRole
+from referral.db.models import User, UserRole
 from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission
+from referral.roles import Role
 from referral.services import groups
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error

@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from referral.auth.forms import PostOnlyForm
-from referral.db.models import Role
 from referral.policy import Permission, can
+from referral.roles import Role
 from referral.web.access import current_actor, public, requires
 from referral.web.health import database_reachable
 

@@ -21,10 +21,11 @@ from wtforms.validators import DataRequired, Length, Optional
 from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.engine import request_session
-from referral.db.models import Organisation, OrganisationKind
+from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission
+from referral.roles import OrganisationKind
 from referral.services import interest
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error

@@ -14,8 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 from referral import clock
 from referral.actors import Actor
 from referral.db.engine import request_session
-from referral.db.models import Role
 from referral.db.uow import UnitOfWork
+from referral.roles import Role
 from referral.rules import age_on
 from referral.services import groups
 from tests.factories import Account, Factory, invented_personnummer

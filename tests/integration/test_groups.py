@@ -22,11 +22,12 @@ from referral.db import migrate
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import get_database, request_session
 from referral.db.groups import Enrolment, Group
-from referral.db.models import Organisation, Role
+from referral.db.models import Organisation
 from referral.db.people import Guardian
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
+from referral.roles import Role
 from referral.rules import Status
 from referral.services import children, consent, groups, referrals
 from tests.factories import Factory, invented_personnummer, social_worker_actor

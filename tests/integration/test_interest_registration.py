@@ -19,12 +19,13 @@ from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
 from referral.db.groups import Enrolment
 from referral.db.interest import InterestRegistration
-from referral.db.models import Organisation, Role
+from referral.db.models import Organisation
 from referral.db.notifications import Notification
 from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from referral.roles import Role
 from referral.services import children, consent, groups, interest, notifications, referrals
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 

@@ -14,9 +14,9 @@ from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
-from referral.db.models import Role
 from referral.db.uow import UnitOfWork
 from referral.errors import InvalidTransition, NotFound
+from referral.roles import Role
 from referral.rules import Status
 from referral.services import children, consent, referrals
 from tests.factories import Factory, invented_personnummer, social_worker_actor

@@ -134,3 +134,9 @@ def test_no_two_modules_import_each_other_even_through_others() -> None:
 def test_the_graph_sees_lazy_imports_inside_functions() -> None:
     # A control: referral/__init__ wires the blueprints with imports inside create_app.
     assert "referral.web.casework" in import_graph()["referral"]
+
+
+@pytest.mark.parametrize("module", ["referral.policy", "referral.rules", "referral.actors"])
+def test_the_policy_and_the_rules_import_no_model_module(module: str) -> None:
+    # They decide on values (roles, scopes, dates); the models depend on them, not back.
+    assert sorted(t for t in import_graph()[module] if _under(t, ("referral.db",))) == []

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pytest
 
 from referral.actors import Actor
-from referral.db.models import Role
 from referral.errors import NotFound, NotPermitted
 from referral.policy import Permission, can, organisation_scope, require
+from referral.roles import Role
 
 
 def actor(*roles: Role, org: str = "farsta") -> Actor:

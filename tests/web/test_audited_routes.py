@@ -26,9 +26,10 @@ from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
 from referral.db.engine import request_session
-from referral.db.models import Organisation, Role
+from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.policy import GRANTS
+from referral.roles import Role
 from referral.rules import Status
 from referral.services import (
     activity_descriptions,

@@ -1,0 +1,33 @@
+"""The vocabulary the policy decides with: roles, organisation kinds, and which kind of
+organisation each role belongs to. No models: the database stores these values, the policy
+(referral.policy) and its callers name them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrganisationKind(StrEnum):
+    DISTRICT = "district"  # stadsdelsförvaltning
+    PARTNER = "partner"  # idéburen organisation
+    CITY = "city"  # Stockholms stad, e.g. socialförvaltningen
+
+
+class Role(StrEnum):
+    SOCIAL_WORKER = "social_worker"
+    GROUP_LEADER = "group_leader"
+    LINK_WORKER = "link_worker"
+    DPO = "dpo"
+    ADMIN = "admin"
+
+
+# Which kind of organisation each role may belong to: a group leader works for a partner,
+# a social worker for a district, the DPO and administrators for the city. The policy's
+# partner and district scoping is safe only because accounts keep to this table.
+ROLE_HOMES: dict[Role, frozenset[OrganisationKind]] = {
+    Role.SOCIAL_WORKER: frozenset({OrganisationKind.DISTRICT}),
+    Role.GROUP_LEADER: frozenset({OrganisationKind.PARTNER}),
+    Role.LINK_WORKER: frozenset({OrganisationKind.PARTNER, OrganisationKind.CITY}),
+    Role.DPO: frozenset({OrganisationKind.CITY}),
+    Role.ADMIN: frozenset({OrganisationKind.CITY}),
+}
