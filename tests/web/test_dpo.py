@@ -4,6 +4,7 @@ checks integrity and sees alerts, without ever seeing a case's content."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -117,12 +118,15 @@ def test_a_bad_filter_is_refused_with_the_field_named(dpo: FlaskClient) -> None:
 def test_the_dpo_verifies_the_log_and_signs_a_checkpoint_from_the_integrity_page(
     dpo: FlaskClient,
 ) -> None:
+    before = dpo.get("/dpo/integrity").get_data(as_text=True)
+    assert "data-checkpoint=" not in before and "data-verification=" not in before
     token = csrf_token(dpo, "/dpo/integrity")
     dpo.post("/dpo/integrity/checkpoint", data={"csrf_token": token})
     dpo.post("/dpo/integrity/verify", data={"csrf_token": token})
     page = dpo.get("/dpo/integrity").get_data(as_text=True)
-    assert "intakt" in page or "intact" in page
-    assert "entry" in page or "post" in page
+    signed_at = re.search(r'data-checkpoint="(\d+)"', page)
+    assert signed_at is not None and int(signed_at.group(1)) > 0
+    assert re.search(r'data-verification="intact" data-checkpoints-checked="[1-9]\d*"', page)
 
 
 def test_repeated_refusals_raise_an_alert(app: Flask, factory: Factory) -> None:
