@@ -24,7 +24,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from crypto import DekCache, FieldContext, LocalKeyring, decrypt_field, encrypt_field, new_dek
-from crypto.dek import unwrap_dek, wrap_dek
+from crypto.hazmat import unwrap_dek, wrap_dek
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

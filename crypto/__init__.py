@@ -1,6 +1,7 @@
 """Public API of the crypto core: field encryption, DEK/KEK handling and the blind index.
 
-Only the safe, high-level names are exported; raw KEK objects and AES-GCM helpers stay private.
+Only the safe, high-level names are exported; raw KEK objects and AES-GCM helpers stay private,
+and wrapping data keys or encrypting raw bytes lives apart in `crypto.hazmat`.
 """
 
 from .blind_index import (
@@ -11,16 +12,9 @@ from .blind_index import (
     constant_time_equal,
     normalise_personnummer,
 )
-from .dek import DekCache, dek_wrap_aad, new_dek, unwrap_dek, wrap_dek
+from .dek import DekCache, new_dek
 from .errors import DecryptionError, KeyringError
-from .fields import (
-    FieldContext,
-    decrypt_bytes,
-    decrypt_field,
-    dek_id_of,
-    encrypt_bytes,
-    encrypt_field,
-)
+from .fields import FieldContext, decrypt_field, encrypt_field
 from .kdf import derive_key
 from .keys import KekRef, KeyProvider, WrappedKey
 from .local_keyring import LocalKeyring
@@ -39,15 +33,9 @@ __all__ = [
     "WrappedKey",
     "blind_index",
     "constant_time_equal",
-    "decrypt_bytes",
     "decrypt_field",
-    "dek_id_of",
-    "dek_wrap_aad",
     "derive_key",
-    "encrypt_bytes",
     "encrypt_field",
     "new_dek",
     "normalise_personnummer",
-    "unwrap_dek",
-    "wrap_dek",
 ]

@@ -13,7 +13,7 @@ from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crypto import DecryptionError, DekCache, KeyProvider, new_dek
-from crypto.dek import unwrap_dek, wrap_dek
+from crypto.hazmat import unwrap_dek, wrap_dek
 from crypto.keys import WrappedKey
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
 from referral.scopes import KeyScope

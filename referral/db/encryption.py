@@ -24,7 +24,7 @@ from sqlalchemy.orm import (
 )
 
 from crypto import FieldContext, blind_index, decrypt_field, encrypt_field
-from crypto.fields import dek_id_of
+from crypto.hazmat import dek_id_of
 from referral.db.base import new_id
 from referral.db.data_keys import KeyStore
 from referral.scopes import KeyScope

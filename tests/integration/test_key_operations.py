@@ -19,7 +19,7 @@ from audit.actions import Action
 from audit.record import record
 from config.settings import Settings
 from crypto import DecryptionError, LocalKeyring, decrypt_field
-from crypto.dek import unwrap_dek
+from crypto.hazmat import unwrap_dek
 from crypto.keys import WrappedKey
 from referral import clock, create_app
 from referral.db import migrate

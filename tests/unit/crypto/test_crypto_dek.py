@@ -8,15 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crypto import (
-    DecryptionError,
-    DekCache,
-    LocalKeyring,
-    dek_wrap_aad,
-    new_dek,
-    unwrap_dek,
-    wrap_dek,
-)
+from crypto import DecryptionError, DekCache, LocalKeyring, new_dek
+from crypto.hazmat import dek_wrap_aad, unwrap_dek, wrap_dek
 
 
 class FakeClock:

@@ -11,17 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto import (
-    DecryptionError,
-    FieldContext,
-    decrypt_bytes,
-    decrypt_field,
-    dek_id_of,
-    encrypt_bytes,
-    encrypt_field,
-    new_dek,
-)
+from crypto import DecryptionError, FieldContext, decrypt_field, encrypt_field, new_dek
 from crypto.fields import FORMAT_V1, MIN_BLOB_BYTES
+from crypto.hazmat import decrypt_bytes, dek_id_of, encrypt_bytes
 
 SECRET = "Barnet bor hos mormor på Söder"
 DEK = new_dek()

@@ -37,3 +37,11 @@ def test_the_crypto_core_pulls_in_no_web_or_database_framework() -> None:
         source = Path(module.__file__ or "").read_text(encoding="utf-8")
         assert "flask" not in source.lower()
         assert "sqlalchemy" not in source.lower()
+
+
+def test_wrapping_keys_and_raw_byte_encryption_live_apart_in_hazmat() -> None:
+    import crypto.hazmat
+
+    low_level = {"wrap_dek", "unwrap_dek", "dek_wrap_aad", "encrypt_bytes", "decrypt_bytes"}
+    assert not low_level & set(crypto.__all__)
+    assert low_level <= set(crypto.hazmat.__all__)
