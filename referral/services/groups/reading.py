@@ -1,0 +1,115 @@
+"""Reading groups: the roster, the year's overview, and the groups with room."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from audit.actions import Action
+from referral.actors import Actor
+from referral.db.groups import (
+    Attendance,
+    Group,
+    GroupStatus,
+)
+from referral.db.referrals import Referral
+from referral.db.uow import UnitOfWork
+from referral.policy import Permission, organisation_scope, require
+from referral.rules import (
+    Status,
+)
+from referral.services.groups._places import (
+    GroupSummary,
+    Roster,
+    RosterEntry,
+    YearOverview,
+    _current_places,
+    _group,
+    _Place,
+    _record_for_child,
+    _summary,
+    _visible,
+)
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _entry(uow: UnitOfWork, place: _Place) -> RosterEntry:
+    visit = place.enrolment.visits[-1] if place.enrolment.visits else None
+    marks = uow.session.scalars(
+        select(Attendance).where(Attendance.enrolment_id == place.enrolment.id)
+    )
+    return RosterEntry(
+        enrolment_id=place.enrolment.id,
+        referral_id=place.referral.id,
+        status=place.referral.status,
+        name=place.share.view.name,
+        age=place.share.view.age,
+        visit_kind=visit.kind if visit else None,
+        visit_day=visit.day if visit else None,
+        attendance={mark.session_id: mark.present for mark in marks},
+    )
+
+
+def group_roster(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> Roster:
+    """The group and the children the partner may lawfully see today. Each child shown is
+    recorded with its legal basis before the roster is returned."""
+    group = _group(uow, actor, group_id, Permission.GROUP_READ)
+    places = _current_places(uow, group, today)
+    for place in places:
+        _record_for_child(
+            uow,
+            actor,
+            Action.GROUP_READ,
+            place.referral,
+            "enrolment",
+            place.enrolment.id,
+            place.share.basis.kind.value,
+        )
+    roster = Roster(
+        group=_summary(uow, group, today, places),
+        children=tuple(_entry(uow, place) for place in places),
+    )
+    uow.commit()
+    return roster
+
+
+def _groups_starting(
+    uow: UnitOfWork, partner_id: str | None, first: date, last: date
+) -> list[Group]:
+    query = select(Group).where(Group.start_date >= first, Group.start_date <= last)
+    if partner_id is not None:
+        query = query.where(Group.partner_id == partner_id)
+    return list(uow.session.scalars(query.order_by(Group.start_date, Group.name)))
+
+
+def year_overview(uow: UnitOfWork, actor: Actor, year: int, today: date) -> YearOverview:
+    """The partner's groups starting in `year`, with places left, and how many accepted
+    children wait for a group. Counts only: no child is shown, so nothing is recorded."""
+    require(actor, Permission.GROUP_READ)
+    partner_id = organisation_scope(actor)
+    groups = _groups_starting(uow, partner_id, date(year, 1, 1), date(year, 12, 31))
+    waiting_query = select(Referral).where(Referral.status == Status.ACCEPTED.value)
+    if partner_id is not None:
+        waiting_query = waiting_query.where(Referral.partner_id == partner_id)
+    waiting = sum(
+        1 for referral in uow.session.scalars(waiting_query) if _visible(uow, referral, today)
+    )
+    return YearOverview(
+        year=year,
+        groups=tuple(_summary(uow, group, today) for group in groups),
+        children_waiting=waiting,
+    )
+
+
+def groups_with_room(uow: UnitOfWork, actor: Actor, today: date) -> list[GroupSummary]:
+    """Planned groups starting this year or next that still have places: where an accepted
+    child can be placed. Counts only, like the overview, without counting who waits."""
+    require(actor, Permission.GROUP_READ)
+    groups = _groups_starting(
+        uow, organisation_scope(actor), date(today.year, 1, 1), date(today.year + 1, 12, 31)
+    )
+    planned = (g for g in groups if g.status == GroupStatus.PLANNED.value)
+    summaries = (_summary(uow, group, today) for group in planned)
+    return [summary for summary in summaries if summary.places_left > 0]
