@@ -30,6 +30,7 @@ from referral.errors import Conflict, InvalidInput, NotFound
 from referral.roles import Role
 from referral.rules import Status
 from referral.services import children, consent, groups, referrals
+from referral.services.groups import enrolment as enrolment_service
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 
 TODAY = date(2027, 3, 1)  # a Monday
@@ -605,7 +606,10 @@ def test_two_leaders_enrolling_the_ninth_child_at_once_leave_eight(
             outcomes[referral_id] = error
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(groups, "group_has_room", _slow(groups.group_has_room, 0.5))
+        # The room check of enrolment, slowed so the two enrolments overlap inside the lock.
+        patch.setattr(
+            enrolment_service, "group_has_room", _slow(enrolment_service.group_has_room, 0.5)
+        )
         threads = [
             threading.Thread(target=enrol, args=(leader, referral_id))
             for leader, referral_id in zip((world.leader, second_leader), contenders, strict=True)
