@@ -73,6 +73,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     init_login(app)
     # The access gate runs before the CSRF check, so an anonymous request is told to log in.
     app.before_request(access.gate)
+    access.init_menus(app)
     CSRFProtect(app)
     limiter.init_app(app)
     init_locale(app)

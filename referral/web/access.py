@@ -163,3 +163,20 @@ def request_origin() -> Origin:
         g.origin = Origin(request_id=request_id, client_address=request.remote_addr or "-")
     origin: Origin = g.origin
     return origin
+
+
+def may_open(endpoint: str, method: str = "GET") -> bool:
+    """For menus: would the gate let this request's actor into `endpoint`? The answer comes
+    from the route's own declaration and the policy, so a menu never offers a page that
+    refuses, nor hides one a role was granted (templates call it instead of naming roles)."""
+    rule = rule_for(current_app, endpoint, method)
+    if rule is None:
+        return False
+    if rule.level is not Level.PERMISSION:
+        return True
+    actor: Actor | None = g.get("actor")
+    return rule.permission is not None and can(actor, rule.permission)
+
+
+def init_menus(app: Flask) -> None:
+    app.jinja_env.globals["may_open"] = may_open

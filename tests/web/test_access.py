@@ -97,6 +97,20 @@ def test_each_role_sees_its_own_start_page(app: Flask, factory: Factory) -> None
         assert page.count("data-role=") == 1
 
 
+def test_every_link_on_a_start_page_opens_for_that_role(app: Flask, factory: Factory) -> None:
+    # The menu asks the policy (may_open), not the role's name: a link it shows never refuses.
+    offered: dict[str, list[str]] = {}
+    for role in ("social_worker", "group_leader", "link_worker", "dpo", "admin"):
+        client = app.test_client()
+        log_in(client, factory.account(role))
+        page = client.get("/").get_data(as_text=True)
+        links = re.findall(r'<li><a href="(/[^"]*)"', page)
+        offered[role] = links
+        assert {link: client.get(link).status_code for link in links} == dict.fromkeys(links, 200)
+    assert "/children" in offered["social_worker"] and "/children" not in offered["group_leader"]
+    assert "/admin/users" in offered["admin"] and "/admin/users" not in offered["dpo"]
+
+
 def test_pages_carry_security_headers_and_are_never_cached(
     client: FlaskClient, factory: Factory
 ) -> None:
