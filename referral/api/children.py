@@ -67,7 +67,10 @@ class Children(MethodView):
         """Register a child of the caller's district; answers with the new id only."""
         with _uow() as uow:
             child = children.register_child(
-                uow, current_actor(), children.NewChild(data["personnummer"], data["name"])
+                uow,
+                current_actor(),
+                children.NewChild(data["personnummer"], data["name"]),
+                today=clock.today(),
             )
             return {"id": child.id}
 

@@ -25,6 +25,7 @@ from referral.schedule import GroupFormat
 from referral.services.groups import MAX_NAME as MAX_GROUP_NAME
 from referral.services.interest import MAX_CONTACT, MAX_REASON, reference_of
 from referral.services.interest import MAX_NAME as MAX_CHILD_NAME
+from referral.text_rules import MULTILINE
 
 MAX_LEADERS = 20  # more group leaders than a group could ever have
 LOWEST_YEAR, HIGHEST_YEAR = 2000, 2100  # as the web page's year switch
@@ -236,7 +237,10 @@ class DeclineIn(StrictSchema):
     """The reason is kept only sealed in the access log; the partner is not told it."""
 
     reason = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=MAX_REASON)
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=MAX_REASON),
+        metadata={MULTILINE: True},  # a text area on the web page
     )
 
 

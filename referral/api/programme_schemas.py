@@ -84,7 +84,7 @@ class ChildDetailsIn(ReplacementSchema):
     family_home_address = text_field(MAX_DETAIL, allow_none=True)
     family_home_phone = text_field(MAX_DETAIL, allow_none=True)
     paying_municipality = text_field(MAX_MUNICIPALITY, allow_none=True)
-    child_views = text_field(MAX_VIEWS, allow_none=True)
+    child_views = text_field(MAX_VIEWS, multiline=True, allow_none=True)
 
 
 class GuardianIn(StrictSchema):
@@ -113,7 +113,7 @@ class ReferralIn(StrictSchema):
     child_id = id_field(required=True)
     partner_id = id_field(required=True)
     preferred_format = choice_field(FORMATS, required=True)
-    notes = text_field(MAX_NOTES, load_default=None, allow_none=True)
+    notes = text_field(MAX_NOTES, multiline=True, load_default=None, allow_none=True)
 
 
 # --- The social worker: output ---------------------------------------------------------------

@@ -13,11 +13,18 @@ from marshmallow import RAISE, Schema, fields, missing, validate
 
 from audit.actions import Action, Outcome
 from referral.roles import OrganisationKind, Role
+from referral.text_rules import MULTILINE, guard_string_field
 
 
 class StrictSchema(Schema):
+    """Refuses unknown fields; every string field (and every string in a list) refuses
+    control characters (referral.text_rules, the rule the web forms follow too)."""
+
     class Meta:
         unknown = RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field[Any]) -> None:
+        guard_string_field(field_obj)
 
 
 class ReplacementSchema(StrictSchema):
@@ -26,6 +33,7 @@ class ReplacementSchema(StrictSchema):
     fields left out and changes nothing. Declare fields as usual; this makes them required."""
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field[Any]) -> None:
+        super().on_bind_field(field_name, field_obj)
         field_obj.required = True
         field_obj.load_default = missing
 
@@ -37,8 +45,11 @@ def id_field(**options: Any) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=ID_LENGTH), **options)
 
 
-def text_field(longest: int, **options: Any) -> fields.String:
-    return fields.String(validate=validate.Length(max=longest), **options)
+def text_field(longest: int, multiline: bool = False, **options: Any) -> fields.String:
+    """Free text; `multiline` (a text area's) also takes line breaks and tabs."""
+    return fields.String(
+        validate=validate.Length(max=longest), metadata={MULTILINE: multiline}, **options
+    )
 
 
 def choice_field(values: Any, **options: Any) -> fields.String:

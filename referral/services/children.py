@@ -7,17 +7,20 @@ goes through the blind index and confirms each candidate by decrypting it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 
 from audit.actions import Action
 from audit.record import record
 from crypto import InvalidPersonnummer, blind_index, constant_time_equal, normalise_personnummer
+from referral import clock
 from referral.actors import Actor
 from referral.db.encryption import session_cipher
+from referral.db.models import Organisation
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
-from referral.errors import InvalidInput, NotFound
+from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
 
@@ -41,16 +44,88 @@ def valid_personnummer(raw: str) -> str:
         ) from None
 
 
-def register_child(uow: UnitOfWork, actor: Actor, new: NewChild) -> Child:
-    """A social worker registers a child of their own district."""
+OLDEST_AGE = 120  # years: a birth date further back is a typing error, not a person
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
+def plausible_personnummer(raw: str, today: date) -> str:
+    """A valid number (as valid_personnummer) whose birth date is neither after `today` nor
+    more than OLDEST_AGE years before it; the message names the rule, never the number."""
+    personnummer = valid_personnummer(raw)
+    try:  # a samordningsnummer has 60 added to the day
+        born = date(int(personnummer[:4]), int(personnummer[4:6]), int(personnummer[6:8]) % 60)
+    except ValueError:  # the library took it; the calendar does not
+        raise InvalidInput(
+            _("Not a valid personnummer or samordningsnummer (check the digits)."),
+            field="personnummer",
+        ) from None
+    if born > today:
+        raise InvalidInput(
+            _("The birth date in the personnummer cannot be in the future."),
+            field="personnummer",
+        )
+    if born < _years_before(today, OLDEST_AGE):
+        raise InvalidInput(
+            _(
+                "The birth date in the personnummer is more than %(n)s years ago.",
+                n=OLDEST_AGE,
+            ),
+            field="personnummer",
+        )
+    return personnummer
+
+
+def _lock_district(uow: UnitOfWork, district_id: str) -> None:
+    """Serialise registrations per district: the blind index has 16 bits, so no unique index
+    can refuse a second record of one person; instead each registration holds the district's
+    organisation row (SELECT ... FOR UPDATE on PostgreSQL) from its duplicate check to its
+    commit. SQLite has one writer at a time, so there the write transaction does it."""
+    uow.session.execute(
+        select(Organisation.id).where(Organisation.id == district_id).with_for_update()
+    )
+
+
+def _existing_record(uow: UnitOfWork, district_id: str, personnummer: str) -> Child | None:
+    db = uow.session
+    index_key = session_cipher(db).index_key
+    candidates = db.scalars(
+        select(Child).where(
+            Child.district_id == district_id,
+            Child.personnummer_index == blind_index(personnummer, index_key),
+        )
+    )
+    return next((c for c in candidates if constant_time_equal(c.personnummer, personnummer)), None)
+
+
+def register_child(
+    uow: UnitOfWork, actor: Actor, new: NewChild, today: date | None = None
+) -> Child:
+    """A social worker registers a child of their own district, once: a second record of
+    the same personnummer in the district is a conflict naming the existing record."""
     require(actor, Permission.CHILD_CREATE)
-    personnummer = valid_personnummer(new.personnummer)
+    personnummer = plausible_personnummer(new.personnummer, today or clock.today())
     name = new.name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(
             _("The name must be 1-%(n)s characters.", n=MAX_NAME_LENGTH), field="name"
         )
     assert actor.organisation_id is not None  # social workers belong to a district
+    _lock_district(uow, actor.organisation_id)
+    existing = _existing_record(uow, actor.organisation_id, personnummer)
+    if existing is not None:
+        raise Conflict(
+            _(
+                "This person is already registered in your district: record %(id)s.",
+                id=existing.id,
+            ),
+            field="personnummer",
+        )
     child = Child(district_id=actor.organisation_id, personnummer=personnummer, name=name)
     uow.session.add(child)
     uow.session.flush()

@@ -123,7 +123,7 @@ def register_interest(
     require(actor, Permission.INTEREST_REGISTER)
     partner = _own_partner(uow, actor)
     name = _text(new.child_name, "child_name", MAX_NAME)
-    personnummer = children.valid_personnummer(new.personnummer)
+    personnummer = children.plausible_personnummer(new.personnummer, today)
     district = _responsible_district(uow, new.district_id)
     contact = _text(new.family_home_contact, "family_home_contact", MAX_CONTACT)
     if new.received_on > today:
@@ -235,7 +235,7 @@ def _to_decide(uow: UnitOfWork, actor: Actor, registration_id: str) -> InterestR
 
 
 def _district_child(
-    steps: UnitOfWork, actor: Actor, registration: InterestRegistration
+    steps: UnitOfWork, actor: Actor, registration: InterestRegistration, today: date
 ) -> tuple[Child, bool]:
     """The district's record of the child, found by personnummer (the blind index narrows,
     decryption confirms), or registered from the registration when the district has none."""
@@ -252,7 +252,7 @@ def _district_child(
     if found:
         return found[0], False
     new = children.NewChild(personnummer=personnummer, name=registration.child_name)
-    return children.register_child(steps, actor, new), True
+    return children.register_child(steps, actor, new, today), True
 
 
 def _decide(registration: InterestRegistration, actor: Actor, status: InterestStatus) -> None:
@@ -267,7 +267,7 @@ def confirm(uow: UnitOfWork, actor: Actor, registration_id: str, today: date) ->
     or LVU already holds, else awaiting consent), and the partner is told."""
     registration = _to_decide(uow, actor, registration_id)
     steps = _OneTransaction(uow.session)
-    child, registered = _district_child(steps, actor, registration)
+    child, registered = _district_child(steps, actor, registration, today)
     referral = referrals.create_referral(
         steps,
         actor,

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -17,6 +16,7 @@ from referral.errors import DomainError
 from referral.policy import Permission
 from referral.roles import OrganisationKind
 from referral.services import organisations, users
+from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -28,7 +28,7 @@ KIND_LABELS = {
 }
 
 
-class OrganisationForm(FlaskForm):  # type: ignore[misc]
+class OrganisationForm(PlainTextForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(
         _l("Kind"), choices=[SelectChoice(value, label) for value, label in KIND_LABELS.items()]

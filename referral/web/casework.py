@@ -114,6 +114,7 @@ def register_child() -> ResponseReturnValue:
                     uow,
                     current_actor(),
                     children.NewChild(form.personnummer.data or "", form.name.data or ""),
+                    today=clock.today(),
                 )
                 child_id = child.id
         except DomainError as error:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -24,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from referral.rules import Category, Decision, PlacementBasis
 from referral.services.referrals import MAX_NOTES
+from referral.text_rules import PlainTextForm
 
 CATEGORY_LABELS = {
     Category.NAME.value: _l("Name"),
@@ -73,7 +73,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class RegisterChildForm(FlaskForm):  # type: ignore[misc]
+class RegisterChildForm(PlainTextForm):
     personnummer = StringField(
         _l("Personnummer or samordningsnummer"),
         validators=[DataRequired(), Length(max=13)],
@@ -82,7 +82,7 @@ class RegisterChildForm(FlaskForm):  # type: ignore[misc]
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
 
 
-class FindChildForm(FlaskForm):  # type: ignore[misc]
+class FindChildForm(PlainTextForm):
     personnummer = StringField(
         _l("Personnummer or samordningsnummer"),
         validators=[DataRequired(), Length(max=13)],
@@ -90,7 +90,7 @@ class FindChildForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class PlacementForm(FlaskForm):  # type: ignore[misc]
+class PlacementForm(PlainTextForm):
     basis = SelectField(
         _l("Placement basis"),
         choices=[
@@ -105,7 +105,7 @@ class PlacementForm(FlaskForm):  # type: ignore[misc]
     lvu_decided_on = DateField(_l("Date of the LVU decision"), validators=[Optional()])
 
 
-class LvuSharingForm(FlaskForm):  # type: ignore[misc]
+class LvuSharingForm(PlainTextForm):
     """Under LVU the social worker decides, category by category, what the partner may see."""
 
     shared = MultiCheckboxField(
@@ -117,7 +117,7 @@ class LvuSharingForm(FlaskForm):  # type: ignore[misc]
 GENDER_LABELS = {"": _l("Not recorded"), "girl": _l("Girl"), "boy": _l("Boy"), "other": _l("Other")}
 
 
-class DetailsForm(FlaskForm):  # type: ignore[misc]
+class DetailsForm(PlainTextForm):
     gender = SelectField(
         _l("Gender"), choices=[SelectChoice(k, v) for k, v in GENDER_LABELS.items()]
     )
@@ -140,13 +140,13 @@ class DetailsForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class GuardianForm(FlaskForm):  # type: ignore[misc]
+class GuardianForm(PlainTextForm):
     name = StringField(_l("Guardian's name"), validators=[DataRequired(), Length(max=200)])
     contact = StringField(_l("Contact (phone or e-mail)"), validators=[Optional(), Length(max=200)])
     has_custody = BooleanField(_l("Has custody (their consent is required)"), default=True)
 
 
-class ConsentForm(FlaskForm):  # type: ignore[misc]
+class ConsentForm(PlainTextForm):
     party = SelectField(_l("Whose decision"))
     decision = SelectField(
         _l("Decision"), choices=[SelectChoice(k, v) for k, v in DECISION_LABELS.items()]
@@ -165,7 +165,7 @@ class ConsentForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ReferralForm(FlaskForm):  # type: ignore[misc]
+class ReferralForm(PlainTextForm):
     partner_id = SelectField(_l("Partner organisation"))
     preferred_format = SelectField(
         _l("Preferred format"), choices=[SelectChoice(k, v) for k, v in FORMAT_LABELS.items()]

@@ -13,7 +13,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -25,6 +24,7 @@ from referral.errors import DomainError
 from referral.policy import Permission
 from referral.rules import Category, Status
 from referral.services import activity_descriptions, consent_documents, consent_queue
+from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 
 admin_blueprint = Blueprint(
@@ -54,7 +54,7 @@ STATUS_LABELS = {
 LETTER_LOCALE = "sv"
 
 
-class DescriptionForm(FlaskForm):  # type: ignore[misc]
+class DescriptionForm(PlainTextForm):
     programme = SelectField(
         _l("Programme"),
         choices=[SelectChoice(key, label) for key, label in PROGRAMME_LABELS.items()],

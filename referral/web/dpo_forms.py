@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from audit.actions import Action, Outcome
+from referral.text_rules import PlainTextForm
 
 
 def choices(values: Iterable[str], blank: bool = True) -> list[SelectChoice]:
@@ -18,7 +18,7 @@ def choices(values: Iterable[str], blank: bool = True) -> list[SelectChoice]:
     return [SelectChoice("", "—"), *options] if blank else options
 
 
-class AuditFilterForm(FlaskForm):  # type: ignore[misc]
+class AuditFilterForm(PlainTextForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
@@ -30,7 +30,7 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
     outcome = SelectField(_l("Outcome"), validators=[Optional()], choices=choices(Outcome))
 
 
-class PersonnummerForm(FlaskForm):  # type: ignore[misc]
+class PersonnummerForm(PlainTextForm):
     personnummer = StringField(
         _l("Personnummer or samordningsnummer"),
         validators=[DataRequired(), Length(max=13)],

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -28,6 +27,7 @@ from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission, can
 from referral.services import emergency_access
+from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 
 blueprint = Blueprint("emergency", __name__, url_prefix="/emergency")
@@ -40,7 +40,7 @@ LOCAL_TIME = ZoneInfo("Europe/Stockholm")
 LOOKUP_PREFIX = "emergency"
 
 
-class EmergencyLookupForm(FlaskForm):  # type: ignore[misc]
+class EmergencyLookupForm(PlainTextForm):
     personnummer = StringField(
         _l("Personnummer or samordningsnummer"),
         validators=[DataRequired(), Length(max=13)],
@@ -48,7 +48,7 @@ class EmergencyLookupForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class EmergencyReasonForm(FlaskForm):  # type: ignore[misc]
+class EmergencyReasonForm(PlainTextForm):
     child_id = HiddenField(validators=[DataRequired(), Length(max=36)])
     # The length rule is the service's, so that the API and the page refuse alike.
     reason = TextAreaField(

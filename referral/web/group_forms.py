@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from referral.rules import MAX_AGE, MIN_AGE
+from referral.text_rules import PlainTextForm
 from referral.web.casework_forms import MultiCheckboxField
 
 FORMAT_CHOICES = [
@@ -17,7 +17,7 @@ FORMAT_CHOICES = [
 VISIT_LABELS = {"home": _l("Home visit"), "at_partner": _l("Meeting at our premises")}
 
 
-class GroupForm(FlaskForm):  # type: ignore[misc]
+class GroupForm(PlainTextForm):
     name = StringField(
         _l("Name of the group (never a child's name)"),
         validators=[DataRequired(), Length(max=100)],
@@ -33,11 +33,11 @@ class GroupForm(FlaskForm):  # type: ignore[misc]
     leader_ids = MultiCheckboxField(_l("Group leaders"))
 
 
-class EnrolForm(FlaskForm):  # type: ignore[misc]
+class EnrolForm(PlainTextForm):
     group_id = SelectField(_l("Group"))
 
 
-class VisitForm(FlaskForm):  # type: ignore[misc]
+class VisitForm(PlainTextForm):
     enrolment_id = StringField(validators=[DataRequired(), Length(max=36)])
     kind = SelectField(
         _l("Kind of visit"), choices=[SelectChoice(k, v) for k, v in VISIT_LABELS.items()]

@@ -13,7 +13,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -27,6 +26,7 @@ from referral.errors import DomainError
 from referral.policy import Permission
 from referral.roles import OrganisationKind
 from referral.services import interest
+from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
 
@@ -39,7 +39,7 @@ INTEREST_STATUS_LABELS = {
 }
 
 
-class InterestForm(FlaskForm):  # type: ignore[misc]
+class InterestForm(PlainTextForm):
     child_name = StringField(
         _l("Child's name"), validators=[DataRequired(), Length(max=interest.MAX_NAME)]
     )
@@ -56,7 +56,7 @@ class InterestForm(FlaskForm):  # type: ignore[misc]
     received_on = DateField(_l("Date received"), validators=[DataRequired()])
 
 
-class DeclineForm(FlaskForm):  # type: ignore[misc]
+class DeclineForm(PlainTextForm):
     # The length rule is the service's, so that every caller is refused alike.
     reason = TextAreaField(
         _l("Reason (for the district's log; the partner is not shown it)"),

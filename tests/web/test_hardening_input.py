@@ -185,3 +185,189 @@ def test_other_roles_still_cannot_list_organisations(
     response = caller.get("/api/v1/organisations")
     assert response.status_code == 403
     assert response.mimetype == "application/problem+json"
+
+
+# --- 15a. No control characters in free text, on the web pages or over the API ---------------
+
+CONTROLS = ["\x00", "\x01", "\x07", "\x1b", "\x7f", "\x85", "\x9f", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("control", [*CONTROLS, "\n", "\r", "\t"])
+def test_a_childs_name_with_a_control_character_is_refused_over_the_api_naming_the_field(
+    worker: ApiClient, control: str
+) -> None:
+    body = {"personnummer": invented_personnummer(2014, 5, 6), "name": f"Barn{control}Namn"}
+    response = worker.post("/api/v1/children", body)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert set(response.get_json()["errors"]) == {"name"}
+    assert "Namn" not in response.get_data(as_text=True)  # the value is not repeated
+    assert worker.get("/api/v1/children").get_json() == []
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_a_multi_line_field_takes_line_breaks_and_tabs_but_no_other_control_character(
+    worker: ApiClient, control: str
+) -> None:
+    child_id = _child_with_details(worker)
+    path = f"/api/v1/children/{child_id}/details"
+    views = "Vill gå i grupp.\r\n\tGärna på onsdagar."
+    assert worker.put(path, {**DETAILS, "child_views": views}).status_code == 200
+    refused = worker.put(path, {**DETAILS, "child_views": f"Vill{control}gå"})
+    assert refused.status_code == 422
+    assert set(refused.get_json()["errors"]) == {"child_views"}
+    assert _details_of(worker, child_id)["child_views"] == views
+
+
+def test_every_string_field_of_every_api_input_refuses_control_characters() -> None:
+    from marshmallow import fields
+
+    from referral.api import group_schemas, programme_schemas, schemas
+    from referral.api.schemas import StrictSchema
+    from referral.text_rules import PlainTextValidator
+
+    def strings(field: fields.Field[Any]) -> list[fields.Field[Any]]:
+        if isinstance(field, fields.List):
+            return strings(field.inner)
+        return [field] if isinstance(field, fields.String) else []
+
+    checked = 0
+    for module in (schemas, programme_schemas, group_schemas):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, StrictSchema):
+                for name, field in value().fields.items():
+                    for string in strings(field):
+                        checked += 1
+                        assert any(isinstance(v, PlainTextValidator) for v in string.validators), (
+                            f"{value.__name__}.{name}"
+                        )
+    assert checked > 20
+
+
+@pytest.mark.parametrize(
+    ("control", "status"), [("\x00", 422), ("\u2028", 422), ("\x85", 422), (" ", 302)]
+)
+def test_a_social_worker_registering_a_name_with_a_control_character_is_told_on_the_form(
+    app: Flask, factory: Factory, client: FlaskClient, control: str, status: int
+) -> None:
+    log_in(client, factory.account("social_worker"))
+    token = csrf_token(client, "/children")
+    number = invented_personnummer(2014, 5, 6)
+    page = client.post(
+        "/children",
+        data={"personnummer": number, "name": f"Barn{control}Namn", "csrf_token": token},
+    )
+    assert page.status_code == status
+    if status == 422:
+        body = page.get_data(as_text=True)
+        assert 'id="name-error"' in body and "control characters" in body
+        assert number not in body
+
+
+def test_every_web_form_with_a_text_field_follows_the_control_character_rule(app: Flask) -> None:
+    from flask_wtf import FlaskForm
+    from wtforms import StringField
+
+    from referral.auth import forms as login_forms
+    from referral.text_rules import PlainTextForm
+
+    def every(cls: type) -> list[type]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in every(sub))]
+
+    forms = [
+        form
+        for form in every(FlaskForm)
+        if form.__module__.startswith("referral.")
+        and form.__module__ != login_forms.__name__  # a login is checked, never stored
+        and form is not PlainTextForm
+    ]
+    with app.test_request_context():
+        with_text = [
+            form
+            for form in forms
+            if any(isinstance(f, StringField) for f in form(meta={"csrf": False}))
+        ]
+    assert len(with_text) >= 10
+    assert [f.__name__ for f in with_text if not issubclass(f, PlainTextForm)] == []
+
+
+# --- 15b. A birth date in the future, or more than 120 years ago, is refused -----------------
+
+
+def _born(day: Any) -> str:
+    return invented_personnummer(day.year, day.month, day.day)
+
+
+@pytest.mark.parametrize("years_ago", [-2, 121, 150])
+def test_a_personnummer_born_in_the_future_or_over_120_years_ago_is_refused_naming_it(
+    worker: ApiClient, years_ago: int
+) -> None:
+    from referral import clock
+
+    today = clock.today()
+    day = today.replace(year=today.year - years_ago, day=min(today.day, 28))
+    response = worker.post("/api/v1/children", {"personnummer": _born(day), "name": "Barn X"})
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"personnummer"}
+    assert worker.get("/api/v1/children").get_json() == []
+
+
+def test_the_birth_date_rule_holds_to_the_day(worker: ApiClient) -> None:
+    from datetime import timedelta
+
+    from referral import clock
+    from referral.services.children import OLDEST_AGE
+
+    today = clock.today()
+    oldest = today.replace(year=today.year - OLDEST_AGE, day=min(today.day, 28))
+    for day, status in [
+        (today + timedelta(days=1), 422),
+        (today, 201),
+        (oldest - timedelta(days=1), 422),
+        (oldest, 201),
+    ]:
+        response = worker.post("/api/v1/children", {"personnummer": _born(day), "name": "Barn"})
+        assert response.status_code == status, (day, response.get_json())
+
+
+# --- 15c. The same personnummer twice in one district: 409 naming the existing record ------
+
+
+def test_registering_a_child_the_district_already_holds_is_a_409_naming_the_record(
+    app: Flask, factory: Factory, worker: ApiClient
+) -> None:
+    twelve = invented_personnummer(2014, 5, 6)
+    first = worker.post("/api/v1/children", {"personnummer": twelve, "name": "Barn Ett"})
+    existing = first.get_json()["id"]
+    for typed in _forms_of(twelve):
+        again = worker.post("/api/v1/children", {"personnummer": typed, "name": "Barn Två"})
+        assert again.status_code == 409
+        assert again.mimetype == "application/problem+json"
+        problem = again.get_json()
+        assert set(problem["errors"]) == {"personnummer"}
+        assert existing in problem["detail"]
+        body = again.get_data(as_text=True)
+        assert twelve[2:8] not in body and "Barn" not in body
+    assert [c["id"] for c in worker.get("/api/v1/children").get_json()] == [existing]
+    elsewhere = api_client(app, factory.account("social_worker"))  # another district
+    assert (
+        elsewhere.post("/api/v1/children", {"personnummer": twelve, "name": "Barn"}).status_code
+        == 201
+    )
+
+
+def test_a_social_worker_registering_a_child_twice_is_told_on_the_form_which_record_it_is(
+    factory: Factory, client: FlaskClient
+) -> None:
+    log_in(client, factory.account("social_worker"))
+    twelve = invented_personnummer(2014, 5, 6)
+    token = csrf_token(client, "/children")
+    data = {"personnummer": twelve, "name": "Barn Ett", "csrf_token": token}
+    created = client.post("/children", data=data)
+    assert created.status_code == 302
+    existing = created.location.rstrip("/").split("/")[-1]
+    again = client.post("/children", data=data)
+    body = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert existing in body and 'id="personnummer-error"' in body
+    assert twelve[2:8] not in body
