@@ -6,6 +6,7 @@ their coarse permission; services call `require()` with the object before touchi
 
 from __future__ import annotations
 
+from collections.abc import Set
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -286,6 +287,25 @@ def _subject_of(obj: object) -> KeyScope | None:
     except (NotImplementedError, ValueError):
         return None
     return scope if isinstance(scope, KeyScope) else None
+
+
+def belongs_to(actor: Actor, organisation_id: str | None) -> bool:
+    """Is the actor a member of this organisation (city-wide roles are members of theirs
+    only)? For what is the organisation's own: its notices, its district's children."""
+    return actor.organisation_id is not None and actor.organisation_id == organisation_id
+
+
+def may_lead_groups_of(roles: Set[Role], organisation_id: str | None, partner_id: str) -> bool:
+    """May a staff member with `roles`, of `organisation_id`, lead `partner_id`'s groups?
+    Only the partner's own group leaders (a leader sees the children of the group)."""
+    return Role.GROUP_LEADER in roles and organisation_id == partner_id
+
+
+def partner_scope(actor: Actor) -> str:
+    """For a partner's lists (the inbox): the partner organisation they are limited to."""
+    if not actor.roles & PARTNER_ROLES or actor.organisation_id is None:
+        raise NotPermitted(_("Only a partner organisation's staff see its referrals."))
+    return actor.organisation_id
 
 
 def organisation_scope(actor: Actor) -> str | None:

@@ -25,7 +25,7 @@ from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import NotFound
 from referral.i18n import _
-from referral.policy import Permission, organisation_scope, require
+from referral.policy import Permission, belongs_to, organisation_scope, require
 
 SHOWN = 50
 
@@ -81,7 +81,7 @@ def notices_for(uow: UnitOfWork, actor: Actor) -> list[NoticeView]:
             kind=notice.kind,
             referral_ref=notice.referral_id[:8] if notice.referral_id else None,
             interest_ref=notice.interest_id[:8] if notice.interest_id else None,
-            child_id=child_id if district_id == organisation_id else None,
+            child_id=child_id if belongs_to(actor, district_id) else None,
             partner_name=partner_name,
             created_at=notice.created_at,
             unread=notice.read_at is None,
@@ -93,7 +93,7 @@ def notices_for(uow: UnitOfWork, actor: Actor) -> list[NoticeView]:
 def mark_read(uow: UnitOfWork, actor: Actor, notice_id: str) -> None:
     require(actor, Permission.NOTIFICATION_READ)
     notice = uow.session.get(Notification, notice_id)
-    if notice is None or notice.organisation_id != organisation_scope(actor):
+    if notice is None or not belongs_to(actor, notice.organisation_id):
         raise NotFound(_("No such record."), field="notice")
     if notice.read_at is None:
         notice.read_at = utcnow()

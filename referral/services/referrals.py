@@ -27,7 +27,7 @@ from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from referral.i18n import _
-from referral.policy import Permission, require
+from referral.policy import Permission, partner_scope, require
 from referral.roles import OrganisationKind
 from referral.rules import (
     MAX_AGE,
@@ -298,7 +298,7 @@ def partner_inbox(uow: UnitOfWork, actor: Actor, today: date) -> list[PartnerVie
     referrals = db.scalars(
         select(Referral)
         .where(
-            Referral.partner_id == actor.organisation_id,
+            Referral.partner_id == partner_scope(actor),
             Referral.status.in_([s.value for s in WITH_PARTNER]),
         )
         .order_by(Referral.created_at)

@@ -8,7 +8,15 @@ import pytest
 
 from referral.actors import Actor
 from referral.errors import NotFound, NotPermitted
-from referral.policy import Permission, can, organisation_scope, require
+from referral.policy import (
+    Permission,
+    belongs_to,
+    can,
+    may_lead_groups_of,
+    organisation_scope,
+    partner_scope,
+    require,
+)
 from referral.roles import Role
 
 
@@ -51,3 +59,35 @@ def test_an_object_without_a_scope_rule_is_refused() -> None:
 def test_lists_are_limited_to_the_actors_organisation_except_for_city_wide_roles() -> None:
     assert organisation_scope(actor(Role.SOCIAL_WORKER, org="farsta")) == "farsta"
     assert organisation_scope(actor(Role.ADMIN)) is None
+
+
+@pytest.mark.parametrize(
+    ("roles", "organisation", "leads"),
+    [
+        ({Role.GROUP_LEADER}, "bris", True),
+        ({Role.GROUP_LEADER}, "stadsmissionen", False),  # another partner's leader
+        ({Role.LINK_WORKER}, "bris", False),  # of the partner, but not a group leader
+        ({Role.GROUP_LEADER, Role.LINK_WORKER}, "bris", True),
+        (set(), "bris", False),
+        ({Role.GROUP_LEADER}, None, False),
+    ],
+)
+def test_only_the_partners_own_group_leaders_may_lead_its_groups(
+    roles: set[Role], organisation: str | None, leads: bool
+) -> None:
+    assert may_lead_groups_of(frozenset(roles), organisation, "bris") is leads
+
+
+def test_an_actor_belongs_to_its_own_organisation_only() -> None:
+    assert belongs_to(actor(Role.SOCIAL_WORKER, org="farsta"), "farsta")
+    assert not belongs_to(actor(Role.SOCIAL_WORKER, org="farsta"), "skarpnack")
+    assert not belongs_to(actor(Role.DPO, org="farsta"), None)
+    city_wide = Actor.system_actor("test")  # an operator: no organisation, a member of none
+    assert not belongs_to(city_wide, "farsta")
+
+
+def test_a_partners_lists_are_limited_to_that_partner_and_nobody_else_has_one() -> None:
+    assert partner_scope(actor(Role.GROUP_LEADER, org="bris")) == "bris"
+    for other in (Role.SOCIAL_WORKER, Role.LINK_WORKER, Role.DPO, Role.ADMIN):
+        with pytest.raises(NotPermitted):
+            partner_scope(actor(other, org="bris"))

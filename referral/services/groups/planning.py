@@ -18,8 +18,8 @@ from referral.db.models import Organisation, User
 from referral.db.uow import UnitOfWork
 from referral.errors import InvalidInput, NotPermitted
 from referral.i18n import _
-from referral.policy import Permission, require
-from referral.roles import OrganisationKind, Role
+from referral.policy import Permission, may_lead_groups_of, require
+from referral.roles import OrganisationKind
 from referral.rules import (
     MAX_AGE,
     MIN_AGE,
@@ -76,8 +76,7 @@ def _leaders(uow: UnitOfWork, partner_id: str, leader_ids: Sequence[str]) -> lis
         if (
             user is None
             or not user.active
-            or user.organisation_id != partner_id
-            or Role.GROUP_LEADER not in user.role_names
+            or not may_lead_groups_of(user.role_names, user.organisation_id, partner_id)
         ):
             raise InvalidInput(
                 _("Each leader must be a group leader of this organisation."),
