@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.base import utcnow
 from referral.db.engine import request_session
@@ -130,7 +131,7 @@ def export() -> ResponseReturnValue:
         ), 422
     with _uow() as uow:
         body = audit_search.export(uow, current_actor(), _criteria(form), fmt)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
     return Response(
         body,
@@ -155,7 +156,7 @@ def subject_access_page() -> ResponseReturnValue:
             _forget_personnummer(form)
             return render_template("dpo/subject_access.html", form=form, report=None), error.status
         if request.form.get("download"):
-            stamp = datetime.now(UTC).strftime("%Y%m%d")
+            stamp = clock.now().strftime("%Y%m%d")
             return Response(
                 report.as_csv(),
                 mimetype="text/csv",
