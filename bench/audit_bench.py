@@ -46,8 +46,8 @@ from referral import create_app
 from referral.actors import Actor
 from referral.db import migrate
 from referral.db.audit_log import AUDIT_TABLES, HASHED_FIELDS, AuditEntry, AuditHead
-from referral.db.engine import get_database, request_session
 from referral.db.uow import UnitOfWork
+from referral.request_scope import get_database, request_session
 from referral.roles import Role
 from referral.services import audit_integrity, audit_search
 

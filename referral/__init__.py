@@ -48,6 +48,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     from referral.auth.views import blueprint as auth_blueprint
     from referral.db.engine import Database
     from referral.keys import build_audit_config, build_cipher
+    from referral.request_scope import init_database
     from referral.web import (
         access,
         admin,
@@ -67,8 +68,8 @@ def _wire(app: Flask, settings: Settings) -> None:
     from referral.web.limits import limiter
     from referral.web.locale import init_locale
 
-    Database(settings.database_url, build_cipher(settings), build_audit_config(settings)).init_app(
-        app
+    init_database(
+        app, Database(settings.database_url, build_cipher(settings), build_audit_config(settings))
     )
     init_login(app)
     # The access gate runs before the CSRF check, so an anonymous request is told to log in.

@@ -16,7 +16,7 @@ from flask import Flask
 
 from audit.checkpoints import Checkpoint
 from referral import clock
-from referral.db.engine import request_session
+from referral.request_scope import request_session
 from referral.services.audit_integrity import checkpoint_if_due
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 import click
 
 from referral.actors import Actor
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
+from referral.request_scope import request_session
 
 
 @contextmanager

@@ -23,9 +23,9 @@ from sqlalchemy import select
 from referral import clock
 from referral.actors import Actor
 from referral.auth import totp
-from referral.db.engine import request_session
 from referral.db.models import Organisation, User
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.services import (
     activity_descriptions,
     children,

@@ -10,8 +10,8 @@ import sys
 from crypto import KeyringError
 from referral import create_app
 from referral.checkpoint_timer import start_checkpoint_timer
-from referral.db.engine import get_database
 from referral.keys import UnknownKeyProvider
+from referral.request_scope import get_database
 
 app = create_app()
 try:

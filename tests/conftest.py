@@ -25,7 +25,7 @@ from config.settings import Environment, Settings
 from crypto import LocalKeyring
 from referral import clock, create_app
 from referral.db import migrate
-from referral.db.engine import get_database
+from referral.request_scope import get_database
 from tests.factories import Factory
 
 

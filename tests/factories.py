@@ -21,9 +21,9 @@ from config.settings import Settings
 from referral.actors import Actor
 from referral.auth import totp
 from referral.db.activity import ActivityDescription
-from referral.db.engine import request_session
 from referral.db.models import Organisation, User
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import activity_descriptions, organisations, users
 

@@ -15,9 +15,9 @@ from referral.api.schemas import (
     SubjectAccessOut,
     VerificationOut,
 )
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_session
 from referral.services import audit_integrity, audit_search, subject_access
 from referral.web.access import current_actor, requires
 

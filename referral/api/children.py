@@ -31,10 +31,9 @@ from referral.api.programme_schemas import (
     PlacementOut,
 )
 from referral.api.schemas import PersonnummerIn
-from referral.db.engine import request_session
 from referral.db.people import Child, ConsentRecord, Guardian
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_uow
 from referral.services import child_record, children, consent
 from referral.web.access import current_actor, requires
 
@@ -46,17 +45,13 @@ blueprint = Blueprint(
 )
 
 
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
-
-
 @blueprint.route("")
 class Children(MethodView):
     @requires(Permission.CHILD_READ)
     @blueprint.response(200, ChildSummaryOut(many=True))
     def get(self) -> list[child_record.ChildSummary]:
         """The children of the caller's district; each one listed is written to the log."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return child_record.district_children(uow, current_actor(), clock.today())
 
     @requires(Permission.CHILD_CREATE)
@@ -65,7 +60,7 @@ class Children(MethodView):
     @blueprint.alt_response(409, response=CONFLICT)
     def post(self, data: dict[str, str]) -> dict[str, str]:
         """Register a child of the caller's district; answers with the new id only."""
-        with _uow() as uow:
+        with request_uow() as uow:
             child = children.register_child(
                 uow,
                 current_actor(),
@@ -83,7 +78,7 @@ class Lookup(MethodView):
     def post(self, data: dict[str, str]) -> list[Child]:
         """Exact look-up by personnummer within the caller's district (a POST, so that the
         number never appears in a URL or an access log of the web server)."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return children.find_children_by_personnummer(
                 uow, current_actor(), data["personnummer"]
             )
@@ -96,7 +91,7 @@ class ChildRecord(MethodView):
     @blueprint.alt_response(404, response=NOT_FOUND)
     def get(self, child_id: str) -> child_record.ChildRecord:
         """One child's whole record; another district's child answers 404."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return child_record.read_child_record(uow, current_actor(), child_id, clock.today())
 
 
@@ -109,7 +104,7 @@ class Placement(MethodView):
     def put(self, data: dict[str, Any], child_id: str) -> Child:
         """SoL, or LVU with the decision, its date, the deciding body and the categories the
         partner may see (`lvu_shared`; name and age when first placed and nothing is said)."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return consent.record_placement(
                 uow,
                 current_actor(),
@@ -133,7 +128,7 @@ class LvuSharing(MethodView):
     def put(self, data: dict[str, Any], child_id: str) -> Child:
         """Under LVU, the social worker's decision on what the partner may see: every category
         listed is shared, every other is not. Narrowing cuts the partner's access at once."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return consent.decide_lvu_sharing(
                 uow, current_actor(), child_id, data["shared"], clock.today()
             )
@@ -148,7 +143,7 @@ class Details(MethodView):
     def put(self, data: dict[str, str | None], child_id: str) -> Child:
         """Gender, the family home (the partner's contact details, if consented) and the
         paying municipality of a child placed by another municipality."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return children.update_details(
                 uow, current_actor(), child_id, children.ChildDetails(**data)
             )
@@ -161,7 +156,7 @@ class Guardians(MethodView):
     @blueprint.response(201, GuardianCreatedOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     def post(self, data: dict[str, Any], child_id: str) -> Guardian:
-        with _uow() as uow:
+        with request_uow() as uow:
             return consent.add_guardian(
                 uow,
                 current_actor(),
@@ -182,7 +177,7 @@ class Consents(MethodView):
     def post(self, data: dict[str, Any], child_id: str) -> ConsentRecord:
         """One party's decision (given, refused or withdrawn). A referral waiting for this
         consent goes to the partner in the same transaction."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return consent.record_consent(
                 uow, current_actor(), child_id, consent.ConsentInput(**data), today=clock.today()
             )

@@ -32,10 +32,9 @@ from referral.api.group_schemas import (
     YearOverviewOut,
     YearQuery,
 )
-from referral.db.engine import request_session
 from referral.db.groups import Attendance, Enrolment, Group, Visit
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_uow
 from referral.services import groups
 from referral.web.access import current_actor, requires
 
@@ -45,10 +44,6 @@ blueprint = Blueprint(
     url_prefix="/api/v1/partner/groups",
     description="The support groups of the caller's partner organisation (group leaders)",
 )
-
-
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
 
 
 @blueprint.route("")
@@ -61,7 +56,7 @@ class Groups(MethodView):
         many accepted children wait for a group. Counts only: nothing is written to the log."""
         today = clock.today()
         year = query["year"] if query["year"] is not None else today.year
-        with _uow() as uow:
+        with request_uow() as uow:
             return groups.year_overview(uow, current_actor(), year, today)
 
     @requires(Permission.GROUP_MANAGE)
@@ -70,7 +65,7 @@ class Groups(MethodView):
     def post(self, data: dict[str, Any]) -> Group:
         """A planned group of the caller's organisation, with its sessions generated."""
         today = clock.today()
-        with _uow() as uow:
+        with request_uow() as uow:
             return groups.create_group(uow, current_actor(), groups.NewGroup(**data), today)
 
 
@@ -83,7 +78,7 @@ class OneGroup(MethodView):
         """The group, its sessions and the children the partner may lawfully see today; each
         child shown is written to the log with its legal basis first."""
         today = clock.today()
-        with _uow() as uow:
+        with request_uow() as uow:
             return groups.group_roster(uow, current_actor(), group_id, today)
 
 
@@ -97,7 +92,7 @@ class Enrolments(MethodView):
     def post(self, data: dict[str, str], group_id: str) -> Enrolment:
         """Place the child of an accepted referral in a planned group with room (at most 8)."""
         today = clock.today()
-        with _uow() as uow:
+        with request_uow() as uow:
             return groups.enrol(uow, current_actor(), group_id, data["referral_id"], today)
 
 
@@ -112,7 +107,7 @@ class Visits(MethodView):
         """The home visit, or the meeting at the partner's premises, before the first
         session (and not before it has taken place)."""
         today = clock.today()
-        with _uow() as uow:
+        with request_uow() as uow:
             return groups.record_visit(
                 uow, current_actor(), group_id, groups.NewVisit(**data), today
             )
@@ -127,7 +122,7 @@ class Start(MethodView):
     def post(self, group_id: str) -> Group:
         """5 to 8 children, each visited and with participation covered: they participate."""
         today = clock.today()
-        with _uow() as uow:
+        with request_uow() as uow:
             return groups.start_group(uow, current_actor(), group_id, today)
 
 
@@ -142,7 +137,7 @@ class SessionAttendance(MethodView):
         """Present or absent per enrolment id, on or after the session's day; sending it
         again corrects the earlier marks."""
         today = clock.today()
-        with _uow() as uow:
+        with request_uow() as uow:
             return groups.record_attendance(
                 uow, current_actor(), group_id, session_id, data["present"], today
             )
@@ -158,5 +153,5 @@ class Complete(MethodView):
         """After the last session: every participation is completed (the partner-side
         retention clock starts)."""
         today = clock.today()
-        with _uow() as uow:
+        with request_uow() as uow:
             return groups.complete_group(uow, current_actor(), group_id, today)

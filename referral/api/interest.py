@@ -26,10 +26,9 @@ from referral.api.group_schemas import (
     PartnerRegistrationOut,
     QueueEntryOut,
 )
-from referral.db.engine import request_session
 from referral.db.interest import InterestRegistration
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_uow
 from referral.services import interest
 from referral.web.access import current_actor, requires
 
@@ -41,10 +40,6 @@ blueprint = Blueprint(
 )
 
 
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
-
-
 @blueprint.route("/partner/interest")
 class PartnerInterest(MethodView):
     @requires(Permission.INTEREST_REGISTER)
@@ -52,7 +47,7 @@ class PartnerInterest(MethodView):
     def get(self) -> list[interest.PartnerRegistration]:
         """The caller's organisation's registrations, newest first: reference, district, date
         and status only (nothing personal is read, so nothing is written to the log)."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return interest.partner_registrations(uow, current_actor())
 
     @requires(Permission.INTEREST_REGISTER)
@@ -62,7 +57,7 @@ class PartnerInterest(MethodView):
         """Record a family home's registration for the responsible district, which is told.
         The child can start only once the district has confirmed it."""
         today = clock.today()
-        with _uow() as uow:
+        with request_uow() as uow:
             return interest.register_interest(
                 uow, current_actor(), interest.NewInterest(**data), today
             )
@@ -75,7 +70,7 @@ class Queue(MethodView):
     def get(self) -> list[interest.QueueEntry]:
         """Registrations waiting for the caller's district, oldest first; each one shown is
         written to the log."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return interest.district_queue(uow, current_actor())
 
 
@@ -89,7 +84,7 @@ class Confirm(MethodView):
         """The child's record is found (or registered) and a referral to the partner is made
         and submitted: shared at once only if consent or LVU already holds."""
         today = clock.today()
-        with _uow() as uow:
+        with request_uow() as uow:
             return interest.confirm(uow, current_actor(), registration_id, today)
 
 
@@ -102,5 +97,5 @@ class Decline(MethodView):
     @blueprint.alt_response(409, response=CONFLICT)
     def post(self, data: dict[str, Any], registration_id: str) -> InterestRegistration:
         """The partner is told that, not why: the reason is kept only sealed in the log."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return interest.decline(uow, current_actor(), registration_id, data["reason"])

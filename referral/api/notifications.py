@@ -9,9 +9,9 @@ from flask.views import MethodView
 
 from referral.api.base import NOT_FOUND, Blueprint
 from referral.api.group_schemas import NoticeOut
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_session
 from referral.services import notifications
 from referral.web.access import current_actor, requires
 

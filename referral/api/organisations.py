@@ -9,10 +9,10 @@ from flask.views import MethodView
 
 from referral.api.base import CONFLICT, Blueprint
 from referral.api.schemas import OrganisationIn, OrganisationOut, PartnerOrganisationOut
-from referral.db.engine import request_session
 from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, can
+from referral.request_scope import request_session
 from referral.services import organisations
 from referral.web.access import current_actor, requires
 

@@ -14,9 +14,9 @@ from flask.views import MethodView
 from referral import clock
 from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
 from referral.api.programme_schemas import PartnerReferralOut
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_session
 from referral.services import referrals
 from referral.web.access import current_actor, requires
 

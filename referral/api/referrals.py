@@ -20,10 +20,9 @@ from referral.api.programme_schemas import (
     ReferralStateOut,
     ReferralSummaryOut,
 )
-from referral.db.engine import request_session
 from referral.db.referrals import Referral
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_uow
 from referral.services import casework, referrals
 from referral.web.access import current_actor, requires
 
@@ -35,17 +34,13 @@ blueprint = Blueprint(
 )
 
 
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
-
-
 @blueprint.route("")
 class Referrals(MethodView):
     @requires(Permission.REFERRAL_READ)
     @blueprint.response(200, ReferralSummaryOut(many=True))
     def get(self) -> list[casework.ReferralSummary]:
         """The district's referrals, newest first; each child shown is written to the log."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return casework.district_referrals(uow, current_actor())
 
     @requires(Permission.REFERRAL_CREATE)
@@ -55,7 +50,7 @@ class Referrals(MethodView):
     @blueprint.alt_response(409, response=CONFLICT)
     def post(self, data: dict[str, Any]) -> Referral:
         """A draft referral of a child of the caller's district to a partner."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return referrals.create_referral(
                 uow, current_actor(), referrals.NewReferral(**data), today=clock.today()
             )
@@ -68,7 +63,7 @@ class OneReferral(MethodView):
     @blueprint.alt_response(404, response=NOT_FOUND)
     def get(self, referral_id: str) -> casework.ReferralHistory:
         """One referral with every status change (who, when); another district's is a 404."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return casework.referral_history(uow, current_actor(), referral_id)
 
 
@@ -80,7 +75,7 @@ class Submit(MethodView):
     @blueprint.alt_response(409, response=CONFLICT)
     def post(self, referral_id: str) -> Referral:
         """Submitted: shared with the partner at once where lawful, else awaiting consent."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return referrals.submit_referral(uow, current_actor(), referral_id, clock.today())
 
 
@@ -92,5 +87,5 @@ class Withdraw(MethodView):
     @blueprint.alt_response(409, response=CONFLICT)
     def post(self, referral_id: str) -> Referral:
         """Withdrawn from the partner (or cancelled before it reached them)."""
-        with _uow() as uow:
+        with request_uow() as uow:
             return referrals.withdraw_referral(uow, current_actor(), referral_id)

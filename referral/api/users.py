@@ -6,10 +6,10 @@ from flask.views import MethodView
 
 from referral.api.base import Blueprint
 from referral.api.schemas import UserOut
-from referral.db.engine import request_session
 from referral.db.models import User
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_session
 from referral.services import users
 from referral.web.access import current_actor, requires
 

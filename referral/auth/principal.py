@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from flask_login import LoginManager, UserMixin
 
 from referral.auth.sessions import LiveSession, SessionPolicy, load_session
-from referral.db.engine import request_session
+from referral.request_scope import request_session
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]

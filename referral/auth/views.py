@@ -23,8 +23,8 @@ from referral.auth import totp
 from referral.auth.forms import CodeForm, LoginForm, PostOnlyForm
 from referral.auth.principal import SessionUser
 from referral.auth.sessions import LiveSession
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.services import authentication
 from referral.web.access import password_step, public, request_origin
 from referral.web.limits import limiter

@@ -1,10 +1,10 @@
-"""Engine and session wiring: one Database per app, one session per request, nothing at import."""
+"""Engine and session wiring: one Database per app, nothing at import (the request's session is
+referral.request_scope's)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -98,26 +98,3 @@ class Database:
 
     def new_session(self) -> Session:
         return self._factory()
-
-    def init_app(self, app: Flask) -> None:
-        app.extensions["referral_db"] = self
-        app.teardown_appcontext(_close_request_session)
-
-
-def get_database(app: Flask | None = None) -> Database:
-    db: Database = (app or current_app).extensions["referral_db"]
-    return db
-
-
-def request_session() -> Session:
-    """The session of this request or CLI command, created on first use."""
-    if "db_session" not in g:
-        g.db_session = get_database().new_session()
-    session: Session = g.db_session
-    return session
-
-
-def _close_request_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()

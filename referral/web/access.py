@@ -20,10 +20,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from referral.actors import Actor, Origin
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork, record_denial
 from referral.errors import Denial
 from referral.policy import Permission, can
+from referral.request_scope import request_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,10 +10,9 @@ from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from referral.auth.forms import PostOnlyForm
-from referral.db.engine import request_session
-from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission
+from referral.request_scope import request_uow
 from referral.roles import OrganisationKind
 from referral.services import organisations, users
 from referral.text_rules import PlainTextForm
@@ -36,10 +35,6 @@ class OrganisationForm(PlainTextForm):
     org_number = StringField(_l("Organisation number"), validators=[Optional(), Length(max=13)])
 
 
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
-
-
 @blueprint.route("/organisations", methods=["GET", "POST"])
 @requires(Permission.ORGANISATION_LIST)
 def organisations_page() -> ResponseReturnValue:
@@ -48,7 +43,7 @@ def organisations_page() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 organisations.add_organisation(
                     uow,
                     actor,
@@ -67,7 +62,7 @@ def organisations_page() -> ResponseReturnValue:
             return redirect(url_for("admin.organisations_page"))
     elif form.errors:
         status = 422
-    with _uow() as uow:
+    with request_uow() as uow:
         rows = organisations.list_organisations(uow, actor)
     return render_template(
         "admin/organisations.html", form=form, organisations=rows, kind_labels=KIND_LABELS
@@ -77,7 +72,7 @@ def organisations_page() -> ResponseReturnValue:
 @blueprint.route("/users")
 @requires(Permission.USER_LIST)
 def users_page() -> ResponseReturnValue:
-    with _uow() as uow:
+    with request_uow() as uow:
         rows = users.list_users(uow, current_actor())
     return render_template("admin/users.html", users=rows, action_form=PostOnlyForm())
 
@@ -86,7 +81,7 @@ def users_page() -> ResponseReturnValue:
 @requires(Permission.USER_DISABLE)
 def disable_user(user_id: str) -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
-        with _uow() as uow:
+        with request_uow() as uow:
             user = users.disable_user(uow, current_actor(), user_id)
         flash(_("%(name)s can no longer log in.", name=user.username), "info")
     return redirect(url_for("admin.users_page"))
@@ -96,7 +91,7 @@ def disable_user(user_id: str) -> ResponseReturnValue:
 @requires(Permission.USER_RESET_MFA)
 def reset_mfa(user_id: str) -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
-        with _uow() as uow:
+        with request_uow() as uow:
             user = users.reset_mfa(uow, current_actor(), user_id)
         flash(
             _("%(name)s will enrol a new authenticator at the next login.", name=user.username),

@@ -19,11 +19,10 @@ from wtforms import SelectChoice
 from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.activity import ActivityDescription
-from referral.db.engine import request_session
 from referral.db.models import Organisation
-from referral.db.uow import UnitOfWork
 from referral.errors import DomainError, NotFound, NotPermitted
 from referral.policy import Permission
+from referral.request_scope import request_session, request_uow
 from referral.roles import OrganisationKind
 from referral.rules import CHILD_PARTY, OWN_CONSENT_AGE
 from referral.services import child_record, children, consent, referrals
@@ -49,10 +48,6 @@ from referral.web.casework_forms import (
 )
 
 blueprint = Blueprint("casework", __name__)
-
-
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
 
 
 def _today() -> date:
@@ -91,7 +86,7 @@ def _children_page(
     found: list[tuple[str, str]] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    with _uow() as uow:
+    with request_uow() as uow:
         rows = child_record.district_children(uow, current_actor(), _today())
     return render_template(
         "casework/children.html",
@@ -109,7 +104,7 @@ def register_child() -> ResponseReturnValue:
     form = RegisterChildForm()
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 child = children.register_child(
                     uow,
                     current_actor(),
@@ -134,7 +129,7 @@ def find_child() -> ResponseReturnValue:
     found: list[tuple[str, str]] | None = None
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 matches = children.find_children_by_personnummer(
                     uow, current_actor(), form.personnummer.data or ""
                 )
@@ -173,7 +168,7 @@ def _version_choices() -> list[SelectChoice]:
 
 def _render_child(child_id: str, status: int = 200, **given: FlaskForm) -> ResponseReturnValue:
     today = _today()
-    with _uow() as uow:
+    with request_uow() as uow:
         record = child_record.read_child_record(uow, current_actor(), child_id, today)
     forms: dict[str, FlaskForm] = {
         "placement_form": PlacementForm(formdata=None, basis=record.placement_basis or "SoL"),
@@ -237,7 +232,7 @@ def record_placement(child_id: str) -> ResponseReturnValue:
     form = PlacementForm()
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 consent.record_placement(
                     uow,
                     current_actor(),
@@ -261,7 +256,7 @@ def decide_lvu_sharing(child_id: str) -> ResponseReturnValue:
     form = LvuSharingForm()
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 consent.decide_lvu_sharing(
                     uow, current_actor(), child_id, form.shared.data or [], _today()
                 )
@@ -278,7 +273,7 @@ def update_details(child_id: str) -> ResponseReturnValue:
     form = DetailsForm()
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 children.update_details(
                     uow,
                     current_actor(),
@@ -305,7 +300,7 @@ def add_guardian(child_id: str) -> ResponseReturnValue:
     form = GuardianForm()
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 consent.add_guardian(
                     uow,
                     current_actor(),
@@ -332,7 +327,7 @@ def record_consent(child_id: str) -> ResponseReturnValue:
     form.description_version.choices = _version_choices()
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 consent.record_consent(
                     uow,
                     current_actor(),
@@ -362,7 +357,7 @@ def create_referral(child_id: str) -> ResponseReturnValue:
     form.partner_id.choices = _partner_choices()
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 referrals.create_referral(
                     uow,
                     current_actor(),
@@ -386,7 +381,7 @@ def _referral_action(referral_id: str, act: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("casework.children_page"))
-    with _uow() as uow:
+    with request_uow() as uow:
         if act == "submit":
             referral = referrals.submit_referral(uow, current_actor(), referral_id, _today())
         else:

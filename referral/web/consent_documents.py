@@ -18,10 +18,9 @@ from wtforms.validators import DataRequired, Length
 
 from referral import clock
 from referral.db.activity import ActivityDescription
-from referral.db.engine import request_session
-from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission
+from referral.request_scope import request_uow
 from referral.rules import Category, Status
 from referral.services import activity_descriptions, consent_documents, consent_queue
 from referral.text_rules import PlainTextForm
@@ -71,14 +70,10 @@ class DescriptionForm(PlainTextForm):
     )
 
 
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
-
-
 def _description_form() -> tuple[DescriptionForm, dict[str, str]]:
     """The publishing form, and the partners' names by id (for the list of versions)."""
     form = DescriptionForm()
-    with _uow() as uow:
+    with request_uow() as uow:
         partners = {
             p.id: p.name for p in activity_descriptions.partner_choices(uow, current_actor())
         }
@@ -97,7 +92,7 @@ def _current_ids(versions: list[ActivityDescription]) -> set[str]:
 def _descriptions_page(
     form: DescriptionForm, partner_names: dict[str, str], status: int = 200
 ) -> ResponseReturnValue:
-    with _uow() as uow:
+    with request_uow() as uow:
         versions = activity_descriptions.list_versions(uow, current_actor())
     return render_template(
         "consent/descriptions.html",
@@ -128,7 +123,7 @@ def publish() -> ResponseReturnValue:
         text=form.text.data or "",
     )
     try:
-        with _uow() as uow:
+        with request_uow() as uow:
             published = activity_descriptions.publish(uow, current_actor(), new)
     except DomainError as error:
         field = error.field if error.field in form else "version"
@@ -142,7 +137,7 @@ def publish() -> ResponseReturnValue:
 @requires(Permission.CONSENT_FORM_READ)
 def consent_form(child_id: str) -> ResponseReturnValue:
     """The partner is a query parameter (an organisation id): the URL holds ids only."""
-    with _uow() as uow:
+    with request_uow() as uow:
         form = consent_documents.consent_form(
             uow,
             current_actor(),
@@ -159,7 +154,7 @@ def consent_form(child_id: str) -> ResponseReturnValue:
 @requires(Permission.CONSENT_QUEUE_READ)
 def expiring() -> ResponseReturnValue:
     days = current_app.config["REFERRAL_SETTINGS"].consent_lapse_warning_days
-    with _uow() as uow:
+    with request_uow() as uow:
         lines = consent_queue.lapse_queue(uow, current_actor(), clock.today(), days)
     return render_template(
         "consent/expiring.html", lines=lines, warning_days=days, status_labels=STATUS_LABELS

@@ -24,11 +24,10 @@ from wtforms import SelectChoice
 from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.base import utcnow
-from referral.db.engine import request_session
 from referral.db.models import Organisation
-from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission
+from referral.request_scope import request_session, request_uow
 from referral.services import (
     audit_alerts,
     audit_integrity,
@@ -41,10 +40,6 @@ from referral.web.dpo_forms import AuditFilterForm, PersonnummerForm
 from referral.web.emergency import stockholm_time
 
 blueprint = Blueprint("dpo", __name__, url_prefix="/dpo")
-
-
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -83,7 +78,7 @@ def audit_log() -> ResponseReturnValue:
             "dpo/audit.html", form=form, page=None, person_form=PersonnummerForm()
         ), 422
     before = request.args.get("before", type=int)
-    with _uow() as uow:
+    with request_uow() as uow:
         page = audit_search.search(uow, current_actor(), _criteria(form), before)
     next_args: dict[str, Any] = {**request.args.to_dict(flat=False), "before": page.next_before}
     return render_template(
@@ -129,7 +124,7 @@ def export() -> ResponseReturnValue:
             title=_("The input was not accepted"),
             detail=_("Choose CSV or JSON Lines and valid filters."),
         ), 422
-    with _uow() as uow:
+    with request_uow() as uow:
         body = audit_search.export(uow, current_actor(), _criteria(form), fmt)
     stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
@@ -147,7 +142,7 @@ def subject_access_page() -> ResponseReturnValue:
     report = None
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 report = subject_access.subject_access_report(
                     uow, current_actor(), form.personnummer.data or ""
                 )
@@ -178,7 +173,7 @@ def _forget_personnummer(form: PersonnummerForm) -> None:
 @blueprint.route("/integrity")
 @requires(Permission.AUDIT_SEARCH)
 def integrity() -> ResponseReturnValue:
-    with _uow() as uow:
+    with request_uow() as uow:
         status = audit_integrity.integrity_status(uow, current_actor())
     return render_template("dpo/integrity.html", status=status, action_form=PostOnlyForm())
 
@@ -187,7 +182,7 @@ def integrity() -> ResponseReturnValue:
 @requires(Permission.AUDIT_VERIFY)
 def verify_now() -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
-        with _uow() as uow:
+        with request_uow() as uow:
             report = audit_integrity.verify_and_record(uow, current_actor())
         if report.ok:
             flash(_("The log is intact: %(n)s entries verified.", n=report.entries_checked), "info")
@@ -200,7 +195,7 @@ def verify_now() -> ResponseReturnValue:
 @requires(Permission.AUDIT_VERIFY)
 def checkpoint_now() -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
-        with _uow() as uow:
+        with request_uow() as uow:
             checkpoint = audit_integrity.checkpoint_now(uow, current_actor())
         if checkpoint is not None:
             flash(_("Checkpoint signed at entry %(n)s.", n=checkpoint.sequence), "info")
@@ -211,7 +206,7 @@ def checkpoint_now() -> ResponseReturnValue:
 @requires(Permission.AUDIT_SEARCH)
 def alerts() -> ResponseReturnValue:
     settings = current_app.config["REFERRAL_SETTINGS"]
-    with _uow() as uow:
+    with request_uow() as uow:
         found = audit_alerts.alerts(uow, current_actor(), settings)
     return render_template("dpo/alerts.html", alerts=found, settings=settings)
 
@@ -220,6 +215,6 @@ def alerts() -> ResponseReturnValue:
 @requires(Permission.EMERGENCY_REVIEW)
 def emergency_grants() -> ResponseReturnValue:
     """Every emergency access with its reason: the DPO judges whether the reason held."""
-    with _uow() as uow:
+    with request_uow() as uow:
         grants = emergency_access.grants_for_review(uow, current_actor(), utcnow())
     return render_template("dpo/emergency.html", grants=grants, local=stockholm_time)

@@ -22,10 +22,9 @@ from wtforms.validators import DataRequired, Length
 from referral.actors import Actor
 from referral.db.base import utcnow
 from referral.db.emergency import live_grant_until
-from referral.db.engine import request_session
-from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission, can
+from referral.request_scope import request_session, request_uow
 from referral.services import emergency_access
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
@@ -60,10 +59,6 @@ class EmergencyReasonForm(PlainTextForm):
 def stockholm_time(moment: datetime, fmt: str = "%H:%M") -> str:
     """Times are shown as the social worker's and the DPO's clocks show them."""
     return moment.astimezone(LOCAL_TIME).strftime(fmt)
-
-
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
 
 
 def _reason_forms(
@@ -107,7 +102,7 @@ def find() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _access_page(form, status=422)
     try:
-        with _uow() as uow:
+        with request_uow() as uow:
             found = emergency_access.find_child_anywhere(
                 uow, current_actor(), form.personnummer.data or ""
             )
@@ -127,7 +122,7 @@ def grant() -> ResponseReturnValue:
     if form.validate_on_submit():
         settings = current_app.config["REFERRAL_SETTINGS"]
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 granted = emergency_access.break_glass(
                     uow,
                     current_actor(),

@@ -6,9 +6,9 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from referral import clock
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_session
 from referral.services import fees
 from referral.spreadsheet import to_csv
 from referral.web.access import current_actor, requires

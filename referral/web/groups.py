@@ -19,11 +19,10 @@ from wtforms import SelectChoice
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.db.engine import request_session
 from referral.db.models import User, UserRole
-from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission
+from referral.request_scope import request_session, request_uow
 from referral.roles import Role
 from referral.services import groups
 from referral.web.access import current_actor, requires
@@ -38,10 +37,6 @@ GROUP_STATUS_LABELS = {
     "started": _l("Running"),
     "completed": _l("Completed"),
 }
-
-
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
 
 
 def _leader_choices() -> list[SelectChoice]:
@@ -78,7 +73,7 @@ def _index(form: GroupForm, status: int = 200) -> ResponseReturnValue:
     year = request.args.get("year", default=today.year, type=int)
     if not 2000 <= year <= 2100:
         year = today.year
-    with _uow() as uow:
+    with request_uow() as uow:
         overview = groups.year_overview(uow, current_actor(), year, today)
     return render_template(
         "groups/index.html",
@@ -95,7 +90,7 @@ def create() -> ResponseReturnValue:
     form = _group_form()
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 group = groups.create_group(
                     uow,
                     current_actor(),
@@ -128,7 +123,7 @@ def _group_page(
     group_id: str, status: int = 200, visit_form: VisitForm | None = None
 ) -> ResponseReturnValue:
     today = clock.today()
-    with _uow() as uow:
+    with request_uow() as uow:
         roster = groups.group_roster(uow, current_actor(), group_id, today)
     return render_template(
         "groups/group.html",
@@ -154,7 +149,7 @@ def place() -> ResponseReturnValue:
         flash(_("Choose a group with places left."), "error")
         return redirect(url_for("partner.inbox"))
     group_id = form.group_id.data or ""
-    with _uow() as uow:
+    with request_uow() as uow:
         groups.enrol(uow, current_actor(), group_id, referral_id, clock.today())
     flash(_("The child was placed in the group."), "info")
     return redirect(url_for("groups.group_page", group_id=group_id))
@@ -166,7 +161,7 @@ def record_visit(group_id: str) -> ResponseReturnValue:
     form = VisitForm()
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 groups.record_visit(
                     uow,
                     current_actor(),
@@ -190,7 +185,7 @@ def record_visit(group_id: str) -> ResponseReturnValue:
 @requires(Permission.GROUP_MANAGE)
 def start(group_id: str) -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
-        with _uow() as uow:
+        with request_uow() as uow:
             groups.start_group(uow, current_actor(), group_id, clock.today())
         flash(_("The group has started: the children are participating."), "info")
     return redirect(url_for("groups.group_page", group_id=group_id))
@@ -202,7 +197,7 @@ def attendance(group_id: str, session_id: str) -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
         enrolled = request.form.getlist("enrolment")
         present = set(request.form.getlist("present"))
-        with _uow() as uow:
+        with request_uow() as uow:
             groups.record_attendance(
                 uow,
                 current_actor(),
@@ -219,7 +214,7 @@ def attendance(group_id: str, session_id: str) -> ResponseReturnValue:
 @requires(Permission.GROUP_MANAGE)
 def complete(group_id: str) -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
-        with _uow() as uow:
+        with request_uow() as uow:
             groups.complete_group(uow, current_actor(), group_id, clock.today())
         flash(_("The group is completed; every participation in it is completed."), "info")
     return redirect(url_for("groups.group_page", group_id=group_id))
@@ -227,7 +222,7 @@ def complete(group_id: str) -> ResponseReturnValue:
 
 def enrol_choices(today: date) -> list[SelectChoice]:
     """Planned groups with places left, this year and next: for the inbox's place form."""
-    with _uow() as uow:
+    with request_uow() as uow:
         open_groups = groups.groups_with_room(uow, current_actor(), today)
     return [
         SelectChoice(g.group_id, f"{g.name} ({g.start_date.isoformat()}, {g.places_left})")

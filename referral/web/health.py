@@ -7,7 +7,8 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from referral.db.engine import READ_ONLY, get_database
+from referral.db.engine import READ_ONLY
+from referral.request_scope import get_database
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.db.engine import request_session
 from referral.db.models import Organisation
-from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
 from referral.policy import Permission
+from referral.request_scope import request_session, request_uow
 from referral.roles import OrganisationKind
 from referral.services import interest
 from referral.text_rules import PlainTextForm
@@ -64,10 +63,6 @@ class DeclineForm(PlainTextForm):
     )
 
 
-def _uow() -> UnitOfWork:
-    return UnitOfWork(request_session())
-
-
 def _district_choices() -> list[SelectChoice]:
     rows = request_session().execute(
         select(Organisation.id, Organisation.name)
@@ -84,7 +79,7 @@ def _partner_page(form: InterestForm, status: int = 200) -> ResponseReturnValue:
     # Never send a typed personnummer back to the browser.
     form.personnummer.data = ""
     form.district_id.choices = _district_choices()
-    with _uow() as uow:
+    with request_uow() as uow:
         registrations = interest.partner_registrations(uow, current_actor())
     return render_template(
         "interest/partner.html",
@@ -115,7 +110,7 @@ def register() -> ResponseReturnValue:
             received_on=form.received_on.data,
         )
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 registration = interest.register_interest(uow, current_actor(), new, clock.today())
                 reference = interest.reference_of(registration.id)
         except DomainError as error:
@@ -142,7 +137,7 @@ def _queue_page(
     decline_form: DeclineForm | None = None, failed_id: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
     """The queue; after a refused decline, that registration's form shows its errors."""
-    with _uow() as uow:
+    with request_uow() as uow:
         entries = interest.district_queue(uow, current_actor())
     return render_template(
         "interest/queue.html",
@@ -166,7 +161,7 @@ def confirm(registration_id: str) -> ResponseReturnValue:
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("interest.queue"))
     # A refusal (403, 404) or a decision already taken (409) is the error page's to show.
-    with _uow() as uow:
+    with request_uow() as uow:
         confirmed = interest.confirm(uow, current_actor(), registration_id, clock.today())
     if confirmed.child_registered:
         flash(_("Confirmed. The child was registered in your district and referred."), "info")
@@ -181,7 +176,7 @@ def decline(registration_id: str) -> ResponseReturnValue:
     form = DeclineForm()
     if form.validate_on_submit():
         try:
-            with _uow() as uow:
+            with request_uow() as uow:
                 interest.decline(uow, current_actor(), registration_id, form.reason.data)
         except DomainError as error:
             if error.status != 422:

@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from referral.auth.forms import PostOnlyForm
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_session
 from referral.services import notifications
 from referral.web.access import current_actor, requires
 

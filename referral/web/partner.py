@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission
+from referral.request_scope import request_session
 from referral.services import referrals
 from referral.web.access import current_actor, requires
 from referral.web.casework_forms import FORMAT_LABELS, STATUS_LABELS

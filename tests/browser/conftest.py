@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from config.settings import Settings
 from referral import create_app
-from referral.db.engine import get_database
+from referral.request_scope import get_database
 from tests.factories import Factory
 from tests.own_database import own_database
 

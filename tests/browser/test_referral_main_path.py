@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from referral import clock
 from referral.actors import Actor
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.rules import age_on
 from referral.services import groups

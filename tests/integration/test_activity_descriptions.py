@@ -16,11 +16,11 @@ from referral import clock
 from referral.actors import Actor
 from referral.db.activity import ActivityDescription, ImmutableVersion
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.demo import BRIS_DESCRIPTION, BRIS_DESCRIPTION_VERSION, PARTNER
 from referral.errors import Conflict, InvalidInput, NotPermitted
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import activity_descriptions, children, consent, referrals
 from referral.services.activity_descriptions import SUPPORT_GROUP, NewDescription

@@ -17,7 +17,7 @@ from referral import create_app
 from referral.actors import Actor
 from referral.db import migrate
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import get_database, request_session
+from referral.request_scope import get_database, request_session
 from referral.services import audit_integrity
 
 WRITERS = 4

@@ -14,10 +14,10 @@ from sqlalchemy.exc import DBAPIError
 from audit.checkpoints import generate_signing_key, private_pem, public_pem
 from config.settings import Settings
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.errors import NotPermitted
 from referral.policy import Permission
+from referral.request_scope import request_session
 from referral.services import children, users
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, invented_personnummer, social_worker_actor

@@ -19,9 +19,9 @@ from crypto import FieldContext
 from referral import create_app
 from referral.db import migrate
 from referral.db.encryption import FieldCipher, Sealed
-from referral.db.engine import get_database, request_session
 from referral.db.people import PartnerFile
 from referral.db.uow import UnitOfWork
+from referral.request_scope import get_database, request_session
 from referral.services import children
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 

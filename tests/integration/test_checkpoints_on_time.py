@@ -23,8 +23,8 @@ from audit.checkpoints import (
 from audit.sinks import SyslogSink
 from config.settings import Settings
 from referral.checkpoint_timer import CheckpointTimer
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.services import children
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from referral import clock
-from referral.db.engine import request_session
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.demo import demo_actor
+from referral.request_scope import request_session
 from referral.services import groups, referrals
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, log_in

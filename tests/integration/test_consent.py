@@ -12,10 +12,10 @@ from sqlalchemy import select
 from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.errors import InvalidInput, NotFound
+from referral.request_scope import request_session
 from referral.rules import BasisKind, Category, LawfulBasis, NotLawful
 from referral.services import children, consent, sharing
 from tests.factories import Factory, invented_personnummer, social_worker_actor

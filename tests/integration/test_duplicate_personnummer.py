@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from config.settings import Settings
 from referral import create_app
 from referral.db import migrate
-from referral.db.engine import get_database, request_session
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict
+from referral.request_scope import get_database, request_session
 from referral.services import children
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 

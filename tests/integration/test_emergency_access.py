@@ -18,13 +18,13 @@ from referral.auth.sessions import SessionPolicy, load_session, open_session
 from referral.db.audit_log import AuditEntry
 from referral.db.base import utcnow
 from referral.db.emergency import EmergencyGrant
-from referral.db.engine import request_session
 from referral.db.models import Organisation, User
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from referral.policy import Permission, can, in_scope
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import (
     audit_alerts,

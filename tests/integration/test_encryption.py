@@ -8,11 +8,11 @@ from sqlalchemy import select, text, update
 
 from crypto import DecryptionError
 from referral.db.encryption import Sealed
-from referral.db.engine import request_session
 from referral.db.people import Child
 from referral.db.schema import metadata
 from referral.db.uow import UnitOfWork
 from referral.errors import InvalidInput
+from referral.request_scope import request_session
 from referral.services import children
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 

@@ -20,13 +20,13 @@ from referral import create_app
 from referral.actors import Actor
 from referral.db import migrate
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import get_database, request_session
 from referral.db.groups import Enrolment, Group
 from referral.db.models import Organisation
 from referral.db.people import Guardian
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
+from referral.request_scope import get_database, request_session
 from referral.roles import Role
 from referral.rules import Status
 from referral.services import children, consent, groups, referrals

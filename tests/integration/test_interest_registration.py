@@ -16,7 +16,6 @@ from sqlalchemy import func, select, text, update
 
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.groups import Enrolment
 from referral.db.interest import InterestRegistration
 from referral.db.models import Organisation
@@ -25,6 +24,7 @@ from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import children, consent, groups, interest, notifications, referrals
 from tests.factories import Factory, invented_personnummer, social_worker_actor

@@ -25,10 +25,10 @@ from referral import clock, create_app
 from referral.db import migrate
 from referral.db.audit_log import AuditEntry
 from referral.db.data_keys import DataKey
-from referral.db.engine import get_database, request_session
 from referral.db.people import Child, PartnerFile
 from referral.db.uow import UnitOfWork
 from referral.demo import demo_actor
+from referral.request_scope import get_database, request_session
 from referral.services import children, keys, referrals
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import (

@@ -13,8 +13,8 @@ from audit.record import record
 from referral import clock
 from referral.db.audit_log import AuditEntry
 from referral.db.base import utcnow
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from tests.conftest import FrozenClock
 from tests.factories import SYSTEM
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
 from referral.errors import InvalidTransition, NotFound
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.rules import Status
 from referral.services import children, consent, referrals

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.notifications import NoticeKind, Notification
 from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.rules import Status, age_on
 from referral.services import children, consent, referrals

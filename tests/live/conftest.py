@@ -25,7 +25,7 @@ from flask import Flask
 
 from config.settings import Settings
 from referral import create_app
-from referral.db.engine import get_database
+from referral.request_scope import get_database
 from tests.factories import Account, Factory, command_environment
 from tests.own_database import own_database
 

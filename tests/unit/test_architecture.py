@@ -140,3 +140,9 @@ def test_the_graph_sees_lazy_imports_inside_functions() -> None:
 def test_the_policy_and_the_rules_import_no_model_module(module: str) -> None:
     # They decide on values (roles, scopes, dates); the models depend on them, not back.
     assert sorted(t for t in import_graph()[module] if _under(t, ("referral.db",))) == []
+
+
+def test_the_db_layer_knows_nothing_of_flask() -> None:
+    # The request-scoped session is referral.request_scope's, on the web side.
+    offenders = [m for m in _imports_of("referral.db") if "flask" in _third_party_imports(m)]
+    assert offenders == []

@@ -25,10 +25,10 @@ from sqlalchemy import func, select
 from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.policy import GRANTS
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.rules import Status
 from referral.services import (

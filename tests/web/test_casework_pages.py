@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from referral import clock
-from referral.db.engine import request_session
 from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord
+from referral.request_scope import request_session
 from tests.factories import Factory, csrf_token, invented_personnummer, log_in
 
 TODAY = clock.today()

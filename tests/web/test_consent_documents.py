@@ -17,9 +17,9 @@ from config.settings import ConfigError, Settings, load_settings
 from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import children, consent, referrals, sharing
 from tests.conftest import app_in_rolled_back_transaction

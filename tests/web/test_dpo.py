@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import Settings
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.services import children
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, csrf_token, invented_personnummer, log_in, social_worker_actor

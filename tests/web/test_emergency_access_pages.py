@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from referral.db.audit_log import AuditEntry
 from referral.db.base import utcnow
 from referral.db.emergency import EmergencyGrant
-from referral.db.engine import request_session
 from referral.db.people import ConsentRecord, Guardian
+from referral.request_scope import request_session
 from tests.factories import Account, Factory, csrf_token, invented_personnummer, log_in
 
 CHILD_NAME = "Nödsidebarn Zyqwe"

@@ -23,7 +23,6 @@ from referral import clock
 from referral.actors import Actor
 from referral.api.group_schemas import RosterEntryOut
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.groups import Attendance, Enrolment, Group, GroupSession, Visit
 from referral.db.interest import InterestRegistration
 from referral.db.models import Organisation
@@ -31,6 +30,7 @@ from referral.db.notifications import Notification
 from referral.db.people import Child
 from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import children, consent, groups, interest, referrals
 from tests.factories import Account, ApiClient, Factory, api_client, invented_personnummer

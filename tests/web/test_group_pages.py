@@ -14,9 +14,9 @@ from sqlalchemy import select
 from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import children, consent, referrals
 from tests.factories import Account, Factory, csrf_token, invented_personnummer, log_in

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from referral.db.engine import request_session
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.services import children
 from tests.factories import (
     ApiClient,

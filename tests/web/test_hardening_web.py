@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from referral.api.base import MAX_JSON_DEPTH
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
+from referral.request_scope import request_session
 from tests.factories import Factory, api_client, csrf_token, log_in, submit_code
 
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

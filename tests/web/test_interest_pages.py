@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from referral import clock
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.interest import InterestRegistration
 from referral.db.models import Organisation
+from referral.request_scope import request_session
 from tests.factories import Factory, csrf_token, invented_personnummer, log_in
 
 TODAY = clock.today()

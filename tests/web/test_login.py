@@ -7,8 +7,8 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 
 from referral.db.base import utcnow
-from referral.db.engine import request_session
 from referral.db.models import AuthSession
+from referral.request_scope import request_session
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import (
     Account,

@@ -19,11 +19,11 @@ from werkzeug.test import TestResponse
 from referral import clock
 from referral.api.programme_schemas import PartnerReferralOut
 from referral.db.audit_log import AuditEntry
-from referral.db.engine import request_session
 from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
+from referral.request_scope import request_session
 from referral.services import activity_descriptions, casework, children
 from referral.services.referrals import PartnerView
 from tests.factories import (
