@@ -1,0 +1,606 @@
+"""The policy as tables a reviewer can read: which permissions each role holds (a snapshot),
+which records each role reaches (its own organisation's, a referral sent to its partner, an
+interest registration sent to its district, a child held through an emergency grant), the
+legal basis the access log records for a read, and what a refusal says and leaves for the
+access log. Mutation testing of referral/policy.py runs these (`make assurance`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import pytest
+
+from referral import policy
+from referral.actors import Actor
+from referral.errors import Denial, NotFound, NotPermitted
+from referral.policy import (
+    GRANTS,
+    Permission,
+    can,
+    child_id_of,
+    emergency_legal_basis,
+    granted,
+    organisation_scope,
+    partner_scope,
+    require,
+)
+from referral.roles import Role
+from referral.scopes import KeyScope
+
+# The grants matrix, written out by hand: a change to who may do what shows up here, in review.
+GRANTS_SNAPSHOT: dict[Role, list[str]] = {
+    Role.SOCIAL_WORKER: [
+        "api_docs:read",
+        "child:create",
+        "child:read",
+        "child:search",
+        "child:update",
+        "consent:record",
+        "consent_form:read",
+        "consent_queue:read",
+        "emergency:access",
+        "guardian:create",
+        "home:view",
+        "interest:confirm",
+        "notification:read",
+        "organisation:list_partners",
+        "placement:record",
+        "profile:read",
+        "referral:create",
+        "referral:read",
+        "referral:withdraw",
+    ],
+    Role.GROUP_LEADER: [
+        "api_docs:read",
+        "fee_report:read",
+        "group:manage",
+        "group:read",
+        "home:view",
+        "interest:register",
+        "notification:read",
+        "profile:read",
+        "referral:inbox",
+        "referral:respond",
+    ],
+    Role.LINK_WORKER: ["api_docs:read", "home:view", "profile:read"],
+    Role.DPO: [
+        "api_docs:read",
+        "audit:export",
+        "audit:search",
+        "audit:subject_report",
+        "audit:verify",
+        "emergency:review",
+        "home:view",
+        "profile:read",
+    ],
+    Role.ADMIN: [
+        "activity_description:list",
+        "activity_description:publish",
+        "api_docs:read",
+        "fee_report:read",
+        "home:view",
+        "keys:manage",
+        "organisation:create",
+        "organisation:list",
+        "organisation:list_partners",
+        "profile:read",
+        "user:create",
+        "user:disable",
+        "user:list",
+        "user:reset_mfa",
+    ],
+}
+
+
+def staff(role: Role, org: str | None, *, grants: frozenset[str] = frozenset()) -> Actor:
+    """A staff member of `org` with one role (and live emergency grants for `grants`)."""
+    return Actor(
+        user_id=f"{role.value}@{org}",
+        username=f"{role.value}@{org}",
+        organisation_id=org,
+        roles=frozenset({role}),
+        emergency_children=grants,
+    )
+
+
+# Records shaped like the models the policy sees (referral/db): only the attributes it reads.
+@dataclass(frozen=True)
+class Child:
+    """A child's record in a district (people.Child): about itself."""
+
+    id: str
+    district_id: str
+
+    @property
+    def organisation_id(self) -> str:
+        return self.district_id
+
+    @property
+    def about_child_id(self) -> str:
+        return self.id
+
+    def key_scope(self) -> KeyScope:
+        return KeyScope(self.id, f"district:{self.district_id}")
+
+
+@dataclass(frozen=True)
+class GuardianOf:
+    """A guardian in the district's record of a child (people.Guardian): names the child."""
+
+    id: str
+    child_id: str
+    district_id: str
+
+    @property
+    def organisation_id(self) -> str:
+        return self.district_id
+
+    def key_scope(self) -> KeyScope:
+        return KeyScope(self.child_id, f"district:{self.district_id}")
+
+
+@dataclass(frozen=True)
+class Referral:
+    """A district's referral sent to a partner (referrals.Referral)."""
+
+    id: str
+    child_id: str
+    district_id: str
+    partner_id: str
+
+    @property
+    def organisation_id(self) -> str:
+        return self.district_id
+
+    @property
+    def partner_organisation_id(self) -> str:
+        return self.partner_id
+
+
+@dataclass(frozen=True)
+class Interest:
+    """A partner's interest registration addressed to a district (interest.Registration)."""
+
+    id: str
+    partner_id: str
+    district_id: str
+
+    @property
+    def organisation_id(self) -> str:
+        return self.partner_id
+
+    @property
+    def district_organisation_id(self) -> str:
+        return self.district_id
+
+
+@dataclass(frozen=True)
+class Group:
+    """A partner's support group (groups.Group): about no one person."""
+
+    id: str
+    partner_id: str
+
+    @property
+    def organisation_id(self) -> str:
+        return self.partner_id
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Anything else an organisation owns (a notice), without an id or a person."""
+
+    organisation_id: str | None
+
+
+FARSTA_CHILD = Child("child-farsta", "farsta")
+SKARPNACK_CHILD = Child("child-skarpnack", "skarpnack")
+SKARPNACK_GUARDIAN = GuardianOf("guardian-1", SKARPNACK_CHILD.id, "skarpnack")
+TO_BRIS = Referral("referral-1", FARSTA_CHILD.id, "farsta", "bris")
+FROM_BRIS = Interest("interest-1", "bris", "farsta")
+GRANT = frozenset({SKARPNACK_CHILD.id})
+
+SOCIAL_WORKER = staff(Role.SOCIAL_WORKER, "farsta")
+ON_EMERGENCY = staff(Role.SOCIAL_WORKER, "farsta", grants=GRANT)
+BRIS_LEADER = staff(Role.GROUP_LEADER, "bris")
+OTHER_LEADER = staff(Role.GROUP_LEADER, "stadsmissionen")
+BRIS_LINK_WORKER = staff(Role.LINK_WORKER, "bris")
+ADMIN = staff(Role.ADMIN, "city")
+DPO = staff(Role.DPO, "city")
+
+ALLOWED = "allowed"
+EMERGENCY_READ_ONLY = "Emergency access lets you read the child's record, and nothing more."
+
+
+class Reach(NamedTuple):
+    actor: Actor
+    permission: Permission
+    record: object
+    outcome: str  # ALLOWED, or what `require` raises: "not found" (hidden) or "forbidden"
+
+
+REACH = {
+    "a social worker reads a child of their own district": Reach(
+        SOCIAL_WORKER, Permission.CHILD_READ, FARSTA_CHILD, ALLOWED
+    ),
+    "a social worker does not find a child of another district": Reach(
+        SOCIAL_WORKER, Permission.CHILD_READ, SKARPNACK_CHILD, "not found"
+    ),
+    "an administrator reaches every organisation's records": Reach(
+        ADMIN, Permission.USER_LIST, Notice("skarpnack"), ALLOWED
+    ),
+    "the DPO does not reach a district's records": Reach(
+        DPO, Permission.AUDIT_SEARCH, Notice("farsta"), "not found"
+    ),
+    "a group leader reads a referral sent to their partner": Reach(
+        BRIS_LEADER, Permission.REFERRAL_RESPOND, TO_BRIS, ALLOWED
+    ),
+    "a group leader of another partner does not find it": Reach(
+        OTHER_LEADER, Permission.REFERRAL_RESPOND, TO_BRIS, "not found"
+    ),
+    "a link worker of the partner is not sent the referral": Reach(
+        BRIS_LINK_WORKER, Permission.HOME_VIEW, TO_BRIS, "not found"
+    ),
+    "the referring district keeps its referral": Reach(
+        SOCIAL_WORKER, Permission.REFERRAL_READ, TO_BRIS, ALLOWED
+    ),
+    "another district does not find the referral": Reach(
+        staff(Role.SOCIAL_WORKER, "skarpnack"), Permission.REFERRAL_READ, TO_BRIS, "not found"
+    ),
+    "a social worker reads an interest registration sent to their district": Reach(
+        SOCIAL_WORKER, Permission.INTEREST_CONFIRM, FROM_BRIS, ALLOWED
+    ),
+    "another district does not find the registration": Reach(
+        staff(Role.SOCIAL_WORKER, "skarpnack"), Permission.INTEREST_CONFIRM, FROM_BRIS, "not found"
+    ),
+    # Accounts keep other roles out of districts (roles.ROLE_HOMES); the policy checks anyway.
+    "only social workers are sent what reaches their district": Reach(
+        staff(Role.LINK_WORKER, "farsta"), Permission.HOME_VIEW, FROM_BRIS, "not found"
+    ),
+    "the partner keeps the registration it made": Reach(
+        BRIS_LEADER, Permission.INTEREST_REGISTER, FROM_BRIS, ALLOWED
+    ),
+    "another partner does not find the registration": Reach(
+        OTHER_LEADER, Permission.INTEREST_REGISTER, FROM_BRIS, "not found"
+    ),
+    "a record of nobody's organisation is nobody's": Reach(
+        staff(Role.SOCIAL_WORKER, None), Permission.HOME_VIEW, Notice(None), "not found"
+    ),
+    "a record the policy has no scope rule for is refused": Reach(
+        SOCIAL_WORKER, Permission.HOME_VIEW, object(), "not found"
+    ),
+    "an emergency grant lets a social worker read another district's child": Reach(
+        ON_EMERGENCY, Permission.CHILD_READ, SKARPNACK_CHILD, ALLOWED
+    ),
+    "an emergency grant covers the records naming the child": Reach(
+        ON_EMERGENCY, Permission.CHILD_READ, SKARPNACK_GUARDIAN, ALLOWED
+    ),
+    "an emergency grant does not let a social worker change the record": Reach(
+        ON_EMERGENCY, Permission.CHILD_UPDATE, SKARPNACK_CHILD, "forbidden"
+    ),
+    "an emergency grant is for its own child only": Reach(
+        ON_EMERGENCY, Permission.CHILD_READ, Child("child-other", "skarpnack"), "not found"
+    ),
+    "a grant held by someone who is not a social worker opens nothing": Reach(
+        staff(Role.GROUP_LEADER, "bris", grants=GRANT),
+        Permission.NOTIFICATION_READ,
+        SKARPNACK_CHILD,
+        "not found",
+    ),
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_holds_exactly_the_permissions_of_the_snapshot(role: Role) -> None:
+    assert sorted(p.value for p in GRANTS[role]) == GRANTS_SNAPSHOT[role]
+
+
+def test_the_snapshot_names_every_role_and_the_grants_no_other() -> None:
+    assert set(GRANTS) == set(GRANTS_SNAPSHOT) == set(Role)
+
+
+@pytest.mark.parametrize("permission", list(Permission))
+@pytest.mark.parametrize("role", list(Role))
+def test_a_role_may_do_what_the_snapshot_grants_and_nothing_else(
+    role: Role, permission: Permission
+) -> None:
+    allowed = permission.value in GRANTS_SNAPSHOT[role]
+    assert can(staff(role, "farsta"), permission) is allowed
+    if allowed:
+        require(staff(role, "farsta"), permission)
+    else:
+        with pytest.raises(NotPermitted):
+            require(staff(role, "farsta"), permission)
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [
+        (Role.ADMIN, Role.DPO),  # an operator at the console (Actor.system_actor)
+        (Role.SOCIAL_WORKER, Role.LINK_WORKER),
+        (Role.GROUP_LEADER, Role.LINK_WORKER),
+    ],
+)
+def test_someone_with_two_roles_may_do_what_either_grants(roles: tuple[Role, ...]) -> None:
+    both = Actor(user_id="u", username="u", organisation_id="farsta", roles=frozenset(roles))
+    expected = {value for role in roles for value in GRANTS_SNAPSHOT[role]}
+    assert {p.value for p in granted(both)} == expected
+    assert {p.value for p in Permission if can(both, p)} == expected
+
+
+def test_a_role_taken_out_of_the_grants_table_grants_nothing_and_breaks_no_other_role(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(policy.GRANTS, Role.LINK_WORKER)
+    assert not can(staff(Role.LINK_WORKER, "bris"), Permission.HOME_VIEW)
+    link_and_dpo = Actor(
+        user_id="u",
+        username="u",
+        organisation_id="city",
+        roles=frozenset({Role.LINK_WORKER, Role.DPO}),
+    )
+    assert can(link_and_dpo, Permission.AUDIT_SEARCH)
+
+
+@pytest.mark.parametrize("case", list(REACH.values()), ids=list(REACH))
+def test_who_reaches_which_record(case: Reach) -> None:
+    assert can(case.actor, case.permission, case.record) is (case.outcome == ALLOWED)
+    if case.outcome == ALLOWED:
+        require(case.actor, case.permission, case.record)
+        return
+    expected = NotFound if case.outcome == "not found" else NotPermitted
+    with pytest.raises(expected) as refused:
+        require(case.actor, case.permission, case.record)
+    assert type(refused.value) is expected
+
+
+class Refusal(NamedTuple):
+    actor: Actor | None
+    permission: Permission
+    record: object
+    error: type[NotFound | NotPermitted]
+    message: str
+    denial: Denial
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A record whose data key scope cannot be told (or is not a person's)."""
+
+    id: str
+    organisation_id: str
+    scope: object
+
+    def key_scope(self) -> object:
+        if isinstance(self.scope, Exception):
+            raise self.scope
+        return self.scope
+
+
+SUBJECT = KeyScope(SKARPNACK_CHILD.id, "district:skarpnack")
+
+REFUSALS = {
+    "nobody logged in is told the permission it needs": Refusal(
+        None,
+        Permission.CHILD_READ,
+        None,
+        NotPermitted,
+        "This needs the permission child:read.",
+        Denial(None, "child:read"),
+    ),
+    "a role without the permission is told which one, and the log names who": Refusal(
+        BRIS_LEADER,
+        Permission.ORGANISATION_CREATE,
+        None,
+        NotPermitted,
+        "This needs the permission organisation:create.",
+        Denial(BRIS_LEADER, "organisation:create"),
+    ),
+    "a missing permission on a record still logs the record and its person": Refusal(
+        BRIS_LEADER,
+        Permission.CHILD_READ,
+        SKARPNACK_CHILD,
+        NotPermitted,
+        "This needs the permission child:read.",
+        Denial(BRIS_LEADER, "child:read", "Child", SKARPNACK_CHILD.id, SUBJECT),
+    ),
+    "another district's child is not found, and the child's report shows the refusal": Refusal(
+        SOCIAL_WORKER,
+        Permission.CHILD_READ,
+        SKARPNACK_CHILD,
+        NotFound,
+        "No such record.",
+        Denial(SOCIAL_WORKER, "child:read", "Child", SKARPNACK_CHILD.id, SUBJECT),
+    ),
+    "a guardian of another district's child is logged under the child": Refusal(
+        SOCIAL_WORKER,
+        Permission.CHILD_UPDATE,
+        SKARPNACK_GUARDIAN,
+        NotFound,
+        "No such record.",
+        Denial(SOCIAL_WORKER, "child:update", "GuardianOf", SKARPNACK_GUARDIAN.id, SUBJECT),
+    ),
+    "changing a child held through an emergency grant is refused as read-only": Refusal(
+        ON_EMERGENCY,
+        Permission.CHILD_UPDATE,
+        SKARPNACK_CHILD,
+        NotPermitted,
+        EMERGENCY_READ_ONLY,
+        Denial(ON_EMERGENCY, "child:update", "Child", SKARPNACK_CHILD.id, SUBJECT),
+    ),
+    "a record about no person is logged without a subject": Refusal(
+        SOCIAL_WORKER,
+        Permission.GROUP_READ,
+        Group("group-1", "bris"),
+        NotPermitted,
+        "This needs the permission group:read.",
+        Denial(SOCIAL_WORKER, "group:read", "Group", "group-1", None),
+    ),
+    "a record without an id is logged by its type": Refusal(
+        SOCIAL_WORKER,
+        Permission.HOME_VIEW,
+        Notice("skarpnack"),
+        NotFound,
+        "No such record.",
+        Denial(SOCIAL_WORKER, "home:view", "Notice", None, None),
+    ),
+    "a record whose key scope is not implemented is logged without a subject": Refusal(
+        SOCIAL_WORKER,
+        Permission.HOME_VIEW,
+        Sealed("s-1", "skarpnack", NotImplementedError()),
+        NotFound,
+        "No such record.",
+        Denial(SOCIAL_WORKER, "home:view", "Sealed", "s-1", None),
+    ),
+    "a record whose key scope cannot be formed is logged without a subject": Refusal(
+        SOCIAL_WORKER,
+        Permission.HOME_VIEW,
+        Sealed("s-2", "skarpnack", ValueError("no holder")),
+        NotFound,
+        "No such record.",
+        Denial(SOCIAL_WORKER, "home:view", "Sealed", "s-2", None),
+    ),
+    "a key scope that is not a person's is not taken for a subject": Refusal(
+        SOCIAL_WORKER,
+        Permission.HOME_VIEW,
+        Sealed("s-3", "skarpnack", "district:skarpnack"),
+        NotFound,
+        "No such record.",
+        Denial(SOCIAL_WORKER, "home:view", "Sealed", "s-3", None),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS.values()), ids=list(REFUSALS))
+def test_a_refusal_says_why_and_carries_what_the_access_log_records(case: Refusal) -> None:
+    with pytest.raises(case.error) as refused:
+        require(case.actor, case.permission, case.record)
+    assert type(refused.value) is case.error
+    assert refused.value.message == case.message
+    assert refused.value.denial == case.denial
+
+
+CHILD_IDS = {
+    "a child's own record is about the child": (FARSTA_CHILD, FARSTA_CHILD.id),
+    "a record naming a child is about that child": (SKARPNACK_GUARDIAN, SKARPNACK_CHILD.id),
+    "a referral is about its child": (TO_BRIS, FARSTA_CHILD.id),
+    "a record about no child yet falls back to the child it names": (
+        type("Draft", (), {"about_child_id": None, "child_id": "child-7"})(),
+        "child-7",
+    ),
+    "a record naming no child is about none": (Notice("farsta"), None),
+    "an id that is not a string is no child's": (
+        type("Odd", (), {"child_id": 7})(),
+        None,
+    ),
+    "an own-record id that is not a string is no child's": (
+        type("Odder", (), {"about_child_id": 7})(),
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize(("record", "child_id"), list(CHILD_IDS.values()), ids=list(CHILD_IDS))
+def test_which_child_a_record_is_about(record: object, child_id: str | None) -> None:
+    assert child_id_of(record) == child_id
+
+
+LEGAL_BASES = {
+    "a read through an emergency grant is logged on the emergency basis": (
+        ON_EMERGENCY,
+        Permission.CHILD_READ,
+        SKARPNACK_CHILD,
+        "emergency_access",
+    ),
+    "so is a read of a record naming the granted child": (
+        ON_EMERGENCY,
+        Permission.CHILD_READ,
+        SKARPNACK_GUARDIAN,
+        "emergency_access",
+    ),
+    "a read of one's own district's child needs no emergency basis": (
+        ON_EMERGENCY,
+        Permission.CHILD_READ,
+        FARSTA_CHILD,
+        None,
+    ),
+    "nor does it when a grant covers that child too": (
+        staff(Role.SOCIAL_WORKER, "farsta", grants=frozenset({FARSTA_CHILD.id})),
+        Permission.CHILD_READ,
+        FARSTA_CHILD,
+        None,
+    ),
+    "a change the grant does not unlock has no emergency basis": (
+        ON_EMERGENCY,
+        Permission.CHILD_UPDATE,
+        SKARPNACK_CHILD,
+        None,
+    ),
+    "a grant held by someone who is not a social worker is no emergency basis": (
+        staff(Role.GROUP_LEADER, "bris", grants=GRANT),
+        Permission.CHILD_READ,
+        SKARPNACK_CHILD,
+        None,
+    ),
+    "without a grant there is no emergency basis": (
+        SOCIAL_WORKER,
+        Permission.CHILD_READ,
+        SKARPNACK_CHILD,
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("who", "permission", "record", "basis"), list(LEGAL_BASES.values()), ids=list(LEGAL_BASES)
+)
+def test_the_legal_basis_the_access_log_records_for_a_read(
+    who: Actor, permission: Permission, record: object, basis: str | None
+) -> None:
+    assert emergency_legal_basis(who, permission, record) == basis
+
+
+PARTNER_ONLY = "Only a partner organisation's staff see its referrals."
+NO_ORGANISATION = "An actor without an organisation sees no records."
+
+LIST_SCOPES = {
+    "a social worker's lists are their district's": (SOCIAL_WORKER, "farsta", PARTNER_ONLY),
+    "a group leader's lists and inbox are their partner's": (BRIS_LEADER, "bris", "bris"),
+    "the DPO's lists are the city's own": (DPO, "city", PARTNER_ONLY),
+    "an administrator's lists span the city": (ADMIN, None, PARTNER_ONLY),
+    "an operator at the console has city-wide lists": (
+        Actor.system_actor("test"),
+        None,
+        PARTNER_ONLY,
+    ),
+    "a social worker without an organisation sees no list": (
+        staff(Role.SOCIAL_WORKER, None),
+        NO_ORGANISATION,
+        PARTNER_ONLY,
+    ),
+    "a group leader without an organisation has no inbox": (
+        staff(Role.GROUP_LEADER, None),
+        NO_ORGANISATION,
+        PARTNER_ONLY,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("who", "lists", "inbox"), list(LIST_SCOPES.values()), ids=list(LIST_SCOPES)
+)
+def test_which_organisation_a_list_and_the_partner_inbox_are_limited_to(
+    who: Actor, lists: str | None, inbox: str
+) -> None:
+    if lists == NO_ORGANISATION:
+        with pytest.raises(NotPermitted, match=f"^{NO_ORGANISATION}$"):
+            organisation_scope(who)
+    else:
+        assert organisation_scope(who) == lists
+    if inbox == PARTNER_ONLY:
+        with pytest.raises(NotPermitted) as refused:
+            partner_scope(who)
+        assert refused.value.message == PARTNER_ONLY
+    else:
+        assert partner_scope(who) == inbox

@@ -1,0 +1,177 @@
+"""The rules of sharing and a referral's life as tables: which moves a referral may make and
+what a refused move says, which consent dates are in force today, and which ages may be
+referred and enrolled. Mutation testing of referral/rules.py runs these (`make assurance`)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from referral import rules
+from referral.rules import (
+    TERMINAL,
+    TRANSITIONS,
+    BasisKind,
+    Category,
+    Consent,
+    Decision,
+    Guardian,
+    LawfulBasis,
+    NotLawful,
+    Placement,
+    PlacementBasis,
+    Status,
+    age_fits,
+    may_be_referred,
+    sharing_basis,
+    transition_refusal,
+)
+
+# A referral's life, written out by hand: each status and the statuses it may become.
+LIFECYCLE: dict[Status, set[Status]] = {
+    Status.DRAFT: {Status.SUBMITTED, Status.CANCELLED},
+    Status.SUBMITTED: {Status.AWAITING_CONSENT, Status.SHARED, Status.CANCELLED},
+    Status.AWAITING_CONSENT: {Status.SHARED, Status.CANCELLED},
+    Status.SHARED: {Status.ACCEPTED, Status.DECLINED, Status.WITHDRAWN},
+    Status.ACCEPTED: {Status.PLACED, Status.WITHDRAWN},
+    Status.PLACED: {Status.PARTICIPATING, Status.WITHDRAWN},
+    Status.PARTICIPATING: {Status.COMPLETED, Status.WITHDRAWN},
+    Status.COMPLETED: set(),
+    Status.DECLINED: set(),
+    Status.WITHDRAWN: set(),
+    Status.CANCELLED: set(),
+}
+ENDS = {Status.COMPLETED, Status.DECLINED, Status.WITHDRAWN, Status.CANCELLED}
+
+
+def test_the_lifecycle_snapshot_is_the_one_the_rules_enforce() -> None:
+    assert set(TERMINAL) == ENDS
+    assert {s: set(TRANSITIONS.get(s, ())) for s in Status} == LIFECYCLE
+
+
+EVERY_MOVE = [(current, target) for current in Status for target in Status]
+
+
+@pytest.mark.parametrize(("current", "target"), EVERY_MOVE)
+def test_a_referral_makes_only_the_moves_of_its_lifecycle_and_a_refusal_names_both_ends(
+    current: Status, target: Status
+) -> None:
+    if current in ENDS:
+        expected: str | None = f"The referral is {current.value}: it can no longer change."
+    elif target in LIFECYCLE[current]:
+        expected = None
+    else:
+        expected = f"A referral that is {current.value} cannot become {target.value}."
+    assert transition_refusal(current, target) == expected
+
+
+REFUSED_MOVES = {
+    "a draft cannot skip to the partner": (
+        Status.DRAFT,
+        Status.SHARED,
+        "A referral that is draft cannot become shared.",
+    ),
+    "a shared referral is withdrawn, no longer cancelled": (
+        Status.SHARED,
+        Status.CANCELLED,
+        "A referral that is shared cannot become cancelled.",
+    ),
+    "a completed referral stays completed": (
+        Status.COMPLETED,
+        Status.PARTICIPATING,
+        "The referral is completed: it can no longer change.",
+    ),
+    "a declined referral cannot be accepted after all": (
+        Status.DECLINED,
+        Status.ACCEPTED,
+        "The referral is declined: it can no longer change.",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "refusal"), list(REFUSED_MOVES.values()), ids=list(REFUSED_MOVES)
+)
+def test_what_a_refused_move_says(current: Status, target: Status, refusal: str) -> None:
+    assert transition_refusal(current, target) == refusal
+
+
+def test_a_status_whose_moves_are_not_listed_may_make_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Deny by default: a status left out of the table (say, a new one) is refused, not a crash.
+    monkeypatch.delitem(rules.TRANSITIONS, Status.PARTICIPATING)
+    assert transition_refusal(Status.PARTICIPATING, Status.COMPLETED) == (
+        "A referral that is participating cannot become completed."
+    )
+
+
+TODAY = date(2026, 11, 23)
+TEN_YEAR_OLD = date(2016, 5, 1)
+CUSTODY = [Guardian("mother", True), Guardian("father", True)]
+
+
+def given(party: str, decided: date, until: date) -> Consent:
+    return Consent(f"c-{party}", party, Decision.GIVEN, frozenset(Category), decided, until)
+
+
+DAY = timedelta(days=1)
+CONSENT_DATES = {
+    "decided today, in force to next year": (TODAY, TODAY + 365 * DAY, None),
+    "decided a month ago, last day today": (TODAY - 30 * DAY, TODAY, None),
+    "decided and ending today": (TODAY, TODAY, None),
+    "decided tomorrow": (
+        TODAY + DAY,
+        TODAY + 90 * DAY,
+        "A required consent is dated after today.",
+    ),
+    "ended yesterday": (TODAY - 90 * DAY, TODAY - DAY, "A required consent has expired."),
+    "ended long ago": (
+        TODAY - 800 * DAY,
+        TODAY - 400 * DAY,
+        "A required consent has expired.",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("decided", "until", "refusal"), list(CONSENT_DATES.values()), ids=list(CONSENT_DATES)
+)
+def test_which_consent_dates_make_sharing_lawful_today(
+    decided: date, until: date, refusal: str | None
+) -> None:
+    consents = [given("mother", decided, until), given("father", TODAY - DAY, TODAY + DAY)]
+    found = sharing_basis(
+        Placement(PlacementBasis.SOL), CUSTODY, consents, Category.NAME, TEN_YEAR_OLD, TODAY
+    )
+    if refusal is None:
+        assert found == LawfulBasis(BasisKind.SOL_CONSENT, "c-father,c-mother")
+    else:
+        assert found == NotLawful(refusal)
+
+
+AGES = {
+    # born, group start, fits at that start, may be referred on the start day
+    "seven on the start day": (date(2020, 2, 1), date(2027, 2, 1), True, True),
+    "seven the day after the start": (date(2020, 2, 2), date(2027, 2, 1), False, True),
+    "eighteen until the last day before turning nineteen": (
+        date(2008, 2, 2),
+        date(2027, 2, 1),
+        True,
+        True,
+    ),
+    "nineteen on the start day": (date(2008, 2, 1), date(2027, 2, 1), False, False),
+    "six a year from the start day": (date(2021, 2, 2), date(2027, 2, 1), False, False),
+    "seven exactly a year from the start day": (date(2021, 2, 1), date(2027, 2, 1), False, True),
+}
+
+
+@pytest.mark.parametrize(
+    ("born", "start", "fits", "referable"), list(AGES.values()), ids=list(AGES)
+)
+def test_which_ages_may_be_referred_and_enrolled(
+    born: date, start: date, fits: bool, referable: bool
+) -> None:
+    assert age_fits(born, start) is fits
+    assert may_be_referred(born, start) is referable
