@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from referral.auth.forms import PostOnlyForm
@@ -17,6 +17,7 @@ from referral.roles import OrganisationKind
 from referral.services import organisations, users
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
+from referral.web.choices import SelectChoice
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -14,7 +14,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectChoice
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
@@ -46,6 +45,7 @@ from referral.web.casework_forms import (
     RegisterChildForm,
     end_of_partnership_year,
 )
+from referral.web.choices import SelectChoice
 
 blueprint = Blueprint("casework", __name__)
 

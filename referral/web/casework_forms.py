@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -24,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from referral.rules import Category, Decision, PlacementBasis
 from referral.services.referrals import MAX_NOTES
 from referral.text_rules import PlainTextForm
+from referral.web.choices import SelectChoice
 
 CATEGORY_LABELS = {
     Category.NAME.value: _l("Name"),

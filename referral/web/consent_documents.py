@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from referral import clock
@@ -25,6 +25,7 @@ from referral.rules import Category, Status
 from referral.services import activity_descriptions, consent_documents, consent_queue
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
+from referral.web.choices import SelectChoice
 
 admin_blueprint = Blueprint(
     "activity_descriptions", __name__, url_prefix="/admin/activity-descriptions"

@@ -19,7 +19,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
-from wtforms import SelectChoice
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
@@ -36,6 +35,7 @@ from referral.services import (
     subject_access,
 )
 from referral.web.access import current_actor, requires
+from referral.web.choices import SelectChoice
 from referral.web.dpo_forms import AuditFilterForm, PersonnummerForm
 from referral.web.emergency import stockholm_time
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField
+from wtforms import DateTimeLocalField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from audit.actions import Action, Outcome
 from referral.text_rules import PlainTextForm
+from referral.web.choices import SelectChoice
 
 
 def choices(values: Iterable[str], blank: bool = True) -> list[SelectChoice]:

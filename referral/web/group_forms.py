@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from referral.rules import MAX_AGE, MIN_AGE
 from referral.text_rules import PlainTextForm
 from referral.web.casework_forms import MultiCheckboxField
+from referral.web.choices import SelectChoice
 
 FORMAT_CHOICES = [
     SelectChoice("weekly", _l("Weekly group: 8 meetings of 2 hours")),

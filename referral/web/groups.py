@@ -15,7 +15,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import SelectChoice
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
@@ -28,6 +27,7 @@ from referral.services import groups
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
 from referral.web.casework_forms import STATUS_LABELS
+from referral.web.choices import SelectChoice
 from referral.web.group_forms import FORMAT_CHOICES, VISIT_LABELS, EnrolForm, GroupForm, VisitForm
 
 blueprint = Blueprint("groups", __name__, url_prefix="/partner/groups")

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from referral import clock
@@ -28,6 +28,7 @@ from referral.services import interest
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
+from referral.web.choices import SelectChoice
 
 blueprint = Blueprint("interest", __name__)
 
