@@ -21,10 +21,9 @@ from referral.db.models import Organisation
 from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
-from referral.errors import NotFound
-from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
 from referral.services.children import record_child_access
+from referral.services.loading import get_for
 from referral.services.users import staff_names
 
 
@@ -115,10 +114,9 @@ def referral_history(uow: UnitOfWork, actor: Actor, referral_id: str) -> Referra
     referral answers 404, as if it did not exist."""
     require(actor, Permission.REFERRAL_READ)
     db = uow.session
-    referral = db.get(Referral, referral_id)
-    if referral is None:
-        raise NotFound(_("No such record."), field="referral")
-    require(actor, Permission.REFERRAL_READ, referral)
+    referral = get_for(
+        uow, actor, Permission.REFERRAL_READ, Referral, referral_id, field="referral"
+    )
     child = db.get(Child, referral.child_id)
     assert child is not None
     record(

@@ -18,7 +18,6 @@ from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
-from referral.errors import NotFound
 from referral.i18n import _
 from referral.policy import Permission, emergency_legal_basis, organisation_scope, require
 from referral.rules import (
@@ -33,6 +32,7 @@ from referral.rules import (
     age_on,
 )
 from referral.services.children import record_child_access
+from referral.services.loading import get_for
 from referral.services.sharing import birth_date_of, lvu_decisions, sharing_basis_for
 from referral.services.users import staff_names
 
@@ -134,10 +134,7 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
     live emergency grant for the child (404 for others)."""
     require(actor, Permission.CHILD_READ)
     db = uow.session
-    child = db.get(Child, child_id)
-    if child is None:
-        raise NotFound(_("No such record."), field="child")
-    require(actor, Permission.CHILD_READ, child)
+    child = get_for(uow, actor, Permission.CHILD_READ, Child, child_id, field="child")
     # A read through an emergency grant says so in the log ("emergency_access").
     basis = emergency_legal_basis(actor, Permission.CHILD_READ, child)
     record_child_access(uow, actor, Action.CHILD_READ, child, legal_basis=basis)

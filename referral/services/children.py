@@ -20,9 +20,10 @@ from referral.db.encryption import session_cipher
 from referral.db.models import Organisation
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
-from referral.errors import Conflict, InvalidInput, NotFound
+from referral.errors import Conflict, InvalidInput
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
+from referral.services.loading import get_for
 
 MAX_NAME_LENGTH = 200
 
@@ -164,10 +165,7 @@ def _detail(value: str | None, field: str, longest: int = MAX_DETAIL) -> str | N
 
 def update_details(uow: UnitOfWork, actor: Actor, child_id: str, details: ChildDetails) -> Child:
     require(actor, Permission.CHILD_UPDATE)
-    child = uow.session.get(Child, child_id)
-    if child is None:
-        raise NotFound(_("No such record."), field="child")
-    require(actor, Permission.CHILD_UPDATE, child)
+    child = get_for(uow, actor, Permission.CHILD_UPDATE, Child, child_id, field="child")
     gender = _detail(details.gender, "gender")
     if gender is not None and gender not in GENDERS:
         raise InvalidInput(_("Gender is girl, boy or other."), field="gender")

@@ -16,11 +16,12 @@ from audit.record import record
 from referral.actors import Actor
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.uow import UnitOfWork
-from referral.errors import Conflict, InvalidInput, NotFound
+from referral.errors import Conflict, InvalidInput
 from referral.i18n import _
 from referral.policy import Permission, require
 from referral.rules import CHILD_PARTY, Category, Decision, PlacementBasis
 from referral.services.activity_descriptions import SUPPORT_GROUP, version_exists
+from referral.services.loading import get_for
 from referral.services.referrals import lawful_with_partner, settle_sharing
 from referral.services.sharing import (
     LVU_DEFAULT_SHARED,
@@ -37,10 +38,9 @@ MAX_TEXT = 200
 
 def _child(uow: UnitOfWork, actor: Actor, child_id: str, permission: Permission) -> Child:
     require(actor, permission)
-    child = uow.session.get(Child, child_id)
-    if child is None:
-        raise NotFound(_("No such record."), field="child")
-    require(actor, permission, child)  # another district's child answers 404
+    child = get_for(
+        uow, actor, permission, Child, child_id, field="child"
+    )  # another district's child answers 404
     return child
 
 

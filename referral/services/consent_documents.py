@@ -19,12 +19,13 @@ from referral.actors import Actor
 from referral.db.models import Organisation
 from referral.db.people import Child, Guardian
 from referral.db.uow import UnitOfWork
-from referral.errors import Conflict, InvalidInput, NotFound
+from referral.errors import Conflict, InvalidInput
 from referral.i18n import _
 from referral.policy import Permission, require
 from referral.roles import OrganisationKind
 from referral.rules import OWN_CONSENT_AGE, Category, PlacementBasis, age_on
 from referral.services.activity_descriptions import SUPPORT_GROUP, current_description
+from referral.services.loading import get_for
 from referral.services.sharing import birth_date_of
 
 # The order the categories are printed in, as a guardian reads them.
@@ -56,10 +57,9 @@ class ConsentForm:
 
 def _own_child(uow: UnitOfWork, actor: Actor, child_id: str) -> Child:
     require(actor, Permission.CONSENT_FORM_READ)
-    child = uow.session.get(Child, child_id)
-    if child is None:
-        raise NotFound(_("No such record."), field="child")
-    require(actor, Permission.CONSENT_FORM_READ, child)  # another district's child: 404
+    child = get_for(
+        uow, actor, Permission.CONSENT_FORM_READ, Child, child_id, field="child"
+    )  # another district's child: 404
     return child
 
 

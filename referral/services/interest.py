@@ -28,11 +28,12 @@ from referral.db.models import Organisation
 from referral.db.notifications import NoticeKind
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
-from referral.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from referral.errors import Conflict, InvalidInput, NotPermitted
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
 from referral.roles import OrganisationKind
 from referral.services import children, referrals
+from referral.services.loading import get_for
 from referral.services.notifications import notify_interest
 
 MAX_NAME = children.MAX_NAME_LENGTH
@@ -221,12 +222,15 @@ class _OneTransaction(UnitOfWork):
 def _to_decide(uow: UnitOfWork, actor: Actor, registration_id: str) -> InterestRegistration:
     """The registration, locked, if it is the actor's district's and still undecided."""
     require(actor, Permission.INTEREST_CONFIRM)
-    registration = uow.session.get(
-        InterestRegistration, registration_id, with_for_update=True, populate_existing=True
+    registration = get_for(
+        uow,
+        actor,
+        Permission.INTEREST_CONFIRM,
+        InterestRegistration,
+        registration_id,
+        field="registration",
+        lock=True,
     )
-    if registration is None:
-        raise NotFound(_("No such record."), field="registration")
-    require(actor, Permission.INTEREST_CONFIRM, registration)
     if registration.status == InterestStatus.CONFIRMED.value:
         raise Conflict(_("The district has already confirmed this registration."), "registration")
     if registration.status != InterestStatus.RECEIVED.value:

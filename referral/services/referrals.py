@@ -41,6 +41,7 @@ from referral.rules import (
     may_be_referred,
     transition_refusal,
 )
+from referral.services.loading import get_for
 from referral.services.notifications import notify
 from referral.services.sharing import birth_date_of, sharing_basis_for, visible_to_partner
 
@@ -91,10 +92,7 @@ def create_referral(uow: UnitOfWork, actor: Actor, new: NewReferral, *, today: d
     """A draft referral of a child who can be 7-18 at a group within the coming year."""
     require(actor, Permission.REFERRAL_CREATE)
     db = uow.session
-    child = db.get(Child, new.child_id)
-    if child is None:
-        raise NotFound(_("No such record."), field="child")
-    require(actor, Permission.REFERRAL_CREATE, child)
+    child = get_for(uow, actor, Permission.REFERRAL_CREATE, Child, new.child_id, field="child")
     if not may_be_referred(birth_date_of(child), today):
         raise Conflict(
             _(
@@ -144,10 +142,7 @@ def _district_referral(
     uow: UnitOfWork, actor: Actor, referral_id: str, permission: Permission
 ) -> Referral:
     require(actor, permission)
-    referral = uow.session.get(Referral, referral_id)
-    if referral is None:
-        raise NotFound(_("No such record."), field="referral")
-    require(actor, permission, referral)
+    referral = get_for(uow, actor, permission, Referral, referral_id, field="referral")
     return referral
 
 
@@ -346,10 +341,9 @@ def respond(
     """The partner accepts or declines a referral it may lawfully see."""
     require(actor, Permission.REFERRAL_RESPOND)
     db = uow.session
-    referral = db.get(Referral, referral_id)
-    if referral is None:
-        raise NotFound(_("No such record."), field="referral")
-    require(actor, Permission.REFERRAL_RESPOND, referral)
+    referral = get_for(
+        uow, actor, Permission.REFERRAL_RESPOND, Referral, referral_id, field="referral"
+    )
     child = db.get(Child, referral.child_id)
     assert child is not None
     if (

@@ -28,6 +28,7 @@ from referral.rules import (
     WITH_PARTNER,
     Status,
 )
+from referral.services.loading import get_for
 from referral.services.referrals import (
     PartnerShare,
     partner_share,
@@ -127,17 +128,11 @@ def _group(
     uow: UnitOfWork, actor: Actor, group_id: str, permission: Permission, lock: bool = False
 ) -> Group:
     require(actor, permission)
-    query = select(Group).where(Group.id == group_id)
-    if lock:
-        # Whatever is counted or changed next is decided under this row lock: a second leader
-        # waits here until the first commits, then counts the first one's child.
-        # (PostgreSQL: SELECT ... FOR UPDATE; SQLite serialises writers anyway.)
-        query = query.with_for_update().execution_options(populate_existing=True)
-    group = uow.session.scalars(query).one_or_none()
-    if group is None:
-        raise NotFound(_("No such record."), field="group")
-    require(actor, permission, group)  # another partner's group answers 404
-    return group
+    # With `lock`, whatever is counted or changed next is decided under this row lock: a
+    # second leader waits here until the first commits, then counts the first one's child.
+    # (PostgreSQL: SELECT ... FOR UPDATE; SQLite serialises writers anyway.) Another
+    # partner's group answers 404.
+    return get_for(uow, actor, permission, Group, group_id, field="group", lock=lock)
 
 
 def _visible(uow: UnitOfWork, referral: Referral, today: date) -> tuple[Child, PartnerShare] | None:

@@ -24,7 +24,7 @@ from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
-from referral.policy import Permission, require
+from referral.policy import Permission
 from referral.rules import (
     GROUP_MAX,
     GROUP_MIN,
@@ -46,6 +46,7 @@ from referral.services.groups._places import (
     _record_for_child,
     _visible,
 )
+from referral.services.loading import get_for
 from referral.services.referrals import (
     PartnerShare,
     move_referral,
@@ -61,12 +62,16 @@ def _referral_for_partner(
 ) -> tuple[Referral, Child, PartnerShare]:
     """The referral, locked, if the partner may see it now; otherwise 404, and the attempt is
     in the access log (as when responding to a referral that is not lawful to share)."""
-    db = uow.session
     # Locked so that a withdrawal committing meanwhile is seen, not overwritten by `placed`.
-    referral = db.get(Referral, referral_id, with_for_update=True, populate_existing=True)
-    if referral is None:
-        raise NotFound(_("No such record."), field="referral_id")
-    require(actor, Permission.GROUP_MANAGE, referral)
+    referral = get_for(
+        uow,
+        actor,
+        Permission.GROUP_MANAGE,
+        Referral,
+        referral_id,
+        field="referral_id",
+        lock=True,
+    )
     visible = _visible(uow, referral, today)
     if visible is None:
         refuse_unlawful(uow, actor, referral, "referral_id")
