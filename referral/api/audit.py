@@ -15,9 +15,8 @@ from referral.api.schemas import (
     SubjectAccessOut,
     VerificationOut,
 )
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission
-from referral.request_scope import request_session
+from referral.request_scope import request_uow
 from referral.services import audit_integrity, audit_search, subject_access
 from referral.web.access import current_actor, requires
 
@@ -41,7 +40,7 @@ class Entries(MethodView):
             outcome=query["outcome"],
             subjects=tuple(query["subject"]),
         )
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             page = audit_search.search(uow, current_actor(), criteria, query["before"])
         return {"entries": page.entries, "next_before": page.next_before}
 
@@ -52,7 +51,7 @@ class SubjectAccess(MethodView):
     @blueprint.arguments(PersonnummerIn)
     @blueprint.response(200, SubjectAccessOut)
     def post(self, data: dict[str, str]) -> subject_access.SubjectAccessReport:
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             return subject_access.subject_access_report(uow, current_actor(), data["personnummer"])
 
 
@@ -62,5 +61,5 @@ class Verify(MethodView):
     @blueprint.response(200, VerificationOut)
     @blueprint.alt_response(409, response=CONFLICT)
     def post(self) -> VerificationReport:
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             return audit_integrity.verify_and_record(uow, current_actor())

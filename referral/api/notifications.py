@@ -9,9 +9,8 @@ from flask.views import MethodView
 
 from referral.api.base import NOT_FOUND, Blueprint
 from referral.api.group_schemas import NoticeOut
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission
-from referral.request_scope import request_session
+from referral.request_scope import request_uow
 from referral.services import notifications
 from referral.web.access import current_actor, requires
 
@@ -29,7 +28,7 @@ class Notices(MethodView):
     @blueprint.response(200, NoticeOut(many=True))
     def get(self) -> list[notifications.NoticeView]:
         """The newest notices, newest first."""
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             return notifications.notices_for(uow, current_actor())
 
 
@@ -40,5 +39,5 @@ class MarkRead(MethodView):
     @blueprint.alt_response(404, response=NOT_FOUND)
     def post(self, notice_id: str) -> None:
         """Marked read for the whole organisation; another organisation's notice is a 404."""
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             notifications.mark_read(uow, current_actor(), notice_id)

@@ -10,9 +10,8 @@ from flask.views import MethodView
 from referral.api.base import CONFLICT, Blueprint
 from referral.api.schemas import OrganisationIn, OrganisationOut, PartnerOrganisationOut
 from referral.db.models import Organisation
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission, can
-from referral.request_scope import request_session
+from referral.request_scope import request_uow
 from referral.services import organisations
 from referral.web.access import current_actor, requires
 
@@ -32,7 +31,7 @@ class Organisations(MethodView):
     )
     def get(self) -> list[Organisation] | Response:
         actor = current_actor()
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             if can(actor, Permission.ORGANISATION_LIST):
                 return organisations.list_organisations(uow, actor)
             # A schema per audience: the social worker's view names id and name only.
@@ -44,7 +43,7 @@ class Organisations(MethodView):
     @blueprint.response(201, OrganisationOut)
     @blueprint.alt_response(409, response=CONFLICT)
     def post(self, data: dict[str, Any]) -> Organisation:
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             return organisations.add_organisation(
                 uow, current_actor(), organisations.NewOrganisation(**data)
             )

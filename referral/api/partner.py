@@ -14,9 +14,8 @@ from flask.views import MethodView
 from referral import clock
 from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
 from referral.api.programme_schemas import PartnerReferralOut
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission
-from referral.request_scope import request_session
+from referral.request_scope import request_uow
 from referral.services import referrals
 from referral.web.access import current_actor, requires
 
@@ -29,7 +28,7 @@ blueprint = Blueprint(
 
 
 def _respond(referral_id: str, accept: bool) -> referrals.PartnerView:
-    with UnitOfWork(request_session()) as uow:
+    with request_uow() as uow:
         return referrals.respond(uow, current_actor(), referral_id, accept, clock.today())
 
 
@@ -39,7 +38,7 @@ class Inbox(MethodView):
     @blueprint.response(200, PartnerReferralOut(many=True))
     def get(self) -> list[referrals.PartnerView]:
         """Each referral shown is written to the log with its legal basis first."""
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             return referrals.partner_inbox(uow, current_actor(), clock.today())
 
 

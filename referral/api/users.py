@@ -7,9 +7,8 @@ from flask.views import MethodView
 from referral.api.base import Blueprint
 from referral.api.schemas import UserOut
 from referral.db.models import User
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission
-from referral.request_scope import request_session
+from referral.request_scope import request_uow
 from referral.services import users
 from referral.web.access import current_actor, requires
 
@@ -21,5 +20,5 @@ class Users(MethodView):
     @requires(Permission.USER_LIST)
     @blueprint.response(200, UserOut(many=True))
     def get(self) -> list[User]:
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             return users.list_users(uow, current_actor())

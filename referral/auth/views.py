@@ -23,8 +23,7 @@ from referral.auth import totp
 from referral.auth.forms import CodeForm, LoginForm, PostOnlyForm
 from referral.auth.principal import SessionUser
 from referral.auth.sessions import LiveSession
-from referral.db.uow import UnitOfWork
-from referral.request_scope import request_session
+from referral.request_scope import request_uow
 from referral.services import authentication
 from referral.web.access import password_step, public, request_origin
 from referral.web.limits import limiter
@@ -93,7 +92,7 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             pending = authentication.check_password(
                 uow,
                 form.username.data or "",
@@ -120,7 +119,7 @@ def second_factor() -> ResponseReturnValue:
     settings = current_app.config["REFERRAL_SETTINGS"]
     user = live.user
     form = CodeForm()
-    with UnitOfWork(request_session()) as uow:
+    with request_uow() as uow:
         enrolling = not user.totp_confirmed
         seed = authentication.enrolment_seed(uow, user, settings.mfa_key) if enrolling else None
         if form.validate_on_submit():
@@ -156,7 +155,7 @@ def second_factor() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     form = PostOnlyForm()
     if form.validate_on_submit():
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             authentication.log_out(uow, current_user.live, request_origin())
     logout_user()
     session.clear()

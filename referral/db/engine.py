@@ -3,9 +3,11 @@ referral.request_scope's)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.record import SESSION_KEY as AUDIT_SESSION_KEY
@@ -17,6 +19,8 @@ from referral.db.files import prepare_sqlite_file
 # Long enough for a key rotation or a burst of 20 writers on two workers to take its turn.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+
+log = logging.getLogger(__name__)
 
 # An execution option for a connection that only reads (the health check): on SQLite its
 # transaction does not take the write lock, so it never waits behind a writer.
@@ -98,3 +102,14 @@ class Database:
 
     def new_session(self) -> Session:
         return self._factory()
+
+    def is_reachable(self) -> bool:
+        """For the health check: does the database answer? A read only (on SQLite it never
+        waits behind a writer); the reason for a failure goes to the log, never the caller."""
+        try:
+            with self.engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            log.warning("health check: database unreachable")
+            return False
+        return True

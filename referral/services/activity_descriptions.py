@@ -159,6 +159,25 @@ def version_exists(db: Session, programme: str, version: str) -> bool:
     return found is not None
 
 
+@dataclass(frozen=True)
+class PublishedVersion:
+    version: str
+    partner_name: str
+
+
+def published_versions(uow: UnitOfWork, actor: Actor) -> list[PublishedVersion]:
+    """The support-group descriptions a consent may cite, newest first (the consent service
+    refuses any other), for the social worker recording the consent."""
+    require(actor, Permission.CONSENT_RECORD)
+    rows = uow.session.execute(
+        select(ActivityDescription.version, Organisation.name)
+        .join(Organisation, Organisation.id == ActivityDescription.partner_id)
+        .where(ActivityDescription.programme == SUPPORT_GROUP)
+        .order_by(ActivityDescription.published_at.desc())
+    )
+    return [PublishedVersion(version, partner) for version, partner in rows]
+
+
 def partner_choices(uow: UnitOfWork, actor: Actor) -> list[Organisation]:
     """The partner organisations a description can be published for, by name."""
     require(actor, Permission.ACTIVITY_DESCRIPTION_LIST)

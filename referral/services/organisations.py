@@ -70,6 +70,39 @@ def list_organisations(uow: UnitOfWork, actor: Actor) -> list[Organisation]:
     return list(uow.session.scalars(query))
 
 
+@dataclass(frozen=True)
+class NamedOrganisation:
+    """An organisation by id and name only: what a form's list of choices shows."""
+
+    id: str
+    name: str
+
+
+def _named(uow: UnitOfWork, kind: OrganisationKind | None) -> list[NamedOrganisation]:
+    query = select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    if kind is not None:
+        query = query.where(Organisation.kind == kind.value)
+    return [NamedOrganisation(id, name) for id, name in uow.session.execute(query)]
+
+
+def partner_names(uow: UnitOfWork, actor: Actor) -> list[NamedOrganisation]:
+    """The partners a social worker may refer to."""
+    require(actor, Permission.PARTNER_LIST)
+    return _named(uow, OrganisationKind.PARTNER)
+
+
+def district_names(uow: UnitOfWork, actor: Actor) -> list[NamedOrganisation]:
+    """The districts a partner may send a family home's interest registration to."""
+    require(actor, Permission.INTEREST_REGISTER)
+    return _named(uow, OrganisationKind.DISTRICT)
+
+
+def names_for_the_log(uow: UnitOfWork, actor: Actor) -> list[NamedOrganisation]:
+    """Every organisation, for the DPO's filter of the access log by organisation."""
+    require(actor, Permission.AUDIT_SEARCH)
+    return _named(uow, None)
+
+
 def list_partners(uow: UnitOfWork, actor: Actor) -> list[Organisation]:
     """The partner organisations a referral may go to, by name: for whoever chooses one."""
     require(actor, Permission.PARTNER_LIST)

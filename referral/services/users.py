@@ -18,7 +18,7 @@ from referral.db.models import Organisation, User, UserRole
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
-from referral.policy import Permission, organisation_scope, require
+from referral.policy import Permission, organisation_scope, partner_scope, require
 from referral.roles import ROLE_HOMES, OrganisationKind, Role
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -146,6 +146,28 @@ def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
     record(uow.session, actor, Action.USER_LIST, object_type="user")
     uow.commit()
     return rows
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: str
+    display_name: str
+
+
+def group_leaders(uow: UnitOfWork, actor: Actor) -> list[StaffMember]:
+    """The active group leaders of the actor's own partner organisation, to lead a group."""
+    require(actor, Permission.GROUP_MANAGE)
+    rows = uow.session.execute(
+        select(User.id, User.display_name)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.organisation_id == partner_scope(actor),
+            User.active.is_(True),
+            UserRole.role == Role.GROUP_LEADER.value,
+        )
+        .order_by(User.display_name)
+    )
+    return [StaffMember(user_id, name) for user_id, name in rows]
 
 
 def staff_names(uow: UnitOfWork, user_ids: Iterable[str]) -> dict[str, str]:

@@ -20,10 +20,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from referral.actors import Actor, Origin
-from referral.db.uow import UnitOfWork, record_denial
+from referral.db.uow import record_denial
 from referral.errors import Denial
 from referral.policy import Permission, can
-from referral.request_scope import request_session
+from referral.request_scope import request_uow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,7 +130,7 @@ def gate() -> ResponseReturnValue | None:
     actor = current_user.live.actor(request_origin())
     assert rule.permission is not None
     if not can(actor, rule.permission):
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             record_denial(
                 uow.session, Denial(actor, rule.permission.value, "route", request.endpoint)
             )

@@ -13,19 +13,21 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.db.activity import ActivityDescription
-from referral.db.models import Organisation
 from referral.errors import DomainError, NotFound, NotPermitted
 from referral.policy import Permission
-from referral.request_scope import request_session, request_uow
-from referral.roles import OrganisationKind
+from referral.request_scope import request_uow
 from referral.rules import CHILD_PARTY, OWN_CONSENT_AGE
-from referral.services import child_record, children, consent, referrals
-from referral.services.activity_descriptions import SUPPORT_GROUP
+from referral.services import (
+    activity_descriptions,
+    child_record,
+    children,
+    consent,
+    organisations,
+    referrals,
+)
 from referral.web.access import current_actor, requires
 from referral.web.casework_forms import (
     BASIS_LABELS,
@@ -146,24 +148,17 @@ def find_child() -> ResponseReturnValue:
 
 
 def _partner_choices() -> list[SelectChoice]:
-    rows = request_session().execute(
-        select(Organisation.id, Organisation.name)
-        .where(Organisation.kind == OrganisationKind.PARTNER.value)
-        .order_by(Organisation.name)
-    )
-    return [SelectChoice(i, n) for i, n in rows]
+    with request_uow() as uow:
+        partners = organisations.partner_names(uow, current_actor())
+    return [SelectChoice(p.id, p.name) for p in partners]
 
 
 def _version_choices() -> list[SelectChoice]:
     """Published activity descriptions, newest first: a consent cites the one the guardian
     received (the consent service refuses any other)."""
-    rows = request_session().execute(
-        select(ActivityDescription.version, Organisation.name)
-        .join(Organisation, Organisation.id == ActivityDescription.partner_id)
-        .where(ActivityDescription.programme == SUPPORT_GROUP)
-        .order_by(ActivityDescription.published_at.desc())
-    )
-    return [SelectChoice(version, f"{version} ({partner})") for version, partner in rows]
+    with request_uow() as uow:
+        published = activity_descriptions.published_versions(uow, current_actor())
+    return [SelectChoice(p.version, f"{p.version} ({p.partner_name})") for p in published]
 
 
 def _render_child(child_id: str, status: int = 200, **given: FlaskForm) -> ResponseReturnValue:

@@ -18,12 +18,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.db.base import utcnow
-from referral.db.models import Organisation
 from referral.errors import DomainError
 from referral.policy import Permission
 from referral.request_scope import request_session, request_uow
@@ -32,6 +30,7 @@ from referral.services import (
     audit_integrity,
     audit_search,
     emergency_access,
+    organisations,
     subject_access,
 )
 from referral.web.access import current_actor, requires
@@ -48,11 +47,10 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def _filter_form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
-    organisations = request_session().execute(
-        select(Organisation.id, Organisation.name).order_by(Organisation.name)
-    )
+    with request_uow() as uow:
+        named = organisations.names_for_the_log(uow, current_actor())
     form.organisation_id.choices = [SelectChoice("", "—")] + [
-        SelectChoice(i, n) for i, n in organisations
+        SelectChoice(o.id, o.name) for o in named
     ]
     return form
 

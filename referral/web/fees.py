@@ -6,9 +6,8 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from referral import clock
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission
-from referral.request_scope import request_session
+from referral.request_scope import request_uow
 from referral.services import fees
 from referral.spreadsheet import to_csv
 from referral.web.access import current_actor, requires
@@ -24,7 +23,7 @@ def _year() -> int:
 @blueprint.route("")
 @requires(Permission.FEE_REPORT_READ)
 def report() -> ResponseReturnValue:
-    with UnitOfWork(request_session()) as uow:
+    with request_uow() as uow:
         found = fees.fee_report(uow, current_actor(), _year())
     return render_template("fees/report.html", report=found)
 
@@ -33,7 +32,7 @@ def report() -> ResponseReturnValue:
 @requires(Permission.FEE_REPORT_READ)
 def export() -> ResponseReturnValue:
     """For the invoice: one line per place, semicolon-separated as Swedish spreadsheets read."""
-    with UnitOfWork(request_session()) as uow:
+    with request_uow() as uow:
         found = fees.fee_report(uow, current_actor(), _year())
     content = to_csv(
         ["municipality", "referral", "group", "group_start", "fee_sek"],

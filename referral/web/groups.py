@@ -14,16 +14,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.db.models import User, UserRole
 from referral.errors import DomainError
 from referral.policy import Permission
-from referral.request_scope import request_session, request_uow
-from referral.roles import Role
-from referral.services import groups
+from referral.request_scope import request_uow
+from referral.services import groups, users
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
 from referral.web.casework_forms import STATUS_LABELS
@@ -41,17 +38,9 @@ GROUP_STATUS_LABELS = {
 
 def _leader_choices() -> list[SelectChoice]:
     """The group leaders of the actor's organisation (staff work identities)."""
-    rows = request_session().execute(
-        select(User.id, User.display_name)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(
-            User.organisation_id == current_actor().organisation_id,
-            User.active.is_(True),
-            UserRole.role == Role.GROUP_LEADER.value,
-        )
-        .order_by(User.display_name)
-    )
-    return [SelectChoice(i, n) for i, n in rows]
+    with request_uow() as uow:
+        leaders = users.group_leaders(uow, current_actor())
+    return [SelectChoice(leader.id, leader.display_name) for leader in leaders]
 
 
 def _group_form(formdata: bool = True) -> GroupForm:

@@ -13,18 +13,15 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.db.models import Organisation
 from referral.errors import DomainError
 from referral.policy import Permission
-from referral.request_scope import request_session, request_uow
-from referral.roles import OrganisationKind
-from referral.services import interest
+from referral.request_scope import request_uow
+from referral.services import interest, organisations
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
@@ -65,12 +62,12 @@ class DeclineForm(PlainTextForm):
 
 
 def _district_choices() -> list[SelectChoice]:
-    rows = request_session().execute(
-        select(Organisation.id, Organisation.name)
-        .where(Organisation.kind == OrganisationKind.DISTRICT.value)
-        .order_by(Organisation.name)
-    )
-    return [SelectChoice("", _("Choose the district")), *(SelectChoice(i, n) for i, n in rows)]
+    with request_uow() as uow:
+        districts = organisations.district_names(uow, current_actor())
+    return [
+        SelectChoice("", _("Choose the district")),
+        *(SelectChoice(d.id, d.name) for d in districts),
+    ]
 
 
 # --- The partner: record, and follow the status ----------------------------------------------

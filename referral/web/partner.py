@@ -9,9 +9,8 @@ from flask_babel import gettext as _
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.db.uow import UnitOfWork
 from referral.policy import Permission
-from referral.request_scope import request_session
+from referral.request_scope import request_uow
 from referral.services import referrals
 from referral.web.access import current_actor, requires
 from referral.web.casework_forms import FORMAT_LABELS, STATUS_LABELS
@@ -25,7 +24,7 @@ blueprint = Blueprint("partner", __name__, url_prefix="/partner")
 @requires(Permission.REFERRAL_INBOX)
 def inbox() -> ResponseReturnValue:
     today = clock.today()
-    with UnitOfWork(request_session()) as uow:
+    with request_uow() as uow:
         views = referrals.partner_inbox(uow, current_actor(), today)
     place_form = EnrolForm(formdata=None)
     place_form.group_id.choices = enrol_choices(today)
@@ -43,7 +42,7 @@ def _respond(referral_id: str, accept: bool) -> ResponseReturnValue:
     if not PostOnlyForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("partner.inbox"))
-    with UnitOfWork(request_session()) as uow:
+    with request_uow() as uow:
         referrals.respond(uow, current_actor(), referral_id, accept, clock.today())
     flash(_("The referral was accepted.") if accept else _("The referral was declined."), "info")
     return redirect(url_for("partner.inbox"))

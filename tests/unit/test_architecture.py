@@ -146,3 +146,19 @@ def test_the_db_layer_knows_nothing_of_flask() -> None:
     # The request-scoped session is referral.request_scope's, on the web side.
     offenders = [m for m in _imports_of("referral.db") if "flask" in _third_party_imports(m)]
     assert offenders == []
+
+
+# Flask-Limiter's storage backend is SQL by nature; it is storage, not a view.
+VIEWS_THAT_MAY_USE_SQL = {"referral.web.limit_storage"}
+
+
+def test_views_do_not_query_the_database_themselves() -> None:
+    # Pages and API operations ask services; a view with SQL of its own would bypass the
+    # policy's scope and the access log.
+    views = [*_imports_of("referral.web"), *_imports_of("referral.api")]
+    offenders = [
+        m
+        for m in views
+        if m not in VIEWS_THAT_MAY_USE_SQL and "sqlalchemy" in _third_party_imports(m)
+    ]
+    assert offenders == []
