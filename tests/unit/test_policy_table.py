@@ -7,6 +7,7 @@ access log. Mutation testing of referral/policy.py runs these (`make assurance`)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import pytest
@@ -486,16 +487,13 @@ CHILD_IDS = {
     "a record naming a child is about that child": (SKARPNACK_GUARDIAN, SKARPNACK_CHILD.id),
     "a referral is about its child": (TO_BRIS, FARSTA_CHILD.id),
     "a record about no child yet falls back to the child it names": (
-        type("Draft", (), {"about_child_id": None, "child_id": "child-7"})(),
+        SimpleNamespace(about_child_id=None, child_id="child-7"),
         "child-7",
     ),
     "a record naming no child is about none": (Notice("farsta"), None),
-    "an id that is not a string is no child's": (
-        type("Odd", (), {"child_id": 7})(),
-        None,
-    ),
+    "an id that is not a string is no child's": (SimpleNamespace(child_id=7), None),
     "an own-record id that is not a string is no child's": (
-        type("Odder", (), {"about_child_id": 7})(),
+        SimpleNamespace(about_child_id=7),
         None,
     ),
 }
