@@ -7,6 +7,7 @@ data is returned, so the child's subject-access report lists every look.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -33,7 +34,7 @@ from referral.rules import (
 )
 from referral.services.children import record_child_access
 from referral.services.loading import get_for
-from referral.services.sharing import birth_date_of, lvu_decisions, sharing_basis_for
+from referral.services.sharing import LvuShare, birth_date_of, lvu_decisions, sharing_basis_for
 from referral.services.users import staff_names
 
 
@@ -133,23 +134,21 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
     """One child's record for a social worker of the child's district, or one holding a
     live emergency grant for the child (404 for others)."""
     require(actor, Permission.CHILD_READ)
-    db = uow.session
     child = get_for(uow, actor, Permission.CHILD_READ, Child, child_id, field="child")
     # A read through an emergency grant says so in the log ("emergency_access").
     basis = emergency_legal_basis(actor, Permission.CHILD_READ, child)
     record_child_access(uow, actor, Action.CHILD_READ, child, legal_basis=basis)
     uow.commit()  # the access is on record before anything is shown
 
+    db = uow.session
     guardians = db.scalars(
         select(Guardian).where(Guardian.child_id == child.id).order_by(Guardian.created_at)
     ).all()
-    guardian_names = {g.id: g.name for g in guardians}
     consent_rows = db.scalars(
         select(ConsentRecord)
         .where(ConsentRecord.child_id == child.id)
         .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
     ).all()
-    latest = {row.party: row.id for row in consent_rows}
     referral_rows = db.scalars(
         select(Referral).where(Referral.child_id == child.id).order_by(Referral.created_at)
     ).all()
@@ -160,14 +159,6 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
         | {event.by for r in referral_rows for event in r.events}
         | {share.decided_by for share in lvu.values()},
     )
-    partners = {
-        org_id: name
-        for org_id, name in db.execute(
-            select(Organisation.id, Organisation.name).where(
-                Organisation.id.in_({r.partner_id for r in referral_rows})
-            )
-        )
-    }
     birth_date = birth_date_of(child)
     return ChildRecord(
         id=child.id,
@@ -184,58 +175,83 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
         family_home_phone=child.family_home_phone,
         paying_municipality=child.paying_municipality,
         child_views=child.child_views,
-        lvu_sharing=tuple(
-            LvuShareView(
-                category.value,
-                lvu[category].shared,
-                staff.get(lvu[category].decided_by, lvu[category].decided_by),
-                lvu[category].decided_on,
-            )
-            for category in Category
-            if category in lvu
-        ),
+        lvu_sharing=_lvu_sharing_views(lvu, staff),
         guardians=tuple(GuardianView(g.id, g.name, g.contact, g.has_custody) for g in guardians),
-        consents=tuple(
-            ConsentView(
-                id=row.id,
-                party=row.party,
-                party_name=(
-                    _("The child")
-                    if row.party == CHILD_PARTY
-                    else guardian_names.get(row.party, "?")
-                ),
-                decision=row.decision,
-                categories=tuple(c for c in row.categories.split(",") if c),
-                decided_on=row.decided_on,
-                valid_until=row.valid_until,
-                method=row.method,
-                description_version=row.description_version,
-                recorded_by=staff.get(row.recorded_by, row.recorded_by),
-                recorded_at=row.recorded_at,
-                current=latest[row.party] == row.id,
-            )
-            for row in reversed(consent_rows)  # newest first
-        ),
-        referrals=tuple(
-            ReferralView(
-                id=r.id,
-                partner_id=r.partner_id,
-                partner_name=partners.get(r.partner_id, "?"),
-                status=r.status,
-                preferred_format=r.preferred_format,
-                notes=r.notes,
-                created_at=r.created_at,
-                open=Status(r.status) not in TERMINAL,
-                events=tuple(
-                    EventView(e.from_status, e.to_status, staff.get(e.by, e.by), e.at)
-                    for e in r.events
-                ),
-            )
-            for r in reversed(referral_rows)
-        ),
+        consents=_consent_views(consent_rows, {g.id: g.name for g in guardians}, staff),
+        referrals=_referral_views(uow, referral_rows, staff),
         sharing=tuple(
             (category, sharing_basis_for(uow, child, category, today)) for category in Category
         ),
+    )
+
+
+def _lvu_sharing_views(
+    lvu: Mapping[Category, LvuShare], staff: Mapping[str, str]
+) -> tuple[LvuShareView, ...]:
+    """The social worker's documented decision per category under LVU, in category order."""
+    return tuple(
+        LvuShareView(
+            category.value,
+            lvu[category].shared,
+            staff.get(lvu[category].decided_by, lvu[category].decided_by),
+            lvu[category].decided_on,
+        )
+        for category in Category
+        if category in lvu
+    )
+
+
+def _consent_views(
+    rows: Sequence[ConsentRecord], guardian_names: Mapping[str, str], staff: Mapping[str, str]
+) -> tuple[ConsentView, ...]:
+    """Every consent decision, newest first; the latest per party is marked current."""
+    latest = {row.party: row.id for row in rows}
+    return tuple(
+        ConsentView(
+            id=row.id,
+            party=row.party,
+            party_name=(
+                _("The child") if row.party == CHILD_PARTY else guardian_names.get(row.party, "?")
+            ),
+            decision=row.decision,
+            categories=tuple(c for c in row.categories.split(",") if c),
+            decided_on=row.decided_on,
+            valid_until=row.valid_until,
+            method=row.method,
+            description_version=row.description_version,
+            recorded_by=staff.get(row.recorded_by, row.recorded_by),
+            recorded_at=row.recorded_at,
+            current=latest[row.party] == row.id,
+        )
+        for row in reversed(rows)
+    )
+
+
+def _referral_views(
+    uow: UnitOfWork, rows: Sequence[Referral], staff: Mapping[str, str]
+) -> tuple[ReferralView, ...]:
+    """The child's referrals, newest first, with their partner's name and their history."""
+    named = uow.session.execute(
+        select(Organisation.id, Organisation.name).where(
+            Organisation.id.in_({r.partner_id for r in rows})
+        )
+    )
+    partners = {org_id: name for org_id, name in named}
+    return tuple(
+        ReferralView(
+            id=r.id,
+            partner_id=r.partner_id,
+            partner_name=partners.get(r.partner_id, "?"),
+            status=r.status,
+            preferred_format=r.preferred_format,
+            notes=r.notes,
+            created_at=r.created_at,
+            open=Status(r.status) not in TERMINAL,
+            events=tuple(
+                EventView(e.from_status, e.to_status, staff.get(e.by, e.by), e.at) for e in r.events
+            ),
+        )
+        for r in reversed(rows)
     )
 
 
