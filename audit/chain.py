@@ -219,84 +219,132 @@ def verify_chain(
             return failure
 
     first = 1 if start is None else start.sequence + 1
-    expected, previous = first, GENESIS_LINK if start is None else start.link
-    base = first - 1  # last sequence known good: the start, then each matched checkpoint
-    pending = [cp for cp in pending if cp.sequence > base]
+    previous = GENESIS_LINK if start is None else start.link
+    walk = _Walk(first=first, expected=first, previous=previous, start=start)
+    walk.base = first - 1  # last sequence known good: the start, then each matched checkpoint
+    failure = _walk_entries(
+        walk,
+        entries,
+        _keyed_link(audit_key),
+        [cp for cp in pending if cp.sequence > walk.base],
+        head,
+    )
+    if failure is not None:
+        return failure
+    if head is not None:
+        head_failure = _head_problem(head, audit_key, walk.expected - 1)
+        if head_failure is not None:
+            bad = walk.expected if walk.expected - 1 < head.sequence else walk.base + 1
+            return walk.failed(bad, head_failure)
+    return walk.report(True, None, None)
+
+
+@dataclass
+class _Walk:
+    """How far verification has come: the next sequence expected, the link before it, the
+    checkpoints matched, and the last sequence a checkpoint (or the start) vouches for."""
+
+    first: int
+    expected: int
+    previous: bytes
+    start: Checkpoint | None = None
+    checkpoints_checked: int = 0
+    base: int = 0
+
+    def report(self, ok: bool, bad: int | None, reason: str | None) -> VerificationReport:
+        return VerificationReport(
+            ok=ok,
+            entries_checked=self.expected - self.first,
+            checkpoints_checked=self.checkpoints_checked,
+            first_bad_sequence=bad,
+            reason=reason,
+            last_sequence=self.expected - 1,
+            last_link=self.previous,
+        )
+
+    def failed(self, bad: int, reason: str) -> VerificationReport:
+        return self.report(False, bad, reason)
+
+
+def _walk_entries(
+    walk: _Walk,
+    entries: Iterable[ChainEntry],
+    link_of: Callable[[bytes], bytes],
+    pending: Sequence[Checkpoint],
+    head: ChainHead | None,
+) -> VerificationReport | None:
+    """The streaming pass: each entry in turn against its sequence, hash, link, the signed
+    checkpoint at it and the head. Returns the first failure, or None with `walk` at the end.
+
+    The loop keeps its state in locals and writes it back to `walk` only on leaving: this
+    runs once per entry of a log of millions."""
+    first, expected, previous = walk.first, walk.expected, walk.previous
     cp_index = 0
     cp_next = pending[0].sequence if pending else -1
-    checkpoints_checked = 0
-
-    # Plain != rather than hmac.compare_digest: nothing secret is being compared
-    # against attacker-chosen guesses here, and != also copes with a NULL column.
-    sha256 = hashlib.sha256
-    link_of = _keyed_link(audit_key)
     # Without a head, no entry is beyond it and none is compared with it.
     head_sequence = head.sequence if head is not None else sys.maxsize
     head_link = head.link if head is not None else b""
+    sha256 = hashlib.sha256
+
+    def leave(bad: int | None, reason: str | None) -> VerificationReport | None:
+        walk.expected, walk.previous = expected, previous
+        return None if reason is None else walk.failed(bad if bad is not None else expected, reason)
+
+    # Plain != rather than hmac.compare_digest: nothing secret is being compared against
+    # attacker-chosen guesses here, and != also copes with a NULL column.
     for entry in entries:
         sequence = entry.sequence
         if sequence > head_sequence:
-            forged = beyond_the_head(sequence, head_sequence)
-            return _result(False, first, expected, previous, checkpoints_checked, sequence, forged)
+            return leave(sequence, beyond_the_head(sequence, head_sequence))
         if sequence != expected:
-            bad, reason = _sequence_problem(sequence, expected, first, start)
-            return _result(False, first, expected, previous, checkpoints_checked, bad, reason)
+            return leave(*_sequence_problem(sequence, expected, first, walk.start))
         try:
             canonical = entry.canonical
             if canonical is None:
                 canonical = canonical_entry(entry.fields)
             computed_hash = sha256(canonical).digest()
         except (TypeError, ValueError) as exc:
-            reason = f"entry {sequence}: its content cannot be encoded ({exc})."
-            return _result(False, first, expected, previous, checkpoints_checked, sequence, reason)
+            return leave(sequence, f"entry {sequence}: its content cannot be encoded ({exc}).")
         if computed_hash != entry.stored_hash:
-            reason = f"entry {sequence}: content does not match its hash (edited)."
-            return _result(False, first, expected, previous, checkpoints_checked, sequence, reason)
+            return leave(sequence, f"entry {sequence}: content does not match its hash (edited).")
         link = link_of(previous + computed_hash)
         if link != entry.stored_link:
-            reason = _link_problem(sequence, first)
-            return _result(False, first, expected, previous, checkpoints_checked, sequence, reason)
+            return leave(sequence, _link_problem(sequence, first))
         if sequence == cp_next:
             if link != pending[cp_index].link:
-                reason = (
-                    f"entry {sequence}: the chain does not match the signed checkpoint, so "
-                    f"entries {base + 1} to {sequence} were rewritten by someone holding the "
-                    "audit key."
-                )
-                return _result(
-                    False, first, expected, previous, checkpoints_checked, base + 1, reason
-                )
-            checkpoints_checked += 1
-            base = sequence
+                return leave(walk.base + 1, _rewritten_before(sequence, walk.base))
+            walk.checkpoints_checked += 1
+            walk.base = sequence
             cp_index += 1
             cp_next = pending[cp_index].sequence if cp_index < len(pending) else -1
         if sequence == head_sequence and link != head_link:
-            reason = (
-                f"entry {sequence}: the chain head names another link for this entry (the head "
-                "or the entry was altered)."
-            )
-            return _result(False, first, expected, previous, checkpoints_checked, sequence, reason)
+            return leave(sequence, _head_link_problem(sequence))
         previous = link
         expected = sequence + 1
 
+    leave(None, None)
     if cp_index < len(pending):
         last = expected - 1
-        return _result(
-            False,
-            first,
-            expected,
-            previous,
-            checkpoints_checked,
+        return walk.failed(
             last + 1,
             f"the log ends at entry {last} but a signed checkpoint covers entry "
             f"{pending[-1].sequence}, so entries from {last + 1} on were deleted (truncated).",
         )
-    if head is not None:
-        head_failure = _head_problem(head, audit_key, expected - 1)
-        if head_failure is not None:
-            bad = expected if expected - 1 < head.sequence else base + 1
-            return _result(False, first, expected, previous, checkpoints_checked, bad, head_failure)
-    return _result(True, first, expected, previous, checkpoints_checked, None, None)
+    return None
+
+
+def _rewritten_before(sequence: int, base: int) -> str:
+    return (
+        f"entry {sequence}: the chain does not match the signed checkpoint, so entries "
+        f"{base + 1} to {sequence} were rewritten by someone holding the audit key."
+    )
+
+
+def _head_link_problem(sequence: int) -> str:
+    return (
+        f"entry {sequence}: the chain head names another link for this entry (the head or "
+        "the entry was altered)."
+    )
 
 
 def beyond_the_head(sequence: int, head_sequence: int) -> str:
@@ -320,26 +368,6 @@ def _head_problem(head: ChainHead, audit_key: bytes, last: int) -> str | None:
             "complete."
         )
     return None
-
-
-def _result(
-    ok: bool,
-    first: int,
-    expected: int,
-    previous: bytes,
-    checkpoints_checked: int,
-    bad: int | None,
-    reason: str | None,
-) -> VerificationReport:
-    return VerificationReport(
-        ok=ok,
-        entries_checked=expected - first,
-        checkpoints_checked=checkpoints_checked,
-        first_bad_sequence=bad,
-        reason=reason,
-        last_sequence=expected - 1,
-        last_link=previous,
-    )
 
 
 def _keyed_link(audit_key: bytes) -> Callable[[bytes], bytes]:
