@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import inspect, text
 
 from config.settings import Settings
 from crypto import FieldContext
@@ -24,6 +24,7 @@ from referral.db.uow import UnitOfWork
 from referral.request_scope import get_database, request_session
 from referral.services import children
 from tests.factories import Factory, invented_personnummer, social_worker_actor
+from tests.own_database import empty_postgres_database
 
 CANARY_NAME = "Kanarievägen Zyxtrobolin"
 CANARY_NOTE = "Kanarieanteckning Qwmphrt"
@@ -156,17 +157,6 @@ def _postgres_relation_files(app: Flask) -> bytes:
     return blob
 
 
-def _fresh_postgres_database(url: str, name: str) -> str:
-    """A new, empty database on the same server: the scan sees only this test's writes."""
-    server = make_url(url)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
     reason="the PostgreSQL scan runs in the PostgreSQL pass of .ci/run",
@@ -175,7 +165,7 @@ def _fresh_postgres_database(url: str, name: str) -> str:
 def test_no_canary_in_postgresql_tables_or_relation_files(
     base_settings: Settings, plaintext: bool
 ) -> None:
-    url = _fresh_postgres_database(os.environ["TEST_DATABASE_URL"], "test_canary")
+    url = empty_postgres_database(os.environ["TEST_DATABASE_URL"], "test_canary")
     app = _app_on(base_settings, url, plaintext)
     _write_canaries_through_the_normal_flows(app, base_settings)
     contents = b"".join(

@@ -7,35 +7,21 @@ holds. SQLite has one writer at a time, so this race exists on PostgreSQL only."
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from config.settings import Settings
-from referral import create_app
-from referral.db import migrate
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict
 from referral.request_scope import get_database, request_session
 from referral.services import children
 from tests.factories import Factory, invented_personnummer, social_worker_actor
-
-
-def _own_postgres_app(base_settings: Settings) -> Flask:
-    """An app on a database of its own: two threads need two real, committing connections,
-    which the rolled-back transaction of the other tests cannot give."""
-    from tests.integration.test_canary_scan import _fresh_postgres_database
-
-    url = _fresh_postgres_database(base_settings.database_url, "test_c_duplicates")
-    migrate.upgrade(url)
-    return create_app(replace(base_settings, database_url=url))
+from tests.own_database import ROW_LOCKS, only_on_postgres, own_postgres_app
 
 
 def _late(check: Callable[..., Any], seconds: float) -> Callable[..., Any]:
@@ -49,15 +35,11 @@ def _late(check: Callable[..., Any], seconds: float) -> Callable[..., Any]:
     return answer
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="row locks (SELECT ... FOR UPDATE) need PostgreSQL; SQLite serialises all writers",
-)
+@only_on_postgres(ROW_LOCKS)
 def test_two_social_workers_registering_the_same_child_at_once_leave_one_record(
     base_settings: Settings,
 ) -> None:
-    app = _own_postgres_app(base_settings)
+    app = own_postgres_app(base_settings, "duplicates")
     factory = Factory(app, base_settings)
     district = factory.organisation("district")
     workers = [social_worker_actor(factory, district), social_worker_actor(factory, district)]

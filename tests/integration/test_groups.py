@@ -5,7 +5,6 @@ access log under the child's pseudonymous id."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,9 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from config.settings import Settings
-from referral import create_app
 from referral.actors import Actor
-from referral.db import migrate
 from referral.db.audit_log import AuditEntry
 from referral.db.groups import Enrolment, Group
 from referral.db.models import Organisation
@@ -32,6 +29,7 @@ from referral.rules import Status
 from referral.services import children, consent, groups, referrals
 from referral.services.groups import enrolment as enrolment_service
 from tests.factories import Factory, invented_personnummer, social_worker_actor
+from tests.own_database import ROW_LOCKS, only_on_postgres, own_postgres_app
 
 TODAY = date(2027, 3, 1)  # a Monday
 START = date(2027, 3, 15)  # the weekly group's first meeting, a Monday
@@ -558,14 +556,6 @@ def test_every_change_about_a_child_is_logged_under_the_childs_subject_id(
 # --- two leaders at once (PostgreSQL) --------------------------------------------------------
 
 
-def _own_postgres_app(base_settings: Settings) -> Flask:
-    from tests.integration.test_canary_scan import _fresh_postgres_database
-
-    url = _fresh_postgres_database(base_settings.database_url, "test_groups_concurrency")
-    migrate.upgrade(url)
-    return create_app(replace(base_settings, database_url=url))
-
-
 def _slow(rule: Callable[[int], bool], seconds: float) -> Callable[[int], bool]:
     """The rule, answered late: without the row lock, both leaders would count 7 meanwhile."""
 
@@ -576,15 +566,11 @@ def _slow(rule: Callable[[int], bool], seconds: float) -> Callable[[int], bool]:
     return answer
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="row locks (SELECT ... FOR UPDATE) need PostgreSQL; SQLite serialises all writers",
-)
+@only_on_postgres(ROW_LOCKS)
 def test_two_leaders_enrolling_the_ninth_child_at_once_leave_eight(
     base_settings: Settings,
 ) -> None:
-    app = _own_postgres_app(base_settings)
+    app = own_postgres_app(base_settings, "groups_concurrency")
     factory = Factory(app, base_settings)
     world = _world(factory)
     second_leader = _leader_of(factory, world.partner)
