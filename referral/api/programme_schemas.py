@@ -123,6 +123,26 @@ class ChildCreatedOut(StrictSchema):
     id = fields.String()
 
 
+class _PlacementFields(StrictSchema):
+    """The placement as the district recorded it: shared by the record and the placement."""
+
+    placement_basis = fields.String(allow_none=True)
+    lvu_decision = fields.String(allow_none=True)
+    lvu_decided_by = fields.String(allow_none=True)
+    lvu_decided_on = fields.String(allow_none=True)
+
+
+class _DetailFields(StrictSchema):
+    """The child's details: shared by the record and the details' own answer."""
+
+    gender = fields.String(allow_none=True)
+    family_home_name = fields.String(allow_none=True)
+    family_home_address = fields.String(allow_none=True)
+    family_home_phone = fields.String(allow_none=True)
+    paying_municipality = fields.String(allow_none=True)
+    child_views = fields.String(allow_none=True)
+
+
 class ChildFoundOut(StrictSchema):
     """A match of a look-up: enough to open the record, nothing of the number searched."""
 
@@ -135,9 +155,7 @@ class OpenReferralOut(StrictSchema):
     status = fields.Function(lambda pair: pair[1])
 
 
-class ChildSummaryOut(StrictSchema):
-    id = fields.String()
-    name = fields.String()
+class ChildSummaryOut(ChildFoundOut):
     age = fields.Integer()
     placement_basis = fields.String(allow_none=True)
     open_referrals = fields.List(fields.Nested(OpenReferralOut))
@@ -212,21 +230,9 @@ class LvuShareOut(StrictSchema):
     decided_on = fields.Date()
 
 
-class ChildRecordOut(StrictSchema):
-    id = fields.String()
-    name = fields.String()
+class ChildRecordOut(ChildFoundOut, _PlacementFields, _DetailFields):
     birth_date = fields.Date()
     age = fields.Integer()
-    placement_basis = fields.String(allow_none=True)
-    lvu_decision = fields.String(allow_none=True)
-    lvu_decided_by = fields.String(allow_none=True)
-    lvu_decided_on = fields.String(allow_none=True)
-    gender = fields.String(allow_none=True)
-    family_home_name = fields.String(allow_none=True)
-    family_home_address = fields.String(allow_none=True)
-    family_home_phone = fields.String(allow_none=True)
-    paying_municipality = fields.String(allow_none=True)
-    child_views = fields.String(allow_none=True)
     lvu_sharing = fields.List(fields.Nested(LvuShareOut))
     guardians = fields.List(fields.Nested(GuardianOut))
     consents = fields.List(fields.Nested(ConsentHistoryOut))
@@ -241,24 +247,14 @@ def _lvu_shared(child: Any) -> list[str] | None:
     return [c.value for c in Category if c in decided and decided[c].shared]
 
 
-class PlacementOut(StrictSchema):
+class PlacementOut(_PlacementFields):
     child_id = fields.String(attribute="id")
-    placement_basis = fields.String()
-    lvu_decision = fields.String(allow_none=True)
-    lvu_decided_by = fields.String(allow_none=True)
-    lvu_decided_on = fields.String(allow_none=True)
     # Under LVU: the categories the partner may see now (null under SoL).
     lvu_shared = fields.Function(_lvu_shared, allow_none=True)
 
 
-class ChildDetailsOut(StrictSchema):
+class ChildDetailsOut(_DetailFields):
     child_id = fields.String(attribute="id")
-    gender = fields.String(allow_none=True)
-    family_home_name = fields.String(allow_none=True)
-    family_home_address = fields.String(allow_none=True)
-    family_home_phone = fields.String(allow_none=True)
-    paying_municipality = fields.String(allow_none=True)
-    child_views = fields.String(allow_none=True)
 
 
 class GuardianCreatedOut(StrictSchema):
