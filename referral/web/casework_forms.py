@@ -12,13 +12,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    Field,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from referral.rules import Category, Decision, PlacementBasis
 from referral.services.referrals import MAX_NOTES
@@ -117,26 +118,38 @@ class LvuSharingForm(PlainTextForm):
 GENDER_LABELS = {"": _l("Not recorded"), "girl": _l("Girl"), "boy": _l("Boy"), "other": _l("Other")}
 
 
+class Sent:
+    """The field must be in the request, empty or not. The details form replaces every
+    detail at once, so a post that leaves a field out (no browser does; a script might)
+    changes nothing rather than clearing what it did not send."""
+
+    def __call__(self, form: PlainTextForm, field: Field) -> None:
+        if not field.raw_data:
+            raise StopValidation(_l("This field is missing from the form: nothing was saved."))
+
+
 class DetailsForm(PlainTextForm):
     gender = SelectField(
-        _l("Gender"), choices=[SelectChoice(k, v) for k, v in GENDER_LABELS.items()]
+        _l("Gender"),
+        choices=[SelectChoice(k, v) for k, v in GENDER_LABELS.items()],
+        validators=[Sent()],
     )
     family_home_name = StringField(
-        _l("Family home (names)"), validators=[Optional(), Length(max=200)]
+        _l("Family home (names)"), validators=[Sent(), Optional(), Length(max=200)]
     )
     family_home_address = StringField(
-        _l("Family home address"), validators=[Optional(), Length(max=200)]
+        _l("Family home address"), validators=[Sent(), Optional(), Length(max=200)]
     )
     family_home_phone = StringField(
-        _l("Family home phone"), validators=[Optional(), Length(max=200)]
+        _l("Family home phone"), validators=[Sent(), Optional(), Length(max=200)]
     )
     paying_municipality = StringField(
         _l("Paying municipality (only for a child placed by another municipality)"),
-        validators=[Optional(), Length(max=100)],
+        validators=[Sent(), Optional(), Length(max=100)],
     )
     child_views = TextAreaField(
         _l("The child's own views (noted for every child, whatever the age)"),
-        validators=[Optional(), Length(max=2000)],
+        validators=[Sent(), Optional(), Length(max=2000)],
     )
 
 

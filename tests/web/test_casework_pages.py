@@ -293,3 +293,32 @@ def test_a_child_is_found_by_personnummer_without_the_number_coming_back(
         "/children/find", data={"find-personnummer": other, "find-csrf_token": token}
     ).get_data(as_text=True)
     assert 'class="found"' not in missing and other not in missing
+
+
+def test_a_details_post_that_leaves_fields_out_saves_nothing_and_says_which(
+    app: Flask, factory: Factory, client: FlaskClient
+) -> None:
+    log_in(client, factory.account("social_worker"))
+    child_id = _register(client, invented_personnummer(2011, 8, 8))
+    every_detail = {
+        "gender": "boy",
+        "family_home_name": "Familjen Påhittad",
+        "family_home_address": "Låtsasvägen 2, Stockholm",
+        "family_home_phone": "08-000 00 01",
+        "paying_municipality": "",
+        "child_views": "Gillar fotboll",
+    }
+    assert _post(client, f"/children/{child_id}/details", every_detail).status_code == 302
+
+    nothing = _post(client, f"/children/{child_id}/details", {})
+    one_left_out = _post(
+        client,
+        f"/children/{child_id}/details",
+        {k: v for k, v in every_detail.items() if k != "child_views"},
+    )
+
+    assert nothing.status_code == one_left_out.status_code == 422
+    assert 'id="child_views-error"' in one_left_out.get_data(as_text=True)
+    assert 'id="family_home_name-error"' not in one_left_out.get_data(as_text=True)
+    page = client.get(f"/children/{child_id}").get_data(as_text=True)
+    assert "Familjen Påhittad" in page and "Gillar fotboll" in page
