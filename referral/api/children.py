@@ -75,13 +75,11 @@ class Lookup(MethodView):
     @requires(Permission.CHILD_SEARCH)
     @blueprint.arguments(PersonnummerIn)
     @blueprint.response(200, ChildFoundOut(many=True))
-    def post(self, data: dict[str, str]) -> list[Child]:
+    def post(self, data: dict[str, str]) -> list[children.ChildMatch]:
         """Exact look-up by personnummer within the caller's district (a POST, so that the
         number never appears in a URL or an access log of the web server)."""
         with request_uow() as uow:
-            return children.find_children_by_personnummer(
-                uow, current_actor(), data["personnummer"]
-            )
+            return children.look_up_children(uow, current_actor(), data["personnummer"])
 
 
 @blueprint.route("/<child_id>")
@@ -140,7 +138,7 @@ class Details(MethodView):
     @blueprint.arguments(ChildDetailsIn)
     @blueprint.response(200, ChildDetailsOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
-    def put(self, data: dict[str, str | None], child_id: str) -> Child:
+    def put(self, data: dict[str, str | None], child_id: str) -> children.SavedDetails:
         """Gender, the family home (the partner's contact details, if consented) and the
         paying municipality of a child placed by another municipality."""
         with request_uow() as uow:

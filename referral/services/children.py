@@ -163,7 +163,30 @@ def _detail(value: str | None, field: str, longest: int = MAX_DETAIL) -> str | N
     return cleaned or None
 
 
-def update_details(uow: UnitOfWork, actor: Actor, child_id: str, details: ChildDetails) -> Child:
+@dataclass(frozen=True)
+class SavedDetails:
+    """The child's details as saved, for the caller that saved them."""
+
+    id: str
+    gender: str | None
+    family_home_name: str | None
+    family_home_address: str | None
+    family_home_phone: str | None
+    paying_municipality: str | None
+    child_views: str | None
+
+
+@dataclass(frozen=True)
+class ChildMatch:
+    """A match of a look-up by personnummer: enough to open the record, not the number."""
+
+    id: str
+    name: str
+
+
+def update_details(
+    uow: UnitOfWork, actor: Actor, child_id: str, details: ChildDetails
+) -> SavedDetails:
     require(actor, Permission.CHILD_UPDATE)
     child = get_for(uow, actor, Permission.CHILD_UPDATE, Child, child_id, field="child")
     gender = _detail(details.gender, "gender")
@@ -180,7 +203,20 @@ def update_details(uow: UnitOfWork, actor: Actor, child_id: str, details: ChildD
     uow.session.flush()
     record_child_access(uow, actor, Action.CHILD_UPDATE, child)
     uow.commit()
-    return child
+    return SavedDetails(
+        id=child.id,
+        gender=child.gender,
+        family_home_name=child.family_home_name,
+        family_home_address=child.family_home_address,
+        family_home_phone=child.family_home_phone,
+        paying_municipality=child.paying_municipality,
+        child_views=child.child_views,
+    )
+
+
+def look_up_children(uow: UnitOfWork, actor: Actor, raw: str) -> list[ChildMatch]:
+    """A social worker's look-up by personnummer: each match by id and name, each logged."""
+    return [ChildMatch(c.id, c.name) for c in find_children_by_personnummer(uow, actor, raw)]
 
 
 def find_children_by_personnummer(uow: UnitOfWork, actor: Actor, raw: str) -> list[Child]:

@@ -132,7 +132,7 @@ def find_child() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             with request_uow() as uow:
-                matches = children.find_children_by_personnummer(
+                matches = children.look_up_children(
                     uow, current_actor(), form.personnummer.data or ""
                 )
                 # Only id and name are shown; the search service has logged each match.
