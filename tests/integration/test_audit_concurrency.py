@@ -19,6 +19,7 @@ from referral.db import migrate
 from referral.db.audit_log import AuditEntry
 from referral.request_scope import get_database, request_session
 from referral.services import audit_integrity
+from tests.own_database import empty_postgres_database
 
 WRITERS = 4
 ENTRIES_EACH = 25
@@ -27,9 +28,7 @@ ENTRIES_EACH = 25
 def _own_database(base_settings: Settings, tmp_path: Path) -> Settings:
     url = base_settings.database_url
     if url.startswith("postgresql"):
-        from tests.integration.test_canary_scan import _fresh_postgres_database
-
-        url = _fresh_postgres_database(url, "test_audit_concurrency")
+        url = empty_postgres_database(url, "test_audit_concurrency")
     else:
         url = f"sqlite:///{tmp_path / 'concurrency.sqlite3'}"
     migrate.upgrade(url)
