@@ -31,7 +31,7 @@ from referral.api.programme_schemas import (
     PlacementOut,
 )
 from referral.api.schemas import PersonnummerIn
-from referral.db.people import Child, ConsentRecord, Guardian
+from referral.db.people import ConsentRecord, Guardian
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services import child_record, children, consent
@@ -99,7 +99,7 @@ class Placement(MethodView):
     @blueprint.arguments(PlacementIn)
     @blueprint.response(200, PlacementOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
-    def put(self, data: dict[str, Any], child_id: str) -> Child:
+    def put(self, data: dict[str, Any], child_id: str) -> consent.PlacementView:
         """SoL, or LVU with the decision, its date, the deciding body and the categories the
         partner may see (`lvu_shared`; name and age when first placed and nothing is said)."""
         with request_uow() as uow:
@@ -123,7 +123,7 @@ class LvuSharing(MethodView):
     @blueprint.response(200, PlacementOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def put(self, data: dict[str, Any], child_id: str) -> Child:
+    def put(self, data: dict[str, Any], child_id: str) -> consent.PlacementView:
         """Under LVU, the social worker's decision on what the partner may see: every category
         listed is shared, every other is not. Narrowing cuts the partner's access at once."""
         with request_uow() as uow:

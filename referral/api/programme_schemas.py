@@ -33,7 +33,6 @@ from referral.services.children import (
 )
 from referral.services.consent import MAX_TEXT, METHODS
 from referral.services.referrals import FORMATS, MAX_NOTES
-from referral.services.sharing import lvu_decisions
 
 MAX_VERSION = 40  # as long as a consent record's description_version
 
@@ -240,17 +239,10 @@ class ChildRecordOut(ChildFoundOut, _PlacementFields, _DetailFields):
     sharing = fields.List(fields.Nested(SharingOut))
 
 
-def _lvu_shared(child: Any) -> list[str] | None:
-    if child.placement_basis != PlacementBasis.LVU.value:
-        return None
-    decided = lvu_decisions(child)
-    return [c.value for c in Category if c in decided and decided[c].shared]
-
-
 class PlacementOut(_PlacementFields):
     child_id = fields.String(attribute="id")
     # Under LVU: the categories the partner may see now (null under SoL).
-    lvu_shared = fields.Function(_lvu_shared, allow_none=True)
+    lvu_shared = fields.List(fields.String(), allow_none=True)
 
 
 class ChildDetailsOut(_DetailFields):

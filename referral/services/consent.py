@@ -68,7 +68,7 @@ def record_placement(
     *,
     today: date,
     lvu_shared: Iterable[str] | None = None,
-) -> Child:
+) -> PlacementView:
     """SoL, or LVU with the decision, its date and the deciding body documented. Under LVU
     the social worker also decides which categories the partner may see (`lvu_shared`; name
     and age when a child is first placed under LVU and nothing is said)."""
@@ -108,12 +108,40 @@ def record_placement(
         _decide_lvu_sharing(uow, actor, child, shared or LVU_DEFAULT_SHARED, today)
     settle_sharing(uow, actor, child, today, before)
     uow.commit()
-    return child
+    return placement_view(child)
+
+
+@dataclass(frozen=True)
+class PlacementView:
+    """The placement as recorded, for the social worker who recorded it; under LVU with the
+    categories the partner may see now (None under SoL)."""
+
+    id: str
+    placement_basis: str | None
+    lvu_decision: str | None
+    lvu_decided_by: str | None
+    lvu_decided_on: str | None
+    lvu_shared: tuple[str, ...] | None
+
+
+def placement_view(child: Child) -> PlacementView:
+    shared = None
+    if child.placement_basis == PlacementBasis.LVU.value:
+        decided = lvu_decisions(child)
+        shared = tuple(c.value for c in Category if c in decided and decided[c].shared)
+    return PlacementView(
+        id=child.id,
+        placement_basis=child.placement_basis,
+        lvu_decision=child.lvu_decision,
+        lvu_decided_by=child.lvu_decided_by,
+        lvu_decided_on=child.lvu_decided_on,
+        lvu_shared=shared,
+    )
 
 
 def decide_lvu_sharing(
     uow: UnitOfWork, actor: Actor, child_id: str, shared: Iterable[str], today: date
-) -> Child:
+) -> PlacementView:
     """Under LVU the guardians do not consent, but secrecy still holds: the social worker
     decides, category by category, what the partner may see. Narrowing cuts the partner's
     access at once (and tells it to stop); widening releases a referral that was waiting."""
@@ -128,7 +156,7 @@ def decide_lvu_sharing(
     _decide_lvu_sharing(uow, actor, child, categories, today)
     settle_sharing(uow, actor, child, today, before)
     uow.commit()
-    return child
+    return placement_view(child)
 
 
 def _decide_lvu_sharing(
