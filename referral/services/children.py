@@ -189,29 +189,29 @@ def update_details(
 ) -> SavedDetails:
     require(actor, Permission.CHILD_UPDATE)
     child = get_for(uow, actor, Permission.CHILD_UPDATE, Child, child_id, field="child")
-    gender = _detail(details.gender, "gender")
-    if gender is not None and gender not in GENDERS:
-        raise InvalidInput(_("Gender is girl, boy or other."), field="gender")
-    child.gender = gender
-    child.family_home_name = _detail(details.family_home_name, "family_home_name")
-    child.family_home_address = _detail(details.family_home_address, "family_home_address")
-    child.family_home_phone = _detail(details.family_home_phone, "family_home_phone")
-    child.paying_municipality = _detail(
-        details.paying_municipality, "paying_municipality", MAX_MUNICIPALITY
+    saved = SavedDetails(
+        id=child.id,
+        gender=_detail(details.gender, "gender"),
+        family_home_name=_detail(details.family_home_name, "family_home_name"),
+        family_home_address=_detail(details.family_home_address, "family_home_address"),
+        family_home_phone=_detail(details.family_home_phone, "family_home_phone"),
+        paying_municipality=_detail(
+            details.paying_municipality, "paying_municipality", MAX_MUNICIPALITY
+        ),
+        child_views=_detail(details.child_views, "child_views", MAX_VIEWS),
     )
-    child.child_views = _detail(details.child_views, "child_views", MAX_VIEWS)
+    if saved.gender is not None and saved.gender not in GENDERS:
+        raise InvalidInput(_("Gender is girl, boy or other."), field="gender")
+    child.gender = saved.gender
+    child.family_home_name = saved.family_home_name
+    child.family_home_address = saved.family_home_address
+    child.family_home_phone = saved.family_home_phone
+    child.paying_municipality = saved.paying_municipality
+    child.child_views = saved.child_views
     uow.session.flush()
     record_child_access(uow, actor, Action.CHILD_UPDATE, child)
     uow.commit()
-    return SavedDetails(
-        id=child.id,
-        gender=child.gender,
-        family_home_name=child.family_home_name,
-        family_home_address=child.family_home_address,
-        family_home_phone=child.family_home_phone,
-        paying_municipality=child.paying_municipality,
-        child_views=child.child_views,
-    )
+    return saved  # what was saved, without reading the sealed fields back
 
 
 def look_up_children(uow: UnitOfWork, actor: Actor, raw: str) -> list[ChildMatch]:

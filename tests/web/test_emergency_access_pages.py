@@ -198,7 +198,15 @@ def test_a_grant_does_not_allow_changing_the_record(
     changes = {
         f"/children/{child_id}/placement": {"basis": "SoL"},
         f"/children/{child_id}/guardians": {"name": "Vårdnadshavare", "has_custody": "y"},
-        f"/children/{child_id}/details": {"gender": "boy"},
+        # The whole details form, as a browser sends it (a partial one is refused as such).
+        f"/children/{child_id}/details": {
+            "gender": "boy",
+            "family_home_name": "",
+            "family_home_address": "",
+            "family_home_phone": "",
+            "paying_municipality": "",
+            "child_views": "",
+        },
         f"/children/{child_id}/consents": {
             "party": "child",
             "decision": "given",
