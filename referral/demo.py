@@ -119,7 +119,7 @@ def _write_private(path: Path, content: str) -> None:
 
 def _print_credentials(credentials: list[dict[str, str]]) -> None:
     click.echo("Demo accounts (demo mode only; the TOTP seed goes into any authenticator app,")
-    click.echo("or print the current code with: make demo-code USER=<username>):")
+    click.echo("or print the current code with: make demo-code WHO=<username>):")
     for entry in credentials:
         click.echo(
             f"  {entry['role']:<14} user {entry['username']:<12} "
