@@ -182,8 +182,12 @@ def record(
     """Append an entry. `details` (purpose, search terms…) are sealed under the subject's
     key and need a subject; everything else must already be free of personal data."""
     config = audit_config(session)
-    actor = who if isinstance(who, Principal) else None
-    origin = who.origin if isinstance(who, Principal) else who
+    # One protocol check per entry (this runs on every request), not one per attribute.
+    actor: Principal | None
+    if isinstance(who, Principal):
+        actor, origin = who, who.origin
+    else:
+        actor, origin = None, who
     if details and subject is None:
         raise ValueError("details identify someone, so they are kept only with a subject")
     # Core statements on the session's connection, not ORM-enabled ones: this runs on every

@@ -32,6 +32,12 @@ class NestedTooDeeply(DomainError):
     code = "nested_too_deeply"
 
 
+def _too_deep() -> NestedTooDeeply:
+    return NestedTooDeeply(
+        _("JSON may nest arrays and objects at most %(depth)d levels deep.", depth=MAX_JSON_DEPTH)
+    )
+
+
 def _nested_deeper_than(value: object, limit: int) -> bool:
     # Iterative, so that measuring a deep document cannot itself exhaust the stack.
     pending: list[tuple[object, int]] = [(value, 1)]
@@ -55,18 +61,13 @@ class BoundedJsonParser(FlaskParser):
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not is_json_request(req):
             return core.missing
-        too_deep = NestedTooDeeply(
-            _(
-                "JSON may nest arrays and objects at most %(depth)d levels deep.",
-                depth=MAX_JSON_DEPTH,
-            )
-        )
+        # The refusal is built only when it is raised: this runs on every JSON request.
         try:
             data = core.parse_json(req.get_data(cache=True))
         except RecursionError:
-            raise too_deep from None
+            raise _too_deep() from None
         if _nested_deeper_than(data, MAX_JSON_DEPTH):
-            raise too_deep
+            raise _too_deep()
         return data
 
 
