@@ -30,8 +30,11 @@ def get_for(
 ) -> T:
     """The `model` row `record_id` if `actor` may do `permission` on it, else NotFound.
     With `lock`, the row is locked until commit and read afresh (SELECT … FOR UPDATE)."""
-    options = {"with_for_update": True, "populate_existing": True} if lock else {}
-    found = uow.session.get(model, record_id, **options) if record_id else None  # type: ignore[arg-type]
+    found = (
+        uow.session.get(model, record_id, with_for_update=lock or None, populate_existing=lock)
+        if record_id
+        else None
+    )
     if found is None:
         raise NotFound(_("No such record."), field=field)
     require(actor, permission, found)
