@@ -35,7 +35,7 @@ class Organisations(MethodView):
             if can(actor, Permission.ORGANISATION_LIST):
                 return organisations.list_organisations(uow, actor)
             # A schema per audience: the social worker's view names id and name only.
-            partners = organisations.list_partners(uow, actor)
+            partners = organisations.partner_names(uow, actor)
             return jsonify(PartnerOrganisationOut(many=True).dump(partners))
 
     @requires(Permission.ORGANISATION_CREATE)

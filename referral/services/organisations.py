@@ -86,7 +86,8 @@ def _named(uow: UnitOfWork, kind: OrganisationKind | None) -> list[NamedOrganisa
 
 
 def partner_names(uow: UnitOfWork, actor: Actor) -> list[NamedOrganisation]:
-    """The partners a social worker may refer to."""
+    """The partners a referral may go to, by name: for whoever chooses one (a social
+    worker's form, an API client)."""
     require(actor, Permission.PARTNER_LIST)
     return _named(uow, OrganisationKind.PARTNER)
 
@@ -101,13 +102,6 @@ def names_for_the_log(uow: UnitOfWork, actor: Actor) -> list[NamedOrganisation]:
     """Every organisation, for the DPO's filter of the access log by organisation."""
     require(actor, Permission.AUDIT_SEARCH)
     return _named(uow, None)
-
-
-def list_partners(uow: UnitOfWork, actor: Actor) -> list[Organisation]:
-    """The partner organisations a referral may go to, by name: for whoever chooses one."""
-    require(actor, Permission.PARTNER_LIST)
-    query = select(Organisation).where(Organisation.kind == OrganisationKind.PARTNER.value)
-    return list(uow.session.scalars(query.order_by(Organisation.name)))
 
 
 def find_organisation(uow: UnitOfWork, actor: Actor, name_or_id: str) -> Organisation:
