@@ -92,16 +92,15 @@ def _lock_district(uow: UnitOfWork, district_id: str) -> None:
     )
 
 
-def _existing_record(uow: UnitOfWork, district_id: str, personnummer: str) -> Child | None:
+def _records_of(uow: UnitOfWork, personnummer: str, district_id: str | None) -> list[Child]:
+    """The records of this person (in one district, or in all for city-wide roles): the
+    blind index narrows, decryption confirms each candidate in constant time."""
     db = uow.session
     index_key = session_cipher(db).index_key
-    candidates = db.scalars(
-        select(Child).where(
-            Child.district_id == district_id,
-            Child.personnummer_index == blind_index(personnummer, index_key),
-        )
-    )
-    return next((c for c in candidates if constant_time_equal(c.personnummer, personnummer)), None)
+    query = select(Child).where(Child.personnummer_index == blind_index(personnummer, index_key))
+    if district_id is not None:
+        query = query.where(Child.district_id == district_id)
+    return [c for c in db.scalars(query) if constant_time_equal(c.personnummer, personnummer)]
 
 
 def register_child(
@@ -118,12 +117,12 @@ def register_child(
         )
     assert actor.organisation_id is not None  # social workers belong to a district
     _lock_district(uow, actor.organisation_id)
-    existing = _existing_record(uow, actor.organisation_id, personnummer)
-    if existing is not None:
+    existing = _records_of(uow, personnummer, actor.organisation_id)
+    if existing:
         raise Conflict(
             _(
                 "This person is already registered in your district: record %(id)s.",
-                id=existing.id,
+                id=existing[0].id,
             ),
             field="personnummer",
         )
@@ -223,14 +222,7 @@ def find_children_by_personnummer(uow: UnitOfWork, actor: Actor, raw: str) -> li
     """Exact look-up within the actor's scope: the index narrows, decryption confirms."""
     require(actor, Permission.CHILD_SEARCH)
     personnummer = valid_personnummer(raw)
-    db = uow.session
-    query = select(Child)
-    scope = organisation_scope(actor)
-    if scope is not None:
-        query = query.where(Child.district_id == scope)
-    index_key = session_cipher(db).index_key
-    query = query.where(Child.personnummer_index == blind_index(personnummer, index_key))
-    found = [c for c in db.scalars(query) if constant_time_equal(c.personnummer, personnummer)]
+    found = _records_of(uow, personnummer, organisation_scope(actor))
     for child in found:  # one entry per person shown, so each person's access report has it
         record_child_access(uow, actor, Action.CHILD_SEARCH, child)
     uow.commit()

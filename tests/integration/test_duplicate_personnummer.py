@@ -58,7 +58,7 @@ def test_two_social_workers_registering_the_same_child_at_once_leave_one_record(
 
     typings = [personnummer, f"{personnummer[2:8]}-{personnummer[8:]}"]  # one person, two ways
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(children, "_existing_record", _late(children._existing_record, 0.5))
+        patch.setattr(children, "_records_of", _late(children._records_of, 0.5))
         threads = [
             threading.Thread(target=register, args=pair)
             for pair in zip(workers, typings, strict=True)
