@@ -130,7 +130,6 @@ class ServerStarter:
             rate_limit_storage_uri="",
         )
         env = command_environment(settings)
-        env.pop("REFERRAL_RATE_LIMIT_STORAGE_URI", None)
         env["REFERRAL_LOGIN_RATE_LIMIT"] = "1000 per minute"
         env.update({f"REFERRAL_{key}": value for key, value in environment.items()})
         port = free_port()
