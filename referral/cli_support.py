@@ -14,14 +14,14 @@ import click
 from referral.actors import Actor
 from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
-from referral.request_scope import request_session
+from referral.request_scope import request_uow
 
 
 @contextmanager
 def operator(command: str) -> Iterator[tuple[UnitOfWork, Actor]]:
     """A unit of work and the system actor for `command`; domain errors become clean exits."""
     try:
-        with UnitOfWork(request_session()) as uow:
+        with request_uow() as uow:
             yield uow, Actor.system_actor(command)
     except DomainError as error:
         raise click.ClickException(error.message) from None
