@@ -9,8 +9,9 @@ Flask-Limiter's default in-memory storage counts per process: with two workers a
   already holds the database's write lock when the limit is counted (the login step reads
   the session first), and a second connection to the same file would wait for it.
 
-Redis (`REFERRAL_RATE_LIMIT_STORAGE_URI=redis://…`) or any other storage Flask-Limiter knows
-can be configured instead. Keys are HMAC digests (the key names the client's address), and
+Another storage Flask-Limiter knows can be named in REFERRAL_RATE_LIMIT_STORAGE_URI once its
+client library is installed (Redis's is not a dependency here; it would also keep client
+addresses unhashed for the window). Keys here are HMAC digests (the key names the client's address), and
 expired counters are deleted as new ones are counted, so nothing outlives its window by long.
 """
 
