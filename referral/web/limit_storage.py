@@ -11,8 +11,9 @@ Flask-Limiter's default in-memory storage counts per process: with two workers a
 
 Another storage Flask-Limiter knows can be named in REFERRAL_RATE_LIMIT_STORAGE_URI once its
 client library is installed (Redis's is not a dependency here; it would also keep client
-addresses unhashed for the window). Keys here are HMAC digests (the key names the client's address), and
-expired counters are deleted as new ones are counted, so nothing outlives its window by long.
+addresses unhashed for the window). Keys here are HMAC digests (the key names the client's
+address), and expired counters are deleted as new ones are counted, so nothing outlives its
+window by long.
 """
 
 from __future__ import annotations
