@@ -91,10 +91,16 @@ class Factory:
 
     def organisation(self, kind: str = "district", name: str | None = None) -> Organisation:
         name = name or f"Testorganisation {kind} {secrets.token_hex(3)}"
-        with self.app.app_context(), UnitOfWork(request_session()) as uow:
-            return organisations.add_organisation(
-                uow, SYSTEM, organisations.NewOrganisation(name=name, kind=kind)
-            )
+        with self.app.app_context():
+            with UnitOfWork(request_session()) as uow:
+                added = organisations.add_organisation(
+                    uow, SYSTEM, organisations.NewOrganisation(name=name, kind=kind)
+                )
+            # A fresh read of the row, after the unit of work (whose end rolls back what was
+            # read inside it): the tests hold their organisations as rows.
+            organisation = request_session().get(Organisation, added.id)
+        assert organisation is not None
+        return organisation
 
     def account(
         self,

@@ -9,7 +9,6 @@ from flask.views import MethodView
 
 from referral.api.base import CONFLICT, Blueprint
 from referral.api.schemas import OrganisationIn, OrganisationOut, PartnerOrganisationOut
-from referral.db.models import Organisation
 from referral.policy import Permission, can
 from referral.request_scope import request_uow
 from referral.services import organisations
@@ -29,7 +28,7 @@ class Organisations(MethodView):
         description="Administrators: every organisation, with its kind and number. Social "
         "workers: the partner organisations only, each with its id and name and nothing else.",
     )
-    def get(self) -> list[Organisation] | Response:
+    def get(self) -> list[organisations.OrganisationView] | Response:
         actor = current_actor()
         with request_uow() as uow:
             if can(actor, Permission.ORGANISATION_LIST):
@@ -42,7 +41,7 @@ class Organisations(MethodView):
     @blueprint.arguments(OrganisationIn)
     @blueprint.response(201, OrganisationOut)
     @blueprint.alt_response(409, response=CONFLICT)
-    def post(self, data: dict[str, Any]) -> Organisation:
+    def post(self, data: dict[str, Any]) -> organisations.OrganisationView:
         with request_uow() as uow:
             return organisations.add_organisation(
                 uow, current_actor(), organisations.NewOrganisation(**data)

@@ -27,7 +27,27 @@ class NewOrganisation:
     org_number: str | None = None
 
 
-def add_organisation(uow: UnitOfWork, actor: Actor, new: NewOrganisation) -> Organisation:
+@dataclass(frozen=True)
+class OrganisationView:
+    """An organisation as the administrator and operator see it (its columns, which name no
+    person), read inside the unit of work so that no caller reads a row after it closed."""
+
+    id: str
+    name: str
+    kind: str
+    org_number: str | None
+
+
+def _view(organisation: Organisation) -> OrganisationView:
+    return OrganisationView(
+        id=organisation.id,
+        name=organisation.name,
+        kind=organisation.kind,
+        org_number=organisation.org_number,
+    )
+
+
+def add_organisation(uow: UnitOfWork, actor: Actor, new: NewOrganisation) -> OrganisationView:
     require(actor, Permission.ORGANISATION_CREATE)
     name = new.name.strip()
     if not name:
@@ -58,16 +78,16 @@ def add_organisation(uow: UnitOfWork, actor: Actor, new: NewOrganisation) -> Org
         db, actor, Action.ORGANISATION_CREATE, object_type="organisation", object_id=organisation.id
     )
     uow.commit()
-    return organisation
+    return _view(organisation)
 
 
-def list_organisations(uow: UnitOfWork, actor: Actor) -> list[Organisation]:
+def list_organisations(uow: UnitOfWork, actor: Actor) -> list[OrganisationView]:
     require(actor, Permission.ORGANISATION_LIST)
     query = select(Organisation).order_by(Organisation.kind, Organisation.name)
     scope = organisation_scope(actor)
     if scope is not None:
         query = query.where(Organisation.id == scope)
-    return list(uow.session.scalars(query))
+    return [_view(organisation) for organisation in uow.session.scalars(query)]
 
 
 @dataclass(frozen=True)
@@ -104,7 +124,7 @@ def names_for_the_log(uow: UnitOfWork, actor: Actor) -> list[NamedOrganisation]:
     return _named(uow, None)
 
 
-def find_organisation(uow: UnitOfWork, actor: Actor, name_or_id: str) -> Organisation:
+def find_organisation(uow: UnitOfWork, actor: Actor, name_or_id: str) -> OrganisationView:
     """For operators, who type names: accepts the id or the exact name (case-insensitive)."""
     require(actor, Permission.ORGANISATION_LIST)
     db = uow.session
@@ -114,4 +134,4 @@ def find_organisation(uow: UnitOfWork, actor: Actor, name_or_id: str) -> Organis
     if organisation is None:
         raise NotFound(_("No such organisation."), field="organisation")
     require(actor, Permission.ORGANISATION_LIST, organisation)
-    return organisation
+    return _view(organisation)
