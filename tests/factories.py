@@ -111,7 +111,7 @@ class Factory:
         kind = {"social_worker": "district", "group_leader": "partner"}.get(role, "city")
         organisation = organisation or self.organisation(kind)
         with self.app.app_context(), UnitOfWork(request_session()) as uow:
-            user = users.add_user(
+            added = users.add_user(
                 uow,
                 SYSTEM,
                 users.NewUser(
@@ -122,6 +122,9 @@ class Factory:
                     password=PASSWORD,
                 ),
             )
+            # The row itself, to enrol the authenticator the test will use.
+            user = uow.session.get(User, added.id)
+            assert user is not None
             seed = totp.new_seed()
             if enrolled:
                 user.totp_seed_encrypted = totp.seal_seed(self.settings.mfa_key, user.id, seed)

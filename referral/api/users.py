@@ -6,7 +6,6 @@ from flask.views import MethodView
 
 from referral.api.base import Blueprint
 from referral.api.schemas import UserOut
-from referral.db.models import User
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services import users
@@ -19,6 +18,6 @@ blueprint = Blueprint("users", __name__, url_prefix="/api/v1/users", description
 class Users(MethodView):
     @requires(Permission.USER_LIST)
     @blueprint.response(200, UserOut(many=True))
-    def get(self) -> list[User]:
+    def get(self) -> list[users.AccountView]:
         with request_uow() as uow:
             return users.list_users(uow, current_actor())

@@ -50,7 +50,35 @@ def _parse_roles(raw: Iterable[str]) -> frozenset[Role]:
     return frozenset(roles)
 
 
-def add_user(uow: UnitOfWork, actor: Actor, new: NewUser) -> User:
+@dataclass(frozen=True)
+class AccountView:
+    """A staff account as the administrator sees it: no hash, no seed, no login counters.
+    Read inside the unit of work, so that no caller reads a row after it closed."""
+
+    id: str
+    username: str
+    display_name: str
+    organisation_id: str
+    organisation_name: str
+    role_names: frozenset[Role]
+    active: bool
+    totp_confirmed: bool
+
+
+def _view(user: User, organisation_name: str) -> AccountView:
+    return AccountView(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        organisation_id=user.organisation_id,
+        organisation_name=organisation_name,
+        role_names=user.role_names,
+        active=user.active,
+        totp_confirmed=user.totp_confirmed,
+    )
+
+
+def add_user(uow: UnitOfWork, actor: Actor, new: NewUser) -> AccountView:
     require(actor, Permission.USER_CREATE)
     username = new.username.strip().lower()
     if not USERNAME_PATTERN.match(username):
@@ -98,11 +126,17 @@ def add_user(uow: UnitOfWork, actor: Actor, new: NewUser) -> User:
     db.flush()
     record(db, actor, Action.USER_CREATE, object_type="user", object_id=user.id)
     uow.commit()
-    return user
+    return _view(user, organisation.name)
 
 
-def find_user(uow: UnitOfWork, actor: Actor, ref: str, permission: Permission) -> User:
+def find_user(uow: UnitOfWork, actor: Actor, ref: str, permission: Permission) -> AccountView:
     """By id (web) or username (CLI)."""
+    user = _find_user(uow, actor, ref, permission)
+    return _view(user, user.organisation.name)
+
+
+def _find_user(uow: UnitOfWork, actor: Actor, ref: str, permission: Permission) -> User:
+    """The row, for the verbs that change it."""
     require(actor, permission)
     ref = ref.strip()
     user = uow.session.get(User, ref) or uow.session.scalar(
@@ -114,38 +148,46 @@ def find_user(uow: UnitOfWork, actor: Actor, ref: str, permission: Permission) -
     return user
 
 
-def disable_user(uow: UnitOfWork, actor: Actor, ref: str) -> User:
-    user = find_user(uow, actor, ref, Permission.USER_DISABLE)
+def disable_user(uow: UnitOfWork, actor: Actor, ref: str) -> AccountView:
+    user = _find_user(uow, actor, ref, Permission.USER_DISABLE)
     user.active = False
     close_all_sessions(uow.session, user.id)
     record(uow.session, actor, Action.USER_DISABLE, object_type="user", object_id=user.id)
+    disabled = _view(user, user.organisation.name)
     uow.commit()
-    return user
+    return disabled
 
 
-def reset_mfa(uow: UnitOfWork, actor: Actor, ref: str) -> User:
+def reset_mfa(uow: UnitOfWork, actor: Actor, ref: str) -> AccountView:
     """The user enrols a new authenticator at their next login; open sessions end now."""
-    user = find_user(uow, actor, ref, Permission.USER_RESET_MFA)
+    user = _find_user(uow, actor, ref, Permission.USER_RESET_MFA)
     user.totp_seed_encrypted = None
     user.totp_confirmed = False
     user.totp_last_step = 0
     close_all_sessions(uow.session, user.id)
     record(uow.session, actor, Action.USER_RESET_MFA, object_type="user", object_id=user.id)
+    reset = _view(user, user.organisation.name)
     uow.commit()
-    return user
+    return reset
 
 
-def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
+def list_users(uow: UnitOfWork, actor: Actor) -> list[AccountView]:
     require(actor, Permission.USER_LIST)
-    query = select(User).order_by(User.username)
+    query = (
+        select(User, Organisation.name)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .order_by(User.username)
+    )
     scope = organisation_scope(actor)
     if scope is not None:
         query = query.where(User.organisation_id == scope)
-    rows = list(uow.session.scalars(query))
+    accounts = [
+        _view(user, organisation_name) for user, organisation_name in uow.session.execute(query)
+    ]
     # Staff names are personal data too: the list is recorded (and committed) before it shows.
     record(uow.session, actor, Action.USER_LIST, object_type="user")
     uow.commit()
-    return rows
+    return accounts
 
 
 @dataclass(frozen=True)
