@@ -20,7 +20,6 @@ from werkzeug.test import TestResponse
 from config.settings import Settings
 from referral.actors import Actor
 from referral.auth import totp
-from referral.db.activity import ActivityDescription
 from referral.db.models import Organisation, User
 from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
@@ -137,7 +136,7 @@ class Factory:
         version: str = "A-2026:1",
         partner: Organisation | None = None,
         text: str = "Stödgrupper för familjehemsplacerade barn: åtta träffar om två timmar.",
-    ) -> ActivityDescription:
+    ) -> activity_descriptions.DescriptionView:
         """Publish a description of Programme A (for a new partner by default), so that
         consents may cite `version`."""
         partner = partner or self.organisation("partner")

@@ -14,6 +14,7 @@ The text is not personal data: publishing is recorded in the access log without 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from referral.errors import Conflict, InvalidInput
 from referral.i18n import _
 from referral.policy import Permission, require
 from referral.roles import OrganisationKind
+from referral.services.organisations import NamedOrganisation
 
 # Programme A's support groups; the same value as referral.services.referrals.PROGRAMME (not
 # imported from there, because the consent service imports this module and referrals imports
@@ -44,6 +46,30 @@ class NewDescription:
     partner_id: str
     version: str
     text: str
+
+
+@dataclass(frozen=True)
+class DescriptionView:
+    """One published version as the city's page lists it (the publisher's id stays in the
+    table), read inside the unit of work so that no caller reads a row after it closed."""
+
+    id: str
+    programme: str
+    partner_id: str
+    version: str
+    text: str
+    published_at: datetime
+
+
+def _view(description: ActivityDescription) -> DescriptionView:
+    return DescriptionView(
+        id=description.id,
+        programme=description.programme,
+        partner_id=description.partner_id,
+        version=description.version,
+        text=description.text,
+        published_at=description.published_at,
+    )
 
 
 def _partner(db: Session, partner_id: str) -> Organisation:
@@ -70,7 +96,7 @@ def _checked(db: Session, new: NewDescription) -> NewDescription:
     return NewDescription(new.programme, partner.id, version, text)
 
 
-def publish(uow: UnitOfWork, actor: Actor, new: NewDescription) -> ActivityDescription:
+def publish(uow: UnitOfWork, actor: Actor, new: NewDescription) -> DescriptionView:
     """Publish a new version for (programme, partner); it becomes that pair's current one.
     A label already used for the pair is refused (409): a published text never changes."""
     require(actor, Permission.ACTIVITY_DESCRIPTION_PUBLISH)
@@ -109,12 +135,12 @@ def publish(uow: UnitOfWork, actor: Actor, new: NewDescription) -> ActivityDescr
         object_id=description.id,
     )
     uow.commit()
-    return description
+    return _view(description)
 
 
 def list_versions(
     uow: UnitOfWork, actor: Actor, programme: str | None = None, partner_id: str | None = None
-) -> list[ActivityDescription]:
+) -> list[DescriptionView]:
     """Every published version, newest first, optionally for one programme and/or partner."""
     require(actor, Permission.ACTIVITY_DESCRIPTION_LIST)
     query = select(ActivityDescription)
@@ -123,7 +149,7 @@ def list_versions(
     if partner_id is not None:
         query = query.where(ActivityDescription.partner_id == partner_id)
     order = (ActivityDescription.published_at.desc(), ActivityDescription.id)
-    return list(uow.session.scalars(query.order_by(*order)))
+    return [_view(description) for description in uow.session.scalars(query.order_by(*order))]
 
 
 def current_description(db: Session, programme: str, partner_id: str) -> ActivityDescription | None:
@@ -178,8 +204,11 @@ def published_versions(uow: UnitOfWork, actor: Actor) -> list[PublishedVersion]:
     return [PublishedVersion(version, partner) for version, partner in rows]
 
 
-def partner_choices(uow: UnitOfWork, actor: Actor) -> list[Organisation]:
+def partner_choices(uow: UnitOfWork, actor: Actor) -> list[NamedOrganisation]:
     """The partner organisations a description can be published for, by name."""
     require(actor, Permission.ACTIVITY_DESCRIPTION_LIST)
-    query = select(Organisation).where(Organisation.kind == OrganisationKind.PARTNER.value)
-    return list(uow.session.scalars(query.order_by(Organisation.name)))
+    query = select(Organisation.id, Organisation.name).where(
+        Organisation.kind == OrganisationKind.PARTNER.value
+    )
+    rows = uow.session.execute(query.order_by(Organisation.name))
+    return [NamedOrganisation(partner_id, name) for partner_id, name in rows]

@@ -17,7 +17,6 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from referral import clock
-from referral.db.activity import ActivityDescription
 from referral.errors import DomainError
 from referral.policy import Permission
 from referral.request_scope import request_uow
@@ -82,7 +81,7 @@ def _description_form() -> tuple[DescriptionForm, dict[str, str]]:
     return form, partners
 
 
-def _current_ids(versions: list[ActivityDescription]) -> set[str]:
+def _current_ids(versions: list[activity_descriptions.DescriptionView]) -> set[str]:
     """The first (newest) version of each (programme, partner) is the current one."""
     seen: dict[tuple[str, str], str] = {}
     for version in versions:

@@ -23,7 +23,11 @@ from referral.errors import Conflict, InvalidInput, NotPermitted
 from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import activity_descriptions, children, consent, referrals
-from referral.services.activity_descriptions import SUPPORT_GROUP, NewDescription
+from referral.services.activity_descriptions import (
+    SUPPORT_GROUP,
+    DescriptionView,
+    NewDescription,
+)
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import SYSTEM, Factory, invented_personnummer, social_worker_actor
 
@@ -32,7 +36,7 @@ TODAY = clock.today()
 
 def _publish(
     app: Flask, partner: Organisation, version: str, text: str = "Text", actor: Actor = SYSTEM
-) -> ActivityDescription:
+) -> DescriptionView:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         return activity_descriptions.publish(
             uow, actor, NewDescription(SUPPORT_GROUP, partner.id, version, text)
@@ -136,7 +140,10 @@ def test_only_the_city_publishes_not_a_group_leader_or_a_social_worker(
         with pytest.raises(NotPermitted):
             _publish(app, partner, "2026:1", actor=actor)
     admin = Actor("admin", "admin", None, frozenset({Role.ADMIN}))
-    assert _publish(app, partner, "2026:1", actor=admin).published_by == "admin"
+    published = _publish(app, partner, "2026:1", actor=admin)
+    with app.app_context():
+        stored = request_session().get(ActivityDescription, published.id)
+    assert stored is not None and stored.published_by == "admin"
 
 
 def test_publishing_is_recorded_without_a_subject(app: Flask, factory: Factory) -> None:
