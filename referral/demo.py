@@ -158,11 +158,15 @@ def load() -> None:
         )
         for username, display_name, org_name, role in DEMO_USERS:
             password = secrets.token_urlsafe(12)
-            user = users.add_user(
+            account = users.add_user(
                 uow,
                 actor,
                 users.NewUser(username, display_name, by_name[org_name].id, [role], password),
             )
+            # The demo enrols each authenticator itself, on the row (the service answers with
+            # a read model; a real user enrols at the first login).
+            user = uow.session.get(User, account.id)
+            assert user is not None
             seed = totp.new_seed()
             user.totp_seed_encrypted = totp.seal_seed(settings.mfa_key, user.id, seed)
             user.totp_confirmed = True
