@@ -90,8 +90,9 @@ class SessionOut(StrictSchema):
     kind = fields.String()
 
 
-class GroupSummaryOut(StrictSchema):
-    """Dumped from `groups.GroupSummary`: counts, never a child."""
+class GroupOut(StrictSchema):
+    """Dumped from `groups.GroupState`, the group after a change: its own fields and
+    sessions, no child."""
 
     group_id = fields.String()
     name = fields.String()
@@ -102,10 +103,15 @@ class GroupSummaryOut(StrictSchema):
     status = fields.String()
     leader_ids = fields.List(fields.String())
     sessions = fields.List(fields.Nested(SessionOut))
-    enrolled = fields.Integer()
-    places_left = fields.Integer()
     started_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
+
+
+class GroupSummaryOut(GroupOut):
+    """Dumped from `groups.GroupSummary`: the group with its counts, never a child."""
+
+    enrolled = fields.Integer()
+    places_left = fields.Integer()
 
 
 class YearOverviewOut(StrictSchema):
@@ -114,46 +120,27 @@ class YearOverviewOut(StrictSchema):
     children_waiting = fields.Integer()
 
 
-class GroupSessionOut(StrictSchema):
-    """A session as the group row holds it (after planning, starting or completing)."""
-
-    session_id = fields.String(attribute="id")
-    number = fields.Integer()
-    day = fields.Date()
-    kind = fields.String()
-
-
-class GroupOut(StrictSchema):
-    """The group after a change: its own fields and sessions, no child."""
-
-    group_id = fields.String(attribute="id")
-    name = fields.String()
-    group_format = fields.String(attribute="format")
-    start_date = fields.Date()
-    min_age = fields.Integer()
-    max_age = fields.Integer()
-    status = fields.String()
-    leader_ids = fields.Function(lambda group: sorted(leader.user_id for leader in group.leaders))
-    sessions = fields.List(fields.Nested(GroupSessionOut))
-    started_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
-
-
 class EnrolmentOut(StrictSchema):
-    enrolment_id = fields.String(attribute="id")
+    """Dumped from `groups.EnrolmentState`."""
+
+    enrolment_id = fields.String()
     group_id = fields.String()
     referral_id = fields.String()
     enrolled_at = fields.DateTime()
 
 
 class VisitOut(StrictSchema):
-    visit_id = fields.String(attribute="id")
+    """Dumped from `groups.RecordedVisit`."""
+
+    visit_id = fields.String()
     enrolment_id = fields.String()
     kind = fields.String()
     day = fields.Date()
 
 
 class AttendanceOut(StrictSchema):
+    """Dumped from `groups.AttendanceMark`."""
+
     session_id = fields.String()
     enrolment_id = fields.String()
     present = fields.Boolean()

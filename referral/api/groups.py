@@ -32,7 +32,6 @@ from referral.api.group_schemas import (
     YearOverviewOut,
     YearQuery,
 )
-from referral.db.groups import Attendance, Enrolment, Group, Visit
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services import groups
@@ -62,7 +61,7 @@ class Groups(MethodView):
     @requires(Permission.GROUP_MANAGE)
     @blueprint.arguments(GroupIn)
     @blueprint.response(201, GroupOut)
-    def post(self, data: dict[str, Any]) -> Group:
+    def post(self, data: dict[str, Any]) -> groups.GroupState:
         """A planned group of the caller's organisation, with its sessions generated."""
         today = clock.today()
         with request_uow() as uow:
@@ -89,7 +88,7 @@ class Enrolments(MethodView):
     @blueprint.response(201, EnrolmentOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def post(self, data: dict[str, str], group_id: str) -> Enrolment:
+    def post(self, data: dict[str, str], group_id: str) -> groups.EnrolmentState:
         """Place the child of an accepted referral in a planned group with room (at most 8)."""
         today = clock.today()
         with request_uow() as uow:
@@ -103,7 +102,7 @@ class Visits(MethodView):
     @blueprint.response(201, VisitOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def post(self, data: dict[str, Any], group_id: str) -> Visit:
+    def post(self, data: dict[str, Any], group_id: str) -> groups.RecordedVisit:
         """The home visit, or the meeting at the partner's premises, before the first
         session (and not before it has taken place)."""
         today = clock.today()
@@ -119,7 +118,7 @@ class Start(MethodView):
     @blueprint.response(200, GroupOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def post(self, group_id: str) -> Group:
+    def post(self, group_id: str) -> groups.GroupState:
         """5 to 8 children, each visited and with participation covered: they participate."""
         today = clock.today()
         with request_uow() as uow:
@@ -133,7 +132,9 @@ class SessionAttendance(MethodView):
     @blueprint.response(200, AttendanceOut(many=True))
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def put(self, data: dict[str, Any], group_id: str, session_id: str) -> list[Attendance]:
+    def put(
+        self, data: dict[str, Any], group_id: str, session_id: str
+    ) -> list[groups.AttendanceMark]:
         """Present or absent per enrolment id, on or after the session's day; sending it
         again corrects the earlier marks."""
         today = clock.today()
@@ -149,7 +150,7 @@ class Complete(MethodView):
     @blueprint.response(200, GroupOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def post(self, group_id: str) -> Group:
+    def post(self, group_id: str) -> groups.GroupState:
         """After the last session: every participation is completed (the partner-side
         retention clock starts)."""
         today = clock.today()

@@ -93,7 +93,7 @@ def create() -> ResponseReturnValue:
                     ),
                     clock.today(),
                 )
-                group_id = group.id
+                group_id = group.group_id
         except DomainError as error:
             show_error(form, error)
         else:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from config.settings import Settings
 from referral.actors import Actor
@@ -127,7 +127,7 @@ def _withdraw_consent(uow: UnitOfWork, world: World, referral: Referral) -> None
 
 def _group(
     uow: UnitOfWork, world: World, start: date = START, ages: tuple[int, int] = (7, 12)
-) -> Group:
+) -> groups.GroupState:
     return groups.create_group(
         uow,
         world.leader,
@@ -143,26 +143,50 @@ def _group(
     )
 
 
-def _fill(uow: UnitOfWork, world: World, group: Group, children_count: int) -> list[Enrolment]:
+def _fill(
+    uow: UnitOfWork, world: World, group: groups.GroupState, children_count: int
+) -> list[groups.EnrolmentState]:
     return [
-        groups.enrol(uow, world.leader, group.id, _accepted(uow, world).id, TODAY)
+        groups.enrol(uow, world.leader, group.group_id, _accepted(uow, world).id, TODAY)
         for _ in range(children_count)
     ]
 
 
-def _visit_all(uow: UnitOfWork, world: World, group: Group, enrolments: list[Enrolment]) -> None:
+def _visit_all(
+    uow: UnitOfWork,
+    world: World,
+    group: groups.GroupState,
+    enrolments: list[groups.EnrolmentState],
+) -> None:
     for enrolment in enrolments:
         groups.record_visit(
-            uow, world.leader, group.id, groups.NewVisit(enrolment.id, "home", TODAY), TODAY
+            uow,
+            world.leader,
+            group.group_id,
+            groups.NewVisit(enrolment.enrolment_id, "home", TODAY),
+            TODAY,
         )
 
 
-def _started(uow: UnitOfWork, world: World, children_count: int = 5) -> tuple[Group, list]:
+def _started(
+    uow: UnitOfWork, world: World, children_count: int = 5
+) -> tuple[groups.GroupState, list[groups.EnrolmentState]]:
     group = _group(uow, world)
     enrolments = _fill(uow, world, group, children_count)
     _visit_all(uow, world, group, enrolments)
-    groups.start_group(uow, world.leader, group.id, TODAY)
-    return group, enrolments
+    return groups.start_group(uow, world.leader, group.group_id, TODAY), enrolments
+
+
+def _status(uow: UnitOfWork, referral_id: str) -> str | None:
+    """The referral's status as stored now (a fresh query, not a row held from earlier)."""
+    return uow.session.scalar(select(Referral.status).where(Referral.id == referral_id))
+
+
+def _stored(uow: UnitOfWork, group_id: str) -> Row[tuple[str, datetime | None, datetime | None]]:
+    """The group's status, start and completion as stored now (a fresh query)."""
+    return uow.session.execute(
+        select(Group.status, Group.started_at, Group.completed_at).where(Group.id == group_id)
+    ).one()
 
 
 def _audit(uow: UnitOfWork, **where: object) -> list[AuditEntry]:
@@ -180,8 +204,8 @@ def test_a_weekly_group_is_planned_with_eight_weekly_meetings_and_its_leaders(
 ) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group = _group(uow, world)
-        roster = groups.group_roster(uow, world.leader, group.id, TODAY)
-        created = _audit(uow, action="group:create", object_id=group.id)
+        roster = groups.group_roster(uow, world.leader, group.group_id, TODAY)
+        created = _audit(uow, action="group:create", object_id=group.group_id)
         summary = roster.group
         assert summary.status == "planned" and summary.places_left == 8 and summary.enrolled == 0
         assert [s.day for s in summary.sessions] == [START + timedelta(weeks=n) for n in range(8)]
@@ -242,12 +266,12 @@ def test_enrolling_places_the_child_and_logs_it_under_the_childs_subject_id(
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group = _group(uow, world)
         referral = _accepted(uow, world)
-        enrolment = groups.enrol(uow, world.leader, group.id, referral.id, TODAY)
+        enrolment = groups.enrol(uow, world.leader, group.group_id, referral.id, TODAY)
         entries = _audit(uow, action="group:enrol")
-        roster = groups.group_roster(uow, world.leader, group.id, TODAY)
-        assert referral.status == Status.PLACED
+        roster = groups.group_roster(uow, world.leader, group.group_id, TODAY)
+        assert _status(uow, referral.id) == Status.PLACED
         assert [(e.object_id, e.subject_id, e.legal_basis) for e in entries] == [
-            (enrolment.id, referral.child_id, "lvu")
+            (enrolment.enrolment_id, referral.child_id, "lvu")
         ]
         assert [(c.name, c.age, c.status) for c in roster.children] == [
             ("Gruppbarn 1", 10, "placed")
@@ -261,10 +285,10 @@ def test_the_ninth_child_is_refused_a_full_group(app: Flask, world: World) -> No
         _fill(uow, world, group, 8)
         ninth = _accepted(uow, world)
         with pytest.raises(Conflict) as refused:
-            groups.enrol(uow, world.leader, group.id, ninth.id, TODAY)
-        roster = groups.group_roster(uow, world.leader, group.id, TODAY)
+            groups.enrol(uow, world.leader, group.group_id, ninth.id, TODAY)
+        roster = groups.group_roster(uow, world.leader, group.group_id, TODAY)
         assert refused.value.status == 409 and "at most 8" in refused.value.message
-        assert ninth.status == Status.ACCEPTED
+        assert _status(uow, ninth.id) == Status.ACCEPTED
         assert len(roster.children) == 8 and roster.group.places_left == 0
 
 
@@ -273,9 +297,9 @@ def test_a_child_aged_six_at_the_start_is_refused_with_the_reason(app: Flask, wo
         group = _group(uow, world)
         referral = _accepted(uow, world, born=SIX_YEARS_OLD)
         with pytest.raises(Conflict) as refused:
-            groups.enrol(uow, world.leader, group.id, referral.id, TODAY)
+            groups.enrol(uow, world.leader, group.group_id, referral.id, TODAY)
         assert "aged 7 to 18 at the group's start date" in refused.value.message
-        assert referral.status == Status.ACCEPTED
+        assert _status(uow, referral.id) == Status.ACCEPTED
 
 
 def test_a_child_outside_the_groups_own_age_band_is_refused(app: Flask, world: World) -> None:
@@ -283,7 +307,7 @@ def test_a_child_outside_the_groups_own_age_band_is_refused(app: Flask, world: W
         teenagers = _group(uow, world, ages=(13, 18))
         referral = _accepted(uow, world)  # ten years old
         with pytest.raises(Conflict) as refused:
-            groups.enrol(uow, world.leader, teenagers.id, referral.id, TODAY)
+            groups.enrol(uow, world.leader, teenagers.group_id, referral.id, TODAY)
         assert "aged 13 to 18" in refused.value.message
 
 
@@ -291,9 +315,9 @@ def test_a_referral_not_yet_accepted_cannot_be_placed(app: Flask, world: World) 
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group = _group(uow, world)
         referral = _accepted(uow, world)
-        groups.enrol(uow, world.leader, group.id, referral.id, TODAY)
+        groups.enrol(uow, world.leader, group.group_id, referral.id, TODAY)
         with pytest.raises(Conflict) as refused:
-            groups.enrol(uow, world.leader, group.id, referral.id, TODAY)
+            groups.enrol(uow, world.leader, group.group_id, referral.id, TODAY)
         assert "Only an accepted referral" in refused.value.message and "placed" in (
             refused.value.message
         )
@@ -304,7 +328,7 @@ def test_a_consent_that_does_not_cover_participation_is_refused(app: Flask, worl
         group = _group(uow, world)
         referral = _accepted(uow, world, sol_categories=("name", "age"))
         with pytest.raises(Conflict) as refused:
-            groups.enrol(uow, world.leader, group.id, referral.id, TODAY)
+            groups.enrol(uow, world.leader, group.group_id, referral.id, TODAY)
         assert "participation" in refused.value.message
 
 
@@ -316,12 +340,12 @@ def test_a_referral_the_partner_may_no_longer_see_is_not_found_and_the_attempt_l
         referral = _accepted(uow, world, sol_categories=("name", "age", "participation"))
         _withdraw_consent(uow, world, referral)
         with pytest.raises(NotFound):
-            groups.enrol(uow, world.leader, group.id, referral.id, TODAY)
+            groups.enrol(uow, world.leader, group.group_id, referral.id, TODAY)
         denied = _audit(uow, action="access:denied", object_id=referral.id)
         assert [(e.actor_id, e.subject_id, e.outcome) for e in denied] == [
             (world.leader.user_id, referral.child_id, "denied")
         ]
-        assert referral.status == Status.ACCEPTED
+        assert _status(uow, referral.id) == Status.ACCEPTED
 
 
 def test_a_leader_of_another_partner_gets_not_found(
@@ -332,15 +356,15 @@ def test_a_leader_of_another_partner_gets_not_found(
         group = _group(uow, world)
         referral = _accepted(uow, world)
         for attempt in (
-            lambda: groups.group_roster(uow, stranger, group.id, TODAY),
-            lambda: groups.enrol(uow, stranger, group.id, referral.id, TODAY),
-            lambda: groups.start_group(uow, stranger, group.id, TODAY),
+            lambda: groups.group_roster(uow, stranger, group.group_id, TODAY),
+            lambda: groups.enrol(uow, stranger, group.group_id, referral.id, TODAY),
+            lambda: groups.start_group(uow, stranger, group.group_id, TODAY),
         ):
             with pytest.raises(NotFound):
                 attempt()
         overview = groups.year_overview(uow, stranger, 2027, TODAY)
         assert overview.groups == () and overview.children_waiting == 0
-        assert referral.status == Status.ACCEPTED
+        assert _status(uow, referral.id) == Status.ACCEPTED
 
 
 # --- the visit and the start -----------------------------------------------------------------
@@ -352,10 +376,10 @@ def test_a_group_cannot_start_with_four_children(app: Flask, world: World) -> No
         enrolments = _fill(uow, world, group, 4)
         _visit_all(uow, world, group, enrolments)
         with pytest.raises(Conflict) as refused:
-            groups.start_group(uow, world.leader, group.id, TODAY)
+            groups.start_group(uow, world.leader, group.group_id, TODAY)
         statuses = {r.status for r in uow.session.scalars(select(Referral))}
         assert "5 to 8 children; this one has 4" in refused.value.message
-        assert group.status == "planned" and statuses == {"placed"}
+        assert _stored(uow, group.group_id).status == "planned" and statuses == {"placed"}
 
 
 def test_a_group_cannot_start_before_every_child_has_had_a_pre_group_visit(
@@ -366,12 +390,14 @@ def test_a_group_cannot_start_before_every_child_has_had_a_pre_group_visit(
         enrolments = _fill(uow, world, group, 5)
         _visit_all(uow, world, group, enrolments[:4])
         with pytest.raises(Conflict) as refused:
-            groups.start_group(uow, world.leader, group.id, TODAY)
-        assert "pre-group visit" in refused.value.message and group.status == "planned"
+            groups.start_group(uow, world.leader, group.group_id, TODAY)
+        assert "pre-group visit" in refused.value.message
+        assert _stored(uow, group.group_id).status == "planned"
         _visit_all(uow, world, group, enrolments[4:])
-        groups.start_group(uow, world.leader, group.id, TODAY)
-        roster = groups.group_roster(uow, world.leader, group.id, TODAY)
-        assert group.status == "started" and group.started_at is not None
+        started = groups.start_group(uow, world.leader, group.group_id, TODAY)
+        roster = groups.group_roster(uow, world.leader, group.group_id, TODAY)
+        assert started.status == "started" and started.started_at is not None
+        assert _stored(uow, group.group_id) == ("started", started.started_at, None)
         assert {c.status for c in roster.children} == {"participating"}
         assert {c.visit_kind for c in roster.children} == {"home"}
 
@@ -380,9 +406,9 @@ def test_a_visit_after_the_first_session_is_refused(app: Flask, world: World) ->
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group = _group(uow, world)
         (enrolment,) = _fill(uow, world, group, 1)
-        late = groups.NewVisit(enrolment.id, "at_partner", START + timedelta(days=1))
+        late = groups.NewVisit(enrolment.enrolment_id, "at_partner", START + timedelta(days=1))
         with pytest.raises(InvalidInput) as refused:
-            groups.record_visit(uow, world.leader, group.id, late, START + timedelta(days=1))
+            groups.record_visit(uow, world.leader, group.group_id, late, START + timedelta(days=1))
         assert refused.value.field == "day" and "on or before the first session" in (
             refused.value.message
         )
@@ -393,7 +419,7 @@ def test_no_child_joins_a_group_that_has_started(app: Flask, world: World) -> No
         group, _ = _started(uow, world)
         latecomer = _accepted(uow, world)
         with pytest.raises(Conflict) as refused:
-            groups.enrol(uow, world.leader, group.id, latecomer.id, TODAY)
+            groups.enrol(uow, world.leader, group.group_id, latecomer.id, TODAY)
         assert "started" in refused.value.message
 
 
@@ -404,13 +430,18 @@ def test_attendance_is_recorded_per_child_and_can_be_corrected(app: Flask, world
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group, enrolments = _started(uow, world)
         first = group.sessions[0]
-        marks = {e.id: e is not enrolments[0] for e in enrolments}
-        groups.record_attendance(uow, world.leader, group.id, first.id, marks, START)
+        marks = {e.enrolment_id: e is not enrolments[0] for e in enrolments}
+        groups.record_attendance(uow, world.leader, group.group_id, first.session_id, marks, START)
         groups.record_attendance(
-            uow, world.leader, group.id, first.id, {enrolments[0].id: True}, START
+            uow,
+            world.leader,
+            group.group_id,
+            first.session_id,
+            {enrolments[0].enrolment_id: True},
+            START,
         )
-        roster = groups.group_roster(uow, world.leader, group.id, START)
-        assert [c.attendance for c in roster.children] == [{first.id: True}] * 5
+        roster = groups.group_roster(uow, world.leader, group.group_id, START)
+        assert [c.attendance for c in roster.children] == [{first.session_id: True}] * 5
 
 
 def test_attendance_is_refused_for_a_session_of_another_group(app: Flask, world: World) -> None:
@@ -419,7 +450,12 @@ def test_attendance_is_refused_for_a_session_of_another_group(app: Flask, world:
         other = _group(uow, world)
         with pytest.raises(NotFound) as refused:
             groups.record_attendance(
-                uow, world.leader, group.id, other.sessions[0].id, {enrolments[0].id: True}, START
+                uow,
+                world.leader,
+                group.group_id,
+                other.sessions[0].session_id,
+                {enrolments[0].enrolment_id: True},
+                START,
             )
         recorded = _audit(uow, action="group:attendance")
         assert refused.value.field == "session_id" and recorded == []
@@ -431,7 +467,12 @@ def test_attendance_is_refused_before_the_group_starts(app: Flask, world: World)
         (enrolment,) = _fill(uow, world, group, 1)
         with pytest.raises(Conflict) as refused:
             groups.record_attendance(
-                uow, world.leader, group.id, group.sessions[0].id, {enrolment.id: True}, START
+                uow,
+                world.leader,
+                group.group_id,
+                group.sessions[0].session_id,
+                {enrolment.enrolment_id: True},
+                START,
             )
         assert "planned" in refused.value.message
 
@@ -445,15 +486,26 @@ def test_completing_completes_every_participation_and_stamps_completed_at(
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group, enrolments = _started(uow, world, children_count=6)
         with pytest.raises(Conflict):
-            groups.complete_group(uow, world.leader, group.id, LAST - timedelta(days=1))
-        groups.complete_group(uow, world.leader, group.id, LAST)
+            groups.complete_group(uow, world.leader, group.group_id, LAST - timedelta(days=1))
+        completed = groups.complete_group(uow, world.leader, group.group_id, LAST)
         referrals_ = [uow.session.get(Referral, e.referral_id) for e in enrolments]
+        enrolments_completed_at = uow.session.scalars(
+            select(Enrolment.completed_at).where(
+                Enrolment.id.in_([e.enrolment_id for e in enrolments])
+            )
+        ).all()
         overview = groups.year_overview(uow, world.leader, 2027, LAST)
-        roster = groups.group_roster(uow, world.leader, group.id, LAST)
-        assert group.status == "completed" and group.completed_at is not None
+        roster = groups.group_roster(uow, world.leader, group.group_id, LAST)
+        assert completed.status == "completed" and completed.completed_at is not None
+        assert _stored(uow, group.group_id) == (
+            "completed",
+            completed.started_at,
+            completed.completed_at,
+        )
         assert {r.status for r in referrals_ if r} == {"completed"}
-        assert {r.completed_at for r in referrals_ if r} == {group.completed_at}
-        assert {e.completed_at for e in enrolments} == {group.completed_at}
+        assert {r.completed_at for r in referrals_ if r} == {completed.completed_at}
+        assert len(enrolments_completed_at) == 6
+        assert set(enrolments_completed_at) == {completed.completed_at}
         assert [(g.status, g.enrolled, g.places_left) for g in overview.groups] == [
             ("completed", 6, 0)
         ]
@@ -464,7 +516,7 @@ def test_a_planned_group_cannot_be_completed(app: Flask, world: World) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group = _group(uow, world)
         with pytest.raises(Conflict) as refused:
-            groups.complete_group(uow, world.leader, group.id, LAST)
+            groups.complete_group(uow, world.leader, group.group_id, LAST)
         assert "Only a running group" in refused.value.message
 
 
@@ -476,11 +528,11 @@ def test_a_withdrawn_child_no_longer_counts_and_frees_the_place(app: Flask, worl
         group = _group(uow, world)
         enrolments = _fill(uow, world, group, 8)
         referrals.withdraw_referral(uow, world.worker, enrolments[0].referral_id)
-        roster = groups.group_roster(uow, world.leader, group.id, TODAY)
-        groups.enrol(uow, world.leader, group.id, _accepted(uow, world).id, TODAY)
-        refilled = groups.group_roster(uow, world.leader, group.id, TODAY)
+        roster = groups.group_roster(uow, world.leader, group.group_id, TODAY)
+        groups.enrol(uow, world.leader, group.group_id, _accepted(uow, world).id, TODAY)
+        refilled = groups.group_roster(uow, world.leader, group.group_id, TODAY)
         assert len(roster.children) == 7 and roster.group.places_left == 1
-        assert enrolments[0].id not in {c.enrolment_id for c in roster.children}
+        assert enrolments[0].enrolment_id not in {c.enrolment_id for c in roster.children}
         assert len(refilled.children) == 8
 
 
@@ -490,13 +542,17 @@ def test_a_child_whose_consent_is_withdrawn_disappears_from_the_group(
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group = _group(uow, world)
         referral = _accepted(uow, world, sol_categories=("name", "age", "participation"))
-        enrolment = groups.enrol(uow, world.leader, group.id, referral.id, TODAY)
+        enrolment = groups.enrol(uow, world.leader, group.group_id, referral.id, TODAY)
         _fill(uow, world, group, 1)
         _withdraw_consent(uow, world, referral)
-        roster = groups.group_roster(uow, world.leader, group.id, TODAY)
+        roster = groups.group_roster(uow, world.leader, group.group_id, TODAY)
         with pytest.raises(NotFound):
             groups.record_visit(
-                uow, world.leader, group.id, groups.NewVisit(enrolment.id, "home", TODAY), TODAY
+                uow,
+                world.leader,
+                group.group_id,
+                groups.NewVisit(enrolment.enrolment_id, "home", TODAY),
+                TODAY,
             )
         reads = _audit(uow, action="group:read", subject_id=referral.child_id)
         assert [c.name for c in roster.children] == ["Gruppbarn 2"]
@@ -518,8 +574,8 @@ def test_the_year_overview_shows_places_left_and_children_waiting(app: Flask, wo
             _accepted(uow, world)
         overview = groups.year_overview(uow, world.leader, 2027, TODAY)
         assert [(g.group_id, g.enrolled, g.places_left) for g in overview.groups] == [
-            (spring.id, 3, 5),
-            (autumn.id, 8, 0),
+            (spring.group_id, 3, 5),
+            (autumn.group_id, 8, 0),
         ]
         assert overview.children_waiting == 2
 
@@ -530,10 +586,15 @@ def test_every_change_about_a_child_is_logged_under_the_childs_subject_id(
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group, enrolments = _started(uow, world)
         groups.record_attendance(
-            uow, world.leader, group.id, group.sessions[0].id, {enrolments[0].id: True}, START
+            uow,
+            world.leader,
+            group.group_id,
+            group.sessions[0].session_id,
+            {enrolments[0].enrolment_id: True},
+            START,
         )
-        groups.group_roster(uow, world.leader, group.id, START)
-        groups.complete_group(uow, world.leader, group.id, LAST)
+        groups.group_roster(uow, world.leader, group.group_id, START)
+        groups.complete_group(uow, world.leader, group.group_id, LAST)
         child_id = uow.session.get(Referral, enrolments[0].referral_id).child_id  # type: ignore[union-attr]
         about_child = {e.action for e in _audit(uow, subject_id=child_id)}
         unattributed = [
@@ -577,7 +638,7 @@ def test_two_leaders_enrolling_the_ninth_child_at_once_leave_eight(
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group = _group(uow, world)
         _fill(uow, world, group, 7)
-        group_id = group.id
+        group_id = group.group_id
         contenders = [_accepted(uow, world).id, _accepted(uow, world).id]
     start = threading.Barrier(2)
     outcomes: dict[str, Exception | None] = {}  # per referral: the refusal, or None

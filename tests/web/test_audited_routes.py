@@ -147,19 +147,19 @@ def _seed(app: Flask, factory: Factory) -> Seed:
         referral = referrals.create_referral(
             uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=today
         )
-        referrals.submit_referral(uow, worker, referral.id, today)
-        assert referral.status == Status.SHARED
+        submitted = referrals.submit_referral(uow, worker, referral.id, today)
+        assert submitted.status == Status.SHARED
         referrals.respond(uow, leader, referral.id, accept=True, today=today)
         new_group = groups.NewGroup(
             "Vårgrupp vandring", "weekly", today + timedelta(days=3), 7, 18, [leader.user_id]
         )
         group = groups.create_group(uow, leader, new_group, today)
-        groups.enrol(uow, leader, group.id, referral.id, today)
+        groups.enrol(uow, leader, group.group_id, referral.id, today)
         registration = interest.NewInterest(
             "Intresseanmält barn", invented_personnummer(2016, 5, 5), district.id, "08-1", today
         )
         interest.register_interest(uow, leader, registration, today)
-        return Seed(accounts, partner, child.id, referral.id, group.id)
+        return Seed(accounts, partner, child.id, referral.id, group.group_id)
 
 
 def _count(app: Flask) -> int:

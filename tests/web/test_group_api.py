@@ -16,12 +16,19 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from marshmallow import Schema
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from referral import clock
 from referral.actors import Actor
-from referral.api.group_schemas import RosterEntryOut
+from referral.api.group_schemas import (
+    AttendanceOut,
+    EnrolmentOut,
+    GroupOut,
+    RosterEntryOut,
+    VisitOut,
+)
 from referral.db.audit_log import AuditEntry
 from referral.db.groups import Attendance, Enrolment, Group, GroupSession, Visit
 from referral.db.interest import InterestRegistration
@@ -395,6 +402,21 @@ def test_the_roster_shows_each_child_by_its_roster_fields_only_and_logs_each_chi
 
 def test_the_roster_schema_carries_exactly_what_a_roster_entry_carries() -> None:
     assert set(RosterEntryOut().fields) == {f.name for f in dataclasses.fields(groups.RosterEntry)}
+
+
+@pytest.mark.parametrize(
+    ("schema", "read_model"),
+    [
+        (GroupOut, groups.GroupState),
+        (EnrolmentOut, groups.EnrolmentState),
+        (VisitOut, groups.RecordedVisit),
+        (AttendanceOut, groups.AttendanceMark),
+    ],
+)
+def test_each_answer_to_a_change_carries_exactly_what_the_services_read_model_carries(
+    schema: type[Schema], read_model: Any
+) -> None:
+    assert set(schema().fields) == {f.name for f in dataclasses.fields(read_model)}
 
 
 def test_the_ninth_child_is_refused_with_409_naming_the_rule_and_nothing_is_written(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from referral.services.groups._places import (
     IN_GROUP,
     MAX_NAME,
+    GroupState,
     GroupSummary,
     NewGroup,
     NewVisit,
@@ -21,8 +22,10 @@ from referral.services.groups._places import (
     SessionView,
     YearOverview,
 )
-from referral.services.groups.attendance import complete_group, record_attendance
+from referral.services.groups.attendance import AttendanceMark, complete_group, record_attendance
 from referral.services.groups.enrolment import (
+    EnrolmentState,
+    RecordedVisit,
     enrol,
     participation_start_refusals,
     record_visit,
@@ -34,9 +37,13 @@ from referral.services.groups.reading import group_roster, groups_with_room, yea
 __all__ = [
     "IN_GROUP",
     "MAX_NAME",
+    "AttendanceMark",
+    "EnrolmentState",
+    "GroupState",
     "GroupSummary",
     "NewGroup",
     "NewVisit",
+    "RecordedVisit",
     "Roster",
     "RosterEntry",
     "SessionView",

@@ -66,6 +66,24 @@ class SessionView:
 
 
 @dataclass(frozen=True)
+class GroupState:
+    """A group after a change (planned, started, completed): its own fields and sessions, no
+    child and no count of children."""
+
+    group_id: str
+    name: str
+    group_format: str
+    start_date: date
+    min_age: int
+    max_age: int
+    status: str
+    leader_ids: tuple[str, ...]
+    sessions: tuple[SessionView, ...]
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class GroupSummary:
     """A group without any child in it: safe for lists and the year overview."""
 
@@ -170,6 +188,30 @@ def _place(uow: UnitOfWork, group: Group, enrolment_id: str, today: date) -> _Pl
     raise NotFound(_("No such child in this group."), field="enrolment_id")
 
 
+def _sessions(group: Group) -> tuple[SessionView, ...]:
+    return tuple(SessionView(s.id, s.number, s.day, s.kind) for s in group.sessions)
+
+
+def _leader_ids(group: Group) -> tuple[str, ...]:
+    return tuple(sorted(leader.user_id for leader in group.leaders))
+
+
+def _state(group: Group) -> GroupState:
+    return GroupState(
+        group_id=group.id,
+        name=group.name,
+        group_format=group.format,
+        start_date=group.start_date,
+        min_age=group.min_age,
+        max_age=group.max_age,
+        status=group.status,
+        leader_ids=_leader_ids(group),
+        sessions=_sessions(group),
+        started_at=group.started_at,
+        completed_at=group.completed_at,
+    )
+
+
 def _summary(
     uow: UnitOfWork, group: Group, today: date, places: list[_Place] | None = None
 ) -> GroupSummary:
@@ -190,8 +232,8 @@ def _summary(
         min_age=group.min_age,
         max_age=group.max_age,
         status=group.status,
-        leader_ids=tuple(sorted(leader.user_id for leader in group.leaders)),
-        sessions=tuple(SessionView(s.id, s.number, s.day, s.kind) for s in group.sessions),
+        leader_ids=_leader_ids(group),
+        sessions=_sessions(group),
         enrolled=enrolled or 0,
         places_left=max(GROUP_MAX - (enrolled or 0), 0) if planned else 0,
         started_at=group.started_at,

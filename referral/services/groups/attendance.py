@@ -4,6 +4,7 @@ participation and starts the partner-side retention clock)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -15,7 +16,6 @@ from referral.db.base import utcnow
 from referral.db.groups import (
     Attendance,
     Enrolment,
-    Group,
     GroupSession,
     GroupStatus,
 )
@@ -28,13 +28,25 @@ from referral.rules import (
     Status,
 )
 from referral.services.groups._places import (
+    GroupState,
     _current_places,
     _group,
     _record_for_child,
+    _state,
 )
 from referral.services.referrals import (
     move_referral,
 )
+
+
+@dataclass(frozen=True)
+class AttendanceMark:
+    """Present or absent: one child's mark for one session, by enrolment id."""
+
+    session_id: str
+    enrolment_id: str
+    present: bool
+
 
 # --- running: attendance ---------------------------------------------------------------------
 
@@ -46,7 +58,7 @@ def record_attendance(
     session_id: str,
     present: Mapping[str, bool],
     today: date,
-) -> list[Attendance]:
+) -> list[AttendanceMark]:
     """Present or absent, per enrolment id, for one session of a started group. Recording
     again corrects the earlier mark."""
     group = _group(uow, actor, group_id, Permission.GROUP_MANAGE)
@@ -86,7 +98,7 @@ def record_attendance(
         uow.session.flush()
         referral = places[enrolment_id].referral
         _record_for_child(uow, actor, Action.GROUP_ATTENDANCE, referral, "attendance", mark.id)
-        marks.append(mark)
+        marks.append(AttendanceMark(mark.session_id, mark.enrolment_id, mark.present))
     uow.commit()
     return marks
 
@@ -94,7 +106,7 @@ def record_attendance(
 # --- the end: completion ---------------------------------------------------------------------
 
 
-def complete_group(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> Group:
+def complete_group(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> GroupState:
     """After its last session: every participation is completed and stamped `completed_at`,
     which starts the partner-side retention clock (domain.md §5)."""
     group = _group(uow, actor, group_id, Permission.GROUP_MANAGE, lock=True)
@@ -130,4 +142,4 @@ def complete_group(uow: UnitOfWork, actor: Actor, group_id: str, today: date) ->
     group.completed_at = now
     record(uow.session, actor, Action.GROUP_COMPLETE, object_type="group", object_id=group.id)
     uow.commit()
-    return group
+    return _state(group)

@@ -3,7 +3,8 @@ start (which needs every child visited and every interest confirmed)."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -39,11 +40,13 @@ from referral.rules import (
     group_has_room,
 )
 from referral.services.groups._places import (
+    GroupState,
     NewVisit,
     _current_places,
     _group,
     _place,
     _record_for_child,
+    _state,
     _visible,
 )
 from referral.services.loading import get_for
@@ -53,6 +56,28 @@ from referral.services.referrals import (
     refuse_unlawful,
 )
 from referral.services.sharing import birth_date_of, sharing_basis_for
+
+
+@dataclass(frozen=True)
+class EnrolmentState:
+    """A child's new place in a group, by ids: the enrolment points at the referral, never at
+    the child."""
+
+    enrolment_id: str
+    group_id: str
+    referral_id: str
+    enrolled_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedVisit:
+    """A pre-group visit as recorded: its kind and day, under the enrolment's id."""
+
+    visit_id: str
+    enrolment_id: str
+    kind: str
+    day: date
+
 
 # --- enrolment -------------------------------------------------------------------------------
 
@@ -113,7 +138,9 @@ def _check_planned(group: Group) -> None:
         )
 
 
-def enrol(uow: UnitOfWork, actor: Actor, group_id: str, referral_id: str, today: date) -> Enrolment:
+def enrol(
+    uow: UnitOfWork, actor: Actor, group_id: str, referral_id: str, today: date
+) -> EnrolmentState:
     """Place the child of an accepted referral in a planned group that has room; the referral
     becomes `placed`. The 9th child is refused however many leaders enrol at once."""
     group = _group(uow, actor, group_id, Permission.GROUP_MANAGE, lock=True)
@@ -152,13 +179,17 @@ def enrol(uow: UnitOfWork, actor: Actor, group_id: str, referral_id: str, today:
         uow, actor, Action.GROUP_ENROL, referral, "enrolment", enrolment.id, share.basis.kind.value
     )
     uow.commit()
-    return enrolment
+    return EnrolmentState(
+        enrolment.id, enrolment.group_id, enrolment.referral_id, enrolment.enrolled_at
+    )
 
 
 # --- before the start: the visit -------------------------------------------------------------
 
 
-def record_visit(uow: UnitOfWork, actor: Actor, group_id: str, new: NewVisit, today: date) -> Visit:
+def record_visit(
+    uow: UnitOfWork, actor: Actor, group_id: str, new: NewVisit, today: date
+) -> RecordedVisit:
     """The home visit, or the meeting at the partner's premises, before the first session."""
     group = _group(uow, actor, group_id, Permission.GROUP_MANAGE)
     place = _place(uow, group, new.enrolment_id, today)
@@ -183,7 +214,7 @@ def record_visit(uow: UnitOfWork, actor: Actor, group_id: str, new: NewVisit, to
     uow.session.flush()
     _record_for_child(uow, actor, Action.GROUP_VISIT, place.referral, "visit", visit.id)
     uow.commit()
-    return visit
+    return RecordedVisit(visit.id, place.enrolment.id, visit.kind, visit.day)
 
 
 def participation_start_refusals(
@@ -231,7 +262,7 @@ def _unconfirmed_interest(uow: UnitOfWork, referral_id: str) -> bool:
     return bool(unconfirmed)
 
 
-def start_group(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> Group:
+def start_group(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> GroupState:
     """5 to 8 children, each ready to participate: every placed child becomes participating."""
     group = _group(uow, actor, group_id, Permission.GROUP_MANAGE, lock=True)
     _check_planned(group)
@@ -262,4 +293,4 @@ def start_group(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> Gr
         )
     record(uow.session, actor, Action.GROUP_START, object_type="group", object_id=group.id)
     uow.commit()
-    return group
+    return _state(group)

@@ -27,7 +27,9 @@ from referral.rules import (
 from referral.schedule import GroupFormat, plan_sessions, start_refusal
 from referral.services.groups._places import (
     MAX_NAME,
+    GroupState,
     NewGroup,
+    _state,
 )
 
 # --- planning --------------------------------------------------------------------------------
@@ -85,7 +87,7 @@ def _leaders(uow: UnitOfWork, partner_id: str, leader_ids: Sequence[str]) -> lis
     return chosen
 
 
-def create_group(uow: UnitOfWork, actor: Actor, new: NewGroup, today: date) -> Group:
+def create_group(uow: UnitOfWork, actor: Actor, new: NewGroup, today: date) -> GroupState:
     """A planned group of the actor's partner organisation, with its sessions generated."""
     require(actor, Permission.GROUP_MANAGE)
     partner = uow.session.get(Organisation, actor.organisation_id or "")
@@ -115,4 +117,4 @@ def create_group(uow: UnitOfWork, actor: Actor, new: NewGroup, today: date) -> G
     uow.session.flush()
     record(uow.session, actor, Action.GROUP_CREATE, object_type="group", object_id=group.id)
     uow.commit()
-    return group
+    return _state(group)
