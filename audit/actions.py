@@ -68,6 +68,14 @@ class Action(StrEnum):
     INTEREST_READ = "interest:read"
     INTEREST_CONFIRM = "interest:confirm"
     INTEREST_DECLINE = "interest:decline"
+    # Concern reports (orosanmälan), legal basis "concern_report" (subject: the report's own
+    # key scope, "concern:<id>", tied to the child when the service knows the child)
+    CONCERN_FILE = "concern_report:file"
+    CONCERN_ROUTE = "concern_report:route"
+    CONCERN_READ = "concern_report:read"
+    CONCERN_PRINT = "concern_report:print"
+    CONCERN_ACKNOWLEDGE = "concern_report:acknowledge"
+    CONCERN_CLOSE = "concern_report:close"
     # Information material (not personal data)
     ACTIVITY_DESCRIPTION_PUBLISH = "activity_description:publish"
     # Keys

@@ -71,6 +71,10 @@ class Settings:
     alert_denials_per_hour: int = 5
     working_hours_start: int = 7  # local time (Europe/Stockholm), weekdays
     working_hours_end: int = 19
+    # A concern report not acknowledged within this many working hours (the hours above, on
+    # Swedish working days) is overdue; at the social emergency service, which is staffed
+    # around the clock, within this many hours (REFERRAL_CONCERN_ACKNOWLEDGE_HOURS).
+    concern_acknowledge_hours: int = 4
     session_idle_minutes: int = 15
     session_absolute_hours: int = 8
     login_max_failures: int = 5
@@ -183,6 +187,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         alert_denials_per_hour=number("ALERT_DENIALS_PER_HOUR", Settings.alert_denials_per_hour),
         working_hours_start=number("WORKING_HOURS_START", Settings.working_hours_start),
         working_hours_end=number("WORKING_HOURS_END", Settings.working_hours_end),
+        concern_acknowledge_hours=number(
+            "CONCERN_ACKNOWLEDGE_HOURS", Settings.concern_acknowledge_hours
+        ),
         debug=flag("DEBUG"),
         allow_sqlite_in_production=flag("ALLOW_SQLITE_IN_PRODUCTION"),
         key_provider=get("KEY_PROVIDER", Settings.key_provider),
@@ -233,6 +240,11 @@ def check_settings(settings: Settings) -> None:
                 "each purpose needs its own secret."
             )
         seen[value] = name
+    if not 0 <= settings.working_hours_start < settings.working_hours_end <= 24:
+        raise ConfigError(
+            f"{PREFIX}WORKING_HOURS_START must be before {PREFIX}WORKING_HOURS_END, "
+            "both hours of the day (0-24)."
+        )
     if settings.emergency_access_hours > MAX_EMERGENCY_ACCESS_HOURS:
         raise ConfigError(
             f"{PREFIX}EMERGENCY_ACCESS_HOURS must be at most {MAX_EMERGENCY_ACCESS_HOURS}: "

@@ -6,7 +6,7 @@ their coarse permission; services call `require()` with the object before touchi
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Iterable, Set
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -69,6 +69,14 @@ class Permission(StrEnum):
     # request; the responsible district reads its queue and confirms or declines each one.
     INTEREST_REGISTER = "interest:register"
     INTEREST_CONFIRM = "interest:confirm"
+    # Concern reports (orosanmälan): anyone who works with children files one, whatever the
+    # consent, and follows its receipt; the receiving organisation (the placing district, or
+    # the social emergency service) reads, acknowledges and closes it; the DPO sees who
+    # filed and who read each one; the DPO and administrators see which are overdue.
+    CONCERN_FILE = "concern_report:file"
+    CONCERN_RECEIVE = "concern_report:receive"
+    CONCERN_AUDIT = "concern_report:audit"
+    CONCERN_OVERDUE_READ = "concern_report:overdue"
 
 
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
@@ -92,6 +100,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.REFERRAL_WITHDRAW,
         Permission.EMERGENCY_ACCESS,
         Permission.INTEREST_CONFIRM,
+        Permission.CONCERN_FILE,
+        Permission.CONCERN_RECEIVE,
     },
     Role.GROUP_LEADER: _EVERY_ROLE
     | {
@@ -102,8 +112,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.GROUP_MANAGE,
         Permission.GROUP_READ,
         Permission.INTEREST_REGISTER,
+        Permission.CONCERN_FILE,
     },
-    Role.LINK_WORKER: _EVERY_ROLE,
+    Role.LINK_WORKER: _EVERY_ROLE | {Permission.CONCERN_FILE},
+    Role.SOCIAL_EMERGENCY: _EVERY_ROLE | {Permission.CONCERN_FILE, Permission.CONCERN_RECEIVE},
     # The DPO audits access; reading case content is not among these.
     Role.DPO: _EVERY_ROLE
     | {
@@ -112,6 +124,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.AUDIT_SUBJECT_REPORT,
         Permission.AUDIT_VERIFY,
         Permission.EMERGENCY_REVIEW,
+        Permission.CONCERN_AUDIT,
+        Permission.CONCERN_OVERDUE_READ,
     },
     Role.ADMIN: _EVERY_ROLE
     | {
@@ -126,6 +140,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.ACTIVITY_DESCRIPTION_LIST,
         Permission.ACTIVITY_DESCRIPTION_PUBLISH,
         Permission.FEE_REPORT_READ,
+        Permission.CONCERN_OVERDUE_READ,
     },
 }
 
@@ -181,6 +196,19 @@ class SentToDistrict(Protocol):
 DISTRICT_ROLES = frozenset({Role.SOCIAL_WORKER})
 
 
+@runtime_checkable
+class ReceivedBy(Protocol):
+    """A record sent to an organisation that must act on it (a concern report): in the scope
+    of that organisation's receiving staff, and of no one else's. The sender's organisation is
+    deliberately not its scope: having reported gives no access to what was reported."""
+
+    @property
+    def receiving_organisation_id(self) -> str: ...
+
+
+RECEIVING_ROLES = frozenset({Role.SOCIAL_WORKER, Role.SOCIAL_EMERGENCY})
+
+
 def in_scope(actor: Actor, obj: object, permission: Permission | None = None) -> bool:
     """Is `obj` within the actor's reach: their own organisation's (or, for `permission`
     only, a child they hold a live emergency grant for)? Without a permission named, an
@@ -203,6 +231,10 @@ def in_own_scope(actor: Actor, obj: object) -> bool:
         and obj.district_organisation_id == actor.organisation_id
     ):
         return True
+    if isinstance(obj, ReceivedBy):
+        return bool(actor.roles & RECEIVING_ROLES) and _member_of(
+            actor, obj.receiving_organisation_id
+        )
     if isinstance(obj, OrganisationScoped):
         return actor.organisation_id is not None and obj.organisation_id == actor.organisation_id
     # An object the policy knows no scope rule for is refused, never shown.
@@ -231,6 +263,8 @@ def through_emergency_access(
     """Does a live emergency grant (loaded into the actor per request) let the actor do
     `permission` on `obj`? Only for the unlocked permissions and the emergency roles."""
     if permission not in EMERGENCY_UNLOCKS or not actor.roles & EMERGENCY_ROLES:
+        return False
+    if isinstance(obj, ReceivedBy):  # addressed to one organisation: a grant is not its reach
         return False
     child_id = child_id_of(obj)
     return child_id is not None and child_id in actor.emergency_children
@@ -289,10 +323,31 @@ def _subject_of(obj: object) -> KeyScope | None:
     return scope if isinstance(scope, KeyScope) else None
 
 
+def _member_of(actor: Actor, organisation_id: str | None) -> bool:
+    return actor.organisation_id is not None and actor.organisation_id == organisation_id
+
+
 def belongs_to(actor: Actor, organisation_id: str | None) -> bool:
     """Is the actor a member of this organisation (city-wide roles are members of theirs
-    only)? For what is the organisation's own: its notices, its district's children."""
-    return actor.organisation_id is not None and actor.organisation_id == organisation_id
+    only)? For what is the organisation's own: its notices, its district's children, the
+    concern reports it has filed."""
+    return _member_of(actor, organisation_id)
+
+
+def may_report_concern_about(actor: Actor, child: object, referrals: Iterable[object]) -> bool:
+    """Does the actor work with this child, so that a report may name the district's record
+    of it? A social worker who may read the child's record (their district's, or through an
+    emergency grant); a partner's staff whose organisation the child was referred to (with
+    or without consent: the duty to report does not wait for it). Anyone may still report
+    on a child described only by what they know; that names no record."""
+    if Permission.CONCERN_FILE not in granted(actor):
+        return False
+    if in_scope(actor, child, Permission.CHILD_READ) and actor.roles & DISTRICT_ROLES:
+        return True
+    return bool(actor.roles & PARTNER_ROLES) and any(
+        isinstance(r, SentToPartner) and _member_of(actor, r.partner_organisation_id)
+        for r in referrals
+    )
 
 
 def may_lead_groups_of(roles: Set[Role], organisation_id: str | None, partner_id: str) -> bool:

@@ -17,6 +17,9 @@ class Role(StrEnum):
     SOCIAL_WORKER = "social_worker"
     GROUP_LEADER = "group_leader"
     LINK_WORKER = "link_worker"
+    # The city's social emergency service (socialjouren): receives the concern reports about
+    # children no district is known to be responsible for, around the clock.
+    SOCIAL_EMERGENCY = "social_emergency"
     DPO = "dpo"
     ADMIN = "admin"
 
@@ -28,6 +31,7 @@ ROLE_HOMES: dict[Role, frozenset[OrganisationKind]] = {
     Role.SOCIAL_WORKER: frozenset({OrganisationKind.DISTRICT}),
     Role.GROUP_LEADER: frozenset({OrganisationKind.PARTNER}),
     Role.LINK_WORKER: frozenset({OrganisationKind.PARTNER, OrganisationKind.CITY}),
+    Role.SOCIAL_EMERGENCY: frozenset({OrganisationKind.CITY}),
     Role.DPO: frozenset({OrganisationKind.CITY}),
     Role.ADMIN: frozenset({OrganisationKind.CITY}),
 }

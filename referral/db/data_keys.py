@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, insert, select
+from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
 from crypto import DecryptionError, DekCache, KeyProvider, new_dek
 from crypto.hazmat import unwrap_dek, wrap_dek
@@ -72,14 +72,22 @@ class KeyStore:
         dek_id = new_id()
         dek = new_dek()
         wrapped = wrap_dek(self.provider, dek, dek_id)
-        row = DataKey(
-            id=dek_id,
-            person_id=scope.person_id,
-            holder=scope.holder,
-            kek_id=wrapped.kek_id,
-            kek_version=wrapped.kek_version,
-            wrapped=wrapped.blob,
-        )
+        values = {
+            "id": dek_id,
+            "person_id": scope.person_id,
+            "holder": scope.holder,
+            "kek_id": wrapped.kek_id,
+            "kek_version": wrapped.kek_version,
+            "wrapped": wrapped.blob,
+            "created_at": utcnow(),
+        }
+        # Written at once, not left to the flush: the unit of work orders the INSERTs of
+        # models that no relationship links by class name, so a record sealed with a new
+        # key in the same flush could otherwise be inserted before its key (ConcernReport
+        # sorts before DataKey). The row then joins the session as already persistent.
+        db.execute(insert(DataKey).values(**values))
+        row = DataKey(**values)
+        make_transient_to_detached(row)
         db.add(row)
         self.cache.put(dek_id, dek)
         return row, dek

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
@@ -23,6 +33,11 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(20))
     # Normalised to NNNNNN-NNNN; Luhn-checked on the way in.
     org_number: Mapped[str | None] = mapped_column(String(11), unique=True)
+    # The city's social emergency service (socialjouren): the one organisation that receives
+    # a concern report when no district is known to be responsible for the child.
+    social_emergency_service: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
@@ -34,6 +49,17 @@ class Organisation(Base):
 
     __table_args__ = (
         CheckConstraint("kind IN ('district', 'partner', 'city')", name="kind_known"),
+        CheckConstraint(
+            "NOT social_emergency_service OR kind = 'city'", name="social_emergency_is_the_city"
+        ),
+        # One receiver of last resort: a unique index over the organisations that are it.
+        Index(
+            "ix_organisations_one_social_emergency_service",
+            "social_emergency_service",
+            unique=True,
+            sqlite_where=text("social_emergency_service"),
+            postgresql_where=text("social_emergency_service"),
+        ),
     )
 
 
@@ -75,7 +101,8 @@ class UserRole(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "role IN ('social_worker', 'group_leader', 'link_worker', 'dpo', 'admin')",
+            "role IN ('social_worker', 'group_leader', 'link_worker', 'social_emergency', 'dpo', "
+            "'admin')",
             name="role_known",
         ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from referral.db import (
     activity,
     audit_log,
+    concern,
     data_keys,
     emergency,
     groups,
@@ -22,6 +23,7 @@ metadata = Base.metadata
 __all__ = [
     "activity",
     "audit_log",
+    "concern",
     "data_keys",
     "emergency",
     "groups",

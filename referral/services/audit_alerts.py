@@ -18,6 +18,7 @@ from referral.db.audit_log import AuditEntry
 from referral.db.base import utcnow
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, require
+from referral.services import concern_reports
 
 LOCAL_TIME = ZoneInfo("Europe/Stockholm")
 MAX_OFF_HOURS_SHOWN = 200
@@ -25,11 +26,13 @@ MAX_OFF_HOURS_SHOWN = 200
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # "emergency_access", "many_people", "off_hours", "denials"
+    # "emergency_access", "concern_overdue", "many_people", "off_hours", "denials"
+    kind: str
     who: str
     hour: str  # "YYYY-MM-DDTHH" (UTC), or the local time of an off-hours read or emergency
     count: int
-    # For an emergency access: the child's pseudonymous id (the log's subject), never a name.
+    # For an emergency access: the child's pseudonymous id (the log's subject), never a name;
+    # for an overdue concern report: the report's reference (`who` is the receiver).
     subject: str | None = None
 
 
@@ -60,6 +63,21 @@ def _emergency_accesses(uow: UnitOfWork, since: str) -> list[Alert]:
     ]
 
 
+def _overdue_concern_reports(uow: UnitOfWork, actor: Actor) -> list[Alert]:
+    """Each concern report past its time without acknowledgement, first: a child may be
+    being harmed while nobody has read it."""
+    return [
+        Alert(
+            "concern_overdue",
+            overdue.receiving_organisation,
+            overdue.acknowledge_by.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M"),
+            1,
+            subject=overdue.reference,
+        )
+        for overdue in concern_reports.overdue_reports(uow, actor, utcnow())
+    ]
+
+
 def _hour() -> ColumnElement[str]:
     # The first 13 characters of the ISO timestamp: "2026-11-23T14".
     return func.substr(AuditEntry.occurred_at, 1, 13)
@@ -70,7 +88,7 @@ def alerts(uow: UnitOfWork, actor: Actor, settings: Settings, days: int = 7) -> 
     db = uow.session
     since = timestamp(utcnow() - timedelta(days=days))
     hour = _hour()
-    found: list[Alert] = _emergency_accesses(uow, since)
+    found: list[Alert] = _overdue_concern_reports(uow, actor) + _emergency_accesses(uow, since)
 
     many = (
         select(AuditEntry.actor_name, hour, func.count(func.distinct(AuditEntry.subject_id)))

@@ -20,7 +20,13 @@ from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.i18n import _
-from referral.policy import Permission, emergency_legal_basis, organisation_scope, require
+from referral.policy import (
+    Permission,
+    belongs_to,
+    emergency_legal_basis,
+    organisation_scope,
+    require,
+)
 from referral.rules import (
     CHILD_PARTY,
     OWN_CONSENT_AGE,
@@ -32,6 +38,7 @@ from referral.rules import (
     Status,
     age_on,
 )
+from referral.services import concern_reports
 from referral.services.children import record_child_access
 from referral.services.loading import get_for
 from referral.services.sharing import LvuShare, birth_date_of, lvu_decisions, sharing_basis_for
@@ -115,6 +122,8 @@ class ChildRecord:
     referrals: tuple[ReferralView, ...]
     # Per category: on what ground a partner may see it today, or why not.
     sharing: tuple[tuple[Category, LawfulBasis | NotLawful], ...]
+    # A concern report about the child is open (for the child's own district only).
+    concern: bool = False
 
     @property
     def needs_own_consent(self) -> bool:
@@ -128,6 +137,7 @@ class ChildSummary:
     age: int
     placement_basis: str | None
     open_referrals: tuple[tuple[str, str], ...]  # (partner name, status)
+    concern: bool = False  # a concern report about the child is open
 
 
 def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date) -> ChildRecord:
@@ -182,6 +192,9 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
         sharing=tuple(
             (category, sharing_basis_for(uow, child, category, today)) for category in Category
         ),
+        # Not through an emergency grant: the flag is the placing district's to see.
+        concern=belongs_to(actor, child.district_id)
+        and bool(concern_reports.children_with_open_reports(uow, [child.id])),
     )
 
 
@@ -280,6 +293,7 @@ def district_children(uow: UnitOfWork, actor: Actor, today: date) -> list[ChildS
         )
         for child_id, partner_name, status in rows:
             open_referrals.setdefault(child_id, []).append((partner_name, status))
+    flagged = concern_reports.children_with_open_reports(uow, [c.id for c in found])
     summaries = []
     for child in found:
         birth_date = birth_date_of(child)
@@ -290,6 +304,7 @@ def district_children(uow: UnitOfWork, actor: Actor, today: date) -> list[ChildS
                 age=age_on(birth_date, today),
                 placement_basis=child.placement_basis,
                 open_referrals=tuple(open_referrals.get(child.id, ())),
+                concern=child.id in flagged,
             )
         )
     return summaries

@@ -103,6 +103,13 @@ def _records_of(uow: UnitOfWork, personnummer: str, district_id: str | None) -> 
     return [c for c in db.scalars(query) if constant_time_equal(c.personnummer, personnummer)]
 
 
+def records_of_person(uow: UnitOfWork, personnummer: str) -> list[Child]:
+    """Every district's records of this person, for routing what must reach the person's
+    district whoever sends it (a concern report). The caller shows none of them to its
+    actor; a record read for display goes through find_children_by_personnummer."""
+    return _records_of(uow, personnummer, None)
+
+
 def register_child(
     uow: UnitOfWork, actor: Actor, new: NewChild, today: date | None = None
 ) -> Child:

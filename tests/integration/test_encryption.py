@@ -213,6 +213,22 @@ CLEAR_BY_DECISION: dict[str, str] = {
     "notifications.interest_id": _PSEUDONYM,
     "notifications.read_at": _ROW,
     "notifications.read_by": _STAFF,
+    "concern_reports.id": _ROW,
+    "concern_reports.data_key_id": _KEY,
+    "concern_reports.child_id": _PSEUDONYM,
+    "concern_reports.referral_id": _PSEUDONYM,
+    "concern_reports.reporter_organisation_id": _ORG,
+    "concern_reports.receiving_organisation_id": _ORG,
+    "concern_reports.reported_by": _STAFF,
+    "concern_reports.acknowledged_by": _STAFF,
+    "concern_reports.closed_by": _STAFF,
+    "concern_reports.subject_kind": "a known child or a described one: the receiver's lists",
+    "concern_reports.routing": "to the placing district or to socialjouren, and why",
+    "concern_reports.status": "open, acknowledged or closed: the flag and the overdue list",
+    "concern_reports.filed_at": _ROW,
+    "concern_reports.acknowledge_by": "the deadline: the overdue list selects on it",
+    "concern_reports.acknowledged_at": "the receipt the reporter is shown",
+    "concern_reports.closed_at": _ROW,
 }
 
 

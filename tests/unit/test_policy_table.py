@@ -37,6 +37,8 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "child:read",
         "child:search",
         "child:update",
+        "concern_report:file",
+        "concern_report:receive",
         "consent:record",
         "consent_form:read",
         "consent_queue:read",
@@ -54,6 +56,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
     ],
     Role.GROUP_LEADER: [
         "api_docs:read",
+        "concern_report:file",
         "fee_report:read",
         "group:manage",
         "group:read",
@@ -64,13 +67,22 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "referral:inbox",
         "referral:respond",
     ],
-    Role.LINK_WORKER: ["api_docs:read", "home:view", "profile:read"],
+    Role.LINK_WORKER: ["api_docs:read", "concern_report:file", "home:view", "profile:read"],
+    Role.SOCIAL_EMERGENCY: [
+        "api_docs:read",
+        "concern_report:file",
+        "concern_report:receive",
+        "home:view",
+        "profile:read",
+    ],
     Role.DPO: [
         "api_docs:read",
         "audit:export",
         "audit:search",
         "audit:subject_report",
         "audit:verify",
+        "concern_report:audit",
+        "concern_report:overdue",
         "emergency:review",
         "home:view",
         "profile:read",
@@ -79,6 +91,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "activity_description:list",
         "activity_description:publish",
         "api_docs:read",
+        "concern_report:overdue",
         "fee_report:read",
         "home:view",
         "keys:manage",
@@ -189,6 +202,17 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Concern:
+    """A concern report (concern.ConcernReport): sent by one organisation, received by
+    another; it has no `organisation_id`, so the sender's organisation is not its scope."""
+
+    id: str
+    child_id: str | None
+    reporter_organisation_id: str
+    receiving_organisation_id: str
+
+
+@dataclass(frozen=True)
 class Notice:
     """Anything else an organisation owns (a notice), without an id or a person."""
 
@@ -201,6 +225,8 @@ SKARPNACK_GUARDIAN = GuardianOf("guardian-1", SKARPNACK_CHILD.id, "skarpnack")
 TO_BRIS = Referral("referral-1", FARSTA_CHILD.id, "farsta", "bris")
 FROM_BRIS = Interest("interest-1", "bris", "farsta")
 GRANT = frozenset({SKARPNACK_CHILD.id})
+BRIS_CONCERN = Concern("concern-1", FARSTA_CHILD.id, "bris", "farsta")
+UNKNOWN_CHILD_CONCERN = Concern("concern-2", None, "bris", "socialjouren")
 
 SOCIAL_WORKER = staff(Role.SOCIAL_WORKER, "farsta")
 ON_EMERGENCY = staff(Role.SOCIAL_WORKER, "farsta", grants=GRANT)
@@ -282,6 +308,42 @@ REACH = {
     ),
     "an emergency grant is for its own child only": Reach(
         ON_EMERGENCY, Permission.CHILD_READ, Child("child-other", "skarpnack"), "not found"
+    ),
+    "the placing district reads a concern report sent to it": Reach(
+        SOCIAL_WORKER, Permission.CONCERN_RECEIVE, BRIS_CONCERN, ALLOWED
+    ),
+    "another district does not find the concern report": Reach(
+        staff(Role.SOCIAL_WORKER, "skarpnack"),
+        Permission.CONCERN_RECEIVE,
+        BRIS_CONCERN,
+        "not found",
+    ),
+    "the reporting partner does not reach the report it filed": Reach(
+        BRIS_LEADER, Permission.CONCERN_FILE, BRIS_CONCERN, "not found"
+    ),
+    "socialjouren reads a report about a child no district is known for": Reach(
+        staff(Role.SOCIAL_EMERGENCY, "socialjouren"),
+        Permission.CONCERN_RECEIVE,
+        UNKNOWN_CHILD_CONCERN,
+        ALLOWED,
+    ),
+    "socialjouren does not reach a report sent to a district": Reach(
+        staff(Role.SOCIAL_EMERGENCY, "socialjouren"),
+        Permission.CONCERN_RECEIVE,
+        BRIS_CONCERN,
+        "not found",
+    ),
+    "a link worker of the receiving organisation is not its receiver": Reach(
+        staff(Role.LINK_WORKER, "socialjouren"),
+        Permission.CONCERN_FILE,
+        UNKNOWN_CHILD_CONCERN,
+        "not found",
+    ),
+    "an emergency grant on the child opens no concern report about it": Reach(
+        staff(Role.SOCIAL_WORKER, "skarpnack", grants=frozenset({FARSTA_CHILD.id})),
+        Permission.CHILD_READ,
+        BRIS_CONCERN,
+        "forbidden",
     ),
     "a grant held by someone who is not a social worker opens nothing": Reach(
         staff(Role.GROUP_LEADER, "bris", grants=GRANT),
