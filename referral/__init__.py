@@ -53,6 +53,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         access,
         admin,
         casework,
+        concern,
         consent_documents,
         dpo,
         emergency,
@@ -92,6 +93,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(groups.blueprint)
     app.register_blueprint(fees.blueprint)
     app.register_blueprint(interest.blueprint)
+    app.register_blueprint(concern.blueprint)
     init_api(app)
     init_errors(app)  # after the API, so problem documents replace flask-smorest's format
     cli.init_cli(app)

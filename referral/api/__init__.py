@@ -22,6 +22,7 @@ def init_api(app: Flask) -> None:
     from referral.api import (
         audit,
         children,
+        concern,
         groups,
         interest,
         me,
@@ -42,6 +43,7 @@ def init_api(app: Flask) -> None:
         partner,
         groups,
         interest,
+        concern,
         notifications,
     ):
         api.register_blueprint(module.blueprint)

@@ -188,7 +188,7 @@ class OverdueReport:
 
 @dataclass(frozen=True)
 class TrailEntry:
-    occurred_at: str
+    occurred_at: datetime
     who: str
     action: str
 
@@ -620,7 +620,8 @@ def report_trails(uow: UnitOfWork, actor: Actor, most: int = 200) -> list[Report
             .order_by(AuditEntry.sequence)
         )
         for object_id, occurred_at, who, action in rows:
-            entries[str(object_id)].append(TrailEntry(str(occurred_at), str(who or "—"), action))
+            when = datetime.fromisoformat(str(occurred_at).replace("Z", "+00:00"))
+            entries[str(object_id)].append(TrailEntry(when, str(who or "—"), action))
     record(db, actor, Action.AUDIT_SEARCH, object_type="concern_reports")
     uow.commit()
     return [

@@ -6,9 +6,13 @@ from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.policy import Permission, can
+from referral.request_scope import request_uow
 from referral.roles import Role
+from referral.services import concern_reports
+from referral.web import concern
 from referral.web.access import current_actor, public, requires
 from referral.web.health import database_reachable
 
@@ -20,12 +24,30 @@ blueprint = Blueprint("home", __name__)
 def index() -> ResponseReturnValue:
     actor = current_actor()
     user = current_user.live.user
+    now = clock.now()
+    received: list[concern_reports.InboxLine] = []
+    overdue: list[concern_reports.OverdueReport] = []
+    with request_uow() as uow:
+        # Concern reports first: a report nobody has acknowledged may be a child in danger.
+        if can(actor, Permission.CONCERN_RECEIVE):
+            received = [
+                line
+                for line in concern_reports.received_reports(uow, actor, now)
+                if line.status == "open"
+            ]
+        if can(actor, Permission.CONCERN_OVERDUE_READ):
+            overdue = concern_reports.overdue_reports(uow, actor, now)
     return render_template(
         "home.html",
         user=user,
         roles=sorted(actor.roles, key=list(Role).index),
         can_administer=can(actor, Permission.USER_LIST),
         logout_form=PostOnlyForm(),
+        received_concerns=received,
+        overdue_concerns=overdue,
+        local=concern.local,
+        status_labels=concern.STATUS_LABELS,
+        subject_labels=concern.SUBJECT_LABELS,
     )
 
 
