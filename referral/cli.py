@@ -21,6 +21,7 @@ from referral.cli_support import operator
 from referral.crypto_cli import crypto_cli
 from referral.db import migrate
 from referral.demo import demo_cli
+from referral.roles import OrganisationKind, Role
 from referral.services import organisations, users
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -37,13 +38,25 @@ def db_upgrade() -> None:
 
 @org_cli.command("add")
 @click.option("--name", required=True)
-@click.option("--kind", required=True, type=click.Choice(["district", "partner", "city"]))
+@click.option("--kind", required=True, type=click.Choice([kind.value for kind in OrganisationKind]))
 @click.option("--org-number", default=None, help="Swedish organisation number (NNNNNN-NNNN).")
-def org_add(name: str, kind: str, org_number: str | None) -> None:
+@click.option(
+    "--social-emergency-service",
+    is_flag=True,
+    help="The city's socialjour: receives concern reports about children no district is known for.",
+)
+def org_add(name: str, kind: str, org_number: str | None, social_emergency_service: bool) -> None:
     """Register an organisation."""
     with operator("org-add") as (uow, actor):
         organisation = organisations.add_organisation(
-            uow, actor, organisations.NewOrganisation(name=name, kind=kind, org_number=org_number)
+            uow,
+            actor,
+            organisations.NewOrganisation(
+                name=name,
+                kind=kind,
+                org_number=org_number,
+                social_emergency_service=social_emergency_service,
+            ),
         )
     click.echo(f"Added {organisation.kind} {organisation.name} ({organisation.id}).")
 
@@ -68,7 +81,7 @@ def org_list() -> None:
     "roles",
     multiple=True,
     required=True,
-    type=click.Choice(["social_worker", "group_leader", "link_worker", "dpo", "admin"]),
+    type=click.Choice([role.value for role in Role]),
 )
 @click.option("--password", default=None, help="Omit to be asked (or use --generate-password).")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it once.")

@@ -25,6 +25,9 @@ class NewOrganisation:
     name: str
     kind: str
     org_number: str | None = None
+    # The city's social emergency service (socialjouren): receives the concern reports about
+    # children no district is known for. One organisation, of the city's kind.
+    social_emergency_service: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class OrganisationView:
     name: str
     kind: str
     org_number: str | None
+    social_emergency_service: bool = False
 
 
 def _view(organisation: Organisation) -> OrganisationView:
@@ -44,6 +48,7 @@ def _view(organisation: Organisation) -> OrganisationView:
         name=organisation.name,
         kind=organisation.kind,
         org_number=organisation.org_number,
+        social_emergency_service=organisation.social_emergency_service,
     )
 
 
@@ -71,7 +76,14 @@ def add_organisation(uow: UnitOfWork, actor: Actor, new: NewOrganisation) -> Org
         select(Organisation.id).where(Organisation.org_number == org_number)
     ):
         raise Conflict(_("An organisation with this number exists already."), field="org_number")
-    organisation = Organisation(name=name, kind=kind.value, org_number=org_number)
+    if new.social_emergency_service:
+        _check_social_emergency_service(uow, kind)
+    organisation = Organisation(
+        name=name,
+        kind=kind.value,
+        org_number=org_number,
+        social_emergency_service=new.social_emergency_service,
+    )
     db.add(organisation)
     db.flush()
     record(
@@ -79,6 +91,21 @@ def add_organisation(uow: UnitOfWork, actor: Actor, new: NewOrganisation) -> Org
     )
     uow.commit()
     return _view(organisation)
+
+
+def _check_social_emergency_service(uow: UnitOfWork, kind: OrganisationKind) -> None:
+    if kind is not OrganisationKind.CITY:
+        raise InvalidInput(
+            _("The social emergency service is one of the city's own organisations."),
+            field="social_emergency_service",
+        )
+    if uow.session.scalar(
+        select(Organisation.id).where(Organisation.social_emergency_service.is_(True))
+    ):
+        raise Conflict(
+            _("Another organisation is the social emergency service already."),
+            field="social_emergency_service",
+        )
 
 
 def list_organisations(uow: UnitOfWork, actor: Actor) -> list[OrganisationView]:

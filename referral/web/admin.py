@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from referral.auth.forms import PostOnlyForm
@@ -34,6 +34,12 @@ class OrganisationForm(PlainTextForm):
         _l("Kind"), choices=[SelectChoice(value, label) for value, label in KIND_LABELS.items()]
     )
     org_number = StringField(_l("Organisation number"), validators=[Optional(), Length(max=13)])
+    social_emergency_service = BooleanField(
+        _l(
+            "The social emergency service (socialjouren): receives the concern reports about "
+            "children no district is known for"
+        )
+    )
 
 
 @blueprint.route("/organisations", methods=["GET", "POST"])
@@ -52,6 +58,7 @@ def organisations_page() -> ResponseReturnValue:
                         name=form.name.data or "",
                         kind=form.kind.data or "",
                         org_number=form.org_number.data,
+                        social_emergency_service=bool(form.social_emergency_service.data),
                     ),
                 )
         except DomainError as error:

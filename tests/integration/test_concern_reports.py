@@ -27,12 +27,13 @@ from referral.services import (
     children,
     concern_reports,
     consent,
+    organisations,
     referrals,
 )
 from referral.services.concern_reports import AcknowledgementRule, NewConcernReport
 from referral.working_time import WorkingDay
 from tests.conftest import FrozenClock
-from tests.factories import Factory, invented_personnummer, social_worker_actor
+from tests.factories import SYSTEM, Factory, invented_personnummer, social_worker_actor
 
 # A Wednesday, 10:00 in Stockholm (winter time).
 FILED = datetime(2027, 3, 3, 9, 0, tzinfo=UTC)
@@ -373,3 +374,22 @@ def test_working_hours_skip_weekends_and_swedish_holidays() -> None:
     assert day.add(datetime(2027, 6, 24, 14, 0, tzinfo=UTC), 2) == datetime(
         2027, 6, 28, 7, 0, tzinfo=UTC
     )
+
+
+def test_only_one_city_organisation_is_the_social_emergency_service(
+    uow: UnitOfWork, world: World
+) -> None:
+    def add(name: str, kind: str) -> organisations.OrganisationView:
+        new = organisations.NewOrganisation(name=name, kind=kind, social_emergency_service=True)
+        return organisations.add_organisation(uow, SYSTEM, new)
+
+    with pytest.raises(InvalidInput) as not_the_city:
+        add("Distriktsjour", "district")
+    with pytest.raises(Conflict) as second:
+        add("Andra socialjouren", "city")  # the world's socialjouren is one already
+    assert not_the_city.value.field == second.value.field == "social_emergency_service"
+    marked = uow.session.get(Organisation, world.socialjouren.id)
+    assert marked is not None
+    marked.social_emergency_service = False
+    uow.commit()
+    assert add("Nya socialjouren", "city").social_emergency_service
