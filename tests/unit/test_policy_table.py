@@ -22,6 +22,7 @@ from referral.policy import (
     child_id_of,
     emergency_legal_basis,
     granted,
+    may_report_concern_about,
     organisation_scope,
     partner_scope,
     require,
@@ -664,3 +665,59 @@ def test_which_organisation_a_list_and_the_partner_inbox_are_limited_to(
         assert refused.value.message == PARTNER_ONLY
     else:
         assert partner_scope(who) == inbox
+
+
+# Who may name a district's record in a concern report (anyone may report on a child they
+# describe): the actor, the child's record, the child's referrals they can see, and the answer.
+ALSO_TO_BRIS = Referral("referral-2", SKARPNACK_CHILD.id, "skarpnack", "bris")
+MAY_REPORT = {
+    "a social worker on a child of their district": (SOCIAL_WORKER, FARSTA_CHILD, [], True),
+    "a social worker on another district's child": (SOCIAL_WORKER, SKARPNACK_CHILD, [], False),
+    "a social worker on a child they hold an emergency grant for": (
+        ON_EMERGENCY,
+        SKARPNACK_CHILD,
+        [],
+        True,
+    ),
+    "a group leader on a child referred to their partner, consent or not": (
+        BRIS_LEADER,
+        SKARPNACK_CHILD,
+        [ALSO_TO_BRIS],
+        True,
+    ),
+    "a group leader of another partner": (OTHER_LEADER, SKARPNACK_CHILD, [ALSO_TO_BRIS], False),
+    "a group leader on a child never referred to them": (BRIS_LEADER, FARSTA_CHILD, [], False),
+    "a group leader with something that is not a referral": (
+        BRIS_LEADER,
+        FARSTA_CHILD,
+        [Notice("bris")],
+        False,
+    ),
+    "a link worker of the partner the child was referred to": (
+        BRIS_LINK_WORKER,
+        SKARPNACK_CHILD,
+        [ALSO_TO_BRIS],
+        False,
+    ),
+    "socialjouren on a district's child": (
+        staff(Role.SOCIAL_EMERGENCY, "farsta"),
+        FARSTA_CHILD,
+        [],
+        False,
+    ),
+    "an administrator, who files no reports": (ADMIN, FARSTA_CHILD, [TO_BRIS], False),
+    "a social worker without an organisation": (
+        staff(Role.SOCIAL_WORKER, None),
+        Child("child-none", "None"),
+        [],
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MAY_REPORT.values()), ids=list(MAY_REPORT))
+def test_who_may_name_a_childs_record_in_a_concern_report(
+    case: tuple[Actor, object, list[object], bool],
+) -> None:
+    actor, child, referrals, expected = case
+    assert may_report_concern_about(actor, child, referrals) is expected
