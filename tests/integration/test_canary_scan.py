@@ -16,13 +16,16 @@ from sqlalchemy import inspect, text
 
 from config.settings import Settings
 from crypto import FieldContext
-from referral import create_app
+from referral import clock, create_app
 from referral.db import migrate
 from referral.db.encryption import FieldCipher, Sealed
+from referral.db.models import Organisation
 from referral.db.people import PartnerFile
 from referral.db.uow import UnitOfWork
 from referral.request_scope import get_database, request_session
-from referral.services import children
+from referral.services import children, concern_reports
+from referral.services.concern_reports import AcknowledgementRule, NewConcernReport
+from referral.working_time import WorkingDay
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 from tests.own_database import empty_postgres_database
 
@@ -30,6 +33,7 @@ CANARY_NAME = "Kanarievägen Zyxtrobolin"
 CANARY_NOTE = "Kanarieanteckning Qwmphrt"
 CANARY_PERSONNUMMER = invented_personnummer(2013, 7, 14, serial=987)
 CANARY_MUNICIPALITY = "Kanariekommun Vxqzlöt"
+CANARY_CONCERN = "Kanarieoro Wqzxplöt slog barnet"
 
 
 def encodings(canary: str) -> Iterator[bytes]:
@@ -49,6 +53,7 @@ def canaries() -> list[bytes]:
         CANARY_NAME,
         CANARY_NOTE,
         CANARY_MUNICIPALITY,
+        CANARY_CONCERN,
         CANARY_PERSONNUMMER,
         CANARY_PERSONNUMMER[2:],
     ):
@@ -85,6 +90,17 @@ def _write_canaries_through_the_normal_flows(app: Flask, settings: Settings) -> 
         )
         uow.session.add(PartnerFile(child_id=child.id, partner_id=partner.id, notes=CANARY_NOTE))
         uow.commit()
+        # A concern report on the child, and one on a child known only by what was seen.
+        socialjouren = uow.session.get(Organisation, factory.organisation("city").id)
+        assert socialjouren is not None
+        socialjouren.social_emergency_service = True
+        uow.commit()
+        rule = AcknowledgementRule(4, WorkingDay(8, 17))
+        for new in (
+            NewConcernReport(CANARY_CONCERN, "070-1", child_id=child.id),
+            NewConcernReport(CANARY_CONCERN, "070-1", subject_name=CANARY_NAME),
+        ):
+            concern_reports.file_report(uow, actor, new, rule, clock.today())
 
 
 def _app_on(settings: Settings, url: str, plaintext: bool) -> Flask:
@@ -118,6 +134,7 @@ def test_no_canary_in_the_sqlite_files(
     raw += _sqlite_files(path)
     if plaintext:
         assert CANARY_NAME.encode() in raw and CANARY_PERSONNUMMER.encode() in raw
+        assert CANARY_CONCERN.encode() in raw
     else:
         assert found_in(raw) == []
 
