@@ -31,7 +31,6 @@ from referral.api.programme_schemas import (
     PlacementOut,
 )
 from referral.api.schemas import PersonnummerIn
-from referral.db.people import ConsentRecord, Guardian
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services import child_record, children, consent
@@ -153,7 +152,7 @@ class Guardians(MethodView):
     @blueprint.arguments(GuardianIn)
     @blueprint.response(201, GuardianCreatedOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
-    def post(self, data: dict[str, Any], child_id: str) -> Guardian:
+    def post(self, data: dict[str, Any], child_id: str) -> consent.AddedGuardian:
         with request_uow() as uow:
             return consent.add_guardian(
                 uow,
@@ -172,7 +171,7 @@ class Consents(MethodView):
     @blueprint.arguments(ConsentIn)
     @blueprint.response(201, ConsentOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
-    def post(self, data: dict[str, Any], child_id: str) -> ConsentRecord:
+    def post(self, data: dict[str, Any], child_id: str) -> consent.RecordedConsent:
         """One party's decision (given, refused or withdrawn). A referral waiting for this
         consent goes to the partner in the same transaction."""
         with request_uow() as uow:

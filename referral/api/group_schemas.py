@@ -191,10 +191,11 @@ class InterestIn(StrictSchema):
 
 
 class InterestCreatedOut(StrictSchema):
-    """The new registration by id and reference: nothing the partner typed about the child."""
+    """Dumped from `interest.RegistrationState`: the new registration by id and reference,
+    nothing the partner typed about the child."""
 
     registration_id = fields.String(attribute="id")
-    reference = fields.Function(lambda row: reference_of(row.id))
+    reference = fields.Function(lambda registration: reference_of(registration.id))
     district_id = fields.String()
     received_on = fields.Date()
     status = fields.String()
@@ -240,10 +241,11 @@ class ConfirmationOut(StrictSchema):
 
 
 class InterestDecisionOut(StrictSchema):
-    """A declined registration: where it stands, not why, and nothing about the child."""
+    """Dumped from `interest.RegistrationState`: a declined registration, where it stands,
+    not why, and nothing about the child."""
 
     registration_id = fields.String(attribute="id")
-    reference = fields.Function(lambda row: reference_of(row.id))
+    reference = fields.Function(lambda registration: reference_of(registration.id))
     status = fields.String()
     decided_at = fields.DateTime(allow_none=True)
 

@@ -26,7 +26,6 @@ from referral.api.group_schemas import (
     PartnerRegistrationOut,
     QueueEntryOut,
 )
-from referral.db.interest import InterestRegistration
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services import interest
@@ -53,7 +52,7 @@ class PartnerInterest(MethodView):
     @requires(Permission.INTEREST_REGISTER)
     @blueprint.arguments(InterestIn)
     @blueprint.response(201, InterestCreatedOut)
-    def post(self, data: dict[str, Any]) -> InterestRegistration:
+    def post(self, data: dict[str, Any]) -> interest.RegistrationState:
         """Record a family home's registration for the responsible district, which is told.
         The child can start only once the district has confirmed it."""
         today = clock.today()
@@ -95,7 +94,7 @@ class Decline(MethodView):
     @blueprint.response(200, InterestDecisionOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def post(self, data: dict[str, Any], registration_id: str) -> InterestRegistration:
+    def post(self, data: dict[str, Any], registration_id: str) -> interest.RegistrationState:
         """The partner is told that, not why: the reason is kept only sealed in the log."""
         with request_uow() as uow:
             return interest.decline(uow, current_actor(), registration_id, data["reason"])

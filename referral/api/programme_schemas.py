@@ -250,8 +250,8 @@ class ChildDetailsOut(_DetailFields):
 
 
 class GuardianCreatedOut(StrictSchema):
-    """The new guardian's id (the consent's `party`); the details the caller just sent are
-    not repeated."""
+    """Dumped from `consent.AddedGuardian`: the new guardian's id (the consent's `party`);
+    the details the caller just sent are not repeated."""
 
     id = fields.String()
     child_id = fields.String()
@@ -259,11 +259,13 @@ class GuardianCreatedOut(StrictSchema):
 
 
 class ConsentOut(StrictSchema):
+    """Dumped from `consent.RecordedConsent`."""
+
     id = fields.String()
     child_id = fields.String()
     party = fields.String()
     decision = fields.String()
-    categories = fields.Function(lambda row: [c for c in row.categories.split(",") if c])
+    categories = fields.List(fields.String())
     decided_on = fields.Date()
     valid_until = fields.Date()
     method = fields.String()
@@ -272,7 +274,7 @@ class ConsentOut(StrictSchema):
 
 
 class ReferralStateOut(StrictSchema):
-    """A referral after a change: where it stands, no personal data."""
+    """Dumped from `referrals.ReferralState`: where it stands, no personal data."""
 
     id = fields.String()
     status = fields.String()

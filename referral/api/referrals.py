@@ -20,7 +20,6 @@ from referral.api.programme_schemas import (
     ReferralStateOut,
     ReferralSummaryOut,
 )
-from referral.db.referrals import Referral
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services import casework, referrals
@@ -48,7 +47,7 @@ class Referrals(MethodView):
     @blueprint.response(201, ReferralStateOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def post(self, data: dict[str, Any]) -> Referral:
+    def post(self, data: dict[str, Any]) -> referrals.ReferralState:
         """A draft referral of a child of the caller's district to a partner."""
         with request_uow() as uow:
             return referrals.create_referral(
@@ -73,7 +72,7 @@ class Submit(MethodView):
     @blueprint.response(200, ReferralStateOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def post(self, referral_id: str) -> Referral:
+    def post(self, referral_id: str) -> referrals.ReferralState:
         """Submitted: shared with the partner at once where lawful, else awaiting consent."""
         with request_uow() as uow:
             return referrals.submit_referral(uow, current_actor(), referral_id, clock.today())
@@ -85,7 +84,7 @@ class Withdraw(MethodView):
     @blueprint.response(200, ReferralStateOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def post(self, referral_id: str) -> Referral:
+    def post(self, referral_id: str) -> referrals.ReferralState:
         """Withdrawn from the partner (or cancelled before it reached them)."""
         with request_uow() as uow:
             return referrals.withdraw_referral(uow, current_actor(), referral_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from audit.actions import Action
 from audit.record import record
@@ -183,6 +183,16 @@ def _decide_lvu_sharing(
     )
 
 
+@dataclass(frozen=True)
+class AddedGuardian:
+    """The new guardian by id (a consent's `party`), for the social worker who added them: the
+    name and contact they just sent are not repeated."""
+
+    id: str
+    child_id: str
+    has_custody: bool
+
+
 def add_guardian(
     uow: UnitOfWork,
     actor: Actor,
@@ -192,7 +202,7 @@ def add_guardian(
     has_custody: bool,
     *,
     today: date,
-) -> Guardian:
+) -> AddedGuardian:
     """A guardian of the child. A new custodian is one more consent that SoL needs: until it
     is given, the partner loses access (and is told so)."""
     child = _child(uow, actor, child_id, Permission.GUARDIAN_CREATE)
@@ -216,7 +226,7 @@ def add_guardian(
     )
     settle_sharing(uow, actor, child, today, before)
     uow.commit()
-    return guardian
+    return AddedGuardian(guardian.id, guardian.child_id, guardian.has_custody)
 
 
 @dataclass(frozen=True)
@@ -266,9 +276,26 @@ def _description_version(uow: UnitOfWork, decision: Decision, raw: str) -> str:
     return version
 
 
+@dataclass(frozen=True)
+class RecordedConsent:
+    """One party's decision as recorded, for the social worker who recorded it. The party is
+    named by guardian id (or "child"), never by name."""
+
+    id: str
+    child_id: str
+    party: str
+    decision: str
+    categories: tuple[str, ...]  # Category values, sorted
+    decided_on: date
+    valid_until: date
+    method: str
+    description_version: str
+    recorded_at: datetime
+
+
 def record_consent(
     uow: UnitOfWork, actor: Actor, child_id: str, new: ConsentInput, *, today: date
-) -> ConsentRecord:
+) -> RecordedConsent:
     """One party's decision. A decision cannot be dated after `today`; a consent that has
     already ended may be recorded (history), but shares nothing: what the partner may see is
     decided for `today`, the same day as the partner's own read."""
@@ -320,4 +347,15 @@ def record_consent(
     # a partner that loses access is told at once that participation must stop.
     settle_sharing(uow, actor, child, today, before)
     uow.commit()
-    return consent
+    return RecordedConsent(
+        id=consent.id,
+        child_id=consent.child_id,
+        party=consent.party,
+        decision=consent.decision,
+        categories=tuple(c for c in consent.categories.split(",") if c),
+        decided_on=consent.decided_on,
+        valid_until=consent.valid_until,
+        method=consent.method,
+        description_version=consent.description_version,
+        recorded_at=consent.recorded_at,
+    )

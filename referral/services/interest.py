@@ -78,6 +78,28 @@ class QueueEntry:
 
 
 @dataclass(frozen=True)
+class RegistrationState:
+    """A registration after a change (recorded, declined), by id and status: nothing the
+    partner typed about the child, and not the reason for a decline."""
+
+    id: str
+    district_id: str
+    received_on: date
+    status: str
+    decided_at: datetime | None
+
+
+def registration_state(registration: InterestRegistration) -> RegistrationState:
+    return RegistrationState(
+        id=registration.id,
+        district_id=registration.district_id,
+        received_on=registration.received_on,
+        status=registration.status,
+        decided_at=registration.decided_at,
+    )
+
+
+@dataclass(frozen=True)
 class Confirmation:
     registration_id: str
     referral_id: str
@@ -119,7 +141,7 @@ def _responsible_district(uow: UnitOfWork, district_id: str) -> Organisation:
 
 def register_interest(
     uow: UnitOfWork, actor: Actor, new: NewInterest, today: date
-) -> InterestRegistration:
+) -> RegistrationState:
     """A group leader records a family home's interest registration; the district is told."""
     require(actor, Permission.INTEREST_REGISTER)
     partner = _own_partner(uow, actor)
@@ -145,7 +167,7 @@ def register_interest(
     _record(uow, actor, Action.INTEREST_REGISTER, registration)
     notify_interest(uow, district.id, NoticeKind.INTEREST_REGISTERED, registration)
     uow.commit()
-    return registration
+    return registration_state(registration)
 
 
 def partner_registrations(uow: UnitOfWork, actor: Actor) -> list[PartnerRegistration]:
@@ -272,13 +294,13 @@ def confirm(uow: UnitOfWork, actor: Actor, registration_id: str, today: date) ->
     registration = _to_decide(uow, actor, registration_id)
     steps = _OneTransaction(uow.session)
     child, registered = _district_child(steps, actor, registration, today)
-    referral = referrals.create_referral(
+    created = referrals.create_referral(
         steps,
         actor,
         referrals.NewReferral(child.id, registration.partner_id, CONFIRMED_FORMAT),
         today=today,
     )
-    referrals.submit_referral(steps, actor, referral.id, today)
+    referral = referrals.submit_referral(steps, actor, created.id, today)
     _decide(registration, actor, InterestStatus.CONFIRMED)
     registration.referral_id = referral.id
     uow.session.flush()
@@ -290,7 +312,7 @@ def confirm(uow: UnitOfWork, actor: Actor, registration_id: str, today: date) ->
 
 def decline(
     uow: UnitOfWork, actor: Actor, registration_id: str, reason: str | None = None
-) -> InterestRegistration:
+) -> RegistrationState:
     """A social worker of the responsible district declines; the partner is told that, not
     why. The reason may describe the child, so it is kept only sealed in the access log entry,
     under the registration's own key."""
@@ -309,7 +331,7 @@ def decline(
     )
     notify_interest(uow, registration.partner_id, NoticeKind.INTEREST_DECLINED, registration)
     uow.commit()
-    return registration
+    return registration_state(registration)
 
 
 def _record(

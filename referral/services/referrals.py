@@ -11,7 +11,7 @@ and the DPO's to know, and it would tell a charity that a child is in compulsory
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import NoReturn
 
 from sqlalchemy import select
@@ -58,6 +58,32 @@ class NewReferral:
     notes: str | None = None
 
 
+@dataclass(frozen=True)
+class ReferralState:
+    """A referral after a change, for the social worker who made it: where it stands, by ids
+    and status. No personal data: the notes stay in the record."""
+
+    id: str
+    status: str
+    child_id: str
+    partner_id: str
+    preferred_format: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def referral_state(referral: Referral) -> ReferralState:
+    return ReferralState(
+        id=referral.id,
+        status=referral.status,
+        child_id=referral.child_id,
+        partner_id=referral.partner_id,
+        preferred_format=referral.preferred_format,
+        created_at=referral.created_at,
+        updated_at=referral.updated_at,
+    )
+
+
 def move_referral(uow: UnitOfWork, actor: Actor, referral: Referral, target: Status) -> None:
     """One step of a referral's life: checked (409 naming the rule), stamped and audited."""
     current = Status(referral.status)
@@ -88,7 +114,9 @@ def move_referral(uow: UnitOfWork, actor: Actor, referral: Referral, target: Sta
     )
 
 
-def create_referral(uow: UnitOfWork, actor: Actor, new: NewReferral, *, today: date) -> Referral:
+def create_referral(
+    uow: UnitOfWork, actor: Actor, new: NewReferral, *, today: date
+) -> ReferralState:
     """A draft referral of a child who can be 7-18 at a group within the coming year."""
     require(actor, Permission.REFERRAL_CREATE)
     db = uow.session
@@ -135,7 +163,7 @@ def create_referral(uow: UnitOfWork, actor: Actor, new: NewReferral, *, today: d
         subject=referral.key_scope(),
     )
     uow.commit()
-    return referral
+    return referral_state(referral)
 
 
 def _district_referral(
@@ -146,7 +174,7 @@ def _district_referral(
     return referral
 
 
-def submit_referral(uow: UnitOfWork, actor: Actor, referral_id: str, today: date) -> Referral:
+def submit_referral(uow: UnitOfWork, actor: Actor, referral_id: str, today: date) -> ReferralState:
     """Submitted, then at once with the partner if sharing is lawful, else awaiting consent."""
     referral = _district_referral(uow, actor, referral_id, Permission.REFERRAL_CREATE)
     move_referral(uow, actor, referral, Status.SUBMITTED)
@@ -154,7 +182,7 @@ def submit_referral(uow: UnitOfWork, actor: Actor, referral_id: str, today: date
     assert child is not None
     _share_if_lawful(uow, actor, referral, child, today)
     uow.commit()
-    return referral
+    return referral_state(referral)
 
 
 def _share_if_lawful(
@@ -218,7 +246,7 @@ def settle_sharing(
             notify(uow, referral.partner_id, NoticeKind.PARTICIPATION_MUST_STOP, referral)
 
 
-def withdraw_referral(uow: UnitOfWork, actor: Actor, referral_id: str) -> Referral:
+def withdraw_referral(uow: UnitOfWork, actor: Actor, referral_id: str) -> ReferralState:
     referral = _district_referral(uow, actor, referral_id, Permission.REFERRAL_WITHDRAW)
     with_partner = Status(referral.status) in WITH_PARTNER
     target = Status.WITHDRAWN if with_partner else Status.CANCELLED
@@ -226,7 +254,7 @@ def withdraw_referral(uow: UnitOfWork, actor: Actor, referral_id: str) -> Referr
     if with_partner:
         notify(uow, referral.partner_id, NoticeKind.PARTICIPATION_MUST_STOP, referral)
     uow.commit()
-    return referral
+    return referral_state(referral)
 
 
 @dataclass(frozen=True)

@@ -80,9 +80,9 @@ def _accepted(
     world: World,
     born: tuple[int, int, int] = TEN_YEARS_OLD,
     sol_categories: tuple[str, ...] | None = None,
-) -> Referral:
+) -> referrals.ReferralState:
     """An accepted referral: under LVU by default, or under SoL with one custodial guardian's
-    consent covering `sol_categories`."""
+    consent covering `sol_categories`. Its state as created: `_status` reads where it stands."""
     world.counter += 1
     child = children.register_child(
         uow,
@@ -117,7 +117,7 @@ def _accepted(
     return referral
 
 
-def _withdraw_consent(uow: UnitOfWork, world: World, referral: Referral) -> None:
+def _withdraw_consent(uow: UnitOfWork, world: World, referral: referrals.ReferralState) -> None:
     (guardian_id,) = uow.session.scalars(
         select(Guardian.id).where(Guardian.child_id == referral.child_id)
     )

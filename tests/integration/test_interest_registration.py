@@ -68,7 +68,7 @@ def _new(world: World, personnummer: str | None = None) -> interest.NewInterest:
     )
 
 
-def _register(uow: UnitOfWork, world: World, **changes: Any) -> InterestRegistration:
+def _register(uow: UnitOfWork, world: World, **changes: Any) -> interest.RegistrationState:
     return interest.register_interest(uow, world.leader, replace(_new(world), **changes), TODAY)
 
 

@@ -13,19 +13,25 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from marshmallow import Schema
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from referral import clock
-from referral.api.programme_schemas import PartnerReferralOut
+from referral.api.programme_schemas import (
+    ConsentOut,
+    GuardianCreatedOut,
+    PartnerReferralOut,
+    ReferralStateOut,
+)
 from referral.db.audit_log import AuditEntry
 from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
-from referral.services import activity_descriptions, casework, children
-from referral.services.referrals import PartnerView
+from referral.services import activity_descriptions, casework, children, consent
+from referral.services.referrals import PartnerView, ReferralState
 from tests.factories import (
     SYSTEM,
     ApiClient,
@@ -344,6 +350,20 @@ def test_consented_contact_details_are_the_family_homes_never_the_guardians(
 
 def test_the_partner_schema_carries_exactly_what_the_partner_view_carries() -> None:
     assert set(PartnerReferralOut().fields) == {f.name for f in dataclasses.fields(PartnerView)}
+
+
+@pytest.mark.parametrize(
+    ("schema", "read_model"),
+    [
+        (ReferralStateOut, ReferralState),
+        (GuardianCreatedOut, consent.AddedGuardian),
+        (ConsentOut, consent.RecordedConsent),
+    ],
+)
+def test_each_answer_to_a_change_carries_exactly_what_the_services_read_model_carries(
+    schema: type[Schema], read_model: Any
+) -> None:
+    assert set(schema().fields) == {f.name for f in dataclasses.fields(read_model)}
 
 
 # --- The social worker's reads ---------------------------------------------------------------
