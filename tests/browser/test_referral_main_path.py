@@ -70,7 +70,7 @@ def _planned_group(app: Flask, leader: Account) -> str:
             groups.NewGroup("Vårgrupp Exempel", "weekly", TODAY, 7, 12, [leader.user.id]),
             TODAY,
         )
-        return group.id
+        return group.group_id
 
 
 def test_consent_decides_what_the_group_leader_sees_from_referral_to_withdrawal(
