@@ -34,12 +34,14 @@ from referral.rules import Status
 from referral.services import (
     activity_descriptions,
     children,
+    concern_reports,
     consent,
     groups,
     interest,
     referrals,
 )
 from referral.web.access import Level, rule_for
+from referral.working_time import WorkingDay
 from tests.factories import SYSTEM, Account, Factory, invented_personnummer, log_in
 
 SHOWS_PERSONAL_DATA = {
@@ -65,6 +67,12 @@ SHOWS_PERSONAL_DATA = {
     "/api/v1/partner/referrals",
     "/api/v1/partner/groups/<group_id>",  # the roster: the children lawfully shown
     "/api/v1/interest",  # the district's queue of interest registrations
+    # A concern report opened, or printed, by its receiver; the DPO's trail names staff.
+    "/concern-reports/<report_id>",
+    "/concern-reports/<report_id>/print",
+    "/api/v1/concern-reports/<report_id>",
+    "/dpo/concern-reports",
+    "/api/v1/audit/concern-reports",
 }
 SHOWS_NO_PERSONAL_DATA = {
     "/",  # the user's own name only
@@ -83,6 +91,12 @@ SHOWS_NO_PERSONAL_DATA = {
     "/api/v1/partner/groups",  # the year's groups with counts only
     "/api/v1/partner/interest",  # the partner's own registrations, by reference and status
     "/api/v1/notifications",  # references only
+    "/concern-reports/new",  # the empty form
+    # Concern reports by reference, time, sender and receipt: nothing about the child.
+    "/concern-reports",
+    "/concern-reports/filed",
+    "/api/v1/concern-reports",
+    "/api/v1/concern-reports/received",
 }
 NOT_PAGES = {"/login", "/mfa", "/healthz", "/static/<path:filename>"}
 
@@ -94,6 +108,7 @@ class Seed:
     child_id: str
     referral_id: str
     group_id: str
+    report_id: str  # a concern report the partner filed, received by the district
 
 
 PATHS: dict[str, Callable[[Seed], str]] = {
@@ -105,6 +120,11 @@ PATHS: dict[str, Callable[[Seed], str]] = {
     "/api/v1/children/<child_id>": lambda seed: f"/api/v1/children/{seed.child_id}",
     "/api/v1/referrals/<referral_id>": lambda seed: f"/api/v1/referrals/{seed.referral_id}",
     "/api/v1/partner/groups/<group_id>": lambda seed: f"/api/v1/partner/groups/{seed.group_id}",
+    "/concern-reports/<report_id>": lambda seed: f"/concern-reports/{seed.report_id}",
+    "/concern-reports/<report_id>/print": lambda seed: f"/concern-reports/{seed.report_id}/print",
+    "/api/v1/concern-reports/<report_id>": (
+        lambda seed: f"/api/v1/concern-reports/{seed.report_id}"
+    ),
 }
 
 
@@ -159,7 +179,12 @@ def _seed(app: Flask, factory: Factory) -> Seed:
             "Intresseanmält barn", invented_personnummer(2016, 5, 5), district.id, "08-1", today
         )
         interest.register_interest(uow, leader, registration, today)
-        return Seed(accounts, partner, child.id, referral.id, group.group_id)
+        concern = concern_reports.NewConcernReport(
+            "Oro under vandringen.", "070-1", referral_id=referral.id
+        )
+        rule = concern_reports.AcknowledgementRule(4, WorkingDay(8, 17))
+        report = concern_reports.file_report(uow, leader, concern, rule, today)
+        return Seed(accounts, partner, child.id, referral.id, group.group_id, report.report_id)
 
 
 def _count(app: Flask) -> int:
