@@ -29,6 +29,7 @@ from referral.request_scope import request_session
 from referral.services import (
     activity_descriptions,
     children,
+    concern_reports,
     consent,
     groups,
     organisations,
@@ -45,12 +46,17 @@ PARTNER = organisations.NewOrganisation(name="Bris – Barnens rätt i samhälle
 CITY = organisations.NewOrganisation(
     name="Stockholms stad, Socialförvaltningen", kind="city", org_number="212000-0142"
 )
+# The city's social emergency service: receives the concern reports no district is known for.
+SOCIALJOUREN = organisations.NewOrganisation(
+    name="Socialjouren Stockholm", kind="city", social_emergency_service=True
+)
 
 # (username, invented display name, organisation, role)
 DEMO_USERS = (
     ("handlaggare", "Demo Handläggare", DISTRICT.name, "social_worker"),
     ("gruppledare", "Demo Gruppledare", PARTNER.name, "group_leader"),
     ("lankare", "Demo Länkare", CITY.name, "link_worker"),
+    ("socialjour", "Demo Socialjour", SOCIALJOUREN.name, "social_emergency"),
     ("dataskydd", "Demo Dataskyddsombud", CITY.name, "dpo"),
     ("admin", "Demo Administratör", CITY.name, "admin"),
 )
@@ -144,7 +150,7 @@ def load() -> None:
     with UnitOfWork(db) as uow:
         by_name = {
             new.name: organisations.add_organisation(uow, actor, new)
-            for new in (DISTRICT, PARTNER, CITY)
+            for new in (DISTRICT, PARTNER, CITY, SOCIALJOUREN)
         }
         activity_descriptions.publish(
             uow,
@@ -174,7 +180,12 @@ def load() -> None:
             credentials.append(
                 {"role": role, "username": username, "password": password, "totp_seed": seed}
             )
-        _load_cases(uow, by_name[DISTRICT.name].id, by_name[PARTNER.name].id)
+        _load_cases(
+            uow,
+            by_name[DISTRICT.name].id,
+            by_name[PARTNER.name].id,
+            concern_reports.AcknowledgementRule.from_settings(settings),
+        )
     _write_private(CREDENTIALS_FILE, json.dumps(credentials, indent=2))
     _print_credentials(credentials)
 
@@ -195,9 +206,12 @@ def demo_actor(username: str) -> Actor:
     return Actor(user.id, user.username, user.organisation_id, user.role_names)
 
 
-def _load_cases(uow: UnitOfWork, district_id: str, partner_id: str) -> None:
+def _load_cases(
+    uow: UnitOfWork, district_id: str, partner_id: str, rule: concern_reports.AcknowledgementRule
+) -> None:
     """Invented cases, so the demo shows the flow: an SoL child whose referral waits for the
-    second guardian's consent, an LVU child already with Bris, and a planned group."""
+    second guardian's consent (and about whom Bris has filed a concern report all the same),
+    an LVU child already with Bris, and a planned group."""
     worker, leader = demo_actor("handlaggare"), demo_actor("gruppledare")
     today = clock.today()
     until = date(today.year, 12, 31) if today.month < 12 else date(today.year + 1, 6, 30)
@@ -243,6 +257,22 @@ def _load_cases(uow: UnitOfWork, district_id: str, partner_id: str) -> None:
         uow, worker, referrals.NewReferral(alva.id, partner_id, "weekly", None), today=today
     )
     referrals.submit_referral(uow, worker, first.id, today)
+    # The duty to report does not wait for the second guardian's consent.
+    concern_reports.file_report(
+        uow,
+        leader,
+        concern_reports.NewConcernReport(
+            what_happened=(
+                "Familjehemmet ringde Bris och berättade att Alva inte vill åka på umgänge och "
+                "att hon har sagt att hon är rädd."
+            ),
+            reporter_contact="Demo Gruppledare, Bris, 08-000 00 09 (vardagar 9–16)",
+            actions_taken="Familjehemmet är informerat om att vi gör en anmälan.",
+            referral_id=first.id,
+        ),
+        rule,
+        today,
+    )
 
     noah = children.register_child(
         uow,
