@@ -22,6 +22,7 @@ from referral.api.programme_schemas import (
     ChildIn,
     ChildRecordOut,
     ChildSummaryOut,
+    ConcernFilterArgs,
     ConsentIn,
     ConsentOut,
     GuardianCreatedOut,
@@ -47,11 +48,15 @@ blueprint = Blueprint(
 @blueprint.route("")
 class Children(MethodView):
     @requires(Permission.CHILD_READ)
+    @blueprint.arguments(ConcernFilterArgs, location="query")
     @blueprint.response(200, ChildSummaryOut(many=True))
-    def get(self) -> list[child_record.ChildSummary]:
-        """The children of the caller's district; each one listed is written to the log."""
+    def get(self, args: dict[str, bool]) -> list[child_record.ChildSummary]:
+        """The children of the caller's district (`?concern=true`: only those with an open
+        concern report); each one listed is written to the log."""
         with request_uow() as uow:
-            return child_record.district_children(uow, current_actor(), clock.today())
+            return child_record.district_children(
+                uow, current_actor(), clock.today(), concern_only=args["concern"]
+            )
 
     @requires(Permission.CHILD_CREATE)
     @blueprint.arguments(ChildIn)

@@ -158,6 +158,13 @@ class ChildSummaryOut(ChildFoundOut):
     age = fields.Integer()
     placement_basis = fields.String(allow_none=True)
     open_referrals = fields.List(fields.Nested(OpenReferralOut))
+    concern = fields.Boolean()  # a concern report about the child is open
+
+
+class ConcernFilterArgs(StrictSchema):
+    """`?concern=true` lists only the children with an open concern report."""
+
+    concern = fields.Boolean(load_default=False)
 
 
 class GuardianOut(StrictSchema):
@@ -295,6 +302,7 @@ class ReferralSummaryOut(StrictSchema):
     preferred_format = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    concern = fields.Boolean()  # a concern report about the child is open
 
 
 class ReferralHistoryOut(StrictSchema):

@@ -15,6 +15,7 @@ from flask.views import MethodView
 from referral import clock
 from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
 from referral.api.programme_schemas import (
+    ConcernFilterArgs,
     ReferralHistoryOut,
     ReferralIn,
     ReferralStateOut,
@@ -36,11 +37,13 @@ blueprint = Blueprint(
 @blueprint.route("")
 class Referrals(MethodView):
     @requires(Permission.REFERRAL_READ)
+    @blueprint.arguments(ConcernFilterArgs, location="query")
     @blueprint.response(200, ReferralSummaryOut(many=True))
-    def get(self) -> list[casework.ReferralSummary]:
-        """The district's referrals, newest first; each child shown is written to the log."""
+    def get(self, args: dict[str, bool]) -> list[casework.ReferralSummary]:
+        """The district's referrals, newest first (`?concern=true`: only those of children
+        with an open concern report); each child shown is written to the log."""
         with request_uow() as uow:
-            return casework.district_referrals(uow, current_actor())
+            return casework.district_referrals(uow, current_actor(), concern_only=args["concern"])
 
     @requires(Permission.REFERRAL_CREATE)
     @blueprint.arguments(ReferralIn)

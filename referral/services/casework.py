@@ -22,6 +22,7 @@ from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, organisation_scope, require
+from referral.services import concern_reports
 from referral.services.children import record_child_access
 from referral.services.loading import get_for
 from referral.services.users import staff_names
@@ -38,6 +39,7 @@ class ReferralSummary:
     preferred_format: str
     created_at: datetime
     updated_at: datetime
+    concern: bool = False  # a concern report about the child is open
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,12 @@ def _partner_names(uow: UnitOfWork, partner_ids: Iterable[str]) -> dict[str, str
     return {org_id: name for org_id, name in rows}
 
 
-def district_referrals(uow: UnitOfWork, actor: Actor) -> list[ReferralSummary]:
-    """The referrals of the actor's district, newest first. Scoped by the query itself, so
-    the list can never show what `require` would refuse one by one."""
+def district_referrals(
+    uow: UnitOfWork, actor: Actor, *, concern_only: bool = False
+) -> list[ReferralSummary]:
+    """The referrals of the actor's district, newest first (with `concern_only`, only those
+    of children with an open concern report). Scoped by the query itself, so the list can
+    never show what `require` would refuse one by one."""
     require(actor, Permission.REFERRAL_READ)
     db = uow.session
     query = select(Referral).order_by(Referral.created_at.desc(), Referral.id)
@@ -82,6 +87,9 @@ def district_referrals(uow: UnitOfWork, actor: Actor) -> list[ReferralSummary]:
     if scope is not None:
         query = query.where(Referral.district_id == scope)
     found = db.scalars(query).all()
+    flagged = concern_reports.children_with_open_reports(uow, {r.child_id for r in found})
+    if concern_only:
+        found = [r for r in found if r.child_id in flagged]
     children: dict[str, Child] = {}
     for referral in found:
         if referral.child_id not in children:
@@ -104,6 +112,7 @@ def district_referrals(uow: UnitOfWork, actor: Actor) -> list[ReferralSummary]:
             preferred_format=r.preferred_format,
             created_at=r.created_at,
             updated_at=r.updated_at,
+            concern=r.child_id in flagged,
         )
         for r in found
     ]

@@ -268,15 +268,21 @@ def _referral_views(
     )
 
 
-def district_children(uow: UnitOfWork, actor: Actor, today: date) -> list[ChildSummary]:
-    """The children of the actor's district, newest first, each look written to the log."""
+def district_children(
+    uow: UnitOfWork, actor: Actor, today: date, *, concern_only: bool = False
+) -> list[ChildSummary]:
+    """The children of the actor's district, newest first (with `concern_only`, only those
+    with an open concern report), each one shown written to the log."""
     require(actor, Permission.CHILD_READ)
     db = uow.session
     query = select(Child).order_by(Child.created_at.desc())
     scope = organisation_scope(actor)
     if scope is not None:
         query = query.where(Child.district_id == scope)
-    found = db.scalars(query).all()
+    found = list(db.scalars(query))
+    flagged = concern_reports.children_with_open_reports(uow, [c.id for c in found])
+    if concern_only:
+        found = [child for child in found if child.id in flagged]
     for child in found:
         record_child_access(uow, actor, Action.CHILD_LIST, child)
     uow.commit()
@@ -293,7 +299,6 @@ def district_children(uow: UnitOfWork, actor: Actor, today: date) -> list[ChildS
         )
         for child_id, partner_name, status in rows:
             open_referrals.setdefault(child_id, []).append((partner_name, status))
-    flagged = concern_reports.children_with_open_reports(uow, [c.id for c in found])
     summaries = []
     for child in found:
         birth_date = birth_date_of(child)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -78,7 +78,9 @@ def _status_for(form: FlaskForm) -> int:
 @requires(Permission.CHILD_READ)
 def children_page() -> ResponseReturnValue:
     return _children_page(
-        RegisterChildForm(formdata=None), FindChildForm(formdata=None, prefix="find")
+        RegisterChildForm(formdata=None),
+        FindChildForm(formdata=None, prefix="find"),
+        concern_only=request.args.get("concern") == "1",
     )
 
 
@@ -87,9 +89,13 @@ def _children_page(
     find: FindChildForm,
     found: list[tuple[str, str]] | None = None,
     status: int = 200,
+    *,
+    concern_only: bool = False,
 ) -> ResponseReturnValue:
     with request_uow() as uow:
-        rows = child_record.district_children(uow, current_actor(), _today())
+        rows = child_record.district_children(
+            uow, current_actor(), _today(), concern_only=concern_only
+        )
     return render_template(
         "casework/children.html",
         children=rows,
@@ -97,6 +103,7 @@ def _children_page(
         find_form=find,
         found=found,
         status_labels=STATUS_LABELS,
+        concern_only=concern_only,
     ), status
 
 

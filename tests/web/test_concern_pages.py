@@ -266,3 +266,29 @@ def test_the_dpo_lists_who_filed_and_who_read_without_the_content(world: World) 
     ]
     assert CANARY not in str(trail)
     assert dpo.get(f"/api/v1/concern-reports/{report_id}").status_code == 403
+
+
+def test_the_districts_lists_flag_the_child_and_filter_by_the_flag(world: World) -> None:
+    other = world.worker.post(
+        "/api/v1/children",
+        {"personnummer": invented_personnummer(2014, 3, 3), "name": "Lugn Qwyxte"},
+    ).get_json()["id"]
+    before = world.worker.get("/api/v1/children?concern=true")
+    assert before.status_code == 200 and before.get_json() == []
+    world.leader.post("/api/v1/concern-reports", _report(referral_id=world.referral_id))
+
+    listed = {c["id"]: c["concern"] for c in world.worker.get("/api/v1/children").get_json()}
+    assert listed == {world.child_id: True, other: False}
+    flagged = world.worker.get("/api/v1/children?concern=true").get_json()
+    assert [child["id"] for child in flagged] == [world.child_id]
+    referrals = world.worker.get("/api/v1/referrals?concern=true").get_json()
+    assert [(r["id"], r["concern"]) for r in referrals] == [(world.referral_id, True)]
+    assert world.worker.get("/api/v1/children?concern=perhaps").status_code == 422
+
+    page = _browser(world.app, world.factory.account("social_worker", world.district))
+    only = page.get("/children?concern=1").get_data(as_text=True)
+    assert CHILD_NAME in only and "Lugn Qwyxte" not in only
+    every = page.get("/children").get_data(as_text=True)
+    assert CHILD_NAME in every and "Lugn Qwyxte" in every
+    # The partner's answers never carry the flag.
+    assert "concern" not in str(world.leader.get("/api/v1/partner/referrals").get_json())

@@ -385,9 +385,11 @@ def test_the_social_worker_reads_the_district_referrals_and_each_history(
             "preferred_format",
             "created_at",
             "updated_at",
+            "concern",
         }
     ]
     assert listing[0]["child_name"] == CHILD_NAME
+    assert listing[0]["concern"] is False
     assert listing[0]["partner_name"] == world.partner.name
 
     detail = world.worker.get(f"/api/v1/referrals/{referral_id}").get_json()
@@ -495,7 +497,14 @@ def test_the_district_children_list_shows_each_child_once_with_its_open_referral
     child_id, _referral_id = world.lvu_referral()
     listing = world.worker.get("/api/v1/children").get_json()
     assert [item["id"] for item in listing] == [child_id]
-    assert set(listing[0]) == {"id", "name", "age", "placement_basis", "open_referrals"}
+    assert set(listing[0]) == {
+        "id",
+        "name",
+        "age",
+        "placement_basis",
+        "open_referrals",
+        "concern",
+    }
     assert listing[0]["open_referrals"] == [
         {"partner_name": world.partner.name, "status": "shared"}
     ]
