@@ -21,10 +21,11 @@ from config.settings import Settings
 from referral.actors import Actor
 from referral.auth import totp
 from referral.db.models import Organisation, User
+from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
 from referral.roles import Role
-from referral.services import activity_descriptions, organisations, users
+from referral.services import activity_descriptions, children, organisations, users
 
 PASSWORD = "correct horse battery staple"
 _serial = itertools.cycle(range(100, 1000))
@@ -53,6 +54,14 @@ def social_worker_actor(factory: Factory, district: Organisation | None = None) 
 
 
 SYSTEM = Actor.system_actor("tests")
+
+
+def child_row(uow: UnitOfWork, registered: children.RegisteredChild) -> Child:
+    """The district's record of a child just registered (the service answers with its id),
+    for tests that look at the row itself."""
+    row = uow.session.get(Child, registered.id)
+    assert row is not None
+    return row
 
 
 def code_for(seed: str, step: int | None = None) -> str:

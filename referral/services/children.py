@@ -110,9 +110,16 @@ def records_of_person(uow: UnitOfWork, personnummer: str) -> list[Child]:
     return _records_of(uow, personnummer, None)
 
 
+@dataclass(frozen=True)
+class RegisteredChild:
+    """The new record, for the caller that made it: its id (the page to open next)."""
+
+    id: str
+
+
 def register_child(
     uow: UnitOfWork, actor: Actor, new: NewChild, today: date | None = None
-) -> Child:
+) -> RegisteredChild:
     """A social worker registers a child of their own district, once: a second record of
     the same personnummer in the district is a conflict naming the existing record."""
     require(actor, Permission.CHILD_CREATE)
@@ -138,7 +145,7 @@ def register_child(
     uow.session.flush()
     record_child_access(uow, actor, Action.CHILD_CREATE, child)
     uow.commit()
-    return child
+    return RegisteredChild(child.id)
 
 
 GENDERS = frozenset({"girl", "boy", "other"})

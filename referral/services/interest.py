@@ -26,7 +26,6 @@ from referral.db.base import utcnow
 from referral.db.interest import InterestRegistration, InterestStatus
 from referral.db.models import Organisation
 from referral.db.notifications import NoticeKind
-from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotPermitted
 from referral.i18n import _
@@ -262,9 +261,10 @@ def _to_decide(uow: UnitOfWork, actor: Actor, registration_id: str) -> InterestR
 
 def _district_child(
     steps: UnitOfWork, actor: Actor, registration: InterestRegistration, today: date
-) -> tuple[Child, bool]:
-    """The district's record of the child, found by personnummer (the blind index narrows,
-    decryption confirms), or registered from the registration when the district has none."""
+) -> tuple[str, bool]:
+    """The id of the district's record of the child, found by personnummer (the blind index
+    narrows, decryption confirms), or registered from the registration when the district has
+    none; and whether it was registered now."""
     personnummer = registration.personnummer
     found = children.find_children_by_personnummer(steps, actor, personnummer)
     if len(found) > 1:
@@ -276,9 +276,9 @@ def _district_child(
             field="registration",
         )
     if found:
-        return found[0], False
+        return found[0].id, False
     new = children.NewChild(personnummer=personnummer, name=registration.child_name)
-    return children.register_child(steps, actor, new, today), True
+    return children.register_child(steps, actor, new, today).id, True
 
 
 def _decide(registration: InterestRegistration, actor: Actor, status: InterestStatus) -> None:
@@ -293,11 +293,11 @@ def confirm(uow: UnitOfWork, actor: Actor, registration_id: str, today: date) ->
     or LVU already holds, else awaiting consent), and the partner is told."""
     registration = _to_decide(uow, actor, registration_id)
     steps = _OneTransaction(uow.session)
-    child, registered = _district_child(steps, actor, registration, today)
+    child_id, registered = _district_child(steps, actor, registration, today)
     created = referrals.create_referral(
         steps,
         actor,
-        referrals.NewReferral(child.id, registration.partner_id, CONFIRMED_FORMAT),
+        referrals.NewReferral(child_id, registration.partner_id, CONFIRMED_FORMAT),
         today=today,
     )
     referral = referrals.submit_referral(steps, actor, created.id, today)
@@ -307,7 +307,7 @@ def confirm(uow: UnitOfWork, actor: Actor, registration_id: str, today: date) ->
     _record(uow, actor, Action.INTEREST_CONFIRM, registration)
     notify_interest(uow, registration.partner_id, NoticeKind.INTEREST_CONFIRMED, registration)
     uow.commit()
-    return Confirmation(registration.id, referral.id, child.id, referral.status, registered)
+    return Confirmation(registration.id, referral.id, child_id, referral.status, registered)
 
 
 def decline(

@@ -193,9 +193,11 @@ def test_details_are_sealed_and_become_unreadable_when_the_persons_key_is_shredd
 
     actor = social_worker_actor(factory)
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        child = children.register_child(
+        registered = children.register_child(
             uow, actor, children.NewChild(invented_personnummer(2010, 10, 10), "Detaljsson")
         )
+        child = uow.session.get(Child, registered.id)
+        assert child is not None
         entry = record(
             uow.session,
             actor,

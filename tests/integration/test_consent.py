@@ -18,7 +18,7 @@ from referral.errors import InvalidInput, NotFound
 from referral.request_scope import request_session
 from referral.rules import BasisKind, Category, LawfulBasis, NotLawful
 from referral.services import children, consent, sharing
-from tests.factories import Factory, invented_personnummer, social_worker_actor
+from tests.factories import Factory, child_row, invented_personnummer, social_worker_actor
 
 TODAY = clock.today()
 VERSION = "IOP-A 2026:1"
@@ -43,8 +43,11 @@ def _consent(party: str, decision: str = "given", categories=("name", "age", "co
 
 
 def _sol_child(uow: UnitOfWork, actor: Actor) -> tuple[Child, str, str]:
-    child = children.register_child(
-        uow, actor, children.NewChild(invented_personnummer(2015, 4, 4), "Samtyckesbarn")
+    child = child_row(
+        uow,
+        children.register_child(
+            uow, actor, children.NewChild(invented_personnummer(2015, 4, 4), "Samtyckesbarn")
+        ),
     )
     consent.record_placement(uow, actor, child.id, "SoL", today=TODAY)
     mother = consent.add_guardian(
@@ -89,8 +92,11 @@ def test_an_lvu_placement_is_shared_on_its_documented_decision(
 ) -> None:
     actor = social_worker_actor(factory)
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        child = children.register_child(
-            uow, actor, children.NewChild(invented_personnummer(2014, 6, 6), "Lvubarn")
+        child = child_row(
+            uow,
+            children.register_child(
+                uow, actor, children.NewChild(invented_personnummer(2014, 6, 6), "Lvubarn")
+            ),
         )
         with pytest.raises(InvalidInput) as refused:
             consent.record_placement(uow, actor, child.id, "LVU", today=TODAY)

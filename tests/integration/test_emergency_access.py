@@ -19,13 +19,14 @@ from referral.db.audit_log import AuditEntry
 from referral.db.base import utcnow
 from referral.db.emergency import EmergencyGrant
 from referral.db.models import Organisation, User
-from referral.db.people import Child, ConsentRecord, Guardian
+from referral.db.people import Child, ConsentRecord, Guardian, district_holder
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from referral.policy import Permission, can, in_scope
 from referral.request_scope import request_session
 from referral.roles import Role
+from referral.scopes import KeyScope
 from referral.services import (
     audit_alerts,
     child_record,
@@ -56,7 +57,9 @@ def _actor(app: Flask, account: Account, now: datetime | None = None) -> Actor:
         return live.actor(Origin.command_line())
 
 
-def _child_of(app: Flask, owner: Actor, personnummer: str | None = None) -> Child:
+def _child_of(
+    app: Flask, owner: Actor, personnummer: str | None = None
+) -> children.RegisteredChild:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         return children.register_child(
             uow,
@@ -355,7 +358,7 @@ def test_a_grant_is_sealed_under_the_childs_district_key(
         district = request_session().get(Organisation, owner.organisation_id)
         assert stored is not None and district is not None
         assert stored.district_id == district.id != stranger.user.organisation_id
-        assert stored.key_scope() == child.key_scope()
+        assert stored.key_scope() == KeyScope(child.id, district_holder(district.id))
 
 
 SECRETS = {

@@ -267,8 +267,11 @@ def test_a_registered_child_reads_back_and_is_found_by_personnummer(
     actor = social_worker_actor(factory)
     pnr = invented_personnummer(2014, 3, 9)
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        child = children.register_child(uow, actor, children.NewChild(pnr, "Testa Barnsdotter"))
-        assert child.name == "Testa Barnsdotter"
+        registered = children.register_child(
+            uow, actor, children.NewChild(pnr, "Testa Barnsdotter")
+        )
+        child = uow.session.get(Child, registered.id)
+        assert child is not None and child.name == "Testa Barnsdotter"
         ten_digits = pnr[2:8] + "-" + pnr[8:]
         found = children.find_children_by_personnummer(uow, actor, ten_digits)
         assert [c.id for c in found] == [child.id]
@@ -353,9 +356,11 @@ def test_a_value_moved_to_another_column_fails_to_decrypt(app: Flask, factory: F
 def test_a_flipped_bit_is_an_integrity_error_never_wrong_data(app: Flask, factory: Factory) -> None:
     actor = social_worker_actor(factory)
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        child = children.register_child(
+        registered = children.register_child(
             uow, actor, children.NewChild(invented_personnummer(2013, 2, 6), "Delta")
         )
+        child = uow.session.get(Child, registered.id)
+        assert child is not None
         blob = bytearray(child._name.blob)  # type: ignore[attr-defined]
         blob[-3] ^= 0x01
         uow.session.execute(

@@ -34,6 +34,7 @@ from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import (
     SYSTEM,
     Factory,
+    child_row,
     command_environment,
     invented_personnummer,
     social_worker_actor,
@@ -252,8 +253,11 @@ def test_purging_a_partner_file_also_shreds_what_the_log_sealed_about_it(
     actor = social_worker_actor(factory)
     partner = factory.organisation("partner")
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        child = children.register_child(
-            uow, actor, children.NewChild(invented_personnummer(2011, 7, 7), "Åtta")
+        child = child_row(
+            uow,
+            children.register_child(
+                uow, actor, children.NewChild(invented_personnummer(2011, 7, 7), "Åtta")
+            ),
         )
         partner_file = PartnerFile(child_id=child.id, partner_id=partner.id, notes="Anteckning")
         uow.session.add(partner_file)

@@ -25,7 +25,7 @@ from referral.request_scope import request_session
 from referral.roles import Role
 from referral.rules import Status, age_on
 from referral.services import children, consent, referrals
-from tests.factories import Factory, invented_personnummer, social_worker_actor
+from tests.factories import Factory, child_row, invented_personnummer, social_worker_actor
 
 TODAY = clock.today()
 VERSION = "IOP-A 2026:1"
@@ -59,10 +59,13 @@ def _given(
 def _sol_child_with_referral(world: World, born: date | None = None) -> tuple[Child, str, str]:
     """An SoL child with two custodial guardians and a submitted referral (awaiting consent)."""
     born = born or date(TODAY.year - 10, 3, 3)
-    child = children.register_child(
+    child = child_row(
         world.uow,
-        world.worker,
-        children.NewChild(invented_personnummer(born.year, born.month, born.day), "Datumbarn"),
+        children.register_child(
+            world.uow,
+            world.worker,
+            children.NewChild(invented_personnummer(born.year, born.month, born.day), "Datumbarn"),
+        ),
     )
     consent.record_placement(world.uow, world.worker, child.id, "SoL", today=TODAY)
     mother = consent.add_guardian(world.uow, world.worker, child.id, "Mor", None, True, today=TODAY)
