@@ -275,6 +275,10 @@ def _subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport, today: date) 
     known = _known_subject(uow, actor, new)
     if known is not None:
         return known
+    # Whether or not the personnummer matches, the receiver of last resort must exist: were
+    # it missing, a match (201) and no match (503) would answer differently, and the reporter
+    # would learn whether the service knows the child.
+    _social_emergency_service(uow)
     if new.personnummer and new.personnummer.strip():
         personnummer = children.plausible_personnummer(new.personnummer, today)
         # The city's records of this person, whatever the district: routing only. The

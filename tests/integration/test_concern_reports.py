@@ -218,6 +218,9 @@ def test_without_a_social_emergency_service_an_unrouted_report_is_refused_with_5
     with pytest.raises(concern_reports.NoReceiver) as refused:
         _file(uow, world.leader, subject_name="Okänd")
     assert refused.value.status == 503
+    # Alike for a personnummer the service knows: the answer must not tell the two apart.
+    with pytest.raises(concern_reports.NoReceiver):
+        _file(uow, world.leader, personnummer=world.personnummer)
     assert _reports(uow) == 0
 
 
