@@ -77,6 +77,12 @@ class Permission(StrEnum):
     CONCERN_RECEIVE = "concern_report:receive"
     CONCERN_AUDIT = "concern_report:audit"
     CONCERN_OVERDUE_READ = "concern_report:overdue"
+    # Programme B: the outreach worker's youths (the organisation's own records) and
+    # encounters, anonymous or linked to a youth who agreed.
+    YOUTH_REGISTER = "youth:register"
+    YOUTH_READ = "youth:read"
+    ENCOUNTER_RECORD = "encounter:record"
+    ENCOUNTER_LINK = "encounter:link"
 
 
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
@@ -114,7 +120,14 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.INTEREST_REGISTER,
         Permission.CONCERN_FILE,
     },
-    Role.LINK_WORKER: _EVERY_ROLE | {Permission.CONCERN_FILE},
+    Role.LINK_WORKER: _EVERY_ROLE
+    | {
+        Permission.CONCERN_FILE,
+        Permission.YOUTH_REGISTER,
+        Permission.YOUTH_READ,
+        Permission.ENCOUNTER_RECORD,
+        Permission.ENCOUNTER_LINK,
+    },
     Role.SOCIAL_EMERGENCY: _EVERY_ROLE | {Permission.CONCERN_FILE, Permission.CONCERN_RECEIVE},
     # The DPO audits access; reading case content is not among these.
     Role.DPO: _EVERY_ROLE
@@ -200,10 +213,15 @@ DISTRICT_ROLES = frozenset({Role.SOCIAL_WORKER})
 class ReceivedBy(Protocol):
     """A record sent to an organisation that must act on it (a concern report): in the scope
     of that organisation's receiving staff, and of no one else's. The sender's organisation is
-    deliberately not its scope: having reported gives no access to what was reported."""
+    deliberately not its scope: having reported gives no access to what was reported, not
+    even to a reporter who works for the receiver (who would learn from the inbox where the
+    report went, and could acknowledge it): a colleague receives it."""
 
     @property
     def receiving_organisation_id(self) -> str: ...
+
+    @property
+    def reported_by(self) -> str: ...
 
 
 RECEIVING_ROLES = frozenset({Role.SOCIAL_WORKER, Role.SOCIAL_EMERGENCY})
@@ -232,8 +250,10 @@ def in_own_scope(actor: Actor, obj: object) -> bool:
     ):
         return True
     if isinstance(obj, ReceivedBy):
-        return bool(actor.roles & RECEIVING_ROLES) and _member_of(
-            actor, obj.receiving_organisation_id
+        return (
+            bool(actor.roles & RECEIVING_ROLES)
+            and _member_of(actor, obj.receiving_organisation_id)
+            and obj.reported_by != actor.user_id
         )
     if isinstance(obj, OrganisationScoped):
         return actor.organisation_id is not None and obj.organisation_id == actor.organisation_id

@@ -18,8 +18,14 @@ from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-_SINGLE_LINE_REFUSED = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_MULTI_LINE_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+# Also refused everywhere: lone UTF-16 surrogates (JSON can carry one, "\ud800"; no text
+# holds one, and it cannot be encoded to be sealed) and the bidirectional overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069), which make a page show text other than it is.
+_ALWAYS_REFUSED = r"\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+_SINGLE_LINE_REFUSED = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029" + _ALWAYS_REFUSED + "]")
+_MULTI_LINE_REFUSED = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029" + _ALWAYS_REFUSED + "]"
+)
 
 SINGLE_LINE_MESSAGE = _l(
     "Remove the control characters (invisible characters such as NUL or a line break)."

@@ -112,6 +112,10 @@ class TrailEntryOut(StrictSchema):
     action = fields.String()
 
 
+class TrailArgs(StrictSchema):
+    reference = fields.String(load_default=None, validate=validate.Length(max=36))
+
+
 class TrailOut(StrictSchema):
     report_id = fields.String()
     reference = fields.String()
@@ -198,8 +202,10 @@ class Close(MethodView):
 @blueprint.route("/audit/concern-reports")
 class Trails(MethodView):
     @requires(Permission.CONCERN_AUDIT)
+    @blueprint.arguments(TrailArgs, location="query")
     @blueprint.response(200, TrailOut(many=True))
-    def get(self) -> list[concern_reports.ReportTrail]:
-        """For the DPO: each report, who filed and received it, and every access to it."""
+    def get(self, args: dict[str, str | None]) -> list[concern_reports.ReportTrail]:
+        """For the DPO: the latest 200 reports (or those whose reference starts with
+        `reference`), who filed and received each, and every access to it, refusals too."""
         with request_uow() as uow:
-            return concern_reports.report_trails(uow, current_actor())
+            return concern_reports.report_trails(uow, current_actor(), args["reference"])

@@ -244,6 +244,7 @@ class ChildRecordOut(ChildFoundOut, _PlacementFields, _DetailFields):
     consents = fields.List(fields.Nested(ConsentHistoryOut))
     referrals = fields.List(fields.Nested(ChildReferralOut))
     sharing = fields.List(fields.Nested(SharingOut))
+    concern = fields.Boolean()  # a concern report about the child is open
 
 
 class PlacementOut(_PlacementFields):

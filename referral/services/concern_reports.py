@@ -22,6 +22,7 @@ harmed (14 kap. 1 § SoL 2001:453; 19 kap. 1 § in the new act; domain.md §3). 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -39,7 +40,14 @@ from referral.db.models import Organisation, User
 from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
-from referral.errors import Conflict, DomainError, InvalidInput, NotFound, NotPermitted
+from referral.errors import (
+    Conflict,
+    Denial,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+)
 from referral.i18n import _
 from referral.policy import (
     Permission,
@@ -244,6 +252,22 @@ def _referrals_to(uow: UnitOfWork, actor: Actor, child_id: str) -> list[Referral
     )
 
 
+def _hidden(actor: Actor, record_type: str, child: Child | None, field: str) -> NotFound:
+    """404 on `field`, as for a record that does not exist; when it does exist (outside the
+    reporter's reach), the refusal carries what the access log records about it, under the
+    child, so that probing ids leaves a trace in the child's access report."""
+    error = NotFound(_("No such record."), field=field)
+    if child is not None:
+        error.denial = Denial(
+            actor,
+            Permission.CONCERN_FILE.value,
+            object_type=record_type,
+            object_id=child.id if record_type == "Child" else None,
+            subject=child.key_scope(),
+        )
+    return error
+
+
 def _known_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Subject | None:
     """The district's record the report names, if it names one the reporter works with. A
     record outside every scope the reporter has answers 404 on its field, as if it did not
@@ -257,7 +281,7 @@ def _known_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Sub
             or child is None
             or not may_report_concern_about(actor, child, [referral])
         ):
-            raise NotFound(_("No such record."), field="referral_id")
+            raise _hidden(actor, "Referral", child, "referral_id")
         if new.child_id and new.child_id != child.id:
             raise InvalidInput(_("The referral is about another child."), field="child_id")
         return _Subject(child, referral.id, None)
@@ -266,7 +290,7 @@ def _known_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Sub
         if child is None or not may_report_concern_about(
             actor, child, _referrals_to(uow, actor, child.id)
         ):
-            raise NotFound(_("No such record."), field="child_id")
+            raise _hidden(actor, "Child", child, "child_id")
         return _Subject(child, None, None)
     return None
 
@@ -438,6 +462,8 @@ def received_reports(uow: UnitOfWork, actor: Actor, now: datetime) -> list[Inbox
     )
     if receiver is not None:
         query = query.where(ConcernReport.receiving_organisation_id == receiver)
+    # The reporter's own reports are a colleague's to receive (policy.ReceivedBy).
+    query = query.where(ConcernReport.reported_by != actor.user_id)
     return [
         InboxLine(
             report_id=report.id,
@@ -532,11 +558,12 @@ def acknowledge(
     uow.session.flush()
     _record(uow, actor, Action.CONCERN_ACKNOWLEDGE, report)
     uow.commit()
+    reporter = uow.session.scalar(select(User.display_name).where(User.id == report.reported_by))
     return FiledReceipt(
         report.id,
         reference_of(report.id),
         report.filed_at,
-        _display_name(uow, actor),
+        reporter or "—",
         report.acknowledged_at,
     )
 
@@ -596,18 +623,27 @@ def overdue_reports(uow: UnitOfWork, actor: Actor, now: datetime) -> list[Overdu
     ]
 
 
-def report_trails(uow: UnitOfWork, actor: Actor, most: int = 200) -> list[ReportTrail]:
-    """For the DPO: the latest `most` reports, who filed and received each, and each access
-    to it in the log. The log names staff, so reading this is itself logged."""
+def report_trails(
+    uow: UnitOfWork, actor: Actor, reference: str | None = None, most: int = 200
+) -> list[ReportTrail]:
+    """For the DPO: the latest `most` reports (or those whose reference starts with
+    `reference`), who filed and received each, and each access to it in the log, refusals
+    included. The log names staff, so reading this is itself logged."""
     require(actor, Permission.CONCERN_AUDIT)
     db = uow.session
     names = {
         organisation_id: name
         for organisation_id, name in db.execute(select(Organisation.id, Organisation.name))
     }
-    reports = db.scalars(
-        select(ConcernReport).order_by(ConcernReport.filed_at.desc(), ConcernReport.id).limit(most)
-    ).all()
+    query = select(ConcernReport).order_by(ConcernReport.filed_at.desc(), ConcernReport.id)
+    wanted = (reference or "").strip().lower()
+    if wanted:
+        if not re.fullmatch(r"[0-9a-f-]{1,36}", wanted):
+            raise InvalidInput(
+                _("A reference is the report's first eight characters."), field="reference"
+            )
+        query = query.where(ConcernReport.id.startswith(wanted, autoescape=True))
+    reports = db.scalars(query.limit(most)).all()
     entries: dict[str, list[TrailEntry]] = {report.id: [] for report in reports}
     if reports:
         rows = db.execute(
@@ -618,7 +654,8 @@ def report_trails(uow: UnitOfWork, actor: Actor, most: int = 200) -> list[Report
                 AuditEntry.action,
             )
             .where(
-                AuditEntry.object_type == OBJECT_TYPE,
+                # A refused read is logged under the model's name (policy.require).
+                AuditEntry.object_type.in_([OBJECT_TYPE, ConcernReport.__name__]),
                 AuditEntry.object_id.in_(list(entries)),
             )
             .order_by(AuditEntry.sequence)

@@ -37,5 +37,9 @@ def get_for(
     )
     if found is None:
         raise NotFound(_("No such record."), field=field)
-    require(actor, permission, found)
+    try:
+        require(actor, permission, found)
+    except NotFound as hidden:
+        hidden.field = field  # as for a record that does not exist: the answers are alike
+        raise
     return found

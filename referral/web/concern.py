@@ -157,7 +157,10 @@ def file() -> ResponseReturnValue:
     except (NotFound, NotPermitted):
         raise  # a record outside the reporter's reach: 404 as on any page, and logged
     except DomainError as error:
-        if error.field and error.field in form:
+        # A field the page shows gets its message beside it; a hidden one (the record the
+        # report was filed from) at the top, where it can be read.
+        shown = error.field in form and not isinstance(form[error.field], HiddenField)
+        if error.field and shown:
             form[error.field].errors = [*form[error.field].errors, error.message]
         else:
             flash(error.message, "error")
@@ -270,8 +273,13 @@ def close(report_id: str) -> ResponseReturnValue:
 @blueprint.route("/dpo/concern-reports")
 @requires(Permission.CONCERN_AUDIT)
 def trails() -> ResponseReturnValue:
+    reference = request.args.get("reference", "")
     with request_uow() as uow:
-        found = concern_reports.report_trails(uow, current_actor())
+        found = concern_reports.report_trails(uow, current_actor(), reference)
     return render_template(
-        "concern/trails.html", trails=found, local=local, status_labels=STATUS_LABELS
+        "concern/trails.html",
+        trails=found,
+        local=local,
+        status_labels=STATUS_LABELS,
+        reference=reference,
     )

@@ -200,12 +200,20 @@ def test_a_child_known_only_from_a_meeting_goes_to_socialjouren(
     assert (report.place, report.approximate_age) == ("Sergels torg", "omkring 14")
 
 
-def test_a_social_worker_reports_on_a_child_of_their_own_district(
-    uow: UnitOfWork, world: World
+def test_a_social_worker_reports_on_a_child_of_their_district_and_a_colleague_receives_it(
+    uow: UnitOfWork, factory: Factory, world: World
 ) -> None:
     filed = _file(uow, world.worker, child_id=world.child_id)
-    (line,) = concern_reports.received_reports(uow, world.worker, FILED)
+    colleague = social_worker_actor(factory, world.district)
+    (line,) = concern_reports.received_reports(uow, colleague, FILED)
     assert line.report_id == filed.report_id
+    # The reporter neither sees where the report went nor acknowledges it: a colleague does.
+    assert concern_reports.received_reports(uow, world.worker, FILED) == []
+    with pytest.raises(NotFound):
+        concern_reports.read_report(uow, world.worker, filed.report_id, FILED)
+    with pytest.raises(NotFound):
+        concern_reports.acknowledge(uow, world.worker, filed.report_id)
+    concern_reports.acknowledge(uow, colleague, filed.report_id)
 
 
 def test_without_a_social_emergency_service_an_unrouted_report_is_refused_with_503(
@@ -290,7 +298,7 @@ def test_an_unacknowledged_report_turns_overdue_after_four_working_hours(
     frozen_clock.moment = datetime(2027, 3, 5, 15, 0, tzinfo=UTC)
     late = _file(uow, world.leader, referral_id=world.referral_id)
     frozen_clock.moment = datetime(2027, 3, 8, 8, 0, tzinfo=UTC)  # Monday 09:00
-    later = _file(uow, world.worker, child_id=world.child_id)
+    later = _file(uow, world.leader, referral_id=world.referral_id)
 
     monday_ten = datetime(2027, 3, 8, 9, 59, tzinfo=UTC)
     lines = concern_reports.received_reports(uow, world.worker, monday_ten)

@@ -68,7 +68,16 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "referral:inbox",
         "referral:respond",
     ],
-    Role.LINK_WORKER: ["api_docs:read", "concern_report:file", "home:view", "profile:read"],
+    Role.LINK_WORKER: [
+        "api_docs:read",
+        "concern_report:file",
+        "encounter:link",
+        "encounter:record",
+        "home:view",
+        "profile:read",
+        "youth:read",
+        "youth:register",
+    ],
     Role.SOCIAL_EMERGENCY: [
         "api_docs:read",
         "concern_report:file",
@@ -211,6 +220,7 @@ class Concern:
     child_id: str | None
     reporter_organisation_id: str
     receiving_organisation_id: str
+    reported_by: str = "someone-else"
 
 
 @dataclass(frozen=True)
@@ -321,6 +331,18 @@ REACH = {
     ),
     "the reporting partner does not reach the report it filed": Reach(
         BRIS_LEADER, Permission.CONCERN_FILE, BRIS_CONCERN, "not found"
+    ),
+    "a social worker does not receive the report they filed themselves": Reach(
+        SOCIAL_WORKER,
+        Permission.CONCERN_RECEIVE,
+        Concern("concern-3", FARSTA_CHILD.id, "farsta", "farsta", SOCIAL_WORKER.user_id),
+        "not found",
+    ),
+    "a colleague of the reporter receives it": Reach(
+        staff(Role.SOCIAL_WORKER, "farsta"),
+        Permission.CONCERN_RECEIVE,
+        Concern("concern-3", FARSTA_CHILD.id, "farsta", "farsta", "another-social-worker"),
+        ALLOWED,
     ),
     "socialjouren reads a report about a child no district is known for": Reach(
         staff(Role.SOCIAL_EMERGENCY, "socialjouren"),

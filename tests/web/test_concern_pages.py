@@ -292,3 +292,30 @@ def test_the_districts_lists_flag_the_child_and_filter_by_the_flag(world: World)
     assert CHILD_NAME in every and "Lugn Qwyxte" in every
     # The partner's answers never carry the flag.
     assert "concern" not in str(world.leader.get("/api/v1/partner/referrals").get_json())
+
+
+def test_a_lone_surrogate_or_a_direction_override_is_a_422_never_a_500(world: World) -> None:
+    for text in ("a\ud800b", "x\u202ey"):
+        answer = world.leader.post("/api/v1/concern-reports", _report(subject_name=text))
+        assert answer.status_code == 422, answer.get_data(as_text=True)
+        assert "subject_name" in answer.get_data(as_text=True)
+    assert world.count() == 0
+
+
+def test_probing_another_partners_referral_leaves_a_trace_in_the_childs_log(world: World) -> None:
+    other = world.factory.organisation("partner")
+    stranger = api_client(world.app, world.factory.account("group_leader", other))
+    assert (
+        stranger.post("/api/v1/concern-reports", _report(referral_id=world.referral_id)).status_code
+        == 404
+    )
+    with world.app.app_context():
+        denied = list(
+            request_session().scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "access:denied",
+                    AuditEntry.subject_id == world.child_id,
+                )
+            )
+        )
+    assert [entry.object_type for entry in denied] == ["Referral"]

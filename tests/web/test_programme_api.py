@@ -448,6 +448,7 @@ def test_the_social_worker_reads_a_childs_record_without_the_personnummer(
         "consents",
         "referrals",
         "sharing",
+        "concern",
     }
     assert record["birth_date"] == "2015-06-01"
     assert [g["id"] for g in record["guardians"]] == [guardian]
