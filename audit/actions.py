@@ -76,6 +76,15 @@ class Action(StrEnum):
     CONCERN_PRINT = "concern_report:print"
     CONCERN_ACKNOWLEDGE = "concern_report:acknowledge"
     CONCERN_CLOSE = "concern_report:close"
+    # Programme B: youths met in outreach (subject: the youth, "outreach:<organisation>")
+    # and encounters (an anonymous one has no subject)
+    YOUTH_REGISTER = "youth:register"
+    YOUTH_READ = "youth:read"
+    YOUTH_LIST = "youth:list"
+    YOUTH_SEARCH = "youth:search"
+    ENCOUNTER_RECORD = "encounter:record"
+    ENCOUNTER_LINK = "encounter:link"
+    ENCOUNTER_UNLINK = "encounter:unlink"
     # Information material (not personal data)
     ACTIVITY_DESCRIPTION_PUBLISH = "activity_description:publish"
     # Keys

@@ -5,11 +5,13 @@ and wrapping data keys or encrypting raw bytes lives apart in `crypto.hazmat`.
 """
 
 from .blind_index import (
+    IDENTIFIER_INDEX_PURPOSE,
     INDEX_BITS,
     PERSONNUMMER_INDEX_PURPOSE,
     InvalidPersonnummer,
     blind_index,
     constant_time_equal,
+    identifier_index,
     normalise_personnummer,
 )
 from .dek import DekCache, new_dek
@@ -20,6 +22,7 @@ from .keys import KekRef, KeyProvider, WrappedKey
 from .local_keyring import LocalKeyring
 
 __all__ = [
+    "IDENTIFIER_INDEX_PURPOSE",
     "INDEX_BITS",
     "PERSONNUMMER_INDEX_PURPOSE",
     "DecryptionError",
@@ -36,6 +39,7 @@ __all__ = [
     "decrypt_field",
     "derive_key",
     "encrypt_field",
+    "identifier_index",
     "new_dek",
     "normalise_personnummer",
 ]

@@ -30,24 +30,31 @@ from personnummer import personnummer as _pnr
 from .kdf import derive_key
 
 __all__ = [
+    "IDENTIFIER_INDEX_PURPOSE",
     "INDEX_BITS",
     "PERSONNUMMER_INDEX_PURPOSE",
     "InvalidPersonnummer",
     "blind_index",
     "constant_time_equal",
     "derive_key",
+    "identifier_index",
     "normalise_personnummer",
 ]
 
 INDEX_BITS = 16
 # HKDF `info` for the index key: derive_key(master, PERSONNUMMER_INDEX_PURPOSE).
 PERSONNUMMER_INDEX_PURPOSE = "referral/blind-index/personnummer/v1"
+# HKDF `info` for the key of the other identifiers' index (an LMA-card number, a dossier
+# number): a key of its own, so that neither index can be tested with the other's key.
+IDENTIFIER_INDEX_PURPOSE = "referral/blind-index/identifier/v1"
 _MIN_INDEX_KEY_BYTES = 32
 
 # ASCII digits only (str.isdigit and \d without re.ASCII accept e.g. Arabic-Indic digits,
 # which would normalise to a different string and silently never match).
 _ACCEPTED_FORM = re.compile(r"(?:[0-9]{2})?[0-9]{6}[-+]?[0-9]{4}")
 _NORMALISED_FORM = re.compile(r"[0-9]{12}")
+_IDENTIFIER_KIND = re.compile(r"[a-z_]{1,40}")
+_IDENTIFIER_DIGITS = re.compile(r"[0-9]{4,20}")
 
 
 class InvalidPersonnummer(ValueError):
@@ -99,6 +106,20 @@ def blind_index(normalised: str, index_key: bytes, bits: int = INDEX_BITS) -> in
         # Indexing an un-normalised form would never match; fail loudly instead.
         raise InvalidPersonnummer("blind_index needs the output of normalise_personnummer")
     digest = hmac.new(index_key, normalised.encode("ascii"), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> (64 - bits)
+
+
+def identifier_index(kind: str, digits: str, index_key: bytes, bits: int = INDEX_BITS) -> int:
+    """The same truncated HMAC for another identifier written as ASCII digits (its kind is
+    bound in, so equal digits of two kinds index apart). The caller normalises first."""
+    if not 1 <= bits <= 64:
+        raise ValueError("bits must be between 1 and 64")
+    if len(index_key) < _MIN_INDEX_KEY_BYTES:
+        raise ValueError(f"the index key must be at least {_MIN_INDEX_KEY_BYTES} bytes")
+    if not _IDENTIFIER_KIND.fullmatch(kind) or not _IDENTIFIER_DIGITS.fullmatch(digits):
+        raise ValueError("identifier_index needs a kind and 4-20 ASCII digits")
+    message = f"{kind}:{digits}".encode("ascii")
+    digest = hmac.new(index_key, message, hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") >> (64 - bits)
 
 

@@ -62,6 +62,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         home,
         interest,
         notifications,
+        outreach,
         partner,
     )
     from referral.web.errors import init_errors
@@ -94,6 +95,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(fees.blueprint)
     app.register_blueprint(interest.blueprint)
     app.register_blueprint(concern.blueprint)
+    app.register_blueprint(outreach.blueprint)
     init_api(app)
     init_errors(app)  # after the API, so problem documents replace flask-smorest's format
     cli.init_cli(app)

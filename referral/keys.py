@@ -13,7 +13,11 @@ from audit.record import AuditConfig
 from audit.sinks import sink_from_setting
 from config import Settings
 from crypto import DekCache, KeyProvider, LocalKeyring
-from crypto.blind_index import PERSONNUMMER_INDEX_PURPOSE, derive_key
+from crypto.blind_index import (
+    IDENTIFIER_INDEX_PURPOSE,
+    PERSONNUMMER_INDEX_PURPOSE,
+    derive_key,
+)
 from crypto.keys import KekRef, WrappedKey
 from referral import clock
 from referral.db.audit_log import AUDIT_TABLES, seal_details
@@ -78,7 +82,8 @@ def build_cipher(settings: Settings) -> FieldCipher:
     # The index key is its own secret; HKDF with a purpose label keeps any future index
     # (e.g. on another identifier) independent of this one.
     index_key = derive_key(settings.blind_index_key.encode(), PERSONNUMMER_INDEX_PURPOSE)
-    return FieldCipher(store, index_key)
+    identifier_key = derive_key(settings.blind_index_key.encode(), IDENTIFIER_INDEX_PURPOSE)
+    return FieldCipher(store, index_key, identifier_key)
 
 
 def build_audit_config(settings: Settings) -> AuditConfig:

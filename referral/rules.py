@@ -14,6 +14,7 @@ from enum import StrEnum
 MIN_AGE = 7
 MAX_AGE = 18
 OWN_CONSENT_AGE = 15  # from this age a child placed under SoL gives or refuses consent too
+MAX_YOUTH_AGE = 20  # Programme B: unaccompanied youths up to and including 20 (domain.md §4)
 GROUP_MIN = 5
 GROUP_MAX = 8
 
@@ -117,6 +118,20 @@ def age_on(birth_date: date, day: date) -> int:
 def age_fits(birth_date: date, group_start: date) -> bool:
     """Programme A takes children aged 7-18 at the group's start date."""
     return MIN_AGE <= age_on(birth_date, group_start) <= MAX_AGE
+
+
+def is_programme_b_age(birth_date: date, day: date) -> bool:
+    """Programme B meets unaccompanied youths up to and including the age of 20."""
+    return 0 <= age_on(birth_date, day) <= MAX_YOUTH_AGE
+
+
+def could_be_programme_b_age(birth_year: int, day: date) -> bool:
+    """Only the year is known: could the youth be born and still 20 or younger on `day`?
+    The youngest the youth can be is born on 31 December of that year (or today)."""
+    if birth_year > day.year:
+        return False
+    youngest = min(date(birth_year, 12, 31), day)
+    return age_on(youngest, day) <= MAX_YOUTH_AGE
 
 
 def a_year_after(day: date) -> date:

@@ -28,6 +28,7 @@ def init_api(app: Flask) -> None:
         me,
         notifications,
         organisations,
+        outreach,
         partner,
         referrals,
         users,
@@ -44,6 +45,7 @@ def init_api(app: Flask) -> None:
         groups,
         interest,
         concern,
+        outreach,
         notifications,
     ):
         api.register_blueprint(module.blueprint)

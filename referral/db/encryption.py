@@ -23,7 +23,7 @@ from sqlalchemy.orm import (
     object_session,
 )
 
-from crypto import FieldContext, blind_index, decrypt_field, encrypt_field
+from crypto import FieldContext, blind_index, decrypt_field, encrypt_field, identifier_index
 from crypto.hazmat import dek_id_of
 from referral.db.base import new_id
 from referral.db.data_keys import KeyStore
@@ -111,11 +111,15 @@ class EncryptedRecord:
 class personal:  # noqa: N801 - reads like a field declaration on the model
     """A personal field over the sealed attribute `sealed_attr` (a column of EncryptedText).
 
-    `index` names an integer column that receives the field's blind index at flush."""
+    `index` names an integer column that receives the field's blind index at flush: of a
+    personnummer, or with `index_kind`, of another identifier written as digits."""
 
-    def __init__(self, sealed_attr: str, *, index: str | None = None) -> None:
+    def __init__(
+        self, sealed_attr: str, *, index: str | None = None, index_kind: str | None = None
+    ) -> None:
         self.sealed_attr = sealed_attr
         self.index = index
+        self.index_kind = index_kind
         self.name = sealed_attr
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -155,9 +159,20 @@ def cipher_of(obj: object) -> FieldCipher:
 
 
 class FieldCipher:
-    def __init__(self, keys: KeyStore, index_key: bytes) -> None:
+    def __init__(
+        self, keys: KeyStore, index_key: bytes, identifier_key: bytes | None = None
+    ) -> None:
         self.keys = keys
         self.index_key = index_key
+        # The other identifiers' index has a key of its own (crypto.IDENTIFIER_INDEX_PURPOSE).
+        self.identifier_key = identifier_key
+
+    def index_of(self, field: personal, plaintext: str) -> int:
+        if field.index_kind is None:
+            return blind_index(plaintext, self.index_key)
+        if self.identifier_key is None:
+            raise RuntimeError("this cipher has no key for the identifiers' index")
+        return identifier_index(field.index_kind, plaintext, self.identifier_key)
 
     def context(self, obj: EncryptedRecord, field: personal, person_id: str) -> FieldContext:
         table = type(obj).__table__.name  # type: ignore[attr-defined]
@@ -189,7 +204,7 @@ class FieldCipher:
                 obj, field.sealed_attr, Sealed(encrypt_field(plaintext, dek, key_row.id, context))
             )
             if field.index:
-                setattr(obj, field.index, blind_index(plaintext, self.index_key))
+                setattr(obj, field.index, self.index_of(field, plaintext))
         obj.data_key_id = key_row.id
 
 

@@ -139,9 +139,18 @@ def partner_names(uow: UnitOfWork, actor: Actor) -> list[NamedOrganisation]:
     return _named(uow, OrganisationKind.PARTNER)
 
 
-def district_names(uow: UnitOfWork, actor: Actor) -> list[NamedOrganisation]:
-    """The districts a partner may send a family home's interest registration to."""
-    require(actor, Permission.INTEREST_REGISTER)
+# Who names a responsible district: a partner recording a family home's interest
+# registration, an outreach worker recording a youth's district.
+NAMING_A_DISTRICT = frozenset({Permission.INTEREST_REGISTER, Permission.YOUTH_REGISTER})
+
+
+def district_names(
+    uow: UnitOfWork, actor: Actor, purpose: Permission = Permission.INTEREST_REGISTER
+) -> list[NamedOrganisation]:
+    """The districts, by name, for whoever must name the responsible one (`purpose`)."""
+    if purpose not in NAMING_A_DISTRICT:
+        raise ValueError(f"{purpose} names no district")
+    require(actor, purpose)
     return _named(uow, OrganisationKind.DISTRICT)
 
 

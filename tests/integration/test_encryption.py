@@ -43,6 +43,10 @@ NOT_PERSONAL = {
     ("children", "placement_noted_by"): "the user id of the social worker who documented it",
     ("activity_descriptions", "text"): "the information letter, the same for every guardian",
     ("groups", "name"): "a support group's label chosen by the partner, never a child's name",
+    (
+        "encounters",
+        "gender",
+    ): "the follow-up's count by gender (seed 000): an encounter names no one",
 }
 
 
@@ -229,6 +233,27 @@ CLEAR_BY_DECISION: dict[str, str] = {
     "concern_reports.acknowledge_by": "the deadline: the overdue list selects on it",
     "concern_reports.acknowledged_at": "the receipt the reporter is shown",
     "concern_reports.closed_at": _ROW,
+    "youths.id": _ROW,
+    "youths.data_key_id": _KEY,
+    "youths.organisation_id": _ORG,
+    "youths.district_id": _ORG,
+    "youths.registered_by": _STAFF,
+    "youths.created_at": _ROW,
+    "youths.personnummer_index": "a 16-bit blind index, as for children",
+    "youths.lma_number_index": "a 16-bit blind index of the LMA-card number (a key of its own)",
+    "youths.dossier_number_index": "a 16-bit blind index of the dossier number (a key of its own)",
+    "encounters.id": _ROW,
+    "encounters.organisation_id": _ORG,
+    "encounters.worker_id": _STAFF,
+    "encounters.occurred_on": "the day: the follow-up counts by period",
+    "encounters.place": "a kind of place from a fixed list (Sergels torg, a meeting place…)",
+    "encounters.needs": "the interventions met, from a fixed list: the follow-up counts them",
+    "encounters.gender": "girl, boy or other, for the follow-up's count by gender",
+    "encounters.age_band": "an age band, for the follow-up's count by age",
+    "encounters.youth_id": _PSEUDONYM,
+    "encounters.linked_by": _STAFF,
+    "encounters.linked_at": _ROW,
+    "encounters.created_at": _ROW,
 }
 
 

@@ -175,3 +175,29 @@ def test_which_ages_may_be_referred_and_enrolled(
 ) -> None:
     assert age_fits(born, start) is fits
     assert may_be_referred(born, start) is referable
+
+
+ON = date(2027, 6, 15)
+
+
+@pytest.mark.parametrize(
+    ("born", "allowed"),
+    [
+        (date(2006, 6, 15), False),  # 21 today
+        (date(2006, 6, 16), True),  # 20 until tomorrow
+        (date(2027, 6, 15), True),  # born today
+        (date(2027, 6, 16), False),  # not yet born
+    ],
+)
+def test_programme_b_takes_youths_up_to_and_including_twenty(born: date, allowed: bool) -> None:
+    assert rules.is_programme_b_age(born, ON) is allowed
+
+
+@pytest.mark.parametrize(
+    ("year", "allowed"),
+    [(2005, False), (2006, True), (2027, True), (2028, False)],
+)
+def test_a_birth_year_alone_is_refused_only_when_the_youth_must_be_over_twenty(
+    year: int, allowed: bool
+) -> None:
+    assert rules.could_be_programme_b_age(year, ON) is allowed

@@ -38,6 +38,7 @@ from referral.services import (
     consent,
     groups,
     interest,
+    outreach,
     referrals,
 )
 from referral.web.access import Level, rule_for
@@ -73,6 +74,11 @@ SHOWS_PERSONAL_DATA = {
     "/api/v1/concern-reports/<report_id>",
     "/dpo/concern-reports",
     "/api/v1/audit/concern-reports",
+    # The outreach organisation's youths, and one youth's record.
+    "/outreach/youths",
+    "/outreach/youths/<youth_id>",
+    "/api/v1/outreach/youths",
+    "/api/v1/outreach/youths/<youth_id>",
 }
 SHOWS_NO_PERSONAL_DATA = {
     "/",  # the user's own name only
@@ -97,18 +103,23 @@ SHOWS_NO_PERSONAL_DATA = {
     "/concern-reports/filed",
     "/api/v1/concern-reports",
     "/api/v1/concern-reports/received",
+    # Encounters by day, place and needs: an anonymous one names no one, a linked one the
+    # youth's record by id only.
+    "/outreach",
+    "/api/v1/outreach/encounters",
 }
 NOT_PAGES = {"/login", "/mfa", "/healthz", "/static/<path:filename>"}
 
 
 @dataclass(frozen=True)
 class Seed:
-    accounts: dict[Role, Account]  # the social worker and the group leader
+    accounts: dict[Role, Account]  # the social worker, the group leader, the link worker
     partner: Organisation
     child_id: str
     referral_id: str
     group_id: str
     report_id: str  # a concern report the partner filed, received by the district
+    youth_id: str  # a youth the link worker's organisation met
 
 
 PATHS: dict[str, Callable[[Seed], str]] = {
@@ -125,6 +136,8 @@ PATHS: dict[str, Callable[[Seed], str]] = {
     "/api/v1/concern-reports/<report_id>": (
         lambda seed: f"/api/v1/concern-reports/{seed.report_id}"
     ),
+    "/outreach/youths/<youth_id>": lambda seed: f"/outreach/youths/{seed.youth_id}",
+    "/api/v1/outreach/youths/<youth_id>": lambda seed: f"/api/v1/outreach/youths/{seed.youth_id}",
 }
 
 
@@ -138,6 +151,7 @@ def _seed(app: Flask, factory: Factory) -> Seed:
     accounts = {
         Role.SOCIAL_WORKER: factory.account(Role.SOCIAL_WORKER.value, district),
         Role.GROUP_LEADER: factory.account(Role.GROUP_LEADER.value, partner),
+        Role.LINK_WORKER: factory.account(Role.LINK_WORKER.value, partner),
     }
     worker = _actor(accounts[Role.SOCIAL_WORKER], Role.SOCIAL_WORKER)
     leader = _actor(accounts[Role.GROUP_LEADER], Role.GROUP_LEADER)
@@ -184,7 +198,17 @@ def _seed(app: Flask, factory: Factory) -> Seed:
         )
         rule = concern_reports.AcknowledgementRule(4, WorkingDay(8, 17))
         report = concern_reports.file_report(uow, leader, concern, rule, today)
-        return Seed(accounts, partner, child.id, referral.id, group.group_id, report.report_id)
+        link_worker = _actor(accounts[Role.LINK_WORKER], Role.LINK_WORKER)
+        youth = outreach.register_youth(uow, link_worker, outreach.NewYouth("Vandrare"), today)
+        return Seed(
+            accounts,
+            partner,
+            child.id,
+            referral.id,
+            group.group_id,
+            report.report_id,
+            youth.id,
+        )
 
 
 def _count(app: Flask) -> int:

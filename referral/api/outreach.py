@@ -1,0 +1,189 @@
+"""Programme B over the API: the link worker's youths and encounters (referral.services.outreach).
+An anonymous encounter holds no identity; a youth's identifiers travel in POST bodies only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from referral import clock
+from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
+from referral.api.schemas import StrictSchema, choice_field, id_field, text_field
+from referral.db.outreach import AgeBand, Need, Place, Situation
+from referral.policy import Permission
+from referral.request_scope import request_uow
+from referral.services import outreach
+from referral.web.access import current_actor, requires
+
+blueprint = Blueprint(
+    "api_outreach",
+    __name__,
+    url_prefix="/api/v1/outreach",
+    description="Programme B: youths met in outreach, and encounters (link workers)",
+)
+GENDERS = sorted(outreach.GENDERS)
+
+
+class YouthIn(StrictSchema):
+    alias = text_field(outreach.MAX_ALIAS, required=True)
+    personnummer = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=13)
+    )
+    lma_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    dossier_number = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=20)
+    )
+    birth_year = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1900, max=2200)
+    )
+    gender = choice_field(GENDERS, load_default=None, allow_none=True)
+    country_of_origin = text_field(outreach.MAX_COUNTRY, load_default=None, allow_none=True)
+    situation = choice_field(list(Situation), load_default=None, allow_none=True)
+    district_id = id_field(load_default=None, allow_none=True)
+
+
+class RegisteredOut(StrictSchema):
+    id = fields.String()
+
+
+class LookupIn(StrictSchema):
+    identifier = fields.String(required=True, validate=validate.Length(min=1, max=20))
+
+
+class YouthMatchOut(StrictSchema):
+    id = fields.String()
+    alias = fields.String()
+
+
+class YouthSummaryOut(YouthMatchOut):
+    age = fields.Integer(allow_none=True)
+    situation = fields.String(allow_none=True)
+    encounters = fields.Integer()
+
+
+class EncounterOut(StrictSchema):
+    id = fields.String()
+    occurred_on = fields.Date()
+    place = fields.String()
+    needs = fields.List(fields.String())
+    gender = fields.String(allow_none=True)
+    age_band = fields.String(allow_none=True)
+    youth_id = fields.String(allow_none=True)
+    linked_at = fields.DateTime(allow_none=True)
+
+
+class YouthOut(YouthSummaryOut):
+    personnummer = fields.String(allow_none=True)
+    lma_number = fields.String(allow_none=True)
+    dossier_number = fields.String(allow_none=True)
+    birth_date = fields.String(allow_none=True)
+    birth_year = fields.String(allow_none=True)
+    gender = fields.String(allow_none=True)
+    country_of_origin = fields.String(allow_none=True)
+    district_id = fields.String(allow_none=True)
+    district_name = fields.String(allow_none=True)
+    encounters = fields.List(fields.Nested(EncounterOut))  # type: ignore[assignment]
+
+
+class EncounterIn(StrictSchema):
+    occurred_on = fields.Date(required=True)
+    place = choice_field(list(Place), required=True)
+    needs = fields.List(choice_field(list(Need)), load_default=list)
+    gender = choice_field(GENDERS, load_default=None, allow_none=True)
+    age_band = choice_field(list(AgeBand), load_default=None, allow_none=True)
+    youth_id = id_field(load_default=None, allow_none=True)
+
+
+class LinkIn(StrictSchema):
+    youth_id = id_field(required=True)
+
+
+@blueprint.route("/youths")
+class Youths(MethodView):
+    @requires(Permission.YOUTH_READ)
+    @blueprint.response(200, YouthSummaryOut(many=True))
+    def get(self) -> list[outreach.YouthSummary]:
+        """The organisation's youths, newest first; each one listed is written to the log."""
+        with request_uow() as uow:
+            return outreach.youths(uow, current_actor(), clock.today())
+
+    @requires(Permission.YOUTH_REGISTER)
+    @blueprint.arguments(YouthIn)
+    @blueprint.response(201, RegisteredOut)
+    @blueprint.alt_response(409, response=CONFLICT)
+    def post(self, data: dict[str, Any]) -> outreach.RegisteredYouth:
+        """Register a youth (up to and including 20) once: an identifier the organisation's
+        records already hold is 409 naming that record."""
+        with request_uow() as uow:
+            return outreach.register_youth(
+                uow, current_actor(), outreach.NewYouth(**data), clock.today()
+            )
+
+
+@blueprint.route("/youths/lookup")
+class Lookup(MethodView):
+    @requires(Permission.YOUTH_READ)
+    @blueprint.arguments(LookupIn)
+    @blueprint.response(200, YouthMatchOut(many=True))
+    def post(self, data: dict[str, str]) -> list[outreach.YouthMatch]:
+        """The organisation's records holding this identifier (a personnummer or
+        samordningsnummer, an LMA-card or a dossier number); each match is logged."""
+        with request_uow() as uow:
+            return outreach.find_youths(uow, current_actor(), data["identifier"])
+
+
+@blueprint.route("/youths/<youth_id>")
+class OneYouth(MethodView):
+    @requires(Permission.YOUTH_READ)
+    @blueprint.response(200, YouthOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    def get(self, youth_id: str) -> outreach.YouthRecord:
+        with request_uow() as uow:
+            return outreach.read_youth(uow, current_actor(), youth_id, clock.today())
+
+
+@blueprint.route("/encounters")
+class Encounters(MethodView):
+    @requires(Permission.ENCOUNTER_RECORD)
+    @blueprint.response(200, EncounterOut(many=True))
+    def get(self) -> list[outreach.EncounterView]:
+        """The organisation's encounters, newest first (nothing personal)."""
+        with request_uow() as uow:
+            return outreach.encounters(uow, current_actor())
+
+    @requires(Permission.ENCOUNTER_RECORD)
+    @blueprint.arguments(EncounterIn)
+    @blueprint.response(201, EncounterOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    def post(self, data: dict[str, Any]) -> outreach.EncounterView:
+        """Record an encounter; without `youth_id` it is anonymous and holds no identity."""
+        new = outreach.NewEncounter(**{**data, "needs": tuple(data["needs"])})
+        with request_uow() as uow:
+            return outreach.record_encounter(uow, current_actor(), new, clock.today())
+
+
+@blueprint.route("/encounters/<encounter_id>/link")
+class Link(MethodView):
+    @requires(Permission.ENCOUNTER_LINK)
+    @blueprint.arguments(LinkIn)
+    @blueprint.response(200, EncounterOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
+    def post(self, data: dict[str, str], encounter_id: str) -> outreach.EncounterView:
+        """The youth agreed: the anonymous encounter joins the youth's record (audited)."""
+        with request_uow() as uow:
+            return outreach.link_encounter(uow, current_actor(), encounter_id, data["youth_id"])
+
+
+@blueprint.route("/encounters/<encounter_id>/unlink")
+class Unlink(MethodView):
+    @requires(Permission.ENCOUNTER_LINK)
+    @blueprint.response(200, EncounterOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
+    def post(self, encounter_id: str) -> outreach.EncounterView:
+        """Undo the link: the encounter is anonymous again (audited)."""
+        with request_uow() as uow:
+            return outreach.unlink_encounter(uow, current_actor(), encounter_id)

@@ -1,0 +1,149 @@
+"""Programme B: outreach to unaccompanied youths (domain.md §4; seeds 000, 001, 003).
+
+A youth's record is held by the organisation whose worker met the youth (a partner, or the
+city's youth outreach unit), under a data key of its own per youth (holder
+"outreach:<organisation id>"). Identity is optional at first: an alias or a first name is
+enough, and each identifier added later (personnummer or samordningsnummer, LMA-card number,
+Migrationsverket's dossier number) is sealed and blind-indexed for the look-up that keeps one
+youth in one record.
+
+An encounter may be anonymous: then it has no identity field at all, only what the follow-up
+counts (the day, the kind of place, the needs met, and optionally gender and an age band). A
+later, reversible step links it to a youth who agrees.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from referral.db.base import Base, UtcDateTime, new_id, utcnow
+from referral.db.encryption import EncryptedRecord, EncryptedText, FieldValue, personal
+from referral.scopes import KeyScope
+
+
+class Situation(StrEnum):
+    ASYLUM_PROCESS = "asylum_process"
+    REJECTED = "rejected"
+    NO_CONTACT = "no_contact_with_authorities"
+    ABSCONDED = "absconded"  # avvikit
+    MISSING = "missing"  # försvunnit
+
+
+class Place(StrEnum):
+    """Where outreach meets youths: the risk environments the seeds name, or a meeting place."""
+
+    SERGELS_TORG = "sergels_torg"
+    CENTRALSTATIONEN = "centralstationen"
+    MEDBORGARPLATSEN = "medborgarplatsen"
+    MEETING_PLACE = "meeting_place"  # the partner's own meeting place
+    OTHER = "other"
+
+
+class Need(StrEnum):
+    """The interventions of the partnership (seed 001): what an encounter met."""
+
+    BASIC_NEEDS = "basic_needs"
+    MEETING_PLACE = "meeting_place"
+    SUPPORTIVE_TALK = "supportive_talk"
+    LEGAL_SOCIAL_ADVICE = "legal_social_advice"
+    FAMILY_OR_RETURN_ADVICE = "family_or_return_advice"
+    HEALTHCARE_REFERRAL = "healthcare_referral"
+    YOUTH_CLINIC = "youth_clinic"
+
+
+class AgeBand(StrEnum):
+    """For counting anonymous encounters only: never an identity."""
+
+    UNDER_15 = "under_15"
+    FROM_15_TO_17 = "15_17"
+    FROM_18_TO_20 = "18_20"
+    UNKNOWN = "unknown"
+
+
+def outreach_holder(organisation_id: str) -> str:
+    return f"outreach:{organisation_id}"
+
+
+class Youth(EncryptedRecord, Base):
+    __tablename__ = "youths"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # The organisation whose worker met the youth: whose record this is.
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    _alias: Mapped[FieldValue] = mapped_column("alias", EncryptedText())
+    _personnummer: Mapped[FieldValue | None] = mapped_column("personnummer", EncryptedText())
+    personnummer_index: Mapped[int | None] = mapped_column(Integer, index=True)
+    _lma_number: Mapped[FieldValue | None] = mapped_column("lma_number", EncryptedText())
+    lma_number_index: Mapped[int | None] = mapped_column(Integer, index=True)
+    _dossier_number: Mapped[FieldValue | None] = mapped_column("dossier_number", EncryptedText())
+    dossier_number_index: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The birth date as an ISO date (from the personnummer, or as the youth says), or only a
+    # year: sealed, since with the rest it narrows down who the youth is.
+    _birth_date: Mapped[FieldValue | None] = mapped_column("birth_date", EncryptedText())
+    _birth_year: Mapped[FieldValue | None] = mapped_column("birth_year", EncryptedText())
+    _gender: Mapped[FieldValue | None] = mapped_column("gender", EncryptedText())
+    _country_of_origin: Mapped[FieldValue | None] = mapped_column(
+        "country_of_origin", EncryptedText()
+    )
+    # Absconded or missing tells of a child at risk: sealed like the rest.
+    _situation: Mapped[FieldValue | None] = mapped_column("situation", EncryptedText())
+    # The responsible district, when known: where a found child is reported.
+    district_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    registered_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    alias = personal("_alias")
+    personnummer = personal("_personnummer", index="personnummer_index")
+    lma_number = personal("_lma_number", index="lma_number_index", index_kind="lma_number")
+    dossier_number = personal(
+        "_dossier_number", index="dossier_number_index", index_kind="dossier_number"
+    )
+    birth_date = personal("_birth_date")
+    birth_year = personal("_birth_year")
+    gender = personal("_gender")
+    country_of_origin = personal("_country_of_origin")
+    situation = personal("_situation")
+
+    def key_scope(self) -> KeyScope:
+        return KeyScope(person_id=self.id, holder=outreach_holder(self.organisation_id))
+
+
+class Encounter(Base):
+    """One meeting in outreach work. Anonymous while `youth_id` is empty: nothing here names
+    anyone, so the row holds no sealed field at all."""
+
+    __tablename__ = "encounters"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    worker_id: Mapped[str] = mapped_column(String(64))  # the outreach worker's user id
+    occurred_on: Mapped[date] = mapped_column(Date, index=True)
+    place: Mapped[str] = mapped_column(String(30))
+    needs: Mapped[str] = mapped_column(String(200))  # comma-separated Need values
+    # For the follow-up counts only (girls are hard to reach: seed 000).
+    gender: Mapped[str | None] = mapped_column(String(10))
+    age_band: Mapped[str | None] = mapped_column(String(10))
+    # Linked to a youth who agreed; the link is reversible (and audited).
+    youth_id: Mapped[str | None] = mapped_column(ForeignKey("youths.id"), index=True)
+    linked_by: Mapped[str | None] = mapped_column(String(64))
+    linked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(
+            "place IN ('sergels_torg', 'centralstationen', 'medborgarplatsen', "
+            "'meeting_place', 'other')",
+            name="encounter_place_known",
+        ),
+        CheckConstraint(
+            "age_band IS NULL OR age_band IN ('under_15', '15_17', '18_20', 'unknown')",
+            name="encounter_age_band_known",
+        ),
+        CheckConstraint(
+            "gender IS NULL OR gender IN ('girl', 'boy', 'other')", name="encounter_gender_known"
+        ),
+    )

@@ -1,0 +1,104 @@
+"""Programme B over HTTP: the link worker records an anonymous encounter, registers a youth
+(up to and including 20) and links the encounter once the youth agrees; another partner's link
+worker finds none of it; bad input is a 4xx naming the field and writes nothing."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from referral import clock
+from referral.db.outreach import Encounter, Youth
+from referral.request_scope import request_session
+from tests.factories import Factory, api_client, csrf_token, invented_personnummer, log_in
+
+TODAY = clock.today()
+
+
+def _count(app: Flask, model: type) -> int:
+    with app.app_context():
+        return int(request_session().scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_an_anonymous_encounter_is_linked_to_a_registered_youth_in_the_browser_flow(
+    app: Flask, factory: Factory
+) -> None:
+    partner = factory.organisation("partner", name="Rädda Barnen (test)")
+    client = app.test_client()
+    log_in(client, factory.account("link_worker", partner))
+    token = csrf_token(client, "/outreach")
+    recorded = client.post(
+        "/outreach/encounters",
+        data={
+            "csrf_token": token,
+            "occurred_on": TODAY.isoformat(),
+            "place": "sergels_torg",
+            "needs": ["basic_needs", "supportive_talk"],
+            "gender": "girl",
+            "age_band": "15_17",
+        },
+    )
+    assert recorded.status_code == 302
+    page = client.get("/outreach").get_data(as_text=True)
+    (encounter_id,) = re.findall(r'data-encounter="([0-9a-f-]{36})" data-anonymous="yes"', page)
+
+    registered = client.post(
+        "/outreach/youths",
+        data={
+            "csrf_token": token,
+            "alias": "Samira",
+            "personnummer": invented_personnummer(TODAY.year - 16, 2, 2),
+            "gender": "girl",
+            "situation": "absconded",
+            "district_id": "",
+        },
+    )
+    assert registered.status_code == 302
+    youth_path = registered.headers["Location"]
+    linked = client.post(
+        f"{youth_path}/link", data={"csrf_token": token, "encounter_id": encounter_id}
+    )
+    assert linked.status_code == 302, (youth_path, linked.get_data(as_text=True)[-600:])
+    youth_page = client.get(youth_path).get_data(as_text=True)
+    assert f'data-encounter="{encounter_id}"' in youth_page and "Samira" in youth_page
+
+
+def test_over_twenty_a_bad_identifier_or_another_partners_youth_is_refused(
+    app: Flask, factory: Factory
+) -> None:
+    worker = api_client(app, factory.account("link_worker", factory.organisation("partner")))
+    other = api_client(app, factory.account("link_worker", factory.organisation("partner")))
+    twenty_one = invented_personnummer(TODAY.year - 21, 1, 1)
+    for body, field in (
+        ({"alias": "A", "personnummer": twenty_one}, "personnummer"),
+        ({"alias": "A", "dossier_number": "12"}, "dossier_number"),
+        ({"alias": "A", "situation": "lost"}, "situation"),
+        ({"alias": ""}, "alias"),
+    ):
+        answer = worker.post("/api/v1/outreach/youths", body)
+        assert answer.status_code == 422 and field in answer.get_data(as_text=True), body
+    assert _count(app, Youth) == 0
+
+    made = worker.post("/api/v1/outreach/youths", {"alias": "Omid", "lma_number": "123456789"})
+    assert made.status_code == 201
+    youth_id = made.get_json()["id"]
+    assert other.get(f"/api/v1/outreach/youths/{youth_id}").status_code == 404
+    assert (
+        other.post("/api/v1/outreach/youths/lookup", {"identifier": "123456789"}).get_json() == []
+    )
+    assert worker.post(
+        "/api/v1/outreach/youths/lookup", {"identifier": "123456789"}
+    ).get_json() == [{"id": youth_id, "alias": "Omid"}]
+    anonymous = worker.post(
+        "/api/v1/outreach/encounters",
+        {"occurred_on": TODAY.isoformat(), "place": "centralstationen", "needs": ["youth_clinic"]},
+    )
+    assert anonymous.status_code == 201 and anonymous.get_json()["youth_id"] is None
+    refused = other.post(
+        "/api/v1/outreach/encounters",
+        {"occurred_on": TODAY.isoformat(), "place": "centralstationen", "youth_id": youth_id},
+    )
+    assert refused.status_code == 404 and "youth_id" in refused.get_data(as_text=True)
+    assert _count(app, Encounter) == 1
