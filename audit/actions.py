@@ -85,6 +85,15 @@ class Action(StrEnum):
     ENCOUNTER_RECORD = "encounter:record"
     ENCOUNTER_LINK = "encounter:link"
     ENCOUNTER_UNLINK = "encounter:unlink"
+    # Link cases, consents and hand-overs (subject: the youth); the district's read of what
+    # was handed over carries the hand-over's legal basis
+    LINK_CASE_OPEN = "link_case:open"
+    LINK_CASE_STEP = "link_case:step"
+    LINK_CASE_READ = "link_case:read"
+    YOUTH_CONSENT_RECORD = "youth_consent:record"
+    YOUTH_CONSENT_REVOKE = "youth_consent:revoke"
+    HANDOVER = "handover:disclose"
+    HANDOVER_READ = "handover:read"
     # Information material (not personal data)
     ACTIVITY_DESCRIPTION_PUBLISH = "activity_description:publish"
     # Keys

@@ -83,6 +83,11 @@ class Permission(StrEnum):
     YOUTH_READ = "youth:read"
     ENCOUNTER_RECORD = "encounter:record"
     ENCOUNTER_LINK = "encounter:link"
+    # Link cases (länkning) to authorities, and the youths' consents they hand over on; the
+    # district reads what was handed over to its social services.
+    LINK_CASE_MANAGE = "link_case:manage"
+    YOUTH_CONSENT_RECORD = "youth_consent:record"
+    HANDOVER_READ = "handover:read"
 
 
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
@@ -108,6 +113,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.INTEREST_CONFIRM,
         Permission.CONCERN_FILE,
         Permission.CONCERN_RECEIVE,
+        Permission.HANDOVER_READ,
     },
     Role.GROUP_LEADER: _EVERY_ROLE
     | {
@@ -127,6 +133,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.YOUTH_READ,
         Permission.ENCOUNTER_RECORD,
         Permission.ENCOUNTER_LINK,
+        Permission.LINK_CASE_MANAGE,
+        Permission.YOUTH_CONSENT_RECORD,
     },
     Role.SOCIAL_EMERGENCY: _EVERY_ROLE | {Permission.CONCERN_FILE, Permission.CONCERN_RECEIVE},
     # The DPO audits access; reading case content is not among these.

@@ -43,6 +43,11 @@ class BasisKind(StrEnum):
     SOL_CONSENT = "sol_consent"
     LVU = "lvu"
     CONCERN_REPORT = "concern_report"
+    # Programme B: a hand-over to an authority on a consent (the youth's own from 18, else
+    # a god man's or a guardian's), or through social services where the law lets it act.
+    YOUTH_CONSENT = "youth_consent"
+    REPRESENTATIVE_CONSENT = "representative_consent"
+    SOCIAL_SERVICES = "social_services"
 
 
 CHILD_PARTY = "child"
@@ -107,6 +112,13 @@ NOT_LAWFUL_REASONS = (
     _mark("A required consent does not cover this category."),
     _mark("No placement basis is recorded."),
     _mark("The child's record cannot be read."),
+    NO_CONSENT_FOR_AUTHORITY := _mark("No consent covers this authority and category."),
+    ADULT_CONSENTS_ALONE := _mark(
+        "From 18 the youth consents alone: a representative's consent no longer counts."
+    ),
+    MINOR_NEEDS_REPRESENTATIVE := _mark(
+        "Under 18 a god man, a guardian or social services decides, not the youth alone."
+    ),
 )
 
 
@@ -251,3 +263,88 @@ def transition_refusal(current: Status, target: Status) -> str | None:
 # A child placed by another municipality takes a free place; that municipality pays this fee
 # per child and group (domain.md §2), reported separately from the partnership's funding.
 FEE_OTHER_MUNICIPALITY_SEK = 5000
+
+
+# --- Programme B: hand-overs to authorities (domain.md §4) ---------------------------------
+
+ADULT_AGE = 18
+
+
+class YouthCategory(StrEnum):
+    """What a link case may disclose to an authority, each only on a basis of its own."""
+
+    IDENTITY = "identity"  # alias and identifiers
+    CONTACT = "contact"  # how to reach the youth
+    SITUATION = "situation"  # asylum process, absconded, …
+    NEEDS = "needs"  # what the encounters met
+
+
+class ConsentGiver(StrEnum):
+    YOUTH = "youth"
+    GOD_MAN = "god_man"  # the legal guardian of an unaccompanied minor
+    GUARDIAN = "guardian"  # vårdnadshavare
+    SOCIAL_SERVICES = "social_services"  # acting where the law requires (recorded which)
+
+
+REPRESENTATIVES = frozenset({ConsentGiver.GOD_MAN, ConsentGiver.GUARDIAN})
+
+
+@dataclass(frozen=True)
+class YouthConsentFact:
+    """One consent to disclose to one authority: who gave it, for which categories, when."""
+
+    consent_id: str
+    authority: str
+    categories: frozenset[YouthCategory]
+    given_by: ConsentGiver
+    valid_from: date
+    valid_until: date
+    revoked: bool = False
+
+
+def _giver_fits(given_by: ConsentGiver, age: int) -> bool:
+    if age >= ADULT_AGE:
+        return given_by is ConsentGiver.YOUTH
+    return given_by in REPRESENTATIVES or given_by is ConsentGiver.SOCIAL_SERVICES
+
+
+def handover_basis(
+    age: int,
+    consents: Iterable[YouthConsentFact],
+    authority: str,
+    category: YouthCategory,
+    day: date,
+) -> LawfulBasis | NotLawful:
+    """May `category` be handed over to `authority` on `day` for a youth of `age`? From 18
+    only the youth's own consent counts; under 18 a god man's or a guardian's, or social
+    services acting where the law requires. A revoked or lapsed consent counts for nothing."""
+    live = [
+        c
+        for c in consents
+        if c.authority == authority
+        and category in c.categories
+        and not c.revoked
+        and c.valid_from <= day <= c.valid_until
+    ]
+    fitting = [c for c in live if _giver_fits(c.given_by, age)]
+    if fitting:
+        chosen = min(fitting, key=lambda c: c.consent_id)
+        kind = {
+            ConsentGiver.YOUTH: BasisKind.YOUTH_CONSENT,
+            ConsentGiver.SOCIAL_SERVICES: BasisKind.SOCIAL_SERVICES,
+        }.get(chosen.given_by, BasisKind.REPRESENTATIVE_CONSENT)
+        return LawfulBasis(kind, chosen.consent_id)
+    if not live:
+        return NotLawful(NO_CONSENT_FOR_AUTHORITY)
+    if age >= ADULT_AGE:
+        return NotLawful(ADULT_CONSENTS_ALONE)
+    return NotLawful(MINOR_NEEDS_REPRESENTATIVE)
+
+
+def needs_own_consent_now(age: int, consents: Iterable[YouthConsentFact], day: date) -> bool:
+    """A youth who has turned 18 while representatives' consents are still in force: the
+    link worker must now ask the youth."""
+    return age >= ADULT_AGE and any(
+        c.given_by in REPRESENTATIVES and not c.revoked and c.valid_from <= day <= c.valid_until
+        for c in consents
+    )

@@ -49,5 +49,6 @@ def init_api(app: Flask) -> None:
         notifications,
     ):
         api.register_blueprint(module.blueprint)
+    api.register_blueprint(outreach.handovers_blueprint)
     # The document describes every route: only people who may use the API may read it.
     declare(app, "api-docs.openapi_json", AccessRule(Level.PERMISSION, Permission.API_DOCS_READ))

@@ -11,10 +11,11 @@ from marshmallow import fields, validate
 from referral import clock
 from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
 from referral.api.schemas import StrictSchema, choice_field, id_field, text_field
-from referral.db.outreach import AgeBand, Need, Place, Situation
+from referral.db.outreach import AgeBand, Authority, LinkStepKind, Need, Outcome, Place, Situation
 from referral.policy import Permission
 from referral.request_scope import request_uow
-from referral.services import outreach
+from referral.rules import ConsentGiver, YouthCategory
+from referral.services import link_cases, outreach
 from referral.web.access import current_actor, requires
 
 blueprint = Blueprint(
@@ -187,3 +188,172 @@ class Unlink(MethodView):
         """Undo the link: the encounter is anonymous again (audited)."""
         with request_uow() as uow:
             return outreach.unlink_encounter(uow, current_actor(), encounter_id)
+
+
+# --- consents, link cases and hand-overs ---------------------------------------------------
+
+
+class YouthConsentIn(StrictSchema):
+    authority = choice_field(list(Authority), required=True)
+    purpose = text_field(link_cases.MAX_PURPOSE, True, required=True)
+    categories = fields.List(choice_field(list(YouthCategory)), required=True)
+    given_by = choice_field(list(ConsentGiver), required=True)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    legal_reference = text_field(link_cases.MAX_REFERENCE, load_default=None, allow_none=True)
+
+
+class YouthConsentOut(StrictSchema):
+    id = fields.String()
+    authority = fields.String()
+    categories = fields.List(fields.String())
+    given_by = fields.String()
+    valid_from = fields.Date()
+    valid_until = fields.Date()
+    revoked = fields.Boolean()
+
+
+class LinkCaseIn(StrictSchema):
+    youth_id = id_field(required=True)
+    authority = choice_field(list(Authority), required=True)
+    purpose = text_field(link_cases.MAX_PURPOSE, True, required=True)
+    next_due_on = fields.Date(required=True)
+    district_id = id_field(load_default=None, allow_none=True)
+
+
+class StepIn(StrictSchema):
+    step = choice_field(list(LinkStepKind), required=True)
+    done_on = fields.Date(required=True)
+    next_due_on = fields.Date(load_default=None, allow_none=True)
+    categories = fields.List(choice_field(list(YouthCategory)), load_default=list)
+    outcome = choice_field(list(Outcome), load_default=None, allow_none=True)
+
+
+class StepOut(StrictSchema):
+    step = fields.String()
+    done_on = fields.Date()
+
+
+class DisclosureOut(StrictSchema):
+    category = fields.String()
+    basis = fields.String()
+    consent_id = fields.String()
+    disclosed_on = fields.Date()
+
+
+class LinkCaseOut(StrictSchema):
+    id = fields.String()
+    youth_id = fields.String()
+    authority = fields.String()
+    district_name = fields.String(allow_none=True)
+    purpose = fields.String()
+    step = fields.String()
+    next_due_on = fields.Date(allow_none=True)
+    overdue = fields.Boolean()
+    outcome = fields.String(allow_none=True)
+    steps = fields.List(fields.Nested(StepOut))
+    disclosures = fields.List(fields.Nested(DisclosureOut))
+    needs_own_consent = fields.Boolean()
+
+
+class HandoverOut(StrictSchema):
+    """What the district's social services was handed: only the categories disclosed."""
+
+    case_id = fields.String()
+    youth_id = fields.String()
+    from_organisation = fields.String()
+    handed_over_on = fields.Date()
+    categories = fields.List(fields.String())
+    alias = fields.String(allow_none=True)
+    identifiers = fields.List(fields.String())
+    situation = fields.String(allow_none=True)
+    needs = fields.List(fields.String())
+
+
+@blueprint.route("/youths/<youth_id>/consents")
+class Consents(MethodView):
+    @requires(Permission.YOUTH_CONSENT_RECORD)
+    @blueprint.response(200, YouthConsentOut(many=True))
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    def get(self, youth_id: str) -> list[link_cases.ConsentView]:
+        with request_uow() as uow:
+            return link_cases.consents_of(uow, current_actor(), youth_id)
+
+    @requires(Permission.YOUTH_CONSENT_RECORD)
+    @blueprint.arguments(YouthConsentIn)
+    @blueprint.response(201, YouthConsentOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    def post(self, data: dict[str, Any], youth_id: str) -> link_cases.ConsentView:
+        """From 18 the youth consents alone; under 18 a god man, a guardian, or social
+        services naming the provision it acts on."""
+        new = link_cases.NewYouthConsent(**{**data, "categories": tuple(data["categories"])})
+        with request_uow() as uow:
+            return link_cases.record_consent(uow, current_actor(), youth_id, new, clock.today())
+
+
+@blueprint.route("/consents/<consent_id>/revoke")
+class Revoke(MethodView):
+    @requires(Permission.YOUTH_CONSENT_RECORD)
+    @blueprint.response(200, YouthConsentOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
+    def post(self, consent_id: str) -> link_cases.ConsentView:
+        """Revoked at once: the next hand-over that needed it is refused."""
+        with request_uow() as uow:
+            return link_cases.revoke_consent(uow, current_actor(), consent_id)
+
+
+@blueprint.route("/youths/<youth_id>/link-cases")
+class YouthCases(MethodView):
+    @requires(Permission.LINK_CASE_MANAGE)
+    @blueprint.response(200, LinkCaseOut(many=True))
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    def get(self, youth_id: str) -> list[link_cases.LinkCaseView]:
+        with request_uow() as uow:
+            return link_cases.cases_of(uow, current_actor(), youth_id, clock.today())
+
+
+@blueprint.route("/link-cases")
+class LinkCases(MethodView):
+    @requires(Permission.LINK_CASE_MANAGE)
+    @blueprint.arguments(LinkCaseIn)
+    @blueprint.response(201, LinkCaseOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    def post(self, data: dict[str, Any]) -> link_cases.LinkCaseView:
+        with request_uow() as uow:
+            return link_cases.open_case(
+                uow, current_actor(), link_cases.NewLinkCase(**data), clock.today()
+            )
+
+
+@blueprint.route("/link-cases/<case_id>/steps")
+class Steps(MethodView):
+    @requires(Permission.LINK_CASE_MANAGE)
+    @blueprint.arguments(StepIn)
+    @blueprint.response(200, LinkCaseOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
+    def post(self, data: dict[str, Any], case_id: str) -> link_cases.LinkCaseView:
+        """The next step in order; at hand-over, the categories disclosed (each on a basis
+        that holds today, or 422 naming the category); at closing, the outcome."""
+        new = link_cases.NewStep(**{**data, "categories": tuple(data["categories"])})
+        with request_uow() as uow:
+            return link_cases.record_step(uow, current_actor(), case_id, new, clock.today())
+
+
+handovers_blueprint = Blueprint(
+    "api_handovers",
+    __name__,
+    url_prefix="/api/v1/handovers",
+    description="What outreach handed over to the district's social services",
+)
+
+
+@handovers_blueprint.route("")
+class Handovers(MethodView):
+    @requires(Permission.HANDOVER_READ)
+    @handovers_blueprint.response(200, HandoverOut(many=True))
+    def get(self) -> list[link_cases.Handover]:
+        """Hand-overs to the caller's district, each read logged with its legal basis."""
+        with request_uow() as uow:
+            return link_cases.handovers_to_district(uow, current_actor())

@@ -147,3 +147,122 @@ class Encounter(Base):
             "gender IS NULL OR gender IN ('girl', 'boy', 'other')", name="encounter_gender_known"
         ),
     )
+
+
+class Authority(StrEnum):
+    """Where a link case takes a youth (domain.md §4)."""
+
+    DISTRICT_SOCIAL_SERVICES = "district_social_services"
+    SOCIALJOUREN = "socialjouren"
+    MIGRATIONSVERKET = "migrationsverket"
+    POLICE = "police"
+    HEALTHCARE = "healthcare"
+    DENTAL_CARE = "dental_care"
+    GOD_MAN = "god_man"
+    PUBLIC_COUNSEL = "public_counsel"  # offentligt biträde
+    YOUTH_CLINIC = "youth_clinic"
+
+
+class LinkStepKind(StrEnum):
+    """The ordered steps of a link case."""
+
+    INITIATED = "initiated"
+    CONTACT_MADE = "contact_made"
+    HANDED_OVER = "handed_over"
+    CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    BACK_IN_WELFARE = "back_in_welfare"  # back within the welfare system
+    DECLINED = "declined"
+    LOST_CONTACT = "lost_contact"
+    OTHER = "other"
+
+
+class LinkCase(EncryptedRecord, Base):
+    """A link (länkning) of one youth to one authority, held by the outreach organisation."""
+
+    __tablename__ = "link_cases"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    youth_id: Mapped[str] = mapped_column(ForeignKey("youths.id"), index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    authority: Mapped[str] = mapped_column(String(30))
+    # The district, when the authority is a district's social services.
+    district_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    step: Mapped[str] = mapped_column(String(20))  # the last step done
+    # When the next step is due (none once closed): past it, the case shows as overdue.
+    next_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    opened_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Why the youth is linked, in the worker's words: about the youth, so sealed.
+    _purpose: Mapped[FieldValue] = mapped_column("purpose", EncryptedText())
+
+    purpose = personal("_purpose")
+
+    @property
+    def district_organisation_id(self) -> str:
+        """A hand-over to a district's social services is in that district's scope too (for
+        its social workers; what they read of it is the service's question)."""
+        return self.district_id or ""
+
+    def key_scope(self) -> KeyScope:
+        return KeyScope(person_id=self.youth_id, holder=outreach_holder(self.organisation_id))
+
+
+class LinkStep(Base):
+    """One step done on a link case: which, on which day, by whom."""
+
+    __tablename__ = "link_steps"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("link_cases.id"), index=True)
+    step: Mapped[str] = mapped_column(String(20))
+    done_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class YouthConsent(EncryptedRecord, Base):
+    """A consent to disclose categories of a youth's data to one authority for one purpose,
+    from one day to another: the youth's own (from 18), a god man's or a guardian's, or
+    social services acting where the law requires (the reference sealed). Revocable."""
+
+    __tablename__ = "youth_consents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    youth_id: Mapped[str] = mapped_column(ForeignKey("youths.id"), index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    authority: Mapped[str] = mapped_column(String(30))
+    categories: Mapped[str] = mapped_column(String(100))  # comma-separated YouthCategory
+    given_by: Mapped[str] = mapped_column(String(20))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    _purpose: Mapped[FieldValue] = mapped_column("purpose", EncryptedText())
+    # Under social services: which provision it acts on (e.g. "SoL 11 kap. 1 §").
+    _legal_reference: Mapped[FieldValue | None] = mapped_column("legal_reference", EncryptedText())
+
+    purpose = personal("_purpose")
+    legal_reference = personal("_legal_reference")
+
+    def key_scope(self) -> KeyScope:
+        return KeyScope(person_id=self.youth_id, holder=outreach_holder(self.organisation_id))
+
+
+class Disclosure(Base):
+    """What a hand-over disclosed to the authority: one category, on one basis."""
+
+    __tablename__ = "link_disclosures"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("link_cases.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    basis: Mapped[str] = mapped_column(String(30))  # a BasisKind
+    consent_id: Mapped[str] = mapped_column(ForeignKey("youth_consents.id"))
+    disclosed_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))

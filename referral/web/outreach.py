@@ -5,11 +5,20 @@ identifier travels in a POST body only and is never sent back in a re-rendered f
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from referral import clock
@@ -17,7 +26,7 @@ from referral.auth.forms import PostOnlyForm
 from referral.errors import DomainError
 from referral.policy import Permission
 from referral.request_scope import request_uow
-from referral.services import organisations, outreach
+from referral.services import link_cases, organisations, outreach
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
@@ -58,8 +67,9 @@ AGE_BAND_LABELS = {
 }
 
 
-def _choices(labels: dict[str, object]) -> list[SelectChoice]:
-    return [SelectChoice(value, str(label)) for value, label in labels.items()]
+def _choices(labels: dict[str, Any]) -> list[SelectChoice]:
+    # The lazy labels stay lazy: translated when the form is rendered, in the user's language.
+    return [SelectChoice(value, label) for value, label in labels.items()]
 
 
 class EncounterForm(PlainTextForm):
@@ -114,6 +124,87 @@ class LinkForm(PlainTextForm):
     encounter_id = SelectField(_l("Anonymous encounter"), validators=[DataRequired()])
 
 
+AUTHORITY_LABELS = {
+    "district_social_services": _l("The district's social services"),
+    "socialjouren": _l("Socialjouren"),
+    "migrationsverket": _l("Migrationsverket"),
+    "police": _l("The police"),
+    "healthcare": _l("Healthcare"),
+    "dental_care": _l("Dental care"),
+    "god_man": _l("God man"),
+    "public_counsel": _l("Public counsel (offentligt biträde)"),
+    "youth_clinic": _l("Youth clinic"),
+}
+CATEGORY_LABELS = {
+    "identity": _l("Identity (alias and identifiers)"),
+    "contact": _l("Contact"),
+    "situation": _l("Situation"),
+    "needs": _l("Needs met"),
+}
+GIVER_LABELS = {
+    "youth": _l("The youth (from 18)"),
+    "god_man": _l("God man"),
+    "guardian": _l("Guardian (vårdnadshavare)"),
+    "social_services": _l("Social services, where the law requires"),
+}
+STEP_LABELS = {
+    "initiated": _l("Initiated"),
+    "contact_made": _l("Contact made"),
+    "handed_over": _l("Handed over"),
+    "closed": _l("Closed"),
+}
+OUTCOME_LABELS = {
+    "back_in_welfare": _l("Back in the welfare system"),
+    "declined": _l("Declined"),
+    "lost_contact": _l("Lost contact"),
+    "other": _l("Other"),
+}
+BASIS_LABELS = {
+    "youth_consent": _l("the youth's consent"),
+    "representative_consent": _l("a god man's or guardian's consent"),
+    "social_services": _l("social services"),
+}
+
+
+class YouthConsentForm(PlainTextForm):
+    authority = SelectField(_l("To"), choices=_choices(AUTHORITY_LABELS))
+    purpose = TextAreaField(
+        _l("Purpose"), validators=[DataRequired(), Length(max=link_cases.MAX_PURPOSE)]
+    )
+    categories = SelectMultipleField(
+        _l("What may be handed over"), choices=_choices(CATEGORY_LABELS)
+    )
+    given_by = SelectField(_l("Given by"), choices=_choices(GIVER_LABELS))
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
+    valid_until = DateField(_l("Valid until"), validators=[DataRequired()])
+    legal_reference = StringField(
+        _l("Provision social services acts on"),
+        validators=[Optional(), Length(max=link_cases.MAX_REFERENCE)],
+    )
+
+
+class LinkCaseForm(PlainTextForm):
+    authority = SelectField(_l("Link to"), choices=_choices(AUTHORITY_LABELS))
+    district_id = SelectField(_l("District (for a district's social services)"))
+    purpose = TextAreaField(
+        _l("Purpose"), validators=[DataRequired(), Length(max=link_cases.MAX_PURPOSE)]
+    )
+    next_due_on = DateField(_l("Contact due by"), validators=[DataRequired()])
+
+
+class StepForm(PlainTextForm):
+    step = SelectField(_l("Step"), choices=_choices(STEP_LABELS))
+    done_on = DateField(_l("Done on"), validators=[DataRequired()])
+    next_due_on = DateField(_l("Next step due by"), validators=[Optional()])
+    categories = SelectMultipleField(
+        _l("Handed over (at hand-over)"), choices=_choices(CATEGORY_LABELS)
+    )
+    outcome = SelectField(
+        _l("Outcome (at closing)"),
+        choices=[SelectChoice("", _("Not stated")), *_choices(OUTCOME_LABELS)],
+    )
+
+
 def _labels() -> dict[str, object]:
     return {
         "place_labels": PLACE_LABELS,
@@ -121,6 +212,12 @@ def _labels() -> dict[str, object]:
         "situation_labels": SITUATION_LABELS,
         "gender_labels": GENDER_LABELS,
         "age_band_labels": AGE_BAND_LABELS,
+        "authority_labels": AUTHORITY_LABELS,
+        "category_labels": CATEGORY_LABELS,
+        "giver_labels": GIVER_LABELS,
+        "step_labels": STEP_LABELS,
+        "outcome_labels": OUTCOME_LABELS,
+        "basis_labels": BASIS_LABELS,
     }
 
 
@@ -254,20 +351,142 @@ def _link_form(encounters: list[outreach.EncounterView]) -> LinkForm:
     return form
 
 
-@blueprint.route("/youths/<youth_id>")
-@requires(Permission.YOUTH_READ)
-def youth_page(youth_id: str) -> ResponseReturnValue:
+def _step_prefix(case_id: str) -> str:
+    return f"step-{case_id[:8]}"
+
+
+def _youth_page(
+    youth_id: str,
+    consent_form: YouthConsentForm | None = None,
+    case_form: LinkCaseForm | None = None,
+    step_form: StepForm | None = None,
+    failed_case: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     actor = current_actor()
+    today = clock.today()
     with request_uow() as uow:
-        youth = outreach.read_youth(uow, actor, youth_id, clock.today())
+        youth = outreach.read_youth(uow, actor, youth_id, today)
         anonymous = outreach.encounters(uow, actor)
+        consents = link_cases.consents_of(uow, actor, youth_id)
+        cases = link_cases.cases_of(uow, actor, youth_id, today, logged=True)
+    case_form = case_form or LinkCaseForm(formdata=None, prefix="case", next_due_on=today)
+    case_form.district_id.choices = _district_choices()
     return render_template(
         "outreach/youth.html",
         youth=youth,
+        consents=consents,
+        cases=cases,
         link_form=_link_form(anonymous),
+        consent_form=consent_form
+        or YouthConsentForm(formdata=None, prefix="consent", valid_from=today),
+        case_form=case_form,
+        # One step form per open case, each with ids of its own.
+        step_forms={
+            case.id: step_form
+            if step_form is not None and case.id == failed_case
+            else StepForm(formdata=None, prefix=_step_prefix(case.id), done_on=today)
+            for case in cases
+        },
+        failed_case=failed_case,
         action_form=PostOnlyForm(),
         **_labels(),
-    )
+    ), status
+
+
+@blueprint.route("/youths/<youth_id>")
+@requires(Permission.YOUTH_READ)
+def youth_page(youth_id: str) -> ResponseReturnValue:
+    return _youth_page(youth_id)
+
+
+@blueprint.route("/youths/<youth_id>/consents", methods=["POST"])
+@requires(Permission.YOUTH_CONSENT_RECORD)
+def record_consent(youth_id: str) -> ResponseReturnValue:
+    form = YouthConsentForm(prefix="consent")
+    if form.validate_on_submit():
+        assert form.valid_from.data is not None and form.valid_until.data is not None
+        new = link_cases.NewYouthConsent(
+            authority=form.authority.data or "",
+            purpose=form.purpose.data or "",
+            categories=tuple(form.categories.data or ()),
+            given_by=form.given_by.data or "",
+            valid_from=form.valid_from.data,
+            valid_until=form.valid_until.data,
+            legal_reference=form.legal_reference.data or None,
+        )
+        try:
+            with request_uow() as uow:
+                link_cases.record_consent(uow, current_actor(), youth_id, new, clock.today())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("The consent was recorded."), "info")
+            return redirect(url_for("outreach.youth_page", youth_id=youth_id, _anchor="consents"))
+    return _youth_page(youth_id, consent_form=form, status=422)
+
+
+@blueprint.route("/consents/<consent_id>/revoke", methods=["POST"])
+@requires(Permission.YOUTH_CONSENT_RECORD)
+def revoke_consent(consent_id: str) -> ResponseReturnValue:
+    youth_id = request.form.get("youth_id", "")
+    if not PostOnlyForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+    else:
+        with request_uow() as uow:
+            link_cases.revoke_consent(uow, current_actor(), consent_id)
+        flash(_("The consent was revoked: nothing more is handed over on it."), "info")
+    return redirect(url_for("outreach.youth_page", youth_id=youth_id, _anchor="consents"))
+
+
+@blueprint.route("/youths/<youth_id>/link-cases", methods=["POST"])
+@requires(Permission.LINK_CASE_MANAGE)
+def open_case(youth_id: str) -> ResponseReturnValue:
+    form = LinkCaseForm(prefix="case")
+    form.district_id.choices = _district_choices()
+    if form.validate_on_submit():
+        assert form.next_due_on.data is not None
+        new = link_cases.NewLinkCase(
+            youth_id=youth_id,
+            authority=form.authority.data or "",
+            purpose=form.purpose.data or "",
+            next_due_on=form.next_due_on.data,
+            district_id=form.district_id.data or None,
+        )
+        try:
+            with request_uow() as uow:
+                link_cases.open_case(uow, current_actor(), new, clock.today())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("The link case was opened."), "info")
+            return redirect(url_for("outreach.youth_page", youth_id=youth_id, _anchor="cases"))
+    return _youth_page(youth_id, case_form=form, status=422)
+
+
+@blueprint.route("/link-cases/<case_id>/steps", methods=["POST"])
+@requires(Permission.LINK_CASE_MANAGE)
+def record_step(case_id: str) -> ResponseReturnValue:
+    youth_id = request.form.get("youth_id", "")
+    form = StepForm(prefix=_step_prefix(case_id))
+    if form.validate_on_submit():
+        assert form.done_on.data is not None
+        new = link_cases.NewStep(
+            step=form.step.data or "",
+            done_on=form.done_on.data,
+            next_due_on=form.next_due_on.data,
+            categories=tuple(form.categories.data or ()),
+            outcome=form.outcome.data or None,
+        )
+        try:
+            with request_uow() as uow:
+                link_cases.record_step(uow, current_actor(), case_id, new, clock.today())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("The step was recorded."), "info")
+            return redirect(url_for("outreach.youth_page", youth_id=youth_id, _anchor="cases"))
+    return _youth_page(youth_id, step_form=form, failed_case=case_id, status=422)
 
 
 @blueprint.route("/youths/<youth_id>/link", methods=["POST"])
@@ -282,6 +501,15 @@ def link(youth_id: str) -> ResponseReturnValue:
         outreach.link_encounter(uow, current_actor(), encounter_id, youth_id)
     flash(_("The encounter was linked to the youth's record."), "info")
     return redirect(url_for("outreach.youth_page", youth_id=youth_id))
+
+
+@blueprint.route("/handovers")
+@requires(Permission.HANDOVER_READ)
+def handovers() -> ResponseReturnValue:
+    """For the district's social workers: what outreach handed over to them."""
+    with request_uow() as uow:
+        found = link_cases.handovers_to_district(uow, current_actor())
+    return render_template("outreach/handovers.html", handovers=found, **_labels())
 
 
 @blueprint.route("/encounters/<encounter_id>/unlink", methods=["POST"])

@@ -254,6 +254,31 @@ CLEAR_BY_DECISION: dict[str, str] = {
     "encounters.linked_by": _STAFF,
     "encounters.linked_at": _ROW,
     "encounters.created_at": _ROW,
+    **{
+        f"{table}.{column}": reason
+        for table in ("link_cases", "youth_consents")
+        for column, reason in (
+            ("id", _ROW),
+            ("data_key_id", _KEY),
+            ("youth_id", _PSEUDONYM),
+            ("organisation_id", _ORG),
+            ("authority", "which authority, from a fixed list: the hand-over checks it"),
+        )
+    },
+    "link_cases.district_id": _ORG,
+    "link_cases.step": "the last step done, from a fixed list",
+    "link_cases.next_due_on": "when the next step is due: the overdue list selects on it",
+    "link_cases.outcome": "the outcome, from a fixed list: the follow-up counts it",
+    "link_cases.opened_by": _STAFF,
+    "link_cases.created_at": _ROW,
+    "youth_consents.categories": "category names the consent covers",
+    "youth_consents.given_by": "youth, god man, guardian or social services: the rule reads it",
+    "youth_consents.valid_from": "the first day: the hand-over checks it",
+    "youth_consents.valid_until": "the last day: the hand-over checks it",
+    "youth_consents.recorded_by": _STAFF,
+    "youth_consents.recorded_at": _ROW,
+    "youth_consents.revoked_at": "when it was revoked: the hand-over checks it",
+    "youth_consents.revoked_by": _STAFF,
 }
 
 

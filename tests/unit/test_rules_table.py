@@ -201,3 +201,96 @@ def test_a_birth_year_alone_is_refused_only_when_the_youth_must_be_over_twenty(
     year: int, allowed: bool
 ) -> None:
     assert rules.could_be_programme_b_age(year, ON) is allowed
+
+
+def _given(
+    given_by: rules.ConsentGiver,
+    authority: str = "migrationsverket",
+    categories: frozenset[rules.YouthCategory] = frozenset({rules.YouthCategory.IDENTITY}),
+    start: date = date(2027, 1, 1),
+    end: date = date(2027, 12, 31),
+    revoked: bool = False,
+    consent_id: str = "c1",
+) -> rules.YouthConsentFact:
+    return rules.YouthConsentFact(consent_id, authority, categories, given_by, start, end, revoked)
+
+
+YOUTH, GOD_MAN, GUARDIAN, SOCIAL = (
+    rules.ConsentGiver.YOUTH,
+    rules.ConsentGiver.GOD_MAN,
+    rules.ConsentGiver.GUARDIAN,
+    rules.ConsentGiver.SOCIAL_SERVICES,
+)
+HANDOVER_CASES = {
+    "17, the god man's consent": (17, [_given(GOD_MAN)], "representative_consent"),
+    "17, a guardian's consent": (17, [_given(GUARDIAN)], "representative_consent"),
+    "17, social services acting": (17, [_given(SOCIAL)], "social_services"),
+    "17, the youth alone": (17, [_given(YOUTH)], rules.MINOR_NEEDS_REPRESENTATIVE),
+    "18, the youth alone": (18, [_given(YOUTH)], "youth_consent"),
+    "18, the god man's consent": (18, [_given(GOD_MAN)], rules.ADULT_CONSENTS_ALONE),
+    "18, social services acting": (18, [_given(SOCIAL)], rules.ADULT_CONSENTS_ALONE),
+    "another authority": (18, [_given(YOUTH, "police")], rules.NO_CONSENT_FOR_AUTHORITY),
+    "another category": (
+        18,
+        [_given(YOUTH, categories=frozenset({rules.YouthCategory.NEEDS}))],
+        rules.NO_CONSENT_FOR_AUTHORITY,
+    ),
+    "revoked": (18, [_given(YOUTH, revoked=True)], rules.NO_CONSENT_FOR_AUTHORITY),
+    "not yet begun": (
+        18,
+        [_given(YOUTH, start=ON + timedelta(days=1))],
+        rules.NO_CONSENT_FOR_AUTHORITY,
+    ),
+    "begins today": (18, [_given(YOUTH, start=ON)], "youth_consent"),
+    "ends today": (18, [_given(YOUTH, end=ON)], "youth_consent"),
+    "ended yesterday": (
+        18,
+        [_given(YOUTH, end=ON - timedelta(days=1))],
+        rules.NO_CONSENT_FOR_AUTHORITY,
+    ),
+    "no consent at all": (17, [], rules.NO_CONSENT_FOR_AUTHORITY),
+}
+
+
+@pytest.mark.parametrize("case", list(HANDOVER_CASES.values()), ids=list(HANDOVER_CASES))
+def test_whether_a_category_may_be_handed_over_and_on_what_basis(
+    case: tuple[int, list[rules.YouthConsentFact], str],
+) -> None:
+    age, consents, expected = case
+    basis = rules.handover_basis(
+        age, consents, "migrationsverket", rules.YouthCategory.IDENTITY, ON
+    )
+    if isinstance(basis, rules.LawfulBasis):
+        assert (basis.kind.value, basis.reference) == (expected, "c1")
+    else:
+        assert basis.reason == expected
+
+
+def test_of_two_fitting_consents_the_basis_names_the_same_one_every_time() -> None:
+    consents = [_given(GOD_MAN, consent_id="b"), _given(GUARDIAN, consent_id="a")]
+    basis = rules.handover_basis(16, consents, "migrationsverket", rules.YouthCategory.IDENTITY, ON)
+    assert isinstance(basis, rules.LawfulBasis) and basis.reference == "a"
+    reversed_basis = rules.handover_basis(
+        16, consents[::-1], "migrationsverket", rules.YouthCategory.IDENTITY, ON
+    )
+    assert reversed_basis == basis
+
+
+@pytest.mark.parametrize(
+    ("age", "consents", "flagged"),
+    [
+        (18, [_given(GOD_MAN)], True),
+        (17, [_given(GOD_MAN)], False),
+        (18, [_given(GUARDIAN)], True),
+        (18, [_given(YOUTH)], False),
+        (18, [_given(SOCIAL)], False),
+        (18, [_given(GOD_MAN, revoked=True)], False),
+        (18, [_given(GOD_MAN, end=ON - timedelta(days=1))], False),
+        (18, [_given(GOD_MAN, start=ON + timedelta(days=1))], False),
+        (18, [_given(GOD_MAN, start=ON, end=ON)], True),
+    ],
+)
+def test_a_youth_who_has_turned_eighteen_under_a_representatives_consent_is_flagged(
+    age: int, consents: list[rules.YouthConsentFact], flagged: bool
+) -> None:
+    assert rules.needs_own_consent_now(age, consents, ON) is flagged

@@ -38,6 +38,7 @@ from referral.services import (
     consent,
     groups,
     interest,
+    link_cases,
     outreach,
     referrals,
 )
@@ -76,9 +77,13 @@ SHOWS_PERSONAL_DATA = {
     "/api/v1/audit/concern-reports",
     # The outreach organisation's youths, and one youth's record.
     "/outreach/youths",
-    "/outreach/youths/<youth_id>",
+    "/outreach/youths/<youth_id>",  # the youth, with its consents and link cases
     "/api/v1/outreach/youths",
     "/api/v1/outreach/youths/<youth_id>",
+    "/api/v1/outreach/youths/<youth_id>/link-cases",
+    # What outreach handed over to the district, under the hand-over's basis.
+    "/outreach/handovers",
+    "/api/v1/handovers",
 }
 SHOWS_NO_PERSONAL_DATA = {
     "/",  # the user's own name only
@@ -107,6 +112,8 @@ SHOWS_NO_PERSONAL_DATA = {
     # youth's record by id only.
     "/outreach",
     "/api/v1/outreach/encounters",
+    # To which authority which categories may go, from whom, until when: no personal field.
+    "/api/v1/outreach/youths/<youth_id>/consents",
 }
 NOT_PAGES = {"/login", "/mfa", "/healthz", "/static/<path:filename>"}
 
@@ -138,6 +145,12 @@ PATHS: dict[str, Callable[[Seed], str]] = {
     ),
     "/outreach/youths/<youth_id>": lambda seed: f"/outreach/youths/{seed.youth_id}",
     "/api/v1/outreach/youths/<youth_id>": lambda seed: f"/api/v1/outreach/youths/{seed.youth_id}",
+    "/api/v1/outreach/youths/<youth_id>/link-cases": (
+        lambda seed: f"/api/v1/outreach/youths/{seed.youth_id}/link-cases"
+    ),
+    "/api/v1/outreach/youths/<youth_id>/consents": (
+        lambda seed: f"/api/v1/outreach/youths/{seed.youth_id}/consents"
+    ),
 }
 
 
@@ -200,6 +213,34 @@ def _seed(app: Flask, factory: Factory) -> Seed:
         report = concern_reports.file_report(uow, leader, concern, rule, today)
         link_worker = _actor(accounts[Role.LINK_WORKER], Role.LINK_WORKER)
         youth = outreach.register_youth(uow, link_worker, outreach.NewYouth("Vandrare"), today)
+        # Handed over to the district's social services on a god man's consent.
+        link_cases.record_consent(
+            uow,
+            link_worker,
+            youth.id,
+            link_cases.NewYouthConsent(
+                "district_social_services",
+                "Länkning",
+                ("identity",),
+                "god_man",
+                today,
+                today + timedelta(days=30),
+            ),
+            today,
+        )
+        case = link_cases.open_case(
+            uow,
+            link_worker,
+            link_cases.NewLinkCase(
+                youth.id, "district_social_services", "Länkning", today, district.id
+            ),
+            today,
+        )
+        for step in (
+            link_cases.NewStep("contact_made", today, today),
+            link_cases.NewStep("handed_over", today, today, categories=("identity",)),
+        ):
+            link_cases.record_step(uow, link_worker, case.id, step, today)
         return Seed(
             accounts,
             partner,
