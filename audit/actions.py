@@ -94,6 +94,8 @@ class Action(StrEnum):
     YOUTH_CONSENT_REVOKE = "youth_consent:revoke"
     HANDOVER = "handover:disclose"
     HANDOVER_READ = "handover:read"
+    # An absconded or missing youth found (for a minor, a concern report follows at once)
+    YOUTH_FOUND = "youth:found"
     # Information material (not personal data)
     ACTIVITY_DESCRIPTION_PUBLISH = "activity_description:publish"
     # Keys

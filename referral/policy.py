@@ -83,6 +83,8 @@ class Permission(StrEnum):
     YOUTH_READ = "youth:read"
     ENCOUNTER_RECORD = "encounter:record"
     ENCOUNTER_LINK = "encounter:link"
+    # An absconded or missing youth found: recorded, and for a minor reported at once.
+    YOUTH_FOUND = "youth:found"
     # Link cases (länkning) to authorities, and the youths' consents they hand over on; the
     # district reads what was handed over to its social services.
     LINK_CASE_MANAGE = "link_case:manage"
@@ -135,6 +137,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.ENCOUNTER_LINK,
         Permission.LINK_CASE_MANAGE,
         Permission.YOUTH_CONSENT_RECORD,
+        Permission.YOUTH_FOUND,
     },
     Role.SOCIAL_EMERGENCY: _EVERY_ROLE | {Permission.CONCERN_FILE, Permission.CONCERN_RECEIVE},
     # The DPO audits access; reading case content is not among these.

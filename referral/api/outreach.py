@@ -15,8 +15,10 @@ from referral.db.outreach import AgeBand, Authority, LinkStepKind, Need, Outcome
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.rules import ConsentGiver, YouthCategory
-from referral.services import link_cases, outreach
+from referral.services import findings, link_cases, outreach
+from referral.services.concern_reports import MAX_CONTACT, MAX_TEXT
 from referral.web.access import current_actor, requires
+from referral.web.concern import acknowledgement_rule
 
 blueprint = Blueprint(
     "api_outreach",
@@ -357,3 +359,42 @@ class Handovers(MethodView):
         """Hand-overs to the caller's district, each read logged with its legal basis."""
         with request_uow() as uow:
             return link_cases.handovers_to_district(uow, current_actor())
+
+
+class FoundIn(StrictSchema):
+    found_at = fields.AwareDateTime(required=True)
+    place = choice_field(list(Place), required=True)
+    reporter_contact = text_field(MAX_CONTACT, required=True)
+    what_happened = text_field(MAX_TEXT, True, load_default="")
+    district_id = id_field(load_default=None, allow_none=True)
+
+
+class FindingOut(StrictSchema):
+    id = fields.String()
+    found_at = fields.AwareDateTime()
+    place = fields.String()
+    district_name = fields.String(allow_none=True)
+    concern_reference = fields.String(allow_none=True)
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    minutes_to_acknowledgement = fields.Integer(allow_none=True)
+
+
+@blueprint.route("/youths/<youth_id>/found")
+class Found(MethodView):
+    @requires(Permission.YOUTH_FOUND)
+    @blueprint.arguments(FoundIn)
+    @blueprint.response(201, FindingOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    def post(self, data: dict[str, Any], youth_id: str) -> findings.FindingView:
+        """An absconded or missing youth found: recorded, and for a minor a concern report
+        goes at once to the responsible district (or socialjouren)."""
+        with request_uow() as uow:
+            return findings.record_finding(
+                uow,
+                current_actor(),
+                youth_id,
+                findings.NewFinding(**data),
+                acknowledgement_rule(),
+                clock.today(),
+                clock.now(),
+            )

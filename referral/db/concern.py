@@ -6,9 +6,10 @@ A report is a record of its own. Its text is sealed under a key of its own (hold
 itself: so the partner's purge, which shreds the partner's own keys, cannot touch it, and the
 report stays with social services, the organisation it was sent to.
 
-The subject is one of: a child the district records (Programme A), or a child known only
-from what the reporter saw (no identity in the service: a first name or alias, an approximate
-age, the place, a description). Programme B's youths join as a third kind when that lands.
+The subject is one of: a child the district records (Programme A), a youth an outreach
+organisation records (Programme B), or a child known only from what the reporter saw (no
+identity in the service: a first name or alias, an approximate age, the place, a
+description).
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ class ConcernStatus(StrEnum):
 class SubjectKind(StrEnum):
     KNOWN_CHILD = "known_child"  # a child of a district's record (child_id)
     DESCRIBED = "described"  # known only from what the reporter knows: no identity here
+    YOUTH = "youth"  # a youth of an outreach organisation's record (youth_id, Programme B)
 
 
 class Routing(StrEnum):
     PLACING_DISTRICT = "placing_district"  # the district that records the child
+    RESPONSIBLE_DISTRICT = "responsible_district"  # a youth's, as outreach knows or chose it
     NO_KNOWN_DISTRICT = "no_known_district"  # to the social emergency service (socialjouren)
 
 
@@ -51,6 +54,8 @@ class ConcernReport(EncryptedRecord, Base):
     subject_kind: Mapped[str] = mapped_column(String(20))
     # The child, when the service knows who it is: the flag on the district's record.
     child_id: Mapped[str | None] = mapped_column(ForeignKey("children.id"), index=True)
+    # The youth, when the report is about one met in outreach (a found child, Programme B).
+    youth_id: Mapped[str | None] = mapped_column(ForeignKey("youths.id"), index=True)
     # The referral the report belongs to, when it was filed from one (else it stands alone).
     referral_id: Mapped[str | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     reporter_organisation_id: Mapped[str] = mapped_column(
@@ -104,8 +109,9 @@ class ConcernReport(EncryptedRecord, Base):
             "status IN ('open', 'acknowledged', 'closed')", name="concern_status_known"
         ),
         CheckConstraint(
-            "subject_kind IN ('known_child', 'described')", name="concern_subject_known"
+            "subject_kind IN ('known_child', 'described', 'youth')", name="concern_subject_known"
         ),
+        CheckConstraint("(subject_kind = 'youth') = (youth_id IS NOT NULL)", name="youth_named"),
         CheckConstraint(
             "(subject_kind = 'known_child') = (child_id IS NOT NULL)", name="known_child_named"
         ),
@@ -120,4 +126,5 @@ class ConcernReport(EncryptedRecord, Base):
         return self.status == ConcernStatus.OPEN.value
 
     def key_scope(self) -> KeyScope:
-        return KeyScope(person_id=self.child_id or self.id, holder=concern_holder(self.id))
+        person = self.child_id or self.youth_id or self.id
+        return KeyScope(person_id=person, holder=concern_holder(self.id))

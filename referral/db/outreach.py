@@ -266,3 +266,22 @@ class Disclosure(Base):
     consent_id: Mapped[str] = mapped_column(ForeignKey("youth_consents.id"))
     disclosed_on: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class Finding(Base):
+    """An absconded or missing youth found: when, where, by whom, which district was told,
+    and (for a minor) the concern report that told it, whose acknowledgement ends the wait."""
+
+    __tablename__ = "youth_findings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    youth_id: Mapped[str] = mapped_column(ForeignKey("youths.id"), index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    found_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    place: Mapped[str] = mapped_column(String(30))
+    worker_id: Mapped[str] = mapped_column(String(64))
+    district_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    concern_report_id: Mapped[str | None] = mapped_column(
+        ForeignKey("concern_reports.id"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

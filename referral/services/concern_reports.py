@@ -37,6 +37,7 @@ from referral.db.audit_log import AuditEntry
 from referral.db.base import utcnow
 from referral.db.concern import ConcernReport, ConcernStatus, Routing, SubjectKind
 from referral.db.models import Organisation, User
+from referral.db.outreach import Youth
 from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
@@ -51,10 +52,12 @@ from referral.errors import (
 from referral.i18n import _
 from referral.policy import (
     Permission,
+    can,
     may_report_concern_about,
     organisation_scope,
     require,
 )
+from referral.roles import OrganisationKind
 from referral.rules import BasisKind
 from referral.services import children
 from referral.services.loading import get_for
@@ -86,6 +89,9 @@ class NewConcernReport:
     # personnummer, or a description. At least one of them.
     referral_id: str | None = None
     child_id: str | None = None
+    youth_id: str | None = None  # a youth of the reporter's outreach organisation
+    # For a youth whose record names no responsible district: the one the reporter chose.
+    district_id: str | None = None
     personnummer: str | None = None
     subject_name: str | None = None
     approximate_age: str | None = None
@@ -239,6 +245,8 @@ class _Subject:
     child: Child | None
     referral_id: str | None
     personnummer: str | None
+    youth: Youth | None = None
+    district_id: str | None = None  # a youth's responsible district
 
 
 def _referrals_to(uow: UnitOfWork, actor: Actor, child_id: str) -> list[Referral]:
@@ -285,6 +293,8 @@ def _known_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Sub
         if new.child_id and new.child_id != child.id:
             raise InvalidInput(_("The referral is about another child."), field="child_id")
         return _Subject(child, referral.id, None)
+    if new.youth_id:
+        return _youth_subject(uow, actor, new)
     if new.child_id:
         child = db.get(Child, new.child_id)
         if child is None or not may_report_concern_about(
@@ -293,6 +303,29 @@ def _known_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Sub
             raise _hidden(actor, "Child", child, "child_id")
         return _Subject(child, None, None)
     return None
+
+
+def _youth_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Subject:
+    """A youth of the reporter's own outreach organisation, routed to the district its record
+    names (or the reporter chose), else to socialjouren."""
+    youth = uow.session.get(Youth, new.youth_id)
+    if youth is None or not can(actor, Permission.CONCERN_FILE, youth):
+        error = NotFound(_("No such record."), field="youth_id")
+        if youth is not None:
+            error.denial = Denial(
+                actor,
+                Permission.CONCERN_FILE.value,
+                object_type="Youth",
+                object_id=youth.id,
+                subject=youth.key_scope(),
+            )
+        raise error
+    district_id = youth.district_id or new.district_id
+    if district_id:
+        district = uow.session.get(Organisation, district_id)
+        if district is None or district.kind != OrganisationKind.DISTRICT.value:
+            raise InvalidInput(_("Choose the responsible district."), field="district_id")
+    return _Subject(None, None, None, youth, district_id)
 
 
 def _subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport, today: date) -> _Subject:
@@ -368,6 +401,12 @@ def file_report(
             Routing.PLACING_DISTRICT,
             False,
         )
+    elif subject.district_id is not None:
+        receiver_id, routing, around_the_clock = (
+            subject.district_id,
+            Routing.RESPONSIBLE_DISTRICT,
+            False,
+        )
     else:
         receiver_id, routing, around_the_clock = (
             _social_emergency_service(uow).id,
@@ -377,9 +416,14 @@ def file_report(
     filed_at = utcnow()
     report = ConcernReport(
         subject_kind=(
-            SubjectKind.KNOWN_CHILD if subject.child is not None else SubjectKind.DESCRIBED
+            SubjectKind.KNOWN_CHILD
+            if subject.child is not None
+            else SubjectKind.YOUTH
+            if subject.youth is not None
+            else SubjectKind.DESCRIBED
         ).value,
         child_id=subject.child.id if subject.child is not None else None,
+        youth_id=subject.youth.id if subject.youth is not None else None,
         referral_id=subject.referral_id,
         reporter_organisation_id=actor.organisation_id,
         reported_by=actor.user_id,

@@ -48,10 +48,12 @@ STATUS_LABELS = {
 SUBJECT_LABELS = {
     "known_child": _l("A child the district records"),
     "described": _l("A child known only from the description"),
+    "youth": _l("A youth met in outreach"),
 }
 ROUTING_LABELS = {
     "placing_district": _l("To the placing district"),
     "no_known_district": _l("To socialjouren: no district is known for the child"),
+    "responsible_district": _l("To the youth's responsible district"),
 }
 
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
+    DateTimeLocalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -26,11 +27,15 @@ from referral.auth.forms import PostOnlyForm
 from referral.errors import DomainError
 from referral.policy import Permission
 from referral.request_scope import request_uow
-from referral.services import link_cases, organisations, outreach
+from referral.services import findings, link_cases, organisations, outreach
+from referral.services.concern_reports import MAX_CONTACT, MAX_TEXT
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
 from referral.web.choices import SelectChoice
+from referral.web.concern import acknowledgement_rule
+from referral.web.concern import local as stockholm_local
+from referral.working_time import STOCKHOLM
 
 blueprint = Blueprint("outreach", __name__, url_prefix="/outreach")
 
@@ -351,6 +356,24 @@ def _link_form(encounters: list[outreach.EncounterView]) -> LinkForm:
     return form
 
 
+class FoundForm(PlainTextForm):
+    found_at = DateTimeLocalField(
+        _l("Found at (date and time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    place = SelectField(_l("Place"), choices=_choices(PLACE_LABELS))
+    # Shown only when the youth's record names no district; the service checks the choice.
+    district_id = SelectField(
+        _l("Responsible district, if the record names none"), validate_choice=False
+    )
+    what_happened = TextAreaField(
+        _l("What happened (for the concern report)"),
+        validators=[Optional(), Length(max=MAX_TEXT)],
+    )
+    reporter_contact = StringField(
+        _l("How the district reaches you"), validators=[DataRequired(), Length(max=MAX_CONTACT)]
+    )
+
+
 def _step_prefix(case_id: str) -> str:
     return f"step-{case_id[:8]}"
 
@@ -362,6 +385,7 @@ def _youth_page(
     step_form: StepForm | None = None,
     failed_case: str | None = None,
     status: int = 200,
+    found_form: FoundForm | None = None,
 ) -> ResponseReturnValue:
     actor = current_actor()
     today = clock.today()
@@ -370,8 +394,15 @@ def _youth_page(
         anonymous = outreach.encounters(uow, actor)
         consents = link_cases.consents_of(uow, actor, youth_id)
         cases = link_cases.cases_of(uow, actor, youth_id, today, logged=True)
+        found = findings.findings_of(uow, actor, youth_id)
     case_form = case_form or LinkCaseForm(formdata=None, prefix="case", next_due_on=today)
     case_form.district_id.choices = _district_choices()
+    found_form = found_form or FoundForm(
+        formdata=None,
+        prefix="found",
+        found_at=clock.now().astimezone(STOCKHOLM).replace(tzinfo=None, second=0, microsecond=0),
+    )
+    found_form.district_id.choices = _district_choices()
     return render_template(
         "outreach/youth.html",
         youth=youth,
@@ -389,6 +420,9 @@ def _youth_page(
             for case in cases
         },
         failed_case=failed_case,
+        findings=found,
+        found_form=found_form,
+        local=stockholm_local,
         action_form=PostOnlyForm(),
         **_labels(),
     ), status
@@ -501,6 +535,49 @@ def link(youth_id: str) -> ResponseReturnValue:
         outreach.link_encounter(uow, current_actor(), encounter_id, youth_id)
     flash(_("The encounter was linked to the youth's record."), "info")
     return redirect(url_for("outreach.youth_page", youth_id=youth_id))
+
+
+@blueprint.route("/youths/<youth_id>/found", methods=["POST"])
+@requires(Permission.YOUTH_FOUND)
+def record_found(youth_id: str) -> ResponseReturnValue:
+    form = FoundForm(prefix="found")
+    form.district_id.choices = _district_choices()
+    if form.validate_on_submit():
+        assert form.found_at.data is not None
+        new = findings.NewFinding(
+            found_at=form.found_at.data.replace(tzinfo=STOCKHOLM),
+            place=form.place.data or "",
+            reporter_contact=form.reporter_contact.data or "",
+            what_happened=form.what_happened.data or "",
+            district_id=form.district_id.data or None,
+        )
+        try:
+            with request_uow() as uow:
+                found = findings.record_finding(
+                    uow,
+                    current_actor(),
+                    youth_id,
+                    new,
+                    acknowledgement_rule(),
+                    clock.today(),
+                    clock.now(),
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            if found.concern_reference:
+                flash(
+                    _(
+                        "Recorded, and %(district)s was told at once (concern report %(ref)s).",
+                        district=found.district_name or "",
+                        ref=found.concern_reference,
+                    ),
+                    "info",
+                )
+            else:
+                flash(_("Recorded. From 18 the youth decides who is told."), "info")
+            return redirect(url_for("outreach.youth_page", youth_id=youth_id, _anchor="found"))
+    return _youth_page(youth_id, found_form=form, status=422)
 
 
 @blueprint.route("/handovers")

@@ -43,10 +43,8 @@ NOT_PERSONAL = {
     ("children", "placement_noted_by"): "the user id of the social worker who documented it",
     ("activity_descriptions", "text"): "the information letter, the same for every guardian",
     ("groups", "name"): "a support group's label chosen by the partner, never a child's name",
-    (
-        "encounters",
-        "gender",
-    ): "the follow-up's count by gender (seed 000): an encounter names no one",
+    ("encounters", "gender"): "the follow-up's count by gender: an encounter names no one",
+    ("youth_findings", "concern_report_id"): "the id of the report that told the district",
 }
 
 
@@ -221,6 +219,7 @@ CLEAR_BY_DECISION: dict[str, str] = {
     "concern_reports.data_key_id": _KEY,
     "concern_reports.child_id": _PSEUDONYM,
     "concern_reports.referral_id": _PSEUDONYM,
+    "concern_reports.youth_id": _PSEUDONYM,
     "concern_reports.reporter_organisation_id": _ORG,
     "concern_reports.receiving_organisation_id": _ORG,
     "concern_reports.reported_by": _STAFF,

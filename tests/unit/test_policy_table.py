@@ -77,6 +77,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "home:view",
         "link_case:manage",
         "profile:read",
+        "youth:found",
         "youth:read",
         "youth:register",
         "youth_consent:record",

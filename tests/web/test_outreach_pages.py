@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from referral import clock
 from referral.db.outreach import Encounter, Youth
 from referral.request_scope import request_session
+from referral.working_time import STOCKHOLM
 from tests.factories import Factory, api_client, csrf_token, invented_personnummer, log_in
 
 TODAY = clock.today()
@@ -102,3 +103,43 @@ def test_over_twenty_a_bad_identifier_or_another_partners_youth_is_refused(
     )
     assert refused.status_code == 404 and "youth_id" in refused.get_data(as_text=True)
     assert _count(app, Encounter) == 1
+
+
+def test_the_found_action_tells_the_district_at_once_for_a_minor(
+    app: Flask, factory: Factory
+) -> None:
+    partner = factory.organisation("partner")
+    district = factory.organisation("district")
+    client = app.test_client()
+    log_in(client, factory.account("link_worker", partner))
+    worker = api_client(app, factory.account("link_worker", partner))
+    made = worker.post(
+        "/api/v1/outreach/youths",
+        {
+            "alias": "Nadia",
+            "personnummer": invented_personnummer(TODAY.year - 15, 4, 4),
+            "district_id": district.id,
+        },
+    ).get_json()
+    token = csrf_token(client, "/outreach")
+    found = client.post(
+        f"/outreach/youths/{made['id']}/found",
+        data={
+            "csrf_token": token,
+            "found-found_at": clock.now().astimezone(STOCKHOLM).strftime("%Y-%m-%dT%H:%M"),
+            "found-place": "medborgarplatsen",
+            "found-reporter_contact": "070-2",
+        },
+    )
+    assert found.status_code == 302, found.get_data(as_text=True)[-800:]
+    page = client.get(f"/outreach/youths/{made['id']}").get_data(as_text=True)
+    assert district.name in page and "data-finding" in page
+
+    receiver = api_client(app, factory.account("social_worker", district))
+    (line,) = receiver.get("/api/v1/concern-reports/received").get_json()
+    assert line["subject_kind"] == "youth"
+    by_api = worker.post(
+        f"/api/v1/outreach/youths/{made['id']}/found",
+        {"found_at": clock.now().isoformat(), "place": "other", "reporter_contact": "070-3"},
+    )
+    assert by_api.status_code == 201 and by_api.get_json()["concern_reference"]
