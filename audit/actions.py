@@ -96,6 +96,9 @@ class Action(StrEnum):
     HANDOVER_READ = "handover:read"
     # An absconded or missing youth found (for a minor, a concern report follows at once)
     YOUTH_FOUND = "youth:found"
+    # Two records judged to be one youth: linked (not merged), or unlinked again
+    YOUTH_LINK = "youth:link"
+    YOUTH_UNLINK = "youth:unlink"
     # Information material (not personal data)
     ACTIVITY_DESCRIPTION_PUBLISH = "activity_description:publish"
     # Keys

@@ -15,7 +15,7 @@ from referral.db.outreach import AgeBand, Authority, LinkStepKind, Need, Outcome
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.rules import ConsentGiver, YouthCategory
-from referral.services import findings, link_cases, outreach
+from referral.services import duplicates, findings, link_cases, outreach
 from referral.services.concern_reports import MAX_CONTACT, MAX_TEXT
 from referral.web.access import current_actor, requires
 from referral.web.concern import acknowledgement_rule
@@ -398,3 +398,68 @@ class Found(MethodView):
                 clock.today(),
                 clock.now(),
             )
+
+
+class CandidateOut(StrictSchema):
+    id = fields.String()
+    reference = fields.String()
+    registered_on = fields.Date()
+
+
+class OtherIn(StrictSchema):
+    other_id = id_field(required=True)
+
+
+class RecordLinkOut(StrictSchema):
+    id = fields.String()
+    first_id = fields.String()
+    second_id = fields.String()
+    active = fields.Boolean()
+
+
+@blueprint.route("/youths/<youth_id>/duplicates")
+class Candidates(MethodView):
+    @requires(Permission.YOUTH_REGISTER)
+    @blueprint.response(200, CandidateOut(many=True))
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    def get(self, youth_id: str) -> list[duplicates.Candidate]:
+        """Other records with the same alias, birth year and country, by id only."""
+        with request_uow() as uow:
+            return duplicates.candidates_for(uow, current_actor(), youth_id)
+
+
+@blueprint.route("/youths/<youth_id>/record-links")
+class RecordLinks(MethodView):
+    @requires(Permission.YOUTH_REGISTER)
+    @blueprint.arguments(OtherIn)
+    @blueprint.response(201, RecordLinkOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
+    def post(self, data: dict[str, str], youth_id: str) -> duplicates.LinkView:
+        """The two records are one youth: linked (not merged), reversibly."""
+        with request_uow() as uow:
+            return duplicates.link_records(uow, current_actor(), youth_id, data["other_id"])
+
+
+@blueprint.route("/youths/<youth_id>/not-the-same")
+class NotTheSame(MethodView):
+    @requires(Permission.YOUTH_REGISTER)
+    @blueprint.arguments(OtherIn)
+    @blueprint.response(204)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    def post(self, data: dict[str, str], youth_id: str) -> None:
+        """Not one youth: the pair is not proposed again."""
+        with request_uow() as uow:
+            duplicates.dismiss_pair(uow, current_actor(), youth_id, data["other_id"])
+
+
+@blueprint.route("/record-links/<link_id>/unlink")
+class UnlinkRecords(MethodView):
+    @requires(Permission.YOUTH_REGISTER)
+    @blueprint.response(200, RecordLinkOut)
+    @blueprint.alt_response(404, response=NOT_FOUND)
+    @blueprint.alt_response(409, response=CONFLICT)
+    def post(self, link_id: str) -> duplicates.LinkView:
+        """The records stand apart again; the pair is not proposed again."""
+        with request_uow() as uow:
+            return duplicates.unlink_records(uow, current_actor(), link_id)

@@ -285,3 +285,34 @@ class Finding(Base):
         ForeignKey("concern_reports.id"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class YouthLink(Base):
+    """Two records the organisation judged to be one youth: linked, not merged, so the link
+    can be undone. While linked, a hand-over needs a basis in both records (the more
+    restrictive consent wins)."""
+
+    __tablename__ = "youth_links"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The pair in a fixed order (first_id < second_id), so a pair has one row.
+    first_id: Mapped[str] = mapped_column(ForeignKey("youths.id"), index=True)
+    second_id: Mapped[str] = mapped_column(ForeignKey("youths.id"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    unlinked_by: Mapped[str | None] = mapped_column(String(64))
+    unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (CheckConstraint("first_id < second_id", name="youth_link_ordered"),)
+
+
+class DismissedPair(Base):
+    """A pair the organisation said is not one youth (or unlinked): never proposed again."""
+
+    __tablename__ = "youth_pair_dismissals"
+
+    first_id: Mapped[str] = mapped_column(ForeignKey("youths.id"), primary_key=True)
+    second_id: Mapped[str] = mapped_column(ForeignKey("youths.id"), primary_key=True)
+    dismissed_by: Mapped[str] = mapped_column(String(64))
+    dismissed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -48,6 +48,7 @@ from referral.rules import (
     handover_basis,
     needs_own_consent_now,
 )
+from referral.services import duplicates
 from referral.services.loading import get_for
 
 MAX_PURPOSE = 500
@@ -396,9 +397,19 @@ def _disclose(
     if not categories:
         raise InvalidInput(_("Choose what is handed over."), field="categories")
     age, facts = youth_age(youth, today), _facts(uow, youth.id)
+    # A record linked to this one (the same youth) must allow it too: the more restrictive
+    # consent wins.
+    linked = [uow.session.get(Youth, other) for other in duplicates.linked_records(uow, youth.id)]
+    others = [(youth_age(o, today), _facts(uow, o.id)) for o in linked if o is not None]
     bases: dict[str, LawfulBasis] = {}
     for category in categories:  # every category decided before anything is written
         basis = handover_basis(age, facts, case.authority, YouthCategory(category), today)
+        for other_age, other_facts in others:
+            if isinstance(basis, LawfulBasis):
+                also = handover_basis(
+                    other_age, other_facts, case.authority, YouthCategory(category), today
+                )
+                basis = also if not isinstance(also, LawfulBasis) else basis
         if not isinstance(basis, LawfulBasis):
             raise InvalidInput(
                 _("%(category)s: %(reason)s", category=category, reason=_(basis.reason)),

@@ -27,7 +27,7 @@ from referral.auth.forms import PostOnlyForm
 from referral.errors import DomainError
 from referral.policy import Permission
 from referral.request_scope import request_uow
-from referral.services import findings, link_cases, organisations, outreach
+from referral.services import duplicates, findings, link_cases, organisations, outreach
 from referral.services.concern_reports import MAX_CONTACT, MAX_TEXT
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
@@ -395,6 +395,8 @@ def _youth_page(
         consents = link_cases.consents_of(uow, actor, youth_id)
         cases = link_cases.cases_of(uow, actor, youth_id, today, logged=True)
         found = findings.findings_of(uow, actor, youth_id)
+        candidates = duplicates.candidates_for(uow, actor, youth_id)
+        record_links = duplicates.links_of(uow, youth_id)
     case_form = case_form or LinkCaseForm(formdata=None, prefix="case", next_due_on=today)
     case_form.district_id.choices = _district_choices()
     found_form = found_form or FoundForm(
@@ -422,6 +424,8 @@ def _youth_page(
         failed_case=failed_case,
         findings=found,
         found_form=found_form,
+        candidates=candidates,
+        record_links=record_links,
         local=stockholm_local,
         action_form=PostOnlyForm(),
         **_labels(),
@@ -578,6 +582,41 @@ def record_found(youth_id: str) -> ResponseReturnValue:
                 flash(_("Recorded. From 18 the youth decides who is told."), "info")
             return redirect(url_for("outreach.youth_page", youth_id=youth_id, _anchor="found"))
     return _youth_page(youth_id, found_form=form, status=422)
+
+
+@blueprint.route("/youths/<youth_id>/record-links", methods=["POST"])
+@requires(Permission.YOUTH_REGISTER)
+def link_records(youth_id: str) -> ResponseReturnValue:
+    other_id = request.form.get("other_id", "")
+    same = request.form.get("same") == "yes"
+    if not PostOnlyForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+    else:
+        with request_uow() as uow:
+            if same:
+                duplicates.link_records(uow, current_actor(), youth_id, other_id)
+            else:
+                duplicates.dismiss_pair(uow, current_actor(), youth_id, other_id)
+        flash(
+            _("The records were linked: one youth.")
+            if same
+            else _("Noted: not the same youth. The pair is not proposed again."),
+            "info",
+        )
+    return redirect(url_for("outreach.youth_page", youth_id=youth_id, _anchor="same-youth"))
+
+
+@blueprint.route("/record-links/<link_id>/unlink", methods=["POST"])
+@requires(Permission.YOUTH_REGISTER)
+def unlink_records(link_id: str) -> ResponseReturnValue:
+    youth_id = request.form.get("youth_id", "")
+    if not PostOnlyForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+    else:
+        with request_uow() as uow:
+            duplicates.unlink_records(uow, current_actor(), link_id)
+        flash(_("The records stand apart again."), "info")
+    return redirect(url_for("outreach.youth_page", youth_id=youth_id, _anchor="same-youth"))
 
 
 @blueprint.route("/handovers")

@@ -14,6 +14,7 @@ it is walked too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -114,6 +115,8 @@ SHOWS_NO_PERSONAL_DATA = {
     "/api/v1/outreach/encounters",
     # To which authority which categories may go, from whom, until when: no personal field.
     "/api/v1/outreach/youths/<youth_id>/consents",
+    # Other records that may be the same youth, by id only.
+    "/api/v1/outreach/youths/<youth_id>/duplicates",
 }
 NOT_PAGES = {"/login", "/mfa", "/healthz", "/static/<path:filename>"}
 
@@ -150,6 +153,9 @@ PATHS: dict[str, Callable[[Seed], str]] = {
     ),
     "/api/v1/outreach/youths/<youth_id>/consents": (
         lambda seed: f"/api/v1/outreach/youths/{seed.youth_id}/consents"
+    ),
+    "/api/v1/outreach/youths/<youth_id>/duplicates": (
+        lambda seed: f"/api/v1/outreach/youths/{seed.youth_id}/duplicates"
     ),
 }
 
@@ -288,6 +294,8 @@ def test_every_route_that_shows_personal_data_writes_exactly_one_entry(
         before = _count(app)
         response = clients[role].get(path)
         assert response.status_code == 200, (path, response.status_code)
+        if response.mimetype == "text/html":  # a page's title is text, nothing else
+            assert re.search(r"<title>[^<]*</title>", response.get_data(as_text=True)), path
         written = _count(app) - before
         expected = 1 if rule in SHOWS_PERSONAL_DATA else 0
         assert written == expected, (rule, written)

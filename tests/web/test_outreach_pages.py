@@ -143,3 +143,39 @@ def test_the_found_action_tells_the_district_at_once_for_a_minor(
         {"found_at": clock.now().isoformat(), "place": "other", "reporter_contact": "070-3"},
     )
     assert by_api.status_code == 201 and by_api.get_json()["concern_reference"]
+
+
+def test_a_likely_duplicate_is_proposed_on_the_youths_page_and_linked_then_unlinked(
+    app: Flask, factory: Factory
+) -> None:
+    partner = factory.organisation("partner")
+    worker = api_client(app, factory.account("link_worker", partner))
+    body = {"alias": "Hassan", "birth_year": TODAY.year - 15, "country_of_origin": "Syrien"}
+    first = worker.post("/api/v1/outreach/youths", body).get_json()["id"]
+    second = worker.post("/api/v1/outreach/youths", body).get_json()["id"]
+    assert (
+        worker.post(
+            f"/api/v1/outreach/youths/{first}/record-links", {"other_id": first}
+        ).status_code
+        == 422
+    )
+
+    client = app.test_client()
+    log_in(client, factory.account("link_worker", partner))
+    page = client.get(f"/outreach/youths/{first}").get_data(as_text=True)
+    assert f'data-candidate="{second}"' in page and "Hassan" in page
+    token = csrf_token(client, "/outreach")
+    linked = client.post(
+        f"/outreach/youths/{first}/record-links",
+        data={"csrf_token": token, "other_id": second, "same": "yes"},
+    )
+    assert linked.status_code == 302
+    page = client.get(f"/outreach/youths/{first}").get_data(as_text=True)
+    found_links = re.findall(r"data-record-link=\"([0-9a-f-]{36})\"", page)
+    (link_id,) = found_links
+    assert "data-candidate" not in page
+    unlinked = client.post(
+        f"/outreach/record-links/{link_id}/unlink", data={"csrf_token": token, "youth_id": first}
+    )
+    assert unlinked.status_code == 302
+    assert worker.get(f"/api/v1/outreach/youths/{first}/duplicates").get_json() == []
