@@ -32,7 +32,9 @@ from referral.services import (
     concern_reports,
     consent,
     groups,
+    link_cases,
     organisations,
+    outreach,
     referrals,
     users,
 )
@@ -300,11 +302,67 @@ def _load_cases(
     )
     referrals.submit_referral(uow, worker, second.id, today)
 
+    _load_outreach(uow, district_id, today)
+
     start = today + timedelta(days=14)
     groups.create_group(
         uow,
         leader,
         groups.NewGroup("Vårgrupp Farsta 8–12 år", "weekly", start, 8, 12, [leader.user_id]),
+        today,
+    )
+
+
+def _load_outreach(uow: UnitOfWork, district_id: str, today: date) -> None:
+    """Programme B for `lankare`: two anonymous encounters, one of them since linked to a
+    youth who agreed, and a link case to Migrationsverket waiting for contact."""
+    worker = demo_actor("lankare")
+    for place, needs in (
+        ("sergels_torg", ("basic_needs", "supportive_talk")),
+        ("centralstationen", ("healthcare_referral",)),
+    ):
+        met = outreach.record_encounter(
+            uow,
+            worker,
+            outreach.NewEncounter(today - timedelta(days=3), place, needs, "boy", "15_17"),
+            today,
+        )
+    youth = outreach.register_youth(
+        uow,
+        worker,
+        outreach.NewYouth(
+            alias="Demo-Amir",
+            personnummer=invented_personnummer(date(today.year - 17, 8, 8), 986),
+            country_of_origin="Afghanistan",
+            situation="no_contact_with_authorities",
+            district_id=district_id,
+        ),
+        today,
+    )
+    outreach.link_encounter(uow, worker, met.id, youth.id)
+    link_cases.record_consent(
+        uow,
+        worker,
+        youth.id,
+        link_cases.NewYouthConsent(
+            "migrationsverket",
+            "Återuppta kontakten om asylärendet",
+            ("identity", "situation"),
+            "god_man",
+            today,
+            today + timedelta(days=90),
+        ),
+        today,
+    )
+    link_cases.open_case(
+        uow,
+        worker,
+        link_cases.NewLinkCase(
+            youth.id,
+            "migrationsverket",
+            "Följa med till Migrationsverket",
+            today + timedelta(days=2),
+        ),
         today,
     )
 

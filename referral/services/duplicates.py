@@ -91,6 +91,55 @@ def candidates_for(uow: UnitOfWork, actor: Actor, youth_id: str) -> list[Candida
     ]
 
 
+@dataclass(frozen=True)
+class PendingPair:
+    """A pair for the organisation's queue, by record reference only (opening either is a
+    read of its own)."""
+
+    first_id: str
+    second_id: str
+    first_reference: str
+    second_reference: str
+
+
+def pending_pairs(uow: UnitOfWork, actor: Actor) -> list[PendingPair]:
+    """The organisation's queue of likely duplicates: pairs with the same alias, birth year
+    and country, neither linked nor dismissed. Compared sealed values are never shown."""
+    require(actor, Permission.YOUTH_REGISTER)
+    if actor.organisation_id is None:
+        return []
+    youths = list(
+        uow.session.scalars(
+            select(Youth)
+            .where(Youth.organisation_id == actor.organisation_id)
+            .order_by(Youth.created_at, Youth.id)
+        )
+    )
+    ids = [y.id for y in youths]
+    settled = {
+        (row.first_id, row.second_id)
+        for row in uow.session.scalars(
+            select(YouthLink).where(YouthLink.unlinked_at.is_(None), YouthLink.first_id.in_(ids))
+        )
+    } | {
+        (row.first_id, row.second_id)
+        for row in uow.session.scalars(select(DismissedPair).where(DismissedPair.first_id.in_(ids)))
+    }
+    groups: dict[tuple[str, str, str], list[Youth]] = {}
+    for youth in youths:
+        key = _key(youth)
+        if key is not None:
+            groups.setdefault(key, []).append(youth)
+    pairs = []
+    for members in groups.values():
+        for i, first in enumerate(members):
+            for second in members[i + 1 :]:
+                a, b = _ordered(first.id, second.id)
+                if (a, b) not in settled:
+                    pairs.append(PendingPair(a, b, a[:8].upper(), b[:8].upper()))
+    return pairs
+
+
 def _pair(uow: UnitOfWork, actor: Actor, first_id: str, second_id: str) -> tuple[Youth, Youth]:
     if first_id == second_id:
         raise InvalidInput(_("A record cannot be linked with itself."), field="other_id")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -481,6 +481,40 @@ def cases_of(
         _record(uow, actor, Action.LINK_CASE_READ, youth, OBJECT_TYPE, view.id)
     uow.commit()
     return views
+
+
+@dataclass(frozen=True)
+class DueCase:
+    """An open link case whose next step is due, for the worker's start page: the youth's
+    record by id, the authority and the day; nothing personal."""
+
+    case_id: str
+    youth_id: str
+    authority: str
+    step: str
+    next_due_on: date
+    overdue: bool
+
+
+def due_cases(uow: UnitOfWork, actor: Actor, today: date, within_days: int = 7) -> list[DueCase]:
+    """The organisation's open link cases due within `within_days`, overdue first."""
+    require(actor, Permission.LINK_CASE_MANAGE)
+    scope = organisation_scope(actor)
+    query = (
+        select(LinkCase)
+        .where(
+            LinkCase.next_due_on.is_not(None),
+            LinkCase.next_due_on <= today + timedelta(days=within_days),
+        )
+        .order_by(LinkCase.next_due_on, LinkCase.id)
+    )
+    if scope is not None:
+        query = query.where(LinkCase.organisation_id == scope)
+    return [
+        DueCase(c.id, c.youth_id, c.authority, c.step, c.next_due_on, c.next_due_on < today)
+        for c in uow.session.scalars(query)
+        if c.next_due_on is not None
+    ]
 
 
 # --- the district --------------------------------------------------------------------------

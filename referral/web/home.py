@@ -11,7 +11,7 @@ from referral.auth.forms import PostOnlyForm
 from referral.policy import Permission, can
 from referral.request_scope import request_uow
 from referral.roles import Role
-from referral.services import concern_reports
+from referral.services import concern_reports, link_cases
 from referral.web import concern
 from referral.web.access import current_actor, public, requires
 from referral.web.health import database_reachable
@@ -27,6 +27,7 @@ def index() -> ResponseReturnValue:
     now = clock.now()
     received: list[concern_reports.InboxLine] = []
     overdue: list[concern_reports.OverdueReport] = []
+    due: list[link_cases.DueCase] = []
     with request_uow() as uow:
         # Concern reports first: a report nobody has acknowledged may be a child in danger.
         if can(actor, Permission.CONCERN_RECEIVE):
@@ -37,6 +38,9 @@ def index() -> ResponseReturnValue:
             ]
         if can(actor, Permission.CONCERN_OVERDUE_READ):
             overdue = concern_reports.overdue_reports(uow, actor, now)
+        # The link worker's steps due this week, overdue first.
+        if can(actor, Permission.LINK_CASE_MANAGE):
+            due = link_cases.due_cases(uow, actor, clock.today())
     return render_template(
         "home.html",
         user=user,
@@ -45,6 +49,7 @@ def index() -> ResponseReturnValue:
         logout_form=PostOnlyForm(),
         received_concerns=received,
         overdue_concerns=overdue,
+        due_cases=due,
         local=concern.local,
         status_labels=concern.STATUS_LABELS,
         subject_labels=concern.SUBJECT_LABELS,

@@ -619,6 +619,14 @@ def unlink_records(link_id: str) -> ResponseReturnValue:
     return redirect(url_for("outreach.youth_page", youth_id=youth_id, _anchor="same-youth"))
 
 
+@blueprint.route("/duplicates")
+@requires(Permission.YOUTH_REGISTER)
+def duplicates_page() -> ResponseReturnValue:
+    with request_uow() as uow:
+        pairs = duplicates.pending_pairs(uow, current_actor())
+    return render_template("outreach/duplicates.html", pairs=pairs)
+
+
 @blueprint.route("/handovers")
 @requires(Permission.HANDOVER_READ)
 def handovers() -> ResponseReturnValue:

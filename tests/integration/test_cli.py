@@ -16,7 +16,7 @@ from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.demo import demo_actor
 from referral.request_scope import request_session
-from referral.services import groups, referrals
+from referral.services import concern_reports, groups, link_cases, outreach, referrals
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, log_in
 
@@ -128,6 +128,20 @@ def test_the_demo_shows_a_child_waiting_for_consent_and_one_with_bris_under_lvu(
             }
             start_year = (clock.today() + timedelta(days=14)).year
             overview = groups.year_overview(uow, leader, start_year, clock.today())
+            # The link worker's programme: encounters, a youth, a case to Migrationsverket.
+            link_worker = demo_actor("lankare")
+            met = outreach.encounters(uow, link_worker)
+            (youth,) = outreach.youths(uow, link_worker, clock.today())
+            (case,) = link_cases.cases_of(uow, link_worker, youth.id, clock.today())
+            # Bris's concern report about the SoL child waits in the district's inbox.
+            waiting = concern_reports.received_reports(uow, demo_actor("handlaggare"), clock.now())
+    assert sorted(e.youth_id is None for e in met) == [False, True]
+    assert (youth.alias, case.authority, case.step) == (
+        "Demo-Amir",
+        "migrationsverket",
+        "initiated",
+    )
+    assert [line.status for line in waiting] == ["open"]
     assert [view.name for view in inbox] == ["Noah Påhittad"]  # LVU: shared at once
     assert statuses == {"awaiting_consent", "shared"}  # the SoL child waits for the father
     assert [(g.name, g.status) for g in overview.groups] == [("Vårgrupp Farsta 8–12 år", "planned")]

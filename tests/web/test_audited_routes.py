@@ -117,6 +117,7 @@ SHOWS_NO_PERSONAL_DATA = {
     "/api/v1/outreach/youths/<youth_id>/consents",
     # Other records that may be the same youth, by id only.
     "/api/v1/outreach/youths/<youth_id>/duplicates",
+    "/outreach/duplicates",
 }
 NOT_PAGES = {"/login", "/mfa", "/healthz", "/static/<path:filename>"}
 

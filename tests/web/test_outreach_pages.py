@@ -179,3 +179,31 @@ def test_a_likely_duplicate_is_proposed_on_the_youths_page_and_linked_then_unlin
     )
     assert unlinked.status_code == 302
     assert worker.get(f"/api/v1/outreach/youths/{first}/duplicates").get_json() == []
+
+
+def test_the_queue_lists_likely_pairs_by_reference_and_the_start_page_shows_due_cases(
+    app: Flask, factory: Factory
+) -> None:
+    partner = factory.organisation("partner")
+    account = factory.account("link_worker", partner)
+    worker = api_client(app, account)
+    body = {"alias": "Reza", "birth_year": TODAY.year - 16, "country_of_origin": "Iran"}
+    first = worker.post("/api/v1/outreach/youths", body).get_json()["id"]
+    second = worker.post("/api/v1/outreach/youths", body).get_json()["id"]
+    client = app.test_client()
+    log_in(client, account)
+    queue = client.get("/outreach/duplicates").get_data(as_text=True)
+    pair = ":".join(sorted((first, second)))
+    assert f'data-pair="{pair}"' in queue and "Reza" not in queue
+    opened = worker.post(
+        "/api/v1/outreach/link-cases",
+        {
+            "youth_id": first,
+            "authority": "healthcare",
+            "purpose": "Vårdkontakt",
+            "next_due_on": TODAY.isoformat(),
+        },
+    )
+    assert opened.status_code == 201
+    start = client.get("/").get_data(as_text=True)
+    assert f'data-case="{opened.get_json()["id"]}"' in start
