@@ -130,7 +130,7 @@ def _print_credentials(credentials: list[dict[str, str]]) -> None:
     click.echo("or print the current code with: make demo-code WHO=<username>):")
     for entry in credentials:
         click.echo(
-            f"  {entry['role']:<14} user {entry['username']:<12} "
+            f"  {entry['role']:<16} user {entry['username']:<12} "
             f"password {entry['password']}  TOTP seed {entry['totp_seed']}"
         )
 
