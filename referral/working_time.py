@@ -9,14 +9,12 @@ a concern report by a district's social services.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-UTC = ZoneInfo("UTC")
+from referral.clock import STOCKHOLM
 
 
 @cache

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, literal_column, select
 
@@ -14,13 +13,14 @@ from audit.actions import Action, Outcome
 from audit.record import record, timestamp
 from config import Settings
 from referral.actors import Actor
+from referral.clock import STOCKHOLM
 from referral.db.audit_log import AuditEntry
 from referral.db.base import utcnow
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, require
 from referral.services import concern_reports
 
-LOCAL_TIME = ZoneInfo("Europe/Stockholm")
+LOCAL_TIME = STOCKHOLM
 MAX_OFF_HOURS_SHOWN = 200
 
 

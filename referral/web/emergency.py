@@ -11,7 +11,6 @@ know about emergency access.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -20,6 +19,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from referral.actors import Actor
+from referral.clock import STOCKHOLM
 from referral.db.base import utcnow
 from referral.db.emergency import live_grant_until
 from referral.errors import DomainError
@@ -31,7 +31,7 @@ from referral.web.access import current_actor, requires
 
 blueprint = Blueprint("emergency", __name__, url_prefix="/emergency")
 
-LOCAL_TIME = ZoneInfo("Europe/Stockholm")
+LOCAL_TIME = STOCKHOLM
 
 
 # The look-up form sits on the children page beside the district's own search and register

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
+from referral.clock import STOCKHOLM
 from referral.errors import DomainError
 from referral.policy import Permission
 from referral.request_scope import request_uow
@@ -35,7 +36,6 @@ from referral.web.casework import show_error
 from referral.web.choices import SelectChoice
 from referral.web.concern import acknowledgement_rule
 from referral.web.concern import local as stockholm_local
-from referral.working_time import STOCKHOLM
 
 blueprint = Blueprint("outreach", __name__, url_prefix="/outreach")
 

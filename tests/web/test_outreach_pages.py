@@ -10,9 +10,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from referral import clock
+from referral.clock import STOCKHOLM
 from referral.db.outreach import Encounter, Youth
 from referral.request_scope import request_session
-from referral.working_time import STOCKHOLM
 from tests.factories import Factory, api_client, csrf_token, invented_personnummer, log_in
 
 TODAY = clock.today()
