@@ -57,9 +57,8 @@ from referral.policy import (
     organisation_scope,
     require,
 )
-from referral.roles import OrganisationKind
 from referral.rules import BasisKind
-from referral.services import children
+from referral.services import children, organisations
 from referral.services.loading import get_for
 from referral.working_time import WorkingDay
 
@@ -322,9 +321,7 @@ def _youth_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Sub
         raise error
     district_id = youth.district_id or new.district_id
     if district_id:
-        district = uow.session.get(Organisation, district_id)
-        if district is None or district.kind != OrganisationKind.DISTRICT.value:
-            raise InvalidInput(_("Choose the responsible district."), field="district_id")
+        organisations.responsible_district(uow, district_id)
     return _Subject(None, None, None, youth, district_id)
 
 

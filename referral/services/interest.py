@@ -31,7 +31,7 @@ from referral.errors import Conflict, InvalidInput, NotPermitted
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
 from referral.roles import OrganisationKind
-from referral.services import children, referrals
+from referral.services import children, organisations, referrals
 from referral.services.loading import get_for
 from referral.services.notifications import notify_interest
 
@@ -131,13 +131,6 @@ def _text(value: str, field: str, most: int) -> str:
     return cleaned
 
 
-def _responsible_district(uow: UnitOfWork, district_id: str) -> Organisation:
-    district = uow.session.get(Organisation, district_id) if district_id else None
-    if district is None or district.kind != OrganisationKind.DISTRICT.value:
-        raise InvalidInput(_("Choose the responsible district."), field="district_id")
-    return district
-
-
 def register_interest(
     uow: UnitOfWork, actor: Actor, new: NewInterest, today: date
 ) -> RegistrationState:
@@ -146,7 +139,7 @@ def register_interest(
     partner = _own_partner(uow, actor)
     name = _text(new.child_name, "child_name", MAX_NAME)
     personnummer = children.plausible_personnummer(new.personnummer, today)
-    district = _responsible_district(uow, new.district_id)
+    district = organisations.responsible_district(uow, new.district_id)
     contact = _text(new.family_home_contact, "family_home_contact", MAX_CONTACT)
     if new.received_on > today:
         raise InvalidInput(_("The date received cannot be in the future."), field="received_on")

@@ -38,7 +38,6 @@ from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
-from referral.roles import OrganisationKind
 from referral.rules import (
     ConsentGiver,
     LawfulBasis,
@@ -48,7 +47,7 @@ from referral.rules import (
     handover_basis,
     needs_own_consent_now,
 )
-from referral.services import duplicates
+from referral.services import duplicates, organisations
 from referral.services.loading import get_for
 
 MAX_PURPOSE = 500
@@ -307,10 +306,7 @@ def open_case(uow: UnitOfWork, actor: Actor, new: NewLinkCase, today: date) -> L
     authority = _choice(new.authority, (a.value for a in Authority), "authority")
     district_id: str | None = None
     if authority == Authority.DISTRICT_SOCIAL_SERVICES.value:
-        district = uow.session.get(Organisation, new.district_id) if new.district_id else None
-        if district is None or district.kind != OrganisationKind.DISTRICT.value:
-            raise InvalidInput(_("Choose the responsible district."), field="district_id")
-        district_id = district.id
+        district_id = organisations.responsible_district(uow, new.district_id).id
     if new.next_due_on < today:
         raise InvalidInput(_("The next step cannot be due before today."), field="next_due_on")
     case = LinkCase(

@@ -108,6 +108,15 @@ def _check_social_emergency_service(uow: UnitOfWork, kind: OrganisationKind) -> 
         )
 
 
+def responsible_district(uow: UnitOfWork, district_id: str | None) -> Organisation:
+    """The district someone names as responsible (for a family home's registration, a youth,
+    a link case, a concern report), or 422 on `district_id`."""
+    district = uow.session.get(Organisation, district_id) if district_id else None
+    if district is None or district.kind != OrganisationKind.DISTRICT.value:
+        raise InvalidInput(_("Choose the responsible district."), field="district_id")
+    return district
+
+
 def list_organisations(uow: UnitOfWork, actor: Actor) -> list[OrganisationView]:
     require(actor, Permission.ORGANISATION_LIST)
     query = select(Organisation).order_by(Organisation.kind, Organisation.name)

@@ -32,7 +32,7 @@ from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
 from referral.roles import OrganisationKind
 from referral.rules import MAX_YOUTH_AGE, age_on, could_be_programme_b_age, is_programme_b_age
-from referral.services import children
+from referral.services import children, organisations
 from referral.services.loading import get_for
 
 MAX_ALIAS = 120
@@ -228,15 +228,6 @@ def _text(value: str | None, field: str, most: int, required: bool = False) -> s
     return cleaned or None
 
 
-def _district(uow: UnitOfWork, district_id: str | None) -> str | None:
-    if not district_id:
-        return None
-    district = uow.session.get(Organisation, district_id)
-    if district is None or district.kind != OrganisationKind.DISTRICT.value:
-        raise InvalidInput(_("Choose the responsible district."), field="district_id")
-    return district.id
-
-
 # --- youths --------------------------------------------------------------------------------
 
 
@@ -250,7 +241,9 @@ def register_youth(uow: UnitOfWork, actor: Actor, new: NewYouth, today: date) ->
     gender = _choice(new.gender, GENDERS, "gender")
     situation = _choice(new.situation, (s.value for s in Situation), "situation")
     country = _text(new.country_of_origin, "country_of_origin", MAX_COUNTRY)
-    district_id = _district(uow, new.district_id)
+    district_id = (
+        organisations.responsible_district(uow, new.district_id).id if new.district_id else None
+    )
     # One writer at a time per organisation, from the duplicate check to the commit (the
     # blind index is too coarse for a unique index), as for a district's children.
     uow.session.execute(
