@@ -36,6 +36,7 @@ from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
 from referral.db.base import utcnow
 from referral.db.concern import ConcernReport, ConcernStatus, Routing, SubjectKind
+from referral.db.encryption import EncryptedRecord
 from referral.db.models import Organisation, User
 from referral.db.outreach import Youth
 from referral.db.people import Child
@@ -60,6 +61,7 @@ from referral.policy import (
 from referral.rules import BasisKind
 from referral.services import children, organisations
 from referral.services.loading import get_for
+from referral.services.users import staff_names
 from referral.working_time import WorkingDay
 
 OBJECT_TYPE = "concern_report"
@@ -259,18 +261,24 @@ def _referrals_to(uow: UnitOfWork, actor: Actor, child_id: str) -> list[Referral
     )
 
 
-def _hidden(actor: Actor, record_type: str, child: Child | None, field: str) -> NotFound:
+def _hidden(
+    actor: Actor,
+    field: str,
+    record_type: str,
+    record_id: str | None,
+    person: EncryptedRecord | None,
+) -> NotFound:
     """404 on `field`, as for a record that does not exist; when it does exist (outside the
     reporter's reach), the refusal carries what the access log records about it, under the
-    child, so that probing ids leaves a trace in the child's access report."""
+    person, so that probing ids leaves a trace in that person's access report."""
     error = NotFound(_("No such record."), field=field)
-    if child is not None:
+    if person is not None:
         error.denial = Denial(
             actor,
             Permission.CONCERN_FILE.value,
             object_type=record_type,
-            object_id=child.id if record_type == "Child" else None,
-            subject=child.key_scope(),
+            object_id=record_id,
+            subject=person.key_scope(),
         )
     return error
 
@@ -288,7 +296,7 @@ def _known_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Sub
             or child is None
             or not may_report_concern_about(actor, child, [referral])
         ):
-            raise _hidden(actor, "Referral", child, "referral_id")
+            raise _hidden(actor, "referral_id", "Referral", None, child)
         if new.child_id and new.child_id != child.id:
             raise InvalidInput(_("The referral is about another child."), field="child_id")
         return _Subject(child, referral.id, None)
@@ -299,7 +307,7 @@ def _known_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Sub
         if child is None or not may_report_concern_about(
             actor, child, _referrals_to(uow, actor, child.id)
         ):
-            raise _hidden(actor, "Child", child, "child_id")
+            raise _hidden(actor, "child_id", "Child", child.id if child else None, child)
         return _Subject(child, None, None)
     return None
 
@@ -309,16 +317,7 @@ def _youth_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Sub
     names (or the reporter chose), else to socialjouren."""
     youth = uow.session.get(Youth, new.youth_id)
     if youth is None or not can(actor, Permission.CONCERN_FILE, youth):
-        error = NotFound(_("No such record."), field="youth_id")
-        if youth is not None:
-            error.denial = Denial(
-                actor,
-                Permission.CONCERN_FILE.value,
-                object_type="Youth",
-                object_id=youth.id,
-                subject=youth.key_scope(),
-            )
-        raise error
+        raise _hidden(actor, "youth_id", "Youth", youth.id if youth else None, youth)
     district_id = youth.district_id or new.district_id
     if district_id:
         organisations.responsible_district(uow, district_id)
@@ -439,14 +438,8 @@ def file_report(
     _record(uow, actor, Action.CONCERN_FILE, report)
     _record(uow, actor, Action.CONCERN_ROUTE, report, details={"routing": routing.value})
     uow.commit()
-    return FiledReceipt(
-        report.id, reference_of(report.id), report.filed_at, _display_name(uow, actor), None
-    )
-
-
-def _display_name(uow: UnitOfWork, actor: Actor) -> str:
-    name = uow.session.scalar(select(User.display_name).where(User.id == actor.user_id))
-    return name or actor.username
+    filed_by = staff_names(uow, [actor.user_id]).get(actor.user_id, actor.username)
+    return FiledReceipt(report.id, reference_of(report.id), report.filed_at, filed_by, None)
 
 
 def filed_reports(uow: UnitOfWork, actor: Actor) -> list[FiledReceipt]:
@@ -544,14 +537,7 @@ def read_report(
         report,
     )
     db = uow.session
-    names = {
-        user_id: name
-        for user_id, name in db.execute(
-            select(User.id, User.display_name).where(
-                User.id.in_({report.reported_by, report.acknowledged_by or report.reported_by})
-            )
-        )
-    }
+    names = staff_names(uow, {report.reported_by, report.acknowledged_by or report.reported_by})
     reporter_organisation = db.get(Organisation, report.reporter_organisation_id)
     view = ReportView(
         report_id=report.id,
@@ -599,13 +585,9 @@ def acknowledge(
     uow.session.flush()
     _record(uow, actor, Action.CONCERN_ACKNOWLEDGE, report)
     uow.commit()
-    reporter = uow.session.scalar(select(User.display_name).where(User.id == report.reported_by))
+    reporter = staff_names(uow, [report.reported_by]).get(report.reported_by, "—")
     return FiledReceipt(
-        report.id,
-        reference_of(report.id),
-        report.filed_at,
-        reporter or "—",
-        report.acknowledged_at,
+        report.id, reference_of(report.id), report.filed_at, reporter, report.acknowledged_at
     )
 
 
