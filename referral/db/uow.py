@@ -39,6 +39,16 @@ class UnitOfWork:
         self.session.rollback()
 
 
+class StepOf(UnitOfWork):
+    """A unit of work inside another's transaction: a service that commits its own step
+    only flushes through this, and the caller commits once, so the steps of one action
+    (an interest confirmed into a child and a referral, a youth found and reported) are
+    written together or not at all."""
+
+    def commit(self) -> None:
+        self.session.flush()
+
+
 def record_denial(session: Session, denial: Denial) -> None:
     from audit.actions import Action, Outcome
     from audit.record import record

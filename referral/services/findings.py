@@ -20,7 +20,7 @@ from referral.actors import Actor
 from referral.db.concern import ConcernReport
 from referral.db.models import Organisation
 from referral.db.outreach import Finding, Place, Youth
-from referral.db.uow import UnitOfWork
+from referral.db.uow import StepOf, UnitOfWork
 from referral.errors import InvalidInput
 from referral.i18n import _
 from referral.policy import Permission, require
@@ -76,7 +76,7 @@ def record_finding(
             "Found after absconding or going missing: %(alias)s.", alias=youth.alias
         )
         filed = concern_reports.file_report(
-            _Together(uow.session),
+            StepOf(uow.session),  # the finding and its report: both or neither
             actor,
             NewConcernReport(
                 what_happened=what,
@@ -116,13 +116,6 @@ def record_finding(
     view = _view(uow, finding)
     uow.commit()
     return view
-
-
-class _Together(UnitOfWork):
-    """The concern report is filed in the finding's own transaction: both or neither."""
-
-    def commit(self) -> None:
-        self.session.flush()
 
 
 def _place_label(place: str) -> str:

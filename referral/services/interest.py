@@ -26,7 +26,7 @@ from referral.db.base import utcnow
 from referral.db.interest import InterestRegistration, InterestStatus
 from referral.db.models import Organisation
 from referral.db.notifications import NoticeKind
-from referral.db.uow import UnitOfWork
+from referral.db.uow import StepOf, UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotPermitted
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
@@ -223,16 +223,6 @@ def district_queue(uow: UnitOfWork, actor: Actor) -> list[QueueEntry]:
     return entries
 
 
-class _OneTransaction(UnitOfWork):
-    """The services confirm() builds on commit each of their own steps. Run through this,
-    their commits only flush, and confirm() commits once: the child, the referral and the
-    confirmation are written together or not at all (and the registration's row lock holds
-    until then, so two social workers cannot both confirm it)."""
-
-    def commit(self) -> None:
-        self.session.flush()
-
-
 def _to_decide(uow: UnitOfWork, actor: Actor, registration_id: str) -> InterestRegistration:
     """The registration, locked, if it is the actor's district's and still undecided."""
     require(actor, Permission.INTEREST_CONFIRM)
@@ -285,7 +275,9 @@ def confirm(uow: UnitOfWork, actor: Actor, registration_id: str, today: date) ->
     made, a referral to the partner is created and submitted (shared at once only if consent
     or LVU already holds, else awaiting consent), and the partner is told."""
     registration = _to_decide(uow, actor, registration_id)
-    steps = _OneTransaction(uow.session)
+    # One transaction for the child, the referral and the confirmation (and the
+    # registration's row lock holds until its commit: two social workers cannot both confirm).
+    steps = StepOf(uow.session)
     child_id, registered = _district_child(steps, actor, registration, today)
     created = referrals.create_referral(
         steps,
