@@ -54,64 +54,13 @@ def _key(youth: Youth) -> tuple[str, str, str] | None:
     return (alias, year, country) if alias and year and country else None
 
 
-def candidates_for(uow: UnitOfWork, actor: Actor, youth_id: str) -> list[Candidate]:
-    """The organisation's other records with this record's alias, birth year and country,
-    not linked to it and not dismissed. The comparison decrypts them; nothing of theirs is
-    shown but the id, so the caller's read of this youth is the only one to log."""
-    require(actor, Permission.YOUTH_REGISTER)
-    youth = get_for(uow, actor, Permission.YOUTH_REGISTER, Youth, youth_id, field="youth_id")
-    key = _key(youth)
-    if key is None:
-        return []
-    settled = {
-        (row.first_id, row.second_id)
-        for row in uow.session.scalars(
-            select(YouthLink).where(
-                YouthLink.unlinked_at.is_(None),
-                or_(YouthLink.first_id == youth.id, YouthLink.second_id == youth.id),
-            )
-        )
-    } | {
-        (row.first_id, row.second_id)
-        for row in uow.session.scalars(
-            select(DismissedPair).where(
-                or_(DismissedPair.first_id == youth.id, DismissedPair.second_id == youth.id)
-            )
-        )
-    }
-    others = uow.session.scalars(
-        select(Youth)
-        .where(Youth.organisation_id == youth.organisation_id, Youth.id != youth.id)
-        .order_by(Youth.created_at, Youth.id)
-    )
-    return [
-        Candidate(other.id, other.id[:8].upper(), other.created_at.date())
-        for other in others
-        if _key(other) == key and _ordered(youth.id, other.id) not in settled
-    ]
-
-
-@dataclass(frozen=True)
-class PendingPair:
-    """A pair for the organisation's queue, by record reference only (opening either is a
-    read of its own)."""
-
-    first_id: str
-    second_id: str
-    first_reference: str
-    second_reference: str
-
-
-def pending_pairs(uow: UnitOfWork, actor: Actor) -> list[PendingPair]:
-    """The organisation's queue of likely duplicates: pairs with the same alias, birth year
-    and country, neither linked nor dismissed. Compared sealed values are never shown."""
-    require(actor, Permission.YOUTH_REGISTER)
-    if actor.organisation_id is None:
-        return []
+def _likely_pairs(uow: UnitOfWork, organisation_id: str) -> list[tuple[Youth, Youth]]:
+    """The organisation's pairs of records with the same alias, birth year and country,
+    neither linked nor dismissed, the older record first. The comparison decrypts them."""
     youths = list(
         uow.session.scalars(
             select(Youth)
-            .where(Youth.organisation_id == actor.organisation_id)
+            .where(Youth.organisation_id == organisation_id)
             .order_by(Youth.created_at, Youth.id)
         )
     )
@@ -130,13 +79,55 @@ def pending_pairs(uow: UnitOfWork, actor: Actor) -> list[PendingPair]:
         key = _key(youth)
         if key is not None:
             groups.setdefault(key, []).append(youth)
+    return [
+        (first, second)
+        for members in groups.values()
+        for i, first in enumerate(members)
+        for second in members[i + 1 :]
+        if _ordered(first.id, second.id) not in settled
+    ]
+
+
+def _reference(youth_id: str) -> str:
+    return youth_id[:8].upper()
+
+
+def candidates_for(uow: UnitOfWork, actor: Actor, youth_id: str) -> list[Candidate]:
+    """The organisation's other records that may be this youth, not linked to it and not
+    dismissed. Nothing of theirs is shown but the id, so the caller's read of this youth is
+    the only one to log."""
+    require(actor, Permission.YOUTH_REGISTER)
+    youth = get_for(uow, actor, Permission.YOUTH_REGISTER, Youth, youth_id, field="youth_id")
+    return [
+        Candidate(other.id, _reference(other.id), other.created_at.date())
+        for pair in _likely_pairs(uow, youth.organisation_id)
+        if youth in pair
+        for other in pair
+        if other is not youth
+    ]
+
+
+@dataclass(frozen=True)
+class PendingPair:
+    """A pair for the organisation's queue, by record reference only (opening either is a
+    read of its own)."""
+
+    first_id: str
+    second_id: str
+    first_reference: str
+    second_reference: str
+
+
+def pending_pairs(uow: UnitOfWork, actor: Actor) -> list[PendingPair]:
+    """The organisation's queue of likely duplicates. Compared sealed values are never
+    shown."""
+    require(actor, Permission.YOUTH_REGISTER)
+    if actor.organisation_id is None:
+        return []
     pairs = []
-    for members in groups.values():
-        for i, first in enumerate(members):
-            for second in members[i + 1 :]:
-                a, b = _ordered(first.id, second.id)
-                if (a, b) not in settled:
-                    pairs.append(PendingPair(a, b, a[:8].upper(), b[:8].upper()))
+    for first, second in _likely_pairs(uow, actor.organisation_id):
+        a, b = _ordered(first.id, second.id)
+        pairs.append(PendingPair(a, b, _reference(a), _reference(b)))
     return pairs
 
 
