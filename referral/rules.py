@@ -137,13 +137,15 @@ def is_programme_b_age(birth_date: date, day: date) -> bool:
     return 0 <= age_on(birth_date, day) <= MAX_YOUTH_AGE
 
 
+def youngest_age(birth_year: int, day: date) -> int:
+    """Only the year is known: the age on `day` of someone born as late in it as possible
+    (on 31 December, or today). Negative for a year still to come."""
+    return age_on(min(date(birth_year, 12, 31), day), day) if birth_year <= day.year else -1
+
+
 def could_be_programme_b_age(birth_year: int, day: date) -> bool:
-    """Only the year is known: could the youth be born and still 20 or younger on `day`?
-    The youngest the youth can be is born on 31 December of that year (or today)."""
-    if birth_year > day.year:
-        return False
-    youngest = min(date(birth_year, 12, 31), day)
-    return age_on(youngest, day) <= MAX_YOUTH_AGE
+    """Only the year is known: could the youth be born and still 20 or younger on `day`?"""
+    return 0 <= youngest_age(birth_year, day) <= MAX_YOUTH_AGE
 
 
 def a_year_after(day: date) -> date:

@@ -27,8 +27,8 @@ from referral.policy import Permission, require
 from referral.rules import ADULT_AGE
 from referral.services import concern_reports
 from referral.services.concern_reports import AcknowledgementRule, NewConcernReport
-from referral.services.link_cases import youth_age
 from referral.services.loading import get_for
+from referral.services.outreach import youth_age
 
 OBJECT_TYPE = "finding"
 

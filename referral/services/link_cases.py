@@ -43,12 +43,12 @@ from referral.rules import (
     LawfulBasis,
     YouthCategory,
     YouthConsentFact,
-    age_on,
     handover_basis,
     needs_own_consent_now,
 )
 from referral.services import duplicates, organisations
 from referral.services.loading import get_for
+from referral.services.outreach import youth_age
 
 MAX_PURPOSE = 500
 MAX_REFERENCE = 120
@@ -159,16 +159,6 @@ def _purpose(value: str) -> str:
     if not cleaned or len(cleaned) > MAX_PURPOSE:
         raise InvalidInput(_("Write 1-%(n)s characters.", n=MAX_PURPOSE), field="purpose")
     return cleaned
-
-
-def youth_age(youth: Youth, day: date) -> int:
-    """The age the law is applied with (see the module's note): 0 when nothing is known."""
-    if youth.birth_date:
-        return age_on(date.fromisoformat(youth.birth_date), day)
-    if youth.birth_year:
-        youngest = min(date(int(youth.birth_year), 12, 31), day)
-        return age_on(youngest, day)
-    return 0
 
 
 def _facts(uow: UnitOfWork, youth_id: str) -> list[YouthConsentFact]:
@@ -392,20 +382,17 @@ def _disclose(
     categories = _categories(raw)
     if not categories:
         raise InvalidInput(_("Choose what is handed over."), field="categories")
-    age, facts = youth_age(youth, today), _facts(uow, youth.id)
-    # A record linked to this one (the same youth) must allow it too: the more restrictive
-    # consent wins.
+    # This record and any linked to it (the same youth): each must allow the category, so
+    # the more restrictive consent wins.
     linked = [uow.session.get(Youth, other) for other in duplicates.linked_records(uow, youth.id)]
-    others = [(youth_age(o, today), _facts(uow, o.id)) for o in linked if o is not None]
+    records = [(youth_age(r, today), _facts(uow, r.id)) for r in (youth, *linked) if r]
     bases: dict[str, LawfulBasis] = {}
     for category in categories:  # every category decided before anything is written
-        basis = handover_basis(age, facts, case.authority, YouthCategory(category), today)
-        for other_age, other_facts in others:
-            if isinstance(basis, LawfulBasis):
-                also = handover_basis(
-                    other_age, other_facts, case.authority, YouthCategory(category), today
-                )
-                basis = also if not isinstance(also, LawfulBasis) else basis
+        found = [
+            handover_basis(age, facts, case.authority, YouthCategory(category), today)
+            for age, facts in records
+        ]
+        basis = next((b for b in found if not isinstance(b, LawfulBasis)), found[0])
         if not isinstance(basis, LawfulBasis):
             raise InvalidInput(
                 _("%(category)s: %(reason)s", category=category, reason=_(basis.reason)),

@@ -31,7 +31,13 @@ from referral.errors import Conflict, InvalidInput, NotPermitted
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
 from referral.roles import OrganisationKind
-from referral.rules import MAX_YOUTH_AGE, age_on, could_be_programme_b_age, is_programme_b_age
+from referral.rules import (
+    MAX_YOUTH_AGE,
+    age_on,
+    could_be_programme_b_age,
+    is_programme_b_age,
+    youngest_age,
+)
 from referral.services import children, organisations
 from referral.services.loading import get_for
 
@@ -309,6 +315,17 @@ def _age(youth: Youth, today: date) -> int | None:
     if youth.birth_date:
         return age_on(date.fromisoformat(youth.birth_date), today)
     return None
+
+
+def youth_age(youth: Youth, day: date) -> int:
+    """The age the law is applied with: known from the birth date; with only a birth year,
+    as young as the year allows; with neither, 0 (a minor: the stricter reading, so that no
+    hand-over rests on a consent that might not count)."""
+    if youth.birth_date:
+        return age_on(date.fromisoformat(youth.birth_date), day)
+    if youth.birth_year:
+        return youngest_age(int(youth.birth_year), day)
+    return 0
 
 
 def youths(uow: UnitOfWork, actor: Actor, today: date) -> list[YouthSummary]:

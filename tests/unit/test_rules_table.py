@@ -294,3 +294,11 @@ def test_a_youth_who_has_turned_eighteen_under_a_representatives_consent_is_flag
     age: int, consents: list[rules.YouthConsentFact], flagged: bool
 ) -> None:
     assert rules.needs_own_consent_now(age, consents, ON) is flagged
+
+
+@pytest.mark.parametrize(
+    ("year", "age"),
+    [(2006, 20), (2005, 21), (2027, 0), (2028, -1)],
+)
+def test_a_birth_year_alone_gives_the_youngest_age_the_year_allows(year: int, age: int) -> None:
+    assert rules.youngest_age(year, ON) == age
