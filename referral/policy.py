@@ -263,11 +263,11 @@ def in_own_scope(actor: Actor, obj: object) -> bool:
     if isinstance(obj, ReceivedBy):
         return (
             bool(actor.roles & RECEIVING_ROLES)
-            and _member_of(actor, obj.receiving_organisation_id)
+            and belongs_to(actor, obj.receiving_organisation_id)
             and obj.reported_by != actor.user_id
         )
     if isinstance(obj, OrganisationScoped):
-        return actor.organisation_id is not None and obj.organisation_id == actor.organisation_id
+        return belongs_to(actor, obj.organisation_id)
     # An object the policy knows no scope rule for is refused, never shown.
     return False
 
@@ -354,15 +354,11 @@ def _subject_of(obj: object) -> KeyScope | None:
     return scope if isinstance(scope, KeyScope) else None
 
 
-def _member_of(actor: Actor, organisation_id: str | None) -> bool:
-    return actor.organisation_id is not None and actor.organisation_id == organisation_id
-
-
 def belongs_to(actor: Actor, organisation_id: str | None) -> bool:
     """Is the actor a member of this organisation (city-wide roles are members of theirs
-    only)? For what is the organisation's own: its notices, its district's children, the
-    concern reports it has filed."""
-    return _member_of(actor, organisation_id)
+    only)? For what is the organisation's own: its notices, its district's children, what
+    is sent or addressed to it."""
+    return actor.organisation_id is not None and actor.organisation_id == organisation_id
 
 
 def may_report_concern_about(actor: Actor, child: object, referrals: Iterable[object]) -> bool:
@@ -376,7 +372,7 @@ def may_report_concern_about(actor: Actor, child: object, referrals: Iterable[ob
     if in_scope(actor, child, Permission.CHILD_READ) and actor.roles & DISTRICT_ROLES:
         return True
     return bool(actor.roles & PARTNER_ROLES) and any(
-        isinstance(r, SentToPartner) and _member_of(actor, r.partner_organisation_id)
+        isinstance(r, SentToPartner) and belongs_to(actor, r.partner_organisation_id)
         for r in referrals
     )
 
