@@ -4,7 +4,7 @@ read (a child counts only while placed or participating and lawfully shared toda
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -84,22 +84,12 @@ class GroupState:
 
 
 @dataclass(frozen=True)
-class GroupSummary:
-    """A group without any child in it: safe for lists and the year overview."""
+class GroupSummary(GroupState):
+    """A group's state with its counts, and without any child in it: safe for lists and the
+    year overview."""
 
-    group_id: str
-    name: str
-    group_format: str
-    start_date: date
-    min_age: int
-    max_age: int
-    status: str
-    leader_ids: tuple[str, ...]
-    sessions: tuple[SessionView, ...]
     enrolled: int  # children who count now (completed groups: participations completed)
     places_left: int  # 0 unless the group is still planned
-    started_at: datetime | None
-    completed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -224,20 +214,11 @@ def _summary(
     else:
         enrolled = len(places if places is not None else _current_places(uow, group, today))
     planned = group.status == GroupStatus.PLANNED.value
+    state = _state(group)
     return GroupSummary(
-        group_id=group.id,
-        name=group.name,
-        group_format=group.format,
-        start_date=group.start_date,
-        min_age=group.min_age,
-        max_age=group.max_age,
-        status=group.status,
-        leader_ids=_leader_ids(group),
-        sessions=_sessions(group),
+        **{field.name: getattr(state, field.name) for field in fields(state)},
         enrolled=enrolled or 0,
         places_left=max(GROUP_MAX - (enrolled or 0), 0) if planned else 0,
-        started_at=group.started_at,
-        completed_at=group.completed_at,
     )
 
 
