@@ -17,7 +17,7 @@ from referral.roles import OrganisationKind
 from referral.services import organisations, users
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
-from referral.web.choices import SelectChoice
+from referral.web.choices import choices_from
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -30,9 +30,7 @@ KIND_LABELS = {
 
 class OrganisationForm(PlainTextForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(
-        _l("Kind"), choices=[SelectChoice(value, label) for value, label in KIND_LABELS.items()]
-    )
+    kind = SelectField(_l("Kind"), choices=choices_from(KIND_LABELS))
     org_number = StringField(_l("Organisation number"), validators=[Optional(), Length(max=13)])
     social_emergency_service = BooleanField(
         _l(

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from referral.rules import Category, Decision, PlacementBasis
 from referral.services.referrals import MAX_NOTES
 from referral.text_rules import PlainTextForm
-from referral.web.choices import SelectChoice
+from referral.web.choices import SelectChoice, choices_from
 
 CATEGORY_LABELS = {
     Category.NAME.value: _l("Name"),
@@ -111,7 +111,7 @@ class LvuSharingForm(PlainTextForm):
 
     shared = MultiCheckboxField(
         _l("Data categories the partner may see (your decision under LVU)"),
-        choices=[SelectChoice(k, v) for k, v in CATEGORY_LABELS.items()],
+        choices=choices_from(CATEGORY_LABELS),
     )
 
 
@@ -131,7 +131,7 @@ class Sent:
 class DetailsForm(PlainTextForm):
     gender = SelectField(
         _l("Gender"),
-        choices=[SelectChoice(k, v) for k, v in GENDER_LABELS.items()],
+        choices=choices_from(GENDER_LABELS),
         validators=[Sent()],
     )
     family_home_name = StringField(
@@ -161,18 +161,14 @@ class GuardianForm(PlainTextForm):
 
 class ConsentForm(PlainTextForm):
     party = SelectField(_l("Whose decision"))
-    decision = SelectField(
-        _l("Decision"), choices=[SelectChoice(k, v) for k, v in DECISION_LABELS.items()]
-    )
+    decision = SelectField(_l("Decision"), choices=choices_from(DECISION_LABELS))
     categories = MultiCheckboxField(
         _l("Data categories the partner may see"),
-        choices=[SelectChoice(k, v) for k, v in CATEGORY_LABELS.items()],
+        choices=choices_from(CATEGORY_LABELS),
     )
     decided_on = DateField(_l("Date of the decision"), validators=[DataRequired()])
     valid_until = DateField(_l("Valid until"), validators=[DataRequired()])
-    method = SelectField(
-        _l("How it was obtained"), choices=[SelectChoice(k, v) for k, v in METHOD_LABELS.items()]
-    )
+    method = SelectField(_l("How it was obtained"), choices=choices_from(METHOD_LABELS))
     description_version = SelectField(
         _l("Version of the activity description the guardian received")
     )
@@ -180,9 +176,7 @@ class ConsentForm(PlainTextForm):
 
 class ReferralForm(PlainTextForm):
     partner_id = SelectField(_l("Partner organisation"))
-    preferred_format = SelectField(
-        _l("Preferred format"), choices=[SelectChoice(k, v) for k, v in FORMAT_LABELS.items()]
-    )
+    preferred_format = SelectField(_l("Preferred format"), choices=choices_from(FORMAT_LABELS))
     notes = TextAreaField(
         _l("Notes for the district (relevant facts only; never shared with the partner)"),
         validators=[Optional(), Length(max=MAX_NOTES)],

@@ -5,6 +5,7 @@ alike."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,4 +27,11 @@ if TYPE_CHECKING:
 else:
     from wtforms import SelectChoice
 
-__all__ = ["SelectChoice"]
+
+def choices_from(labels: Mapping[str, Any]) -> list[SelectChoice]:
+    """A select's choices from value -> label; lazy labels stay lazy, so each renders in the
+    user's language."""
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+__all__ = ["SelectChoice", "choices_from"]

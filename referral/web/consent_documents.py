@@ -24,7 +24,7 @@ from referral.rules import Category, Status
 from referral.services import activity_descriptions, consent_documents, consent_queue
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
-from referral.web.choices import SelectChoice
+from referral.web.choices import SelectChoice, choices_from
 
 admin_blueprint = Blueprint(
     "activity_descriptions", __name__, url_prefix="/admin/activity-descriptions"
@@ -56,7 +56,7 @@ LETTER_LOCALE = "sv"
 class DescriptionForm(PlainTextForm):
     programme = SelectField(
         _l("Programme"),
-        choices=[SelectChoice(key, label) for key, label in PROGRAMME_LABELS.items()],
+        choices=choices_from(PROGRAMME_LABELS),
     )
     partner_id = SelectField(_l("Partner"), choices=[])
     version = StringField(

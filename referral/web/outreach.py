@@ -5,8 +5,6 @@ identifier travels in a POST body only and is never sent back in a re-rendered f
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -33,7 +31,7 @@ from referral.services.concern_reports import MAX_CONTACT, MAX_TEXT
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
-from referral.web.choices import SelectChoice
+from referral.web.choices import SelectChoice, choices_from
 from referral.web.concern import acknowledgement_rule
 from referral.web.concern import local as stockholm_local
 
@@ -72,17 +70,16 @@ AGE_BAND_LABELS = {
 }
 
 
-def _choices(labels: dict[str, Any]) -> list[SelectChoice]:
-    # The lazy labels stay lazy: translated when the form is rendered, in the user's language.
-    return [SelectChoice(value, label) for value, label in labels.items()]
-
-
 class EncounterForm(PlainTextForm):
     occurred_on = DateField(_l("Day"), validators=[DataRequired()])
-    place = SelectField(_l("Place"), choices=_choices(PLACE_LABELS))
-    needs = SelectMultipleField(_l("Needs met"), choices=_choices(NEED_LABELS))
-    gender = SelectField(_l("Gender (for the follow-up counts)"), choices=_choices(GENDER_LABELS))
-    age_band = SelectField(_l("Age (for the follow-up counts)"), choices=_choices(AGE_BAND_LABELS))
+    place = SelectField(_l("Place"), choices=choices_from(PLACE_LABELS))
+    needs = SelectMultipleField(_l("Needs met"), choices=choices_from(NEED_LABELS))
+    gender = SelectField(
+        _l("Gender (for the follow-up counts)"), choices=choices_from(GENDER_LABELS)
+    )
+    age_band = SelectField(
+        _l("Age (for the follow-up counts)"), choices=choices_from(AGE_BAND_LABELS)
+    )
 
 
 class YouthForm(PlainTextForm):
@@ -107,12 +104,13 @@ class YouthForm(PlainTextForm):
     birth_year = IntegerField(
         _l("Birth year, if no personnummer"), validators=[Optional(), NumberRange(1900, 2200)]
     )
-    gender = SelectField(_l("Gender"), choices=_choices(GENDER_LABELS))
+    gender = SelectField(_l("Gender"), choices=choices_from(GENDER_LABELS))
     country_of_origin = StringField(
         _l("Country of origin"), validators=[Optional(), Length(max=outreach.MAX_COUNTRY)]
     )
     situation = SelectField(
-        _l("Situation"), choices=[SelectChoice("", _("Not stated")), *_choices(SITUATION_LABELS)]
+        _l("Situation"),
+        choices=[SelectChoice("", _("Not stated")), *choices_from(SITUATION_LABELS)],
     )
     district_id = SelectField(_l("Responsible district, if known"))
 
@@ -172,14 +170,14 @@ BASIS_LABELS = {
 
 
 class YouthConsentForm(PlainTextForm):
-    authority = SelectField(_l("To"), choices=_choices(AUTHORITY_LABELS))
+    authority = SelectField(_l("To"), choices=choices_from(AUTHORITY_LABELS))
     purpose = TextAreaField(
         _l("Purpose"), validators=[DataRequired(), Length(max=link_cases.MAX_PURPOSE)]
     )
     categories = SelectMultipleField(
-        _l("What may be handed over"), choices=_choices(CATEGORY_LABELS)
+        _l("What may be handed over"), choices=choices_from(CATEGORY_LABELS)
     )
-    given_by = SelectField(_l("Given by"), choices=_choices(GIVER_LABELS))
+    given_by = SelectField(_l("Given by"), choices=choices_from(GIVER_LABELS))
     valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
     valid_until = DateField(_l("Valid until"), validators=[DataRequired()])
     legal_reference = StringField(
@@ -189,7 +187,7 @@ class YouthConsentForm(PlainTextForm):
 
 
 class LinkCaseForm(PlainTextForm):
-    authority = SelectField(_l("Link to"), choices=_choices(AUTHORITY_LABELS))
+    authority = SelectField(_l("Link to"), choices=choices_from(AUTHORITY_LABELS))
     district_id = SelectField(_l("District (for a district's social services)"))
     purpose = TextAreaField(
         _l("Purpose"), validators=[DataRequired(), Length(max=link_cases.MAX_PURPOSE)]
@@ -198,15 +196,15 @@ class LinkCaseForm(PlainTextForm):
 
 
 class StepForm(PlainTextForm):
-    step = SelectField(_l("Step"), choices=_choices(STEP_LABELS))
+    step = SelectField(_l("Step"), choices=choices_from(STEP_LABELS))
     done_on = DateField(_l("Done on"), validators=[DataRequired()])
     next_due_on = DateField(_l("Next step due by"), validators=[Optional()])
     categories = SelectMultipleField(
-        _l("Handed over (at hand-over)"), choices=_choices(CATEGORY_LABELS)
+        _l("Handed over (at hand-over)"), choices=choices_from(CATEGORY_LABELS)
     )
     outcome = SelectField(
         _l("Outcome (at closing)"),
-        choices=[SelectChoice("", _("Not stated")), *_choices(OUTCOME_LABELS)],
+        choices=[SelectChoice("", _("Not stated")), *choices_from(OUTCOME_LABELS)],
     )
 
 
@@ -270,7 +268,7 @@ def record_encounter() -> ResponseReturnValue:
 # --- youths --------------------------------------------------------------------------------
 
 
-def _district_choices() -> list[SelectChoice]:
+def _districtchoices_from() -> list[SelectChoice]:
     with request_uow() as uow:
         districts = organisations.district_names(uow, current_actor(), Permission.YOUTH_REGISTER)
     return [SelectChoice("", _("Not known")), *(SelectChoice(d.id, d.name) for d in districts)]
@@ -284,7 +282,7 @@ def _youths_page(
 ) -> ResponseReturnValue:
     for field in (form.personnummer, form.lma_number, form.dossier_number, lookup.identifier):
         field.data = ""  # never send a typed identifier back to the browser
-    form.district_id.choices = _district_choices()
+    form.district_id.choices = _districtchoices_from()
     with request_uow() as uow:
         listed = outreach.youths(uow, current_actor(), clock.today())
     return render_template(
@@ -322,7 +320,7 @@ def find_youth() -> ResponseReturnValue:
 @requires(Permission.YOUTH_REGISTER)
 def register_youth() -> ResponseReturnValue:
     form = YouthForm()
-    form.district_id.choices = _district_choices()
+    form.district_id.choices = _districtchoices_from()
     if form.validate_on_submit():
         new = outreach.NewYouth(
             alias=form.alias.data or "",
@@ -360,7 +358,7 @@ class FoundForm(PlainTextForm):
     found_at = DateTimeLocalField(
         _l("Found at (date and time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
     )
-    place = SelectField(_l("Place"), choices=_choices(PLACE_LABELS))
+    place = SelectField(_l("Place"), choices=choices_from(PLACE_LABELS))
     # Shown only when the youth's record names no district; the service checks the choice.
     district_id = SelectField(
         _l("Responsible district, if the record names none"), validate_choice=False
@@ -398,13 +396,13 @@ def _youth_page(
         candidates = duplicates.candidates_for(uow, actor, youth_id)
         record_links = duplicates.links_of(uow, youth_id)
     case_form = case_form or LinkCaseForm(formdata=None, prefix="case", next_due_on=today)
-    case_form.district_id.choices = _district_choices()
+    case_form.district_id.choices = _districtchoices_from()
     found_form = found_form or FoundForm(
         formdata=None,
         prefix="found",
         found_at=clock.now().astimezone(STOCKHOLM).replace(tzinfo=None, second=0, microsecond=0),
     )
-    found_form.district_id.choices = _district_choices()
+    found_form.district_id.choices = _districtchoices_from()
     return render_template(
         "outreach/youth.html",
         youth=youth,
@@ -481,7 +479,7 @@ def revoke_consent(consent_id: str) -> ResponseReturnValue:
 @requires(Permission.LINK_CASE_MANAGE)
 def open_case(youth_id: str) -> ResponseReturnValue:
     form = LinkCaseForm(prefix="case")
-    form.district_id.choices = _district_choices()
+    form.district_id.choices = _districtchoices_from()
     if form.validate_on_submit():
         assert form.next_due_on.data is not None
         new = link_cases.NewLinkCase(
@@ -545,7 +543,7 @@ def link(youth_id: str) -> ResponseReturnValue:
 @requires(Permission.YOUTH_FOUND)
 def record_found(youth_id: str) -> ResponseReturnValue:
     form = FoundForm(prefix="found")
-    form.district_id.choices = _district_choices()
+    form.district_id.choices = _districtchoices_from()
     if form.validate_on_submit():
         assert form.found_at.data is not None
         new = findings.NewFinding(
