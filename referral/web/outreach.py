@@ -110,7 +110,7 @@ class YouthForm(PlainTextForm):
     )
     situation = SelectField(
         _l("Situation"),
-        choices=[SelectChoice("", _("Not stated")), *choices_from(SITUATION_LABELS)],
+        choices=[SelectChoice("", _l("Not stated")), *choices_from(SITUATION_LABELS)],
     )
     district_id = SelectField(_l("Responsible district, if known"))
 
@@ -204,7 +204,7 @@ class StepForm(PlainTextForm):
     )
     outcome = SelectField(
         _l("Outcome (at closing)"),
-        choices=[SelectChoice("", _("Not stated")), *choices_from(OUTCOME_LABELS)],
+        choices=[SelectChoice("", _l("Not stated")), *choices_from(OUTCOME_LABELS)],
     )
 
 

@@ -207,3 +207,11 @@ def test_the_queue_lists_likely_pairs_by_reference_and_the_start_page_shows_due_
     assert opened.status_code == 201
     start = client.get("/").get_data(as_text=True)
     assert f'data-case="{opened.get_json()["id"]}"' in start
+
+
+def test_the_youth_form_is_in_swedish_to_its_blank_choices(app: Flask, factory: Factory) -> None:
+    client = app.test_client()
+    log_in(client, factory.account("link_worker", factory.organisation("partner")))
+    page = client.get("/outreach/youths").get_data(as_text=True)
+    assert ">Ej angivet<" in page
+    assert ">Not stated<" not in page
