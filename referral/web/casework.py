@@ -13,6 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
@@ -57,11 +58,12 @@ def _today() -> date:
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:
-    """Put a service's refusal beside the field it names, or at the top of the page. A refusal
-    of access is not a form error: it answers 403/404 (and is logged) as on any page."""
+    """Put a service's refusal beside the field it names, or at the top of the page (also
+    when the field is hidden, where no one would see it). A refusal of access is not a form
+    error: it answers 403/404 (and is logged) as on any page."""
     if isinstance(error, NotFound | NotPermitted):
         raise error
-    if error.field and error.field in form:
+    if error.field and error.field in form and not isinstance(form[error.field], HiddenField):
         form[error.field].errors = [*form[error.field].errors, error.message]
     else:
         flash(error.message, "error")

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.errors import DomainError, NotFound, NotPermitted
+from referral.errors import DomainError
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services import concern_reports
@@ -36,6 +36,7 @@ from referral.services.concern_reports import (
 )
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
+from referral.web.casework import show_error
 from referral.web.emergency import stockholm_time
 
 blueprint = Blueprint("concern", __name__)
@@ -156,16 +157,11 @@ def file() -> ResponseReturnValue:
             receipt = concern_reports.file_report(
                 uow, current_actor(), new_report, acknowledgement_rule(), clock.today()
             )
-    except (NotFound, NotPermitted):
-        raise  # a record outside the reporter's reach: 404 as on any page, and logged
     except DomainError as error:
-        # A field the page shows gets its message beside it; a hidden one (the record the
-        # report was filed from) at the top, where it can be read.
-        shown = error.field in form and not isinstance(form[error.field], HiddenField)
-        if error.field and shown:
-            form[error.field].errors = [*form[error.field].errors, error.message]
-        else:
-            flash(error.message, "error")
+        # A record outside the reporter's reach answers 404 as on any page (and is logged);
+        # any other refusal keeps the form, with what was typed, at its own status (a 503
+        # when no socialjouren is set up).
+        show_error(form, error)
         return _form_page(form, error.status)
     flash(
         _(

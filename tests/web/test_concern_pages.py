@@ -319,3 +319,25 @@ def test_probing_another_partners_referral_leaves_a_trace_in_the_childs_log(worl
             )
         )
     assert [entry.object_type for entry in denied] == ["Referral"]
+
+
+def test_a_refusal_on_a_hidden_field_is_shown_at_the_top_of_the_form(world: World) -> None:
+    other = world.worker.post(
+        "/api/v1/children",
+        {"personnummer": invented_personnummer(2013, 8, 8), "name": "Annat Barn"},
+    ).get_json()["id"]
+    social_worker = _browser(world.app, world.factory.account("social_worker", world.district))
+    answer = _post(
+        social_worker,
+        "/concern-reports",
+        {
+            "referral_id": world.referral_id,
+            "child_id": other,
+            "what_happened": CANARY,
+            "reporter_contact": "070-1",
+        },
+    )
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "Anmälan gäller ett annat barn." in page and CANARY in page
+    assert world.count() == 0
