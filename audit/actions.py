@@ -108,6 +108,18 @@ class Action(StrEnum):
     KEYS_REENCRYPT = "keys:reencrypt"
     KEYS_RETIRE = "keys:retire"
     KEYS_SHRED = "keys:shred"
+
+    PARTNER_NOTE_WRITE = "partner_file:write"
+    PARTNER_FILE_READ = "partner_file:read"
+    RETURNED_FILE_DELIVER = "returned_file:deliver"
+    RETURNED_FILE_READ = "returned_file:read"
+    RETURNED_FILE_ACKNOWLEDGE = "returned_file:acknowledge"
+    GALLRING_PLAN = "gallring:plan"
+    GALLRING_RUN = "gallring:run"
+    GALLRING_PURGE = "gallring:purge"
+    LEGAL_HOLD_SET = "legal_hold:set"
+    LEGAL_HOLD_RELEASE = "legal_hold:release"
+    LEGAL_HOLD_READ = "legal_hold:read"
     # The access log itself
     AUDIT_SEARCH = "audit:search"
     AUDIT_EXPORT = "audit:export"

@@ -82,11 +82,26 @@ class Settings:
     login_rate_limit: str = "20 per minute"
     # Empty: the service's own database (see referral/web/limit_storage.py); shared by workers.
     rate_limit_storage_uri: str = ""
-    # Retention (gallring): the partner's file is purged this many days after completion;
-    # the district's own case file follows the district's rules (five years after the last
-    # entry; files on children placed in family homes are kept).
+    # Retention (gallring, domain.md §5; referral.services.gallring declares each rule and
+    # its basis). The partner's file on a child: purged this many days after the
+    # participation ended (completed, declined or withdrawn), after its return to social
+    # services (IOP agreement, seed 004: "gallras eller återlämnas").
     partner_retention_days: int = 30
+    # The district's own record (SoL 12 kap. 1 §): a case file five years after its last
+    # entry, but never the file of a child placed in a family home (12 kap. 2 §); concern
+    # reports the district received follow it.
     district_retention_years: int = 5
+    # An interest registration: the partner's note of a family home's call, purged this many
+    # days after the district decided on it (data minimisation, GDPR art. 5.1 c and e; the
+    # district's referral carries on what it needs).
+    interest_retention_days: int = 0
+    # Programme B: an outreach organisation's record of a youth, purged this many days after
+    # its last entry once no link case is open and no consent runs (IOP agreement, seed 003;
+    # GDPR art. 5.1 e). Encounters stay only as anonymous counts.
+    outreach_retention_days: int = 30
+    # The Ed25519 key that signs files returned to social services (its own purpose: never
+    # the access log's checkpoint key), made 0600 by `flask gallring init`.
+    return_signing_key_path: str = "instance/return-signing-key.pem"
     # The social worker's consent-lapse queue lists consents ending within this many days
     # (REFERRAL_CONSENT_LAPSE_WARNING_DAYS; 0 lists only those ending today or already lapsed).
     consent_lapse_warning_days: int = 14
@@ -206,6 +221,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         district_retention_years=number(
             "DISTRICT_RETENTION_YEARS", Settings.district_retention_years
         ),
+        interest_retention_days=number(
+            "INTEREST_RETENTION_DAYS", Settings.interest_retention_days, minimum=0
+        ),
+        outreach_retention_days=number(
+            "OUTREACH_RETENTION_DAYS", Settings.outreach_retention_days, minimum=0
+        ),
+        return_signing_key_path=get("RETURN_SIGNING_KEY_PATH", Settings.return_signing_key_path),
         consent_lapse_warning_days=number(
             "CONSENT_LAPSE_WARNING_DAYS", Settings.consent_lapse_warning_days, minimum=0
         ),

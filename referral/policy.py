@@ -90,6 +90,17 @@ class Permission(StrEnum):
     LINK_CASE_MANAGE = "link_case:manage"
     YOUTH_CONSENT_RECORD = "youth_consent:record"
     HANDOVER_READ = "handover:read"
+    # The partner's own file on a child's participation (the group leader's notes), purged
+    # after completion; what social services must keep of it is returned to the district's
+    # inbox first, where its social workers read and acknowledge it.
+    PARTNER_FILE_KEEP = "partner_file:keep"
+    RETURNED_FILE_READ = "returned_file:read"
+    # Retention (gallring): the plan, the runs and the holds are for the DPO and
+    # administrators; a hold (which stops a purge) is set and released by either, with a
+    # reason; a run purges, so only administrators (and the operator's timer) start one.
+    GALLRING_READ = "gallring:read"
+    GALLRING_RUN = "gallring:run"
+    LEGAL_HOLD_SET = "legal_hold:set"
 
 
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
@@ -116,6 +127,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.CONCERN_FILE,
         Permission.CONCERN_RECEIVE,
         Permission.HANDOVER_READ,
+        Permission.RETURNED_FILE_READ,
     },
     Role.GROUP_LEADER: _EVERY_ROLE
     | {
@@ -127,6 +139,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.GROUP_READ,
         Permission.INTEREST_REGISTER,
         Permission.CONCERN_FILE,
+        Permission.PARTNER_FILE_KEEP,
     },
     Role.LINK_WORKER: _EVERY_ROLE
     | {
@@ -150,6 +163,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.EMERGENCY_REVIEW,
         Permission.CONCERN_AUDIT,
         Permission.CONCERN_OVERDUE_READ,
+        Permission.GALLRING_READ,
+        Permission.LEGAL_HOLD_SET,
     },
     Role.ADMIN: _EVERY_ROLE
     | {
@@ -165,6 +180,9 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.ACTIVITY_DESCRIPTION_PUBLISH,
         Permission.FEE_REPORT_READ,
         Permission.CONCERN_OVERDUE_READ,
+        Permission.GALLRING_READ,
+        Permission.GALLRING_RUN,
+        Permission.LEGAL_HOLD_SET,
     },
 }
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
 from referral.db.encryption import EncryptedRecord, EncryptedText, FieldValue, personal
+from referral.db.retention import Purgeable
 from referral.scopes import KeyScope
 
 
@@ -47,7 +48,7 @@ def concern_holder(report_id: str) -> str:
     return f"concern:{report_id}"
 
 
-class ConcernReport(EncryptedRecord, Base):
+class ConcernReport(Purgeable, EncryptedRecord, Base):
     __tablename__ = "concern_reports"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -86,10 +87,13 @@ class ConcernReport(EncryptedRecord, Base):
         "subject_description", EncryptedText()
     )
     # The concern itself.
-    _what_happened: Mapped[FieldValue] = mapped_column("what_happened", EncryptedText())
+    # Required by the service; nullable only for the purge (district rules, years later).
+    _what_happened: Mapped[FieldValue | None] = mapped_column("what_happened", EncryptedText())
     _seen_or_said: Mapped[FieldValue | None] = mapped_column("seen_or_said", EncryptedText())
     _actions_taken: Mapped[FieldValue | None] = mapped_column("actions_taken", EncryptedText())
-    _reporter_contact: Mapped[FieldValue] = mapped_column("reporter_contact", EncryptedText())
+    _reporter_contact: Mapped[FieldValue | None] = mapped_column(
+        "reporter_contact", EncryptedText()
+    )
     # The receiver's own case reference, noted when acknowledging: never shown to the reporter.
     _case_reference: Mapped[FieldValue | None] = mapped_column("case_reference", EncryptedText())
 

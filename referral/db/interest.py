@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
 from referral.db.encryption import EncryptedRecord, EncryptedText, FieldValue, personal
+from referral.db.retention import Purgeable
 from referral.scopes import KeyScope
 
 
@@ -34,19 +35,22 @@ def interest_holder(registration_id: str) -> str:
     return f"interest:{registration_id}"
 
 
-class InterestRegistration(EncryptedRecord, Base):
+class InterestRegistration(Purgeable, EncryptedRecord, Base):
     __tablename__ = "interest_registrations"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     partner_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     # The responsible district the family home names: whose social services must confirm.
     district_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    _child_name: Mapped[FieldValue] = mapped_column("child_name", EncryptedText())
-    _personnummer: Mapped[FieldValue] = mapped_column("personnummer", EncryptedText())
+    # The sealed fields are nullable only for the purge, which empties them once decided.
+    _child_name: Mapped[FieldValue | None] = mapped_column("child_name", EncryptedText())
+    _personnummer: Mapped[FieldValue | None] = mapped_column("personnummer", EncryptedText())
     # Truncated HMAC of the personnummer, as children.personnummer_index: narrows, never proves.
-    personnummer_index: Mapped[int] = mapped_column(Integer, index=True)
+    personnummer_index: Mapped[int | None] = mapped_column(Integer, index=True)
     # How the district reaches the family home (names, phone, e-mail as the partner wrote it).
-    _family_home_contact: Mapped[FieldValue] = mapped_column("family_home_contact", EncryptedText())
+    _family_home_contact: Mapped[FieldValue | None] = mapped_column(
+        "family_home_contact", EncryptedText()
+    )
     received_on: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(64))  # the group leader's user id
     status: Mapped[str] = mapped_column(String(20), index=True)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
 from referral.db.encryption import EncryptedRecord, EncryptedText, FieldValue, personal
+from referral.db.retention import Purgeable
 from referral.scopes import KeyScope
 
 
@@ -68,13 +69,14 @@ def outreach_holder(organisation_id: str) -> str:
     return f"outreach:{organisation_id}"
 
 
-class Youth(EncryptedRecord, Base):
+class Youth(Purgeable, EncryptedRecord, Base):
     __tablename__ = "youths"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     # The organisation whose worker met the youth: whose record this is.
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    _alias: Mapped[FieldValue] = mapped_column("alias", EncryptedText())
+    # Nullable only for the purge, which empties every sealed field (the service requires it).
+    _alias: Mapped[FieldValue | None] = mapped_column("alias", EncryptedText())
     _personnummer: Mapped[FieldValue | None] = mapped_column("personnummer", EncryptedText())
     personnummer_index: Mapped[int | None] = mapped_column(Integer, index=True)
     _lma_number: Mapped[FieldValue | None] = mapped_column("lma_number", EncryptedText())
@@ -197,7 +199,7 @@ class LinkCase(EncryptedRecord, Base):
     opened_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # Why the youth is linked, in the worker's words: about the youth, so sealed.
-    _purpose: Mapped[FieldValue] = mapped_column("purpose", EncryptedText())
+    _purpose: Mapped[FieldValue | None] = mapped_column("purpose", EncryptedText())
 
     purpose = personal("_purpose")
 
@@ -243,7 +245,7 @@ class YouthConsent(EncryptedRecord, Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(64))
-    _purpose: Mapped[FieldValue] = mapped_column("purpose", EncryptedText())
+    _purpose: Mapped[FieldValue | None] = mapped_column("purpose", EncryptedText())
     # Under social services: which provision it acts on (e.g. "SoL 11 kap. 1 §").
     _legal_reference: Mapped[FieldValue | None] = mapped_column("legal_reference", EncryptedText())
 

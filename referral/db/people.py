@@ -93,14 +93,19 @@ class Child(EncryptedRecord, Base):
 
 
 class PartnerFile(EncryptedRecord, Base):
-    """A partner's own documentation about one child. Purged (its key shredded) on
-    completion, without touching the district's record."""
+    """A partner's own documentation about one child's participation (one referral). Purged
+    (its key shredded, its rows deleted) after completion, without touching the district's
+    record (referral.services.gallring)."""
 
     __tablename__ = "partner_files"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     child_id: Mapped[str] = mapped_column(ForeignKey("children.id"), index=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The participation this file documents: one file per referral, purged with it.
+    referral_id: Mapped[str | None] = mapped_column(
+        ForeignKey("referrals.id"), index=True, unique=True
+    )
     _notes: Mapped[FieldValue | None] = mapped_column("notes", EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -112,6 +117,25 @@ class PartnerFile(EncryptedRecord, Base):
 
     def key_scope(self) -> KeyScope:
         return KeyScope(person_id=self.child_id, holder=partner_file_holder(self.id))
+
+
+class PartnerNote(EncryptedRecord, Base):
+    """One entry a group leader wrote in a partner's file (what the partner documents about
+    the child's participation). Sealed under the file's key, so the file's purge takes it."""
+
+    __tablename__ = "partner_notes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    file_id: Mapped[str] = mapped_column(ForeignKey("partner_files.id"), index=True)
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id"))
+    written_by: Mapped[str] = mapped_column(String(64))  # the group leader's user id
+    written_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    _text: Mapped[FieldValue] = mapped_column("text", EncryptedText())
+
+    text = personal("_text")
+
+    def key_scope(self) -> KeyScope:
+        return KeyScope(person_id=self.child_id, holder=partner_file_holder(self.file_id))
 
 
 class Guardian(EncryptedRecord, Base):

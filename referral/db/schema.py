@@ -16,6 +16,8 @@ from referral.db import (
     people,
     rate_limits,
     referrals,
+    retention,
+    returned,
 )
 from referral.db.base import Base
 
@@ -36,4 +38,6 @@ __all__ = [
     "people",
     "rate_limits",
     "referrals",
+    "retention",
+    "returned",
 ]
