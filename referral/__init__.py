@@ -64,6 +64,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         notifications,
         outreach,
         partner,
+        partner_files,
     )
     from referral.web.errors import init_errors
     from referral.web.headers import init_headers
@@ -90,6 +91,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(casework.blueprint)
     app.register_blueprint(emergency.blueprint)
     app.register_blueprint(partner.blueprint)
+    app.register_blueprint(partner_files.blueprint)
     app.register_blueprint(notifications.blueprint)
     app.register_blueprint(groups.blueprint)
     app.register_blueprint(fees.blueprint)

@@ -30,6 +30,7 @@ def init_api(app: Flask) -> None:
         organisations,
         outreach,
         partner,
+        partner_files,
         referrals,
         users,
     )
@@ -42,6 +43,7 @@ def init_api(app: Flask) -> None:
         children,
         referrals,
         partner,
+        partner_files,
         groups,
         interest,
         concern,

@@ -6,8 +6,9 @@ The walk runs against seeded data, so that every list shows exactly one person: 
 with one child placed under SoL, whose one custodial guardian has consented until next week
 (so the partner may lawfully see the child and register participation, and the consent is
 in the lapse queue); one referral of that child, accepted by one partner, which has placed
-the child in one planned group, and has sent the district one interest registration of
-another child. The social worker and the group leader belong to those two organisations.
+the child in one planned group (and written one note in its own file on the child), and
+has sent the district one interest registration of another child. The social worker and
+the group leader belong to those two organisations.
 A route with URL parameters needs a builder in PATHS that names the seeded object, so that
 it is walked too.
 """
@@ -41,6 +42,7 @@ from referral.services import (
     interest,
     link_cases,
     outreach,
+    partner_files,
     referrals,
 )
 from referral.web.access import Level, rule_for
@@ -62,6 +64,8 @@ SHOWS_PERSONAL_DATA = {
     "/consents/expiring",  # the district's consents about to lapse
     "/partner/referrals",  # the partner's lawful inbox
     "/partner/groups/<group_id>",  # the roster: the children lawfully shown
+    "/partner/referrals/<referral_id>/notes",  # the partner's own file (one note seeded)
+    "/api/v1/partner/referrals/<referral_id>/notes",
     "/interest",  # the district's queue of interest registrations
     "/api/v1/children",
     "/api/v1/children/<child_id>",
@@ -139,6 +143,12 @@ PATHS: dict[str, Callable[[Seed], str]] = {
         lambda seed: f"/children/{seed.child_id}/consent-form?partner={seed.partner.id}"
     ),
     "/partner/groups/<group_id>": lambda seed: f"/partner/groups/{seed.group_id}",
+    "/partner/referrals/<referral_id>/notes": (
+        lambda seed: f"/partner/referrals/{seed.referral_id}/notes"
+    ),
+    "/api/v1/partner/referrals/<referral_id>/notes": (
+        lambda seed: f"/api/v1/partner/referrals/{seed.referral_id}/notes"
+    ),
     "/api/v1/children/<child_id>": lambda seed: f"/api/v1/children/{seed.child_id}",
     "/api/v1/referrals/<referral_id>": lambda seed: f"/api/v1/referrals/{seed.referral_id}",
     "/api/v1/partner/groups/<group_id>": lambda seed: f"/api/v1/partner/groups/{seed.group_id}",
@@ -209,6 +219,7 @@ def _seed(app: Flask, factory: Factory) -> Seed:
         )
         group = groups.create_group(uow, leader, new_group, today)
         groups.enrol(uow, leader, group.group_id, referral.id, today)
+        partner_files.write_note(uow, leader, referral.id, "Vandringsanteckning.", today)
         registration = interest.NewInterest(
             "Intresseanmält barn", invented_personnummer(2016, 5, 5), district.id, "08-1", today
         )
