@@ -34,7 +34,7 @@ run: $(VENV)/.installed translations dev-secrets
 	@$(BIN)/python -m config.port_check 127.0.0.1 $(PORT)
 	@set -a && . instance/dev.env && set +a && \
 	export REFERRAL_ENV=development REFERRAL_DEMO=1 && \
-	$(BIN)/flask crypto init && $(BIN)/flask audit init && $(BIN)/flask db upgrade && $(BIN)/flask demo load && \
+	$(BIN)/flask crypto init && $(BIN)/flask audit init && $(BIN)/flask gallring init && $(BIN)/flask db upgrade && $(BIN)/flask demo load && \
 	$(BIN)/python -m config.port_check 127.0.0.1 $(PORT) && \
 	echo "Serving on http://127.0.0.1:$(PORT)" && \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - referral.wsgi:app
@@ -74,7 +74,7 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i referral/translations/messages.pot -d referral/translations
 
 reset:
-	rm -rf instance/referral.sqlite3* instance/demo-credentials.json instance/keyring.json* instance/audit-signing-key.pem instance/audit-checkpoints
+	rm -rf instance/referral.sqlite3* instance/demo-credentials.json instance/keyring.json* instance/audit-signing-key.pem instance/return-signing-key*.pem instance/audit-checkpoints
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -114,7 +114,6 @@ class Action(StrEnum):
     RETURNED_FILE_DELIVER = "returned_file:deliver"
     RETURNED_FILE_READ = "returned_file:read"
     RETURNED_FILE_ACKNOWLEDGE = "returned_file:acknowledge"
-    GALLRING_PLAN = "gallring:plan"
     GALLRING_RUN = "gallring:run"
     GALLRING_PURGE = "gallring:purge"
     LEGAL_HOLD_SET = "legal_hold:set"

@@ -58,6 +58,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         dpo,
         emergency,
         fees,
+        gallring,
         groups,
         home,
         interest,
@@ -65,6 +66,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         outreach,
         partner,
         partner_files,
+        returned_files,
     )
     from referral.web.errors import init_errors
     from referral.web.headers import init_headers
@@ -97,7 +99,9 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(fees.blueprint)
     app.register_blueprint(interest.blueprint)
     app.register_blueprint(concern.blueprint)
+    app.register_blueprint(returned_files.blueprint)
     app.register_blueprint(outreach.blueprint)
+    app.register_blueprint(gallring.blueprint)
     init_api(app)
     init_errors(app)  # after the API, so problem documents replace flask-smorest's format
     cli.init_cli(app)

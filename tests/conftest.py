@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from audit.checkpoints import generate_signing_key, private_pem
 from config.settings import Environment, Settings
 from crypto import LocalKeyring
-from referral import clock, create_app
+from referral import clock, create_app, return_signing
 from referral.db import migrate
 from referral.request_scope import get_database
 from tests.factories import Factory
@@ -65,7 +65,20 @@ def audit_paths(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
-def base_settings(database_url: str, keyring_path: str, audit_paths: tuple[str, str]) -> Settings:
+def return_signing_key_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The key that signs files returned to social services: its own, never the audit key."""
+    path = tmp_path_factory.mktemp("returns") / "return-signing-key.pem"
+    return_signing.create_key(path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def base_settings(
+    database_url: str,
+    keyring_path: str,
+    audit_paths: tuple[str, str],
+    return_signing_key_path: str,
+) -> Settings:
     return Settings(
         environment=Environment.TEST,
         database_url=database_url,
@@ -77,6 +90,7 @@ def base_settings(database_url: str, keyring_path: str, audit_paths: tuple[str, 
         audit_checkpoint_dir=audit_paths[0],
         audit_signing_key_path=audit_paths[1],
         audit_checkpoint_every=0,  # tests that want automatic checkpoints ask for them
+        return_signing_key_path=return_signing_key_path,
         # Generous by default; the rate-limit test builds an app with a tight limit.
         login_rate_limit="1000 per minute",
         # Each in-process app counts on its own; the live servers use the shared default.

@@ -54,6 +54,9 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
         # (only an OS crash or power cut can lose the last ones); production runs PostgreSQL.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and overwritten content is zeroed in place, not left in free space: what a
+        # purge (gallring) empties is then gone from the file, not merely unlinked.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

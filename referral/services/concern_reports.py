@@ -451,7 +451,10 @@ def filed_reports(uow: UnitOfWork, actor: Actor) -> list[FiledReceipt]:
     rows = uow.session.execute(
         select(ConcernReport, User.display_name)
         .join(User, User.id == ConcernReport.reported_by, isouter=True)
-        .where(ConcernReport.reporter_organisation_id == actor.organisation_id)
+        .where(
+            ConcernReport.reporter_organisation_id == actor.organisation_id,
+            ConcernReport.purged_at.is_(None),
+        )
         .order_by(ConcernReport.filed_at.desc(), ConcernReport.id)
     )
     return [
@@ -491,7 +494,9 @@ def received_reports(uow: UnitOfWork, actor: Actor, now: datetime) -> list[Inbox
     query = (
         select(ConcernReport, Organisation.name)
         .join(Organisation, Organisation.id == ConcernReport.reporter_organisation_id)
-        .where(ConcernReport.status != ConcernStatus.CLOSED.value)
+        .where(
+            ConcernReport.status != ConcernStatus.CLOSED.value, ConcernReport.purged_at.is_(None)
+        )
         .order_by(overdue_first, ConcernReport.filed_at, ConcernReport.id)
     )
     if receiver is not None:

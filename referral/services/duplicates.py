@@ -60,7 +60,7 @@ def _likely_pairs(uow: UnitOfWork, organisation_id: str) -> list[tuple[Youth, Yo
     youths = list(
         uow.session.scalars(
             select(Youth)
-            .where(Youth.organisation_id == organisation_id)
+            .where(Youth.organisation_id == organisation_id, Youth.purged_at.is_(None))
             .order_by(Youth.created_at, Youth.id)
         )
     )

@@ -166,8 +166,10 @@ def partner_registrations(uow: UnitOfWork, actor: Actor) -> list[PartnerRegistra
     """The partner's own registrations, newest first, by reference and status. Nothing
     personal is read, so nothing is recorded."""
     require(actor, Permission.INTEREST_REGISTER)
-    query = select(InterestRegistration, Organisation.name).join(
-        Organisation, Organisation.id == InterestRegistration.district_id
+    query = (
+        select(InterestRegistration, Organisation.name)
+        .join(Organisation, Organisation.id == InterestRegistration.district_id)
+        .where(InterestRegistration.purged_at.is_(None))
     )
     partner_id = organisation_scope(actor)
     if partner_id is not None:

@@ -508,9 +508,16 @@ def handovers_to_district(uow: UnitOfWork, actor: Actor) -> list[Handover]:
     shown only as far as its disclosures reach, each read logged with its basis."""
     require(actor, Permission.HANDOVER_READ)
     district_id = organisation_scope(actor)
-    query = select(LinkCase).where(
-        LinkCase.step.in_([LinkStepKind.HANDED_OVER.value, LinkStepKind.CLOSED.value]),
-        LinkCase.authority == Authority.DISTRICT_SOCIAL_SERVICES.value,
+    query = (
+        select(LinkCase)
+        .join(Youth, Youth.id == LinkCase.youth_id)
+        .where(
+            LinkCase.step.in_([LinkStepKind.HANDED_OVER.value, LinkStepKind.CLOSED.value]),
+            LinkCase.authority == Authority.DISTRICT_SOCIAL_SERVICES.value,
+            # Once the outreach record is purged, what it handed over is gone from here too
+            # (the district keeps what it took into its own case file).
+            Youth.purged_at.is_(None),
+        )
     )
     if district_id is not None:
         query = query.where(LinkCase.district_id == district_id)

@@ -35,7 +35,8 @@ def get_for(
         if record_id
         else None
     )
-    if found is None:
+    # A purged row (its person's keys shredded, its fields emptied) is gone for everyone.
+    if found is None or getattr(found, "purged_at", None) is not None:
         raise NotFound(_("No such record."), field=field)
     try:
         require(actor, permission, found)

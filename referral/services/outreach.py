@@ -331,7 +331,9 @@ def youth_age(youth: Youth, day: date) -> int:
 def youths(uow: UnitOfWork, actor: Actor, today: date) -> list[YouthSummary]:
     """The organisation's youths, newest first; each one listed is logged."""
     require(actor, Permission.YOUTH_READ)
-    query = select(Youth).order_by(Youth.created_at.desc(), Youth.id)
+    query = (
+        select(Youth).where(Youth.purged_at.is_(None)).order_by(Youth.created_at.desc(), Youth.id)
+    )
     scope = organisation_scope(actor)
     if scope is not None:
         query = query.where(Youth.organisation_id == scope)

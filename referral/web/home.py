@@ -11,7 +11,7 @@ from referral.auth.forms import PostOnlyForm
 from referral.policy import Permission, can
 from referral.request_scope import request_uow
 from referral.roles import Role
-from referral.services import concern_reports, link_cases
+from referral.services import concern_reports, link_cases, returned_files
 from referral.web import concern
 from referral.web.access import current_actor, public, requires
 from referral.web.health import database_reachable
@@ -28,6 +28,7 @@ def index() -> ResponseReturnValue:
     received: list[concern_reports.InboxLine] = []
     overdue: list[concern_reports.OverdueReport] = []
     due: list[link_cases.DueCase] = []
+    returned_waiting = 0
     with request_uow() as uow:
         # Concern reports first: a report nobody has acknowledged may be a child in danger.
         if can(actor, Permission.CONCERN_RECEIVE):
@@ -41,6 +42,9 @@ def index() -> ResponseReturnValue:
         # The link worker's steps due this week, overdue first.
         if can(actor, Permission.LINK_CASE_MANAGE):
             due = link_cases.due_cases(uow, actor, clock.today())
+        # Files partners returned before a purge, waiting for the district to acknowledge.
+        if can(actor, Permission.RETURNED_FILE_READ):
+            returned_waiting = returned_files.unacknowledged_count(uow, actor)
     return render_template(
         "home.html",
         user=user,
@@ -50,6 +54,7 @@ def index() -> ResponseReturnValue:
         received_concerns=received,
         overdue_concerns=overdue,
         due_cases=due,
+        returned_waiting=returned_waiting,
         local=concern.local,
         status_labels=concern.STATUS_LABELS,
         subject_labels=concern.SUBJECT_LABELS,

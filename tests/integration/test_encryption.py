@@ -44,6 +44,7 @@ NOT_PERSONAL = {
     ("activity_descriptions", "text"): "the information letter, the same for every guardian",
     ("groups", "name"): "a support group's label chosen by the partner, never a child's name",
     ("encounters", "gender"): "the follow-up's count by gender: an encounter names no one",
+    ("gallring_purges", "gender"): "what statistics keep of a purged record: no identity left",
     ("youth_findings", "concern_report_id"): "the id of the report that told the district",
 }
 
@@ -285,6 +286,40 @@ CLEAR_BY_DECISION: dict[str, str] = {
     "youth_consents.recorded_at": _ROW,
     "youth_consents.revoked_at": "when it was revoked: the hand-over checks it",
     "youth_consents.revoked_by": _STAFF,
+    **{
+        f"returned_files.{column}": reason
+        for column, reason in (
+            ("id", _ROW),
+            ("data_key_id", _KEY),
+            ("district_id", _ORG),
+            ("partner_id", _ORG),
+            ("child_id", _PSEUDONYM),
+            ("referral_id", _PSEUDONYM),
+            ("delivered_at", _ROW),
+            ("acknowledged_at", "when the district acknowledged it: the inbox selects on it"),
+            ("acknowledged_by", _STAFF),
+            ("key_id", "which signing key signed it: a hash prefix of a public key"),
+            ("signature", "an Ed25519 signature over the sealed document: it reveals nothing"),
+        )
+    },
+    **{
+        f"{table}.purged_at": "when the purge emptied the row: lists and look-ups skip it"
+        for table in ("concern_reports", "interest_registrations", "youths")
+    },
+    **{
+        f"legal_holds.{column}": reason
+        for column, reason in (
+            ("id", _ROW),
+            ("data_key_id", _KEY),
+            ("rule", "which retention rule the held record falls under, from a fixed list"),
+            ("unit_id", _PSEUDONYM),
+            ("person_id", _PSEUDONYM),
+            ("set_by", _STAFF),
+            ("set_at", _ROW),
+            ("released_by", _STAFF),
+            ("released_at", "when the hold was released: the purge checks it"),
+        )
+    },
 }
 
 

@@ -24,7 +24,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from referral import clock
+from referral import clock, return_signing
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
 from referral.db.models import Organisation
@@ -44,6 +44,7 @@ from referral.services import (
     outreach,
     partner_files,
     referrals,
+    returned_files,
 )
 from referral.web.access import Level, rule_for
 from referral.working_time import WorkingDay
@@ -89,6 +90,11 @@ SHOWS_PERSONAL_DATA = {
     # What outreach handed over to the district, under the hand-over's basis.
     "/outreach/handovers",
     "/api/v1/handovers",
+    # Files returned by partners before a purge: the inbox names the child, and so do the
+    # document and its signed JSON download.
+    "/returned-files",
+    "/returned-files/<file_id>",
+    "/returned-files/<file_id>/document.json",
 }
 SHOWS_NO_PERSONAL_DATA = {
     "/",  # the user's own name only
@@ -122,6 +128,10 @@ SHOWS_NO_PERSONAL_DATA = {
     # Other records that may be the same youth, by id only.
     "/api/v1/outreach/youths/<youth_id>/duplicates",
     "/outreach/duplicates",
+    "/returned-files/public-key.pem",  # the key that checks the signatures
+    # The retention plan names records by reference only; a hold's reason is one entry per
+    # hold shown (tests/web/test_gallring_pages.py), and none is seeded here.
+    "/gallring",
 }
 NOT_PAGES = {"/login", "/mfa", "/healthz", "/static/<path:filename>"}
 
@@ -135,6 +145,9 @@ class Seed:
     group_id: str
     report_id: str  # a concern report the partner filed, received by the district
     youth_id: str  # a youth the link worker's organisation met
+    # The file returned to the district for a second referral of the child, which the
+    # partner declined (the one referral shown in the partner's inbox stays the first).
+    returned_file_id: str = ""
 
 
 PATHS: dict[str, Callable[[Seed], str]] = {
@@ -167,6 +180,10 @@ PATHS: dict[str, Callable[[Seed], str]] = {
     ),
     "/api/v1/outreach/youths/<youth_id>/duplicates": (
         lambda seed: f"/api/v1/outreach/youths/{seed.youth_id}/duplicates"
+    ),
+    "/returned-files/<file_id>": lambda seed: f"/returned-files/{seed.returned_file_id}",
+    "/returned-files/<file_id>/document.json": (
+        lambda seed: f"/returned-files/{seed.returned_file_id}/document.json"
     ),
 }
 
@@ -259,6 +276,14 @@ def _seed(app: Flask, factory: Factory) -> Seed:
             link_cases.NewStep("handed_over", today, today, categories=("identity",)),
         ):
             link_cases.record_step(uow, link_worker, case.id, step, today)
+        declined = referrals.create_referral(
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekend"), today=today
+        )
+        referrals.submit_referral(uow, worker, declined.id, today)
+        referrals.respond(uow, leader, declined.id, accept=False, today=today)
+        key = return_signing.load_key(app.config["REFERRAL_SETTINGS"].return_signing_key_path)
+        returned = returned_files.deliver(uow, SYSTEM, declined.id, key, today)
+        uow.commit()
         return Seed(
             accounts,
             partner,
@@ -267,6 +292,7 @@ def _seed(app: Flask, factory: Factory) -> Seed:
             group.group_id,
             report.report_id,
             youth.id,
+            returned_file_id=returned.id,
         )
 
 

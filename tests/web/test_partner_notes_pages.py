@@ -107,7 +107,7 @@ def test_the_leader_follows_the_inbox_link_writes_a_note_and_sees_it_on_the_page
     assert empty.status_code == 200
     page = empty.get_data(as_text=True)
     assert "data-note=" not in page
-    assert "purged after the participation ends" in html.unescape(page)  # what the file is
+    assert "gallras när deltagandet har avslutats" in html.unescape(page)  # what the file is
 
     saved = _post(client, path, {"text": NOTE})
     assert saved.status_code == 302 and saved.headers["Location"].endswith(path)

@@ -1,0 +1,35 @@
+"""Retention and purge (gallring, domain.md §5): each record type's rule (rules), what stops a
+purge (holds), the erasure of one person-holder (erasure), and the plan and the run (engine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from config import Settings
+from referral.actors import Actor
+from referral.db.uow import UnitOfWork
+from referral.services import returned_files
+from referral.services.gallring.engine import Plan, RunResult, plan, run
+from referral.services.gallring.rules import Unit
+
+__all__ = ["Plan", "RunResult", "plan", "purge_due"]
+
+
+def purge_due(
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    today: date,
+    signing_key: Ed25519PrivateKey,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Purge what is due, returning each partner's file to social services first (signed)."""
+
+    def deliver(unit_uow: UnitOfWork, unit: Unit) -> None:
+        returned_files.deliver(unit_uow, actor, unit.unit_id, signing_key, today)
+
+    return run(uow, actor, settings, today, deliver, progress)

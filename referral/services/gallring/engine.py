@@ -1,0 +1,319 @@
+"""The plan (what is due, what is held and why, what is kept) and the run that purges.
+
+A run purges one unit (one person's data under one holder) per transaction: the unit is read
+afresh, checked again (still due, not held, not purged by a run racing this one), its return
+file delivered, its statistics kept, its keys shredded and its fields emptied, its purge
+recorded and audited; then it commits. Killed half-way, a run loses nothing: each unit is
+either wholly purged or untouched, and the next run finishes the rest. On PostgreSQL a run
+holds an advisory lock, so a second run at once finds it taken and stops; on SQLite each
+unit's transaction holds the write lock, and the unique (rule, unit) of the purge record
+makes a unit purged once whatever happens.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from audit.actions import Action
+from audit.record import record
+from config import Settings
+from referral.actors import Actor
+from referral.db.base import utcnow
+from referral.db.retention import GallringRun, PurgeRecord, RunStatus
+from referral.db.uow import UnitOfWork
+from referral.policy import Permission, require
+from referral.scopes import KeyScope
+from referral.services.gallring.erasure import erase
+from referral.services.gallring.holds import HoldKind, holds_on
+from referral.services.gallring.rules import RULES, KeptRecord, PurgeRule, Unit, kept_records
+
+# Any fixed 64-bit number, the same in every process: the run's advisory lock on PostgreSQL.
+ADVISORY_LOCK_KEY = 0x6761_6C6C_7269_6E67  # "gallring"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class PlannedUnit:
+    rule: str
+    reference: str
+    unit_id: str
+    due_on: date
+    held_by: tuple[HoldKind, ...]
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    rule: str
+    basis: str
+    due: int
+    held: int
+    waiting: int  # retention not yet over
+    next_due_on: date | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    today: date
+    rules: tuple[RulePlan, ...]
+    due: tuple[PlannedUnit, ...]  # what a run would purge now
+    held: tuple[PlannedUnit, ...]  # due, but held (and why)
+    kept: tuple[KeptRecord, ...]
+
+    @property
+    def due_count(self) -> int:
+        return len(self.due)
+
+
+def _classify(
+    uow: UnitOfWork, settings: Settings, today: date
+) -> Iterator[tuple[PurgeRule, Unit, list[HoldKind] | None]]:
+    """Every unit of every rule, with its holds (None: its retention is not over yet)."""
+    for rule in RULES:
+        for unit in rule.units(uow, settings, today):
+            if unit.due_on > today:
+                yield rule, unit, None
+            else:
+                yield rule, unit, holds_on(uow, unit)
+
+
+def plan(uow: UnitOfWork, actor: Actor, settings: Settings, today: date) -> Plan:
+    """A dry run: changes nothing. It shows references and counts only, never a name, so it
+    writes nothing to the access log either."""
+    require(actor, Permission.GALLRING_READ)
+    due: list[PlannedUnit] = []
+    held: list[PlannedUnit] = []
+    waiting: Counter[str] = Counter()
+    next_due: dict[str, date] = {}
+    for rule, unit, holds in _classify(uow, settings, today):
+        if holds is None:
+            waiting[rule.name] += 1
+            if rule.name not in next_due or unit.due_on < next_due[rule.name]:
+                next_due[rule.name] = unit.due_on
+            continue
+        planned = PlannedUnit(rule.name, unit.reference, unit.unit_id, unit.due_on, tuple(holds))
+        (held if holds else due).append(planned)
+    due_by = Counter(u.rule for u in due)
+    held_by = Counter(u.rule for u in held)
+    summary = tuple(
+        RulePlan(
+            rule.name,
+            rule.basis,
+            due_by[rule.name],
+            held_by[rule.name],
+            waiting[rule.name],
+            next_due.get(rule.name),
+        )
+        for rule in RULES
+    )
+    uow.rollback()  # a dry run: nothing it read is kept open, nothing is written
+    order = lambda u: (u.due_on, u.rule, u.unit_id)  # noqa: E731 - a sort key
+    return Plan(
+        today=today,
+        rules=summary,
+        due=tuple(sorted(due, key=order)),
+        held=tuple(sorted(held, key=order)),
+        kept=tuple(kept_records(uow)),
+    )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str | None  # None: another run holds the lock, so this one did nothing
+    due: int
+    purged: int
+    held: int
+
+
+@contextmanager
+def _run_lock(bind: Engine) -> Iterator[bool]:
+    """On PostgreSQL, the advisory lock on a connection of its own, held for the whole run
+    (the units' transactions come and go on other connections). Elsewhere, always taken."""
+    if bind.dialect.name != "postgresql":
+        yield True
+        return
+    with bind.connect() as connection:
+        taken = bool(
+            connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+            ).scalar()
+        )
+        connection.commit()
+        try:
+            yield taken
+        finally:
+            if taken:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                )
+                connection.commit()
+
+
+DeliverReturn = Callable[[UnitOfWork, Unit], None]
+
+
+def run(
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    today: date,
+    deliver_return: DeliverReturn,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Purge every unit that is due and not held. `deliver_return` hands a partner's file to
+    social services before it is purged (in the unit's transaction)."""
+    require(actor, Permission.GALLRING_RUN)
+    bind = uow.session.get_bind()
+    assert isinstance(bind, Engine)
+    with _run_lock(bind) as taken:
+        if not taken:
+            return RunResult(None, 0, 0, 0)
+        return _run_locked(uow, actor, settings, today, deliver_return, progress)
+
+
+def _run_locked(
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    today: date,
+    deliver_return: DeliverReturn,
+    progress: Progress | None,
+) -> RunResult:
+    db = uow.session
+    pending: list[tuple[PurgeRule, str]] = []
+    held = 0
+    for rule, unit, holds in _classify(uow, settings, today):
+        if holds is None:
+            continue
+        if holds:
+            held += 1
+        else:
+            pending.append((rule, unit.unit_id))
+    the_run = GallringRun(started_by=actor.user_id, due=len(pending) + held, held=held)
+    db.add(the_run)
+    db.flush()
+    record(db, actor, Action.GALLRING_RUN, object_type="gallring_run", object_id=the_run.id)
+    uow.commit()
+    run_id = the_run.id
+    purged = 0
+    for done, (rule, unit_id) in enumerate(pending, start=1):
+        if _purge_one(uow, actor, settings, today, rule, unit_id, run_id, deliver_return):
+            purged += 1
+        if progress:
+            progress(done, len(pending))
+    finished = db.get(GallringRun, run_id)
+    assert finished is not None
+    finished.status = RunStatus.FINISHED
+    finished.finished_at = utcnow()
+    uow.commit()
+    _compact(uow)
+    return RunResult(run_id, len(pending) + held, purged, held)
+
+
+def _purge_one(
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    today: date,
+    rule: PurgeRule,
+    unit_id: str,
+    run_id: str,
+    deliver_return: DeliverReturn,
+) -> bool:
+    """Purge one unit in one transaction; False if it is no longer due (purged by a run
+    racing this one, held since the plan, or changed)."""
+    db = uow.session
+    unit = rule.unit(uow, settings, today, unit_id)
+    if unit is None or unit.due_on > today or holds_on(uow, unit):
+        uow.rollback()
+        return False
+    now = utcnow()
+    try:
+        if rule.needs_return(uow, unit):
+            deliver_return(uow, unit)
+        residue = rule.residue(uow, unit)
+        rule.remove(uow, unit)
+        shredded = erase(uow, unit.person_id, unit.holders)
+        rule.stamp(uow, unit, now)
+        db.add(
+            PurgeRecord(
+                rule=rule.name,
+                unit_id=unit.unit_id,
+                person_id=unit.person_id,
+                run_id=run_id,
+                due_on=unit.due_on,
+                purged_at=now,
+                keys_shredded=shredded,
+                **residue.__dict__,
+            )
+        )
+        db.flush()
+    except IntegrityError:  # another run purged it between our read and our write
+        uow.rollback()
+        return False
+    record(
+        db,
+        actor,
+        Action.GALLRING_PURGE,
+        object_type=rule.name,
+        object_id=unit.unit_id,
+        # Pseudonymous: the person's id and the holder, never sealed details (the keys that
+        # would seal them are the ones just shredded).
+        subject=KeyScope(unit.person_id, unit.holders[0] if unit.holders else rule.name),
+        legal_basis=f"gallring:{rule.name}",
+    )
+    the_run = db.get(GallringRun, run_id)
+    assert the_run is not None
+    the_run.purged += 1
+    uow.commit()
+    return True
+
+
+def _compact(uow: UnitOfWork) -> None:
+    """SQLite: deleted content was zeroed as it went (PRAGMA secure_delete, set on every
+    connection); fold the WAL back into the file and truncate it, so no old page lingers
+    there. PostgreSQL does not zero pages: crypto-shredding is the guarantee (README)."""
+    bind = uow.session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    uow.session.close()
+    assert isinstance(bind, Engine)
+    raw = bind.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    finally:
+        raw.close()
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: str
+    started_at: datetime
+    finished_at: datetime | None
+    started_by: str
+    status: str
+    due: int
+    purged: int
+    held: int
+
+
+def last_runs(uow: UnitOfWork, actor: Actor, limit: int = 10) -> list[RunView]:
+    require(actor, Permission.GALLRING_READ)
+    rows = uow.session.scalars(
+        select(GallringRun).order_by(GallringRun.started_at.desc()).limit(limit)
+    )
+    return [
+        RunView(r.id, r.started_at, r.finished_at, r.started_by, r.status, r.due, r.purged, r.held)
+        for r in rows
+    ]
+
+
+def purged_count(uow: UnitOfWork) -> int:
+    return uow.session.scalar(select(func.count()).select_from(PurgeRecord)) or 0

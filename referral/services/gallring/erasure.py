@@ -1,0 +1,69 @@
+"""Erasing one person-holder: shred its data keys, then empty every sealed field that any of
+those keys sealed. The shredding is the guarantee (PostgreSQL's VACUUM does not zero pages,
+and backups keep old pages); emptying the fields means that what remains on disk is not even
+ciphertext.
+
+Generic over every model with personal fields (services.keys.encrypted_models), so a record
+type added later is erased without being named here. The access log is never rewritten: its
+sealed details stay, unreadable once the log's key for that holder ("audit:" + holder) goes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, select, update
+
+from referral.db.data_keys import DataKey
+from referral.db.encryption import EncryptedRecord, session_cipher
+from referral.db.uow import UnitOfWork
+from referral.scopes import KeyScope
+from referral.services.keys import encrypted_models
+
+
+def holders_with_the_log(person_id: str, holders: tuple[str, ...]) -> tuple[str, ...]:
+    """The holders' own keys and the access log's keys about them: purging takes both."""
+    logs = tuple(KeyScope(person_id, holder).for_the_log().holder for holder in holders)
+    return holders + logs
+
+
+def _emptied(model: type[EncryptedRecord]) -> dict[str, None]:
+    """Every sealed column of `model`, its blind indexes, and its key reference, as NULLs."""
+    mapper = inspect(model)
+    columns: dict[str, None] = {"data_key_id": None}
+    for field in model.__personal_fields__.values():
+        columns[field.column_name(model)] = None
+        if field.index:
+            columns[str(mapper.attrs[field.index].columns[0].name)] = None
+    return columns
+
+
+def erase(uow: UnitOfWork, person_id: str, holders: tuple[str, ...]) -> int:
+    """Shred every key of `person_id` under `holders` (and the log's keys about them), and
+    empty the fields they sealed. Returns how many keys were shredded (0 when already gone).
+    In the caller's transaction: it commits with the purge record, or not at all."""
+    db = uow.session
+    store = session_cipher(db).keys
+    keys = list(
+        db.scalars(
+            select(DataKey).where(
+                DataKey.person_id == person_id,
+                DataKey.holder.in_(holders_with_the_log(person_id, holders)),
+            )
+        )
+    )
+    key_ids = [key.id for key in keys]
+    shredded = 0
+    for key in keys:
+        if key.live:
+            store.shred(key)
+            shredded += 1
+    db.flush()
+    if key_ids:
+        for model in encrypted_models():
+            if model.append_only:
+                continue
+            table = model.__table__  # type: ignore[attr-defined]
+            db.execute(
+                update(table).where(table.c.data_key_id.in_(key_ids)).values(**_emptied(model))
+            )
+        db.expire_all()  # rows loaded before now still hold the sealed values in memory
+    return shredded

@@ -1,0 +1,195 @@
+"""Legal holds: what stops a purge. A hold set by the DPO or an administrator, with a reason,
+stands until released; an unacknowledged concern report about the person holds every unit of
+theirs (domain.md §5). Setting, releasing and reading holds is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import or_, select
+
+from audit.actions import Action
+from audit.record import record
+from config import Settings
+from referral.actors import Actor
+from referral.db.base import utcnow
+from referral.db.concern import ConcernReport, ConcernStatus
+from referral.db.retention import LegalHold
+from referral.db.uow import UnitOfWork
+from referral.errors import Conflict, InvalidInput, NotFound
+from referral.i18n import _
+from referral.policy import Permission, require
+from referral.services.gallring.rules import RULES_BY_NAME, Unit
+from referral.services.users import staff_names
+
+REASON_MOST = 500
+
+
+class HoldKind(StrEnum):
+    LEGAL_HOLD = "legal_hold"  # set by the DPO or an administrator
+    OPEN_CONCERN_REPORT = "open_concern_report"  # not yet acknowledged by its receiver
+
+
+@dataclass(frozen=True)
+class HoldView:
+    id: str
+    rule: str
+    unit_reference: str
+    set_by: str
+    set_at: datetime
+    reason: str
+    released_by: str | None
+    released_at: datetime | None
+
+
+def holds_on(uow: UnitOfWork, unit: Unit) -> list[HoldKind]:
+    """Why `unit` may not be purged now (empty: nothing holds it)."""
+    db = uow.session
+    reasons: list[HoldKind] = []
+    hold = db.scalar(
+        select(LegalHold.id)
+        .where(
+            LegalHold.rule == unit.rule,
+            LegalHold.unit_id == unit.unit_id,
+            LegalHold.released_at.is_(None),
+        )
+        .limit(1)
+    )
+    if hold is not None:
+        reasons.append(HoldKind.LEGAL_HOLD)
+    report = db.scalar(
+        select(ConcernReport.id)
+        .where(
+            ConcernReport.status == ConcernStatus.OPEN.value,
+            or_(
+                ConcernReport.child_id == unit.person_id,
+                ConcernReport.youth_id == unit.person_id,
+            ),
+        )
+        .limit(1)
+    )
+    if report is not None:
+        reasons.append(HoldKind.OPEN_CONCERN_REPORT)
+    return reasons
+
+
+def _reason(value: str | None) -> str:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise InvalidInput(_("Give the reason for the hold."), field="reason")
+    if len(cleaned) > REASON_MOST:
+        raise InvalidInput(_("At most %(n)s characters.", n=REASON_MOST), field="reason")
+    return cleaned
+
+
+def set_hold(
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    rule_name: str,
+    unit_id: str,
+    reason: str | None,
+    today: date,
+) -> str:
+    """Hold one unit (as the plan lists it) from purge, with a reason. Returns the hold's id."""
+    require(actor, Permission.LEGAL_HOLD_SET)
+    rule = RULES_BY_NAME.get(rule_name)
+    if rule is None:
+        raise InvalidInput(_("No such retention rule."), field="rule")
+    cleaned = _reason(reason)
+    unit = rule.unit(uow, settings, today, unit_id)
+    if unit is None:
+        raise NotFound(_("Nothing awaiting purge has this reference."), field="unit_id")
+    already = uow.session.scalar(
+        select(LegalHold.id).where(
+            LegalHold.rule == rule.name,
+            LegalHold.unit_id == unit.unit_id,
+            LegalHold.released_at.is_(None),
+        )
+    )
+    if already is not None:
+        raise Conflict(_("A hold already stands on this record."), field="unit_id")
+    hold = LegalHold(
+        rule=rule.name, unit_id=unit.unit_id, person_id=unit.person_id, set_by=actor.user_id
+    )
+    hold.reason = cleaned
+    uow.session.add(hold)
+    uow.session.flush()
+    record(
+        uow.session,
+        actor,
+        Action.LEGAL_HOLD_SET,
+        object_type=rule.name,
+        object_id=unit.unit_id,
+        subject=hold.key_scope(),
+    )
+    uow.commit()
+    return hold.id
+
+
+def release_hold(uow: UnitOfWork, actor: Actor, hold_id: str) -> None:
+    require(actor, Permission.LEGAL_HOLD_SET)
+    hold = uow.session.get(LegalHold, hold_id, with_for_update=True)
+    if hold is None:
+        raise NotFound(_("No such record."), field="hold_id")
+    if not hold.live:
+        raise Conflict(_("This hold was released already."), field="hold_id")
+    hold.released_at = utcnow()
+    hold.released_by = actor.user_id
+    record(
+        uow.session,
+        actor,
+        Action.LEGAL_HOLD_RELEASE,
+        object_type=hold.rule,
+        object_id=hold.unit_id,
+        subject=hold.key_scope(),
+    )
+    uow.commit()
+
+
+def holds(uow: UnitOfWork, actor: Actor, released: int = 20) -> list[HoldView]:
+    """The holds that stand, and the latest released ones; each shown is on record first."""
+    require(actor, Permission.GALLRING_READ)
+    db = uow.session
+    live = list(
+        db.scalars(
+            select(LegalHold).where(LegalHold.released_at.is_(None)).order_by(LegalHold.set_at)
+        )
+    )
+    past = list(
+        db.scalars(
+            select(LegalHold)
+            .where(LegalHold.released_at.is_not(None))
+            .order_by(LegalHold.released_at.desc())
+            .limit(released)
+        )
+    )
+    shown = live + past
+    for hold in shown:
+        record(
+            db,
+            actor,
+            Action.LEGAL_HOLD_READ,
+            object_type=hold.rule,
+            object_id=hold.unit_id,
+            subject=hold.key_scope(),
+        )
+    names = staff_names(uow, [h.set_by for h in shown] + [h.released_by or "" for h in shown])
+    views = [
+        HoldView(
+            id=hold.id,
+            rule=hold.rule,
+            unit_reference=hold.unit_id[:8],
+            set_by=names.get(hold.set_by, hold.set_by),
+            set_at=hold.set_at,
+            reason=hold.reason,
+            released_by=names.get(hold.released_by, hold.released_by) if hold.released_by else None,
+            released_at=hold.released_at,
+        )
+        for hold in shown
+    ]
+    uow.commit()
+    return views

@@ -1,0 +1,519 @@
+"""What each record holder keeps, and for how long: one declaration per record type.
+
+A purge rule names its units (one person's data under one holder: a partner's file on one
+participation, one youth's outreach record…), when each one's retention ends, what statistics
+keep of it, and what to delete beyond the generic erasure (services.gallring.erasure). The
+engine (services.gallring.engine) asks every rule in RULES, so a record type that lands later
+declares its rule here and is planned, held and purged like the others. A kept record (the
+district's files on children placed in family homes, the access log) is declared in KEPT, so
+the plan says why it stays.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from config import Settings
+from referral.clock import STOCKHOLM
+from referral.db.audit_log import AuditEntry
+from referral.db.concern import ConcernReport, ConcernStatus, SubjectKind, concern_holder
+from referral.db.groups import Enrolment, Group
+from referral.db.interest import InterestRegistration, InterestStatus, interest_holder
+from referral.db.outreach import (
+    DismissedPair,
+    Encounter,
+    LinkCase,
+    LinkStep,
+    LinkStepKind,
+    Youth,
+    YouthConsent,
+    YouthLink,
+    outreach_holder,
+)
+from referral.db.people import Child, PartnerFile, PartnerNote, partner_file_holder
+from referral.db.referrals import Referral, ReferralEvent
+from referral.db.retention import PurgeRecord
+from referral.db.uow import UnitOfWork
+from referral.rules import Status, age_on
+from referral.services.gallring.residue import Residue, child_age_band, youth_age_band
+from referral.services.outreach import youth_age
+from referral.services.sharing import birth_date_of
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One person's data under one holder, due for purge on `due_on`."""
+
+    rule: str
+    unit_id: str
+    person_id: str
+    holders: tuple[str, ...]
+    ended_at: datetime  # when the retention clock started
+    due_on: date
+
+    @property
+    def reference(self) -> str:
+        """What the plan shows: the unit's short reference, never a name."""
+        return self.unit_id[:8]
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(STOCKHOLM).date()
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _not_purged(rule: str, unit_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+    return (
+        ~select(PurgeRecord.id)
+        .where(PurgeRecord.rule == rule, PurgeRecord.unit_id == unit_column)
+        .exists()
+    )
+
+
+class PurgeRule(ABC):
+    """One record type's retention: its units, their due days, what statistics keep."""
+
+    name: str
+    programme: str | None
+    # The legal or agreement basis, as the plan prints it (the web page translates by name).
+    basis: str
+
+    @abstractmethod
+    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
+        """Every unit whose retention clock runs (due or not yet), not yet purged."""
+
+    def unit(self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str) -> Unit | None:
+        """The unit afresh, inside the purge's own transaction (None if no longer one)."""
+        return next(self._units(uow, settings, today, unit_id), None)
+
+    def _units(
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str
+    ) -> Iterator[Unit]:
+        return (u for u in self.units(uow, settings, today) if u.unit_id == unit_id)
+
+    @abstractmethod
+    def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
+        """What statistics keep of the unit (read before its keys go)."""
+
+    def needs_return(self, uow: UnitOfWork, unit: Unit) -> bool:
+        """Must social services receive a file of this unit before it is purged?"""
+        return False
+
+    def remove(self, uow: UnitOfWork, unit: Unit) -> None:  # noqa: B027 - optional step
+        """Rows to delete outright before the erasure (none by default: rows stay, emptied)."""
+
+    def stamp(self, uow: UnitOfWork, unit: Unit, now: datetime) -> None:  # noqa: B027
+        """Mark the rows that outlive the purge as purged (services.loading hides them)."""
+
+
+# --- Programme A: the partner's file on one participation ----------------------------------
+
+# A referral the partner has had: these are its ends (cancelled never reached the partner).
+PARTICIPATION_ENDS = (Status.COMPLETED, Status.DECLINED, Status.WITHDRAWN)
+
+
+class PartnerFileRule(PurgeRule):
+    name = "partner_file"
+    programme = "A"
+    basis = (
+        "IOP agreement (seed 004): when the participation ends the partner's documentation is "
+        "purged or returned to social services; REFERRAL_PARTNER_RETENTION_DAYS after the end."
+    )
+
+    def _query(self, unit_id: str | None = None):  # type: ignore[no-untyped-def]
+        ended = (
+            select(ReferralEvent.referral_id, func.max(ReferralEvent.at).label("at"))
+            .where(ReferralEvent.to_status.in_([s.value for s in PARTICIPATION_ENDS]))
+            .group_by(ReferralEvent.referral_id)
+            .subquery()
+        )
+        query = (
+            select(Referral.id, Referral.child_id, Referral.completed_at, ended.c.at)
+            .outerjoin(ended, ended.c.referral_id == Referral.id)
+            .where(
+                Referral.status.in_([s.value for s in PARTICIPATION_ENDS]),
+                _not_purged(self.name, Referral.id),
+            )
+        )
+        if unit_id is not None:
+            query = query.where(Referral.id == unit_id)
+        return query
+
+    def _from_rows(self, db: Session, rows: list, settings: Settings) -> Iterator[Unit]:  # type: ignore[type-arg]
+        files: dict[str, list[str]] = {}
+        ids = [row.id for row in rows]
+        for start in range(0, len(ids), 500):
+            for referral_id, file_id in db.execute(
+                select(PartnerFile.referral_id, PartnerFile.id).where(
+                    PartnerFile.referral_id.in_(ids[start : start + 500])
+                )
+            ):
+                files.setdefault(str(referral_id), []).append(file_id)
+        days = timedelta(days=settings.partner_retention_days)
+        for row in rows:
+            ended_at = row.completed_at or row.at
+            if ended_at is None:
+                continue
+            yield Unit(
+                rule=self.name,
+                unit_id=row.id,
+                person_id=row.child_id,
+                holders=tuple(partner_file_holder(f) for f in sorted(files.get(row.id, []))),
+                ended_at=ended_at,
+                due_on=_local_day(ended_at) + days,
+            )
+
+    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
+        rows = list(uow.session.execute(self._query()))
+        return self._from_rows(uow.session, rows, settings)
+
+    def _units(
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str
+    ) -> Iterator[Unit]:
+        rows = list(uow.session.execute(self._query(unit_id)))
+        return self._from_rows(uow.session, rows, settings)
+
+    def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
+        db = uow.session
+        referral = db.get(Referral, unit.unit_id)
+        assert referral is not None
+        child = db.get(Child, referral.child_id)
+        assert child is not None
+        group_format = db.scalar(
+            select(Group.format)
+            .join(Enrolment, Enrolment.group_id == Group.id)
+            .where(Enrolment.referral_id == referral.id)
+            .limit(1)
+        )
+        ended_on = _local_day(unit.ended_at)
+        return Residue(
+            programme=referral.programme,
+            period=ended_on.strftime("%Y-%m"),
+            format=group_format or referral.preferred_format,
+            age_band=child_age_band(age_on(birth_date_of(child), ended_on)),
+            gender=child.gender,
+            district_id=referral.district_id,
+            outcome=referral.status,
+        )
+
+    def needs_return(self, uow: UnitOfWork, unit: Unit) -> bool:
+        """A participation that began (an enrolment), or one a concern report was filed from:
+        social services keep its summary, attendance and reports. A referral declined or
+        withdrawn before any of that leaves nothing to return."""
+        db = uow.session
+        enrolled = db.scalar(
+            select(Enrolment.id).where(Enrolment.referral_id == unit.unit_id).limit(1)
+        )
+        reported = db.scalar(
+            select(ConcernReport.id).where(ConcernReport.referral_id == unit.unit_id).limit(1)
+        )
+        return enrolled is not None or reported is not None
+
+    def remove(self, uow: UnitOfWork, unit: Unit) -> None:
+        db = uow.session
+        files = select(PartnerFile.id).where(PartnerFile.referral_id == unit.unit_id)
+        db.execute(delete(PartnerNote).where(PartnerNote.file_id.in_(files)))
+        db.execute(delete(PartnerFile).where(PartnerFile.referral_id == unit.unit_id))
+
+
+# --- Programme A: interest registrations -----------------------------------------------------
+
+
+class InterestRule(PurgeRule):
+    name = "interest"
+    programme = "A"
+    basis = (
+        "GDPR art. 5.1 c, e: the partner's note of a family home's call is kept only until the "
+        "district has decided; REFERRAL_INTEREST_RETENTION_DAYS after the decision."
+    )
+
+    def _rows(self, uow: UnitOfWork, unit_id: str | None) -> list[InterestRegistration]:
+        query = select(InterestRegistration).where(
+            InterestRegistration.status.in_(
+                [InterestStatus.CONFIRMED.value, InterestStatus.DECLINED.value]
+            ),
+            InterestRegistration.decided_at.is_not(None),
+            InterestRegistration.purged_at.is_(None),
+        )
+        if unit_id is not None:
+            query = query.where(InterestRegistration.id == unit_id)
+        return list(uow.session.scalars(query))
+
+    def _unit(self, row: InterestRegistration, settings: Settings) -> Unit:
+        assert row.decided_at is not None
+        return Unit(
+            rule=self.name,
+            unit_id=row.id,
+            person_id=row.id,
+            holders=(interest_holder(row.id),),
+            ended_at=row.decided_at,
+            due_on=_local_day(row.decided_at) + timedelta(days=settings.interest_retention_days),
+        )
+
+    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
+        return (self._unit(row, settings) for row in self._rows(uow, None))
+
+    def _units(
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str
+    ) -> Iterator[Unit]:
+        return (self._unit(row, settings) for row in self._rows(uow, unit_id))
+
+    def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
+        row = uow.session.get(InterestRegistration, unit.unit_id)
+        assert row is not None
+        return Residue(
+            programme=self.programme,
+            period=_local_day(unit.ended_at).strftime("%Y-%m"),
+            district_id=row.district_id,
+            outcome=row.status,
+        )
+
+    def stamp(self, uow: UnitOfWork, unit: Unit, now: datetime) -> None:
+        row = uow.session.get(InterestRegistration, unit.unit_id)
+        assert row is not None
+        row.purged_at = now
+
+
+# --- Programme B: an outreach organisation's record of a youth ------------------------------
+
+
+class YouthRule(PurgeRule):
+    name = "outreach_youth"
+    programme = "B"
+    basis = (
+        "IOP agreement (seed 003), GDPR art. 5.1 e: once no link case is open and no consent "
+        "runs, REFERRAL_OUTREACH_RETENTION_DAYS after the last entry; encounters stay as "
+        "anonymous counts."
+    )
+
+    def _candidates(self, uow: UnitOfWork, today: date, unit_id: str | None) -> list[Youth]:
+        open_case = (
+            select(LinkCase.id)
+            .where(LinkCase.youth_id == Youth.id, LinkCase.step != LinkStepKind.CLOSED.value)
+            .exists()
+        )
+        live_consent = (
+            select(YouthConsent.id)
+            .where(
+                YouthConsent.youth_id == Youth.id,
+                YouthConsent.revoked_at.is_(None),
+                YouthConsent.valid_until >= today,
+            )
+            .exists()
+        )
+        query = select(Youth).where(Youth.purged_at.is_(None), ~open_case, ~live_consent)
+        if unit_id is not None:
+            query = query.where(Youth.id == unit_id)
+        return list(uow.session.scalars(query))
+
+    def _last_entries(self, db: Session, ids: list[str]) -> dict[str, datetime]:
+        """The last thing recorded about each youth: the registration, an encounter, a step
+        of a link case, a consent given or revoked."""
+        last: dict[str, datetime] = {}
+
+        def later(youth_id: str, moment: datetime | None) -> None:
+            if moment is not None and (youth_id not in last or moment > last[youth_id]):
+                last[youth_id] = moment
+
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for youth_id, moment in db.execute(
+                select(Encounter.youth_id, func.max(Encounter.created_at))
+                .where(Encounter.youth_id.in_(chunk))
+                .group_by(Encounter.youth_id)
+            ):
+                later(str(youth_id), moment)
+            for youth_id, moment in db.execute(
+                select(LinkCase.youth_id, func.max(LinkStep.recorded_at))
+                .join(LinkStep, LinkStep.case_id == LinkCase.id)
+                .where(LinkCase.youth_id.in_(chunk))
+                .group_by(LinkCase.youth_id)
+            ):
+                later(youth_id, moment)
+            for consent in db.scalars(select(YouthConsent).where(YouthConsent.youth_id.in_(chunk))):
+                later(consent.youth_id, consent.revoked_at or consent.recorded_at)
+        return last
+
+    def _make(self, uow: UnitOfWork, settings: Settings, youths: list[Youth]) -> Iterator[Unit]:
+        last = self._last_entries(uow.session, [y.id for y in youths])
+        days = timedelta(days=settings.outreach_retention_days)
+        for youth in youths:
+            ended_at = max(youth.created_at, last.get(youth.id, youth.created_at))
+            yield Unit(
+                rule=self.name,
+                unit_id=youth.id,
+                person_id=youth.id,
+                holders=(outreach_holder(youth.organisation_id),),
+                ended_at=ended_at,
+                due_on=_local_day(ended_at) + days,
+            )
+
+    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
+        return self._make(uow, settings, self._candidates(uow, today, None))
+
+    def _units(
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str
+    ) -> Iterator[Unit]:
+        return self._make(uow, settings, self._candidates(uow, today, unit_id))
+
+    def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
+        youth = uow.session.get(Youth, unit.unit_id)
+        assert youth is not None
+        ended_on = _local_day(unit.ended_at)
+        known_age = youth.birth_date or youth.birth_year
+        return Residue(
+            programme=self.programme,
+            period=ended_on.strftime("%Y-%m"),
+            age_band=youth_age_band(youth_age(youth, ended_on) if known_age else None),
+            gender=youth.gender,
+            district_id=youth.district_id,
+            country_of_origin=youth.country_of_origin,
+        )
+
+    def remove(self, uow: UnitOfWork, unit: Unit) -> None:
+        # Which records were judged to be one youth is about identity: it goes.
+        db = uow.session
+        either = or_(YouthLink.first_id == unit.unit_id, YouthLink.second_id == unit.unit_id)
+        db.execute(delete(YouthLink).where(either))
+        db.execute(
+            delete(DismissedPair).where(
+                or_(DismissedPair.first_id == unit.unit_id, DismissedPair.second_id == unit.unit_id)
+            )
+        )
+
+    def stamp(self, uow: UnitOfWork, unit: Unit, now: datetime) -> None:
+        youth = uow.session.get(Youth, unit.unit_id)
+        assert youth is not None
+        youth.purged_at = now
+
+
+# --- Concern reports: the receiver's record -------------------------------------------------
+
+
+class ConcernReportRule(PurgeRule):
+    name = "concern_report"
+    programme = None
+    basis = (
+        "SoL 12 kap. 1 §: a report social services received is purged with its case file, "
+        "REFERRAL_DISTRICT_RETENTION_YEARS after the last entry; a report about a child placed "
+        "in a family home is kept (12 kap. 2 §); an unacknowledged one is never purged."
+    )
+
+    def _rows(self, uow: UnitOfWork, unit_id: str | None) -> list[ConcernReport]:
+        query = select(ConcernReport).where(
+            ConcernReport.status != ConcernStatus.OPEN.value,
+            ConcernReport.subject_kind != SubjectKind.KNOWN_CHILD.value,
+            ConcernReport.purged_at.is_(None),
+        )
+        if unit_id is not None:
+            query = query.where(ConcernReport.id == unit_id)
+        return list(uow.session.scalars(query))
+
+    def _unit(self, report: ConcernReport, settings: Settings) -> Unit:
+        last = report.closed_at or report.acknowledged_at or report.filed_at
+        return Unit(
+            rule=self.name,
+            unit_id=report.id,
+            person_id=report.key_scope().person_id,
+            holders=(concern_holder(report.id),),
+            ended_at=last,
+            due_on=_years_later(_local_day(last), settings.district_retention_years),
+        )
+
+    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
+        return (self._unit(row, settings) for row in self._rows(uow, None))
+
+    def _units(
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str
+    ) -> Iterator[Unit]:
+        return (self._unit(row, settings) for row in self._rows(uow, unit_id))
+
+    def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
+        report = uow.session.get(ConcernReport, unit.unit_id)
+        assert report is not None
+        return Residue(
+            programme="B" if report.subject_kind == SubjectKind.YOUTH.value else None,
+            period=_local_day(report.filed_at).strftime("%Y-%m"),
+            district_id=report.receiving_organisation_id,
+            outcome=report.status,
+        )
+
+    def stamp(self, uow: UnitOfWork, unit: Unit, now: datetime) -> None:
+        report = uow.session.get(ConcernReport, unit.unit_id)
+        assert report is not None
+        report.purged_at = now
+
+
+RULES: tuple[PurgeRule, ...] = (
+    PartnerFileRule(),
+    InterestRule(),
+    YouthRule(),
+    ConcernReportRule(),
+)
+RULES_BY_NAME = {rule.name: rule for rule in RULES}
+
+
+# --- What is kept, and why ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeptRecord:
+    name: str
+    basis: str
+    count: int
+
+
+def kept_records(uow: UnitOfWork) -> list[KeptRecord]:
+    """The records no rule purges, counted, with the reason they stay."""
+    db = uow.session
+    children = db.scalar(select(func.count()).select_from(Child)) or 0
+    family_home_reports = (
+        db.scalar(
+            select(func.count())
+            .select_from(ConcernReport)
+            .where(ConcernReport.subject_kind == SubjectKind.KNOWN_CHILD.value)
+        )
+        or 0
+    )
+    encounters = (
+        db.scalar(select(func.count()).select_from(Encounter).where(Encounter.youth_id.is_(None)))
+        or 0
+    )
+    entries = db.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    return [
+        KeptRecord(
+            "district_record",
+            "SoL 12 kap. 2 §: the district's files on children placed in family homes are kept "
+            "(the district's own rule; the partner's purge never touches them).",
+            children,
+        ),
+        KeptRecord(
+            "family_home_concern_reports",
+            "SoL 12 kap. 2 §: a concern report about a child placed in a family home is part "
+            "of the child's file, which is kept.",
+            family_home_reports,
+        ),
+        KeptRecord(
+            "anonymous_encounters",
+            "Seed 003 follow-up: anonymous encounters hold no identity and are kept as counts.",
+            encounters,
+        ),
+        KeptRecord(
+            "access_log",
+            "Kept longer than the data it describes, pseudonymous: its sealed details die with "
+            "the subject's keys (domain.md §5).",
+            entries,
+        ),
+    ]

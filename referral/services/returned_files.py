@@ -1,0 +1,603 @@
+"""Files returned to social services (återlämnande, seed 004; domain.md §5): before the purge
+takes a partner's file on a child, what social services must keep of the participation is
+delivered to the district's inbox as a signed, self-contained document.
+
+- **What it holds**: who (the district, the partner, the child by pseudonymous id, name and
+  personnummer from the district's own record), the referral, the participation (group,
+  format, start, sessions planned and attended, absences, the pre-group visit), attendance
+  per session, and the concern reports the partner filed from or about the referral, by
+  reference, time and receipt only: the reports themselves are with their receiver already.
+  Never the partner's own notes, which the purge takes.
+- **How it is sealed**: canonical JSON (sorted keys, no spaces, UTF-8), signed with the
+  return-signing key (Ed25519, its own purpose: referral.return_signing), stored exactly as
+  signed under the district's key for the child, so the partner's purge cannot touch it and
+  anyone holding the public key can check that nothing changed since.
+- **Who reads it**: the district's social workers (RETURNED_FILE_READ, scoped to the
+  district); every file shown, opened or downloaded is in the access log first, under the
+  child's pseudonymous id, and so is its acknowledgement (once).
+
+`deliver` is the purge engine's (referral.services.gallring): it flushes and leaves the
+commit to the engine, so that the purge and the delivery stand or fall together.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from sqlalchemy import case, func, or_, select
+
+from audit.actions import Action
+from audit.checkpoints import key_id_of
+from audit.record import record
+from referral import clock
+from referral.actors import Actor
+from referral.db.base import utcnow
+from referral.db.concern import ConcernReport
+from referral.db.groups import Attendance, Enrolment, Group
+from referral.db.models import Organisation
+from referral.db.people import Child
+from referral.db.referrals import Referral
+from referral.db.returned import ReturnedFile
+from referral.db.uow import UnitOfWork
+from referral.errors import Conflict
+from referral.i18n import _
+from referral.policy import Permission, organisation_scope, require
+from referral.rules import Status
+from referral.services.concern_reports import reference_of as concern_reference
+from referral.services.loading import get_for
+from referral.services.users import staff_names
+
+OBJECT_TYPE = "returned_file"
+FORMAT = "referral-return/1"
+# What ends a participation with the partner holding data about the child. A cancelled
+# referral never reached the partner: there is nothing to return.
+ENDED = frozenset({Status.COMPLETED, Status.DECLINED, Status.WITHDRAWN})
+
+
+class Attended:
+    """One child's mark for one session, as the document writes it."""
+
+    PRESENT = "present"
+    ABSENT = "absent"
+    NOT_RECORDED = "not_recorded"
+
+
+# --- read models -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveredFile:
+    """A delivery as the purge engine sees it: `created` is False when the referral's file
+    was delivered before (and nothing was written now)."""
+
+    id: str
+    district_id: str
+    delivered_at: datetime
+    created: bool
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    number: int
+    day: date
+    kind: str  # referral.schedule.SessionKind
+    attendance: str  # Attended
+
+
+@dataclass(frozen=True)
+class ConcernLine:
+    """A concern report the partner filed: its reference and receipt, never its text."""
+
+    report_id: str
+    reference: str
+    filed_at: datetime
+    status: str
+    acknowledged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Participation:
+    group_id: str
+    group_name: str
+    group_format: str
+    start_date: date
+    sessions_planned: int
+    sessions_attended: int
+    absences: int
+    not_recorded: int
+    visit_kind: str | None  # referral.db.groups.VisitKind
+    visit_day: date | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReturnedDocument:
+    """The signed document, parsed (parse_document)."""
+
+    format: str
+    produced_at: datetime
+    produced_on: date
+    district_id: str
+    district_name: str
+    partner_id: str
+    partner_name: str
+    child_id: str
+    child_name: str
+    child_personnummer: str
+    referral_id: str
+    programme: str
+    preferred_format: str
+    referral_status: str
+    referral_created_at: datetime
+    completed_at: datetime | None
+    ended_on: date
+    participation: Participation | None
+    attendance: tuple[SessionLine, ...]
+    concern_reports: tuple[ConcernLine, ...]
+
+
+@dataclass(frozen=True)
+class ReturnedFileSummary:
+    """One line of the district's inbox."""
+
+    file_id: str
+    child_id: str
+    child_name: str
+    partner_name: str
+    referral_status: str
+    ended_on: date
+    delivered_at: datetime
+    acknowledged_at: datetime | None
+    waiting_days: int  # since delivery, while unacknowledged; 0 once acknowledged
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+
+@dataclass(frozen=True)
+class ReturnedFileView:
+    """A returned file as the district reads it: the document exactly as signed, parsed, its
+    signature, and whether that verifies with the public key the reader was given (None
+    when no public key was at hand)."""
+
+    file_id: str
+    document: str
+    contents: ReturnedDocument
+    signature: bytes
+    key_id: str
+    signature_valid: bool | None
+    delivered_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None  # display name
+    waiting_days: int
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+
+@dataclass(frozen=True)
+class AcknowledgedFile:
+    file_id: str
+    acknowledged_at: datetime
+
+
+# --- the document ----------------------------------------------------------------------------
+
+
+def canonical(contents: dict[str, Any]) -> str:
+    """The one text that is signed and stored: sorted keys, no spaces, UTF-8 as it is."""
+    return json.dumps(contents, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _instant(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _ended_on(referral: Referral) -> date:
+    """The Stockholm day the participation ended: its completion, else the last step into
+    the status it ended in."""
+    ended = referral.completed_at
+    if ended is None:
+        steps = [event.at for event in referral.events if event.to_status == referral.status]
+        ended = steps[-1] if steps else referral.updated_at
+    return ended.astimezone(clock.STOCKHOLM).date()
+
+
+def _participation(
+    uow: UnitOfWork, referral: Referral
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    enrolment = uow.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.referral_id == referral.id)
+        .order_by(Enrolment.enrolled_at.desc(), Enrolment.id)
+        .limit(1)
+    ).one_or_none()
+    if enrolment is None:  # declined or withdrawn before a place in a group
+        return None, []
+    group = uow.session.get(Group, enrolment.group_id)
+    assert group is not None  # a foreign key
+    marks: dict[str, bool] = {
+        session_id: present
+        for session_id, present in uow.session.execute(
+            select(Attendance.session_id, Attendance.present).where(
+                Attendance.enrolment_id == enrolment.id
+            )
+        )
+    }
+    attendance = []
+    for session in group.sessions:
+        mark = marks.get(session.id)
+        attended = (
+            Attended.NOT_RECORDED if mark is None else Attended.PRESENT if mark else Attended.ABSENT
+        )
+        attendance.append(
+            {
+                "number": session.number,
+                "day": _day(session.day),
+                "kind": session.kind,
+                "attendance": attended,
+            }
+        )
+    marked = [line["attendance"] for line in attendance]
+    visit = enrolment.visits[-1] if enrolment.visits else None  # a correction is a new row
+    summary = {
+        "group_id": group.id,
+        "group_name": group.name,
+        "format": group.format,
+        "start_date": _day(group.start_date),
+        "sessions_planned": len(group.sessions),
+        "sessions_attended": marked.count(Attended.PRESENT),
+        "absences": marked.count(Attended.ABSENT),
+        "not_recorded": marked.count(Attended.NOT_RECORDED),
+        "visit": {"kind": visit.kind, "day": _day(visit.day)} if visit is not None else None,
+        "completed_at": _instant(enrolment.completed_at),
+    }
+    return summary, attendance
+
+
+def _concern_reports(uow: UnitOfWork, referral: Referral) -> list[dict[str, Any]]:
+    """The reports the partner filed from this referral, or about its child without one."""
+    reports = uow.session.scalars(
+        select(ConcernReport)
+        .where(
+            ConcernReport.reporter_organisation_id == referral.partner_id,
+            ConcernReport.purged_at.is_(None),
+            or_(
+                ConcernReport.referral_id == referral.id,
+                (ConcernReport.referral_id.is_(None))
+                & (ConcernReport.child_id == referral.child_id),
+            ),
+        )
+        .order_by(ConcernReport.filed_at, ConcernReport.id)
+    )
+    return [
+        {
+            "id": report.id,
+            "reference": concern_reference(report.id),
+            "filed_at": _instant(report.filed_at),
+            "status": report.status,
+            "acknowledged_at": _instant(report.acknowledged_at),
+        }
+        for report in reports
+    ]
+
+
+def _contents(uow: UnitOfWork, referral: Referral, child: Child) -> dict[str, Any]:
+    db = uow.session
+    district = db.get(Organisation, referral.district_id)
+    partner = db.get(Organisation, referral.partner_id)
+    assert district is not None and partner is not None  # foreign keys
+    participation, attendance = _participation(uow, referral)
+    now = clock.now()
+    return {
+        "format": FORMAT,
+        "produced_at": _instant(now),
+        "produced_on": _day(now.astimezone(clock.STOCKHOLM).date()),
+        "district": {"id": district.id, "name": district.name},
+        "partner": {"id": partner.id, "name": partner.name},
+        "child": {"id": child.id, "name": child.name, "personnummer": child.personnummer},
+        "referral": {
+            "id": referral.id,
+            "programme": referral.programme,
+            "preferred_format": referral.preferred_format,
+            "status": referral.status,
+            "created_at": _instant(referral.created_at),
+            "completed_at": _instant(referral.completed_at),
+            "ended_on": _day(_ended_on(referral)),
+        },
+        "participation": participation,
+        "attendance": attendance,
+        "concern_reports": _concern_reports(uow, referral),
+    }
+
+
+def _when(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+def _maybe_when(value: Any) -> datetime | None:
+    return _when(value) if value is not None else None
+
+
+def _maybe_day(value: Any) -> date | None:
+    return date.fromisoformat(str(value)) if value is not None else None
+
+
+def parse_document(document: str) -> ReturnedDocument:
+    """The signed text as a read model (ValueError or KeyError for one that is not a
+    returned file of this format)."""
+    data = json.loads(document)
+    if data.get("format") != FORMAT:
+        raise ValueError(f"not a {FORMAT} document")
+    referral, child = data["referral"], data["child"]
+    participation = None
+    if data["participation"] is not None:
+        part = data["participation"]
+        visit = part["visit"] or {}
+        participation = Participation(
+            group_id=part["group_id"],
+            group_name=part["group_name"],
+            group_format=part["format"],
+            start_date=date.fromisoformat(part["start_date"]),
+            sessions_planned=part["sessions_planned"],
+            sessions_attended=part["sessions_attended"],
+            absences=part["absences"],
+            not_recorded=part["not_recorded"],
+            visit_kind=visit.get("kind"),
+            visit_day=_maybe_day(visit.get("day")),
+            completed_at=_maybe_when(part["completed_at"]),
+        )
+    return ReturnedDocument(
+        format=data["format"],
+        produced_at=_when(data["produced_at"]),
+        produced_on=date.fromisoformat(data["produced_on"]),
+        district_id=data["district"]["id"],
+        district_name=data["district"]["name"],
+        partner_id=data["partner"]["id"],
+        partner_name=data["partner"]["name"],
+        child_id=child["id"],
+        child_name=child["name"],
+        child_personnummer=child["personnummer"],
+        referral_id=referral["id"],
+        programme=referral["programme"],
+        preferred_format=referral["preferred_format"],
+        referral_status=referral["status"],
+        referral_created_at=_when(referral["created_at"]),
+        completed_at=_maybe_when(referral["completed_at"]),
+        ended_on=date.fromisoformat(referral["ended_on"]),
+        participation=participation,
+        attendance=tuple(
+            SessionLine(
+                line["number"], date.fromisoformat(line["day"]), line["kind"], line["attendance"]
+            )
+            for line in data["attendance"]
+        ),
+        concern_reports=tuple(
+            ConcernLine(
+                line["id"],
+                line["reference"],
+                _when(line["filed_at"]),
+                line["status"],
+                _maybe_when(line["acknowledged_at"]),
+            )
+            for line in data["concern_reports"]
+        ),
+    )
+
+
+def sign(document: str, signing_key: Ed25519PrivateKey) -> bytes:
+    return signing_key.sign(document.encode("utf-8"))
+
+
+def verify(document: str, signature: bytes, public_key: Ed25519PublicKey) -> bool:
+    """Did the holder of `public_key` sign exactly this text?"""
+    try:
+        public_key.verify(signature, document.encode("utf-8"))
+    except InvalidSignature:
+        return False
+    return True
+
+
+# --- delivery (the purge engine) ---------------------------------------------------------------
+
+
+def deliver(
+    uow: UnitOfWork,
+    actor: Actor,
+    referral_id: str,
+    signing_key: Ed25519PrivateKey,
+    today: date,
+) -> DeliveredFile:
+    """Return what social services must keep of an ended participation to the district's
+    inbox, signed, once: a referral delivered before answers its file (created=False) and
+    writes nothing. Flushes and leaves the commit to the caller (the purge engine commits
+    the purge and the delivery together)."""
+    require(actor, Permission.GALLRING_RUN)
+    # Locked: two runs delivering the same referral at once deliver it once.
+    referral = get_for(
+        uow, actor, Permission.GALLRING_RUN, Referral, referral_id, field="referral", lock=True
+    )
+    existing = uow.session.scalars(
+        select(ReturnedFile).where(ReturnedFile.referral_id == referral.id)
+    ).one_or_none()
+    if existing is not None:
+        return DeliveredFile(existing.id, existing.district_id, existing.delivered_at, False)
+    if Status(referral.status) not in ENDED:
+        raise Conflict(
+            _(
+                "Only an ended participation (completed, declined or withdrawn) is returned; "
+                "this referral is %(status)s.",
+                status=referral.status,
+            ),
+            field="referral",
+        )
+    child = uow.session.get(Child, referral.child_id)
+    assert child is not None  # a foreign key
+    document = canonical(_contents(uow, referral, child))
+    returned = ReturnedFile(
+        district_id=referral.district_id,
+        partner_id=referral.partner_id,
+        child_id=referral.child_id,
+        referral_id=referral.id,
+        delivered_at=utcnow(),
+        key_id=key_id_of(signing_key.public_key()),
+        signature=sign(document, signing_key),
+        document=document,
+    )
+    uow.session.add(returned)
+    uow.session.flush()
+    _record(uow, actor, Action.RETURNED_FILE_DELIVER, returned)
+    return DeliveredFile(returned.id, returned.district_id, returned.delivered_at, True)
+
+
+# --- the district's inbox ----------------------------------------------------------------------
+
+
+def _waiting_days(returned: ReturnedFile, today: date) -> int:
+    if returned.acknowledged_at is not None:
+        return 0
+    delivered_on = returned.delivered_at.astimezone(clock.STOCKHOLM).date()
+    return max((today - delivered_on).days, 0)
+
+
+def inbox(uow: UnitOfWork, actor: Actor, today: date) -> list[ReturnedFileSummary]:
+    """The files returned to the actor's district: unacknowledged first, newest first within
+    each. Each one shown names the child, so each is written to the log before the list is
+    returned."""
+    require(actor, Permission.RETURNED_FILE_READ)
+    unacknowledged_first = case((ReturnedFile.acknowledged_at.is_(None), 0), else_=1)
+    query = select(ReturnedFile).order_by(
+        unacknowledged_first, ReturnedFile.delivered_at.desc(), ReturnedFile.id
+    )
+    district_id = organisation_scope(actor)
+    if district_id is not None:
+        query = query.where(ReturnedFile.district_id == district_id)
+    found = list(uow.session.scalars(query))
+    for returned in found:
+        _record(uow, actor, Action.RETURNED_FILE_READ, returned)
+    uow.commit()
+    summaries = []
+    for returned in found:
+        contents = parse_document(returned.document)
+        summaries.append(
+            ReturnedFileSummary(
+                file_id=returned.id,
+                child_id=returned.child_id,
+                child_name=contents.child_name,
+                partner_name=contents.partner_name,
+                referral_status=contents.referral_status,
+                ended_on=contents.ended_on,
+                delivered_at=returned.delivered_at,
+                acknowledged_at=returned.acknowledged_at,
+                waiting_days=_waiting_days(returned, today),
+            )
+        )
+    return summaries
+
+
+def unacknowledged_count(uow: UnitOfWork, actor: Actor) -> int:
+    """How many files wait for the actor's district to acknowledge them (for the start page).
+    Nothing personal is read, so nothing is recorded."""
+    require(actor, Permission.RETURNED_FILE_READ)
+    query = select(func.count()).select_from(ReturnedFile)
+    district_id = organisation_scope(actor)
+    if district_id is not None:
+        query = query.where(ReturnedFile.district_id == district_id)
+    return int(uow.session.scalar(query.where(ReturnedFile.acknowledged_at.is_(None))) or 0)
+
+
+def _returned(uow: UnitOfWork, actor: Actor, file_id: str, *, lock: bool = False) -> ReturnedFile:
+    require(actor, Permission.RETURNED_FILE_READ)
+    return get_for(
+        uow, actor, Permission.RETURNED_FILE_READ, ReturnedFile, file_id, field="file", lock=lock
+    )
+
+
+def read(
+    uow: UnitOfWork,
+    actor: Actor,
+    file_id: str,
+    today: date,
+    *,
+    public_key: Ed25519PublicKey | None,
+    downloading: bool = False,
+) -> ReturnedFileView:
+    """A social worker of the district opens (or downloads) a returned file; the access is
+    on record before anything is returned. The signature is checked with `public_key`."""
+    returned = _returned(uow, actor, file_id)
+    _record(
+        uow,
+        actor,
+        Action.RETURNED_FILE_READ,
+        returned,
+        details={"copy": "json"} if downloading else None,
+    )
+    uow.commit()
+    document = returned.document
+    names = staff_names(uow, [returned.acknowledged_by] if returned.acknowledged_by else [])
+    return ReturnedFileView(
+        file_id=returned.id,
+        document=document,
+        contents=parse_document(document),
+        signature=returned.signature,
+        key_id=returned.key_id,
+        signature_valid=(
+            verify(document, returned.signature, public_key) if public_key is not None else None
+        ),
+        delivered_at=returned.delivered_at,
+        acknowledged_at=returned.acknowledged_at,
+        acknowledged_by=(
+            names.get(returned.acknowledged_by, returned.acknowledged_by)
+            if returned.acknowledged_by
+            else None
+        ),
+        waiting_days=_waiting_days(returned, today),
+    )
+
+
+def acknowledge(uow: UnitOfWork, actor: Actor, file_id: str) -> AcknowledgedFile:
+    """The district confirms it has the file, once (409 when it has been already)."""
+    returned = _returned(uow, actor, file_id, lock=True)
+    if returned.acknowledged_at is not None:
+        raise Conflict(_("This returned file has already been acknowledged."), field="file")
+    acknowledged_at = utcnow()
+    returned.acknowledged_at = acknowledged_at
+    returned.acknowledged_by = actor.user_id
+    uow.session.flush()
+    _record(uow, actor, Action.RETURNED_FILE_ACKNOWLEDGE, returned)
+    uow.commit()
+    return AcknowledgedFile(returned.id, acknowledged_at)
+
+
+def _record(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: Action,
+    returned: ReturnedFile,
+    details: dict[str, object] | None = None,
+) -> None:
+    record(
+        uow.session,
+        actor,
+        action,
+        object_type=OBJECT_TYPE,
+        object_id=returned.id,
+        subject=returned.key_scope(),
+        details=details,
+    )

@@ -1,0 +1,157 @@
+"""The retention page (gallring) for the DPO and administrators: what a run would purge now,
+what is held and why, what is kept and on which basis, the last runs, and the holds, which
+either of them sets and releases with a reason. Runs themselves belong to the operator's
+timer (`flask gallring run`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from referral import clock
+from referral.auth.forms import PostOnlyForm
+from referral.errors import DomainError
+from referral.policy import Permission, can
+from referral.request_scope import request_uow
+from referral.services.gallring import engine, holds
+from referral.text_rules import PlainTextForm
+from referral.web.access import current_actor, requires
+from referral.web.concern import local
+
+blueprint = Blueprint("gallring", __name__, url_prefix="/gallring")
+
+RULE_LABELS = {
+    "partner_file": _l("The partner's file on a participation (Programme A)"),
+    "interest": _l("Interest registrations (Programme A)"),
+    "outreach_youth": _l("Outreach records of youths (Programme B)"),
+    "concern_report": _l("Concern reports received by social services"),
+}
+RULE_BASES = {
+    "partner_file": _l(
+        "IOP agreement (seed 004): when the participation ends, the partner's documentation is "
+        "purged or returned to social services. Purged %(days)s days after the end, once what "
+        "social services must keep has been returned to the district."
+    ),
+    "interest": _l(
+        "GDPR art. 5.1 c and e: the partner's note of a family home's call is kept only until "
+        "the district has decided. Purged %(days)s days after the decision."
+    ),
+    "outreach_youth": _l(
+        "IOP agreement (seed 003), GDPR art. 5.1 e: purged %(days)s days after the last entry, "
+        "once no link case is open and no consent runs. Encounters stay as anonymous counts."
+    ),
+    "concern_report": _l(
+        "SoL 12 kap. 1 §: purged with the case file %(years)s years after the last entry; a "
+        "report about a child placed in a family home is kept (12 kap. 2 §); an "
+        "unacknowledged report is never purged."
+    ),
+}
+KEPT_LABELS = {
+    "district_record": _l("The districts' records of children placed in family homes"),
+    "family_home_concern_reports": _l("Concern reports about children placed in family homes"),
+    "anonymous_encounters": _l("Anonymous encounters (counts only)"),
+    "access_log": _l("The access log (pseudonymous)"),
+}
+KEPT_BASES = {
+    "district_record": _l(
+        "SoL 12 kap. 2 §: kept. The district's own rule; the partner's purge never touches it."
+    ),
+    "family_home_concern_reports": _l("SoL 12 kap. 2 §: part of the child's file, which is kept."),
+    "anonymous_encounters": _l("They name no one: kept as counts for the follow-up."),
+    "access_log": _l(
+        "Kept longer than the data it describes; its sealed details die with the person's keys."
+    ),
+}
+HOLD_LABELS = {
+    holds.HoldKind.LEGAL_HOLD.value: _l("Legal hold"),
+    holds.HoldKind.OPEN_CONCERN_REPORT.value: _l("Unacknowledged concern report"),
+}
+
+
+class HoldForm(PlainTextForm):
+    rule = HiddenField(validators=[DataRequired()])
+    unit_id = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(
+        _l("Reason for the hold"), validators=[DataRequired(), Length(max=holds.REASON_MOST)]
+    )
+
+
+def basis_of(rule: str) -> str:
+    settings = current_app.config["REFERRAL_SETTINGS"]
+    days = {
+        "partner_file": settings.partner_retention_days,
+        "interest": settings.interest_retention_days,
+        "outreach_youth": settings.outreach_retention_days,
+    }.get(rule, 0)
+    return str(RULE_BASES[rule] % {"days": days, "years": settings.district_retention_years})
+
+
+def _page(form: HoldForm | None = None, status: int = 200) -> ResponseReturnValue:
+    actor = current_actor()
+    settings = current_app.config["REFERRAL_SETTINGS"]
+    with request_uow() as uow:
+        plan = engine.plan(uow, actor, settings, clock.today())
+        runs = engine.last_runs(uow, actor)
+        held = holds.holds(uow, actor)
+    return render_template(
+        "gallring/plan.html",
+        plan=plan,
+        runs=runs,
+        holds=held,
+        form=form or HoldForm(formdata=None),
+        release_form=PostOnlyForm(),
+        may_hold=can(actor, Permission.LEGAL_HOLD_SET),
+        rule_labels=RULE_LABELS,
+        basis_of=basis_of,
+        kept_labels=KEPT_LABELS,
+        kept_bases=KEPT_BASES,
+        hold_labels=HOLD_LABELS,
+        local=local,
+    ), status
+
+
+@blueprint.route("")
+@requires(Permission.GALLRING_READ)
+def plan_page() -> ResponseReturnValue:
+    return _page()
+
+
+@blueprint.route("/holds", methods=["POST"])
+@requires(Permission.LEGAL_HOLD_SET)
+def set_hold() -> ResponseReturnValue:
+    form = HoldForm()
+    if not form.validate():
+        return _page(form, 422)
+    try:
+        with request_uow() as uow:
+            holds.set_hold(
+                uow,
+                current_actor(),
+                current_app.config["REFERRAL_SETTINGS"],
+                form.rule.data or "",
+                form.unit_id.data or "",
+                form.reason.data,
+                clock.today(),
+            )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        form.reason.errors = [*form.reason.errors, error.message]
+        return _page(form, error.status)
+    flash(_("The hold is set: nothing of this record is purged while it stands."), "success")
+    return redirect(url_for("gallring.plan_page", _anchor="holds"))
+
+
+@blueprint.route("/holds/<hold_id>/release", methods=["POST"])
+@requires(Permission.LEGAL_HOLD_SET)
+def release_hold(hold_id: str) -> ResponseReturnValue:
+    if not PostOnlyForm().validate():
+        return redirect(url_for("gallring.plan_page"))
+    with request_uow() as uow:
+        holds.release_hold(uow, current_actor(), hold_id)
+    flash(_("The hold is released: the record is purged by the next run if it is due."), "success")
+    return redirect(url_for("gallring.plan_page", _anchor="holds"))
