@@ -88,4 +88,9 @@ bench-audit: $(VENV)/.installed
 	$(BIN)/python bench/audit_bench.py
 	$(BIN)/python bench/audit_bench.py --database-url $${BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
 
-bench: bench-crypto bench-audit
+# The purge of N completed participations (default 10 000), against plain deletes: SQLite, then PostgreSQL.
+bench-gallring: $(VENV)/.installed
+	$(BIN)/python bench/gallring_bench.py $(if $(PEOPLE),--people $(PEOPLE))
+	$(BIN)/python bench/gallring_bench.py $(if $(PEOPLE),--people $(PEOPLE)) --database-url $${BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
+
+bench: bench-crypto bench-audit bench-gallring

@@ -32,6 +32,7 @@ from referral.services import (
     concern_reports,
     consent,
     groups,
+    interest,
     link_cases,
     organisations,
     outreach,
@@ -301,6 +302,22 @@ def _load_cases(
         today=today,
     )
     referrals.submit_referral(uow, worker, second.id, today)
+
+    # A family home's call the district has declined: due for purge at once, so the DPO's
+    # retention page (/gallring) has something to show and `flask gallring run` to purge.
+    called = interest.register_interest(
+        uow,
+        leader,
+        interest.NewInterest(
+            "Elsa Låtsasdotter",
+            invented_personnummer(date(today.year - 9, 5, 20), 986),
+            district_id,
+            "Familjen Inbillad, 08-000 00 04",
+            today,
+        ),
+        today,
+    )
+    interest.decline(uow, worker, called.id, "Barnet har redan en plats i en annan grupp.")
 
     _load_outreach(uow, district_id, today)
 

@@ -28,12 +28,14 @@ def upgrade() -> None:
         sa.Column("started_at", referral.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", referral.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("started_by", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("due", sa.Integer(), nullable=False),
         sa.Column("purged", sa.Integer(), nullable=False),
         sa.Column("held", sa.Integer(), nullable=False),
+        sa.Column("failed", sa.Integer(), nullable=False),
         sa.CheckConstraint(
-            "status IN ('running', 'finished')", name=op.f("ck_gallring_runs_run_status_known")
+            "status IN ('running', 'finished', 'interrupted')",
+            name=op.f("ck_gallring_runs_run_status_known"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_gallring_runs")),
     )
@@ -85,7 +87,7 @@ def upgrade() -> None:
         sa.Column("set_at", referral.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("released_by", sa.String(length=64), nullable=True),
         sa.Column("released_at", referral.db.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("reason", referral.db.encryption.EncryptedText(), nullable=False),
+        sa.Column("reason", referral.db.encryption.EncryptedText(), nullable=True),
         sa.Column("data_key_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["data_key_id"], ["data_keys.id"], name=op.f("fk_legal_holds_data_key_id_data_keys")

@@ -59,6 +59,7 @@ class PurgeRecord(Base):
 class RunStatus:
     RUNNING = "running"
     FINISHED = "finished"
+    INTERRUPTED = "interrupted"  # killed half-way: the next run found it and finished its work
 
 
 class GallringRun(Base):
@@ -71,13 +72,17 @@ class GallringRun(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     started_by: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(10), default=RunStatus.RUNNING)
+    status: Mapped[str] = mapped_column(String(12), default=RunStatus.RUNNING)
     due: Mapped[int] = mapped_column(Integer, default=0)
     purged: Mapped[int] = mapped_column(Integer, default=0)
     held: Mapped[int] = mapped_column(Integer, default=0)
+    # Units whose purge raised (rolled back and logged; the next run tries them again).
+    failed: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
-        CheckConstraint("status IN ('running', 'finished')", name="run_status_known"),
+        CheckConstraint(
+            "status IN ('running', 'finished', 'interrupted')", name="run_status_known"
+        ),
     )
 
 
@@ -96,7 +101,8 @@ class LegalHold(EncryptedRecord, Base):
     set_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     released_by: Mapped[str | None] = mapped_column(String(64))
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    _reason: Mapped[FieldValue] = mapped_column("reason", EncryptedText())
+    # Nullable only for the purge of the record it held (the reason may name the person).
+    _reason: Mapped[FieldValue | None] = mapped_column("reason", EncryptedText())
 
     reason = personal("_reason")
 

@@ -271,21 +271,27 @@ def _participation(
     return summary, attendance
 
 
-def _concern_reports(uow: UnitOfWork, referral: Referral) -> list[dict[str, Any]]:
-    """The reports the partner filed from this referral, or about its child without one."""
-    reports = uow.session.scalars(
-        select(ConcernReport)
-        .where(
-            ConcernReport.reporter_organisation_id == referral.partner_id,
-            ConcernReport.purged_at.is_(None),
-            or_(
-                ConcernReport.referral_id == referral.id,
-                (ConcernReport.referral_id.is_(None))
-                & (ConcernReport.child_id == referral.child_id),
-            ),
+def reports_filed_by_the_partner(uow: UnitOfWork, referral: Referral) -> list[ConcernReport]:
+    """The reports the partner filed from this referral, or about its child without one: what
+    the returned file lists (and, for the purge, a reason to return a file at all)."""
+    return list(
+        uow.session.scalars(
+            select(ConcernReport)
+            .where(
+                ConcernReport.reporter_organisation_id == referral.partner_id,
+                ConcernReport.purged_at.is_(None),
+                or_(
+                    ConcernReport.referral_id == referral.id,
+                    (ConcernReport.referral_id.is_(None))
+                    & (ConcernReport.child_id == referral.child_id),
+                ),
+            )
+            .order_by(ConcernReport.filed_at, ConcernReport.id)
         )
-        .order_by(ConcernReport.filed_at, ConcernReport.id)
     )
+
+
+def _concern_reports(uow: UnitOfWork, referral: Referral) -> list[dict[str, Any]]:
     return [
         {
             "id": report.id,
@@ -294,7 +300,7 @@ def _concern_reports(uow: UnitOfWork, referral: Referral) -> list[dict[str, Any]
             "status": report.status,
             "acknowledged_at": _instant(report.acknowledged_at),
         }
-        for report in reports
+        for report in reports_filed_by_the_partner(uow, referral)
     ]
 
 

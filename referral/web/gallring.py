@@ -18,54 +18,13 @@ from referral.errors import DomainError
 from referral.policy import Permission, can
 from referral.request_scope import request_uow
 from referral.services.gallring import engine, holds
+from referral.services.gallring.rules import RULES_BY_NAME
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 from referral.web.concern import local
 
 blueprint = Blueprint("gallring", __name__, url_prefix="/gallring")
 
-RULE_LABELS = {
-    "partner_file": _l("The partner's file on a participation (Programme A)"),
-    "interest": _l("Interest registrations (Programme A)"),
-    "outreach_youth": _l("Outreach records of youths (Programme B)"),
-    "concern_report": _l("Concern reports received by social services"),
-}
-RULE_BASES = {
-    "partner_file": _l(
-        "IOP agreement (seed 004): when the participation ends, the partner's documentation is "
-        "purged or returned to social services. Purged %(days)s days after the end, once what "
-        "social services must keep has been returned to the district."
-    ),
-    "interest": _l(
-        "GDPR art. 5.1 c and e: the partner's note of a family home's call is kept only until "
-        "the district has decided. Purged %(days)s days after the decision."
-    ),
-    "outreach_youth": _l(
-        "IOP agreement (seed 003), GDPR art. 5.1 e: purged %(days)s days after the last entry, "
-        "once no link case is open and no consent runs. Encounters stay as anonymous counts."
-    ),
-    "concern_report": _l(
-        "SoL 12 kap. 1 §: purged with the case file %(years)s years after the last entry; a "
-        "report about a child placed in a family home is kept (12 kap. 2 §); an "
-        "unacknowledged report is never purged."
-    ),
-}
-KEPT_LABELS = {
-    "district_record": _l("The districts' records of children placed in family homes"),
-    "family_home_concern_reports": _l("Concern reports about children placed in family homes"),
-    "anonymous_encounters": _l("Anonymous encounters (counts only)"),
-    "access_log": _l("The access log (pseudonymous)"),
-}
-KEPT_BASES = {
-    "district_record": _l(
-        "SoL 12 kap. 2 §: kept. The district's own rule; the partner's purge never touches it."
-    ),
-    "family_home_concern_reports": _l("SoL 12 kap. 2 §: part of the child's file, which is kept."),
-    "anonymous_encounters": _l("They name no one: kept as counts for the follow-up."),
-    "access_log": _l(
-        "Kept longer than the data it describes; its sealed details die with the person's keys."
-    ),
-}
 HOLD_LABELS = {
     holds.HoldKind.LEGAL_HOLD.value: _l("Legal hold"),
     holds.HoldKind.OPEN_CONCERN_REPORT.value: _l("Unacknowledged concern report"),
@@ -80,14 +39,14 @@ class HoldForm(PlainTextForm):
     )
 
 
-def basis_of(rule: str) -> str:
-    settings = current_app.config["REFERRAL_SETTINGS"]
-    days = {
-        "partner_file": settings.partner_retention_days,
-        "interest": settings.interest_retention_days,
-        "outreach_youth": settings.outreach_retention_days,
-    }.get(rule, 0)
-    return str(RULE_BASES[rule] % {"days": days, "years": settings.district_retention_years})
+def basis_of(name: str) -> str:
+    """A rule's basis, with the period this deployment is configured for."""
+    rule = RULES_BY_NAME[name]
+    return str(rule.help % rule.retention(current_app.config["REFERRAL_SETTINGS"]))
+
+
+def label_of(name: str) -> str:
+    return str(RULES_BY_NAME[name].label)
 
 
 def _page(form: HoldForm | None = None, status: int = 200) -> ResponseReturnValue:
@@ -105,10 +64,8 @@ def _page(form: HoldForm | None = None, status: int = 200) -> ResponseReturnValu
         form=form or HoldForm(formdata=None),
         release_form=PostOnlyForm(),
         may_hold=can(actor, Permission.LEGAL_HOLD_SET),
-        rule_labels=RULE_LABELS,
+        label_of=label_of,
         basis_of=basis_of,
-        kept_labels=KEPT_LABELS,
-        kept_bases=KEPT_BASES,
         hold_labels=HOLD_LABELS,
         local=local,
     ), status

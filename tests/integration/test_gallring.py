@@ -55,7 +55,7 @@ from referral.services import (
     returned_files,
 )
 from referral.services.concern_reports import AcknowledgementRule, NewConcernReport
-from referral.services.gallring import erasure, holds
+from referral.services.gallring import erasure, holds, rules
 from referral.working_time import WorkingDay
 from tests.conftest import FrozenClock
 from tests.factories import SYSTEM, Factory, invented_personnummer, social_worker_actor
@@ -376,12 +376,13 @@ def test_a_completed_canary_childs_partner_file_is_purged_and_returned_the_distr
     assert again.purged == 0 and _purge_entries(app, world.canary_referral) == 1
 
 
-def test_a_hold_set_by_the_dpo_stops_the_purge_until_it_is_released(
+def test_a_hold_set_by_the_dpo_stops_the_purge_until_released_and_its_reason_goes_with_it(
     own_app: tuple[Flask, Settings], frozen_clock: FrozenClock
 ) -> None:
     app, settings = own_app
     world = _build(app, settings, frozen_clock)
-    frozen_clock.moment = COMPLETED_AT + timedelta(days=settings.partner_retention_days + 1)
+    # Set before the retention ends (a unit still waiting can be held too).
+    frozen_clock.moment = COMPLETED_AT + timedelta(days=1)
     dpo = replace(SYSTEM, roles=frozenset({Role.DPO}), user_id="dpo-1")
     with app.app_context(), UnitOfWork(request_session()) as uow:
         hold_id = holds.set_hold(
@@ -393,6 +394,7 @@ def test_a_hold_set_by_the_dpo_stops_the_purge_until_it_is_released(
             "IVO:s tillsyn begär handlingarna",
             clock.today(),
         )
+    frozen_clock.moment = COMPLETED_AT + timedelta(days=settings.partner_retention_days + 1)
     _run(app, settings)
     assert ("partner_file", world.canary_referral) not in _purges(app)
     with app.app_context(), UnitOfWork(request_session()) as uow:
@@ -408,6 +410,37 @@ def test_a_hold_set_by_the_dpo_stops_the_purge_until_it_is_released(
         assert {"legal_hold:set", "legal_hold:read", "legal_hold:release"} <= actions
     _run(app, settings)
     assert ("partner_file", world.canary_referral) in _purges(app)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        # The reason may have named the child: it is purged with the record it held.
+        (listed,) = holds.holds(uow, dpo)
+        assert listed.reason is None and listed.released_at is not None
+        assert not uow.session.scalars(
+            select(DataKey).where(DataKey.holder.like("hold:%"), DataKey.wrapped.is_not(None))
+        ).all()
+
+
+def test_a_unit_whose_purge_fails_is_counted_and_left_whole_while_the_others_are_purged(
+    own_app: tuple[Flask, Settings], frozen_clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, settings = own_app
+    world = _build(app, settings, frozen_clock)
+    frozen_clock.moment = COMPLETED_AT + timedelta(days=settings.partner_retention_days + 1)
+    rule = rules.RULES_BY_NAME["partner_file"]
+    real_residue = type(rule).residue
+
+    def fails_for_the_canary(self: rules.PurgeRule, uow: UnitOfWork, unit: rules.Unit) -> object:
+        if unit.unit_id == world.canary_referral:
+            raise RuntimeError("the district's record could not be read")
+        return real_residue(self, uow, unit)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(rule), "residue", fails_for_the_canary)
+    result = _run(app, settings)
+    assert (result.purged, result.failed) == (len(world.referrals) - 2, 1)
+    assert ("partner_file", world.canary_referral) not in _purges(app)
+    with app.app_context():
+        assert request_session().scalar(select(func.count()).select_from(PartnerNote)) == 1
+    monkeypatch.setattr(type(rule), "residue", real_residue)
+    assert _run(app, settings).purged == 1  # the next run tries it again
 
 
 def test_a_run_that_dies_half_way_loses_nothing_and_the_next_run_finishes_it(
@@ -553,7 +586,9 @@ def test_a_youths_outreach_record_is_purged_once_nothing_is_open_and_encounters_
         case_row = uow.session.get(LinkCase, case.id)
         assert case_row is not None and case_row._purpose is None
         assert case_row.authority == "healthcare" and case_row.outcome == "back_in_welfare"
-        assert uow.session.scalar(select(func.count()).select_from(Encounter)) == 1
+        # The encounter stays, as an anonymous count.
+        (met,) = uow.session.scalars(select(Encounter)).all()
+        assert (met.youth_id, met.linked_by, met.place) == (None, None, "sergels_torg")
         residue = uow.session.scalars(select(PurgeRecord)).one()
         assert (residue.programme, residue.gender, residue.country_of_origin, residue.age_band) == (
             "B",

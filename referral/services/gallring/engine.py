@@ -12,6 +12,8 @@ makes a unit purged once whatever happens.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,11 +33,13 @@ from referral.db.uow import UnitOfWork
 from referral.policy import Permission, require
 from referral.scopes import KeyScope
 from referral.services.gallring.erasure import erase
-from referral.services.gallring.holds import HoldKind, holds_on
+from referral.services.gallring.holds import HoldKind, holds_on, released_holds_of
 from referral.services.gallring.rules import RULES, KeptRecord, PurgeRule, Unit, kept_records
 
 # Any fixed 64-bit number, the same in every process: the run's advisory lock on PostgreSQL.
 ADVISORY_LOCK_KEY = 0x6761_6C6C_7269_6E67  # "gallring"
+CHECKPOINT_ATTEMPTS = 10
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
@@ -65,6 +69,7 @@ class Plan:
     rules: tuple[RulePlan, ...]
     due: tuple[PlannedUnit, ...]  # what a run would purge now
     held: tuple[PlannedUnit, ...]  # due, but held (and why)
+    waiting: tuple[PlannedUnit, ...]  # retention not over yet (a hold may be set already)
     kept: tuple[KeptRecord, ...]
 
     @property
@@ -90,6 +95,7 @@ def plan(uow: UnitOfWork, actor: Actor, settings: Settings, today: date) -> Plan
     require(actor, Permission.GALLRING_READ)
     due: list[PlannedUnit] = []
     held: list[PlannedUnit] = []
+    later: list[PlannedUnit] = []
     waiting: Counter[str] = Counter()
     next_due: dict[str, date] = {}
     for rule, unit, holds in _classify(uow, settings, today):
@@ -97,6 +103,7 @@ def plan(uow: UnitOfWork, actor: Actor, settings: Settings, today: date) -> Plan
             waiting[rule.name] += 1
             if rule.name not in next_due or unit.due_on < next_due[rule.name]:
                 next_due[rule.name] = unit.due_on
+            later.append(PlannedUnit(rule.name, unit.reference, unit.unit_id, unit.due_on, ()))
             continue
         planned = PlannedUnit(rule.name, unit.reference, unit.unit_id, unit.due_on, tuple(holds))
         (held if holds else due).append(planned)
@@ -120,6 +127,7 @@ def plan(uow: UnitOfWork, actor: Actor, settings: Settings, today: date) -> Plan
         rules=summary,
         due=tuple(sorted(due, key=order)),
         held=tuple(sorted(held, key=order)),
+        waiting=tuple(sorted(later, key=order)),
         kept=tuple(kept_records(uow)),
     )
 
@@ -130,6 +138,12 @@ class RunResult:
     due: int
     purged: int
     held: int
+    failed: int = 0  # units whose purge raised: rolled back, logged, tried again next run
+
+
+def _engine_of(uow: UnitOfWork) -> Engine:
+    bind = uow.session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
 @contextmanager
@@ -170,9 +184,7 @@ def run(
     """Purge every unit that is due and not held. `deliver_return` hands a partner's file to
     social services before it is purged (in the unit's transaction)."""
     require(actor, Permission.GALLRING_RUN)
-    bind = uow.session.get_bind()
-    assert isinstance(bind, Engine)
-    with _run_lock(bind) as taken:
+    with _run_lock(_engine_of(uow)) as taken:
         if not taken:
             return RunResult(None, 0, 0, 0)
         return _run_locked(uow, actor, settings, today, deliver_return, progress)
@@ -187,6 +199,9 @@ def _run_locked(
     progress: Progress | None,
 ) -> RunResult:
     db = uow.session
+    # A run that was killed stays "running": the next one says so, and finishes its work.
+    for stale in db.scalars(select(GallringRun).where(GallringRun.status == RunStatus.RUNNING)):
+        stale.status = RunStatus.INTERRUPTED
     pending: list[tuple[PurgeRule, str]] = []
     held = 0
     for rule, unit, holds in _classify(uow, settings, today):
@@ -202,19 +217,26 @@ def _run_locked(
     record(db, actor, Action.GALLRING_RUN, object_type="gallring_run", object_id=the_run.id)
     uow.commit()
     run_id = the_run.id
-    purged = 0
+    purged = failed = 0
     for done, (rule, unit_id) in enumerate(pending, start=1):
-        if _purge_one(uow, actor, settings, today, rule, unit_id, run_id, deliver_return):
-            purged += 1
+        try:
+            if _purge_one(uow, actor, settings, today, rule, unit_id, run_id, deliver_return):
+                purged += 1
+        except Exception as error:
+            uow.rollback()
+            failed += 1
+            # The rule and the unit's pseudonymous id only: never a field of the record.
+            log.error("gallring: %s %s not purged (%s)", rule.name, unit_id, type(error).__name__)
         if progress:
             progress(done, len(pending))
     finished = db.get(GallringRun, run_id)
     assert finished is not None
     finished.status = RunStatus.FINISHED
     finished.finished_at = utcnow()
+    finished.failed = failed
     uow.commit()
     _compact(uow)
-    return RunResult(run_id, len(pending) + held, purged, held)
+    return RunResult(run_id, len(pending) + held, purged, held, failed)
 
 
 def _purge_one(
@@ -230,6 +252,7 @@ def _purge_one(
     """Purge one unit in one transaction; False if it is no longer due (purged by a run
     racing this one, held since the plan, or changed)."""
     db = uow.session
+    rule.lock(uow, unit_id)  # a hold set meanwhile waits for this unit's commit, or stops it
     unit = rule.unit(uow, settings, today, unit_id)
     if unit is None or unit.due_on > today or holds_on(uow, unit):
         uow.rollback()
@@ -240,7 +263,8 @@ def _purge_one(
             deliver_return(uow, unit)
         residue = rule.residue(uow, unit)
         rule.remove(uow, unit)
-        shredded = erase(uow, unit.person_id, unit.holders)
+        # The reasons of holds released on this unit may name the person: they go with it.
+        shredded = erase(uow, unit.person_id, unit.holders + released_holds_of(uow, unit))
         rule.stamp(uow, unit, now)
         db.add(
             PurgeRecord(
@@ -266,7 +290,9 @@ def _purge_one(
         object_id=unit.unit_id,
         # Pseudonymous: the person's id and the holder, never sealed details (the keys that
         # would seal them are the ones just shredded).
-        subject=KeyScope(unit.person_id, unit.holders[0] if unit.holders else rule.name),
+        # (A unit without a file of its own has no holder to name: the entry names the
+        # unit, and the purge record the person.)
+        subject=KeyScope(unit.person_id, unit.holders[0]) if unit.holders else None,
         legal_basis=f"gallring:{rule.name}",
     )
     the_run = db.get(GallringRun, run_id)
@@ -281,13 +307,19 @@ def _compact(uow: UnitOfWork) -> None:
     connection); fold the WAL back into the file and truncate it, so no old page lingers
     there. PostgreSQL does not zero pages: crypto-shredding is the guarantee (README)."""
     bind = uow.session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return
+    if bind.dialect.name != "sqlite" or not isinstance(bind, Engine):
+        return  # (a session bound to an outer transaction, as in tests: its owner's business)
     uow.session.close()
-    assert isinstance(bind, Engine)
     raw = bind.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        for _attempt in range(CHECKPOINT_ATTEMPTS):
+            busy, *_pages = raw.driver_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA wal_checkpoint(TRUNCATE)"
+            ).fetchone()
+            if not busy:
+                return
+            time.sleep(0.2)  # a reader of another worker holds an old snapshot: wait for it
+        log.warning("gallring: the WAL could not be truncated (a reader stayed); next run")
     finally:
         raw.close()
 
@@ -302,6 +334,7 @@ class RunView:
     due: int
     purged: int
     held: int
+    failed: int
 
 
 def last_runs(uow: UnitOfWork, actor: Actor, limit: int = 10) -> list[RunView]:
@@ -310,7 +343,17 @@ def last_runs(uow: UnitOfWork, actor: Actor, limit: int = 10) -> list[RunView]:
         select(GallringRun).order_by(GallringRun.started_at.desc()).limit(limit)
     )
     return [
-        RunView(r.id, r.started_at, r.finished_at, r.started_by, r.status, r.due, r.purged, r.held)
+        RunView(
+            r.id,
+            r.started_at,
+            r.finished_at,
+            r.started_by,
+            r.status,
+            r.due,
+            r.purged,
+            r.held,
+            r.failed,
+        )
         for r in rows
     ]
 

@@ -10,7 +10,21 @@ sealed details stay, unreadable once the log's key for that holder ("audit:" + h
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, select, update
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Update,
+    bindparam,
+    exists,
+    inspect,
+    literal,
+    select,
+    union_all,
+    update,
+)
 
 from referral.db.data_keys import DataKey
 from referral.db.encryption import EncryptedRecord, session_cipher
@@ -36,6 +50,39 @@ def _emptied(model: type[EncryptedRecord]) -> dict[str, None]:
     return columns
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """Built once: a purge runs them for every unit, and building a statement costs more
+    than running it."""
+
+    probe: CompoundSelect[str] | None  # which tables hold rows sealed by the given keys
+    empty: dict[str, Update]  # per table: empty the rows sealed by the given keys
+
+
+@cache
+def _statements() -> _Statements:
+    keys: BindParameter[list[str]] = bindparam("keys", expanding=True)
+    tables = [
+        model.__table__  # type: ignore[attr-defined]
+        for model in encrypted_models()
+        if not model.append_only  # the access log is never rewritten
+    ]
+    empty = {
+        model.__table__.name: update(model.__table__)  # type: ignore[attr-defined]
+        .where(model.__table__.c.data_key_id.in_(keys))  # type: ignore[attr-defined]
+        .values(**_emptied(model))
+        for model in encrypted_models()
+        if not model.append_only
+    }
+    probes = [
+        select(literal(table.name).label("name")).where(
+            exists().where(table.c.data_key_id.in_(keys))
+        )
+        for table in tables
+    ]
+    return _Statements(union_all(*probes) if probes else None, empty)
+
+
 def erase(uow: UnitOfWork, person_id: str, holders: tuple[str, ...]) -> int:
     """Shred every key of `person_id` under `holders` (and the log's keys about them), and
     empty the fields they sealed. Returns how many keys were shredded (0 when already gone).
@@ -57,13 +104,11 @@ def erase(uow: UnitOfWork, person_id: str, holders: tuple[str, ...]) -> int:
             store.shred(key)
             shredded += 1
     db.flush()
-    if key_ids:
-        for model in encrypted_models():
-            if model.append_only:
-                continue
-            table = model.__table__  # type: ignore[attr-defined]
-            db.execute(
-                update(table).where(table.c.data_key_id.in_(key_ids)).values(**_emptied(model))
-            )
+    statements = _statements()
+    if key_ids and statements.probe is not None:
+        # One query finds the tables that hold fields under these keys (usually one or two
+        # of the twenty that could); only those are emptied.
+        for name in db.execute(statements.probe, {"keys": key_ids}).scalars().all():
+            db.execute(statements.empty[name], {"keys": key_ids})
         db.expire_all()  # rows loaded before now still hold the sealed values in memory
     return shredded

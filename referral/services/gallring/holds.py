@@ -17,7 +17,7 @@ from config import Settings
 from referral.actors import Actor
 from referral.db.base import utcnow
 from referral.db.concern import ConcernReport, ConcernStatus
-from referral.db.retention import LegalHold
+from referral.db.retention import LegalHold, hold_holder
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
@@ -40,7 +40,7 @@ class HoldView:
     unit_reference: str
     set_by: str
     set_at: datetime
-    reason: str
+    reason: str | None  # None once the record it held was purged (the reason with it)
     released_by: str | None
     released_at: datetime | None
 
@@ -76,6 +76,15 @@ def holds_on(uow: UnitOfWork, unit: Unit) -> list[HoldKind]:
     return reasons
 
 
+def released_holds_of(uow: UnitOfWork, unit: Unit) -> tuple[str, ...]:
+    """The holders of the reasons of holds once set on `unit` (a released hold's reason may
+    name the person, so the unit's purge takes it too)."""
+    ids = uow.session.scalars(
+        select(LegalHold.id).where(LegalHold.rule == unit.rule, LegalHold.unit_id == unit.unit_id)
+    )
+    return tuple(hold_holder(hold_id) for hold_id in ids)
+
+
 def _reason(value: str | None) -> str:
     cleaned = (value or "").strip()
     if not cleaned:
@@ -100,6 +109,7 @@ def set_hold(
     if rule is None:
         raise InvalidInput(_("No such retention rule."), field="rule")
     cleaned = _reason(reason)
+    rule.lock(uow, unit_id)  # a run purging this unit now finishes first, or waits for this
     unit = rule.unit(uow, settings, today, unit_id)
     if unit is None:
         raise NotFound(_("Nothing awaiting purge has this reference."), field="unit_id")
@@ -185,7 +195,7 @@ def holds(uow: UnitOfWork, actor: Actor, released: int = 20) -> list[HoldView]:
             unit_reference=hold.unit_id[:8],
             set_by=names.get(hold.set_by, hold.set_by),
             set_at=hold.set_at,
-            reason=hold.reason,
+            reason=hold.reason if hold.data_key_id is not None else None,
             released_by=names.get(hold.released_by, hold.released_by) if hold.released_by else None,
             released_at=hold.released_at,
         )

@@ -12,22 +12,26 @@ the plan says why it stays.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from flask_babel.speaklater import LazyString
+from sqlalchemy import ColumnElement, Row, Select, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from config import Settings
 from referral.clock import STOCKHOLM
 from referral.db.audit_log import AuditEntry
+from referral.db.base import Base
 from referral.db.concern import ConcernReport, ConcernStatus, SubjectKind, concern_holder
 from referral.db.groups import Enrolment, Group
 from referral.db.interest import InterestRegistration, InterestStatus, interest_holder
 from referral.db.outreach import (
     DismissedPair,
     Encounter,
+    Finding,
     LinkCase,
     LinkStep,
     LinkStepKind,
@@ -40,9 +44,11 @@ from referral.db.people import Child, PartnerFile, PartnerNote, partner_file_hol
 from referral.db.referrals import Referral, ReferralEvent
 from referral.db.retention import PurgeRecord
 from referral.db.uow import UnitOfWork
+from referral.i18n import _l
 from referral.rules import Status, age_on
 from referral.services.gallring.residue import Residue, child_age_band, youth_age_band
 from referral.services.outreach import youth_age
+from referral.services.returned_files import reports_filed_by_the_partner
 from referral.services.sharing import birth_date_of
 
 
@@ -87,21 +93,37 @@ class PurgeRule(ABC):
 
     name: str
     programme: str | None
-    # The legal or agreement basis, as the plan prints it (the web page translates by name).
+    # The row a unit is about: locked while the unit is purged, and by whatever would hold
+    # it meanwhile (a hold), so that nothing slips in between the check and the purge.
+    anchor: type[Base]
+    # What the page calls the record, and its basis there (translated; with the numbers of
+    # `retention`); `basis` is the same in English, as the plan command prints it.
+    label: LazyString
+    help: LazyString
     basis: str
 
+    def retention(self, settings: Settings) -> dict[str, int]:
+        """The configured period, for `help`: {"days": n} or {"years": n}."""
+        return {}
+
     @abstractmethod
+    def _units(
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str | None
+    ) -> Iterator[Unit]:
+        """The units whose retention clock runs (due or not yet), not yet purged: every one,
+        or only `unit_id`."""
+
     def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
-        """Every unit whose retention clock runs (due or not yet), not yet purged."""
+        return self._units(uow, settings, today, None)
 
     def unit(self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str) -> Unit | None:
         """The unit afresh, inside the purge's own transaction (None if no longer one)."""
         return next(self._units(uow, settings, today, unit_id), None)
 
-    def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str
-    ) -> Iterator[Unit]:
-        return (u for u in self.units(uow, settings, today) if u.unit_id == unit_id)
+    def lock(self, uow: UnitOfWork, unit_id: str) -> None:
+        """Lock the unit's row until commit (SELECT … FOR UPDATE; SQLite's writers take
+        turns anyway)."""
+        uow.session.get(self.anchor, unit_id, with_for_update=True, populate_existing=True)
 
     @abstractmethod
     def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
@@ -112,7 +134,7 @@ class PurgeRule(ABC):
         return False
 
     def remove(self, uow: UnitOfWork, unit: Unit) -> None:  # noqa: B027 - optional step
-        """Rows to delete outright before the erasure (none by default: rows stay, emptied)."""
+        """Rows to delete or detach before the erasure (none by default: rows stay, emptied)."""
 
     def stamp(self, uow: UnitOfWork, unit: Unit, now: datetime) -> None:  # noqa: B027
         """Mark the rows that outlive the purge as purged (services.loading hides them)."""
@@ -120,6 +142,8 @@ class PurgeRule(ABC):
 
 # --- Programme A: the partner's file on one participation ----------------------------------
 
+# A referral's id, its child, when it was completed, and when it last reached an end.
+_Ended = tuple[str, str, datetime | None, datetime | None]
 # A referral the partner has had: these are its ends (cancelled never reached the partner).
 PARTICIPATION_ENDS = (Status.COMPLETED, Status.DECLINED, Status.WITHDRAWN)
 
@@ -127,18 +151,25 @@ PARTICIPATION_ENDS = (Status.COMPLETED, Status.DECLINED, Status.WITHDRAWN)
 class PartnerFileRule(PurgeRule):
     name = "partner_file"
     programme = "A"
+    anchor = Referral
+    label = _l("The partner's file on a participation (Programme A)")
+    help = _l(
+        "IOP agreement (seed 004): when the participation ends, the partner's documentation is "
+        "purged or returned to social services. Purged %(days)s days after the end, once what "
+        "social services must keep has been returned to the district."
+    )
     basis = (
         "IOP agreement (seed 004): when the participation ends the partner's documentation is "
         "purged or returned to social services; REFERRAL_PARTNER_RETENTION_DAYS after the end."
     )
 
-    def _query(self, unit_id: str | None = None):  # type: ignore[no-untyped-def]
-        ended = (
-            select(ReferralEvent.referral_id, func.max(ReferralEvent.at).label("at"))
-            .where(ReferralEvent.to_status.in_([s.value for s in PARTICIPATION_ENDS]))
-            .group_by(ReferralEvent.referral_id)
-            .subquery()
+    def _query(self, unit_id: str | None = None) -> Select[_Ended]:
+        ending = select(ReferralEvent.referral_id, func.max(ReferralEvent.at).label("at")).where(
+            ReferralEvent.to_status.in_([s.value for s in PARTICIPATION_ENDS])
         )
+        if unit_id is not None:  # one unit, read afresh in its purge: its own events only
+            ending = ending.where(ReferralEvent.referral_id == unit_id)
+        ended = ending.group_by(ReferralEvent.referral_id).subquery()
         query = (
             select(Referral.id, Referral.child_id, Referral.completed_at, ended.c.at)
             .outerjoin(ended, ended.c.referral_id == Referral.id)
@@ -151,7 +182,9 @@ class PartnerFileRule(PurgeRule):
             query = query.where(Referral.id == unit_id)
         return query
 
-    def _from_rows(self, db: Session, rows: list, settings: Settings) -> Iterator[Unit]:  # type: ignore[type-arg]
+    def _from_rows(
+        self, db: Session, rows: Sequence[Row[_Ended]], settings: Settings
+    ) -> Iterator[Unit]:
         files: dict[str, list[str]] = {}
         ids = [row.id for row in rows]
         for start in range(0, len(ids), 500):
@@ -175,12 +208,11 @@ class PartnerFileRule(PurgeRule):
                 due_on=_local_day(ended_at) + days,
             )
 
-    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
-        rows = list(uow.session.execute(self._query()))
-        return self._from_rows(uow.session, rows, settings)
+    def retention(self, settings: Settings) -> dict[str, int]:
+        return {"days": settings.partner_retention_days}
 
     def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str | None
     ) -> Iterator[Unit]:
         rows = list(uow.session.execute(self._query(unit_id)))
         return self._from_rows(uow.session, rows, settings)
@@ -216,10 +248,11 @@ class PartnerFileRule(PurgeRule):
         enrolled = db.scalar(
             select(Enrolment.id).where(Enrolment.referral_id == unit.unit_id).limit(1)
         )
-        reported = db.scalar(
-            select(ConcernReport.id).where(ConcernReport.referral_id == unit.unit_id).limit(1)
-        )
-        return enrolled is not None or reported is not None
+        if enrolled is not None:
+            return True
+        referral = db.get(Referral, unit.unit_id)
+        assert referral is not None
+        return bool(reports_filed_by_the_partner(uow, referral))
 
     def remove(self, uow: UnitOfWork, unit: Unit) -> None:
         db = uow.session
@@ -234,6 +267,12 @@ class PartnerFileRule(PurgeRule):
 class InterestRule(PurgeRule):
     name = "interest"
     programme = "A"
+    anchor = InterestRegistration
+    label = _l("Interest registrations (Programme A)")
+    help = _l(
+        "GDPR art. 5.1 c and e: the partner's note of a family home's call is kept only until "
+        "the district has decided. Purged %(days)s days after the decision."
+    )
     basis = (
         "GDPR art. 5.1 c, e: the partner's note of a family home's call is kept only until the "
         "district has decided; REFERRAL_INTEREST_RETENTION_DAYS after the decision."
@@ -262,11 +301,11 @@ class InterestRule(PurgeRule):
             due_on=_local_day(row.decided_at) + timedelta(days=settings.interest_retention_days),
         )
 
-    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
-        return (self._unit(row, settings) for row in self._rows(uow, None))
+    def retention(self, settings: Settings) -> dict[str, int]:
+        return {"days": settings.interest_retention_days}
 
     def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str | None
     ) -> Iterator[Unit]:
         return (self._unit(row, settings) for row in self._rows(uow, unit_id))
 
@@ -289,9 +328,29 @@ class InterestRule(PurgeRule):
 # --- Programme B: an outreach organisation's record of a youth ------------------------------
 
 
+# Every time something is recorded about a youth: an encounter (made, or linked later), a
+# finding, a consent given or revoked, a concern report filed, acknowledged or closed.
+_YOUTH_ENTRIES: tuple[tuple[InstrumentedAttribute[Any], InstrumentedAttribute[Any]], ...] = (
+    (Encounter.youth_id, Encounter.created_at),
+    (Encounter.youth_id, Encounter.linked_at),
+    (Finding.youth_id, Finding.found_at),
+    (YouthConsent.youth_id, YouthConsent.recorded_at),
+    (YouthConsent.youth_id, YouthConsent.revoked_at),
+    (ConcernReport.youth_id, ConcernReport.filed_at),
+    (ConcernReport.youth_id, ConcernReport.acknowledged_at),
+    (ConcernReport.youth_id, ConcernReport.closed_at),
+)
+
+
 class YouthRule(PurgeRule):
     name = "outreach_youth"
     programme = "B"
+    anchor = Youth
+    label = _l("Outreach records of youths (Programme B)")
+    help = _l(
+        "IOP agreement (seed 003), GDPR art. 5.1 e: purged %(days)s days after the last entry, "
+        "once no link case is open and no consent runs. Encounters stay as anonymous counts."
+    )
     basis = (
         "IOP agreement (seed 003), GDPR art. 5.1 e: once no link case is open and no consent "
         "runs, REFERRAL_OUTREACH_RETENTION_DAYS after the last entry; encounters stay as "
@@ -319,8 +378,8 @@ class YouthRule(PurgeRule):
         return list(uow.session.scalars(query))
 
     def _last_entries(self, db: Session, ids: list[str]) -> dict[str, datetime]:
-        """The last thing recorded about each youth: the registration, an encounter, a step
-        of a link case, a consent given or revoked."""
+        """The last thing recorded about each youth beyond its registration (_YOUTH_ENTRIES,
+        and the steps of its link cases)."""
         last: dict[str, datetime] = {}
 
         def later(youth_id: str, moment: datetime | None) -> None:
@@ -329,12 +388,13 @@ class YouthRule(PurgeRule):
 
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            for youth_id, moment in db.execute(
-                select(Encounter.youth_id, func.max(Encounter.created_at))
-                .where(Encounter.youth_id.in_(chunk))
-                .group_by(Encounter.youth_id)
-            ):
-                later(str(youth_id), moment)
+            for youth_column, moment_column in _YOUTH_ENTRIES:
+                for youth_id, moment in db.execute(
+                    select(youth_column, func.max(moment_column))
+                    .where(youth_column.in_(chunk))
+                    .group_by(youth_column)
+                ):
+                    later(str(youth_id), moment)
             for youth_id, moment in db.execute(
                 select(LinkCase.youth_id, func.max(LinkStep.recorded_at))
                 .join(LinkStep, LinkStep.case_id == LinkCase.id)
@@ -342,8 +402,6 @@ class YouthRule(PurgeRule):
                 .group_by(LinkCase.youth_id)
             ):
                 later(youth_id, moment)
-            for consent in db.scalars(select(YouthConsent).where(YouthConsent.youth_id.in_(chunk))):
-                later(consent.youth_id, consent.revoked_at or consent.recorded_at)
         return last
 
     def _make(self, uow: UnitOfWork, settings: Settings, youths: list[Youth]) -> Iterator[Unit]:
@@ -360,11 +418,11 @@ class YouthRule(PurgeRule):
                 due_on=_local_day(ended_at) + days,
             )
 
-    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
-        return self._make(uow, settings, self._candidates(uow, today, None))
+    def retention(self, settings: Settings) -> dict[str, int]:
+        return {"days": settings.outreach_retention_days}
 
     def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str | None
     ) -> Iterator[Unit]:
         return self._make(uow, settings, self._candidates(uow, today, unit_id))
 
@@ -383,8 +441,14 @@ class YouthRule(PurgeRule):
         )
 
     def remove(self, uow: UnitOfWork, unit: Unit) -> None:
-        # Which records were judged to be one youth is about identity: it goes.
+        # The encounters become anonymous counts (who was met where and when is about the
+        # youth); which records were judged to be one youth is about identity: it goes.
         db = uow.session
+        db.execute(
+            update(Encounter)
+            .where(Encounter.youth_id == unit.unit_id)
+            .values(youth_id=None, linked_by=None, linked_at=None)
+        )
         either = or_(YouthLink.first_id == unit.unit_id, YouthLink.second_id == unit.unit_id)
         db.execute(delete(YouthLink).where(either))
         db.execute(
@@ -405,6 +469,13 @@ class YouthRule(PurgeRule):
 class ConcernReportRule(PurgeRule):
     name = "concern_report"
     programme = None
+    anchor = ConcernReport
+    label = _l("Concern reports received by social services")
+    help = _l(
+        "SoL 12 kap. 1 §: purged with the case file %(years)s years after the last entry; a "
+        "report about a child placed in a family home is kept (12 kap. 2 §); an "
+        "unacknowledged report is never purged."
+    )
     basis = (
         "SoL 12 kap. 1 §: a report social services received is purged with its case file, "
         "REFERRAL_DISTRICT_RETENTION_YEARS after the last entry; a report about a child placed "
@@ -432,11 +503,11 @@ class ConcernReportRule(PurgeRule):
             due_on=_years_later(_local_day(last), settings.district_retention_years),
         )
 
-    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
-        return (self._unit(row, settings) for row in self._rows(uow, None))
+    def retention(self, settings: Settings) -> dict[str, int]:
+        return {"years": settings.district_retention_years}
 
     def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str | None
     ) -> Iterator[Unit]:
         return (self._unit(row, settings) for row in self._rows(uow, unit_id))
 
@@ -471,8 +542,10 @@ RULES_BY_NAME = {rule.name: rule for rule in RULES}
 @dataclass(frozen=True)
 class KeptRecord:
     name: str
-    basis: str
+    basis: str  # in English, as the plan command prints it
     count: int
+    label: LazyString  # the page's name for it, and its basis there
+    help: LazyString
 
 
 def kept_records(uow: UnitOfWork) -> list[KeptRecord]:
@@ -498,22 +571,36 @@ def kept_records(uow: UnitOfWork) -> list[KeptRecord]:
             "SoL 12 kap. 2 §: the district's files on children placed in family homes are kept "
             "(the district's own rule; the partner's purge never touches them).",
             children,
+            _l("The districts' records of children placed in family homes"),
+            _l(
+                "SoL 12 kap. 2 §: kept. The district's own rule; the partner's purge never "
+                "touches it."
+            ),
         ),
         KeptRecord(
             "family_home_concern_reports",
             "SoL 12 kap. 2 §: a concern report about a child placed in a family home is part "
             "of the child's file, which is kept.",
             family_home_reports,
+            _l("Concern reports about children placed in family homes"),
+            _l("SoL 12 kap. 2 §: part of the child's file, which is kept."),
         ),
         KeptRecord(
             "anonymous_encounters",
             "Seed 003 follow-up: anonymous encounters hold no identity and are kept as counts.",
             encounters,
+            _l("Anonymous encounters (counts only)"),
+            _l("They name no one: kept as counts for the follow-up."),
         ),
         KeptRecord(
             "access_log",
             "Kept longer than the data it describes, pseudonymous: its sealed details die with "
             "the subject's keys (domain.md §5).",
             entries,
+            _l("The access log (pseudonymous)"),
+            _l(
+                "Kept longer than the data it describes; its sealed details die with the "
+                "person's keys."
+            ),
         ),
     ]
