@@ -316,6 +316,8 @@ def _youth_subject(uow: UnitOfWork, actor: Actor, new: NewConcernReport) -> _Sub
     """A youth of the reporter's own outreach organisation, routed to the district its record
     names (or the reporter chose), else to socialjouren."""
     youth = uow.session.get(Youth, new.youth_id)
+    if youth is not None and youth.purged_at is not None:
+        youth = None  # purged: no record names the youth any more
     if youth is None or not can(actor, Permission.CONCERN_FILE, youth):
         raise _hidden(actor, "youth_id", "Youth", youth.id if youth else None, youth)
     district_id = youth.district_id or new.district_id

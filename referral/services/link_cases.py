@@ -35,7 +35,7 @@ from referral.db.outreach import (
     YouthConsent,
 )
 from referral.db.uow import UnitOfWork
-from referral.errors import Conflict, InvalidInput
+from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
 from referral.rules import (
@@ -252,11 +252,13 @@ def revoke_consent(uow: UnitOfWork, actor: Actor, consent_id: str) -> ConsentVie
         field="consent",
         lock=True,
     )
+    youth = uow.session.get(Youth, consent.youth_id)
+    assert youth is not None  # a foreign key
+    if youth.purged_at is not None:  # purged with the youth's record: gone, as the record is
+        raise NotFound(_("No such record."), field="consent")
     if consent.revoked_at is not None:
         raise Conflict(_("This consent is revoked already."), field="consent")
     consent.revoked_at, consent.revoked_by = utcnow(), actor.user_id
-    youth = uow.session.get(Youth, consent.youth_id)
-    assert youth is not None  # a foreign key
     uow.session.flush()
     _record(uow, actor, Action.YOUTH_CONSENT_REVOKE, youth, "youth_consent", consent.id)
     view = _consent_view(consent)

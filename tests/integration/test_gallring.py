@@ -580,6 +580,16 @@ def test_a_youths_outreach_record_is_purged_once_nothing_is_open_and_encounters_
     with app.app_context(), UnitOfWork(request_session()) as uow:
         with pytest.raises(NotFound):
             outreach.read_youth(uow, worker, youth.id, clock.today())
+        with pytest.raises(NotFound):  # its consents went with it
+            link_cases.revoke_consent(uow, worker, given.id)
+        with pytest.raises(NotFound):  # and no report can name it any more
+            concern_reports.file_report(
+                uow,
+                worker,
+                NewConcernReport("Oro", "070-1", youth_id=youth.id),
+                AcknowledgementRule(4, WorkingDay(8, 17)),
+                clock.today(),
+            )
         assert outreach.youths(uow, worker, clock.today()) == []
         row = uow.session.get(Youth, youth.id)
         assert row is not None and row._alias is None and row.purged_at is not None
