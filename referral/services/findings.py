@@ -64,7 +64,10 @@ def record_finding(
     now: datetime,
 ) -> FindingView:
     require(actor, Permission.YOUTH_FOUND)
-    youth = get_for(uow, actor, Permission.YOUTH_FOUND, Youth, youth_id, field="youth_id")
+    # Locked: a purge of this youth going on finishes first, and then the youth is gone.
+    youth = get_for(
+        uow, actor, Permission.YOUTH_FOUND, Youth, youth_id, field="youth_id", lock=True
+    )
     if new.found_at.tzinfo is None or new.found_at > now:
         raise InvalidInput(_("The time found cannot be in the future."), field="found_at")
     if new.place not in {p.value for p in Place}:

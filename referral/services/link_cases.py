@@ -177,8 +177,12 @@ def _facts(uow: UnitOfWork, youth_id: str) -> list[YouthConsentFact]:
     ]
 
 
-def _youth(uow: UnitOfWork, actor: Actor, youth_id: str, permission: Permission) -> Youth:
-    return get_for(uow, actor, permission, Youth, youth_id, field="youth_id")
+def _youth(
+    uow: UnitOfWork, actor: Actor, youth_id: str, permission: Permission, lock: bool = False
+) -> Youth:
+    """The youth, in the actor's reach. A write locks its row, so that it waits for a purge
+    of the youth going on (and then finds it gone) rather than write into a purged record."""
+    return get_for(uow, actor, permission, Youth, youth_id, field="youth_id", lock=lock)
 
 
 # --- consents ------------------------------------------------------------------------------
@@ -190,7 +194,7 @@ def record_consent(
     """Record a consent to disclose to one authority. Whose consent counts follows the
     youth's age on the day (refused at once when it could not count today)."""
     require(actor, Permission.YOUTH_CONSENT_RECORD)
-    youth = _youth(uow, actor, youth_id, Permission.YOUTH_CONSENT_RECORD)
+    youth = _youth(uow, actor, youth_id, Permission.YOUTH_CONSENT_RECORD, lock=True)
     authority = _choice(new.authority, (a.value for a in Authority), "authority")
     given_by = ConsentGiver(_choice(new.given_by, (g.value for g in ConsentGiver), "given_by"))
     categories = sorted(
@@ -294,7 +298,7 @@ def consents_of(uow: UnitOfWork, actor: Actor, youth_id: str) -> list[ConsentVie
 
 def open_case(uow: UnitOfWork, actor: Actor, new: NewLinkCase, today: date) -> LinkCaseView:
     require(actor, Permission.LINK_CASE_MANAGE)
-    youth = _youth(uow, actor, new.youth_id, Permission.LINK_CASE_MANAGE)
+    youth = _youth(uow, actor, new.youth_id, Permission.LINK_CASE_MANAGE, lock=True)
     authority = _choice(new.authority, (a.value for a in Authority), "authority")
     district_id: str | None = None
     if authority == Authority.DISTRICT_SOCIAL_SERVICES.value:

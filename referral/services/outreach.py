@@ -417,7 +417,15 @@ def record_encounter(
         raise InvalidInput(_("This field is required."), field="place")
     needs = [_choice(n, (need.value for need in Need), "needs") for n in new.needs]
     youth = (
-        get_for(uow, actor, Permission.ENCOUNTER_RECORD, Youth, new.youth_id, field="youth_id")
+        get_for(  # locked, as every write about a youth: a purge going on finishes first
+            uow,
+            actor,
+            Permission.ENCOUNTER_RECORD,
+            Youth,
+            new.youth_id,
+            field="youth_id",
+            lock=True,
+        )
         if new.youth_id
         else None
     )
