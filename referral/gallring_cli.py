@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 
 from referral import clock, return_signing
 from referral.cli_support import operator
+from referral.crypto_cli import progress_reporter
 from referral.services import gallring
 
 gallring_cli = AppGroup("gallring", help="Retention and purge (gallring): plan, run, key.")
@@ -59,24 +60,13 @@ def plan_command() -> None:
 
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal; silence under a timer (the summary line is the log)."""
+    """The crypto commands' progress bar on a terminal; silence under a timer (the summary
+    line is the log there)."""
     if not sys.stdout.isatty():
         yield None
         return
-    bar = None
-
-    def step(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label=label)
-            bar.__enter__()
-        bar.update(1)
-
-    try:
-        yield step
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+    with progress_reporter(label) as report:
+        yield report
 
 
 @gallring_cli.command("run")

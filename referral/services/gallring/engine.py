@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from audit.actions import Action
@@ -356,7 +356,3 @@ def last_runs(uow: UnitOfWork, actor: Actor, limit: int = 10) -> list[RunView]:
         )
         for r in rows
     ]
-
-
-def purged_count(uow: UnitOfWork) -> int:
-    return uow.session.scalar(select(func.count()).select_from(PurgeRecord)) or 0
