@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 from uuid import uuid4
 
-from sqlalchemy import Insert, Update, bindparam, event, insert, select, update
+from sqlalchemy import Insert, Integer, Update, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit.actions import Action, Outcome
@@ -148,7 +148,7 @@ class _Statements:
     """Built once per configuration: constructing them anew on every append cost as much as
     running them."""
 
-    next_sequence: Update
+    reserve: Update  # moves the head by :count entries, answering the last one's number
     insert_entry: Insert
     set_link: Update
 
@@ -156,15 +156,28 @@ class _Statements:
     def for_tables(cls, tables: AuditTables) -> _Statements:
         head = tables.head
         return cls(
-            next_sequence=update(head)
+            reserve=update(head)
             .where(head.c.id == HEAD_ROW_ID)
-            .values(sequence=head.c.sequence + 1)
+            .values(sequence=head.c.sequence + bindparam("count", type_=Integer))
             .returning(head.c.sequence, head.c.link),
             insert_entry=insert(tables.entries),
             set_link=update(head)
             .where(head.c.id == HEAD_ROW_ID)
             .values(link=bindparam("new_link"), head_mac=bindparam("new_mac")),
         )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one entry says, for record_many (the arguments of record())."""
+
+    action: Action
+    outcome: Outcome = Outcome.ALLOWED
+    object_type: str | None = None
+    object_id: str | None = None
+    subject: Subject | None = None
+    legal_basis: str | None = None
+    details: Mapping[str, object] | None = None
 
 
 def record(
@@ -181,61 +194,82 @@ def record(
 ) -> RecordedEntry:
     """Append an entry. `details` (purpose, search terms…) are sealed under the subject's
     key and need a subject; everything else must already be free of personal data."""
+    entry = Entry(action, outcome, object_type, object_id, subject, legal_basis, details)
+    return record_many(session, who, [entry])[0]
+
+
+def record_many(
+    session: Session, who: Principal | Source, entries: Sequence[Entry]
+) -> list[RecordedEntry]:
+    """Append entries by one actor, in order, with three statements for all of them (the
+    purge writes one per person purged): the head moves by their number at once, the chain
+    links each to the one before, and the head is set to the last."""
+    if not entries:
+        return []
     config = audit_config(session)
-    # One protocol check per entry (this runs on every request), not one per attribute.
+    # One protocol check per call (this runs on every request), not one per attribute.
     actor: Principal | None
     if isinstance(who, Principal):
         actor, origin = who, who.origin
     else:
         actor, origin = None, who
-    if details and subject is None:
-        raise ValueError("details identify someone, so they are kept only with a subject")
+    for entry in entries:
+        if entry.details and entry.subject is None:
+            raise ValueError("details identify someone, so they are kept only with a subject")
     # Core statements on the session's connection, not ORM-enabled ones: this runs on every
     # request, and the ORM's bulk-update and unit-of-work machinery cost more than the
     # statements themselves.
     statements = config.statements
     connection = session.connection()
-    head = connection.execute(statements.next_sequence).one()
-    row: dict[str, object] = {
-        "id": str(uuid4()),
-        "sequence": head.sequence,
-        "occurred_at": timestamp(config.now()),
-        "actor_id": actor.user_id if actor else None,
-        "actor_name": actor.username if actor else None,
-        "actor_organisation_id": actor.organisation_id if actor else None,
-        "actor_roles": ",".join(sorted(actor.roles)) if actor else None,
-        "action": Action(action).value,
-        "outcome": Outcome(outcome).value,
-        "object_type": object_type,
-        "object_id": object_id,
-        "subject_id": subject.person_id if subject else None,
-        "subject_holder": subject.holder if subject else None,
-        "legal_basis": legal_basis,
-        "request_id": origin.request_id,
-        "client_address": origin.client_address,
-        "details": None,
-        "data_key_id": None,
-    }
-    hashed = {name: row[name] for name in HASHED_FIELDS}
-    if details:
-        assert subject is not None
-        if config.seal_details is None:
-            raise RuntimeError("this log has no sealer: details are never kept in clear")
-        text = json.dumps(dict(details), ensure_ascii=False, sort_keys=True)
-        sealed = config.seal_details(session, str(row["id"]), subject, text)
-        row["details"], row["data_key_id"] = sealed.stored, sealed.data_key_id
-        hashed["details"] = sealed.hashed  # the chain hashes the ciphertext, not the text
-    hash_of_entry = entry_hash(hashed)
-    link = next_link(config.audit_key, head.link, hash_of_entry)
-    row["entry_hash"], row["link"] = hash_of_entry, link
-    connection.execute(statements.insert_entry, row)
+    head = connection.execute(statements.reserve, {"count": len(entries)}).one()
+    link = head.link
+    occurred_at = timestamp(config.now())
+    rows: list[dict[str, object]] = []
+    recorded: list[RecordedEntry] = []
+    for sequence, entry in enumerate(entries, start=head.sequence - len(entries) + 1):
+        subject = entry.subject
+        row: dict[str, object] = {
+            "id": str(uuid4()),
+            "sequence": sequence,
+            "occurred_at": occurred_at,
+            "actor_id": actor.user_id if actor else None,
+            "actor_name": actor.username if actor else None,
+            "actor_organisation_id": actor.organisation_id if actor else None,
+            "actor_roles": ",".join(sorted(actor.roles)) if actor else None,
+            "action": Action(entry.action).value,
+            "outcome": Outcome(entry.outcome).value,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "subject_id": subject.person_id if subject else None,
+            "subject_holder": subject.holder if subject else None,
+            "legal_basis": entry.legal_basis,
+            "request_id": origin.request_id,
+            "client_address": origin.client_address,
+            "details": None,
+            "data_key_id": None,
+        }
+        hashed = {name: row[name] for name in HASHED_FIELDS}
+        if entry.details:
+            assert subject is not None
+            if config.seal_details is None:
+                raise RuntimeError("this log has no sealer: details are never kept in clear")
+            text = json.dumps(dict(entry.details), ensure_ascii=False, sort_keys=True)
+            sealed = config.seal_details(session, str(row["id"]), subject, text)
+            row["details"], row["data_key_id"] = sealed.stored, sealed.data_key_id
+            hashed["details"] = sealed.hashed  # the chain hashes the ciphertext, not the text
+        hash_of_entry = entry_hash(hashed)
+        link = next_link(config.audit_key, link, hash_of_entry)
+        row["entry_hash"], row["link"] = hash_of_entry, link
+        rows.append(row)
+        recorded.append(RecordedEntry(id=str(row["id"]), sequence=sequence, link=link))
+        if config.checkpoint_every and sequence % config.checkpoint_every == 0:
+            _checkpoint_after_commit(session, config, sequence, link)
+    connection.execute(statements.insert_entry, rows)
     connection.execute(
         statements.set_link,
         {"new_link": link, "new_mac": head_mac(config.audit_key, head.sequence, link)},
     )
-    if config.checkpoint_every and head.sequence % config.checkpoint_every == 0:
-        _checkpoint_after_commit(session, config, head.sequence, link)
-    return RecordedEntry(id=str(row["id"]), sequence=head.sequence, link=link)
+    return recorded
 
 
 def _checkpoint_after_commit(

@@ -12,8 +12,11 @@ cipher, a data key per child and per file), with the clock set 60 days back so t
 participation is due. Reported, not asserted, except that every unit must be purged once and
 the access log must verify.
 
+The run commits `--units-per-transaction` units at a time (REFERRAL_GALLRING_UNITS_PER_TRANSACTION,
+default 100); `--units-per-transaction 1` measures a commit per unit.
+
 Run: .venv/bin/python bench/gallring_bench.py [--people N] [--database-url URL]
-(writes bench/results/gallring-<sqlite|postgresql>.json).
+[--units-per-transaction K] (writes bench/results/gallring-<sqlite|postgresql>.json).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from audit_bench import (  # the same database set-up as the access log's benchm
 from flask import Flask
 from sqlalchemy import Column, MetaData, String, Table, create_engine, delete, func, insert, select
 
+from config import Settings
 from referral import clock, create_app, return_signing
 from referral.actors import Actor
 from referral.db import migrate
@@ -191,9 +195,12 @@ def floor(app: Flask, people: int) -> float:
     return seconds
 
 
-def run(workdir: Path, database_url: str, kind: str, people: int) -> dict[str, object]:
+def run(
+    workdir: Path, database_url: str, kind: str, people: int, units_per_transaction: int
+) -> dict[str, object]:
     migrate.upgrade(database_url)
     settings = build_settings(workdir, database_url)
+    settings = replace(settings, gallring_units_per_transaction=units_per_transaction)
     key_path = workdir / "return-signing-key.pem"
     return_signing.create_key(key_path)
     settings = replace(settings, return_signing_key_path=str(key_path))
@@ -225,6 +232,7 @@ def run(workdir: Path, database_url: str, kind: str, people: int) -> dict[str, o
     return {
         "seed_seconds": round(seeded, 1),
         "plan_seconds": round(plan_seconds, 2),
+        "units_per_transaction": units_per_transaction,
         "run_seconds": round(run_seconds, 2),
         "purged_per_second": round(people / run_seconds),
         "floor_seconds": round(floor_seconds, 2),
@@ -242,6 +250,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--units-per-transaction", type=int, default=Settings.gallring_units_per_transaction
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         workdir = Path(temporary)
@@ -249,7 +260,9 @@ def main() -> None:
         kind = database_kind(server_url)
         database_url = fresh_postgres_database(server_url) if kind == "postgresql" else server_url
         try:
-            figures = run(workdir, database_url, kind, arguments.people)
+            figures = run(
+                workdir, database_url, kind, arguments.people, arguments.units_per_transaction
+            )
         finally:
             if kind == "postgresql":
                 drop_postgres_database(server_url)

@@ -99,6 +99,12 @@ class Settings:
     # its last entry once no link case is open and no consent runs (IOP agreement, seed 003;
     # GDPR art. 5.1 e). Encounters stay only as anonymous counts.
     outreach_retention_days: int = 30
+    # A purge run commits this many units (one person's data under one holder each) per
+    # transaction, each unit whole or not at all: a batch that fails is redone one unit per
+    # transaction, so one bad unit never holds back the others, and a run killed half-way
+    # leaves every unit either purged or untouched. 1 commits every unit on its own; larger
+    # batches share the statements and the commit (bench/gallring_bench.py measures it).
+    gallring_units_per_transaction: int = 100
     # The Ed25519 key that signs files returned to social services (its own purpose: never
     # the access log's checkpoint key), made 0600 by `flask gallring init`.
     return_signing_key_path: str = "instance/return-signing-key.pem"
@@ -226,6 +232,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         outreach_retention_days=number(
             "OUTREACH_RETENTION_DAYS", Settings.outreach_retention_days, minimum=0
+        ),
+        gallring_units_per_transaction=number(
+            "GALLRING_UNITS_PER_TRANSACTION", Settings.gallring_units_per_transaction, minimum=1
         ),
         return_signing_key_path=get("RETURN_SIGNING_KEY_PATH", Settings.return_signing_key_path),
         consent_lapse_warning_days=number(

@@ -26,7 +26,7 @@ from sqlalchemy.orm import (
 from crypto import FieldContext, blind_index, decrypt_field, encrypt_field, identifier_index
 from crypto.hazmat import dek_id_of
 from referral.db.base import new_id
-from referral.db.data_keys import KeyStore
+from referral.db.data_keys import DataKey, KeyStore
 from referral.scopes import KeyScope
 
 SESSION_KEY = "field_cipher"
@@ -184,13 +184,24 @@ class FieldCipher:
         dek = self.keys.by_id(session, dek_id_of(sealed.blob))
         return decrypt_field(sealed.blob, dek, self.context(obj, field, obj.key_scope().person_id))
 
-    def seal(self, session: Session, obj: EncryptedRecord) -> None:
+    def seal(
+        self,
+        session: Session,
+        obj: EncryptedRecord,
+        current: dict[KeyScope, tuple[DataKey, bytes]] | None = None,
+    ) -> None:
         """Seal every pending field of `obj`. If the row's key has changed (a new key after
-        re-encryption), its other fields move to the new key too, so one row has one key."""
+        re-encryption), its other fields move to the new key too, so one row has one key.
+        `current`: the scopes' keys, looked up for a whole flush at once."""
         if getattr(obj, "id", None) is None:
             obj.id = new_id()  # the row id is bound into each value, so it must exist now
         scope = obj.key_scope()
-        key_row, dek = self.keys.current(session, scope)
+        if current is None:
+            key_row, dek = self.keys.current(session, scope)
+        else:
+            if scope not in current:
+                current[scope] = self.keys.current(session, scope)
+            key_row, dek = current[scope]
         moving = obj.data_key_id is not None and obj.data_key_id != key_row.id
         for field in obj.__personal_fields__.values():
             value = getattr(obj, field.sealed_attr)
@@ -229,7 +240,12 @@ def _seal_before_flush(session: Session, _context: object, _instances: object) -
         return
     cipher = session_cipher(session)
     for obj in pending:
-        cipher.seal(session, obj)
+        if getattr(obj, "id", None) is None:
+            obj.id = new_id()  # before its scope is asked for: some holders are named by it
+    # Every key the flush needs, looked up together (keys do not change within a flush).
+    current = cipher.keys.current_many(session, {obj.key_scope() for obj in pending})
+    for obj in pending:
+        cipher.seal(session, obj, current)
 
 
 def install(target: Any) -> None:

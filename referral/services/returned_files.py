@@ -23,6 +23,7 @@ commit to the engine, so that the purge and the delivery stand or fall together.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -32,11 +33,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from audit.actions import Action
 from audit.checkpoints import key_id_of
-from audit.record import record
+from audit.record import Entry, record, record_many
 from referral import clock
 from referral.actors import Actor
 from referral.db.base import utcnow
@@ -47,7 +49,7 @@ from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.returned import ReturnedFile
 from referral.db.uow import UnitOfWork
-from referral.errors import Conflict
+from referral.errors import Conflict, NotFound
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
 from referral.rules import Status
@@ -219,27 +221,104 @@ def _ended_on(referral: Referral) -> date:
     return ended.astimezone(clock.STOCKHOLM).date()
 
 
-def _participation(
-    uow: UnitOfWork, referral: Referral
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    enrolment = uow.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.referral_id == referral.id)
-        .order_by(Enrolment.enrolled_at.desc(), Enrolment.id)
-        .limit(1)
-    ).one_or_none()
-    if enrolment is None:  # declined or withdrawn before a place in a group
-        return None, []
-    group = uow.session.get(Group, enrolment.group_id)
-    assert group is not None  # a foreign key
-    marks: dict[str, bool] = {
-        session_id: present
-        for session_id, present in uow.session.execute(
-            select(Attendance.session_id, Attendance.present).where(
-                Attendance.enrolment_id == enrolment.id
+CHUNK = 500  # ids per IN (...): well inside every database's limit on bound parameters
+
+
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """What the returned files of a batch of referrals are built from, read in a few
+    queries for the whole batch (the purge returns thousands of files in one run)."""
+
+    children: dict[str, Child]
+    organisations: dict[str, Organisation]
+    enrolments: dict[str, Enrolment]  # referral id -> its latest enrolment
+    groups: dict[str, Group]
+    marks: dict[str, dict[str, bool]]  # enrolment id -> session id -> present
+    reports: dict[str, list[ConcernReport]]  # referral id -> reports its partner filed
+
+
+def partner_reports(uow: UnitOfWork, referrals: list[Referral]) -> dict[str, list[ConcernReport]]:
+    """Per referral, the reports its partner filed from it, or about its child without one:
+    what the returned file lists (and, for the purge, a reason to return a file at all)."""
+    found: dict[str, list[ConcernReport]] = {referral.id: [] for referral in referrals}
+    by_child: dict[str, list[Referral]] = {}
+    for referral in referrals:
+        by_child.setdefault(referral.child_id, []).append(referral)
+    for chunk in _chunks(list(by_child)):
+        reports = uow.session.scalars(
+            select(ConcernReport)
+            .where(ConcernReport.child_id.in_(chunk), ConcernReport.purged_at.is_(None))
+            .order_by(ConcernReport.filed_at, ConcernReport.id)
+        )
+        for report in reports:
+            for referral in by_child.get(report.child_id or "", []):
+                if report.reporter_organisation_id == referral.partner_id and (
+                    report.referral_id in (referral.id, None)
+                ):
+                    found[referral.id].append(report)
+    return found
+
+
+def reports_filed_by_the_partner(uow: UnitOfWork, referral: Referral) -> list[ConcernReport]:
+    return partner_reports(uow, [referral])[referral.id]
+
+
+def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
+    db = uow.session
+    children: dict[str, Child] = {}
+    enrolments: dict[str, Enrolment] = {}
+    for chunk in _chunks(sorted({r.child_id for r in referrals})):
+        children.update((c.id, c) for c in db.scalars(select(Child).where(Child.id.in_(chunk))))
+    for chunk in _chunks([r.id for r in referrals]):
+        latest_first = (
+            select(Enrolment)
+            .where(Enrolment.referral_id.in_(chunk))
+            .order_by(Enrolment.enrolled_at.desc(), Enrolment.id)
+            .options(selectinload(Enrolment.visits))
+        )
+        for enrolment in db.scalars(latest_first):
+            enrolments.setdefault(enrolment.referral_id, enrolment)
+    groups: dict[str, Group] = {}
+    for chunk in _chunks(sorted({e.group_id for e in enrolments.values()})):
+        groups.update(
+            (g.id, g)
+            for g in db.scalars(
+                select(Group).where(Group.id.in_(chunk)).options(selectinload(Group.sessions))
             )
         )
+    marks: dict[str, dict[str, bool]] = {}
+    for chunk in _chunks([e.id for e in enrolments.values()]):
+        for enrolment_id, session_id, present in db.execute(
+            select(Attendance.enrolment_id, Attendance.session_id, Attendance.present).where(
+                Attendance.enrolment_id.in_(chunk)
+            )
+        ):
+            marks.setdefault(enrolment_id, {})[session_id] = present
+    organisation_ids = sorted(
+        {r.district_id for r in referrals} | {r.partner_id for r in referrals}
+    )
+    organisations = {
+        o.id: o
+        for o in db.scalars(select(Organisation).where(Organisation.id.in_(organisation_ids)))
     }
+    return _Sources(
+        children, organisations, enrolments, groups, marks, partner_reports(uow, referrals)
+    )
+
+
+def _participation(
+    sources: _Sources, referral: Referral
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    enrolment = sources.enrolments.get(referral.id)
+    if enrolment is None:  # declined or withdrawn before a place in a group
+        return None, []
+    group = sources.groups[enrolment.group_id]  # a foreign key
+    marks = sources.marks.get(enrolment.id, {})
     attendance = []
     for session in group.sessions:
         mark = marks.get(session.id)
@@ -271,27 +350,7 @@ def _participation(
     return summary, attendance
 
 
-def reports_filed_by_the_partner(uow: UnitOfWork, referral: Referral) -> list[ConcernReport]:
-    """The reports the partner filed from this referral, or about its child without one: what
-    the returned file lists (and, for the purge, a reason to return a file at all)."""
-    return list(
-        uow.session.scalars(
-            select(ConcernReport)
-            .where(
-                ConcernReport.reporter_organisation_id == referral.partner_id,
-                ConcernReport.purged_at.is_(None),
-                or_(
-                    ConcernReport.referral_id == referral.id,
-                    (ConcernReport.referral_id.is_(None))
-                    & (ConcernReport.child_id == referral.child_id),
-                ),
-            )
-            .order_by(ConcernReport.filed_at, ConcernReport.id)
-        )
-    )
-
-
-def _concern_reports(uow: UnitOfWork, referral: Referral) -> list[dict[str, Any]]:
+def _concern_reports(sources: _Sources, referral: Referral) -> list[dict[str, Any]]:
     return [
         {
             "id": report.id,
@@ -300,17 +359,15 @@ def _concern_reports(uow: UnitOfWork, referral: Referral) -> list[dict[str, Any]
             "status": report.status,
             "acknowledged_at": _instant(report.acknowledged_at),
         }
-        for report in reports_filed_by_the_partner(uow, referral)
+        for report in sources.reports[referral.id]
     ]
 
 
-def _contents(uow: UnitOfWork, referral: Referral, child: Child) -> dict[str, Any]:
-    db = uow.session
-    district = db.get(Organisation, referral.district_id)
-    partner = db.get(Organisation, referral.partner_id)
-    assert district is not None and partner is not None  # foreign keys
-    participation, attendance = _participation(uow, referral)
-    now = clock.now()
+def _contents(sources: _Sources, referral: Referral, now: datetime) -> dict[str, Any]:
+    district = sources.organisations[referral.district_id]  # foreign keys
+    partner = sources.organisations[referral.partner_id]
+    child = sources.children[referral.child_id]
+    participation, attendance = _participation(sources, referral)
     return {
         "format": FORMAT,
         "produced_at": _instant(now),
@@ -329,7 +386,7 @@ def _contents(uow: UnitOfWork, referral: Referral, child: Child) -> dict[str, An
         },
         "participation": participation,
         "attendance": attendance,
-        "concern_reports": _concern_reports(uow, referral),
+        "concern_reports": _concern_reports(sources, referral),
     }
 
 
@@ -434,42 +491,94 @@ def deliver(
     inbox, signed, once: a referral delivered before answers its file (created=False) and
     writes nothing. Flushes and leaves the commit to the caller (the purge engine commits
     the purge and the delivery together)."""
+    return deliver_many(uow, actor, [referral_id], signing_key, today)[referral_id]
+
+
+def deliver_many(
+    uow: UnitOfWork,
+    actor: Actor,
+    referral_ids: list[str],
+    signing_key: Ed25519PrivateKey,
+    today: date,
+) -> dict[str, DeliveredFile]:
+    """`deliver` for a batch of referrals, read in a few queries: per referral id, its file."""
     require(actor, Permission.GALLRING_RUN)
-    # Locked: two runs delivering the same referral at once deliver it once.
-    referral = get_for(
-        uow, actor, Permission.GALLRING_RUN, Referral, referral_id, field="referral", lock=True
-    )
-    existing = uow.session.scalars(
-        select(ReturnedFile).where(ReturnedFile.referral_id == referral.id)
-    ).one_or_none()
-    if existing is not None:
-        return DeliveredFile(existing.id, existing.district_id, existing.delivered_at, False)
-    if Status(referral.status) not in ENDED:
-        raise Conflict(
-            _(
-                "Only an ended participation (completed, declined or withdrawn) is returned; "
-                "this referral is %(status)s.",
-                status=referral.status,
-            ),
-            field="referral",
+    db = uow.session
+    referrals: dict[str, Referral] = {}
+    for chunk in _chunks(referral_ids):
+        # Locked: two runs delivering the same referral at once deliver it once.
+        locked = (
+            select(Referral)
+            .where(Referral.id.in_(chunk))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+            .options(selectinload(Referral.events))
         )
-    child = uow.session.get(Child, referral.child_id)
-    assert child is not None  # a foreign key
-    document = canonical(_contents(uow, referral, child))
-    returned = ReturnedFile(
-        district_id=referral.district_id,
-        partner_id=referral.partner_id,
-        child_id=referral.child_id,
-        referral_id=referral.id,
-        delivered_at=utcnow(),
-        key_id=key_id_of(signing_key.public_key()),
-        signature=sign(document, signing_key),
-        document=document,
+        referrals.update((r.id, r) for r in db.scalars(locked))
+    delivered: dict[str, DeliveredFile] = {}
+    for chunk in _chunks(referral_ids):
+        for existing in db.scalars(select(ReturnedFile).where(ReturnedFile.referral_id.in_(chunk))):
+            delivered[existing.referral_id] = DeliveredFile(
+                existing.id, existing.district_id, existing.delivered_at, False
+            )
+    pending: list[Referral] = []
+    for referral_id in referral_ids:
+        referral = referrals.get(referral_id)
+        if referral is None:
+            raise NotFound(_("No such record."), field="referral")
+        require(actor, Permission.GALLRING_RUN, referral)
+        if referral_id in delivered:
+            continue
+        if Status(referral.status) not in ENDED:
+            raise Conflict(
+                _(
+                    "Only an ended participation (completed, declined or withdrawn) is "
+                    "returned; this referral is %(status)s.",
+                    status=referral.status,
+                ),
+                field="referral",
+            )
+        pending.append(referral)
+    if not pending:
+        return delivered
+    sources = _sources(uow, pending)
+    key_id = key_id_of(signing_key.public_key())
+    now = clock.now()
+    created: list[ReturnedFile] = []
+    for referral in pending:
+        document = canonical(_contents(sources, referral, now))
+        created.append(
+            ReturnedFile(
+                district_id=referral.district_id,
+                partner_id=referral.partner_id,
+                child_id=referral.child_id,
+                referral_id=referral.id,
+                delivered_at=utcnow(),
+                key_id=key_id,
+                signature=sign(document, signing_key),
+                document=document,
+            )
+        )
+    db.add_all(created)
+    db.flush()
+    record_many(
+        db,
+        actor,
+        [
+            Entry(
+                Action.RETURNED_FILE_DELIVER,
+                object_type=OBJECT_TYPE,
+                object_id=returned.id,
+                subject=returned.key_scope(),
+            )
+            for returned in created
+        ],
     )
-    uow.session.add(returned)
-    uow.session.flush()
-    _record(uow, actor, Action.RETURNED_FILE_DELIVER, returned)
-    return DeliveredFile(returned.id, returned.district_id, returned.delivered_at, True)
+    for returned in created:
+        delivered[returned.referral_id] = DeliveredFile(
+            returned.id, returned.district_id, returned.delivered_at, True
+        )
+    return delivered
 
 
 # --- the district's inbox ----------------------------------------------------------------------

@@ -11,7 +11,9 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from audit.actions import Action
 from audit.checkpoints import generate_signing_key, private_pem, public_pem
+from audit.record import Entry, record_many
 from config.settings import Settings
 from referral.db.audit_log import AuditEntry
 from referral.db.uow import UnitOfWork
@@ -338,3 +340,26 @@ def test_a_rollback_to_an_old_head_with_its_checkpoint_file_deleted_is_caught_by
 
 def _public(settings: Settings) -> Path:
     return Path(settings.audit_checkpoint_dir) / "public-key.pem"
+
+
+def test_entries_appended_together_are_numbered_in_order_chained_and_verify(
+    app: Flask, factory: Factory, runner: FlaskCliRunner
+) -> None:
+    _some_history(app, factory, count=1)
+    actor = social_worker_actor(factory)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        before = uow.session.scalar(select(func.max(AuditEntry.sequence))) or 0
+        recorded = record_many(
+            uow.session,
+            actor,
+            [Entry(Action.GALLRING_PURGE, object_type="batch", object_id=str(n)) for n in range(5)],
+        )
+        uow.commit()
+    assert [r.sequence for r in recorded] == list(range(before + 1, before + 6))
+    stored = _entries(app, object_type="batch")
+    assert [e.object_id for e in stored] == ["0", "1", "2", "3", "4"]
+    assert [e.link for e in stored] == [r.link for r in recorded]
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert record_many(request_session(), actor, []) == []  # nothing to append: no change

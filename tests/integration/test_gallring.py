@@ -11,7 +11,7 @@ Every test commits for real, on a database of its own (SQLite file or PostgreSQL
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -426,44 +426,53 @@ def test_a_unit_whose_purge_fails_is_counted_and_left_whole_while_the_others_are
     world = _build(app, settings, frozen_clock)
     frozen_clock.moment = COMPLETED_AT + timedelta(days=settings.partner_retention_days + 1)
     rule = rules.RULES_BY_NAME["partner_file"]
-    real_residue = type(rule).residue
+    real_residues = type(rule).residues
 
-    def fails_for_the_canary(self: rules.PurgeRule, uow: UnitOfWork, unit: rules.Unit) -> object:
-        if unit.unit_id == world.canary_referral:
+    def fails_for_the_canary(
+        self: rules.PurgeRule, uow: UnitOfWork, units: Sequence[rules.Unit]
+    ) -> object:
+        if any(unit.unit_id == world.canary_referral for unit in units):
             raise RuntimeError("the district's record could not be read")
-        return real_residue(self, uow, unit)  # type: ignore[arg-type]
+        return real_residues(self, uow, units)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(type(rule), "residue", fails_for_the_canary)
+    # The whole batch fails, and is redone a unit at a time: only the canary's stays.
+    monkeypatch.setattr(type(rule), "residues", fails_for_the_canary)
     result = _run(app, settings)
     assert (result.purged, result.failed) == (len(world.referrals) - 2, 1)
     assert ("partner_file", world.canary_referral) not in _purges(app)
     with app.app_context():
         assert request_session().scalar(select(func.count()).select_from(PartnerNote)) == 1
-    monkeypatch.setattr(type(rule), "residue", real_residue)
+    monkeypatch.setattr(type(rule), "residues", real_residues)
     assert _run(app, settings).purged == 1  # the next run tries it again
 
 
+@pytest.mark.parametrize("units_per_transaction", [1, 2])
 def test_a_run_that_dies_half_way_loses_nothing_and_the_next_run_finishes_it(
-    own_app: tuple[Flask, Settings], frozen_clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    own_app: tuple[Flask, Settings],
+    frozen_clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+    units_per_transaction: int,
 ) -> None:
     app, settings = own_app
+    settings = replace(settings, gallring_units_per_transaction=units_per_transaction)
     world = _build(app, settings, frozen_clock)
     frozen_clock.moment = COMPLETED_AT + timedelta(days=settings.partner_retention_days + 1)
-    real_erase = erasure.erase
+    real_erase = erasure.erase_many
     calls = {"n": 0}
+    dies_on = 3 if units_per_transaction == 1 else 2  # the third unit, or the second batch
 
-    def dies_on_the_third(uow: UnitOfWork, person_id: str, holders: tuple[str, ...]) -> int:
+    def dies_half_way(uow: UnitOfWork, people: Sequence[tuple[str, tuple[str, ...]]]) -> list[int]:
         calls["n"] += 1
-        shredded = real_erase(uow, person_id, holders)
-        if calls["n"] == 3:
+        shredded = real_erase(uow, people)
+        if calls["n"] == dies_on:
             raise SystemExit("killed")  # after shredding, before the commit
         return shredded
 
-    monkeypatch.setattr("referral.services.gallring.engine.erase", dies_on_the_third)
+    monkeypatch.setattr("referral.services.gallring.engine.erase_many", dies_half_way)
     with pytest.raises(SystemExit):
         _run(app, settings)
     purged_first = _purges(app)
-    assert len(purged_first) == 2  # two whole units; the third rolled back with its keys
+    # Two whole units (one a transaction, or one batch of two); the next rolled back with its keys.
     with app.app_context():
         canary_key_live = request_session().scalar(
             select(func.count())
@@ -478,7 +487,7 @@ def test_a_run_that_dies_half_way_loses_nothing_and_the_next_run_finishes_it(
     # The canary's file is in one of the units: wholly purged, or wholly there.
     canary_done = ("partner_file", world.canary_referral) in purged_first
     assert (canary_key_live, notes) == ((0, 0) if canary_done else (1, 1))
-    monkeypatch.setattr("referral.services.gallring.engine.erase", real_erase)
+    monkeypatch.setattr("referral.services.gallring.engine.erase_many", real_erase)
     _run(app, settings)
     assert sorted(unit for rule, unit in _purges(app) if rule == "partner_file") == sorted(
         r for r in world.referrals if r != world.held_referral

@@ -29,7 +29,8 @@ def purge_due(
 ) -> RunResult:
     """Purge what is due, returning each partner's file to social services first (signed)."""
 
-    def deliver(unit_uow: UnitOfWork, unit: Unit) -> None:
-        returned_files.deliver(unit_uow, actor, unit.unit_id, signing_key, today)
+    def deliver(unit_uow: UnitOfWork, units: list[Unit]) -> None:
+        referral_ids = [unit.unit_id for unit in units]
+        returned_files.deliver_many(unit_uow, actor, referral_ids, signing_key, today)
 
     return run(uow, actor, settings, today, deliver, progress)

@@ -1,10 +1,15 @@
 """The plan (what is due, what is held and why, what is kept) and the run that purges.
 
-A run purges one unit (one person's data under one holder) per transaction: the unit is read
-afresh, checked again (still due, not held, not purged by a run racing this one), its return
-file delivered, its statistics kept, its keys shredded and its fields emptied, its purge
-recorded and audited; then it commits. Killed half-way, a run loses nothing: each unit is
-either wholly purged or untouched, and the next run finishes the rest. On PostgreSQL a run
+A run purges units (one person's data under one holder each) in transactions of
+`gallring_units_per_transaction` units: the units are locked and read afresh, checked again
+(still due, not held, not purged by a run racing this one), their return files delivered,
+their statistics kept, their keys shredded and their fields emptied, each purge recorded and
+audited; then the batch commits. A unit is never split across transactions, so killed
+half-way a run loses nothing: each unit is either wholly purged or untouched, and the next
+run finishes the rest. A batch that fails is redone one unit per transaction, so a unit that
+cannot be purged is counted and logged alone while the others go ahead. The batch exists
+for speed: a unit costs a dozen statements and a commit on its own, and most of them are
+shared by a batch (bench/gallring_bench.py). On PostgreSQL a run
 holds an advisory lock, so a second run at once finds it taken and stops; on SQLite each
 unit's transaction holds the write lock, and the unique (rule, unit) of the purge record
 makes a unit purged once whatever happens.
@@ -24,7 +29,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from audit.actions import Action
-from audit.record import record
+from audit.record import Entry, record, record_many
 from config import Settings
 from referral.actors import Actor
 from referral.db.base import utcnow
@@ -32,8 +37,8 @@ from referral.db.retention import GallringRun, PurgeRecord, RunStatus
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, require
 from referral.scopes import KeyScope
-from referral.services.gallring.erasure import erase
-from referral.services.gallring.holds import HoldKind, holds_on, released_holds_of
+from referral.services.gallring.erasure import erase_many
+from referral.services.gallring.holds import HoldKind, holds_on_many, released_holds_of
 from referral.services.gallring.rules import RULES, KeptRecord, PurgeRule, Unit, kept_records
 
 # Any fixed 64-bit number, the same in every process: the run's advisory lock on PostgreSQL.
@@ -82,11 +87,10 @@ def _classify(
 ) -> Iterator[tuple[PurgeRule, Unit, list[HoldKind] | None]]:
     """Every unit of every rule, with its holds (None: its retention is not over yet)."""
     for rule in RULES:
-        for unit in rule.units(uow, settings, today):
-            if unit.due_on > today:
-                yield rule, unit, None
-            else:
-                yield rule, unit, holds_on(uow, unit)
+        units = list(rule.units(uow, settings, today))
+        holds = holds_on_many(uow, [unit for unit in units if unit.due_on <= today])
+        for unit in units:
+            yield rule, unit, holds.get(unit.unit_id)
 
 
 def plan(uow: UnitOfWork, actor: Actor, settings: Settings, today: date) -> Plan:
@@ -170,7 +174,7 @@ def _run_lock(bind: Engine) -> Iterator[bool]:
                 connection.commit()
 
 
-DeliverReturn = Callable[[UnitOfWork, Unit], None]
+DeliverReturn = Callable[[UnitOfWork, list[Unit]], None]
 
 
 def run(
@@ -181,8 +185,8 @@ def run(
     deliver_return: DeliverReturn,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Purge every unit that is due and not held. `deliver_return` hands a partner's file to
-    social services before it is purged (in the unit's transaction)."""
+    """Purge every unit that is due and not held. `deliver_return` hands partners' files to
+    social services before they are purged (in the units' transaction)."""
     require(actor, Permission.GALLRING_RUN)
     with _run_lock(_engine_of(uow)) as taken:
         if not taken:
@@ -217,16 +221,30 @@ def _run_locked(
     record(db, actor, Action.GALLRING_RUN, object_type="gallring_run", object_id=the_run.id)
     uow.commit()
     run_id = the_run.id
-    purged = failed = 0
-    for done, (rule, unit_id) in enumerate(pending, start=1):
+    purged = failed = done = 0
+    batch_size = max(settings.gallring_units_per_transaction, 1)
+    for rule, unit_ids in _batches(pending, batch_size):
         try:
-            if _purge_one(uow, actor, settings, today, rule, unit_id, run_id, deliver_return):
-                purged += 1
-        except Exception as error:
+            purged += _purge_batch(
+                uow, actor, settings, today, rule, unit_ids, run_id, deliver_return
+            )
+        except Exception:
             uow.rollback()
-            failed += 1
-            # The rule and the unit's pseudonymous id only: never a field of the record.
-            log.error("gallring: %s %s not purged (%s)", rule.name, unit_id, type(error).__name__)
+            # Redone one unit per transaction: the one that fails is counted and logged,
+            # the others are purged.
+            for unit_id in unit_ids:
+                try:
+                    purged += _purge_batch(
+                        uow, actor, settings, today, rule, [unit_id], run_id, deliver_return
+                    )
+                except Exception as error:
+                    uow.rollback()
+                    failed += 1
+                    # The rule and the unit's pseudonymous id only: never a field of it.
+                    log.error(
+                        "gallring: %s %s not purged (%s)", rule.name, unit_id, type(error).__name__
+                    )
+        done += len(unit_ids)
         if progress:
             progress(done, len(pending))
     finished = db.get(GallringRun, run_id)
@@ -239,34 +257,51 @@ def _run_locked(
     return RunResult(run_id, len(pending) + held, purged, held, failed)
 
 
-def _purge_one(
+def _batches(
+    pending: list[tuple[PurgeRule, str]], size: int
+) -> Iterator[tuple[PurgeRule, list[str]]]:
+    """The pending units, a rule's at a time, in batches of at most `size`."""
+    for rule in RULES:
+        ids = [unit_id for unit_rule, unit_id in pending if unit_rule is rule]
+        for start in range(0, len(ids), size):
+            yield rule, ids[start : start + size]
+
+
+def _purge_batch(
     uow: UnitOfWork,
     actor: Actor,
     settings: Settings,
     today: date,
     rule: PurgeRule,
-    unit_id: str,
+    unit_ids: list[str],
     run_id: str,
     deliver_return: DeliverReturn,
-) -> bool:
-    """Purge one unit in one transaction; False if it is no longer due (purged by a run
-    racing this one, held since the plan, or changed)."""
+) -> int:
+    """Purge units of one rule in one transaction; how many were purged (a unit no longer
+    due, purged by a run racing this one, held since the plan or changed, is left alone)."""
     db = uow.session
-    rule.lock(uow, unit_id)  # a hold set meanwhile waits for this unit's commit, or stops it
-    unit = rule.unit(uow, settings, today, unit_id)
-    if unit is None or unit.due_on > today or holds_on(uow, unit):
+    rule.lock(uow, unit_ids)  # a hold set meanwhile waits for this commit, or stops it
+    found = rule.units_by_id(uow, settings, today, unit_ids)
+    due = [found[i] for i in unit_ids if i in found and found[i].due_on <= today]
+    holds = holds_on_many(uow, due)
+    units = [unit for unit in due if not holds[unit.unit_id]]
+    if not units:
         uow.rollback()
-        return False
+        return 0
     now = utcnow()
     try:
-        if rule.needs_return(uow, unit):
-            deliver_return(uow, unit)
-        residue = rule.residue(uow, unit)
-        rule.remove(uow, unit)
-        # The reasons of holds released on this unit may name the person: they go with it.
-        shredded = erase(uow, unit.person_id, unit.holders + released_holds_of(uow, unit))
-        rule.stamp(uow, unit, now)
-        db.add(
+        returning = rule.needing_return(uow, units)
+        if returning:
+            deliver_return(uow, [unit for unit in units if unit.unit_id in returning])
+        residues = rule.residues(uow, units)
+        rule.remove(uow, units)
+        # The reasons of holds released on a unit may name the person: they go with it.
+        released = released_holds_of(uow, units)
+        shredded = erase_many(
+            uow, [(unit.person_id, unit.holders + released[unit.unit_id]) for unit in units]
+        )
+        rule.stamp(uow, units, now)
+        db.add_all(
             PurgeRecord(
                 rule=rule.name,
                 unit_id=unit.unit_id,
@@ -274,32 +309,40 @@ def _purge_one(
                 run_id=run_id,
                 due_on=unit.due_on,
                 purged_at=now,
-                keys_shredded=shredded,
-                **residue.__dict__,
+                keys_shredded=keys,
+                **residues[unit.unit_id].__dict__,
             )
+            for unit, keys in zip(units, shredded, strict=True)
         )
         db.flush()
-    except IntegrityError:  # another run purged it between our read and our write
+    except IntegrityError:  # another run purged one of them between our read and our write
+        if len(units) > 1:
+            raise  # redone one by one: the others are still purged
         uow.rollback()
-        return False
-    record(
+        return 0
+    record_many(
         db,
         actor,
-        Action.GALLRING_PURGE,
-        object_type=rule.name,
-        object_id=unit.unit_id,
-        # Pseudonymous: the person's id and the holder, never sealed details (the keys that
-        # would seal them are the ones just shredded).
-        # (A unit without a file of its own has no holder to name: the entry names the
-        # unit, and the purge record the person.)
-        subject=KeyScope(unit.person_id, unit.holders[0]) if unit.holders else None,
-        legal_basis=f"gallring:{rule.name}",
+        [
+            Entry(
+                Action.GALLRING_PURGE,
+                object_type=rule.name,
+                object_id=unit.unit_id,
+                # Pseudonymous: the person's id and the holder, never sealed details (the
+                # keys that would seal them are the ones just shredded). A unit without a
+                # file of its own has no holder to name: the entry names the unit, and the
+                # purge record the person.
+                subject=KeyScope(unit.person_id, unit.holders[0]) if unit.holders else None,
+                legal_basis=f"gallring:{rule.name}",
+            )
+            for unit in units
+        ],
     )
     the_run = db.get(GallringRun, run_id)
     assert the_run is not None
-    the_run.purged += 1
+    the_run.purged += len(units)
     uow.commit()
-    return True
+    return len(units)
 
 
 def _compact(uow: UnitOfWork) -> None:

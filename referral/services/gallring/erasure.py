@@ -10,6 +10,7 @@ sealed details stay, unreadable once the log's key for that holder ("audit:" + h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,6 +32,8 @@ from referral.db.encryption import EncryptedRecord, session_cipher
 from referral.db.uow import UnitOfWork
 from referral.scopes import KeyScope
 from referral.services.keys import encrypted_models
+
+CHUNK = 500  # keys per IN (...): the probe repeats the list once per table
 
 
 def holders_with_the_log(person_id: str, holders: tuple[str, ...]) -> tuple[str, ...]:
@@ -87,28 +90,46 @@ def erase(uow: UnitOfWork, person_id: str, holders: tuple[str, ...]) -> int:
     """Shred every key of `person_id` under `holders` (and the log's keys about them), and
     empty the fields they sealed. Returns how many keys were shredded (0 when already gone).
     In the caller's transaction: it commits with the purge record, or not at all."""
+    return erase_many(uow, [(person_id, holders)])[0]
+
+
+def erase_many(uow: UnitOfWork, people: Sequence[tuple[str, tuple[str, ...]]]) -> list[int]:
+    """`erase` for a batch of (person, holders): the keys shredded for each, in order."""
     db = uow.session
     store = session_cipher(db).keys
-    keys = list(
-        db.scalars(
-            select(DataKey).where(
-                DataKey.person_id == person_id,
-                DataKey.holder.in_(holders_with_the_log(person_id, holders)),
+    wanted = {
+        (person_id, holder): index
+        for index, (person_id, holders) in enumerate(people)
+        for holder in holders_with_the_log(person_id, holders)
+    }
+    persons = sorted({person_id for person_id, _holders in people})
+    holders = sorted({holder for _person, holder in wanted})
+    keys: list[DataKey] = []
+    for start in range(0, len(persons), CHUNK):
+        keys.extend(
+            key
+            for key in db.scalars(
+                select(DataKey).where(
+                    DataKey.person_id.in_(persons[start : start + CHUNK]),
+                    DataKey.holder.in_(holders),
+                )
             )
+            if (key.person_id, key.holder) in wanted
         )
-    )
-    key_ids = [key.id for key in keys]
-    shredded = 0
+    shredded = [0] * len(people)
     for key in keys:
         if key.live:
             store.shred(key)
-            shredded += 1
+            shredded[wanted[(key.person_id, key.holder)]] += 1
     db.flush()
     statements = _statements()
+    key_ids = [key.id for key in keys]
     if key_ids and statements.probe is not None:
-        # One query finds the tables that hold fields under these keys (usually one or two
-        # of the twenty that could); only those are emptied.
-        for name in db.execute(statements.probe, {"keys": key_ids}).scalars().all():
-            db.execute(statements.empty[name], {"keys": key_ids})
+        for start in range(0, len(key_ids), CHUNK):
+            chunk = key_ids[start : start + CHUNK]
+            # One query finds the tables that hold fields under these keys (usually one or
+            # two of the twenty that could); only those are emptied.
+            for name in db.execute(statements.probe, {"keys": chunk}).scalars().all():
+                db.execute(statements.empty[name], {"keys": chunk})
         db.expire_all()  # rows loaded before now still hold the sealed values in memory
     return shredded

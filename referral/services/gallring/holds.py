@@ -5,6 +5,7 @@ theirs (domain.md §5). Setting, releasing and reading holds is audited.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -22,7 +23,7 @@ from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
 from referral.policy import Permission, require
-from referral.services.gallring.rules import RULES_BY_NAME, Unit
+from referral.services.gallring.rules import RULES_BY_NAME, Unit, chunks
 from referral.services.users import staff_names
 
 REASON_MOST = 500
@@ -45,44 +46,56 @@ class HoldView:
     released_at: datetime | None
 
 
+def holds_on_many(uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, list[HoldKind]]:
+    """Why each unit may not be purged now, by unit id (empty: nothing holds it)."""
+    db = uow.session
+    held: dict[str, list[HoldKind]] = {unit.unit_id: [] for unit in units}
+    by_person: dict[str, list[Unit]] = {}
+    for unit in units:
+        by_person.setdefault(unit.person_id, []).append(unit)
+    rules = {unit.unit_id: unit.rule for unit in units}
+    for chunk in chunks([unit.unit_id for unit in units]):
+        for rule, unit_id in db.execute(
+            select(LegalHold.rule, LegalHold.unit_id)
+            .where(LegalHold.unit_id.in_(chunk), LegalHold.released_at.is_(None))
+            .distinct()
+        ):
+            if rules.get(unit_id) == rule:
+                held[unit_id].append(HoldKind.LEGAL_HOLD)
+    open_about: set[str] = set()
+    for chunk in chunks(list(by_person)):
+        for child_id, youth_id in db.execute(
+            select(ConcernReport.child_id, ConcernReport.youth_id).where(
+                ConcernReport.status == ConcernStatus.OPEN.value,
+                or_(ConcernReport.child_id.in_(chunk), ConcernReport.youth_id.in_(chunk)),
+            )
+        ):
+            open_about.update(person for person in (child_id, youth_id) if person)
+    for person_id in open_about & set(by_person):
+        for unit in by_person[person_id]:
+            held[unit.unit_id].append(HoldKind.OPEN_CONCERN_REPORT)
+    return held
+
+
 def holds_on(uow: UnitOfWork, unit: Unit) -> list[HoldKind]:
     """Why `unit` may not be purged now (empty: nothing holds it)."""
-    db = uow.session
-    reasons: list[HoldKind] = []
-    hold = db.scalar(
-        select(LegalHold.id)
-        .where(
-            LegalHold.rule == unit.rule,
-            LegalHold.unit_id == unit.unit_id,
-            LegalHold.released_at.is_(None),
-        )
-        .limit(1)
-    )
-    if hold is not None:
-        reasons.append(HoldKind.LEGAL_HOLD)
-    report = db.scalar(
-        select(ConcernReport.id)
-        .where(
-            ConcernReport.status == ConcernStatus.OPEN.value,
-            or_(
-                ConcernReport.child_id == unit.person_id,
-                ConcernReport.youth_id == unit.person_id,
-            ),
-        )
-        .limit(1)
-    )
-    if report is not None:
-        reasons.append(HoldKind.OPEN_CONCERN_REPORT)
-    return reasons
+    return holds_on_many(uow, [unit])[unit.unit_id]
 
 
-def released_holds_of(uow: UnitOfWork, unit: Unit) -> tuple[str, ...]:
-    """The holders of the reasons of holds once set on `unit` (a released hold's reason may
-    name the person, so the unit's purge takes it too)."""
-    ids = uow.session.scalars(
-        select(LegalHold.id).where(LegalHold.rule == unit.rule, LegalHold.unit_id == unit.unit_id)
-    )
-    return tuple(hold_holder(hold_id) for hold_id in ids)
+def released_holds_of(uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, tuple[str, ...]]:
+    """Per unit id, the holders of the reasons of holds once set on it (a released hold's
+    reason may name the person, so the unit's purge takes it too)."""
+    found: dict[str, list[str]] = {unit.unit_id: [] for unit in units}
+    rules = {unit.unit_id: unit.rule for unit in units}
+    for chunk in chunks([unit.unit_id for unit in units]):
+        for hold_id, rule, unit_id in uow.session.execute(
+            select(LegalHold.id, LegalHold.rule, LegalHold.unit_id)
+            .where(LegalHold.unit_id.in_(chunk))
+            .order_by(LegalHold.set_at, LegalHold.id)
+        ):
+            if rules.get(unit_id) == rule:
+                found[unit_id].append(hold_holder(hold_id))
+    return {unit_id: tuple(holders) for unit_id, holders in found.items()}
 
 
 def _reason(value: str | None) -> str:
@@ -109,7 +122,7 @@ def set_hold(
     if rule is None:
         raise InvalidInput(_("No such retention rule."), field="rule")
     cleaned = _reason(reason)
-    rule.lock(uow, unit_id)  # a run purging this unit now finishes first, or waits for this
+    rule.lock(uow, [unit_id])  # a run purging this unit now finishes first, or waits for this
     unit = rule.unit(uow, settings, today, unit_id)
     if unit is None:
         raise NotFound(_("Nothing awaiting purge has this reference."), field="unit_id")

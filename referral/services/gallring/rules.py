@@ -15,10 +15,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel.speaklater import LazyString
-from sqlalchemy import ColumnElement, Row, Select, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, delete, func, inspect, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from config import Settings
@@ -48,7 +48,7 @@ from referral.i18n import _l
 from referral.rules import Status, age_on
 from referral.services.gallring.residue import Residue, child_age_band, youth_age_band
 from referral.services.outreach import youth_age
-from referral.services.returned_files import reports_filed_by_the_partner
+from referral.services.returned_files import partner_reports
 from referral.services.sharing import birth_date_of
 
 
@@ -80,6 +80,14 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+CHUNK = 500  # ids per IN (...): well inside every database's limit on bound parameters
+
+
+def chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
 def _not_purged(rule: str, unit_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
     return (
         ~select(PurgeRecord.id)
@@ -108,36 +116,64 @@ class PurgeRule(ABC):
 
     @abstractmethod
     def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str | None
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str] | None
     ) -> Iterator[Unit]:
         """The units whose retention clock runs (due or not yet), not yet purged: every one,
-        or only `unit_id`."""
+        or only those of `unit_ids`."""
 
     def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
         return self._units(uow, settings, today, None)
 
-    def unit(self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str) -> Unit | None:
-        """The unit afresh, inside the purge's own transaction (None if no longer one)."""
-        return next(self._units(uow, settings, today, unit_id), None)
+    def units_by_id(
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str]
+    ) -> dict[str, Unit]:
+        """The units afresh, inside the purge's own transaction (a unit no longer one is
+        missing)."""
+        found: dict[str, Unit] = {}
+        for chunk in chunks(unit_ids):
+            found.update((unit.unit_id, unit) for unit in self._units(uow, settings, today, chunk))
+        return found
 
-    def lock(self, uow: UnitOfWork, unit_id: str) -> None:
-        """Lock the unit's row until commit (SELECT … FOR UPDATE; SQLite's writers take
-        turns anyway)."""
-        uow.session.get(self.anchor, unit_id, with_for_update=True, populate_existing=True)
+    def unit(self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str) -> Unit | None:
+        return self.units_by_id(uow, settings, today, [unit_id]).get(unit_id)
+
+    def lock(self, uow: UnitOfWork, unit_ids: Sequence[str]) -> None:
+        """Lock the units' rows until commit, read afresh (SELECT … FOR UPDATE; SQLite's
+        writers take turns anyway)."""
+        key = inspect(self.anchor).primary_key[0]
+        for chunk in chunks(unit_ids):
+            uow.session.scalars(
+                select(self.anchor)
+                .where(key.in_(chunk))
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).all()
 
     @abstractmethod
-    def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
-        """What statistics keep of the unit (read before its keys go)."""
+    def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
+        """What statistics keep of each unit, by unit id (read before its keys go)."""
 
-    def needs_return(self, uow: UnitOfWork, unit: Unit) -> bool:
-        """Must social services receive a file of this unit before it is purged?"""
-        return False
+    def needing_return(self, uow: UnitOfWork, units: Sequence[Unit]) -> set[str]:
+        """The units of which social services must receive a file before they are purged."""
+        return set()
 
-    def remove(self, uow: UnitOfWork, unit: Unit) -> None:  # noqa: B027 - optional step
+    def remove(self, uow: UnitOfWork, units: Sequence[Unit]) -> None:  # noqa: B027
         """Rows to delete or detach before the erasure (none by default: rows stay, emptied)."""
 
-    def stamp(self, uow: UnitOfWork, unit: Unit, now: datetime) -> None:  # noqa: B027
+    def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:  # noqa: B027
         """Mark the rows that outlive the purge as purged (services.loading hides them)."""
+
+
+R = TypeVar("R", bound=Base)
+
+
+def _locked(uow: UnitOfWork, model: type[R], units: Sequence[Unit]) -> Iterator[tuple[Unit, R]]:
+    """Each unit with its anchor row, which the purge locked (and so loaded) already: these
+    are look-ups in the session, not queries."""
+    for unit in units:
+        row = uow.session.get(model, unit.unit_id)
+        assert row is not None  # locked by the purge
+        yield unit, row
 
 
 # --- Programme A: the partner's file on one participation ----------------------------------
@@ -163,12 +199,12 @@ class PartnerFileRule(PurgeRule):
         "purged or returned to social services; REFERRAL_PARTNER_RETENTION_DAYS after the end."
     )
 
-    def _query(self, unit_id: str | None = None) -> Select[_Ended]:
+    def _query(self, unit_ids: Sequence[str] | None = None) -> Select[_Ended]:
         ending = select(ReferralEvent.referral_id, func.max(ReferralEvent.at).label("at")).where(
             ReferralEvent.to_status.in_([s.value for s in PARTICIPATION_ENDS])
         )
-        if unit_id is not None:  # one unit, read afresh in its purge: its own events only
-            ending = ending.where(ReferralEvent.referral_id == unit_id)
+        if unit_ids is not None:  # units read afresh in their purge: their own events only
+            ending = ending.where(ReferralEvent.referral_id.in_(unit_ids))
         ended = ending.group_by(ReferralEvent.referral_id).subquery()
         query = (
             select(Referral.id, Referral.child_id, Referral.completed_at, ended.c.at)
@@ -178,19 +214,18 @@ class PartnerFileRule(PurgeRule):
                 _not_purged(self.name, Referral.id),
             )
         )
-        if unit_id is not None:
-            query = query.where(Referral.id == unit_id)
+        if unit_ids is not None:
+            query = query.where(Referral.id.in_(unit_ids))
         return query
 
     def _from_rows(
         self, db: Session, rows: Sequence[Row[_Ended]], settings: Settings
     ) -> Iterator[Unit]:
         files: dict[str, list[str]] = {}
-        ids = [row.id for row in rows]
-        for start in range(0, len(ids), 500):
+        for chunk in chunks([row.id for row in rows]):
             for referral_id, file_id in db.execute(
                 select(PartnerFile.referral_id, PartnerFile.id).where(
-                    PartnerFile.referral_id.in_(ids[start : start + 500])
+                    PartnerFile.referral_id.in_(chunk)
                 )
             ):
                 files.setdefault(str(referral_id), []).append(file_id)
@@ -212,53 +247,70 @@ class PartnerFileRule(PurgeRule):
         return {"days": settings.partner_retention_days}
 
     def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str | None
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str] | None
     ) -> Iterator[Unit]:
-        rows = list(uow.session.execute(self._query(unit_id)))
+        rows = list(uow.session.execute(self._query(unit_ids)))
         return self._from_rows(uow.session, rows, settings)
 
-    def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
-        db = uow.session
-        referral = db.get(Referral, unit.unit_id)
-        assert referral is not None
-        child = db.get(Child, referral.child_id)
-        assert child is not None
-        group_format = db.scalar(
-            select(Group.format)
-            .join(Enrolment, Enrolment.group_id == Group.id)
-            .where(Enrolment.referral_id == referral.id)
-            .limit(1)
-        )
-        ended_on = _local_day(unit.ended_at)
-        return Residue(
-            programme=referral.programme,
-            period=ended_on.strftime("%Y-%m"),
-            format=group_format or referral.preferred_format,
-            age_band=child_age_band(age_on(birth_date_of(child), ended_on)),
-            gender=child.gender,
-            district_id=referral.district_id,
-            outcome=referral.status,
-        )
+    def _referrals(self, uow: UnitOfWork, units: Sequence[Unit]) -> list[Referral]:
+        ids = [unit.unit_id for unit in units]
+        return [
+            referral
+            for chunk in chunks(ids)
+            for referral in uow.session.scalars(select(Referral).where(Referral.id.in_(chunk)))
+        ]
 
-    def needs_return(self, uow: UnitOfWork, unit: Unit) -> bool:
+    def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
+        db = uow.session
+        referrals = {r.id: r for r in self._referrals(uow, units)}
+        children: dict[str, Child] = {}
+        formats: dict[str, str] = {}
+        for chunk in chunks(sorted({r.child_id for r in referrals.values()})):
+            children.update((c.id, c) for c in db.scalars(select(Child).where(Child.id.in_(chunk))))
+        for chunk in chunks(list(referrals)):
+            for referral_id, group_format in db.execute(
+                select(Enrolment.referral_id, Group.format)
+                .join(Group, Enrolment.group_id == Group.id)
+                .where(Enrolment.referral_id.in_(chunk))
+            ):
+                formats.setdefault(referral_id, group_format)
+        found: dict[str, Residue] = {}
+        for unit in units:
+            referral = referrals[unit.unit_id]  # locked by the purge
+            child = children[referral.child_id]  # a foreign key
+            ended_on = _local_day(unit.ended_at)
+            found[unit.unit_id] = Residue(
+                programme=referral.programme,
+                period=ended_on.strftime("%Y-%m"),
+                format=formats.get(referral.id) or referral.preferred_format,
+                age_band=child_age_band(age_on(birth_date_of(child), ended_on)),
+                gender=child.gender,
+                district_id=referral.district_id,
+                outcome=referral.status,
+            )
+        return found
+
+    def needing_return(self, uow: UnitOfWork, units: Sequence[Unit]) -> set[str]:
         """A participation that began (an enrolment), or one a concern report was filed from:
         social services keep its summary, attendance and reports. A referral declined or
         withdrawn before any of that leaves nothing to return."""
-        db = uow.session
-        enrolled = db.scalar(
-            select(Enrolment.id).where(Enrolment.referral_id == unit.unit_id).limit(1)
-        )
-        if enrolled is not None:
-            return True
-        referral = db.get(Referral, unit.unit_id)
-        assert referral is not None
-        return bool(reports_filed_by_the_partner(uow, referral))
+        referrals = self._referrals(uow, units)
+        reported = partner_reports(uow, referrals)
+        needing = {referral_id for referral_id, found in reported.items() if found}
+        for chunk in chunks([unit.unit_id for unit in units]):
+            needing.update(
+                uow.session.scalars(
+                    select(Enrolment.referral_id).where(Enrolment.referral_id.in_(chunk))
+                )
+            )
+        return needing
 
-    def remove(self, uow: UnitOfWork, unit: Unit) -> None:
+    def remove(self, uow: UnitOfWork, units: Sequence[Unit]) -> None:
         db = uow.session
-        files = select(PartnerFile.id).where(PartnerFile.referral_id == unit.unit_id)
-        db.execute(delete(PartnerNote).where(PartnerNote.file_id.in_(files)))
-        db.execute(delete(PartnerFile).where(PartnerFile.referral_id == unit.unit_id))
+        for chunk in chunks([unit.unit_id for unit in units]):
+            files = select(PartnerFile.id).where(PartnerFile.referral_id.in_(chunk))
+            db.execute(delete(PartnerNote).where(PartnerNote.file_id.in_(files)))
+            db.execute(delete(PartnerFile).where(PartnerFile.referral_id.in_(chunk)))
 
 
 # --- Programme A: interest registrations -----------------------------------------------------
@@ -278,7 +330,7 @@ class InterestRule(PurgeRule):
         "district has decided; REFERRAL_INTEREST_RETENTION_DAYS after the decision."
     )
 
-    def _rows(self, uow: UnitOfWork, unit_id: str | None) -> list[InterestRegistration]:
+    def _rows(self, uow: UnitOfWork, unit_ids: Sequence[str] | None) -> list[InterestRegistration]:
         query = select(InterestRegistration).where(
             InterestRegistration.status.in_(
                 [InterestStatus.CONFIRMED.value, InterestStatus.DECLINED.value]
@@ -286,8 +338,8 @@ class InterestRule(PurgeRule):
             InterestRegistration.decided_at.is_not(None),
             InterestRegistration.purged_at.is_(None),
         )
-        if unit_id is not None:
-            query = query.where(InterestRegistration.id == unit_id)
+        if unit_ids is not None:
+            query = query.where(InterestRegistration.id.in_(unit_ids))
         return list(uow.session.scalars(query))
 
     def _unit(self, row: InterestRegistration, settings: Settings) -> Unit:
@@ -305,24 +357,24 @@ class InterestRule(PurgeRule):
         return {"days": settings.interest_retention_days}
 
     def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str | None
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str] | None
     ) -> Iterator[Unit]:
-        return (self._unit(row, settings) for row in self._rows(uow, unit_id))
+        return (self._unit(row, settings) for row in self._rows(uow, unit_ids))
 
-    def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
-        row = uow.session.get(InterestRegistration, unit.unit_id)
-        assert row is not None
-        return Residue(
-            programme=self.programme,
-            period=_local_day(unit.ended_at).strftime("%Y-%m"),
-            district_id=row.district_id,
-            outcome=row.status,
-        )
+    def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
+        found: dict[str, Residue] = {}
+        for unit, row in _locked(uow, InterestRegistration, units):
+            found[unit.unit_id] = Residue(
+                programme=self.programme,
+                period=_local_day(unit.ended_at).strftime("%Y-%m"),
+                district_id=row.district_id,
+                outcome=row.status,
+            )
+        return found
 
-    def stamp(self, uow: UnitOfWork, unit: Unit, now: datetime) -> None:
-        row = uow.session.get(InterestRegistration, unit.unit_id)
-        assert row is not None
-        row.purged_at = now
+    def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:
+        for _unit, row in _locked(uow, InterestRegistration, units):
+            row.purged_at = now
 
 
 # --- Programme B: an outreach organisation's record of a youth ------------------------------
@@ -357,7 +409,9 @@ class YouthRule(PurgeRule):
         "anonymous counts."
     )
 
-    def _candidates(self, uow: UnitOfWork, today: date, unit_id: str | None) -> list[Youth]:
+    def _candidates(
+        self, uow: UnitOfWork, today: date, unit_ids: Sequence[str] | None
+    ) -> list[Youth]:
         open_case = (
             select(LinkCase.id)
             .where(LinkCase.youth_id == Youth.id, LinkCase.step != LinkStepKind.CLOSED.value)
@@ -373,8 +427,8 @@ class YouthRule(PurgeRule):
             .exists()
         )
         query = select(Youth).where(Youth.purged_at.is_(None), ~open_case, ~live_consent)
-        if unit_id is not None:
-            query = query.where(Youth.id == unit_id)
+        if unit_ids is not None:
+            query = query.where(Youth.id.in_(unit_ids))
         return list(uow.session.scalars(query))
 
     def _last_entries(self, db: Session, ids: list[str]) -> dict[str, datetime]:
@@ -386,8 +440,7 @@ class YouthRule(PurgeRule):
             if moment is not None and (youth_id not in last or moment > last[youth_id]):
                 last[youth_id] = moment
 
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk in chunks(ids):
             for youth_column, moment_column in _YOUTH_ENTRIES:
                 for youth_id, moment in db.execute(
                     select(youth_column, func.max(moment_column))
@@ -422,45 +475,46 @@ class YouthRule(PurgeRule):
         return {"days": settings.outreach_retention_days}
 
     def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str | None
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str] | None
     ) -> Iterator[Unit]:
-        return self._make(uow, settings, self._candidates(uow, today, unit_id))
+        return self._make(uow, settings, self._candidates(uow, today, unit_ids))
 
-    def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
-        youth = uow.session.get(Youth, unit.unit_id)
-        assert youth is not None
-        ended_on = _local_day(unit.ended_at)
-        known_age = youth.birth_date or youth.birth_year
-        return Residue(
-            programme=self.programme,
-            period=ended_on.strftime("%Y-%m"),
-            age_band=youth_age_band(youth_age(youth, ended_on) if known_age else None),
-            gender=youth.gender,
-            district_id=youth.district_id,
-            country_of_origin=youth.country_of_origin,
-        )
+    def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
+        found: dict[str, Residue] = {}
+        for unit, youth in _locked(uow, Youth, units):
+            ended_on = _local_day(unit.ended_at)
+            known_age = youth.birth_date or youth.birth_year
+            found[unit.unit_id] = Residue(
+                programme=self.programme,
+                period=ended_on.strftime("%Y-%m"),
+                age_band=youth_age_band(youth_age(youth, ended_on) if known_age else None),
+                gender=youth.gender,
+                district_id=youth.district_id,
+                country_of_origin=youth.country_of_origin,
+            )
+        return found
 
-    def remove(self, uow: UnitOfWork, unit: Unit) -> None:
+    def remove(self, uow: UnitOfWork, units: Sequence[Unit]) -> None:
         # The encounters become anonymous counts (who was met where and when is about the
         # youth); which records were judged to be one youth is about identity: it goes.
         db = uow.session
-        db.execute(
-            update(Encounter)
-            .where(Encounter.youth_id == unit.unit_id)
-            .values(youth_id=None, linked_by=None, linked_at=None)
-        )
-        either = or_(YouthLink.first_id == unit.unit_id, YouthLink.second_id == unit.unit_id)
-        db.execute(delete(YouthLink).where(either))
-        db.execute(
-            delete(DismissedPair).where(
-                or_(DismissedPair.first_id == unit.unit_id, DismissedPair.second_id == unit.unit_id)
+        for ids in chunks([unit.unit_id for unit in units]):
+            db.execute(
+                update(Encounter)
+                .where(Encounter.youth_id.in_(ids))
+                .values(youth_id=None, linked_by=None, linked_at=None)
             )
-        )
+            either = or_(YouthLink.first_id.in_(ids), YouthLink.second_id.in_(ids))
+            db.execute(delete(YouthLink).where(either))
+            db.execute(
+                delete(DismissedPair).where(
+                    or_(DismissedPair.first_id.in_(ids), DismissedPair.second_id.in_(ids))
+                )
+            )
 
-    def stamp(self, uow: UnitOfWork, unit: Unit, now: datetime) -> None:
-        youth = uow.session.get(Youth, unit.unit_id)
-        assert youth is not None
-        youth.purged_at = now
+    def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:
+        for _unit, youth in _locked(uow, Youth, units):
+            youth.purged_at = now
 
 
 # --- Concern reports: the receiver's record -------------------------------------------------
@@ -482,14 +536,14 @@ class ConcernReportRule(PurgeRule):
         "in a family home is kept (12 kap. 2 §); an unacknowledged one is never purged."
     )
 
-    def _rows(self, uow: UnitOfWork, unit_id: str | None) -> list[ConcernReport]:
+    def _rows(self, uow: UnitOfWork, unit_ids: Sequence[str] | None) -> list[ConcernReport]:
         query = select(ConcernReport).where(
             ConcernReport.status != ConcernStatus.OPEN.value,
             ConcernReport.subject_kind != SubjectKind.KNOWN_CHILD.value,
             ConcernReport.purged_at.is_(None),
         )
-        if unit_id is not None:
-            query = query.where(ConcernReport.id == unit_id)
+        if unit_ids is not None:
+            query = query.where(ConcernReport.id.in_(unit_ids))
         return list(uow.session.scalars(query))
 
     def _unit(self, report: ConcernReport, settings: Settings) -> Unit:
@@ -507,24 +561,24 @@ class ConcernReportRule(PurgeRule):
         return {"years": settings.district_retention_years}
 
     def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str | None
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str] | None
     ) -> Iterator[Unit]:
-        return (self._unit(row, settings) for row in self._rows(uow, unit_id))
+        return (self._unit(row, settings) for row in self._rows(uow, unit_ids))
 
-    def residue(self, uow: UnitOfWork, unit: Unit) -> Residue:
-        report = uow.session.get(ConcernReport, unit.unit_id)
-        assert report is not None
-        return Residue(
-            programme="B" if report.subject_kind == SubjectKind.YOUTH.value else None,
-            period=_local_day(report.filed_at).strftime("%Y-%m"),
-            district_id=report.receiving_organisation_id,
-            outcome=report.status,
-        )
+    def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
+        return {
+            unit.unit_id: Residue(
+                programme="B" if report.subject_kind == SubjectKind.YOUTH.value else None,
+                period=_local_day(report.filed_at).strftime("%Y-%m"),
+                district_id=report.receiving_organisation_id,
+                outcome=report.status,
+            )
+            for unit, report in _locked(uow, ConcernReport, units)
+        }
 
-    def stamp(self, uow: UnitOfWork, unit: Unit, now: datetime) -> None:
-        report = uow.session.get(ConcernReport, unit.unit_id)
-        assert report is not None
-        report.purged_at = now
+    def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:
+        for _unit, report in _locked(uow, ConcernReport, units):
+            report.purged_at = now
 
 
 RULES: tuple[PurgeRule, ...] = (
