@@ -8,7 +8,7 @@ export FLASK_APP := referral
 PORT ?= 5000
 WHO ?= handlaggare
 
-.PHONY: bench bench-audit bench-crypto chromium dev-secrets run test test-postgres lint typecheck assurance translations extract-messages demo-code reset clean
+.PHONY: bench bench-audit bench-crypto bench-gallring bench-nights chromium dev-secrets run test test-postgres lint typecheck assurance translations extract-messages demo-code reset clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,4 +93,8 @@ bench-gallring: $(VENV)/.installed
 	$(BIN)/python bench/gallring_bench.py $(if $(PEOPLE),--people $(PEOPLE))
 	$(BIN)/python bench/gallring_bench.py $(if $(PEOPLE),--people $(PEOPLE)) --database-url $${BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
 
-bench: bench-crypto bench-audit bench-gallring
+# Programme C's allocation over 90 days against first-come and a fixed tie-break, and its speed.
+bench-nights: $(VENV)/.installed
+	$(BIN)/python bench/nights_fairness.py
+
+bench: bench-crypto bench-audit bench-gallring bench-nights

@@ -68,7 +68,9 @@ def found_in(blob: bytes) -> list[bytes]:
 class PlaintextCipher(FieldCipher):
     """The negative control: 'encryption' that stores the value as it is."""
 
-    def seal(self, session: object, obj: object) -> None:  # type: ignore[override]
+    def seal(  # type: ignore[override]
+        self, session: object, obj: object, current: object = None
+    ) -> None:
         for field in obj.__personal_fields__.values():  # type: ignore[attr-defined]
             value = getattr(obj, field.sealed_attr)
             if value is not None and not isinstance(value, Sealed):

@@ -83,11 +83,13 @@ class StoppedClock:
 
 @contextmanager
 def _gallring_server(
-    start_server: ServerStarter, base_settings: Settings, name: str
+    start_server: ServerStarter, base_settings: Settings, name: str, **environment: str
 ) -> Iterator[LiveServer]:
     """A server of its own, with the key that signs returned files (which the shared
     command environment does not pass on)."""
-    with start_server(name, RETURN_SIGNING_KEY_PATH=base_settings.return_signing_key_path) as s:
+    with start_server(
+        name, RETURN_SIGNING_KEY_PATH=base_settings.return_signing_key_path, **environment
+    ) as s:
         yield s
 
 
@@ -432,7 +434,10 @@ def test_two_runs_at_once_while_serving_purge_each_file_once_and_return_it_to_th
 def test_a_run_killed_half_way_loses_nothing_and_the_next_run_finishes_it(
     start_server: ServerStarter, base_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with _gallring_server(start_server, base_settings, "gallring_kill") as server:
+    # Batches of three units: the kill lands between two commits of one run.
+    with _gallring_server(
+        start_server, base_settings, "gallring_kill", GALLRING_UNITS_PER_TRANSACTION="3"
+    ) as server:
         world, stopped = _participating(server, monkeypatch, 3 * GROUP_SIZE, "B")
         _notes_in_process(server, world)
         _complete(server, world, stopped)
