@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
@@ -51,3 +52,12 @@ def new_id() -> str:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+IN_CHUNK = 500  # ids per IN (...): well inside every database's limit on bound parameters
+
+
+def chunks(ids: Sequence[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
+    """`ids` in lists of at most `size`, for queries that take them as IN (...)."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])

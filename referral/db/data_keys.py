@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_c
 from crypto import DecryptionError, DekCache, KeyProvider, new_dek
 from crypto.hazmat import unwrap_dek, wrap_dek
 from crypto.keys import WrappedKey
-from referral.db.base import Base, UtcDateTime, new_id, utcnow
+from referral.db.base import Base, UtcDateTime, chunks, new_id, utcnow
 from referral.scopes import KeyScope
 
 
@@ -76,11 +76,11 @@ class KeyStore:
         live: dict[KeyScope, DataKey] = {}
         people = sorted({scope.person_id for scope in scopes})
         with db.no_autoflush:
-            for start in range(0, len(people), 500):
+            for chunk in chunks(people):
                 oldest_first = (
                     select(DataKey)
                     .where(
-                        DataKey.person_id.in_(people[start : start + 500]),
+                        DataKey.person_id.in_(chunk),
                         DataKey.wrapped.is_not(None),
                         DataKey.superseded_by.is_(None),
                     )

@@ -23,7 +23,6 @@ commit to the engine, so that the purge and the delivery stand or fall together.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -41,7 +40,7 @@ from audit.checkpoints import key_id_of
 from audit.record import Entry, record, record_many
 from referral import clock
 from referral.actors import Actor
-from referral.db.base import utcnow
+from referral.db.base import chunks, utcnow
 from referral.db.concern import ConcernReport
 from referral.db.groups import Attendance, Enrolment, Group
 from referral.db.models import Organisation
@@ -221,14 +220,6 @@ def _ended_on(referral: Referral) -> date:
     return ended.astimezone(clock.STOCKHOLM).date()
 
 
-CHUNK = 500  # ids per IN (...): well inside every database's limit on bound parameters
-
-
-def _chunks(ids: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 @dataclass(frozen=True)
 class _Sources:
     """What the returned files of a batch of referrals are built from, read in a few
@@ -249,7 +240,7 @@ def partner_reports(uow: UnitOfWork, referrals: list[Referral]) -> dict[str, lis
     by_child: dict[str, list[Referral]] = {}
     for referral in referrals:
         by_child.setdefault(referral.child_id, []).append(referral)
-    for chunk in _chunks(list(by_child)):
+    for chunk in chunks(list(by_child)):
         reports = uow.session.scalars(
             select(ConcernReport)
             .where(ConcernReport.child_id.in_(chunk), ConcernReport.purged_at.is_(None))
@@ -272,9 +263,9 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
     db = uow.session
     children: dict[str, Child] = {}
     enrolments: dict[str, Enrolment] = {}
-    for chunk in _chunks(sorted({r.child_id for r in referrals})):
+    for chunk in chunks(sorted({r.child_id for r in referrals})):
         children.update((c.id, c) for c in db.scalars(select(Child).where(Child.id.in_(chunk))))
-    for chunk in _chunks([r.id for r in referrals]):
+    for chunk in chunks([r.id for r in referrals]):
         latest_first = (
             select(Enrolment)
             .where(Enrolment.referral_id.in_(chunk))
@@ -284,7 +275,7 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
         for enrolment in db.scalars(latest_first):
             enrolments.setdefault(enrolment.referral_id, enrolment)
     groups: dict[str, Group] = {}
-    for chunk in _chunks(sorted({e.group_id for e in enrolments.values()})):
+    for chunk in chunks(sorted({e.group_id for e in enrolments.values()})):
         groups.update(
             (g.id, g)
             for g in db.scalars(
@@ -292,7 +283,7 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
             )
         )
     marks: dict[str, dict[str, bool]] = {}
-    for chunk in _chunks([e.id for e in enrolments.values()]):
+    for chunk in chunks([e.id for e in enrolments.values()]):
         for enrolment_id, session_id, present in db.execute(
             select(Attendance.enrolment_id, Attendance.session_id, Attendance.present).where(
                 Attendance.enrolment_id.in_(chunk)
@@ -505,7 +496,7 @@ def deliver_many(
     require(actor, Permission.GALLRING_RUN)
     db = uow.session
     referrals: dict[str, Referral] = {}
-    for chunk in _chunks(referral_ids):
+    for chunk in chunks(referral_ids):
         # Locked: two runs delivering the same referral at once deliver it once.
         locked = (
             select(Referral)
@@ -516,7 +507,7 @@ def deliver_many(
         )
         referrals.update((r.id, r) for r in db.scalars(locked))
     delivered: dict[str, DeliveredFile] = {}
-    for chunk in _chunks(referral_ids):
+    for chunk in chunks(referral_ids):
         for existing in db.scalars(select(ReturnedFile).where(ReturnedFile.referral_id.in_(chunk))):
             delivered[existing.referral_id] = DeliveredFile(
                 existing.id, existing.district_id, existing.delivered_at, False

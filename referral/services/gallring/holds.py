@@ -16,14 +16,14 @@ from audit.actions import Action
 from audit.record import record
 from config import Settings
 from referral.actors import Actor
-from referral.db.base import utcnow
+from referral.db.base import chunks, utcnow
 from referral.db.concern import ConcernReport, ConcernStatus
 from referral.db.retention import LegalHold, hold_holder
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
 from referral.policy import Permission, require
-from referral.services.gallring.rules import RULES_BY_NAME, Unit, chunks
+from referral.services.gallring.rules import RULES_BY_NAME, Unit
 from referral.services.users import staff_names
 
 REASON_MOST = 500

@@ -24,7 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from config import Settings
 from referral.clock import STOCKHOLM
 from referral.db.audit_log import AuditEntry
-from referral.db.base import Base
+from referral.db.base import Base, chunks
 from referral.db.concern import ConcernReport, ConcernStatus, SubjectKind, concern_holder
 from referral.db.groups import Enrolment, Group
 from referral.db.interest import InterestRegistration, InterestStatus, interest_holder
@@ -78,14 +78,6 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
-
-
-CHUNK = 500  # ids per IN (...): well inside every database's limit on bound parameters
-
-
-def chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
 
 
 def _not_purged(rule: str, unit_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
