@@ -99,6 +99,10 @@ class Settings:
     # its last entry once no link case is open and no consent runs (IOP agreement, seed 003;
     # GDPR art. 5.1 e). Encounters stay only as anonymous counts.
     outreach_retention_days: int = 30
+    # Programme C (seed 002): a person's card, registrations and nights, purged this many
+    # days after their last registration or night; runs keep only their counts after it
+    # (REFERRAL_NIGHTS_RETENTION_DAYS; data minimisation, GDPR art. 5.1 c and e).
+    nights_retention_days: int = 90
     # A purge run commits this many units (one person's data under one holder each) per
     # transaction, each unit whole or not at all: a batch that fails is redone one unit per
     # transaction, so one bad unit never holds back the others, and a run killed half-way
@@ -114,6 +118,16 @@ class Settings:
     # Emergency access ("break the glass"): how many hours a social worker's access to a
     # child of another district lasts once a reason is given (REFERRAL_EMERGENCY_ACCESS_HOURS).
     emergency_access_hours: int = 3
+    # Programme C's registration window on weekday mornings (Stockholm time, "HH:MM-HH:MM"),
+    # how many nights one allocation covers (0: until the next window, so Friday's covers
+    # the weekend), the local time after which a shelter records a place not taken as a
+    # no-show and gives it to the reserve, and the ranking's caps (referral.night_allocation).
+    nights_window: str = "09:00-11:00"
+    nights_per_allocation: int = 0
+    nights_no_show_at: str = "21:00"
+    nights_days_since_cap: int = 30
+    nights_max_consecutive: int = 7
+    nights_max_per_30_days: int = 20
     default_locale: str = "sv"
     demo_mode: bool = False
 
@@ -147,6 +161,31 @@ def _positive_int(raw: str | None, name: str, default: int, minimum: int = 1) ->
     if value < minimum:
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum}.")
     return value
+
+
+def _clock_time(raw: str, name: str) -> str:
+    """A local time written HH:MM (24-hour)."""
+    try:
+        hours, minutes = raw.split(":")
+        if (
+            len(hours) == 2
+            and len(minutes) == 2
+            and 0 <= int(hours) < 24
+            and 0 <= int(minutes) < 60
+        ):
+            return raw
+    except ValueError:
+        pass
+    raise ConfigError(f"{PREFIX}{name} must be a time written HH:MM, not {raw!r}.")
+
+
+def _window(raw: str) -> str:
+    """The registration window, "HH:MM-HH:MM", opening before it closes."""
+    opens, _, closes = raw.partition("-")
+    _clock_time(opens, "NIGHTS_WINDOW"), _clock_time(closes, "NIGHTS_WINDOW")
+    if not opens < closes:
+        raise ConfigError(f"{PREFIX}NIGHTS_WINDOW must open before it closes, not {raw!r}.")
+    return raw
 
 
 def secret_problem(value: str) -> str | None:
@@ -233,6 +272,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         outreach_retention_days=number(
             "OUTREACH_RETENTION_DAYS", Settings.outreach_retention_days, minimum=0
         ),
+        nights_retention_days=number(
+            "NIGHTS_RETENTION_DAYS", Settings.nights_retention_days, minimum=0
+        ),
+        nights_window=_window(get("NIGHTS_WINDOW", Settings.nights_window)),
+        nights_per_allocation=number(
+            "NIGHTS_PER_ALLOCATION", Settings.nights_per_allocation, minimum=0
+        ),
+        nights_no_show_at=_clock_time(
+            get("NIGHTS_NO_SHOW_AT", Settings.nights_no_show_at), "NIGHTS_NO_SHOW_AT"
+        ),
+        nights_days_since_cap=number("NIGHTS_DAYS_SINCE_CAP", Settings.nights_days_since_cap),
+        nights_max_consecutive=number("NIGHTS_MAX_CONSECUTIVE", Settings.nights_max_consecutive),
+        nights_max_per_30_days=number("NIGHTS_MAX_PER_30_DAYS", Settings.nights_max_per_30_days),
         gallring_units_per_transaction=number(
             "GALLRING_UNITS_PER_TRANSACTION", Settings.gallring_units_per_transaction, minimum=1
         ),

@@ -12,6 +12,7 @@ from .blind_index import (
     blind_index,
     constant_time_equal,
     identifier_index,
+    keyword_index,
     normalise_personnummer,
 )
 from .dek import DekCache, new_dek
@@ -40,6 +41,7 @@ __all__ = [
     "derive_key",
     "encrypt_field",
     "identifier_index",
+    "keyword_index",
     "new_dek",
     "normalise_personnummer",
 ]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from typing import Any
 
 from personnummer import personnummer as _pnr
@@ -38,6 +39,7 @@ __all__ = [
     "constant_time_equal",
     "derive_key",
     "identifier_index",
+    "keyword_index",
     "normalise_personnummer",
 ]
 
@@ -119,6 +121,23 @@ def identifier_index(kind: str, digits: str, index_key: bytes, bits: int = INDEX
     if not _IDENTIFIER_KIND.fullmatch(kind) or not _IDENTIFIER_DIGITS.fullmatch(digits):
         raise ValueError("identifier_index needs a kind and 4-20 ASCII digits")
     message = f"{kind}:{digits}".encode("ascii")
+    digest = hmac.new(index_key, message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> (64 - bits)
+
+
+def keyword_index(kind: str, text: str, index_key: bytes, bits: int = INDEX_BITS) -> int:
+    """The same truncated HMAC for a short free text compared for likeness, not identity
+    (Programme C's "alias + birth year + country" before a second card is issued): case,
+    width and spacing are folded first, so "Ana  POP" and "ana pop" index together. The
+    message is prefixed apart from identifier_index's, so no text collides with a number."""
+    if not 1 <= bits <= 64:
+        raise ValueError("bits must be between 1 and 64")
+    if len(index_key) < _MIN_INDEX_KEY_BYTES:
+        raise ValueError(f"the index key must be at least {_MIN_INDEX_KEY_BYTES} bytes")
+    if not _IDENTIFIER_KIND.fullmatch(kind):
+        raise ValueError("keyword_index needs a kind")
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    message = f"keyword/{kind}:{folded}".encode()
     digest = hmac.new(index_key, message, hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") >> (64 - bits)
 

@@ -22,6 +22,7 @@ from referral.crypto_cli import crypto_cli
 from referral.db import migrate
 from referral.demo import demo_cli
 from referral.gallring_cli import gallring_cli
+from referral.nights_cli import nights_cli
 from referral.roles import OrganisationKind, Role
 from referral.services import organisations, users
 
@@ -136,5 +137,14 @@ _user_action(
 
 
 def init_cli(app: Flask) -> None:
-    for group in (db_cli, org_cli, user_cli, crypto_cli, audit_cli, gallring_cli, demo_cli):
+    for group in (
+        db_cli,
+        org_cli,
+        user_cli,
+        crypto_cli,
+        audit_cli,
+        gallring_cli,
+        nights_cli,
+        demo_cli,
+    ):
         app.cli.add_command(group)

@@ -101,6 +101,17 @@ class Permission(StrEnum):
     GALLRING_READ = "gallring:read"
     GALLRING_RUN = "gallring:run"
     LEGAL_HOLD_SET = "legal_hold:set"
+    # Programme C, night places (seed 002): the registration desk issues cards, looks them up
+    # and registers people in the morning window (with an override when life is in danger or
+    # children are involved); a shelter's staff keep tonight's list (check-in, no-show) and
+    # exclude a person from their own shelter; the city's coordinator keeps the shelters and
+    # their capacity, runs the allocation and follows demand. The published ranking names
+    # card numbers only, and is public by design (anyone can recompute it).
+    NIGHT_REGISTER = "night_registration:record"
+    NIGHT_PERSON_READ = "night_person:read"
+    NIGHT_SHELTER_KEEP = "night_shelter:keep"
+    NIGHT_EXCLUDE = "night_exclusion:manage"
+    NIGHT_COORDINATE = "night_allocation:coordinate"
 
 
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
@@ -153,6 +164,22 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.YOUTH_FOUND,
     },
     Role.SOCIAL_EMERGENCY: _EVERY_ROLE | {Permission.CONCERN_FILE, Permission.CONCERN_RECEIVE},
+    Role.NIGHT_STAFF: _EVERY_ROLE
+    | {
+        Permission.CONCERN_FILE,
+        Permission.NIGHT_REGISTER,
+        Permission.NIGHT_PERSON_READ,
+        Permission.NIGHT_SHELTER_KEEP,
+        Permission.NIGHT_EXCLUDE,
+    },
+    Role.NIGHT_COORDINATOR: _EVERY_ROLE
+    | {
+        Permission.CONCERN_FILE,
+        Permission.NIGHT_REGISTER,
+        Permission.NIGHT_PERSON_READ,
+        Permission.NIGHT_EXCLUDE,
+        Permission.NIGHT_COORDINATE,
+    },
     # The DPO audits access; reading case content is not among these.
     Role.DPO: _EVERY_ROLE
     | {
@@ -256,6 +283,21 @@ class ReceivedBy(Protocol):
 RECEIVING_ROLES = frozenset({Role.SOCIAL_WORKER, Role.SOCIAL_EMERGENCY})
 
 
+@runtime_checkable
+class HeldByNightPartnership(Protocol):
+    """A record of Programme C's registration holder (a person's card, a morning's
+    registration, a night place): held by the partnership as one, not by the organisation
+    whose staff wrote it, since a person registers at whichever desk is open and sleeps at
+    whichever shelter has a place. In the scope of the partnership's night staff and its
+    coordinator, and of no one else."""
+
+    @property
+    def night_partnership_holder(self) -> str: ...
+
+
+NIGHT_ROLES = frozenset({Role.NIGHT_STAFF, Role.NIGHT_COORDINATOR})
+
+
 def in_scope(actor: Actor, obj: object, permission: Permission | None = None) -> bool:
     """Is `obj` within the actor's reach: their own organisation's (or, for `permission`
     only, a child they hold a live emergency grant for)? Without a permission named, an
@@ -278,6 +320,8 @@ def in_own_scope(actor: Actor, obj: object) -> bool:
         and obj.district_organisation_id == actor.organisation_id
     ):
         return True
+    if isinstance(obj, HeldByNightPartnership):
+        return bool(actor.roles & NIGHT_ROLES)
     if isinstance(obj, ReceivedBy):
         return (
             bool(actor.roles & RECEIVING_ROLES)

@@ -20,6 +20,11 @@ class Role(StrEnum):
     # The city's social emergency service (socialjouren): receives the concern reports about
     # children no district is known to be responsible for, around the clock.
     SOCIAL_EMERGENCY = "social_emergency"
+    # Programme C (seed 002): the night-place partnership's staff at the morning registration
+    # desk and at a shelter (a partner's, or the city's EU team), and the city's central
+    # officer (central handläggare) who coordinates shelters, capacity and the allocation.
+    NIGHT_STAFF = "night_staff"
+    NIGHT_COORDINATOR = "night_coordinator"
     DPO = "dpo"
     ADMIN = "admin"
 
@@ -32,6 +37,8 @@ ROLE_HOMES: dict[Role, frozenset[OrganisationKind]] = {
     Role.GROUP_LEADER: frozenset({OrganisationKind.PARTNER}),
     Role.LINK_WORKER: frozenset({OrganisationKind.PARTNER, OrganisationKind.CITY}),
     Role.SOCIAL_EMERGENCY: frozenset({OrganisationKind.CITY}),
+    Role.NIGHT_STAFF: frozenset({OrganisationKind.PARTNER, OrganisationKind.CITY}),
+    Role.NIGHT_COORDINATOR: frozenset({OrganisationKind.CITY}),
     Role.DPO: frozenset({OrganisationKind.CITY}),
     Role.ADMIN: frozenset({OrganisationKind.CITY}),
 }

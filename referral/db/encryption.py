@@ -23,7 +23,14 @@ from sqlalchemy.orm import (
     object_session,
 )
 
-from crypto import FieldContext, blind_index, decrypt_field, encrypt_field, identifier_index
+from crypto import (
+    FieldContext,
+    blind_index,
+    decrypt_field,
+    encrypt_field,
+    identifier_index,
+    keyword_index,
+)
 from crypto.hazmat import dek_id_of
 from referral.db.base import new_id
 from referral.db.data_keys import DataKey, KeyStore
@@ -173,6 +180,12 @@ class FieldCipher:
         if self.identifier_key is None:
             raise RuntimeError("this cipher has no key for the identifiers' index")
         return identifier_index(field.index_kind, plaintext, self.identifier_key)
+
+    def keyword_index(self, kind: str, text: str) -> int:
+        """A likeness index of a short text, under the identifiers' index key."""
+        if self.identifier_key is None:
+            raise RuntimeError("this cipher has no key for the identifiers' index")
+        return keyword_index(kind, text, self.identifier_key)
 
     def context(self, obj: EncryptedRecord, field: personal, person_id: str) -> FieldContext:
         table = type(obj).__table__.name  # type: ignore[attr-defined]

@@ -91,6 +91,26 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "home:view",
         "profile:read",
     ],
+    Role.NIGHT_STAFF: [
+        "api_docs:read",
+        "concern_report:file",
+        "home:view",
+        "night_exclusion:manage",
+        "night_person:read",
+        "night_registration:record",
+        "night_shelter:keep",
+        "profile:read",
+    ],
+    Role.NIGHT_COORDINATOR: [
+        "api_docs:read",
+        "concern_report:file",
+        "home:view",
+        "night_allocation:coordinate",
+        "night_exclusion:manage",
+        "night_person:read",
+        "night_registration:record",
+        "profile:read",
+    ],
     Role.DPO: [
         "api_docs:read",
         "audit:export",
@@ -232,6 +252,25 @@ class Concern:
     reporter_organisation_id: str
     receiving_organisation_id: str
     reported_by: str = "someone-else"
+
+
+@dataclass(frozen=True)
+class NightCard:
+    """A person's card in Programme C (nights.NightPerson): the partnership's, as one."""
+
+    id: str
+
+    @property
+    def night_partnership_holder(self) -> str:
+        return "nights"
+
+
+@dataclass(frozen=True)
+class NightShelter:
+    """A partner's night shelter (nights.Shelter): its own organisation's."""
+
+    id: str
+    organisation_id: str
 
 
 @dataclass(frozen=True)
@@ -378,6 +417,30 @@ REACH = {
         Permission.CHILD_READ,
         BRIS_CONCERN,
         "forbidden",
+    ),
+    "night staff at any desk find a card of the partnership": Reach(
+        staff(Role.NIGHT_STAFF, "stadsmissionen"),
+        Permission.NIGHT_PERSON_READ,
+        NightCard("card-1"),
+        ALLOWED,
+    ),
+    "the city's coordinator finds a card of the partnership": Reach(
+        staff(Role.NIGHT_COORDINATOR, "city"), Permission.NIGHT_PERSON_READ, NightCard("c"), ALLOWED
+    ),
+    "no one outside the night roles finds a card, whatever the organisation": Reach(
+        staff(Role.LINK_WORKER, "stadsmissionen"), Permission.HOME_VIEW, NightCard("c"), "not found"
+    ),
+    "a shelter's own staff keep its list": Reach(
+        staff(Role.NIGHT_STAFF, "convictus"),
+        Permission.NIGHT_SHELTER_KEEP,
+        NightShelter("shelter-1", "convictus"),
+        ALLOWED,
+    ),
+    "another partner's night staff do not find the shelter": Reach(
+        staff(Role.NIGHT_STAFF, "stadsmissionen"),
+        Permission.NIGHT_SHELTER_KEEP,
+        NightShelter("shelter-1", "convictus"),
+        "not found",
     ),
     "a grant held by someone who is not a social worker opens nothing": Reach(
         staff(Role.GROUP_LEADER, "bris", grants=GRANT),

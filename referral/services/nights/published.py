@@ -1,0 +1,125 @@
+"""What the registration page publishes: before the allocation, the window and the seed's
+commitment; after it, the seed, the ranking by card number with each person's terms, and
+whether each got a place. Nothing else: no alias, no shelter, no grounds of an override
+(only that there was one), so that a card number read over someone's shoulder tells no
+more than the ranking anyone can recompute. Public by design; nothing here is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from config import Settings
+from referral import card_numbers
+from referral.db.nights import AllocationRun, NightPerson, NightPlace, RegistrationDay
+from referral.db.uow import UnitOfWork
+from referral.night_calendar import WindowTimes
+from referral.services.nights import capacity
+from referral.services.nights.allocation import result_from_json
+from referral.services.nights.registration import window_of
+
+
+@dataclass(frozen=True)
+class PublishedLine:
+    rank: int
+    card_number: str  # as printed: "1234 5678"
+    override: bool
+    at_cap: bool
+    days_since_last_night: int
+    nights_last_30_days: int
+    draw: str
+    # "placed", "from_reserve" (a place freed by a no-show), or "reserve"
+    outcome: str
+    reserve_position: int | None
+    reason: str | None  # why not placed
+
+
+@dataclass(frozen=True)
+class PublishedDay:
+    day: date
+    window: WindowTimes | None
+    commitment: str | None
+    seed: str | None  # revealed with the result
+    algorithm_version: str | None
+    inputs_digest: str | None
+    nights: tuple[date, ...]
+    registered: int | None
+    placed: int | None
+    turned_away: int | None
+    lines: tuple[PublishedLine, ...]
+
+
+def published_day(uow: UnitOfWork, settings: Settings, day: date) -> PublishedDay:
+    window = window_of(settings).window_on(day)
+    registration_day = uow.session.scalar(select(RegistrationDay).where(RegistrationDay.day == day))
+    the_run = uow.session.scalar(
+        select(AllocationRun).where(AllocationRun.day == day, AllocationRun.purged_at.is_(None))
+    )
+    if registration_day is None or the_run is None or the_run.result is None:
+        return PublishedDay(
+            day,
+            window,
+            registration_day.commitment if registration_day else None,
+            None,
+            None,
+            None,
+            (),
+            None,
+            None,
+            None,
+            (),
+        )
+    result = result_from_json(the_run.result)
+    from_reserve = {
+        card
+        for card in uow.session.scalars(
+            select(NightPerson.card_number)
+            .join(NightPlace, NightPlace.person_id == NightPerson.id)
+            .where(
+                NightPlace.run_id == the_run.id,
+                NightPlace.from_reserve.is_(True),
+                NightPlace.status.in_(capacity.GIVEN),
+            )
+        )
+        if card
+    }
+    placed = {p.card_number for p in result.placements}
+    reserve = {u.card_number: (position, u.reason) for position, u in enumerate(result.reserve, 1)}
+    lines = []
+    for person in result.ranking:
+        if person.card_number in from_reserve:
+            outcome = "from_reserve"
+        elif person.card_number in placed:
+            outcome = "placed"
+        else:
+            outcome = "reserve"
+        position, reason = reserve.get(person.card_number, (None, None))
+        lines.append(
+            PublishedLine(
+                rank=person.rank,
+                card_number=card_numbers.display(person.card_number),
+                override=person.terms.override_reason is not None,
+                at_cap=person.terms.at_cap,
+                days_since_last_night=person.terms.days_since_last_night,
+                nights_last_30_days=person.terms.nights_last_30_days,
+                draw=person.terms.draw,
+                outcome=outcome,
+                reserve_position=position if outcome == "reserve" else None,
+                reason=reason if outcome == "reserve" else None,
+            )
+        )
+    return PublishedDay(
+        day=day,
+        window=window,
+        commitment=registration_day.commitment,
+        seed=registration_day.revealed_seed,
+        algorithm_version=the_run.algorithm_version,
+        inputs_digest=the_run.inputs_digest,
+        nights=result.nights,
+        registered=the_run.registered,
+        placed=the_run.placed,
+        turned_away=the_run.turned_away,
+        lines=tuple(lines),
+    )
