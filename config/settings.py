@@ -128,6 +128,9 @@ class Settings:
     nights_days_since_cap: int = 30
     nights_max_consecutive: int = 7
     nights_max_per_30_days: int = 20
+    # Tests only: a file the service's clock reads the time from (referral.clock.follow_file),
+    # so that a test over HTTP can stop and move the real server's clock.
+    test_clock_file: str = ""
     default_locale: str = "sv"
     demo_mode: bool = False
 
@@ -293,6 +296,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "CONSENT_LAPSE_WARNING_DAYS", Settings.consent_lapse_warning_days, minimum=0
         ),
         emergency_access_hours=number("EMERGENCY_ACCESS_HOURS", Settings.emergency_access_hours),
+        test_clock_file=get("TEST_CLOCK_FILE", ""),
         default_locale=locale,
         demo_mode=flag("DEMO"),
     )
@@ -327,6 +331,10 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(
             f"{PREFIX}WORKING_HOURS_START must be before {PREFIX}WORKING_HOURS_END, "
             "both hours of the day (0-24)."
+        )
+    if settings.test_clock_file and settings.environment is not Environment.TEST:
+        raise ConfigError(
+            f"{PREFIX}TEST_CLOCK_FILE is for the test suite only: the service keeps real time."
         )
     if settings.emergency_access_hours > MAX_EMERGENCY_ACCESS_HOURS:
         raise ConfigError(

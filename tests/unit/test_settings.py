@@ -107,3 +107,27 @@ def test_production_refuses_rate_limits_counted_per_worker_in_memory() -> None:
     with pytest.raises(ConfigError, match="RATE_LIMIT_STORAGE_URI is memory://"):
         load_settings({**PRODUCTION, "REFERRAL_RATE_LIMIT_STORAGE_URI": "memory://"})
     assert load_settings(PRODUCTION).rate_limit_storage_uri == ""  # the database, shared
+
+
+def test_only_the_test_suite_may_stop_the_clock() -> None:
+    with pytest.raises(ConfigError, match="TEST_CLOCK_FILE"):
+        load_settings({**PRODUCTION, "REFERRAL_TEST_CLOCK_FILE": "instance/clock"})
+    with pytest.raises(ConfigError, match="TEST_CLOCK_FILE"):
+        load_settings({**GOOD, "REFERRAL_TEST_CLOCK_FILE": "instance/clock"})
+    stopped = load_settings({**GOOD, "REFERRAL_ENV": "test", "REFERRAL_TEST_CLOCK_FILE": "c"})
+    assert stopped.test_clock_file == "c"
+
+
+def test_night_places_are_registered_on_weekday_mornings_by_default() -> None:
+    settings = load_settings(GOOD)
+    assert (settings.nights_window, settings.nights_no_show_at) == ("09:00-11:00", "21:00")
+    assert (settings.nights_per_allocation, settings.nights_retention_days) == (0, 90)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("NIGHTS_WINDOW", "11:00-09:00"), ("NIGHTS_WINDOW", "9-11"), ("NIGHTS_NO_SHOW_AT", "25:00")],
+)
+def test_a_malformed_night_time_names_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"REFERRAL_{name}"):
+        load_settings({**GOOD, f"REFERRAL_{name}": value})
