@@ -158,7 +158,7 @@ def _shelter_places(uow: UnitOfWork, nights: Sequence[date]) -> tuple[ShelterPla
     fewest of the nights (a place given is a bed for every night the allocation covers),
     less any already given there, unreserved ones first."""
     offered = []
-    for shelter in capacity.shelters_open(uow, nights):
+    for shelter in capacity.shelters_open(uow, nights, lock=True):
         per_night = capacity.places_on(uow, shelter, nights)
         free = {"women": [], "men": [], "unreserved": []}  # type: dict[str, list[int]]
         for night, places in per_night.items():

@@ -34,19 +34,20 @@ def is_open(shelter: Shelter, night: date) -> bool:
     return shelter.opens_on <= night and (shelter.closes_on is None or night <= shelter.closes_on)
 
 
-def shelters_open(uow: UnitOfWork, nights: Sequence[date]) -> list[Shelter]:
-    """The shelters open on every one of `nights`, by id (the allocation's order)."""
+def shelters_open(uow: UnitOfWork, nights: Sequence[date], *, lock: bool = False) -> list[Shelter]:
+    """The shelters open on every one of `nights`, by id (the allocation's order). With
+    `lock`, their rows are locked until commit: the allocation and a capacity change (which
+    locks its shelter) take turns, so neither reads places the other is changing."""
     first, last = min(nights), max(nights)
-    return list(
-        uow.session.scalars(
-            select(Shelter)
-            .where(
-                Shelter.opens_on <= first,
-                or_(Shelter.closes_on.is_(None), Shelter.closes_on >= last),
-            )
-            .order_by(Shelter.id)
+    query = (
+        select(Shelter)
+        .where(
+            Shelter.opens_on <= first,
+            or_(Shelter.closes_on.is_(None), Shelter.closes_on >= last),
         )
+        .order_by(Shelter.id)
     )
+    return list(uow.session.scalars(query.with_for_update() if lock else query))
 
 
 def places_on(uow: UnitOfWork, shelter: Shelter, nights: Iterable[date]) -> dict[date, Places]:

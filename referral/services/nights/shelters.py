@@ -1,0 +1,420 @@
+"""The shelters of Programme C: the coordinator keeps them and their places per night (with a
+reason for a night's change), and a shelter's own staff keep tonight's list and check people
+in. Capacity is never cut below the places already given (issue 14, "nothing lost")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from audit.actions import Action
+from audit.record import record
+from referral import card_numbers
+from referral.actors import Actor
+from referral.db.base import utcnow
+from referral.db.models import Organisation
+from referral.db.nights import CapacityChange, NightPerson, NightPlace, PlaceStatus, Shelter
+from referral.db.uow import UnitOfWork
+from referral.errors import Conflict, InvalidInput, NotFound
+from referral.i18n import _
+from referral.policy import Permission, can, organisation_scope, require
+from referral.roles import OrganisationKind
+from referral.services.loading import get_for
+from referral.services.nights.capacity import GIVEN, Places, given_by_kind, is_open, places_on
+from referral.services.nights.people import optional_text
+
+MAX_NAME = 120
+MAX_REASON = 300
+# Far above any shelter in Stockholm: catches a typo (and a number the column cannot hold).
+MAX_PLACES = 1000
+_KINDS = ("women", "men", "unreserved")
+
+
+@dataclass(frozen=True)
+class NewShelter:
+    organisation_id: str
+    name: str
+    places: int
+    opens_on: date | None
+    reserved_for_women: int = 0
+    reserved_for_men: int = 0
+    closes_on: date | None = None
+
+
+@dataclass(frozen=True)
+class ShelterChange:
+    """The usual places and the closing date: what changes over a shelter's season."""
+
+    places: int
+    reserved_for_women: int = 0
+    reserved_for_men: int = 0
+    closes_on: date | None = None
+
+
+@dataclass(frozen=True)
+class ShelterView:
+    id: str
+    organisation_id: str
+    organisation_name: str
+    name: str
+    places: Places
+    opens_on: date
+    closes_on: date | None
+
+
+@dataclass(frozen=True)
+class CapacityView:
+    id: str
+    shelter_id: str
+    night: date
+    places: Places
+    reason: str
+    given: int
+
+
+@dataclass(frozen=True)
+class PlaceOnList:
+    place_id: str
+    card_number: str  # as printed on the card
+    alias: str | None
+    place_kind: str
+    status: str
+    from_reserve: bool
+
+
+@dataclass(frozen=True)
+class ShelterNight:
+    shelter_id: str
+    shelter_name: str
+    night: date
+    places: Places
+    given: int  # allocated or checked in
+    checked_in: int
+    no_shows: int
+    people: tuple[PlaceOnList, ...]
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    place_id: str
+    night: date
+    card_number: str
+    status: str
+
+
+def _places(places: int, women: int, men: int) -> Places:
+    for value, field in (
+        (places, "places"),
+        (women, "reserved_for_women"),
+        (men, "reserved_for_men"),
+    ):
+        if not 0 <= value <= MAX_PLACES:
+            raise InvalidInput(_("Give a number from 0 to %(n)s.", n=MAX_PLACES), field=field)
+    if women + men > places:
+        raise InvalidInput(
+            _("The places reserved for women and for men cannot be more than the places."),
+            field="places",
+        )
+    return Places(places, women, men)
+
+
+def _closing(opens_on: date, closes_on: date | None, today: date) -> date | None:
+    if closes_on is not None and closes_on < opens_on:
+        raise InvalidInput(_("A shelter cannot close before it opens."), field="closes_on")
+    # The nights that have passed stay as they were: a closing date is set ahead of time.
+    if closes_on is not None and closes_on < today:
+        raise InvalidInput(_("A closing date cannot be in the past."), field="closes_on")
+    return closes_on
+
+
+def _card(person: NightPerson) -> str:
+    assert person.card_number is not None  # a purged person is never listed
+    return card_numbers.display(person.card_number)
+
+
+def _refuse_below_given(given: dict[str, int], places: Places, night: date) -> None:
+    """409 unless every kind of place still holds what is given of it that night."""
+    if all(given.get(kind, 0) <= places.of_kind(kind) for kind in _KINDS):
+        return
+    raise Conflict(
+        _(
+            "%(n)s places are already given on %(night)s (%(women)s for women, %(men)s for "
+            "men, %(other)s unreserved): the places cannot be fewer.",
+            n=sum(given.values()),
+            night=night.isoformat(),
+            women=given.get("women", 0),
+            men=given.get("men", 0),
+            other=given.get("unreserved", 0),
+        ),
+        field="places",
+    )
+
+
+def _view(shelter: Shelter, organisation_name: str) -> ShelterView:
+    return ShelterView(
+        id=shelter.id,
+        organisation_id=shelter.organisation_id,
+        organisation_name=organisation_name,
+        name=shelter.name,
+        places=Places(shelter.places, shelter.reserved_for_women, shelter.reserved_for_men),
+        opens_on=shelter.opens_on,
+        closes_on=shelter.closes_on,
+    )
+
+
+def _coordinated(uow: UnitOfWork, shelter_id: str | None) -> Shelter:
+    """A shelter for the coordinator, whose reach is every shelter of the partnership (a
+    shelter is otherwise its own organisation's only). Locked until commit, so that two
+    changes of one shelter's places take turns and each checks what the other gave."""
+    found = (
+        uow.session.get(Shelter, shelter_id, with_for_update=True, populate_existing=True)
+        if shelter_id
+        else None
+    )
+    if found is None:
+        raise NotFound(_("No such shelter."), field="shelter_id")
+    return found
+
+
+def _record(uow: UnitOfWork, actor: Actor, action: Action, shelter: Shelter) -> None:
+    record(uow.session, actor, action, object_type="night_shelter", object_id=shelter.id)
+
+
+def _record_place(
+    uow: UnitOfWork, actor: Actor, action: Action, place: NightPlace, person: NightPerson
+) -> None:
+    record(
+        uow.session,
+        actor,
+        action,
+        object_type="night_place",
+        object_id=place.id,
+        subject=person.key_scope(),
+    )
+
+
+def create_shelter(uow: UnitOfWork, actor: Actor, new: NewShelter, today: date) -> ShelterView:
+    """Add a partner's (or the city's) shelter with its usual places per night."""
+    require(actor, Permission.NIGHT_COORDINATE)
+    organisation = (
+        uow.session.get(Organisation, new.organisation_id) if new.organisation_id else None
+    )
+    if organisation is None:
+        raise NotFound(_("No such organisation."), field="organisation_id")
+    if organisation.kind == OrganisationKind.DISTRICT.value:
+        raise InvalidInput(
+            _("Night shelters are kept by a partner or the city, not by a district."),
+            field="organisation_id",
+        )
+    name = optional_text(new.name, "name", MAX_NAME)
+    if name is None:
+        raise InvalidInput(_("This field is required."), field="name")
+    places = _places(new.places, new.reserved_for_women, new.reserved_for_men)
+    if new.opens_on is None:
+        raise InvalidInput(_("This field is required."), field="opens_on")
+    shelter = Shelter(
+        organisation_id=organisation.id,
+        name=name,
+        places=places.places,
+        reserved_for_women=places.reserved_for_women,
+        reserved_for_men=places.reserved_for_men,
+        opens_on=new.opens_on,
+        closes_on=_closing(new.opens_on, new.closes_on, today),
+        created_by=actor.user_id,
+    )
+    uow.session.add(shelter)
+    uow.session.flush()
+    _record(uow, actor, Action.NIGHT_SHELTER_CHANGE, shelter)
+    view = _view(shelter, organisation.name)
+    uow.commit()
+    return view
+
+
+def update_shelter(
+    uow: UnitOfWork, actor: Actor, shelter_id: str, change: ShelterChange, today: date
+) -> ShelterView:
+    """Change a shelter's usual places or closing date. Refused (409) when a night from today
+    on that keeps the usual places would have fewer of a kind than are given there, or when
+    the shelter would close before a night with places given."""
+    require(actor, Permission.NIGHT_COORDINATE)
+    shelter = _coordinated(uow, shelter_id)
+    usual = _places(change.places, change.reserved_for_women, change.reserved_for_men)
+    closes_on = _closing(shelter.opens_on, change.closes_on, today)
+    given = select(NightPlace.night).where(
+        NightPlace.shelter_id == shelter.id,
+        NightPlace.night >= today,
+        NightPlace.status.in_(GIVEN),
+    )
+    last = uow.session.scalar(given.order_by(NightPlace.night.desc()).limit(1))
+    if closes_on is not None and last is not None and last > closes_on:
+        raise Conflict(
+            _("Places are given on %(night)s: the shelter cannot close before.", night=last),
+            field="closes_on",
+        )
+    # A night the coordinator changed keeps its own places; the others take the new usual.
+    own_change = (
+        select(CapacityChange.id)
+        .where(CapacityChange.shelter_id == shelter.id, CapacityChange.night == NightPlace.night)
+        .exists()
+    )
+    for night in uow.session.scalars(given.where(~own_change).distinct()).all():
+        _refuse_below_given(given_by_kind(uow, shelter.id, night), usual, night)
+    shelter.places = usual.places
+    shelter.reserved_for_women = usual.reserved_for_women
+    shelter.reserved_for_men = usual.reserved_for_men
+    shelter.closes_on = closes_on
+    uow.session.flush()
+    _record(uow, actor, Action.NIGHT_SHELTER_CHANGE, shelter)
+    organisation = uow.session.get(Organisation, shelter.organisation_id)
+    view = _view(shelter, organisation.name if organisation else "")
+    uow.commit()
+    return view
+
+
+def shelters(uow: UnitOfWork, actor: Actor) -> list[ShelterView]:
+    """The coordinator's every shelter; a night worker's own organisation's. Nothing
+    personal, so nothing logged."""
+    query = select(Shelter, Organisation.name).join(
+        Organisation, Organisation.id == Shelter.organisation_id
+    )
+    if not can(actor, Permission.NIGHT_COORDINATE):
+        require(actor, Permission.NIGHT_SHELTER_KEEP)
+        scope = organisation_scope(actor)
+        if scope is not None:
+            query = query.where(Shelter.organisation_id == scope)
+    rows = uow.session.execute(query.order_by(Shelter.name, Shelter.id))
+    return [_view(shelter, organisation_name) for shelter, organisation_name in rows]
+
+
+def change_capacity(
+    uow: UnitOfWork,
+    actor: Actor,
+    shelter_id: str,
+    night: date,
+    places: int,
+    reserved_for_women: int,
+    reserved_for_men: int,
+    reason: str,
+    today: date,
+) -> CapacityView:
+    """Change one night's places (extra places in cold weather, fewer when staff are short),
+    with a reason about the night. The latest change for a night stands."""
+    require(actor, Permission.NIGHT_COORDINATE)
+    shelter = _coordinated(uow, shelter_id)
+    if night < today:
+        raise InvalidInput(_("A night that has passed cannot be changed."), field="night")
+    if not is_open(shelter, night):
+        raise InvalidInput(_("The shelter is not open that night."), field="night")
+    wanted = _places(places, reserved_for_women, reserved_for_men)
+    cleaned = optional_text(reason, "reason", MAX_REASON)
+    if cleaned is None:
+        raise InvalidInput(_("Say why the places change that night."), field="reason")
+    given = given_by_kind(uow, shelter.id, night)
+    _refuse_below_given(given, wanted, night)
+    change = CapacityChange(
+        shelter_id=shelter.id,
+        night=night,
+        places=wanted.places,
+        reserved_for_women=wanted.reserved_for_women,
+        reserved_for_men=wanted.reserved_for_men,
+        reason=cleaned,
+        changed_by=actor.user_id,
+    )
+    uow.session.add(change)
+    uow.session.flush()
+    _record(uow, actor, Action.NIGHT_CAPACITY_CHANGE, shelter)
+    view = CapacityView(change.id, shelter.id, night, wanted, cleaned, sum(given.values()))
+    uow.commit()
+    return view
+
+
+def tonight(uow: UnitOfWork, actor: Actor, shelter_id: str, night: date) -> ShelterNight:
+    """A shelter's list for a night, for its own staff: each person listed is logged first."""
+    require(actor, Permission.NIGHT_SHELTER_KEEP)
+    shelter = get_for(
+        uow, actor, Permission.NIGHT_SHELTER_KEEP, Shelter, shelter_id, field="shelter_id"
+    )
+    rows = list(
+        uow.session.execute(
+            select(NightPlace, NightPerson)
+            .join(NightPerson, NightPerson.id == NightPlace.person_id)
+            .where(
+                NightPlace.shelter_id == shelter.id,
+                NightPlace.night == night,
+                NightPerson.purged_at.is_(None),
+            )
+            .order_by(NightPerson.card_number)
+        )
+    )
+    for place, person in rows:
+        _record_place(uow, actor, Action.NIGHT_LIST_READ, place, person)
+    people = tuple(
+        PlaceOnList(
+            place_id=place.id,
+            card_number=_card(person),
+            alias=person.alias,
+            place_kind=place.place_kind,
+            status=place.status,
+            from_reserve=place.from_reserve,
+        )
+        for place, person in rows
+    )
+    # Counted over every place of the night, those of people since purged too, so that the
+    # figures agree with the capacity's (capacity.given_by_kind).
+    counts: dict[str, int] = {
+        status: int(n)
+        for status, n in uow.session.execute(
+            select(NightPlace.status, func.count())
+            .where(NightPlace.shelter_id == shelter.id, NightPlace.night == night)
+            .group_by(NightPlace.status)
+        )
+    }
+    view = ShelterNight(
+        shelter_id=shelter.id,
+        shelter_name=shelter.name,
+        night=night,
+        places=places_on(uow, shelter, [night])[night],
+        given=sum(counts.get(status, 0) for status in GIVEN),
+        checked_in=counts.get(PlaceStatus.CHECKED_IN.value, 0),
+        no_shows=counts.get(PlaceStatus.NO_SHOW.value, 0),
+        people=people,
+    )
+    uow.commit()  # on record before anything is shown
+    return view
+
+
+def check_in(uow: UnitOfWork, actor: Actor, place_id: str, today: date) -> CheckedIn:
+    """The person has come: their place is taken. Tonight's places only (or last night's,
+    for someone let in after midnight), at a shelter of the actor's own organisation."""
+    require(actor, Permission.NIGHT_SHELTER_KEEP)
+    place = get_for(
+        uow, actor, Permission.NIGHT_SHELTER_KEEP, NightPlace, place_id, field="place_id", lock=True
+    )
+    shelter = uow.session.get(Shelter, place.shelter_id)
+    assert shelter is not None  # a foreign key; require() without an object checks no scope
+    person = uow.session.get(NightPerson, place.person_id) if place.person_id else None
+    try:
+        require(actor, Permission.NIGHT_SHELTER_KEEP, shelter)
+    except NotFound as hidden:
+        hidden.field = "place_id"  # as for a place that does not exist
+        raise
+    if person is None or person.purged_at is not None:
+        raise NotFound(_("No such record."), field="place_id")
+    if place.night not in (today, today - timedelta(days=1)):
+        raise Conflict(_("Only tonight's places can be checked in."), field="place_id")
+    if place.status == PlaceStatus.CHECKED_IN.value:
+        raise Conflict(_("This place is checked in already."), field="place_id")
+    if place.status == PlaceStatus.NO_SHOW.value:
+        raise Conflict(
+            _("This place was recorded as a no-show and has gone to the reserve list."),
+            field="place_id",
+        )
+    place.status = PlaceStatus.CHECKED_IN.value
+    place.changed_by, place.changed_at = actor.user_id, utcnow()
+    uow.session.flush()
+    _record_place(uow, actor, Action.NIGHT_CHECK_IN, place, person)
+    view = CheckedIn(place.id, place.night, _card(person), place.status)
+    uow.commit()
+    return view
