@@ -68,6 +68,10 @@ class DekCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[uuid.UUID, tuple[float, bytes]] = OrderedDict()  # expiry, DEK
+        # The same keys in the order they expire: put order, as every entry lives `ttl` from
+        # its put (`_entries` is in order of use instead). Dropping the expired ones pops from
+        # the front, rather than scanning every entry on every put (a purge puts thousands).
+        self._expiring: OrderedDict[uuid.UUID, float] = OrderedDict()
         # Bumped by evict/clear, so a load that raced with a shred is not cached afterwards.
         self._generation = 0
 
@@ -110,12 +114,14 @@ class DekCache:
         key = as_uuid(dek_id)
         with self._lock:
             self._entries.pop(key, None)
+            self._expiring.pop(key, None)
             self._generation += 1
 
     def clear(self) -> None:
         """Forget every DEK (e.g. after a KEK is retired)."""
         with self._lock:
             self._entries.clear()
+            self._expiring.clear()
             self._generation += 1
 
     def __len__(self) -> int:
@@ -130,20 +136,31 @@ class DekCache:
         expires_at, dek = entry
         if self._clock() >= expires_at:
             del self._entries[key]
+            self._expiring.pop(key, None)
             return None
         self._entries.move_to_end(key)
         return dek
 
     def _put_locked(self, key: uuid.UUID, dek: bytes) -> None:
-        self._entries[key] = (self._clock() + self._ttl, dek)
+        expires_at = self._clock() + self._ttl
+        self._entries[key] = (expires_at, dek)
         self._entries.move_to_end(key)
+        self._expiring[key] = expires_at
+        self._expiring.move_to_end(key)
         # Expired keys go first, and on every put, so stale key material does not linger in
-        # memory (n is bounded by max_entries and puts are as rare as unwraps).
+        # memory.
         self._drop_expired_locked()
         while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+            dropped, _entry = self._entries.popitem(last=False)
+            del self._expiring[dropped]
 
     def _drop_expired_locked(self) -> None:
+        """Pop expired entries from the front of the expiry order, stopping at the first
+        live one: the cost is the number dropped, not the size of the cache."""
         now = self._clock()
-        for key in [k for k, (expires_at, _) in self._entries.items() if now >= expires_at]:
+        while self._expiring:
+            key, expires_at = next(iter(self._expiring.items()))
+            if now < expires_at:
+                break
+            del self._expiring[key]
             del self._entries[key]

@@ -98,6 +98,28 @@ def test_expired_entries_are_dropped_when_a_new_one_is_put() -> None:
     assert len(cache._entries) == 1
 
 
+def test_expiry_follows_the_put_order_whatever_was_read_since() -> None:
+    # Reads move an entry to the end of the LRU order, not of the expiry order: the oldest
+    # put still goes first, and one put again lives a full ttl from then.
+    clock = FakeClock()
+    cache = DekCache(max_entries=10, ttl_seconds=30, clock=clock)
+    first, second, third = _ids(3)
+    cache.put(first, new_dek())
+    clock.now += 10
+    cache.put(second, new_dek())
+    cache.put(third, new_dek())
+    assert cache.get(first) is not None  # most recently used now
+    clock.now += 5
+    cache.put(second, new_dek())  # put again: expires 30 s from now
+    clock.now += 16  # first put 31 s ago, third 21 s ago: only first is past its ttl
+    cache.put(uuid.uuid4(), new_dek())
+    assert first not in cache._entries and first not in cache._expiring
+    assert cache.get(third) is not None
+    clock.now += 10  # third 31 s, second 26 s since its last put
+    assert len(cache) == 2
+    assert cache.get(third) is None and cache.get(second) is not None
+
+
 def test_evict_forgets_a_shredded_dek_at_once() -> None:
     cache = DekCache(max_entries=10, ttl_seconds=60)
     kept, shredded = _ids(2)
