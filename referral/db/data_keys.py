@@ -7,9 +7,10 @@ so purging a partner's file shreds only that file's key (domain.md §5).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, insert, select
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, insert, select, update
 from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
 from crypto import DecryptionError, DekCache, KeyProvider, new_dek
@@ -75,12 +76,14 @@ class KeyStore:
         rows, each under its own person's key, would otherwise look each key up alone)."""
         live: dict[KeyScope, DataKey] = {}
         people = sorted({scope.person_id for scope in scopes})
+        holders = sorted({scope.holder for scope in scopes})
         with db.no_autoflush:
             for chunk in chunks(people):
                 oldest_first = (
                     select(DataKey)
                     .where(
                         DataKey.person_id.in_(chunk),
+                        DataKey.holder.in_(holders),
                         DataKey.wrapped.is_not(None),
                         DataKey.superseded_by.is_(None),
                     )
@@ -130,16 +133,27 @@ class KeyStore:
             raise DecryptionError()
         return self.unwrap(row)
 
+    def load_many(self, db: Session, dek_ids: Iterable[str | None]) -> None:
+        """Unwrap into the cache the live keys of `dek_ids` that it lacks, read in one query
+        per 500: reading a field of each of a thousand rows (the purge's returned files) would
+        otherwise look each row's key up alone (`by_id`). Shredded or unknown ids are skipped;
+        reading a field under one still fails there."""
+        wanted = sorted({str(i) for i in dek_ids if i is not None and self.cache.get(i) is None})
+        columns = select(DataKey.id, DataKey.kek_id, DataKey.kek_version, DataKey.wrapped)
+        with db.no_autoflush:
+            for chunk in chunks(wanted):
+                live = columns.where(DataKey.id.in_(chunk), DataKey.wrapped.is_not(None))
+                for dek_id, kek_id, kek_version, wrapped in db.execute(live):
+                    if wrapped is not None:  # (the query asks for live keys only)
+                        self._unwrap(dek_id, WrappedKey(kek_id, kek_version, wrapped))
+
     def unwrap(self, row: DataKey) -> bytes:
         if row.wrapped is None:
             raise DecryptionError()
-        wrapped = row.wrapped
-        return self.cache.get_or_load(
-            row.id,
-            lambda: unwrap_dek(
-                self.provider, WrappedKey(row.kek_id, row.kek_version, wrapped), row.id
-            ),
-        )
+        return self._unwrap(row.id, WrappedKey(row.kek_id, row.kek_version, row.wrapped))
+
+    def _unwrap(self, dek_id: str, wrapped: WrappedKey) -> bytes:
+        return self.cache.get_or_load(dek_id, lambda: unwrap_dek(self.provider, wrapped, dek_id))
 
     def rewrap(self, row: DataKey) -> bool:
         """Wrap `row`'s key under the primary KEK (no field is decrypted). False if it was."""
@@ -155,6 +169,20 @@ class KeyStore:
         wrapped = wrap_dek(self.provider, dek, row.id)
         row.kek_id, row.kek_version, row.wrapped = wrapped.kek_id, wrapped.kek_version, wrapped.blob
         return True
+
+    def shred_many(self, db: Session, dek_ids: Sequence[str]) -> None:
+        """`shred` for many keys at once, one UPDATE per 500 without loading them (a purge
+        shreds thousands): a row of them already in the session is updated too."""
+        now = utcnow()
+        for chunk in chunks(dek_ids):
+            db.execute(
+                update(DataKey)
+                .where(DataKey.id.in_(chunk))
+                .values(wrapped=None, shredded_at=now)
+                .execution_options(synchronize_session="evaluate")
+            )
+        for dek_id in dek_ids:
+            self.cache.evict(dek_id)
 
     def shred(self, row: DataKey) -> None:
         """Destroy the key: the wrapped copy goes, and so does any cached one in this process."""

@@ -42,6 +42,7 @@ from referral import clock
 from referral.actors import Actor
 from referral.db.base import chunks, utcnow
 from referral.db.concern import ConcernReport
+from referral.db.encryption import session_cipher
 from referral.db.groups import Attendance, Enrolment, Group
 from referral.db.models import Organisation
 from referral.db.people import Child
@@ -265,6 +266,9 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
     enrolments: dict[str, Enrolment] = {}
     for chunk in chunks(sorted({r.child_id for r in referrals})):
         children.update((c.id, c) for c in db.scalars(select(Child).where(Child.id.in_(chunk))))
+    # Each file names its child from the district's record: the keys of those records are
+    # read together, not one query per child as each name is opened.
+    session_cipher(db).keys.load_many(db, (c.data_key_id for c in children.values()))
     for chunk in chunks([r.id for r in referrals]):
         latest_first = (
             select(Enrolment)

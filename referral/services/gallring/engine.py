@@ -25,8 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from audit.actions import Action
 from audit.record import Entry, record, record_many
@@ -279,6 +280,39 @@ def _purge_batch(
 ) -> int:
     """Purge units of one rule in one transaction; how many were purged (a unit no longer
     due, purged by a run racing this one, held since the plan or changed, is left alone)."""
+    with _kept_in_session(uow.session):
+        return _purge_kept(uow, actor, settings, today, rule, unit_ids, run_id, deliver_return)
+
+
+@contextmanager
+def _kept_in_session(session: Session) -> Iterator[None]:
+    """Every row the batch loads stays in the session until the batch ends. A session holds
+    its rows weakly: a row one step reads (the lock) and lets go of would be gone by the next
+    step, which then builds it anew from its own query, or reads it again by id; so a batch
+    of a hundred units built each referral four times and looked each row up one by one."""
+    kept: list[object] = []
+
+    def keep(_session: Session, instance: object) -> None:
+        kept.append(instance)
+
+    event.listen(session, "loaded_as_persistent", keep)
+    try:
+        yield
+    finally:
+        event.remove(session, "loaded_as_persistent", keep)
+        kept.clear()
+
+
+def _purge_kept(
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    today: date,
+    rule: PurgeRule,
+    unit_ids: list[str],
+    run_id: str,
+    deliver_return: DeliverReturn,
+) -> int:
     db = uow.session
     rule.lock(uow, unit_ids)  # a hold set meanwhile waits for this commit, or stops it
     found = rule.units_by_id(uow, settings, today, unit_ids)

@@ -103,26 +103,25 @@ def erase_many(uow: UnitOfWork, people: Sequence[tuple[str, tuple[str, ...]]]) -
     }
     persons = sorted({person_id for person_id, _holders in people})
     holders = sorted({holder for _person, holder in wanted})
-    keys: list[DataKey] = []
-    for chunk in chunks(persons):
-        keys.extend(
-            key
-            for key in db.scalars(
-                select(DataKey).where(
-                    DataKey.person_id.in_(chunk),
-                    DataKey.holder.in_(holders),
-                )
-            )
-            if (key.person_id, key.holder) in wanted
-        )
+    # Read and shredded set-based, not loaded: a purge shreds thousands of keys.
+    key_ids: list[str] = []
+    live: list[str] = []
     shredded = [0] * len(people)
-    for key in keys:
-        if key.live:
-            store.shred(key)
-            shredded[wanted[(key.person_id, key.holder)]] += 1
-    db.flush()
+    for chunk in chunks(persons):
+        for key_id, person_id, holder, live_key in db.execute(
+            select(
+                DataKey.id, DataKey.person_id, DataKey.holder, DataKey.wrapped.is_not(None)
+            ).where(DataKey.person_id.in_(chunk), DataKey.holder.in_(holders))
+        ):
+            index = wanted.get((person_id, holder))
+            if index is None:
+                continue
+            key_ids.append(key_id)
+            if live_key:
+                live.append(key_id)
+                shredded[index] += 1
+    store.shred_many(db, live)
     statements = _statements()
-    key_ids = [key.id for key in keys]
     if key_ids and statements.probe is not None:
         # (The probe repeats the list once per table: still inside the limit at 500.)
         for chunk in chunks(key_ids):

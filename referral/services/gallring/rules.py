@@ -168,12 +168,22 @@ def _locked(uow: UnitOfWork, model: type[R], units: Sequence[Unit]) -> Iterator[
         yield unit, row
 
 
+def _stamp(uow: UnitOfWork, model: type[Base], units: Sequence[Unit], now: datetime) -> None:
+    """Stamp the units' rows purged, one UPDATE per 500 (the erasure expired the rows the
+    purge had loaded: setting them one by one would read each again first)."""
+    key = inspect(model).primary_key[0]
+    for chunk in chunks([unit.unit_id for unit in units]):
+        uow.session.execute(update(model).where(key.in_(chunk)).values(purged_at=now))
+
+
 # --- Programme A: the partner's file on one participation ----------------------------------
 
-# A referral's id, its child, when it was completed, and when it last reached an end.
-_Ended = tuple[str, str, datetime | None, datetime | None]
+# A referral's id, its child, when it was completed, its status, and when it last reached
+# an end.
+_Ended = tuple[str, str, datetime | None, str, datetime | None]
 # A referral the partner has had: these are its ends (cancelled never reached the partner).
 PARTICIPATION_ENDS = (Status.COMPLETED, Status.DECLINED, Status.WITHDRAWN)
+_ENDED = [status.value for status in PARTICIPATION_ENDS]
 
 
 class PartnerFileRule(PurgeRule):
@@ -193,22 +203,23 @@ class PartnerFileRule(PurgeRule):
 
     def _query(self, unit_ids: Sequence[str] | None = None) -> Select[_Ended]:
         ending = select(ReferralEvent.referral_id, func.max(ReferralEvent.at).label("at")).where(
-            ReferralEvent.to_status.in_([s.value for s in PARTICIPATION_ENDS])
+            ReferralEvent.to_status.in_(_ENDED)
         )
         if unit_ids is not None:  # units read afresh in their purge: their own events only
             ending = ending.where(ReferralEvent.referral_id.in_(unit_ids))
         ended = ending.group_by(ReferralEvent.referral_id).subquery()
         query = (
-            select(Referral.id, Referral.child_id, Referral.completed_at, ended.c.at)
-            .outerjoin(ended, ended.c.referral_id == Referral.id)
-            .where(
-                Referral.status.in_([s.value for s in PARTICIPATION_ENDS]),
-                _not_purged(self.name, Referral.id),
+            select(
+                Referral.id, Referral.child_id, Referral.completed_at, Referral.status, ended.c.at
             )
+            .outerjoin(ended, ended.c.referral_id == Referral.id)
+            .where(_not_purged(self.name, Referral.id))
         )
-        if unit_ids is not None:
-            query = query.where(Referral.id.in_(unit_ids))
-        return query
+        if unit_ids is None:
+            return query.where(Referral.status.in_(_ENDED))
+        # By id only, the status checked as the rows come (_from_rows): given both, SQLite
+        # read every ended referral through the status index to find the batch's hundred.
+        return query.where(Referral.id.in_(unit_ids))
 
     def _from_rows(
         self, db: Session, rows: Sequence[Row[_Ended]], settings: Settings
@@ -224,7 +235,7 @@ class PartnerFileRule(PurgeRule):
         days = timedelta(days=settings.partner_retention_days)
         for row in rows:
             ended_at = row.completed_at or row.at
-            if ended_at is None:
+            if ended_at is None or row.status not in _ENDED:
                 continue
             yield Unit(
                 rule=self.name,
@@ -245,12 +256,7 @@ class PartnerFileRule(PurgeRule):
         return self._from_rows(uow.session, rows, settings)
 
     def _referrals(self, uow: UnitOfWork, units: Sequence[Unit]) -> list[Referral]:
-        ids = [unit.unit_id for unit in units]
-        return [
-            referral
-            for chunk in chunks(ids)
-            for referral in uow.session.scalars(select(Referral).where(Referral.id.in_(chunk)))
-        ]
+        return [referral for _unit, referral in _locked(uow, Referral, units)]
 
     def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
         db = uow.session
@@ -323,16 +329,17 @@ class InterestRule(PurgeRule):
     )
 
     def _rows(self, uow: UnitOfWork, unit_ids: Sequence[str] | None) -> list[InterestRegistration]:
+        decided = [InterestStatus.CONFIRMED.value, InterestStatus.DECLINED.value]
         query = select(InterestRegistration).where(
-            InterestRegistration.status.in_(
-                [InterestStatus.CONFIRMED.value, InterestStatus.DECLINED.value]
-            ),
             InterestRegistration.decided_at.is_not(None),
             InterestRegistration.purged_at.is_(None),
         )
-        if unit_ids is not None:
-            query = query.where(InterestRegistration.id.in_(unit_ids))
-        return list(uow.session.scalars(query))
+        if unit_ids is None:
+            return list(uow.session.scalars(query.where(InterestRegistration.status.in_(decided))))
+        # By id, the status checked here: given both, SQLite reads every decided registration
+        # through the status index to find the batch's (as PartnerFileRule._query).
+        query = query.where(InterestRegistration.id.in_(unit_ids))
+        return [row for row in uow.session.scalars(query) if row.status in decided]
 
     def _unit(self, row: InterestRegistration, settings: Settings) -> Unit:
         assert row.decided_at is not None
@@ -365,8 +372,7 @@ class InterestRule(PurgeRule):
         return found
 
     def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:
-        for _unit, row in _locked(uow, InterestRegistration, units):
-            row.purged_at = now
+        _stamp(uow, InterestRegistration, units, now)
 
 
 # --- Programme B: an outreach organisation's record of a youth ------------------------------
@@ -505,8 +511,7 @@ class YouthRule(PurgeRule):
             )
 
     def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:
-        for _unit, youth in _locked(uow, Youth, units):
-            youth.purged_at = now
+        _stamp(uow, Youth, units, now)
 
 
 # --- Concern reports: the receiver's record -------------------------------------------------
@@ -569,8 +574,7 @@ class ConcernReportRule(PurgeRule):
         }
 
     def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:
-        for _unit, report in _locked(uow, ConcernReport, units):
-            report.purged_at = now
+        _stamp(uow, ConcernReport, units, now)
 
 
 RULES: tuple[PurgeRule, ...] = (
