@@ -26,6 +26,7 @@ def init_api(app: Flask) -> None:
         groups,
         interest,
         me,
+        nights,
         notifications,
         organisations,
         outreach,
@@ -49,6 +50,7 @@ def init_api(app: Flask) -> None:
         concern,
         outreach,
         notifications,
+        nights,
     ):
         api.register_blueprint(module.blueprint)
     api.register_blueprint(outreach.handovers_blueprint)

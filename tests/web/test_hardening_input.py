@@ -135,6 +135,7 @@ def test_every_put_or_patch_of_the_api_refuses_an_empty_body(
     app: Flask, factory: Factory, worker: ApiClient
 ) -> None:
     leader = api_client(app, factory.account("group_leader"))
+    coordinator = api_client(app, factory.account("night_coordinator"))
     routes = [
         (rule.rule, method)
         for rule in app.url_map.iter_rules()
@@ -143,7 +144,13 @@ def test_every_put_or_patch_of_the_api_refuses_an_empty_body(
     ]
     assert routes
     for path, method in routes:
-        caller = leader if path.startswith("/api/v1/partner/") else worker
+        caller = (
+            leader
+            if path.startswith("/api/v1/partner/")
+            else coordinator
+            if path.startswith("/api/v1/nights/")
+            else worker
+        )
         url = path.replace("<", "").replace(">", "")  # any id: the body is checked first
         response = caller.send(method, url, {})
         assert response.status_code == 422, (method, path, response.get_json())

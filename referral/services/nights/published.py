@@ -1,8 +1,9 @@
 """What the registration page publishes: before the allocation, the window and the seed's
 commitment; after it, the seed, the ranking by card number with each person's terms, and
 whether each got a place. Nothing else: no alias, no shelter, no grounds of an override
-(only that there was one), so that a card number read over someone's shoulder tells no
-more than the ranking anyone can recompute. Public by design; nothing here is audited."""
+(only that there was one), no reason why someone was not placed, so that a card number read
+over someone's shoulder tells no more than the ranking anyone can recompute. Public by
+design; nothing here is audited."""
 
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ class PublishedLine:
     draw: str
     # "placed", "from_reserve" (a place freed by a no-show), or "reserve"
     outcome: str
+    # Not why someone was not placed: "excluded everywhere" would tell anyone holding the
+    # card number of an exclusion, and "no place open to them" of their gender.
     reserve_position: int | None
-    reason: str | None  # why not placed
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def published_day(uow: UnitOfWork, settings: Settings, day: date) -> PublishedDa
         if card
     }
     placed = {p.card_number for p in result.placements}
-    reserve = {u.card_number: (position, u.reason) for position, u in enumerate(result.reserve, 1)}
+    reserve = {u.card_number: position for position, u in enumerate(result.reserve, 1)}
     lines = []
     for person in result.ranking:
         if person.card_number in from_reserve:
@@ -95,7 +97,7 @@ def published_day(uow: UnitOfWork, settings: Settings, day: date) -> PublishedDa
             outcome = "placed"
         else:
             outcome = "reserve"
-        position, reason = reserve.get(person.card_number, (None, None))
+        position = reserve.get(person.card_number)
         lines.append(
             PublishedLine(
                 rank=person.rank,
@@ -107,7 +109,6 @@ def published_day(uow: UnitOfWork, settings: Settings, day: date) -> PublishedDa
                 draw=person.terms.draw,
                 outcome=outcome,
                 reserve_position=position if outcome == "reserve" else None,
-                reason=reason if outcome == "reserve" else None,
             )
         )
     return PublishedDay(
