@@ -43,7 +43,7 @@ from referral.actors import Actor
 from referral.db.base import chunks, utcnow
 from referral.db.concern import ConcernReport
 from referral.db.encryption import session_cipher
-from referral.db.groups import Attendance, Enrolment, Group
+from referral.db.groups import Attendance, Enrolment, Group, GroupSession, Visit
 from referral.db.models import Organisation
 from referral.db.people import Child
 from referral.db.referrals import Referral
@@ -222,14 +222,40 @@ def _ended_on(referral: Referral) -> date:
 
 
 @dataclass(frozen=True)
+class _Session:
+    id: str
+    number: int
+    day: date
+    kind: str
+
+
+@dataclass(frozen=True)
+class _Group:
+    id: str
+    name: str
+    format: str
+    start_date: date
+    sessions: list[_Session]  # by number
+
+
+@dataclass(frozen=True)
+class _Enrolment:
+    id: str
+    group_id: str
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class _Sources:
     """What the returned files of a batch of referrals are built from, read in a few
-    queries for the whole batch (the purge returns thousands of files in one run)."""
+    queries for the whole batch (the purge returns thousands of files in one run); the
+    group's side as plain rows, not loaded models, as nothing here is written."""
 
     children: dict[str, Child]
     organisations: dict[str, Organisation]
-    enrolments: dict[str, Enrolment]  # referral id -> its latest enrolment
-    groups: dict[str, Group]
+    enrolments: dict[str, _Enrolment]  # referral id -> its latest enrolment
+    visits: dict[str, tuple[str, date]]  # enrolment id -> its latest visit (kind, day)
+    groups: dict[str, _Group]
     marks: dict[str, dict[str, bool]]  # enrolment id -> session id -> present
     reports: dict[str, list[ConcernReport]]  # referral id -> reports its partner filed
 
@@ -263,29 +289,49 @@ def reports_filed_by_the_partner(uow: UnitOfWork, referral: Referral) -> list[Co
 def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
     db = uow.session
     children: dict[str, Child] = {}
-    enrolments: dict[str, Enrolment] = {}
     for chunk in chunks(sorted({r.child_id for r in referrals})):
         children.update((c.id, c) for c in db.scalars(select(Child).where(Child.id.in_(chunk))))
     # Each file names its child from the district's record: the keys of those records are
     # read together, not one query per child as each name is opened.
     session_cipher(db).keys.load_many(db, (c.data_key_id for c in children.values()))
+    enrolments: dict[str, _Enrolment] = {}
     for chunk in chunks([r.id for r in referrals]):
         latest_first = (
-            select(Enrolment)
+            select(Enrolment.referral_id, Enrolment.id, Enrolment.group_id, Enrolment.completed_at)
             .where(Enrolment.referral_id.in_(chunk))
             .order_by(Enrolment.enrolled_at.desc(), Enrolment.id)
-            .options(selectinload(Enrolment.visits))
         )
-        for enrolment in db.scalars(latest_first):
-            enrolments.setdefault(enrolment.referral_id, enrolment)
-    groups: dict[str, Group] = {}
+        for referral_id, enrolment_id, group_id, completed_at in db.execute(latest_first):
+            enrolments.setdefault(referral_id, _Enrolment(enrolment_id, group_id, completed_at))
+    visits: dict[str, tuple[str, date]] = {}
+    for chunk in chunks([e.id for e in enrolments.values()]):
+        for enrolment_id, kind, day in db.execute(
+            select(Visit.enrolment_id, Visit.kind, Visit.day)
+            .where(Visit.enrolment_id.in_(chunk))
+            .order_by(Visit.recorded_at)  # as Enrolment.visits: the last one counts
+        ):
+            visits[enrolment_id] = (kind, day)
+    groups: dict[str, _Group] = {}
     for chunk in chunks(sorted({e.group_id for e in enrolments.values()})):
-        groups.update(
-            (g.id, g)
-            for g in db.scalars(
-                select(Group).where(Group.id.in_(chunk)).options(selectinload(Group.sessions))
+        sessions: dict[str, list[_Session]] = {}
+        for group_id, session_id, number, day, kind in db.execute(
+            select(
+                GroupSession.group_id,
+                GroupSession.id,
+                GroupSession.number,
+                GroupSession.day,
+                GroupSession.kind,
             )
-        )
+            .where(GroupSession.group_id.in_(chunk))
+            .order_by(GroupSession.number)  # as Group.sessions
+        ):
+            sessions.setdefault(group_id, []).append(_Session(session_id, number, day, kind))
+        for group_id, name, group_format, start_date in db.execute(
+            select(Group.id, Group.name, Group.format, Group.start_date).where(Group.id.in_(chunk))
+        ):
+            groups[group_id] = _Group(
+                group_id, name, group_format, start_date, sessions.get(group_id, [])
+            )
     marks: dict[str, dict[str, bool]] = {}
     for chunk in chunks([e.id for e in enrolments.values()]):
         for enrolment_id, session_id, present in db.execute(
@@ -302,7 +348,13 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
         for o in db.scalars(select(Organisation).where(Organisation.id.in_(organisation_ids)))
     }
     return _Sources(
-        children, organisations, enrolments, groups, marks, partner_reports(uow, referrals)
+        children,
+        organisations,
+        enrolments,
+        visits,
+        groups,
+        marks,
+        partner_reports(uow, referrals),
     )
 
 
@@ -329,7 +381,7 @@ def _participation(
             }
         )
     marked = [line["attendance"] for line in attendance]
-    visit = enrolment.visits[-1] if enrolment.visits else None  # a correction is a new row
+    visit = sources.visits.get(enrolment.id)  # the latest: a correction is a new row
     summary = {
         "group_id": group.id,
         "group_name": group.name,
@@ -339,7 +391,7 @@ def _participation(
         "sessions_attended": marked.count(Attended.PRESENT),
         "absences": marked.count(Attended.ABSENT),
         "not_recorded": marked.count(Attended.NOT_RECORDED),
-        "visit": {"kind": visit.kind, "day": _day(visit.day)} if visit is not None else None,
+        "visit": {"kind": visit[0], "day": _day(visit[1])} if visit is not None else None,
         "completed_at": _instant(enrolment.completed_at),
     }
     return summary, attendance

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, event, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from audit.actions import Action
 from audit.record import Entry, record, record_many
 from config import Settings
 from referral.actors import Actor
-from referral.db.base import utcnow
+from referral.db.base import new_id, utcnow
 from referral.db.retention import GallringRun, PurgeRecord, RunStatus
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, require
@@ -335,20 +335,24 @@ def _purge_kept(
             uow, [(unit.person_id, unit.holders + released[unit.unit_id]) for unit in units]
         )
         rule.stamp(uow, units, now)
-        db.add_all(
-            PurgeRecord(
-                rule=rule.name,
-                unit_id=unit.unit_id,
-                person_id=unit.person_id,
-                run_id=run_id,
-                due_on=unit.due_on,
-                purged_at=now,
-                keys_shredded=keys,
-                **residues[unit.unit_id].__dict__,
-            )
-            for unit, keys in zip(units, shredded, strict=True)
+        # One INSERT for the batch's records, not a hundred objects through the unit of work.
+        db.execute(
+            insert(PurgeRecord),
+            [
+                {
+                    "id": new_id(),
+                    "rule": rule.name,
+                    "unit_id": unit.unit_id,
+                    "person_id": unit.person_id,
+                    "run_id": run_id,
+                    "due_on": unit.due_on,
+                    "purged_at": now,
+                    "keys_shredded": keys,
+                    **residues[unit.unit_id].__dict__,
+                }
+                for unit, keys in zip(units, shredded, strict=True)
+            ],
         )
-        db.flush()
     except IntegrityError:  # another run purged one of them between our read and our write
         if len(units) > 1:
             raise  # redone one by one: the others are still purged
