@@ -37,6 +37,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["RATELIMIT_STORAGE_OPTIONS"] = limit_storage.storage_options(
         app.config["RATELIMIT_STORAGE_URI"], settings.secret_key
     )
+    if settings.test_clock_file:  # the test environment only (config refuses it elsewhere)
+        from referral import clock
+
+        clock.follow_file(settings.test_clock_file)
     _wire(app, settings)
     return app
 
@@ -62,6 +66,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         groups,
         home,
         interest,
+        nights,
         notifications,
         outreach,
         partner,
@@ -102,6 +107,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(returned_files.blueprint)
     app.register_blueprint(outreach.blueprint)
     app.register_blueprint(gallring.blueprint)
+    app.register_blueprint(nights.blueprint)
     init_api(app)
     init_errors(app)  # after the API, so problem documents replace flask-smorest's format
     cli.init_cli(app)

@@ -39,6 +39,7 @@ from referral.services import (
     referrals,
     users,
 )
+from referral.services.nights import people, shelters
 
 demo_cli = AppGroup("demo", help="Demo data (demo mode only).")
 
@@ -54,12 +55,19 @@ SOCIALJOUREN = organisations.NewOrganisation(
     name="Socialjouren Stockholm", kind="city", social_emergency_service=True
 )
 
+# Programme C: a partner of the night-place partnership (seed 002), keeping a shelter.
+STADSMISSIONEN = organisations.NewOrganisation(
+    name="Stockholms Stadsmission", kind="partner", org_number="802003-1954"
+)
+
 # (username, invented display name, organisation, role)
 DEMO_USERS = (
     ("handlaggare", "Demo Handläggare", DISTRICT.name, "social_worker"),
     ("gruppledare", "Demo Gruppledare", PARTNER.name, "group_leader"),
     ("lankare", "Demo Länkare", CITY.name, "link_worker"),
     ("socialjour", "Demo Socialjour", SOCIALJOUREN.name, "social_emergency"),
+    ("nattpersonal", "Demo Nattpersonal", STADSMISSIONEN.name, "night_staff"),
+    ("nattsamordnare", "Demo Nattsamordnare", CITY.name, "night_coordinator"),
     ("dataskydd", "Demo Dataskyddsombud", CITY.name, "dpo"),
     ("admin", "Demo Administratör", CITY.name, "admin"),
 )
@@ -153,7 +161,7 @@ def load() -> None:
     with UnitOfWork(db) as uow:
         by_name = {
             new.name: organisations.add_organisation(uow, actor, new)
-            for new in (DISTRICT, PARTNER, CITY, SOCIALJOUREN)
+            for new in (DISTRICT, PARTNER, CITY, SOCIALJOUREN, STADSMISSIONEN)
         }
         activity_descriptions.publish(
             uow,
@@ -189,6 +197,7 @@ def load() -> None:
             by_name[PARTNER.name].id,
             concern_reports.AcknowledgementRule.from_settings(settings),
         )
+        _load_nights(uow, by_name[STADSMISSIONEN.name].id)
     _write_private(CREDENTIALS_FILE, json.dumps(credentials, indent=2))
     _print_credentials(credentials)
 
@@ -382,6 +391,31 @@ def _load_outreach(uow: UnitOfWork, district_id: str, today: date) -> None:
         ),
         today,
     )
+
+
+def _load_nights(uow: UnitOfWork, shelter_keeper_id: str) -> None:
+    """Programme C for `nattpersonal` and `nattsamordnare`: a shelter of ten places, three of
+    them reserved for women, and two cards already issued (registration itself waits for the
+    weekday-morning window)."""
+    today = clock.today()
+    shelters.create_shelter(
+        uow,
+        demo_actor("nattsamordnare"),
+        shelters.NewShelter(
+            organisation_id=shelter_keeper_id,
+            name="Stadsmissionens natthärbärge",
+            places=10,
+            opens_on=today - timedelta(days=30),
+            reserved_for_women=3,
+        ),
+        today,
+    )
+    desk = demo_actor("nattpersonal")
+    for person in (
+        people.NewPerson("Demo-Elena", today.year - 41, "woman", "Rumänien"),
+        people.NewPerson(None, today.year - 33, "man", "Bulgarien"),
+    ):
+        people.issue_card(uow, desk, person, today)
 
 
 @demo_cli.command("code")

@@ -174,9 +174,7 @@ class NightRegistration(_PartnershipHeld, EncryptedRecord, Base):
     registered_by: Mapped[str] = mapped_column(String(64))
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     override_kind: Mapped[str | None] = mapped_column(String(20))
-    _override_reason: Mapped[FieldValue | None] = mapped_column(
-        "override_reason", EncryptedText()
-    )
+    _override_reason: Mapped[FieldValue | None] = mapped_column("override_reason", EncryptedText())
     override_by: Mapped[str | None] = mapped_column(String(64))
     # The report filed to socialjouren when children are involved.
     concern_report_id: Mapped[str | None] = mapped_column(ForeignKey("concern_reports.id"))
@@ -279,4 +277,3 @@ class Exclusion(_PartnershipHeld, EncryptedRecord, Base):
 
     def key_scope(self) -> KeyScope:
         return KeyScope(person_id=self.person_id, holder=NIGHTS_HOLDER)
-

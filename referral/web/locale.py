@@ -1,4 +1,9 @@
-"""Language: Swedish by default, English available; the choice is kept in a cookie."""
+"""Language: Swedish by default, English available; the choice is kept in a cookie.
+
+A few public pages that the people affected read themselves (Programme C's published result
+of the morning draw, issue 14) are also readable in Romanian and Bulgarian, the languages of
+the largest groups. Those catalogues hold those pages' words only, so the two languages are
+accepted on those pages only: anywhere else the interface stays in Swedish or English."""
 
 from __future__ import annotations
 
@@ -7,14 +12,24 @@ from flask_babel import Babel
 from werkzeug.wrappers import Response
 
 SUPPORTED = ("sv", "en")
+MORE_LANGUAGES = ("ro", "bg")
+# The endpoints whose pages are translated into MORE_LANGUAGES as well.
+MORE_LANGUAGES_ENDPOINTS = frozenset({"nights.result", "nights.result_of_day"})
 COOKIE = "lang"
+
+
+def languages_here() -> tuple[str, ...]:
+    """The languages this request's page may be shown in."""
+    if request.endpoint in MORE_LANGUAGES_ENDPOINTS:
+        return SUPPORTED + MORE_LANGUAGES
+    return SUPPORTED
 
 
 def select_locale() -> str:
     if not has_request_context():
         return "en"  # command-line output is for operators and stays in English
     chosen = request.args.get("lang") or request.cookies.get(COOKIE)
-    if chosen in SUPPORTED:
+    if chosen in languages_here():
         return chosen
     default: str = current_app.config["REFERRAL_SETTINGS"].default_locale
     return default
@@ -22,7 +37,7 @@ def select_locale() -> str:
 
 def _remember_choice(response: Response) -> Response:
     chosen = request.args.get("lang")
-    if chosen in SUPPORTED and request.cookies.get(COOKIE) != chosen:
+    if chosen in languages_here() and request.cookies.get(COOKIE) != chosen:
         response.set_cookie(
             COOKIE,
             chosen,

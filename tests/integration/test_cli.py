@@ -17,6 +17,7 @@ from referral.db.uow import UnitOfWork
 from referral.demo import demo_actor
 from referral.request_scope import request_session
 from referral.services import concern_reports, groups, link_cases, outreach, referrals
+from referral.services.nights import shelters
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, log_in
 
@@ -135,6 +136,14 @@ def test_the_demo_shows_a_child_waiting_for_consent_and_one_with_bris_under_lvu(
             (case,) = link_cases.cases_of(uow, link_worker, youth.id, clock.today())
             # Bris's concern report about the SoL child waits in the district's inbox.
             waiting = concern_reports.received_reports(uow, demo_actor("handlaggare"), clock.now())
+            # Programme C: the night staff's shelter, and the coordinator's view of it.
+            (shelter,) = shelters.shelters(uow, demo_actor("nattpersonal"))
+            assert shelters.shelters(uow, demo_actor("nattsamordnare")) == [shelter]
+    assert (shelter.name, shelter.places.places, shelter.places.reserved_for_women) == (
+        "Stadsmissionens natthärbärge",
+        10,
+        3,
+    )
     assert sorted(e.youth_id is None for e in met) == [False, True]
     assert (youth.alias, case.authority, case.step) == (
         "Demo-Amir",

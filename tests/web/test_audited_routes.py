@@ -9,6 +9,10 @@ in the lapse queue); one referral of that child, accepted by one partner, which 
 the child in one planned group (and written one note in its own file on the child), and
 has sent the district one interest registration of another child. The social worker and
 the group leader belong to those two organisations.
+Programme C (night places) has one shelter of that partner with one place, one card holder
+registered on the last registration day before today and given that place by the day's
+allocation, and excluded from the shelter since; the partner's night staff keep the shelter.
+A public route (the published result of a morning's draw) is walked without logging in.
 A route with URL parameters needs a builder in PATHS that names the seeded object, so that
 it is walked too.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -26,9 +30,11 @@ from sqlalchemy import func, select
 
 from referral import clock, return_signing
 from referral.actors import Actor
+from referral.clock import STOCKHOLM
 from referral.db.audit_log import AuditEntry
 from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
+from referral.night_calendar import is_registration_day
 from referral.policy import GRANTS
 from referral.request_scope import request_session
 from referral.roles import Role
@@ -46,6 +52,7 @@ from referral.services import (
     referrals,
     returned_files,
 )
+from referral.services.nights import allocation, exclusions, people, registration, shelters
 from referral.web.access import Level, rule_for
 from referral.working_time import WorkingDay
 from tests.factories import SYSTEM, Account, Factory, invented_personnummer, log_in
@@ -95,6 +102,15 @@ SHOWS_PERSONAL_DATA = {
     "/returned-files",
     "/returned-files/<file_id>",
     "/returned-files/<file_id>/document.json",
+    # Programme C: a shelter's list for a night (card, alias), one entry per person listed;
+    # the exclusions, one entry per exclusion listed (one seeded).
+    "/nights/shelters/<shelter_id>/tonight",
+    "/api/v1/nights/shelters/<shelter_id>/nights/<day>",
+    "/nights/exclusions",
+    "/api/v1/nights/exclusions",
+    # A rerun of a stored allocation decrypts its inputs (card numbers and genders): on
+    # record, although the answer itself only says whether the run verifies.
+    "/api/v1/nights/allocations/<day>/verification",
 }
 SHOWS_NO_PERSONAL_DATA = {
     "/",  # the user's own name only
@@ -132,6 +148,19 @@ SHOWS_NO_PERSONAL_DATA = {
     # The retention plan names records by reference only; a hold's reason is one entry per
     # hold shown (tests/web/test_gallring_pages.py), and none is seeded here.
     "/gallring",
+    # Programme C. The desk and the coordinator's overview show the window, the seed's
+    # commitment, counts and shelters: nobody in person (a card is shown only in the answer
+    # to a POST). The shelters are the organisation's (or, for the coordinator, all).
+    "/nights/desk",
+    "/api/v1/nights/desk",
+    "/nights/coordinator",
+    "/nights/shelters",
+    "/api/v1/nights/shelters",
+    # The published result names card numbers and each one's ranking terms only, public by
+    # design so that anyone can recompute the draw (services/nights/published.py).
+    "/nights/result",
+    "/nights/result/<day>",
+    "/api/v1/nights/results/<day>",
 }
 NOT_PAGES = {"/login", "/mfa", "/healthz", "/static/<path:filename>"}
 
@@ -148,6 +177,10 @@ class Seed:
     # The file returned to the district for a second referral of the child, which the
     # partner declined (the one referral shown in the partner's inbox stays the first).
     returned_file_id: str = ""
+    # Programme C: the partner's shelter, and the registration day whose allocation gave
+    # its one place (a night also in the shelter's list).
+    shelter_id: str = ""
+    night_day: str = ""
 
 
 PATHS: dict[str, Callable[[Seed], str]] = {
@@ -185,6 +218,17 @@ PATHS: dict[str, Callable[[Seed], str]] = {
     "/returned-files/<file_id>/document.json": (
         lambda seed: f"/returned-files/{seed.returned_file_id}/document.json"
     ),
+    "/nights/shelters/<shelter_id>/tonight": (
+        lambda seed: f"/nights/shelters/{seed.shelter_id}/tonight?night={seed.night_day}"
+    ),
+    "/api/v1/nights/shelters/<shelter_id>/nights/<day>": (
+        lambda seed: f"/api/v1/nights/shelters/{seed.shelter_id}/nights/{seed.night_day}"
+    ),
+    "/api/v1/nights/allocations/<day>/verification": (
+        lambda seed: f"/api/v1/nights/allocations/{seed.night_day}/verification"
+    ),
+    "/nights/result/<day>": lambda seed: f"/nights/result/{seed.night_day}",
+    "/api/v1/nights/results/<day>": lambda seed: f"/api/v1/nights/results/{seed.night_day}",
 }
 
 
@@ -199,6 +243,8 @@ def _seed(app: Flask, factory: Factory) -> Seed:
         Role.SOCIAL_WORKER: factory.account(Role.SOCIAL_WORKER.value, district),
         Role.GROUP_LEADER: factory.account(Role.GROUP_LEADER.value, partner),
         Role.LINK_WORKER: factory.account(Role.LINK_WORKER.value, partner),
+        Role.NIGHT_STAFF: factory.account(Role.NIGHT_STAFF.value, partner),
+        Role.NIGHT_COORDINATOR: factory.account(Role.NIGHT_COORDINATOR.value),
     }
     worker = _actor(accounts[Role.SOCIAL_WORKER], Role.SOCIAL_WORKER)
     leader = _actor(accounts[Role.GROUP_LEADER], Role.GROUP_LEADER)
@@ -284,6 +330,7 @@ def _seed(app: Flask, factory: Factory) -> Seed:
         key = return_signing.load_key(app.config["REFERRAL_SETTINGS"].return_signing_key_path)
         returned = returned_files.deliver(uow, SYSTEM, declined.id, key, today)
         uow.commit()
+        shelter_id, night_day = _seed_nights(app, uow, accounts)
         return Seed(
             accounts,
             partner,
@@ -293,7 +340,43 @@ def _seed(app: Flask, factory: Factory) -> Seed:
             report.report_id,
             youth.id,
             returned_file_id=returned.id,
+            shelter_id=shelter_id,
+            night_day=night_day.isoformat(),
         )
+
+
+def _seed_nights(app: Flask, uow: UnitOfWork, accounts: dict[Role, Account]) -> tuple[str, date]:
+    """One shelter with one place, given by the last registration day's allocation to the
+    one card registered that morning, who has been excluded from the shelter since."""
+    staff = _actor(accounts[Role.NIGHT_STAFF], Role.NIGHT_STAFF)
+    coordinator = _actor(accounts[Role.NIGHT_COORDINATOR], Role.NIGHT_COORDINATOR)
+    settings = app.config["REFERRAL_SETTINGS"]
+    today = clock.today()
+    day = today - timedelta(days=1)
+    while not is_registration_day(day):
+        day -= timedelta(days=1)
+    opens = datetime.combine(day, time(9, 30), STOCKHOLM)
+    shelter = shelters.create_shelter(
+        uow,
+        coordinator,
+        shelters.NewShelter(
+            accounts[Role.NIGHT_STAFF].user.organisation_id, "Vandringshärbärge", 1, day
+        ),
+        day,
+    )
+    card = people.issue_card(uow, staff, people.NewPerson(alias="Nattvandrare"), day)
+    registration.register(uow, staff, card.card_number, settings, opens)
+    allocation.run_allocation(uow, coordinator, settings, opens + timedelta(hours=1))
+    exclusions.exclude(
+        uow,
+        staff,
+        shelter.id,
+        card.card_number,
+        "Vandringsregel.",
+        today + timedelta(days=7),
+        today,
+    )
+    return shelter.id, day
 
 
 def _count(app: Flask) -> int:
@@ -301,9 +384,12 @@ def _count(app: Flask) -> int:
         return int(request_session().scalar(select(func.count()).select_from(AuditEntry)) or 0)
 
 
-def _role_for(app: Flask, endpoint: str) -> Role:
+def _role_for(app: Flask, endpoint: str) -> Role | None:
+    """The first role granted the route's permission; None for a public route."""
     rule = rule_for(app, endpoint, "GET")
-    assert rule is not None and rule.level is Level.PERMISSION
+    assert rule is not None and rule.level in (Level.PERMISSION, Level.PUBLIC)
+    if rule.level is Level.PUBLIC:
+        return None
     return next(role for role, granted in GRANTS.items() if rule.permission in granted)
 
 
@@ -322,10 +408,11 @@ def test_every_route_that_shows_personal_data_writes_exactly_one_entry(
     unbuildable = {r for r in set(get_routes) - NOT_PAGES if "<" in r} - set(PATHS)
     assert unbuildable == set(), "give these routes a builder in PATHS"
     seed = _seed(app, factory)
-    clients: dict[Role, FlaskClient] = {}
+    clients: dict[Role | None, FlaskClient] = {None: app.test_client()}  # None: not logged in
     for rule in sorted(SHOWS_PERSONAL_DATA | SHOWS_NO_PERSONAL_DATA):
         role = _role_for(app, get_routes[rule])
         if role not in clients:
+            assert role is not None
             clients[role] = app.test_client()
             log_in(clients[role], _account_for(factory, seed, role))
         path = PATHS[rule](seed) if rule in PATHS else rule

@@ -24,7 +24,7 @@ from config import Settings
 from referral import card_numbers
 from referral.actors import Actor
 from referral.clock import STOCKHOLM
-from referral.db.nights import NightRegistration, OverrideKind, RegistrationDay
+from referral.db.nights import NightPerson, NightRegistration, OverrideKind, RegistrationDay
 from referral.db.uow import StepOf, UnitOfWork
 from referral.errors import Conflict, InvalidInput
 from referral.i18n import _
@@ -231,15 +231,7 @@ def register(
     )
     if checked is not None:
         _record_override(uow, actor, registration)
-    assert person.card_number is not None
-    receipt = RegistrationReceipt(
-        registration_id=registration.id,
-        card_number=card_numbers.display(person.card_number),
-        day=day.day,
-        nights=nights_of(day.day, settings),
-        override_kind=registration.override_kind,
-        concern_report_reference=reference,
-    )
+    receipt = _receipt(registration, person, day, settings, reference)
     uow.commit()
     return receipt
 
@@ -274,8 +266,20 @@ def set_override(
     reference = _apply_override(uow, actor, registration, checked, settings, day.day)
     uow.session.flush()
     _record_override(uow, actor, registration)
-    assert person.card_number is not None
-    receipt = RegistrationReceipt(
+    receipt = _receipt(registration, person, day, settings, reference)
+    uow.commit()
+    return receipt
+
+
+def _receipt(
+    registration: NightRegistration,
+    person: NightPerson,
+    day: RegistrationDay,
+    settings: Settings,
+    reference: str | None,
+) -> RegistrationReceipt:
+    assert person.card_number is not None  # a purged card is never registered
+    return RegistrationReceipt(
         registration_id=registration.id,
         card_number=card_numbers.display(person.card_number),
         day=day.day,
@@ -283,8 +287,6 @@ def set_override(
         override_kind=registration.override_kind,
         concern_report_reference=reference,
     )
-    uow.commit()
-    return receipt
 
 
 def _apply_override(
