@@ -61,6 +61,7 @@ from referral.services.nights import (
     shelters,
 )
 from referral.web.access import current_actor, public, requires
+from referral.web.limits import PUBLIC_RESULT_RATE, limiter
 
 blueprint = Blueprint(
     "api_nights",
@@ -210,6 +211,7 @@ class Verification(MethodView):
 @blueprint.route("/results/<day>")
 class Results(MethodView):
     @public
+    @limiter.limit(PUBLIC_RESULT_RATE)
     @blueprint.response(200, PublishedDayOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     def get(self, day: str) -> published.PublishedDay:

@@ -10,3 +10,7 @@ from referral.web import limit_storage  # noqa: F401
 
 # Wired to an app in create_app (init_app); no limits apply until a view asks for one.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+# The night places' published result is open to anyone: per client address, enough for a
+# person checking their number and a desk refreshing it, not for scraping every day's run.
+PUBLIC_RESULT_RATE = "60 per minute"

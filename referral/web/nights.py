@@ -51,6 +51,7 @@ from referral.web.access import current_actor, public, requires
 from referral.web.casework import show_error
 from referral.web.choices import SelectChoice, choices_from
 from referral.web.concern import local
+from referral.web.limits import PUBLIC_RESULT_RATE, limiter
 
 blueprint = Blueprint("nights", __name__, url_prefix="/nights")
 
@@ -785,12 +786,14 @@ def _result_page(day: date) -> ResponseReturnValue:
 
 @blueprint.route("/result")
 @public
+@limiter.limit(PUBLIC_RESULT_RATE)
 def result() -> ResponseReturnValue:
     return _result_page(registration.local_day(clock.now()))
 
 
 @blueprint.route("/result/<day>")
 @public
+@limiter.limit(PUBLIC_RESULT_RATE)
 def result_of_day(day: str) -> ResponseReturnValue:
     if not DAY_IN_PATH.fullmatch(day):
         abort(404)

@@ -645,3 +645,11 @@ def test_wrong_types_and_values_name_the_field(world: World) -> None:
     kind = world.register(UNISSUED, override_kind="because", override_reason="R")
     _assert_problem(kind, 422, "override_kind")
     assert _count(world.app, NightPerson) == 0
+
+
+def test_the_public_result_answers_one_address_at_most_sixty_times_a_minute(app: Flask) -> None:
+    client = app.test_client()
+    answers = [client.get(f"/api/v1/nights/results/{DAY.isoformat()}") for _ in range(60)]
+    assert {r.status_code for r in answers} == {200}
+    assert client.get(f"/api/v1/nights/results/{DAY.isoformat()}").status_code == 429
+    assert client.get("/nights/result").status_code == 200  # the page counts on its own
