@@ -5,10 +5,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    String,
+    TypeDecorator,
+    any_,
+    bindparam,
+)
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session
 
 from referral import clock
 
@@ -61,3 +71,20 @@ def chunks(ids: Sequence[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
     """`ids` in lists of at most `size`, for queries that take them as IN (...)."""
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
+
+
+def uses_arrays(session: Session) -> bool:
+    """PostgreSQL takes a list of ids as one array parameter (`= ANY(...)`)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def one_of(
+    session: Session, column: ColumnElement[Any] | QueryableAttribute[Any], ids: Sequence[str]
+) -> ColumnElement[bool]:
+    """`column IN (ids)`, for a chunk of ids; on PostgreSQL `column = ANY(:ids)`: one array
+    parameter instead of one per id. psycopg parses a statement with hundreds of
+    placeholders anew on every execution (it caches short ones only), and the bind casts
+    and the server's parse of such a statement cost more than running it."""
+    if uses_arrays(session):
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(String)))
+    return column.in_(ids)

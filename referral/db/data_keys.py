@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_c
 from crypto import DecryptionError, DekCache, KeyProvider, new_dek
 from crypto.hazmat import unwrap_dek, wrap_dek
 from crypto.keys import WrappedKey
-from referral.db.base import Base, UtcDateTime, chunks, new_id, utcnow
+from referral.db.base import Base, UtcDateTime, chunks, new_id, one_of, utcnow
 from referral.scopes import KeyScope
 
 
@@ -82,8 +82,8 @@ class KeyStore:
                 oldest_first = (
                     select(DataKey)
                     .where(
-                        DataKey.person_id.in_(chunk),
-                        DataKey.holder.in_(holders),
+                        one_of(db, DataKey.person_id, chunk),
+                        one_of(db, DataKey.holder, holders),
                         DataKey.wrapped.is_not(None),
                         DataKey.superseded_by.is_(None),
                     )
@@ -142,7 +142,7 @@ class KeyStore:
         columns = select(DataKey.id, DataKey.kek_id, DataKey.kek_version, DataKey.wrapped)
         with db.no_autoflush:
             for chunk in chunks(wanted):
-                live = columns.where(DataKey.id.in_(chunk), DataKey.wrapped.is_not(None))
+                live = columns.where(one_of(db, DataKey.id, chunk), DataKey.wrapped.is_not(None))
                 for dek_id, kek_id, kek_version, wrapped in db.execute(live):
                     if wrapped is not None:  # (the query asks for live keys only)
                         self._unwrap(dek_id, WrappedKey(kek_id, kek_version, wrapped))
@@ -177,9 +177,8 @@ class KeyStore:
         for chunk in chunks(dek_ids):
             db.execute(
                 update(DataKey)
-                .where(DataKey.id.in_(chunk))
+                .where(one_of(db, DataKey.id, chunk))
                 .values(wrapped=None, shredded_at=now)
-                .execution_options(synchronize_session="evaluate")
             )
         for dek_id in dek_ids:
             self.cache.evict(dek_id)

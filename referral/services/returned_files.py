@@ -40,7 +40,7 @@ from audit.checkpoints import key_id_of
 from audit.record import Entry, record, record_many
 from referral import clock
 from referral.actors import Actor
-from referral.db.base import chunks, utcnow
+from referral.db.base import chunks, one_of, utcnow
 from referral.db.concern import ConcernReport
 from referral.db.encryption import session_cipher
 from referral.db.groups import Attendance, Enrolment, Group, GroupSession, Visit
@@ -270,7 +270,10 @@ def partner_reports(uow: UnitOfWork, referrals: list[Referral]) -> dict[str, lis
     for chunk in chunks(list(by_child)):
         reports = uow.session.scalars(
             select(ConcernReport)
-            .where(ConcernReport.child_id.in_(chunk), ConcernReport.purged_at.is_(None))
+            .where(
+                one_of(uow.session, ConcernReport.child_id, chunk),
+                ConcernReport.purged_at.is_(None),
+            )
             .order_by(ConcernReport.filed_at, ConcernReport.id)
         )
         for report in reports:
@@ -290,7 +293,9 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
     db = uow.session
     children: dict[str, Child] = {}
     for chunk in chunks(sorted({r.child_id for r in referrals})):
-        children.update((c.id, c) for c in db.scalars(select(Child).where(Child.id.in_(chunk))))
+        children.update(
+            (c.id, c) for c in db.scalars(select(Child).where(one_of(db, Child.id, chunk)))
+        )
     # Each file names its child from the district's record: the keys of those records are
     # read together, not one query per child as each name is opened.
     session_cipher(db).keys.load_many(db, (c.data_key_id for c in children.values()))
@@ -298,7 +303,7 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
     for chunk in chunks([r.id for r in referrals]):
         latest_first = (
             select(Enrolment.referral_id, Enrolment.id, Enrolment.group_id, Enrolment.completed_at)
-            .where(Enrolment.referral_id.in_(chunk))
+            .where(one_of(db, Enrolment.referral_id, chunk))
             .order_by(Enrolment.enrolled_at.desc(), Enrolment.id)
         )
         for referral_id, enrolment_id, group_id, completed_at in db.execute(latest_first):
@@ -307,7 +312,7 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
     for chunk in chunks([e.id for e in enrolments.values()]):
         for enrolment_id, kind, day in db.execute(
             select(Visit.enrolment_id, Visit.kind, Visit.day)
-            .where(Visit.enrolment_id.in_(chunk))
+            .where(one_of(db, Visit.enrolment_id, chunk))
             .order_by(Visit.recorded_at)  # as Enrolment.visits: the last one counts
         ):
             visits[enrolment_id] = (kind, day)
@@ -322,12 +327,14 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
                 GroupSession.day,
                 GroupSession.kind,
             )
-            .where(GroupSession.group_id.in_(chunk))
+            .where(one_of(db, GroupSession.group_id, chunk))
             .order_by(GroupSession.number)  # as Group.sessions
         ):
             sessions.setdefault(group_id, []).append(_Session(session_id, number, day, kind))
         for group_id, name, group_format, start_date in db.execute(
-            select(Group.id, Group.name, Group.format, Group.start_date).where(Group.id.in_(chunk))
+            select(Group.id, Group.name, Group.format, Group.start_date).where(
+                one_of(db, Group.id, chunk)
+            )
         ):
             groups[group_id] = _Group(
                 group_id, name, group_format, start_date, sessions.get(group_id, [])
@@ -336,7 +343,7 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
     for chunk in chunks([e.id for e in enrolments.values()]):
         for enrolment_id, session_id, present in db.execute(
             select(Attendance.enrolment_id, Attendance.session_id, Attendance.present).where(
-                Attendance.enrolment_id.in_(chunk)
+                one_of(db, Attendance.enrolment_id, chunk)
             )
         ):
             marks.setdefault(enrolment_id, {})[session_id] = present
@@ -345,7 +352,9 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
     )
     organisations = {
         o.id: o
-        for o in db.scalars(select(Organisation).where(Organisation.id.in_(organisation_ids)))
+        for o in db.scalars(
+            select(Organisation).where(one_of(db, Organisation.id, organisation_ids))
+        )
     }
     return _Sources(
         children,
@@ -556,7 +565,7 @@ def deliver_many(
         # Locked: two runs delivering the same referral at once deliver it once.
         locked = (
             select(Referral)
-            .where(Referral.id.in_(chunk))
+            .where(one_of(db, Referral.id, chunk))
             .with_for_update()
             .execution_options(populate_existing=True)
             .options(selectinload(Referral.events))
@@ -564,7 +573,9 @@ def deliver_many(
         referrals.update((r.id, r) for r in db.scalars(locked))
     delivered: dict[str, DeliveredFile] = {}
     for chunk in chunks(referral_ids):
-        for existing in db.scalars(select(ReturnedFile).where(ReturnedFile.referral_id.in_(chunk))):
+        for existing in db.scalars(
+            select(ReturnedFile).where(one_of(db, ReturnedFile.referral_id, chunk))
+        ):
             delivered[existing.referral_id] = DeliveredFile(
                 existing.id, existing.district_id, existing.delivered_at, False
             )

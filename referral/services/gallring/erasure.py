@@ -13,11 +13,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BindParameter,
+    ColumnElement,
     CompoundSelect,
+    String,
+    Table,
     Update,
+    any_,
     bindparam,
     exists,
     inspect,
@@ -27,7 +33,7 @@ from sqlalchemy import (
     update,
 )
 
-from referral.db.base import chunks
+from referral.db.base import chunks, one_of, uses_arrays
 from referral.db.data_keys import DataKey
 from referral.db.encryption import EncryptedRecord, session_cipher
 from referral.db.uow import UnitOfWork
@@ -62,24 +68,31 @@ class _Statements:
 
 
 @cache
-def _statements() -> _Statements:
-    keys: BindParameter[list[str]] = bindparam("keys", expanding=True)
-    tables = [
+def _statements(arrays: bool) -> _Statements:
+    """`arrays`: the keys as one array parameter (PostgreSQL, referral.db.base.one_of), or
+    as a list (the probe names them once per table: twenty lists of hundreds)."""
+    keys: BindParameter[Any] = (
+        bindparam("keys", type_=ARRAY(String)) if arrays else bindparam("keys", expanding=True)
+    )
+
+    def sealed_by_keys(table: Table) -> ColumnElement[bool]:
+        column = table.c.data_key_id
+        return column == any_(keys) if arrays else column.in_(keys)
+
+    tables: list[Table] = [
         model.__table__  # type: ignore[attr-defined]
         for model in encrypted_models()
         if not model.append_only  # the access log is never rewritten
     ]
+    models = {model.__table__.name: model for model in encrypted_models()}  # type: ignore[attr-defined]
     empty = {
-        model.__table__.name: update(model.__table__)  # type: ignore[attr-defined]
-        .where(model.__table__.c.data_key_id.in_(keys))  # type: ignore[attr-defined]
-        .values(**_emptied(model))
-        for model in encrypted_models()
-        if not model.append_only
+        table.name: update(table)
+        .where(sealed_by_keys(table))
+        .values(**_emptied(models[table.name]))
+        for table in tables
     }
     probes = [
-        select(literal(table.name).label("name")).where(
-            exists().where(table.c.data_key_id.in_(keys))
-        )
+        select(literal(table.name).label("name")).where(exists().where(sealed_by_keys(table)))
         for table in tables
     ]
     return _Statements(union_all(*probes) if probes else None, empty)
@@ -111,7 +124,7 @@ def erase_many(uow: UnitOfWork, people: Sequence[tuple[str, tuple[str, ...]]]) -
         for key_id, person_id, holder, live_key in db.execute(
             select(
                 DataKey.id, DataKey.person_id, DataKey.holder, DataKey.wrapped.is_not(None)
-            ).where(DataKey.person_id.in_(chunk), DataKey.holder.in_(holders))
+            ).where(one_of(db, DataKey.person_id, chunk), one_of(db, DataKey.holder, holders))
         ):
             index = wanted.get((person_id, holder))
             if index is None:
@@ -121,7 +134,7 @@ def erase_many(uow: UnitOfWork, people: Sequence[tuple[str, tuple[str, ...]]]) -
                 live.append(key_id)
                 shredded[index] += 1
     store.shred_many(db, live)
-    statements = _statements()
+    statements = _statements(uses_arrays(db))
     if key_ids and statements.probe is not None:
         # (The probe repeats the list once per table: still inside the limit at 500.)
         for chunk in chunks(key_ids):

@@ -16,7 +16,7 @@ from audit.actions import Action
 from audit.record import record
 from config import Settings
 from referral.actors import Actor
-from referral.db.base import chunks, utcnow
+from referral.db.base import chunks, one_of, utcnow
 from referral.db.concern import ConcernReport, ConcernStatus
 from referral.db.retention import LegalHold, hold_holder
 from referral.db.uow import UnitOfWork
@@ -57,7 +57,7 @@ def holds_on_many(uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, list[Hold
     for chunk in chunks([unit.unit_id for unit in units]):
         for rule, unit_id in db.execute(
             select(LegalHold.rule, LegalHold.unit_id)
-            .where(LegalHold.unit_id.in_(chunk), LegalHold.released_at.is_(None))
+            .where(one_of(db, LegalHold.unit_id, chunk), LegalHold.released_at.is_(None))
             .distinct()
         ):
             if rules.get(unit_id) == rule:
@@ -67,7 +67,10 @@ def holds_on_many(uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, list[Hold
         for child_id, youth_id in db.execute(
             select(ConcernReport.child_id, ConcernReport.youth_id).where(
                 ConcernReport.status == ConcernStatus.OPEN.value,
-                or_(ConcernReport.child_id.in_(chunk), ConcernReport.youth_id.in_(chunk)),
+                or_(
+                    one_of(db, ConcernReport.child_id, chunk),
+                    one_of(db, ConcernReport.youth_id, chunk),
+                ),
             )
         ):
             open_about.update(person for person in (child_id, youth_id) if person)
@@ -90,7 +93,7 @@ def released_holds_of(uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, tuple
     for chunk in chunks([unit.unit_id for unit in units]):
         for hold_id, rule, unit_id in uow.session.execute(
             select(LegalHold.id, LegalHold.rule, LegalHold.unit_id)
-            .where(LegalHold.unit_id.in_(chunk))
+            .where(one_of(uow.session, LegalHold.unit_id, chunk))
             .order_by(LegalHold.set_at, LegalHold.id)
         ):
             if rules.get(unit_id) == rule:

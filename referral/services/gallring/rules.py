@@ -24,7 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from config import Settings
 from referral.clock import STOCKHOLM
 from referral.db.audit_log import AuditEntry
-from referral.db.base import Base, chunks
+from referral.db.base import Base, chunks, one_of
 from referral.db.concern import ConcernReport, ConcernStatus, SubjectKind, concern_holder
 from referral.db.groups import Enrolment, Group
 from referral.db.interest import InterestRegistration, InterestStatus, interest_holder
@@ -136,7 +136,7 @@ class PurgeRule(ABC):
         for chunk in chunks(unit_ids):
             uow.session.scalars(
                 select(self.anchor)
-                .where(key.in_(chunk))
+                .where(one_of(uow.session, key, chunk))
                 .with_for_update()
                 .execution_options(populate_existing=True)
             ).all()
@@ -173,7 +173,9 @@ def _stamp(uow: UnitOfWork, model: type[Base], units: Sequence[Unit], now: datet
     purge had loaded: setting them one by one would read each again first)."""
     key = inspect(model).primary_key[0]
     for chunk in chunks([unit.unit_id for unit in units]):
-        uow.session.execute(update(model).where(key.in_(chunk)).values(purged_at=now))
+        uow.session.execute(
+            update(model).where(one_of(uow.session, key, chunk)).values(purged_at=now)
+        )
 
 
 # --- Programme A: the partner's file on one participation ----------------------------------
@@ -201,12 +203,12 @@ class PartnerFileRule(PurgeRule):
         "purged or returned to social services; REFERRAL_PARTNER_RETENTION_DAYS after the end."
     )
 
-    def _query(self, unit_ids: Sequence[str] | None = None) -> Select[_Ended]:
+    def _query(self, db: Session, unit_ids: Sequence[str] | None = None) -> Select[_Ended]:
         ending = select(ReferralEvent.referral_id, func.max(ReferralEvent.at).label("at")).where(
             ReferralEvent.to_status.in_(_ENDED)
         )
         if unit_ids is not None:  # units read afresh in their purge: their own events only
-            ending = ending.where(ReferralEvent.referral_id.in_(unit_ids))
+            ending = ending.where(one_of(db, ReferralEvent.referral_id, unit_ids))
         ended = ending.group_by(ReferralEvent.referral_id).subquery()
         query = (
             select(
@@ -219,7 +221,7 @@ class PartnerFileRule(PurgeRule):
             return query.where(Referral.status.in_(_ENDED))
         # By id only, the status checked as the rows come (_from_rows): given both, SQLite
         # read every ended referral through the status index to find the batch's hundred.
-        return query.where(Referral.id.in_(unit_ids))
+        return query.where(one_of(db, Referral.id, unit_ids))
 
     def _from_rows(
         self, db: Session, rows: Sequence[Row[_Ended]], settings: Settings
@@ -228,7 +230,7 @@ class PartnerFileRule(PurgeRule):
         for chunk in chunks([row.id for row in rows]):
             for referral_id, file_id in db.execute(
                 select(PartnerFile.referral_id, PartnerFile.id).where(
-                    PartnerFile.referral_id.in_(chunk)
+                    one_of(db, PartnerFile.referral_id, chunk)
                 )
             ):
                 files.setdefault(str(referral_id), []).append(file_id)
@@ -252,7 +254,7 @@ class PartnerFileRule(PurgeRule):
     def _units(
         self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str] | None
     ) -> Iterator[Unit]:
-        rows = list(uow.session.execute(self._query(unit_ids)))
+        rows = list(uow.session.execute(self._query(uow.session, unit_ids)))
         return self._from_rows(uow.session, rows, settings)
 
     def _referrals(self, uow: UnitOfWork, units: Sequence[Unit]) -> list[Referral]:
@@ -264,12 +266,14 @@ class PartnerFileRule(PurgeRule):
         children: dict[str, Child] = {}
         formats: dict[str, str] = {}
         for chunk in chunks(sorted({r.child_id for r in referrals.values()})):
-            children.update((c.id, c) for c in db.scalars(select(Child).where(Child.id.in_(chunk))))
+            children.update(
+                (c.id, c) for c in db.scalars(select(Child).where(one_of(db, Child.id, chunk)))
+            )
         for chunk in chunks(list(referrals)):
             for referral_id, group_format in db.execute(
                 select(Enrolment.referral_id, Group.format)
                 .join(Group, Enrolment.group_id == Group.id)
-                .where(Enrolment.referral_id.in_(chunk))
+                .where(one_of(db, Enrolment.referral_id, chunk))
             ):
                 formats.setdefault(referral_id, group_format)
         found: dict[str, Residue] = {}
@@ -298,7 +302,9 @@ class PartnerFileRule(PurgeRule):
         for chunk in chunks([unit.unit_id for unit in units]):
             needing.update(
                 uow.session.scalars(
-                    select(Enrolment.referral_id).where(Enrolment.referral_id.in_(chunk))
+                    select(Enrolment.referral_id).where(
+                        one_of(uow.session, Enrolment.referral_id, chunk)
+                    )
                 )
             )
         return needing
@@ -306,9 +312,9 @@ class PartnerFileRule(PurgeRule):
     def remove(self, uow: UnitOfWork, units: Sequence[Unit]) -> None:
         db = uow.session
         for chunk in chunks([unit.unit_id for unit in units]):
-            files = select(PartnerFile.id).where(PartnerFile.referral_id.in_(chunk))
+            files = select(PartnerFile.id).where(one_of(db, PartnerFile.referral_id, chunk))
             db.execute(delete(PartnerNote).where(PartnerNote.file_id.in_(files)))
-            db.execute(delete(PartnerFile).where(PartnerFile.referral_id.in_(chunk)))
+            db.execute(delete(PartnerFile).where(one_of(db, PartnerFile.referral_id, chunk)))
 
 
 # --- Programme A: interest registrations -----------------------------------------------------
@@ -338,7 +344,7 @@ class InterestRule(PurgeRule):
             return list(uow.session.scalars(query.where(InterestRegistration.status.in_(decided))))
         # By id, the status checked here: given both, SQLite reads every decided registration
         # through the status index to find the batch's (as PartnerFileRule._query).
-        query = query.where(InterestRegistration.id.in_(unit_ids))
+        query = query.where(one_of(uow.session, InterestRegistration.id, unit_ids))
         return [row for row in uow.session.scalars(query) if row.status in decided]
 
     def _unit(self, row: InterestRegistration, settings: Settings) -> Unit:
@@ -426,7 +432,7 @@ class YouthRule(PurgeRule):
         )
         query = select(Youth).where(Youth.purged_at.is_(None), ~open_case, ~live_consent)
         if unit_ids is not None:
-            query = query.where(Youth.id.in_(unit_ids))
+            query = query.where(one_of(uow.session, Youth.id, unit_ids))
         return list(uow.session.scalars(query))
 
     def _last_entries(self, db: Session, ids: list[str]) -> dict[str, datetime]:
@@ -442,14 +448,14 @@ class YouthRule(PurgeRule):
             for youth_column, moment_column in _YOUTH_ENTRIES:
                 for youth_id, moment in db.execute(
                     select(youth_column, func.max(moment_column))
-                    .where(youth_column.in_(chunk))
+                    .where(one_of(db, youth_column, chunk))
                     .group_by(youth_column)
                 ):
                     later(str(youth_id), moment)
             for youth_id, moment in db.execute(
                 select(LinkCase.youth_id, func.max(LinkStep.recorded_at))
                 .join(LinkStep, LinkStep.case_id == LinkCase.id)
-                .where(LinkCase.youth_id.in_(chunk))
+                .where(one_of(db, LinkCase.youth_id, chunk))
                 .group_by(LinkCase.youth_id)
             ):
                 later(youth_id, moment)
@@ -499,14 +505,17 @@ class YouthRule(PurgeRule):
         for ids in chunks([unit.unit_id for unit in units]):
             db.execute(
                 update(Encounter)
-                .where(Encounter.youth_id.in_(ids))
+                .where(one_of(db, Encounter.youth_id, ids))
                 .values(youth_id=None, linked_by=None, linked_at=None)
             )
-            either = or_(YouthLink.first_id.in_(ids), YouthLink.second_id.in_(ids))
+            either = or_(one_of(db, YouthLink.first_id, ids), one_of(db, YouthLink.second_id, ids))
             db.execute(delete(YouthLink).where(either))
             db.execute(
                 delete(DismissedPair).where(
-                    or_(DismissedPair.first_id.in_(ids), DismissedPair.second_id.in_(ids))
+                    or_(
+                        one_of(db, DismissedPair.first_id, ids),
+                        one_of(db, DismissedPair.second_id, ids),
+                    )
                 )
             )
 
@@ -540,7 +549,7 @@ class ConcernReportRule(PurgeRule):
             ConcernReport.purged_at.is_(None),
         )
         if unit_ids is not None:
-            query = query.where(ConcernReport.id.in_(unit_ids))
+            query = query.where(one_of(uow.session, ConcernReport.id, unit_ids))
         return list(uow.session.scalars(query))
 
     def _unit(self, report: ConcernReport, settings: Settings) -> Unit:
