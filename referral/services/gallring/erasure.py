@@ -23,7 +23,6 @@ from sqlalchemy import (
     String,
     Table,
     Update,
-    any_,
     bindparam,
     exists,
     inspect,
@@ -33,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 
-from referral.db.base import chunks, one_of, uses_arrays
+from referral.db.base import chunks, id_array, one_of, uses_arrays
 from referral.db.data_keys import DataKey
 from referral.db.encryption import EncryptedRecord, session_cipher
 from referral.db.uow import UnitOfWork
@@ -77,7 +76,7 @@ def _statements(arrays: bool) -> _Statements:
 
     def sealed_by_keys(table: Table) -> ColumnElement[bool]:
         column = table.c.data_key_id
-        return column == any_(keys) if arrays else column.in_(keys)
+        return column.in_(id_array(keys)) if arrays else column.in_(keys)
 
     tables: list[Table] = [
         model.__table__  # type: ignore[attr-defined]

@@ -210,17 +210,14 @@ class PartnerFileRule(PurgeRule):
         if unit_ids is not None:  # units read afresh in their purge: their own events only
             ending = ending.where(one_of(db, ReferralEvent.referral_id, unit_ids))
         ended = ending.group_by(ReferralEvent.referral_id).subquery()
-        query = (
-            select(
-                Referral.id, Referral.child_id, Referral.completed_at, Referral.status, ended.c.at
-            )
-            .outerjoin(ended, ended.c.referral_id == Referral.id)
-            .where(_not_purged(self.name, Referral.id))
-        )
+        query = select(
+            Referral.id, Referral.child_id, Referral.completed_at, Referral.status, ended.c.at
+        ).outerjoin(ended, ended.c.referral_id == Referral.id)
         if unit_ids is None:
-            return query.where(Referral.status.in_(_ENDED))
+            return query.where(Referral.status.in_(_ENDED), _not_purged(self.name, Referral.id))
         # By id only, the status checked as the rows come (_from_rows): given both, SQLite
         # read every ended referral through the status index to find the batch's hundred.
+        # Whether one was purged meanwhile is asked apart (_units).
         return query.where(one_of(db, Referral.id, unit_ids))
 
     def _from_rows(
@@ -254,8 +251,21 @@ class PartnerFileRule(PurgeRule):
     def _units(
         self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str] | None
     ) -> Iterator[Unit]:
-        rows = list(uow.session.execute(self._query(uow.session, unit_ids)))
-        return self._from_rows(uow.session, rows, settings)
+        db = uow.session
+        rows = list(db.execute(self._query(db, unit_ids)))
+        if unit_ids is not None:
+            # Purged already, by a run racing this one: asked by id. As an anti-join in the
+            # query, PostgreSQL's planner (its statistics saying the purge records are few)
+            # compared each unit with every purge record of the run so far.
+            purged = set(
+                db.scalars(
+                    select(PurgeRecord.unit_id).where(
+                        PurgeRecord.rule == self.name, one_of(db, PurgeRecord.unit_id, unit_ids)
+                    )
+                )
+            )
+            rows = [row for row in rows if row.id not in purged]
+        return self._from_rows(db, rows, settings)
 
     def _referrals(self, uow: UnitOfWork, units: Sequence[Unit]) -> list[Referral]:
         return [referral for _unit, referral in _locked(uow, Referral, units)]
