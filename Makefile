@@ -93,8 +93,12 @@ bench-gallring: $(VENV)/.installed
 	$(BIN)/python bench/gallring_bench.py $(if $(PEOPLE),--people $(PEOPLE))
 	$(BIN)/python bench/gallring_bench.py $(if $(PEOPLE),--people $(PEOPLE)) --database-url $${BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
 
-# Programme C's allocation over 90 days against first-come and a fixed tie-break, and its speed.
+# Programme C's allocation over 90 days against first-come and a fixed tie-break, and its speed;
+# then the whole allocation run (2 000 registrations, 300 places) against the pure allocation:
+# SQLite, then PostgreSQL.
 bench-nights: $(VENV)/.installed
 	$(BIN)/python bench/nights_fairness.py
+	$(BIN)/python bench/nights_run_bench.py
+	$(BIN)/python bench/nights_run_bench.py --database-url $${BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
 
 bench: bench-crypto bench-audit bench-gallring bench-nights

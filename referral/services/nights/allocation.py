@@ -22,6 +22,7 @@ from audit.actions import Action
 from audit.record import Entry, record, record_many
 from config import Settings
 from referral.actors import Actor
+from referral.db.encryption import session_cipher
 from referral.db.nights import (
     AllocationRun,
     NightPerson,
@@ -207,6 +208,11 @@ def run_allocation(uow: UnitOfWork, actor: Actor, settings: Settings, now: datet
         )
     )
     person_ids = [person.id for _registration, person in rows]
+    # Every registrant's key at once (each person has their own): read one by one, the
+    # genders below cost a query each (bench/nights_run_bench.py).
+    session_cipher(uow.session).keys.load_many(
+        uow.session, (person.data_key_id for _registration, person in rows)
+    )
     holding = _holding(uow, person_ids, nights)
     histories = _histories(uow, person_ids, today, parameters)
     excluded = capacity.exclusions_of(uow, person_ids, nights)
