@@ -246,7 +246,7 @@ class PlaceOnListOut(StrictSchema):
 
 
 class ShelterNightOut(_PlacesFields):
-    """Dumped from `shelters.ShelterNight`: tonight's list, each person on it logged."""
+    """Dumped from `tonight.ShelterNight`: tonight's list, each person on it logged."""
 
     shelter_id = fields.String()
     shelter_name = fields.String()

@@ -59,6 +59,7 @@ from referral.services.nights import (
     published,
     registration,
     shelters,
+    tonight,
 )
 from referral.web.access import current_actor, public, requires
 from referral.web.limits import PUBLIC_RESULT_RATE, limiter
@@ -296,11 +297,11 @@ class ShelterNight(MethodView):
     @requires(Permission.NIGHT_SHELTER_KEEP)
     @blueprint.response(200, ShelterNightOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
-    def get(self, shelter_id: str, day: str) -> shelters.ShelterNight:
+    def get(self, shelter_id: str, day: str) -> tonight.ShelterNight:
         """The shelter's list for a night, for its own staff: each person listed is logged."""
         night = _day(day)
         with request_uow() as uow:
-            return shelters.tonight(uow, current_actor(), shelter_id, night)
+            return tonight.tonight(uow, current_actor(), shelter_id, night)
 
 
 @blueprint.route("/shelters/<shelter_id>/nights/<day>/no-shows")
@@ -332,10 +333,10 @@ class CheckIn(MethodView):
     @blueprint.response(200, CheckedInOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
     @blueprint.alt_response(409, response=CONFLICT)
-    def post(self, place_id: str) -> shelters.CheckedIn:
+    def post(self, place_id: str) -> tonight.CheckedIn:
         """The person has come: tonight's place is taken (logged)."""
         with request_uow() as uow:
-            return shelters.check_in(uow, current_actor(), place_id, clock.today())
+            return tonight.check_in(uow, current_actor(), place_id, clock.today())
 
 
 # --- Exclusions ------------------------------------------------------------------------------

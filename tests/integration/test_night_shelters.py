@@ -31,7 +31,7 @@ from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from referral.request_scope import request_session
 from referral.roles import Role
-from referral.services.nights import people, shelters
+from referral.services.nights import people, shelters, tonight
 from referral.services.nights.capacity import Places, places_on
 from referral.services.nights.shelters import NewShelter, ShelterChange
 from tests.factories import Factory
@@ -335,7 +335,7 @@ def test_the_shelters_staff_see_tonights_list_each_person_logged(
     assert purged is not None
     purged.purged_at, purged.card_number = utcnow(), None  # as the purge leaves a person
     uow.commit()
-    night = shelters.tonight(uow, world.staff, shelter.id, TODAY)
+    night = tonight.tonight(uow, world.staff, shelter.id, TODAY)
     assert (night.shelter_name, night.places, night.given) == (shelter.name, Places(10, 2, 2), 3)
     listed = {p.place_id: p for p in night.people}
     assert set(listed) == {given[0][0], given[1][0]}
@@ -352,11 +352,11 @@ def test_tonights_list_is_the_shelters_own_staffs_only(uow: UnitOfWork, world: W
     shelter = _shelter(uow, world)
     give_places(uow, world.staff, shelter.id, TODAY, ["women"])
     with pytest.raises(NotFound) as hidden:
-        shelters.tonight(uow, world.other_staff, shelter.id, TODAY)
+        tonight.tonight(uow, world.other_staff, shelter.id, TODAY)
     assert hidden.value.field == "shelter_id"
     for outsider in (world.group_leader, world.coordinator):
         with pytest.raises(NotPermitted):
-            shelters.tonight(uow, outsider, shelter.id, TODAY)
+            tonight.tonight(uow, outsider, shelter.id, TODAY)
     assert not uow.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "night_shelter:list")
     ).all()
@@ -368,14 +368,14 @@ def test_a_person_is_checked_in_once_tonight_or_after_midnight(
     shelter = _shelter(uow, world)
     ((tonight_place, card),) = give_places(uow, world.staff, shelter.id, TODAY, ["men"])
     ((last_night_place, _card),) = give_places(uow, world.staff, shelter.id, YESTERDAY, ["men"])
-    checked = shelters.check_in(uow, world.staff, tonight_place, TODAY)
+    checked = tonight.check_in(uow, world.staff, tonight_place, TODAY)
     assert (checked.status, checked.night) == ("checked_in", TODAY)
-    assert shelters.tonight(uow, world.staff, shelter.id, TODAY).checked_in == 1
+    assert tonight.tonight(uow, world.staff, shelter.id, TODAY).checked_in == 1
     with pytest.raises(Conflict) as twice:
-        shelters.check_in(uow, world.staff, tonight_place, TODAY)
+        tonight.check_in(uow, world.staff, tonight_place, TODAY)
     assert twice.value.field == "place_id"
     # Let in at 01:30: the calendar day is already the next one.
-    assert shelters.check_in(uow, world.staff, last_night_place, TODAY).status == "checked_in"
+    assert tonight.check_in(uow, world.staff, last_night_place, TODAY).status == "checked_in"
     (entry,) = uow.session.scalars(
         select(AuditEntry).where(
             AuditEntry.action == "night_place:check_in", AuditEntry.object_id == tonight_place
@@ -389,7 +389,7 @@ def test_only_tonights_places_are_checked_in(uow: UnitOfWork, world: World, nigh
     shelter = _shelter(uow, world)
     ((place_id, _card),) = give_places(uow, world.staff, shelter.id, night, ["women"])
     with pytest.raises(Conflict) as refused:
-        shelters.check_in(uow, world.staff, place_id, TODAY)
+        tonight.check_in(uow, world.staff, place_id, TODAY)
     assert refused.value.field == "place_id"
     assert uow.session.get(NightPlace, place_id).status == "allocated"  # type: ignore[union-attr]
 
@@ -402,7 +402,7 @@ def test_a_no_show_place_cannot_be_checked_in(uow: UnitOfWork, world: World) -> 
     place.status = "no_show"
     uow.commit()
     with pytest.raises(Conflict):
-        shelters.check_in(uow, world.staff, place_id, TODAY)
+        tonight.check_in(uow, world.staff, place_id, TODAY)
     assert uow.session.get(NightPlace, place_id).status == "no_show"  # type: ignore[union-attr]
 
 
@@ -412,9 +412,9 @@ def test_another_partners_staff_cannot_check_in_at_this_shelter(
     shelter = _shelter(uow, world)
     ((place_id, _card),) = give_places(uow, world.staff, shelter.id, TODAY, ["women"])
     with pytest.raises(NotFound) as hidden:
-        shelters.check_in(uow, world.other_staff, place_id, TODAY)
+        tonight.check_in(uow, world.other_staff, place_id, TODAY)
     assert hidden.value.field == "place_id"
     with pytest.raises(NotPermitted):
-        shelters.check_in(uow, world.group_leader, place_id, TODAY)
+        tonight.check_in(uow, world.group_leader, place_id, TODAY)
     assert uow.session.get(NightPlace, place_id).status == "allocated"  # type: ignore[union-attr]
     assert not _actions(uow, place_id)

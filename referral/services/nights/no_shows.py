@@ -27,6 +27,7 @@ from referral.services.loading import get_for
 from referral.services.nights import capacity
 from referral.services.nights.allocation import result_from_json
 from referral.services.nights.people import card_number_of
+from referral.services.nights.tonight import places_with_people
 
 
 @dataclass(frozen=True)
@@ -106,13 +107,8 @@ def record_no_shows(
         raise Conflict(_("This night is over."), field="night")
     places = list(
         uow.session.execute(
-            select(NightPlace, NightPerson)
-            .join(NightPerson, NightPerson.id == NightPlace.person_id)
-            .where(
-                NightPlace.shelter_id == shelter.id,
-                NightPlace.night == night,
-                NightPerson.card_number.in_(numbers),
-            )
+            places_with_people(shelter.id, night)
+            .where(NightPerson.card_number.in_(numbers))
             .with_for_update()
         )
     )
