@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from audit.checkpoints import generate_signing_key, private_pem
@@ -27,6 +28,11 @@ from referral import clock, create_app, return_signing
 from referral.db import migrate
 from referral.request_scope import get_database
 from tests.factories import Factory
+
+# Properties assert behaviour, never speed (performance is measured in bench/): without a
+# deadline, an example slowed by a busy machine is not reported as a flaky failure.
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 
 def _reset_postgres(url: str) -> None:

@@ -16,12 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto import (
+    IDENTIFIER_INDEX_PURPOSE,
     INDEX_BITS,
     PERSONNUMMER_INDEX_PURPOSE,
     InvalidPersonnummer,
     blind_index,
     constant_time_equal,
     derive_key,
+    identifier_index,
+    keyword_index,
     normalise_personnummer,
 )
 
@@ -204,3 +207,18 @@ def test_every_written_form_of_a_number_gets_the_same_index(
     number = invented(born.year, born.month, born.day, serial, coordination=coordination)
     indexes = {blind_index(normalise_personnummer(form), INDEX_KEY) for form in _forms(number)}
     assert indexes == {blind_index(number, INDEX_KEY)}
+
+
+def test_a_likeness_index_folds_case_width_and_spacing_and_keeps_kinds_and_numbers_apart() -> None:
+    key = derive_key(MASTER, IDENTIFIER_INDEX_PURPOSE)
+    same = keyword_index("night_person", "Ana  POP|1988|Rumänien", key)
+    assert same == keyword_index("night_person", "ana pop|1988|rumänien", key)
+    assert same == keyword_index("night_person", "Ａｎａ pop|1988|RUMÄNIEN", key)  # full width
+    assert same != keyword_index("night_person", "Ana Pop|1989|Rumänien", key)
+    assert same != keyword_index("other_kind", "Ana Pop|1988|Rumänien", key)
+    # Digits as text never index with the same digits as an identifier.
+    assert keyword_index("lma_number", "12345678", key) != identifier_index(
+        "lma_number", "12345678", key
+    )
+    with pytest.raises(ValueError):
+        keyword_index("Not A Kind", "x", key)
