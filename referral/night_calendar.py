@@ -10,12 +10,23 @@ clock, no database; instants come back in UTC.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
 from referral.clock import STOCKHOLM
 from referral.working_time import is_working_day
+
+# A night place runs from the evening until this local time the next morning: a person let in
+# after midnight is checked in on the night that began the day before, and once it has passed,
+# that night is over (no check-in, no place handed to the reserve).
+NIGHT_ENDS_AT = time(6)
+
+# A day named in a URL: the calendar form only (no week dates), and years the service can
+# have records of, so that the day before and after always exist.
+_DAY_IN_PATH = re.compile(r"(\d{4})-\d{2}-\d{2}")
+_YEARS = range(2000, 2200)
 
 # Sweden never has more than a handful of days in a row without a working day; a year is far
 # beyond that and only guards the loops against a calendar that has none at all.
@@ -99,3 +110,27 @@ def _local_day(instant: datetime) -> date:
     if instant.tzinfo is None:
         raise ValueError("an instant needs its time zone")
     return instant.astimezone(STOCKHOLM).date()
+
+
+def night_at(instant: datetime) -> date:
+    """The night a shelter is in at `instant`: until NIGHT_ENDS_AT, the one that began the
+    evening before (each night is named by the evening it begins)."""
+    local = instant.astimezone(STOCKHOLM)
+    return local.date() - timedelta(days=1) if local.time() < NIGHT_ENDS_AT else local.date()
+
+
+def night_ends_at(night: date) -> datetime:
+    """When the night that begins on the evening of `night` ends, as a UTC instant."""
+    return datetime.combine(night + timedelta(days=1), NIGHT_ENDS_AT, STOCKHOLM).astimezone(UTC)
+
+
+def day_in_path(text: str) -> date | None:
+    """The day written YYYY-MM-DD, or None for anything else (a week date, a day that does
+    not exist, a year outside the service's)."""
+    match = _DAY_IN_PATH.fullmatch(text)
+    if match is None or int(match.group(1)) not in _YEARS:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None

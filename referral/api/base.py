@@ -7,6 +7,7 @@ same bounded parser and documents the same problem responses.
 from __future__ import annotations
 
 import http
+import json
 from typing import Any
 
 import flask
@@ -30,6 +31,14 @@ MAX_JSON_DEPTH = 32
 class NestedTooDeeply(DomainError):
     status = 400
     code = "nested_too_deeply"
+
+
+class NumberTooLong(DomainError):
+    """Python refuses to read an integer of more than 4 300 digits (a guard against slow
+    conversions); no field of this API takes one."""
+
+    status = 400
+    code = "number_too_long"
 
 
 def _too_deep() -> NestedTooDeeply:
@@ -66,6 +75,10 @@ class BoundedJsonParser(FlaskParser):
             data = core.parse_json(req.get_data(cache=True))
         except RecursionError:
             raise _too_deep() from None
+        except ValueError as error:
+            if isinstance(error, json.JSONDecodeError):
+                raise  # webargs answers malformed JSON as before
+            raise NumberTooLong(_("A number in the request has too many digits.")) from None
         if _nested_deeper_than(data, MAX_JSON_DEPTH):
             raise _too_deep()
         return data

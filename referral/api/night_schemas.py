@@ -34,7 +34,10 @@ def card_field(**options: Any) -> fields.String:
 
 
 def places_field(**options: Any) -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=0, max=shelters.MAX_PLACES), **options)
+    # Strict: 2.5 places or "3" is a mistake to name, not a number to round or read.
+    return fields.Integer(
+        strict=True, validate=validate.Range(min=0, max=shelters.MAX_PLACES), **options
+    )
 
 
 # --- The registration desk -------------------------------------------------------------------
@@ -47,7 +50,10 @@ class CardIn(StrictSchema):
 
     alias = text_field(people.MAX_ALIAS, load_default=None, allow_none=True)
     birth_year = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=1900, max=2200)
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1900, max=2200),
     )
     gender = choice_field(people.GENDERS, load_default=None, allow_none=True)
     country_of_origin = text_field(people.MAX_COUNTRY, load_default=None, allow_none=True)
@@ -69,6 +75,7 @@ class PersonCardOut(StrictSchema):
     birth_year = fields.Integer(allow_none=True)
     gender = fields.String(allow_none=True)
     country_of_origin = fields.String(allow_none=True)
+    shelter_tonight = fields.String(allow_none=True)  # on a look-up: where they sleep tonight
 
 
 class RegistrationIn(StrictSchema):
@@ -158,8 +165,6 @@ class PublishedLineOut(StrictSchema):
     days_since_last_night = fields.Integer()
     nights_last_30_days = fields.Integer()
     draw = fields.String()
-    outcome = fields.String()
-    reserve_position = fields.Integer(allow_none=True)
 
 
 class PublishedDayOut(StrictSchema):
@@ -168,6 +173,7 @@ class PublishedDayOut(StrictSchema):
     day = fields.Date()
     window = fields.Nested(WindowOut, allow_none=True)
     commitment = fields.String(allow_none=True)
+    commitment_drawn_at = fields.AwareDateTime(allow_none=True)
     seed = fields.String(allow_none=True)
     algorithm_version = fields.String(allow_none=True)
     inputs_digest = fields.String(allow_none=True)

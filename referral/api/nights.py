@@ -49,6 +49,7 @@ from referral.api.night_schemas import (
 )
 from referral.errors import NotFound
 from referral.i18n import _
+from referral.night_calendar import day_in_path, night_at
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services.nights import (
@@ -79,12 +80,10 @@ def _settings() -> Settings:
 
 def _day(text: str) -> date:
     """A day in a URL, as YYYY-MM-DD; anything else is no such day (404 naming `day`)."""
-    try:
-        if len(text) == len("YYYY-MM-DD"):
-            return date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise NotFound(_("No such day: give it as YYYY-MM-DD."), field="day")
+    day = day_in_path(text)
+    if day is None:
+        raise NotFound(_("No such day: give it as YYYY-MM-DD."), field="day")
+    return day
 
 
 def _override(data: dict[str, Any]) -> registration.Override | None:
@@ -128,7 +127,7 @@ class CardLookUp(MethodView):
     def post(self, data: dict[str, str]) -> people.PersonCard:
         """The card's holder, by the number typed or scanned from the QR code (logged)."""
         with request_uow() as uow:
-            return people.look_up(uow, current_actor(), data["card_number"])
+            return people.look_up(uow, current_actor(), data["card_number"], night_at(clock.now()))
 
 
 @blueprint.route("/desk")
@@ -336,7 +335,7 @@ class CheckIn(MethodView):
     def post(self, place_id: str) -> tonight.CheckedIn:
         """The person has come: tonight's place is taken (logged)."""
         with request_uow() as uow:
-            return tonight.check_in(uow, current_actor(), place_id, clock.today())
+            return tonight.check_in(uow, current_actor(), place_id, clock.now())
 
 
 # --- Exclusions ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,6 +37,10 @@ from referral.services.nights.shelters import NewShelter, ShelterChange
 from tests.factories import Factory
 
 TODAY = date(2027, 1, 12)
+# Stockholm is UTC+1 in January.
+EVENING = datetime(2027, 1, 12, 20, 0, tzinfo=UTC)  # 21:00 on TODAY
+SMALL_HOURS = datetime(2027, 1, 12, 0, 30, tzinfo=UTC)  # 01:30 on TODAY: last night still
+MORNING_AFTER_NIGHT = datetime(2027, 1, 12, 6, 0, tzinfo=UTC)  # 07:00 on TODAY
 TOMORROW = TODAY + timedelta(days=1)
 YESTERDAY = TODAY - timedelta(days=1)
 
@@ -362,20 +366,23 @@ def test_tonights_list_is_the_shelters_own_staffs_only(uow: UnitOfWork, world: W
     ).all()
 
 
-def test_a_person_is_checked_in_once_tonight_or_after_midnight(
+def test_a_person_is_checked_in_once_tonight_or_after_midnight_but_not_the_next_day(
     uow: UnitOfWork, world: World
 ) -> None:
     shelter = _shelter(uow, world)
     ((tonight_place, card),) = give_places(uow, world.staff, shelter.id, TODAY, ["men"])
     ((last_night_place, _card),) = give_places(uow, world.staff, shelter.id, YESTERDAY, ["men"])
-    checked = tonight.check_in(uow, world.staff, tonight_place, TODAY)
+    checked = tonight.check_in(uow, world.staff, tonight_place, EVENING)
     assert (checked.status, checked.night) == ("checked_in", TODAY)
     assert tonight.tonight(uow, world.staff, shelter.id, TODAY).checked_in == 1
     with pytest.raises(Conflict) as twice:
-        tonight.check_in(uow, world.staff, tonight_place, TODAY)
+        tonight.check_in(uow, world.staff, tonight_place, EVENING)
     assert twice.value.field == "place_id"
-    # Let in at 01:30: the calendar day is already the next one.
-    assert tonight.check_in(uow, world.staff, last_night_place, TODAY).status == "checked_in"
+    # At 07:00 last night is over: too late to say the person came.
+    with pytest.raises(Conflict):
+        tonight.check_in(uow, world.staff, last_night_place, MORNING_AFTER_NIGHT)
+    # Let in at 01:30: the calendar day is already the next one, the night is not.
+    assert tonight.check_in(uow, world.staff, last_night_place, SMALL_HOURS).status == "checked_in"
     (entry,) = uow.session.scalars(
         select(AuditEntry).where(
             AuditEntry.action == "night_place:check_in", AuditEntry.object_id == tonight_place
@@ -389,7 +396,7 @@ def test_only_tonights_places_are_checked_in(uow: UnitOfWork, world: World, nigh
     shelter = _shelter(uow, world)
     ((place_id, _card),) = give_places(uow, world.staff, shelter.id, night, ["women"])
     with pytest.raises(Conflict) as refused:
-        tonight.check_in(uow, world.staff, place_id, TODAY)
+        tonight.check_in(uow, world.staff, place_id, EVENING)
     assert refused.value.field == "place_id"
     assert uow.session.get(NightPlace, place_id).status == "allocated"  # type: ignore[union-attr]
 
@@ -402,7 +409,7 @@ def test_a_no_show_place_cannot_be_checked_in(uow: UnitOfWork, world: World) -> 
     place.status = "no_show"
     uow.commit()
     with pytest.raises(Conflict):
-        tonight.check_in(uow, world.staff, place_id, TODAY)
+        tonight.check_in(uow, world.staff, place_id, EVENING)
     assert uow.session.get(NightPlace, place_id).status == "no_show"  # type: ignore[union-attr]
 
 
@@ -412,9 +419,42 @@ def test_another_partners_staff_cannot_check_in_at_this_shelter(
     shelter = _shelter(uow, world)
     ((place_id, _card),) = give_places(uow, world.staff, shelter.id, TODAY, ["women"])
     with pytest.raises(NotFound) as hidden:
-        tonight.check_in(uow, world.other_staff, place_id, TODAY)
+        tonight.check_in(uow, world.other_staff, place_id, EVENING)
     assert hidden.value.field == "place_id"
     with pytest.raises(NotPermitted):
-        tonight.check_in(uow, world.group_leader, place_id, TODAY)
+        tonight.check_in(uow, world.group_leader, place_id, EVENING)
     assert uow.session.get(NightPlace, place_id).status == "allocated"  # type: ignore[union-attr]
     assert not _actions(uow, place_id)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"opens_on": date(9999, 12, 31)}, "opens_on"),
+        ({"closes_on": TODAY + timedelta(days=3 * 366)}, "closes_on"),
+    ],
+)
+def test_a_shelter_is_not_planned_years_ahead(
+    uow: UnitOfWork, world: World, changes: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        _shelter(uow, world, **changes)
+    assert refused.value.field == field
+    assert _count(uow, Shelter) == 0
+
+
+def test_a_nights_capacity_is_not_changed_years_ahead(uow: UnitOfWork, world: World) -> None:
+    shelter = _shelter(uow, world)
+    with pytest.raises(InvalidInput) as refused:
+        shelters.change_capacity(
+            uow,
+            world.coordinator,
+            shelter.id,
+            TODAY + timedelta(days=3 * 366),
+            12,
+            0,
+            0,
+            "Långt fram",
+            TODAY,
+        )
+    assert refused.value.field == "night"

@@ -22,12 +22,20 @@ from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
 from referral.db.concern import ConcernReport
 from referral.db.models import Organisation
-from referral.db.nights import AllocationRun, NightPlace, NightRegistration, PlaceStatus, Shelter
+from referral.db.nights import (
+    AllocationRun,
+    NightPerson,
+    NightPlace,
+    NightRegistration,
+    PlaceStatus,
+    Shelter,
+)
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services.nights import allocation, no_shows, people, published, registration
+from referral.services.nights.capacity import GIVEN
 from referral.services.nights.people import NewPerson
 from referral.services.nights.registration import Override
 from tests.conftest import FrozenClock
@@ -101,6 +109,19 @@ class _Lowest:
 
 
 UNISSUED = card_numbers.new_card_number(_Lowest())  # valid, and never drawn in these tests
+
+
+def _placed(uow: UnitOfWork, night: date, *, from_reserve: bool = False) -> set[str]:
+    """The cards with a place on `night` (as the desk reads them: the public page does not
+    say who got one)."""
+    query = (
+        select(NightPerson.card_number)
+        .join(NightPlace, NightPlace.person_id == NightPerson.id)
+        .where(NightPlace.night == night, NightPlace.status.in_(GIVEN))
+    )
+    if from_reserve:
+        query = query.where(NightPlace.from_reserve.is_(True))
+    return {card_numbers.display(card) for card in uow.session.scalars(query) if card}
 
 
 def _count(uow: UnitOfWork, model: type) -> int:
@@ -185,11 +206,7 @@ def test_whoever_had_a_place_recently_ranks_after_those_who_had_none(
         registration.register(uow, world.desk, card, world.settings, IN_WINDOW)
     first = allocation.run_allocation(uow, world.coordinator, world.settings, AFTER_WINDOW)
     assert (first.registered, first.placed, first.turned_away) == (3, 2, 1)
-    turned_away = next(
-        line.card_number.replace(" ", "")
-        for line in published.published_day(uow, world.settings, DAY).lines
-        if line.outcome == "reserve"
-    )
+    (turned_away,) = {card_numbers.display(c) for c in cards} - _placed(uow, DAY)
     # The next morning the one turned away ranks first and gets a place.
     next_day = IN_WINDOW + timedelta(days=1)
     for card in cards:
@@ -198,9 +215,9 @@ def test_whoever_had_a_place_recently_ranks_after_those_who_had_none(
         uow, world.coordinator, world.settings, AFTER_WINDOW + timedelta(days=1)
     )
     second = published.published_day(uow, world.settings, DAY + timedelta(days=1))
-    assert second.lines[0].card_number.replace(" ", "") == turned_away
+    assert second.lines[0].card_number == turned_away
     assert second.lines[0].days_since_last_night == world.settings.nights_days_since_cap
-    assert second.lines[0].outcome == "placed"
+    assert turned_away in _placed(uow, DAY + timedelta(days=1))
 
 
 def test_the_allocation_runs_once_and_closes_the_morning(uow: UnitOfWork, world: World) -> None:
@@ -297,24 +314,30 @@ def test_a_no_show_after_the_evening_time_gives_the_place_to_the_reserve(
     for card in cards:
         registration.register(uow, world.desk, card, world.settings, IN_WINDOW)
     allocation.run_allocation(uow, world.coordinator, world.settings, AFTER_WINDOW)
-    lines = published.published_day(uow, world.settings, DAY).lines
-    placed = [line.card_number for line in lines if line.outcome == "placed"]
-    waiting = next(line.card_number for line in lines if line.outcome == "reserve")
+    placed = sorted(_placed(uow, DAY))
+    (waiting,) = {card_numbers.display(c) for c in cards} - set(placed)
 
     with pytest.raises(Conflict) as too_early:
         no_shows.record_no_shows(
             uow, world.desk, world.shelter_id, DAY, [placed[0]], world.settings, AFTER_WINDOW
         )
     assert too_early.value.field == "night"
+    with pytest.raises(Conflict) as too_late:  # 06:30 the next morning: the night is over
+        no_shows.record_no_shows(
+            uow,
+            world.desk,
+            world.shelter_id,
+            DAY,
+            [placed[0]],
+            world.settings,
+            datetime(2027, 3, 4, 5, 30, tzinfo=UTC),
+        )
+    assert too_late.value.field == "night"
     receipt = no_shows.record_no_shows(
         uow, world.desk, world.shelter_id, DAY, [placed[0]], world.settings, EVENING
     )
     assert receipt.forfeited == (placed[0],) and receipt.moved_in == (waiting,)
-    after = {
-        line.card_number: line.outcome
-        for line in published.published_day(uow, world.settings, DAY).lines
-    }
-    assert after[waiting] == "from_reserve"
+    assert _placed(uow, DAY, from_reserve=True) == {waiting}
     statuses = sorted(uow.session.scalars(select(NightPlace.status).where(NightPlace.night == DAY)))
     assert statuses == [PlaceStatus.ALLOCATED, PlaceStatus.ALLOCATED, PlaceStatus.NO_SHOW]
     # A no-show counts as a night not had: the next morning they rank as if they had none.
@@ -376,11 +399,7 @@ def test_places_reserved_for_women_go_to_women(
     for card in (man, woman):
         registration.register(uow, world.desk, card, world.settings, IN_WINDOW)
     allocation.run_allocation(uow, world.coordinator, world.settings, AFTER_WINDOW)
-    outcome = {
-        line.card_number.replace(" ", ""): line.outcome
-        for line in published.published_day(uow, world.settings, DAY).lines
-    }
-    assert (outcome[woman], outcome[man]) == ("placed", "reserve")
+    assert _placed(uow, DAY) == {card_numbers.display(woman)}
     # The run keeps why; the published ranking does not say (it would tell his gender).
     stored = uow.session.scalar(select(AllocationRun).where(AllocationRun.day == DAY))
     assert stored is not None and stored.result is not None
@@ -423,3 +442,45 @@ def test_the_timer_opens_the_morning_allocates_once_and_the_run_verifies(
     assert "verifies" in verified.output
     missing = runner.invoke(args=["nights", "verify-run", "2027-03-02"])
     assert missing.exit_code == 1 and "No allocation" in missing.output
+
+
+def test_the_desk_tells_each_person_their_shelter_and_the_public_page_tells_no_one(
+    uow: UnitOfWork, world: World
+) -> None:
+    cards = [_card(uow, world) for _ in range(3)]
+    for card in cards:
+        registration.register(uow, world.desk, card, world.settings, IN_WINDOW)
+    allocation.run_allocation(uow, world.coordinator, world.settings, AFTER_WINDOW)
+    shelter = uow.session.get(Shelter, world.shelter_id)
+    assert shelter is not None
+    told = {card: people.look_up(uow, world.desk, card, DAY).shelter_tonight for card in cards}
+    assert sorted(told.values(), key=str) == [shelter.name, shelter.name, None]
+    assert people.look_up(uow, world.desk, cards[0]).shelter_tonight is None  # no night asked
+    published_fields = set(published.PublishedLine.__dataclass_fields__)
+    assert published_fields == {
+        "rank",
+        "card_number",
+        "override",
+        "at_cap",
+        "days_since_last_night",
+        "nights_last_30_days",
+        "draw",
+    }
+
+
+def test_a_run_commits_the_next_mornings_draw_before_its_window_opens(
+    uow: UnitOfWork, world: World, frozen_clock: FrozenClock
+) -> None:
+    registration.register(uow, world.desk, _card(uow, world), world.settings, IN_WINDOW)
+    frozen_clock.moment = AFTER_WINDOW
+    allocation.run_allocation(uow, world.coordinator, world.settings, AFTER_WINDOW)
+    tomorrow = published.published_day(uow, world.settings, DAY + timedelta(days=1))
+    assert tomorrow.commitment is not None and tomorrow.seed is None
+    assert tomorrow.commitment_drawn_at is not None
+    assert tomorrow.commitment_drawn_at == AFTER_WINDOW  # the day before its window
+    # Friday's run commits Monday's.
+    friday = datetime(2027, 3, 5, 8, 30, tzinfo=UTC)
+    registration.register(uow, world.desk, _card(uow, world), world.settings, friday)
+    allocation.run_allocation(uow, world.coordinator, world.settings, friday)
+    assert published.published_day(uow, world.settings, date(2027, 3, 8)).commitment
+    assert published.published_day(uow, world.settings, date(2027, 3, 6)).commitment is None

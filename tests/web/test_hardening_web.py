@@ -165,6 +165,21 @@ def test_json_nested_within_the_limit_reaches_the_schema(factory: Factory) -> No
     assert "name" in response.get_json()["errors"]
 
 
+def test_a_number_of_thousands_of_digits_is_a_400_problem_and_nothing_is_written(
+    factory: Factory,
+) -> None:
+    api = api_client(factory.app, factory.account("admin"))
+    response = api.client.post(
+        "/api/v1/organisations",
+        data=b'{"name": "Talorganisationen", "kind": "partner", "x": ' + b"9" * 5000 + b"}",
+        headers={**api.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["type"].endswith("/number_too_long")
+    listed = api.get("/api/v1/organisations").get_json()
+    assert "Talorganisationen" not in str(listed)
+
+
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
 
 

@@ -158,7 +158,15 @@ def test_a_card_is_issued_and_looked_up_by_its_number_in_a_post_body(world: Worl
     )
     assert issued.status_code == 201, issued.get_json()
     card = issued.get_json()
-    assert set(card) == {"id", "card_number", "alias", "birth_year", "gender", "country_of_origin"}
+    assert set(card) == {
+        "id",
+        "card_number",
+        "alias",
+        "birth_year",
+        "gender",
+        "country_of_origin",
+        "shelter_tonight",
+    }
     assert card_numbers.normalise(card["card_number"]) == card["card_number"]
     assert (card["alias"], card["birth_year"], card["country_of_origin"]) == (
         ALIAS,
@@ -366,10 +374,8 @@ def test_the_result_is_public_and_names_card_numbers_and_terms_only(world: World
         "days_since_last_night",
         "nights_last_30_days",
         "draw",
-        "outcome",
-        "reserve_position",
-    }
-    assert sorted(line["outcome"] for line in result["lines"]) == ["placed", "placed", "reserve"]
+    }  # not who got a place: a card turned away above one placed tells of a restriction
+    assert (result["placed"], result["turned_away"]) == (2, 1)
     raw = after.get_data(as_text=True)
     for never_shown in (
         ALIAS,
@@ -480,13 +486,10 @@ def test_the_shelter_lists_tonight_checks_in_and_hands_no_shows_to_the_reserve(
     assert receipt["forfeited"] == [absent["card_number"]]
     waiting = {_printed(c) for c in cards} - {arriving["card_number"], absent["card_number"]}
     assert receipt["moved_in"] == list(waiting)
-    outcomes = {
-        line["card_number"]: line["outcome"]
-        for line in world.app.test_client()
-        .get(f"{NIGHTS}/results/{DAY.isoformat()}")
-        .get_json()["lines"]
-    }
-    assert outcomes[receipt["moved_in"][0]] == "from_reserve"
+    # The desk tells the one moved in where to go.
+    (moved_in,) = receipt["moved_in"]
+    looked_up = world.staff.post(f"{NIGHTS}/cards/look-up", {"card_number": moved_in})
+    assert looked_up.get_json()["shelter_tonight"] == SHELTER_NAME
 
 
 def test_another_partners_staff_find_no_shelter_of_ours(world: World) -> None:
@@ -653,3 +656,20 @@ def test_the_public_result_answers_one_address_at_most_sixty_times_a_minute(app:
     assert {r.status_code for r in answers} == {200}
     assert client.get(f"/api/v1/nights/results/{DAY.isoformat()}").status_code == 429
     assert client.get("/nights/result").status_code == 200  # the page counts on its own
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"birth_year": "1990"}, "birth_year"), ({"birth_year": 1990.5}, "birth_year")],
+)
+def test_a_number_written_as_text_or_with_a_fraction_is_refused(
+    world: World, body: dict[str, object], field: str
+) -> None:
+    _assert_problem(world.staff.post(f"{NIGHTS}/cards", body), 422, field)
+
+
+def test_a_day_written_as_a_week_or_beyond_the_calendar_is_no_such_day(world: World) -> None:
+    anyone = world.app.test_client()
+    for day in ("2027-W09-3", "9999-12-31", "0001-01-01", "2027-02-30"):
+        assert anyone.get(f"{NIGHTS}/results/{day}").status_code == 404, day
+        assert anyone.get(f"/nights/result/{day}").status_code == 404, day

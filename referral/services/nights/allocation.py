@@ -47,6 +47,7 @@ from referral.night_allocation import (
     inputs_from_json,
 )
 from referral.night_allocation import Shelter as ShelterPlaces
+from referral.night_calendar import next_registration_day
 from referral.policy import Permission, require
 from referral.services.nights import capacity
 from referral.services.nights.registration import day_record, local_day, nights_of, window_of
@@ -265,6 +266,9 @@ def run_allocation(uow: UnitOfWork, actor: Actor, settings: Settings, now: datet
     )
     day.revealed_seed = seed_hex
     day.allocated_at = now
+    # The next registration day's draw, committed now: its commitment is on the result page
+    # from this afternoon, long before anyone can register for it.
+    day_record(uow, next_registration_day(today))
     uow.session.flush()
     record(uow.session, actor, Action.NIGHT_ALLOCATE, object_type="night_run", object_id=the_run.id)
     # Each person's gender and history were read for the ranking: in their access history.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput
 from referral.i18n import _
 from referral.night_allocation import AllocationResult, Placement, fill_no_shows, inputs_from_json
+from referral.night_calendar import night_ends_at
 from referral.policy import Permission, require
 from referral.services.loading import get_for
 from referral.services.nights import capacity
@@ -103,7 +104,9 @@ def record_no_shows(
             ),
             field="night",
         )
-    if now >= from_time + timedelta(hours=15):
+    # Once the night is over, a freed place helps no one: giving it to the reserve would
+    # count a night nobody had against them (a no-show is recorded while the night lasts).
+    if now >= night_ends_at(night):
         raise Conflict(_("This night is over."), field="night")
     places = list(
         uow.session.execute(

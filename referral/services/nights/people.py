@@ -9,7 +9,7 @@ is shown the cards already issued to that likeness and must confirm that this is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -20,11 +20,12 @@ from audit.record import record
 from referral import card_numbers
 from referral.actors import Actor
 from referral.db.encryption import session_cipher
-from referral.db.nights import NightPerson
+from referral.db.nights import NightPerson, NightPlace, Shelter
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
 from referral.policy import Permission, require
+from referral.services.nights.capacity import GIVEN
 from referral.text_rules import has_refused_character
 from referral.text_rules import message as refused_message
 
@@ -47,7 +48,8 @@ class NewPerson:
 
 @dataclass(frozen=True)
 class PersonCard:
-    """What the desk sees of a person: the card and what the person chose to tell."""
+    """What the desk sees of a person: the card and what the person chose to tell, and on a
+    look-up where they sleep tonight (the public ranking does not say who got a place)."""
 
     id: str
     card_number: str
@@ -55,6 +57,7 @@ class PersonCard:
     birth_year: int | None
     gender: str | None
     country_of_origin: str | None
+    shelter_tonight: str | None = None
 
 
 class LikelyCardHolder(Conflict):
@@ -241,13 +244,29 @@ def person_by_card(
     return person
 
 
-def look_up(uow: UnitOfWork, actor: Actor, raw: str | None) -> PersonCard:
-    """The desk's look-up by card number (typed, or scanned from the card's QR code)."""
+def look_up(
+    uow: UnitOfWork, actor: Actor, raw: str | None, night: date | None = None
+) -> PersonCard:
+    """The desk's look-up by card number (typed, or scanned from the card's QR code), with
+    the shelter the person has a place in on `night` (tonight), if any."""
     require(actor, Permission.NIGHT_PERSON_READ)
     person = person_by_card(uow, actor, raw)
     _record(uow, actor, Action.NIGHT_PERSON_READ, person)
     uow.commit()  # on record before anything is shown
-    return _view(person)
+    shelter = (
+        uow.session.scalar(
+            select(Shelter.name)
+            .join(NightPlace, NightPlace.shelter_id == Shelter.id)
+            .where(
+                NightPlace.person_id == person.id,
+                NightPlace.night == night,
+                NightPlace.status.in_(GIVEN),
+            )
+        )
+        if night is not None
+        else None
+    )
+    return replace(_view(person), shelter_tonight=shelter)
 
 
 def _record(uow: UnitOfWork, actor: Actor, action: Action, person: NightPerson) -> None:

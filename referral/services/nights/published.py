@@ -1,23 +1,22 @@
 """What the registration page publishes: before the allocation, the window and the seed's
-commitment; after it, the seed, the ranking by card number with each person's terms, and
-whether each got a place. Nothing else: no alias, no shelter, no grounds of an override
-(only that there was one), no reason why someone was not placed, so that a card number read
-over someone's shoulder tells no more than the ranking anyone can recompute. Public by
-design; nothing here is audited."""
+commitment; after it, the seed, the ranking by card number with each person's terms, and the
+counts placed and turned away. Nothing else: no alias, no shelter, no grounds of an override
+(only that there was one), not who got a place nor why not, so that a card number read over
+someone's shoulder tells no more than the ranking anyone can recompute. Public by design;
+nothing here is audited."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 from config import Settings
 from referral import card_numbers
-from referral.db.nights import AllocationRun, NightPerson, NightPlace, RegistrationDay
+from referral.db.nights import AllocationRun, RegistrationDay
 from referral.db.uow import UnitOfWork
 from referral.night_calendar import WindowTimes
-from referral.services.nights import capacity
 from referral.services.nights.allocation import result_from_json
 from referral.services.nights.registration import window_of
 
@@ -31,11 +30,9 @@ class PublishedLine:
     days_since_last_night: int
     nights_last_30_days: int
     draw: str
-    # "placed", "from_reserve" (a place freed by a no-show), or "reserve"
-    outcome: str
-    # Not why someone was not placed: "excluded everywhere" would tell anyone holding the
-    # card number of an exclusion, and "no place open to them" of their gender.
-    reserve_position: int | None
+    # Not who got a place: a card turned away above one placed would tell anyone that the
+    # one was excluded or the other took a place reserved for their gender. The desk and the
+    # shelter tell each person theirs.
 
 
 @dataclass(frozen=True)
@@ -43,6 +40,9 @@ class PublishedDay:
     day: date
     window: WindowTimes | None
     commitment: str | None
+    # When the seed was drawn: before the window opened (by the previous morning's run or
+    # the timer), which anyone can hold against the first registration.
+    commitment_drawn_at: datetime | None
     seed: str | None  # revealed with the result
     algorithm_version: str | None
     inputs_digest: str | None
@@ -64,6 +64,7 @@ def published_day(uow: UnitOfWork, settings: Settings, day: date) -> PublishedDa
             day,
             window,
             registration_day.commitment if registration_day else None,
+            registration_day.opened_at if registration_day else None,
             None,
             None,
             None,
@@ -74,47 +75,23 @@ def published_day(uow: UnitOfWork, settings: Settings, day: date) -> PublishedDa
             (),
         )
     result = result_from_json(the_run.result)
-    from_reserve = {
-        card
-        for card in uow.session.scalars(
-            select(NightPerson.card_number)
-            .join(NightPlace, NightPlace.person_id == NightPerson.id)
-            .where(
-                NightPlace.run_id == the_run.id,
-                NightPlace.from_reserve.is_(True),
-                NightPlace.status.in_(capacity.GIVEN),
-            )
+    lines = tuple(
+        PublishedLine(
+            rank=person.rank,
+            card_number=card_numbers.display(person.card_number),
+            override=person.terms.override_reason is not None,
+            at_cap=person.terms.at_cap,
+            days_since_last_night=person.terms.days_since_last_night,
+            nights_last_30_days=person.terms.nights_last_30_days,
+            draw=person.terms.draw,
         )
-        if card
-    }
-    placed = {p.card_number for p in result.placements}
-    reserve = {u.card_number: position for position, u in enumerate(result.reserve, 1)}
-    lines = []
-    for person in result.ranking:
-        if person.card_number in from_reserve:
-            outcome = "from_reserve"
-        elif person.card_number in placed:
-            outcome = "placed"
-        else:
-            outcome = "reserve"
-        position = reserve.get(person.card_number)
-        lines.append(
-            PublishedLine(
-                rank=person.rank,
-                card_number=card_numbers.display(person.card_number),
-                override=person.terms.override_reason is not None,
-                at_cap=person.terms.at_cap,
-                days_since_last_night=person.terms.days_since_last_night,
-                nights_last_30_days=person.terms.nights_last_30_days,
-                draw=person.terms.draw,
-                outcome=outcome,
-                reserve_position=position if outcome == "reserve" else None,
-            )
-        )
+        for person in result.ranking
+    )
     return PublishedDay(
         day=day,
         window=window,
         commitment=registration_day.commitment,
+        commitment_drawn_at=registration_day.opened_at,
         seed=registration_day.revealed_seed,
         algorithm_version=the_run.algorithm_version,
         inputs_digest=the_run.inputs_digest,
@@ -122,5 +99,5 @@ def published_day(uow: UnitOfWork, settings: Settings, day: date) -> PublishedDa
         registered=the_run.registered,
         placed=the_run.placed,
         turned_away=the_run.turned_away,
-        lines=tuple(lines),
+        lines=lines,
     )

@@ -5,7 +5,7 @@ reason for a night's change). Capacity is never cut below the places already giv
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -87,7 +87,20 @@ def _places(places: int, women: int, men: int) -> Places:
     return Places(places, women, men)
 
 
+# Shelters are planned a season or two ahead, capacity a few weeks: a date further off is a
+# typing error (and 9999-12-31 has no next night).
+PLANNING_YEARS = 2
+
+
+def within_reach(day: date | None, field: str, today: date) -> date | None:
+    """`day`, unless it is further ahead than anyone plans (422 naming `field`)."""
+    if day is not None and day > today + timedelta(days=366 * PLANNING_YEARS):
+        raise InvalidInput(_("At most %(n)s years ahead.", n=PLANNING_YEARS), field=field)
+    return day
+
+
 def _closing(opens_on: date, closes_on: date | None, today: date) -> date | None:
+    within_reach(closes_on, "closes_on", today)
     if closes_on is not None and closes_on < opens_on:
         raise InvalidInput(_("A shelter cannot close before it opens."), field="closes_on")
     # The nights that have passed stay as they were: a closing date is set ahead of time.
@@ -163,6 +176,7 @@ def create_shelter(uow: UnitOfWork, actor: Actor, new: NewShelter, today: date) 
     places = _places(new.places, new.reserved_for_women, new.reserved_for_men)
     if new.opens_on is None:
         raise InvalidInput(_("This field is required."), field="opens_on")
+    within_reach(new.opens_on, "opens_on", today)
     shelter = Shelter(
         organisation_id=organisation.id,
         name=name,
@@ -254,6 +268,7 @@ def change_capacity(
     shelter = _coordinated(uow, shelter_id)
     if night < today:
         raise InvalidInput(_("A night that has passed cannot be changed."), field="night")
+    within_reach(night, "night", today)
     if not is_open(shelter, night):
         raise InvalidInput(_("The shelter is not open that night."), field="night")
     wanted = _places(places, reserved_for_women, reserved_for_men)

@@ -4,7 +4,7 @@ checked in and who did not come (each person listed is logged), and check-in as 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
 
@@ -17,6 +17,7 @@ from referral.db.nights import NightPerson, NightPlace, PlaceStatus, Shelter
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, NotFound
 from referral.i18n import _
+from referral.night_calendar import night_at
 from referral.policy import Permission, require
 from referral.services.loading import get_for
 from referral.services.nights.capacity import GIVEN, Places, places_on
@@ -130,9 +131,10 @@ def tonight(uow: UnitOfWork, actor: Actor, shelter_id: str, night: date) -> Shel
     return view
 
 
-def check_in(uow: UnitOfWork, actor: Actor, place_id: str, today: date) -> CheckedIn:
-    """The person has come: their place is taken. Tonight's places only (or last night's,
-    for someone let in after midnight), at a shelter of the actor's own organisation."""
+def check_in(uow: UnitOfWork, actor: Actor, place_id: str, now: datetime) -> CheckedIn:
+    """The person has come: their place is taken. Only the night the shelter is in (until
+    06:00 the night that began the evening before: someone let in after midnight), at a
+    shelter of the actor's own organisation."""
     require(actor, Permission.NIGHT_SHELTER_KEEP)
     place = get_for(
         uow, actor, Permission.NIGHT_SHELTER_KEEP, NightPlace, place_id, field="place_id", lock=True
@@ -147,7 +149,7 @@ def check_in(uow: UnitOfWork, actor: Actor, place_id: str, today: date) -> Check
         raise
     if person is None or person.purged_at is not None:
         raise NotFound(_("No such record."), field="place_id")
-    if place.night not in (today, today - timedelta(days=1)):
+    if place.night != night_at(now):
         raise Conflict(_("Only tonight's places can be checked in."), field="place_id")
     if place.status == PlaceStatus.CHECKED_IN.value:
         raise Conflict(_("This place is checked in already."), field="place_id")

@@ -3,7 +3,6 @@ how days and times are written, and how a form or a button runs a service."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import TypeVar
@@ -18,7 +17,7 @@ from referral.auth.forms import PostOnlyForm
 from referral.clock import STOCKHOLM
 from referral.db.uow import UnitOfWork
 from referral.errors import DomainError
-from referral.night_calendar import WindowTimes
+from referral.night_calendar import WindowTimes, day_in_path
 from referral.request_scope import request_uow
 from referral.web.casework import show_error
 from referral.web.concern import local
@@ -40,14 +39,6 @@ STATUS_LABELS = {
     "checked_in": _l("Checked in"),
     "no_show": _l("Did not come"),
 }
-# The public page's words: what became of each card (never why one was not placed, which
-# would tell of an exclusion or a gender: referral.services.nights.published).
-OUTCOME_LABELS = {
-    "placed": _l("Placed"),
-    "from_reserve": _l("Placed from the reserve list"),
-    "reserve": _l("Reserve list"),
-}
-DAY_IN_PATH = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 T = TypeVar("T")
 
@@ -80,7 +71,6 @@ def labels() -> dict[str, object]:
         "override_labels": OVERRIDE_LABELS,
         "kind_labels": KIND_LABELS,
         "status_labels": STATUS_LABELS,
-        "outcome_labels": OUTCOME_LABELS,
         "window_text": window_text,
         "nights_text": nights_text,
         "hhmm": hhmm,
@@ -90,12 +80,10 @@ def labels() -> dict[str, object]:
 
 def day_or_404(text: str) -> date:
     """A day in a URL or a query, as YYYY-MM-DD; anything else is no such page."""
-    if not DAY_IN_PATH.fullmatch(text):
+    day = day_in_path(text)
+    if day is None:
         abort(404)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(404)
+    return day
 
 
 def _run(form: FlaskForm, service: Callable[[UnitOfWork], T]) -> T | None:

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from referral import card_numbers, clock
 from referral.errors import DomainError
+from referral.night_calendar import night_at
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services.nights import people, registration
@@ -150,7 +151,10 @@ def issue_card() -> ResponseReturnValue:
 def look_up() -> ResponseReturnValue:
     lookup = LookupForm(prefix="find")
     found = submitted(
-        lookup, lambda uow: people.look_up(uow, current_actor(), lookup.card_number.data)
+        lookup,
+        lambda uow: people.look_up(
+            uow, current_actor(), lookup.card_number.data, night_at(clock.now())
+        ),
     )
     if found is not None:
         return _desk_page(found=found)

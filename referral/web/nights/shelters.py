@@ -11,22 +11,17 @@ from flask_babel import gettext as _
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.clock import STOCKHOLM
+from referral.night_calendar import night_at
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services.nights import no_shows, shelters, tonight
 from referral.web.access import current_actor, requires
 from referral.web.nights.common import blueprint, button_pressed, day_or_404, labels, settings
 
-# Before this local hour, "tonight" at a shelter is still the night that began yesterday.
-NIGHT_ENDS_AT_HOUR = 6
-
 
 def current_night() -> date:
     """The night a shelter is in: until early morning, the one that began yesterday."""
-    moment = clock.now().astimezone(STOCKHOLM)
-    day = moment.date()
-    return day - timedelta(days=1) if moment.hour < NIGHT_ENDS_AT_HOUR else day
+    return night_at(clock.now())
 
 
 def _night_asked() -> date:
@@ -77,7 +72,7 @@ def check_in(place_id: str) -> ResponseReturnValue:
     shelter_id = request.form.get("shelter_id", "")
     night = _night_asked()
     checked = button_pressed(
-        lambda uow: tonight.check_in(uow, current_actor(), place_id, clock.today())
+        lambda uow: tonight.check_in(uow, current_actor(), place_id, clock.now())
     )
     if checked is not None:
         flash(_("Checked in: the place is taken."), "info")
