@@ -14,7 +14,7 @@ from referral.actors import Actor
 from referral.db.uow import UnitOfWork
 from referral.services import returned_files
 from referral.services.gallring.engine import Plan, RunResult, plan, run
-from referral.services.gallring.rules import Unit
+from referral.services.gallring.rule_base import Unit
 
 __all__ = ["Plan", "RunResult", "plan", "purge_due"]
 

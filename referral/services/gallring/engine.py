@@ -40,7 +40,8 @@ from referral.policy import Permission, require
 from referral.scopes import KeyScope
 from referral.services.gallring.erasure import erase_many
 from referral.services.gallring.holds import HoldKind, holds_on_many, released_holds_of
-from referral.services.gallring.rules import RULES, KeptRecord, PurgeRule, Unit, kept_records
+from referral.services.gallring.rule_base import PurgeRule, Unit
+from referral.services.gallring.rules import RULES, KeptRecord, kept_records
 
 # Any fixed 64-bit number, the same in every process: the run's advisory lock on PostgreSQL.
 ADVISORY_LOCK_KEY = 0x6761_6C6C_7269_6E67  # "gallring"

@@ -23,7 +23,8 @@ from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.i18n import _
 from referral.policy import Permission, require
-from referral.services.gallring.rules import RULES_BY_NAME, Unit
+from referral.services.gallring.rule_base import Unit
+from referral.services.gallring.rules import RULES_BY_NAME
 from referral.services.users import staff_names
 
 REASON_MOST = 500

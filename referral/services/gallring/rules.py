@@ -11,20 +11,18 @@ the plan says why it stays.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from flask_babel.speaklater import LazyString
-from sqlalchemy import ColumnElement, Row, Select, delete, func, inspect, or_, select, update
+from sqlalchemy import Row, Select, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from config import Settings
-from referral.clock import STOCKHOLM
 from referral.db.audit_log import AuditEntry
-from referral.db.base import Base, chunks, one_of
+from referral.db.base import chunks, one_of
 from referral.db.concern import ConcernReport, ConcernStatus, SubjectKind, concern_holder
 from referral.db.groups import Enrolment, Group
 from referral.db.interest import InterestRegistration, InterestStatus, interest_holder
@@ -46,137 +44,20 @@ from referral.db.retention import PurgeRecord
 from referral.db.uow import UnitOfWork
 from referral.i18n import _l
 from referral.rules import Status, age_on
+from referral.services.gallring.night_rules import NightPersonRule, NightRunRule
 from referral.services.gallring.residue import Residue, child_age_band, youth_age_band
+from referral.services.gallring.rule_base import (
+    PurgeRule,
+    Unit,
+    local_day,
+    locked,
+    not_purged,
+    stamp_purged,
+    years_later,
+)
 from referral.services.outreach import youth_age
 from referral.services.returned_files import partner_reports
 from referral.services.sharing import birth_date_of
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One person's data under one holder, due for purge on `due_on`."""
-
-    rule: str
-    unit_id: str
-    person_id: str
-    holders: tuple[str, ...]
-    ended_at: datetime  # when the retention clock started
-    due_on: date
-
-    @property
-    def reference(self) -> str:
-        """What the plan shows: the unit's short reference, never a name."""
-        return self.unit_id[:8]
-
-
-def _local_day(moment: datetime) -> date:
-    return moment.astimezone(STOCKHOLM).date()
-
-
-def _years_later(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def _not_purged(rule: str, unit_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
-    return (
-        ~select(PurgeRecord.id)
-        .where(PurgeRecord.rule == rule, PurgeRecord.unit_id == unit_column)
-        .exists()
-    )
-
-
-class PurgeRule(ABC):
-    """One record type's retention: its units, their due days, what statistics keep."""
-
-    name: str
-    programme: str | None
-    # The row a unit is about: locked while the unit is purged, and by whatever would hold
-    # it meanwhile (a hold), so that nothing slips in between the check and the purge.
-    anchor: type[Base]
-    # What the page calls the record, and its basis there (translated; with the numbers of
-    # `retention`); `basis` is the same in English, as the plan command prints it.
-    label: LazyString
-    help: LazyString
-    basis: str
-
-    def retention(self, settings: Settings) -> dict[str, int]:
-        """The configured period, for `help`: {"days": n} or {"years": n}."""
-        return {}
-
-    @abstractmethod
-    def _units(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str] | None
-    ) -> Iterator[Unit]:
-        """The units whose retention clock runs (due or not yet), not yet purged: every one,
-        or only those of `unit_ids`."""
-
-    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
-        return self._units(uow, settings, today, None)
-
-    def units_by_id(
-        self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str]
-    ) -> dict[str, Unit]:
-        """The units afresh, inside the purge's own transaction (a unit no longer one is
-        missing)."""
-        found: dict[str, Unit] = {}
-        for chunk in chunks(unit_ids):
-            found.update((unit.unit_id, unit) for unit in self._units(uow, settings, today, chunk))
-        return found
-
-    def unit(self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str) -> Unit | None:
-        return self.units_by_id(uow, settings, today, [unit_id]).get(unit_id)
-
-    def lock(self, uow: UnitOfWork, unit_ids: Sequence[str]) -> None:
-        """Lock the units' rows until commit, read afresh (SELECT … FOR UPDATE; SQLite's
-        writers take turns anyway)."""
-        key = inspect(self.anchor).primary_key[0]
-        for chunk in chunks(unit_ids):
-            uow.session.scalars(
-                select(self.anchor)
-                .where(one_of(uow.session, key, chunk))
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            ).all()
-
-    @abstractmethod
-    def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
-        """What statistics keep of each unit, by unit id (read before its keys go)."""
-
-    def needing_return(self, uow: UnitOfWork, units: Sequence[Unit]) -> set[str]:
-        """The units of which social services must receive a file before they are purged."""
-        return set()
-
-    def remove(self, uow: UnitOfWork, units: Sequence[Unit]) -> None:  # noqa: B027
-        """Rows to delete or detach before the erasure (none by default: rows stay, emptied)."""
-
-    def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:  # noqa: B027
-        """Mark the rows that outlive the purge as purged (services.loading hides them)."""
-
-
-R = TypeVar("R", bound=Base)
-
-
-def _locked(uow: UnitOfWork, model: type[R], units: Sequence[Unit]) -> Iterator[tuple[Unit, R]]:
-    """Each unit with its anchor row, which the purge locked (and so loaded) already: these
-    are look-ups in the session, not queries."""
-    for unit in units:
-        row = uow.session.get(model, unit.unit_id)
-        assert row is not None  # locked by the purge
-        yield unit, row
-
-
-def _stamp(uow: UnitOfWork, model: type[Base], units: Sequence[Unit], now: datetime) -> None:
-    """Stamp the units' rows purged, one UPDATE per 500 (the erasure expired the rows the
-    purge had loaded: setting them one by one would read each again first)."""
-    key = inspect(model).primary_key[0]
-    for chunk in chunks([unit.unit_id for unit in units]):
-        uow.session.execute(
-            update(model).where(one_of(uow.session, key, chunk)).values(purged_at=now)
-        )
-
 
 # --- Programme A: the partner's file on one participation ----------------------------------
 
@@ -214,7 +95,7 @@ class PartnerFileRule(PurgeRule):
             Referral.id, Referral.child_id, Referral.completed_at, Referral.status, ended.c.at
         ).outerjoin(ended, ended.c.referral_id == Referral.id)
         if unit_ids is None:
-            return query.where(Referral.status.in_(_ENDED), _not_purged(self.name, Referral.id))
+            return query.where(Referral.status.in_(_ENDED), not_purged(self.name, Referral.id))
         # By id only, the status checked as the rows come (_from_rows): given both, SQLite
         # read every ended referral through the status index to find the batch's hundred.
         # Whether one was purged meanwhile is asked apart (_units).
@@ -242,7 +123,7 @@ class PartnerFileRule(PurgeRule):
                 person_id=row.child_id,
                 holders=tuple(partner_file_holder(f) for f in sorted(files.get(row.id, []))),
                 ended_at=ended_at,
-                due_on=_local_day(ended_at) + days,
+                due_on=local_day(ended_at) + days,
             )
 
     def retention(self, settings: Settings) -> dict[str, int]:
@@ -268,7 +149,7 @@ class PartnerFileRule(PurgeRule):
         return self._from_rows(db, rows, settings)
 
     def _referrals(self, uow: UnitOfWork, units: Sequence[Unit]) -> list[Referral]:
-        return [referral for _unit, referral in _locked(uow, Referral, units)]
+        return [referral for _unit, referral in locked(uow, Referral, units)]
 
     def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
         db = uow.session
@@ -290,7 +171,7 @@ class PartnerFileRule(PurgeRule):
         for unit in units:
             referral = referrals[unit.unit_id]  # locked by the purge
             child = children[referral.child_id]  # a foreign key
-            ended_on = _local_day(unit.ended_at)
+            ended_on = local_day(unit.ended_at)
             found[unit.unit_id] = Residue(
                 programme=referral.programme,
                 period=ended_on.strftime("%Y-%m"),
@@ -365,7 +246,7 @@ class InterestRule(PurgeRule):
             person_id=row.id,
             holders=(interest_holder(row.id),),
             ended_at=row.decided_at,
-            due_on=_local_day(row.decided_at) + timedelta(days=settings.interest_retention_days),
+            due_on=local_day(row.decided_at) + timedelta(days=settings.interest_retention_days),
         )
 
     def retention(self, settings: Settings) -> dict[str, int]:
@@ -378,17 +259,17 @@ class InterestRule(PurgeRule):
 
     def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
         found: dict[str, Residue] = {}
-        for unit, row in _locked(uow, InterestRegistration, units):
+        for unit, row in locked(uow, InterestRegistration, units):
             found[unit.unit_id] = Residue(
                 programme=self.programme,
-                period=_local_day(unit.ended_at).strftime("%Y-%m"),
+                period=local_day(unit.ended_at).strftime("%Y-%m"),
                 district_id=row.district_id,
                 outcome=row.status,
             )
         return found
 
     def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:
-        _stamp(uow, InterestRegistration, units, now)
+        stamp_purged(uow, InterestRegistration, units, now)
 
 
 # --- Programme B: an outreach organisation's record of a youth ------------------------------
@@ -482,7 +363,7 @@ class YouthRule(PurgeRule):
                 person_id=youth.id,
                 holders=(outreach_holder(youth.organisation_id),),
                 ended_at=ended_at,
-                due_on=_local_day(ended_at) + days,
+                due_on=local_day(ended_at) + days,
             )
 
     def retention(self, settings: Settings) -> dict[str, int]:
@@ -495,8 +376,8 @@ class YouthRule(PurgeRule):
 
     def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
         found: dict[str, Residue] = {}
-        for unit, youth in _locked(uow, Youth, units):
-            ended_on = _local_day(unit.ended_at)
+        for unit, youth in locked(uow, Youth, units):
+            ended_on = local_day(unit.ended_at)
             known_age = youth.birth_date or youth.birth_year
             found[unit.unit_id] = Residue(
                 programme=self.programme,
@@ -530,7 +411,7 @@ class YouthRule(PurgeRule):
             )
 
     def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:
-        _stamp(uow, Youth, units, now)
+        stamp_purged(uow, Youth, units, now)
 
 
 # --- Concern reports: the receiver's record -------------------------------------------------
@@ -570,7 +451,7 @@ class ConcernReportRule(PurgeRule):
             person_id=report.key_scope().person_id,
             holders=(concern_holder(report.id),),
             ended_at=last,
-            due_on=_years_later(_local_day(last), settings.district_retention_years),
+            due_on=years_later(local_day(last), settings.district_retention_years),
         )
 
     def retention(self, settings: Settings) -> dict[str, int]:
@@ -585,15 +466,15 @@ class ConcernReportRule(PurgeRule):
         return {
             unit.unit_id: Residue(
                 programme="B" if report.subject_kind == SubjectKind.YOUTH.value else None,
-                period=_local_day(report.filed_at).strftime("%Y-%m"),
+                period=local_day(report.filed_at).strftime("%Y-%m"),
                 district_id=report.receiving_organisation_id,
                 outcome=report.status,
             )
-            for unit, report in _locked(uow, ConcernReport, units)
+            for unit, report in locked(uow, ConcernReport, units)
         }
 
     def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:
-        _stamp(uow, ConcernReport, units, now)
+        stamp_purged(uow, ConcernReport, units, now)
 
 
 RULES: tuple[PurgeRule, ...] = (
@@ -601,6 +482,8 @@ RULES: tuple[PurgeRule, ...] = (
     InterestRule(),
     YouthRule(),
     ConcernReportRule(),
+    NightPersonRule(),
+    NightRunRule(),
 )
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 

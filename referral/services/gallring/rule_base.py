@@ -1,0 +1,148 @@
+"""What every purge rule is: its units (one person's data under one holder), the days they
+fall due, and the steps the engine (services.gallring.engine) takes with a batch of them. The
+rules themselves are declared in services.gallring.rules and, per programme, beside it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+
+from flask_babel.speaklater import LazyString
+from sqlalchemy import ColumnElement, inspect, select, update
+from sqlalchemy.orm import InstrumentedAttribute
+
+from config import Settings
+from referral.clock import STOCKHOLM
+from referral.db.base import Base, chunks, one_of
+from referral.db.retention import PurgeRecord
+from referral.db.uow import UnitOfWork
+from referral.services.gallring.residue import Residue
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One person's data under one holder, due for purge on `due_on`."""
+
+    rule: str
+    unit_id: str
+    person_id: str
+    holders: tuple[str, ...]
+    ended_at: datetime  # when the retention clock started
+    due_on: date
+
+    @property
+    def reference(self) -> str:
+        """What the plan shows: the unit's short reference, never a name."""
+        return self.unit_id[:8]
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(STOCKHOLM).date()
+
+
+def years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def not_purged(rule: str, unit_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+    return (
+        ~select(PurgeRecord.id)
+        .where(PurgeRecord.rule == rule, PurgeRecord.unit_id == unit_column)
+        .exists()
+    )
+
+
+class PurgeRule(ABC):
+    """One record type's retention: its units, their due days, what statistics keep."""
+
+    name: str
+    programme: str | None
+    # The row a unit is about: locked while the unit is purged, and by whatever would hold
+    # it meanwhile (a hold), so that nothing slips in between the check and the purge.
+    anchor: type[Base]
+    # What the page calls the record, and its basis there (translated; with the numbers of
+    # `retention`); `basis` is the same in English, as the plan command prints it.
+    label: LazyString
+    help: LazyString
+    basis: str
+
+    def retention(self, settings: Settings) -> dict[str, int]:
+        """The configured period, for `help`: {"days": n} or {"years": n}."""
+        return {}
+
+    @abstractmethod
+    def _units(
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str] | None
+    ) -> Iterator[Unit]:
+        """The units whose retention clock runs (due or not yet), not yet purged: every one,
+        or only those of `unit_ids`."""
+
+    def units(self, uow: UnitOfWork, settings: Settings, today: date) -> Iterator[Unit]:
+        return self._units(uow, settings, today, None)
+
+    def units_by_id(
+        self, uow: UnitOfWork, settings: Settings, today: date, unit_ids: Sequence[str]
+    ) -> dict[str, Unit]:
+        """The units afresh, inside the purge's own transaction (a unit no longer one is
+        missing)."""
+        found: dict[str, Unit] = {}
+        for chunk in chunks(unit_ids):
+            found.update((unit.unit_id, unit) for unit in self._units(uow, settings, today, chunk))
+        return found
+
+    def unit(self, uow: UnitOfWork, settings: Settings, today: date, unit_id: str) -> Unit | None:
+        return self.units_by_id(uow, settings, today, [unit_id]).get(unit_id)
+
+    def lock(self, uow: UnitOfWork, unit_ids: Sequence[str]) -> None:
+        """Lock the units' rows until commit, read afresh (SELECT … FOR UPDATE; SQLite's
+        writers take turns anyway)."""
+        key = inspect(self.anchor).primary_key[0]
+        for chunk in chunks(unit_ids):
+            uow.session.scalars(
+                select(self.anchor)
+                .where(one_of(uow.session, key, chunk))
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).all()
+
+    @abstractmethod
+    def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
+        """What statistics keep of each unit, by unit id (read before its keys go)."""
+
+    def needing_return(self, uow: UnitOfWork, units: Sequence[Unit]) -> set[str]:
+        """The units of which social services must receive a file before they are purged."""
+        return set()
+
+    def remove(self, uow: UnitOfWork, units: Sequence[Unit]) -> None:  # noqa: B027
+        """Rows to delete or detach before the erasure (none by default: rows stay, emptied)."""
+
+    def stamp(self, uow: UnitOfWork, units: Sequence[Unit], now: datetime) -> None:  # noqa: B027
+        """Mark the rows that outlive the purge as purged (services.loading hides them)."""
+
+
+R = TypeVar("R", bound=Base)
+
+
+def locked(uow: UnitOfWork, model: type[R], units: Sequence[Unit]) -> Iterator[tuple[Unit, R]]:
+    """Each unit with its anchor row, which the purge locked (and so loaded) already: these
+    are look-ups in the session, not queries."""
+    for unit in units:
+        row = uow.session.get(model, unit.unit_id)
+        assert row is not None  # locked by the purge
+        yield unit, row
+
+
+def stamp_purged(uow: UnitOfWork, model: type[Base], units: Sequence[Unit], now: datetime) -> None:
+    """Stamp the units' rows purged, one UPDATE per 500 (the erasure expired the rows the
+    purge had loaded: setting them one by one would read each again first)."""
+    key = inspect(model).primary_key[0]
+    for chunk in chunks([unit.unit_id for unit in units]):
+        uow.session.execute(
+            update(model).where(one_of(uow.session, key, chunk)).values(purged_at=now)
+        )
