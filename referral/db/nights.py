@@ -163,8 +163,8 @@ class RegistrationDay(EncryptedRecord, Base):
 
 
 class NightRegistration(_PartnershipHeld, EncryptedRecord, Base):
-    """A person at the desk on one morning. The override's grounds are a code; what staff
-    wrote about them is sealed under the person's key."""
+    """A person at the desk on one morning. An override's grounds and what staff wrote about
+    them are sealed under the person's key."""
 
     __tablename__ = "night_registrations"
 
@@ -173,21 +173,17 @@ class NightRegistration(_PartnershipHeld, EncryptedRecord, Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("night_people.id"), index=True)
     registered_by: Mapped[str] = mapped_column(String(64))
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    override_kind: Mapped[str | None] = mapped_column(String(20))
+    # The grounds (danger to life, children involved) say much about a person: sealed too.
+    _override_kind: Mapped[FieldValue | None] = mapped_column("override_kind", EncryptedText())
     _override_reason: Mapped[FieldValue | None] = mapped_column("override_reason", EncryptedText())
     override_by: Mapped[str | None] = mapped_column(String(64))
     # The report filed to socialjouren when children are involved.
     concern_report_id: Mapped[str | None] = mapped_column(ForeignKey("concern_reports.id"))
 
+    override_kind = personal("_override_kind")
     override_reason = personal("_override_reason")
 
-    __table_args__ = (
-        UniqueConstraint("day_id", "person_id", name="one_registration_a_morning"),
-        CheckConstraint(
-            "override_kind IS NULL OR override_kind IN ('danger_to_life', 'children_involved')",
-            name="override_kind_known",
-        ),
-    )
+    __table_args__ = (UniqueConstraint("day_id", "person_id", name="one_registration_a_morning"),)
 
     def key_scope(self) -> KeyScope:
         return KeyScope(person_id=self.person_id, holder=NIGHTS_HOLDER)

@@ -46,6 +46,8 @@ NOT_PERSONAL = {
     ("encounters", "gender"): "the follow-up's count by gender: an encounter names no one",
     ("gallring_purges", "gender"): "what statistics keep of a purged record: no identity left",
     ("youth_findings", "concern_report_id"): "the id of the report that told the district",
+    ("night_shelters", "name"): "a night shelter's name, the partner's own",
+    ("night_registrations", "concern_report_id"): "the id of the report to socialjouren",
 }
 
 
@@ -305,6 +307,59 @@ CLEAR_BY_DECISION: dict[str, str] = {
     **{
         f"{table}.purged_at": "when the purge emptied the row: lists and look-ups skip it"
         for table in ("concern_reports", "interest_registrations", "youths")
+    },
+    # Programme C: a person is a card number and what they chose to tell (sealed).
+    **{
+        f"{table}.{column}": reason
+        for table in ("night_people", "night_registrations", "night_exclusions", "night_days")
+        for column, reason in (("id", _ROW), ("data_key_id", _KEY))
+    },
+    "night_people.card_number": (
+        "the pseudonym the person carries, the desk's look-up and the public ranking name; "
+        "emptied by the purge"
+    ),
+    "night_people.likeness_index": "a 16-bit keyed index of alias, birth year and country",
+    "night_people.issued_by": _STAFF,
+    "night_people.issued_at": _ROW,
+    "night_people.purged_at": "when the purge emptied the row: look-ups skip it",
+    "night_registrations.day_id": _PSEUDONYM,
+    "night_registrations.person_id": _PSEUDONYM,
+    "night_registrations.registered_by": _STAFF,
+    "night_registrations.registered_at": _ROW,
+    "night_registrations.override_by": _STAFF,
+    "night_registrations.concern_report_id": _PSEUDONYM,
+    "night_exclusions.shelter_id": _PSEUDONYM,
+    "night_exclusions.person_id": _PSEUDONYM,
+    "night_exclusions.starts_on": "the first day: the allocation selects on it",
+    "night_exclusions.expires_on": "the last day: the allocation selects on it",
+    "night_exclusions.set_by": _STAFF,
+    "night_exclusions.set_at": _ROW,
+    "night_exclusions.review_requested_at": "when the person asked for a review: listed",
+    "night_exclusions.lifted_by": _STAFF,
+    "night_exclusions.lifted_at": "when it was lifted: the allocation checks it",
+    "night_days.day": "the registration day",
+    "night_days.commitment": "the SHA-256 of the day's seed, published before registration",
+    "night_days.opened_at": "when the seed was drawn, published with the commitment",
+    "night_days.revealed_seed": "the seed, published with the result once the run is made",
+    "night_days.allocated_at": _ROW,
+    **{
+        f"night_runs.{column}": reason
+        for column, reason in (
+            ("id", _ROW),
+            ("data_key_id", _KEY),
+            ("day_id", _PSEUDONYM),
+            ("day", "the registration day"),
+            ("algorithm_version", "the allocation's version, published"),
+            ("inputs_digest", "the SHA-256 of the sealed inputs, published"),
+            ("seed", "the revealed seed, published"),
+            ("seed_commitment", "the seed's SHA-256, published"),
+            ("registered", "a count, published: statistics keep it"),
+            ("placed", "a count, published: statistics keep it"),
+            ("turned_away", "a count, published: statistics keep it"),
+            ("ran_by", _STAFF),
+            ("ran_at", _ROW),
+            ("purged_at", "when the purge emptied the run's inputs and ranking"),
+        )
     },
     **{
         f"legal_holds.{column}": reason
