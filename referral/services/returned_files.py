@@ -25,34 +25,35 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Table, case, func, insert, inspect, select
 
 from audit.actions import Action
 from audit.checkpoints import key_id_of
 from audit.record import Entry, record, record_many
 from referral import clock
 from referral.actors import Actor
-from referral.db.base import chunks, one_of, utcnow
+from referral.db.base import chunks, new_id, one_of, utcnow
 from referral.db.concern import ConcernReport
+from referral.db.data_keys import DataKey
 from referral.db.encryption import session_cipher
 from referral.db.groups import Attendance, Enrolment, Group, GroupSession, Visit
 from referral.db.models import Organisation
-from referral.db.people import Child
-from referral.db.referrals import Referral
+from referral.db.people import Child, district_holder
+from referral.db.referrals import Referral, ReferralEvent
 from referral.db.returned import ReturnedFile
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, NotFound
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
 from referral.rules import Status
+from referral.scopes import KeyScope
 from referral.services.concern_reports import reference_of as concern_reference
 from referral.services.loading import get_for
 from referral.services.users import staff_names
@@ -211,13 +212,15 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _ended_on(referral: Referral) -> date:
+def _ended_on(sources: _Sources, referral: Referral) -> date:
     """The Stockholm day the participation ended: its completion, else the last step into
     the status it ended in."""
     ended = referral.completed_at
     if ended is None:
-        steps = [event.at for event in referral.events if event.to_status == referral.status]
-        ended = steps[-1] if steps else referral.updated_at
+        into_status = [
+            at for status, at in sources.steps.get(referral.id, []) if status == referral.status
+        ]
+        ended = into_status[-1] if into_status else referral.updated_at
     return ended.astimezone(clock.STOCKHOLM).date()
 
 
@@ -258,6 +261,9 @@ class _Sources:
     groups: dict[str, _Group]
     marks: dict[str, dict[str, bool]]  # enrolment id -> session id -> present
     reports: dict[str, list[ConcernReport]]  # referral id -> reports its partner filed
+    # referral id -> its steps (status, when), in order: of referrals without a completion only
+    steps: dict[str, list[tuple[str, datetime]]]
+    keys: dict[KeyScope, tuple[DataKey, bytes]]  # the district's current key per child
 
 
 def partner_reports(uow: UnitOfWork, referrals: list[Referral]) -> dict[str, list[ConcernReport]]:
@@ -296,9 +302,15 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
         children.update(
             (c.id, c) for c in db.scalars(select(Child).where(one_of(db, Child.id, chunk)))
         )
-    # Each file names its child from the district's record: the keys of those records are
-    # read together, not one query per child as each name is opened.
-    session_cipher(db).keys.load_many(db, (c.data_key_id for c in children.values()))
+    # Each file is sealed under the district's current key for its child, and names the
+    # child from the district's record, sealed under that same key (unless re-encryption has
+    # not reached the record yet): the keys are read together, not one query per file as it
+    # is sealed or per child as each name is opened.
+    keys = session_cipher(db).keys
+    current = keys.current_many(
+        db, {KeyScope(r.child_id, district_holder(r.district_id)) for r in referrals}
+    )
+    keys.load_many(db, (c.data_key_id for c in children.values()))  # (cached: no query)
     enrolments: dict[str, _Enrolment] = {}
     for chunk in chunks([r.id for r in referrals]):
         latest_first = (
@@ -364,7 +376,23 @@ def _sources(uow: UnitOfWork, referrals: list[Referral]) -> _Sources:
         groups,
         marks,
         partner_reports(uow, referrals),
+        _steps(uow, [r.id for r in referrals if r.completed_at is None]),
+        current,
     )
+
+
+def _steps(uow: UnitOfWork, referral_ids: list[str]) -> dict[str, list[tuple[str, datetime]]]:
+    """Each referral's steps in order (as Referral.events), as plain rows."""
+    db = uow.session
+    steps: dict[str, list[tuple[str, datetime]]] = {}
+    for chunk in chunks(referral_ids):
+        for referral_id, to_status, at in db.execute(
+            select(ReferralEvent.referral_id, ReferralEvent.to_status, ReferralEvent.at)
+            .where(one_of(db, ReferralEvent.referral_id, chunk))
+            .order_by(ReferralEvent.at)
+        ):
+            steps.setdefault(referral_id, []).append((to_status, at))
+    return steps
 
 
 def _participation(
@@ -438,7 +466,7 @@ def _contents(sources: _Sources, referral: Referral, now: datetime) -> dict[str,
             "status": referral.status,
             "created_at": _instant(referral.created_at),
             "completed_at": _instant(referral.completed_at),
-            "ended_on": _day(_ended_on(referral)),
+            "ended_on": _day(_ended_on(sources, referral)),
         },
         "participation": participation,
         "attendance": attendance,
@@ -556,29 +584,43 @@ def deliver_many(
     referral_ids: list[str],
     signing_key: Ed25519PrivateKey,
     today: date,
+    *,
+    already_locked: bool = False,
 ) -> dict[str, DeliveredFile]:
-    """`deliver` for a batch of referrals, read in a few queries: per referral id, its file."""
+    """`deliver` for a batch of referrals, read in a few queries: per referral id, its file.
+
+    `already_locked`: the caller (the purge engine) has locked these referrals and read them
+    afresh in this transaction, so they are taken from the session rather than locked and
+    read a second time."""
     require(actor, Permission.GALLRING_RUN)
     db = uow.session
     referrals: dict[str, Referral] = {}
-    for chunk in chunks(referral_ids):
-        # Locked: two runs delivering the same referral at once deliver it once.
-        locked = (
-            select(Referral)
-            .where(one_of(db, Referral.id, chunk))
-            .with_for_update()
-            .execution_options(populate_existing=True)
-            .options(selectinload(Referral.events))
-        )
-        referrals.update((r.id, r) for r in db.scalars(locked))
+    if already_locked:
+        for referral_id in referral_ids:
+            found = db.get(Referral, referral_id)  # in the session: no query
+            if found is not None:
+                referrals[referral_id] = found
+    else:
+        for chunk in chunks(referral_ids):
+            # Locked: two runs delivering the same referral at once deliver it once.
+            locked = (
+                select(Referral)
+                .where(one_of(db, Referral.id, chunk))
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            referrals.update((r.id, r) for r in db.scalars(locked))
     delivered: dict[str, DeliveredFile] = {}
     for chunk in chunks(referral_ids):
-        for existing in db.scalars(
-            select(ReturnedFile).where(one_of(db, ReturnedFile.referral_id, chunk))
+        for file_id, referral_id, district_id, delivered_at in db.execute(
+            select(
+                ReturnedFile.id,
+                ReturnedFile.referral_id,
+                ReturnedFile.district_id,
+                ReturnedFile.delivered_at,
+            ).where(one_of(db, ReturnedFile.referral_id, chunk))
         ):
-            delivered[existing.referral_id] = DeliveredFile(
-                existing.id, existing.district_id, existing.delivered_at, False
-            )
+            delivered[referral_id] = DeliveredFile(file_id, district_id, delivered_at, False)
     pending: list[Referral] = []
     for referral_id in referral_ids:
         referral = referrals.get(referral_id)
@@ -607,18 +649,20 @@ def deliver_many(
         document = canonical(_contents(sources, referral, now))
         created.append(
             ReturnedFile(
+                id=new_id(),
                 district_id=referral.district_id,
                 partner_id=referral.partner_id,
                 child_id=referral.child_id,
                 referral_id=referral.id,
                 delivered_at=utcnow(),
+                acknowledged_at=None,
+                acknowledged_by=None,
                 key_id=key_id,
                 signature=sign(document, signing_key),
                 document=document,
             )
         )
-    db.add_all(created)
-    db.flush()
+    _insert_sealed(uow, created, sources.keys)
     record_many(
         db,
         actor,
@@ -637,6 +681,32 @@ def deliver_many(
             returned.id, returned.district_id, returned.delivered_at, True
         )
     return delivered
+
+
+# Each column of the table, with the model attribute that holds it (the document's is
+# `_document`).
+_TABLE = cast(Table, ReturnedFile.__table__)
+_COLUMNS = tuple((prop.columns[0].key, prop.key) for prop in inspect(ReturnedFile).column_attrs)
+
+
+def _insert_sealed(
+    uow: UnitOfWork, created: list[ReturnedFile], keys: dict[KeyScope, tuple[DataKey, bytes]]
+) -> None:
+    """Seal the new files' documents under the district's current key for each child (`keys`,
+    read with the sources), as a flush would: the same cipher, and the column takes nothing
+    but sealed values. Then insert them in one statement: the purge returns a hundred files
+    a transaction, and the unit of work's insert of a hundred models cost more than building
+    and signing them. The files are not left in the session: nothing in the purge reads
+    them again."""
+    db = uow.session
+    cipher = session_cipher(db)
+    for returned in created:
+        cipher.seal(db, returned, keys)
+    rows = [
+        {column: getattr(returned, attribute) for column, attribute in _COLUMNS}
+        for returned in created
+    ]
+    db.execute(insert(_TABLE), rows)
 
 
 # --- the district's inbox ----------------------------------------------------------------------

@@ -31,6 +31,9 @@ def purge_due(
 
     def deliver(unit_uow: UnitOfWork, units: list[Unit]) -> None:
         referral_ids = [unit.unit_id for unit in units]
-        returned_files.deliver_many(unit_uow, actor, referral_ids, signing_key, today)
+        # The engine locked the units' referrals and read them afresh in this transaction.
+        returned_files.deliver_many(
+            unit_uow, actor, referral_ids, signing_key, today, already_locked=True
+        )
 
     return run(uow, actor, settings, today, deliver, progress)
