@@ -5,14 +5,15 @@ rules themselves are declared in services.gallring.rules and, per programme, bes
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
 
 from flask_babel.speaklater import LazyString
 from sqlalchemy import ColumnElement, inspect, select, update
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm.util import identity_key
 
 from config import Settings
 from referral.clock import STOCKHOLM
@@ -136,6 +137,26 @@ def locked(uow: UnitOfWork, model: type[R], units: Sequence[Unit]) -> Iterator[t
         row = uow.session.get(model, unit.unit_id)
         assert row is not None  # locked by the purge
         yield unit, row
+
+
+def in_session(db: Session, model: type[R], ids: Iterable[str]) -> dict[str, R]:
+    """The rows of `ids` by id: those the batch has read already (the returned files read
+    the children the residues need) from the session, the others in one query per 500."""
+    found: dict[str, R] = {}
+    missing: list[str] = []
+    for row_id in sorted(set(ids)):
+        row = db.identity_map.get(identity_key(model, row_id))
+        if row is None:
+            missing.append(row_id)
+        else:
+            found[row_id] = row
+    key = inspect(model).primary_key[0]
+    for chunk in chunks(missing):
+        for row in db.scalars(select(model).where(one_of(db, key, chunk))):
+            identity = inspect(row).identity
+            assert identity is not None  # loaded, so persistent
+            found[str(identity[0])] = row
+    return found
 
 
 def stamp_purged(uow: UnitOfWork, model: type[Base], units: Sequence[Unit], now: datetime) -> None:

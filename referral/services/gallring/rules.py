@@ -49,6 +49,7 @@ from referral.services.gallring.residue import Residue, child_age_band, youth_ag
 from referral.services.gallring.rule_base import (
     PurgeRule,
     Unit,
+    in_session,
     local_day,
     locked,
     not_purged,
@@ -154,12 +155,8 @@ class PartnerFileRule(PurgeRule):
     def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
         db = uow.session
         referrals = {r.id: r for r in self._referrals(uow, units)}
-        children: dict[str, Child] = {}
+        children = in_session(db, Child, {r.child_id for r in referrals.values()})
         formats: dict[str, str] = {}
-        for chunk in chunks(sorted({r.child_id for r in referrals.values()})):
-            children.update(
-                (c.id, c) for c in db.scalars(select(Child).where(one_of(db, Child.id, chunk)))
-            )
         for chunk in chunks(list(referrals)):
             for referral_id, group_format in db.execute(
                 select(Enrolment.referral_id, Group.format)
