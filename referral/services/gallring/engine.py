@@ -18,12 +18,16 @@ makes a unit purged once whatever happens.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine, event, insert, select, text
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +50,11 @@ from referral.services.gallring.rules import RULES, KeptRecord, kept_records
 # Any fixed 64-bit number, the same in every process: the run's advisory lock on PostgreSQL.
 ADVISORY_LOCK_KEY = 0x6761_6C6C_7269_6E67  # "gallring"
 CHECKPOINT_ATTEMPTS = 10
+# SQLite: the WAL may grow to this many pages (of 4 KiB) during a run before a commit folds it
+# back into the file (SQLite's default is 1 000). Each fold writes and syncs the file: with the
+# default, nearly every batch's commit folded, rewriting the same index pages each time. The
+# run ends with a full checkpoint and truncates the WAL (_compact).
+RUN_WAL_AUTOCHECKPOINT = 50_000
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
@@ -190,10 +199,65 @@ def run(
     """Purge every unit that is due and not held. `deliver_return` hands partners' files to
     social services before they are purged (in the units' transaction)."""
     require(actor, Permission.GALLRING_RUN)
-    with _run_lock(_engine_of(uow)) as taken:
+    bind = _engine_of(uow)
+    with _run_lock(bind) as taken:
         if not taken:
             return RunResult(None, 0, 0, 0)
-        return _run_locked(uow, actor, settings, today, deliver_return, progress)
+        with _checkpoints_deferred(bind):
+            return _run_locked(uow, actor, settings, today, deliver_return, progress)
+
+
+# Set while this context runs a purge: the pool's listeners below act only then.
+_DEFERRING: ContextVar[bool] = ContextVar("gallring_deferring_checkpoints", default=False)
+_SAVED_LIMIT = "gallring_wal_autocheckpoint"
+_listening: weakref.WeakSet[Engine] = weakref.WeakSet()
+_registering = threading.Lock()
+
+
+def _defer_on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    if not _DEFERRING.get():
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        (limit,) = cursor.execute("PRAGMA wal_autocheckpoint").fetchone()
+        record.info[_SAVED_LIMIT] = int(limit)
+        cursor.execute(f"PRAGMA wal_autocheckpoint={RUN_WAL_AUTOCHECKPOINT}")
+    finally:
+        cursor.close()
+
+
+def _restore_on_checkin(dbapi_connection: Any, record: Any) -> None:
+    limit = record.info.pop(_SAVED_LIMIT, None)
+    if limit is None or dbapi_connection is None:
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA wal_autocheckpoint={int(limit)}")
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def _checkpoints_deferred(bind: Engine) -> Iterator[None]:
+    """SQLite: while the run lasts, a connection it takes from the pool lets the WAL grow to
+    RUN_WAL_AUTOCHECKPOINT pages before a commit checkpoints it, and gets its own limit back
+    when it returns to the pool. Nothing about durability changes: a commit is in the WAL
+    either way; only how often the WAL is copied into the file. The listeners are added to
+    an engine once, for good (adding or removing one while another thread's connection is
+    checked out races with it), and act only in a context running a purge."""
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    with _registering:
+        if bind not in _listening:
+            event.listen(bind, "checkout", _defer_on_checkout)
+            event.listen(bind, "checkin", _restore_on_checkin)
+            _listening.add(bind)
+    token = _DEFERRING.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRING.reset(token)
 
 
 def _run_locked(
