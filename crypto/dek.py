@@ -6,6 +6,7 @@ A DEK encrypts field values; at rest it exists only wrapped by a KEK (see keys.p
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 import uuid
@@ -45,6 +46,19 @@ def unwrap_dek(provider: KeyProvider, wrapped: WrappedKey, dek_id: uuid.UUID | s
     return dek
 
 
+# A DEK's id as the database and the blobs write it: lower-case, hyphenated.
+_CANONICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _cache_key(dek_id: uuid.UUID | str) -> str:
+    """The cache's key for `dek_id`: its canonical form, so that "ABC…" and "abc…" name the
+    same entry. A canonical string is taken as it is rather than parsed into a UUID and back
+    (a purge looks up tens of thousands; the parse was most of each look-up)."""
+    if isinstance(dek_id, str) and _CANONICAL_ID.fullmatch(dek_id):
+        return dek_id
+    return str(as_uuid(dek_id))
+
+
 class DekCache:
     """A bounded, thread-safe LRU of unwrapped DEKs whose entries expire `ttl_seconds` after put.
 
@@ -67,17 +81,17 @@ class DekCache:
         self._ttl = float(ttl_seconds)
         self._clock = clock
         self._lock = threading.Lock()
-        self._entries: OrderedDict[uuid.UUID, tuple[float, bytes]] = OrderedDict()  # expiry, DEK
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()  # expiry, DEK
         # The same keys in the order they expire: put order, as every entry lives `ttl` from
         # its put (`_entries` is in order of use instead). Dropping the expired ones pops from
         # the front, rather than scanning every entry on every put (a purge puts thousands).
-        self._expiring: OrderedDict[uuid.UUID, float] = OrderedDict()
+        self._expiring: OrderedDict[str, float] = OrderedDict()
         # Bumped by evict/clear, so a load that raced with a shred is not cached afterwards.
         self._generation = 0
 
     def get(self, dek_id: uuid.UUID | str) -> bytes | None:
         """The cached DEK, or None if absent or expired."""
-        key = as_uuid(dek_id)
+        key = _cache_key(dek_id)
         with self._lock:
             return self._get_locked(key)
 
@@ -85,7 +99,7 @@ class DekCache:
         """Cache `dek` for `ttl_seconds`, dropping expired and then least recently used entries."""
         if len(dek) != DEK_BYTES:
             raise ValueError(f"a DEK must be {DEK_BYTES} bytes")
-        key = as_uuid(dek_id)
+        key = _cache_key(dek_id)
         with self._lock:
             self._put_locked(key, dek)
 
@@ -95,7 +109,7 @@ class DekCache:
         If `evict` or `clear` ran while `load` was in flight, the result is returned but not
         cached, so a DEK shredded meanwhile cannot be put back.
         """
-        key = as_uuid(dek_id)
+        key = _cache_key(dek_id)
         with self._lock:
             cached = self._get_locked(key)
             generation = self._generation
@@ -111,7 +125,7 @@ class DekCache:
 
     def evict(self, dek_id: uuid.UUID | str) -> None:
         """Forget one DEK now. Must be called when that DEK is shredded."""
-        key = as_uuid(dek_id)
+        key = _cache_key(dek_id)
         with self._lock:
             self._entries.pop(key, None)
             self._expiring.pop(key, None)
@@ -129,7 +143,7 @@ class DekCache:
             self._drop_expired_locked()
             return len(self._entries)
 
-    def _get_locked(self, key: uuid.UUID) -> bytes | None:
+    def _get_locked(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -141,7 +155,7 @@ class DekCache:
         self._entries.move_to_end(key)
         return dek
 
-    def _put_locked(self, key: uuid.UUID, dek: bytes) -> None:
+    def _put_locked(self, key: str, dek: bytes) -> None:
         expires_at = self._clock() + self._ttl
         self._entries[key] = (expires_at, dek)
         self._entries.move_to_end(key)
