@@ -10,6 +10,7 @@ sealed details stay, unreadable once the log's key for that holder ("audit:" + h
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -20,19 +21,22 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     CompoundSelect,
+    Select,
     String,
     Table,
     Update,
     bindparam,
     exists,
+    func,
     inspect,
     literal,
+    literal_column,
     select,
     union_all,
     update,
 )
 
-from referral.db.base import chunks, id_array, one_of, uses_arrays
+from referral.db.base import chunks, id_array, one_of
 from referral.db.data_keys import DataKey
 from referral.db.encryption import EncryptedRecord, session_cipher
 from referral.db.uow import UnitOfWork
@@ -64,19 +68,33 @@ class _Statements:
 
     probe: CompoundSelect[str] | None  # which tables hold rows sealed by the given keys
     empty: dict[str, Update]  # per table: empty the rows sealed by the given keys
+    as_json: bool  # the keys go as one JSON text (SQLite), else as a list
+
+    def keys(self, chunk: list[str]) -> object:
+        """The `keys` parameter's value for a chunk of key ids."""
+        return json.dumps(chunk) if self.as_json else chunk
 
 
 @cache
-def _statements(arrays: bool) -> _Statements:
-    """`arrays`: the keys as one array parameter (PostgreSQL, referral.db.base.one_of), or
-    as a list (the probe names them once per table: twenty lists of hundreds)."""
-    keys: BindParameter[Any] = (
-        bindparam("keys", type_=ARRAY(String)) if arrays else bindparam("keys", expanding=True)
-    )
+def _statements(dialect: str) -> _Statements:
+    """The keys as one parameter where the database can take them so: an array on
+    PostgreSQL (as referral.db.base.one_of), a JSON text on SQLite (json_each; the index on
+    data_key_id is still used for each key). Elsewhere a list, which the probe names once per
+    table: twenty lists of hundreds, each value bound and checked apart."""
+    keys: BindParameter[Any]
+    if dialect == "postgresql":
+        keys = bindparam("keys", type_=ARRAY(String))
+        key_rows: Select[Any] | None = id_array(keys)
+    elif dialect == "sqlite":
+        keys = bindparam("keys", type_=String)
+        key_rows = select(literal_column("value")).select_from(func.json_each(keys))
+    else:
+        keys = bindparam("keys", expanding=True)
+        key_rows = None
 
     def sealed_by_keys(table: Table) -> ColumnElement[bool]:
         column = table.c.data_key_id
-        return column.in_(id_array(keys)) if arrays else column.in_(keys)
+        return column.in_(key_rows) if key_rows is not None else column.in_(keys)
 
     tables: list[Table] = [
         model.__table__  # type: ignore[attr-defined]
@@ -94,7 +112,7 @@ def _statements(arrays: bool) -> _Statements:
         select(literal(table.name).label("name")).where(exists().where(sealed_by_keys(table)))
         for table in tables
     ]
-    return _Statements(union_all(*probes) if probes else None, empty)
+    return _Statements(union_all(*probes) if probes else None, empty, dialect == "sqlite")
 
 
 def erase(uow: UnitOfWork, person_id: str, holders: tuple[str, ...]) -> int:
@@ -133,13 +151,14 @@ def erase_many(uow: UnitOfWork, people: Sequence[tuple[str, tuple[str, ...]]]) -
                 live.append(key_id)
                 shredded[index] += 1
     store.shred_many(db, live)
-    statements = _statements(uses_arrays(db))
+    statements = _statements(db.get_bind().dialect.name)
     if key_ids and statements.probe is not None:
         # (The probe repeats the list once per table: still inside the limit at 500.)
         for chunk in chunks(key_ids):
             # One query finds the tables that hold fields under these keys (usually one or
             # two of the twenty that could); only those are emptied.
-            for name in db.execute(statements.probe, {"keys": chunk}).scalars().all():
-                db.execute(statements.empty[name], {"keys": chunk})
+            keys = statements.keys(chunk)
+            for name in db.execute(statements.probe, {"keys": keys}).scalars().all():
+                db.execute(statements.empty[name], {"keys": keys})
         db.expire_all()  # rows loaded before now still hold the sealed values in memory
     return shredded
