@@ -142,6 +142,13 @@ class Action(StrEnum):
     AUDIT_SUBJECT_REPORT = "audit:subject_report"
     AUDIT_VERIFY = "audit:verify"
     AUDIT_CHECKPOINT = "audit:checkpoint"
+    # Complaints and suggestions (synpunkter och klagomål; subject: the complaint's own key
+    # scope, "complaint:<id>"): sent through the public form, recorded by staff on a
+    # participant's behalf, its sealed text read, and the response recorded
+    COMPLAINT_SUBMIT = "complaint:submit"
+    COMPLAINT_RECORD = "complaint:record"
+    COMPLAINT_READ = "complaint:read"
+    COMPLAINT_RESPOND = "complaint:respond"
 
 
 class Outcome(StrEnum):
