@@ -103,6 +103,12 @@ class Settings:
     # days after their last registration or night; runs keep only their counts after it
     # (REFERRAL_NIGHTS_RETENTION_DAYS; data minimisation, GDPR art. 5.1 c and e).
     nights_retention_days: int = 90
+    # Complaints and suggestions (synpunkter och klagomål): what was written, the contact and
+    # the response are purged this many days after the response (two years by default: long
+    # enough for the half-year and annual follow-up and a complaint's review, seed 000 §4.2,
+    # seed 002 §4.1; then data minimisation, GDPR art. 5.1 c and e). The category, kind, dates
+    # and outcome stay, naming no one, so the report does not change. An unanswered one waits.
+    complaint_retention_days: int = 730
     # A purge run commits this many units (one person's data under one holder each) per
     # transaction, each unit whole or not at all: a batch that fails is redone one unit per
     # transaction, so one bad unit never holds back the others, and a run killed half-way
@@ -277,6 +283,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         nights_retention_days=number(
             "NIGHTS_RETENTION_DAYS", Settings.nights_retention_days, minimum=0
+        ),
+        complaint_retention_days=number(
+            "COMPLAINT_RETENTION_DAYS", Settings.complaint_retention_days, minimum=0
         ),
         nights_window=_window(get("NIGHTS_WINDOW", Settings.nights_window)),
         nights_per_allocation=number(

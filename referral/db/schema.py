@@ -5,6 +5,7 @@ from __future__ import annotations
 from referral.db import (
     activity,
     audit_log,
+    complaints,
     concern,
     data_keys,
     emergency,
@@ -27,6 +28,7 @@ metadata = Base.metadata
 __all__ = [
     "activity",
     "audit_log",
+    "complaints",
     "concern",
     "data_keys",
     "emergency",

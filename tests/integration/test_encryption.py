@@ -375,6 +375,25 @@ CLEAR_BY_DECISION: dict[str, str] = {
             ("released_at", "when the hold was released: the purge checks it"),
         )
     },
+    # Complaints and suggestions: what was said is sealed; what the report counts names no one.
+    **{
+        f"complaints.{column}": reason
+        for column, reason in (
+            ("id", _ROW),
+            ("data_key_id", _KEY),
+            ("programme", "which programme (A, B, C): the report counts by it"),
+            ("kind", "complaint, suggestion or praise, from a fixed list: counted"),
+            ("category", "what it is about, from a fixed list: counted"),
+            ("channel", "the public form or staff, from a fixed list"),
+            ("received_at", _ROW),
+            ("recorded_by", _STAFF),
+            ("responded_on", "the day of the response: the report's time to response"),
+            ("responded_at", _ROW),
+            ("responded_by", _STAFF),
+            ("outcome", "what the response did, from a fixed list: counted"),
+            ("purged_at", "when the purge emptied the text: lists and reads skip it"),
+        )
+    },
 }
 
 

@@ -32,6 +32,7 @@ from referral import clock, return_signing
 from referral.actors import Actor
 from referral.clock import STOCKHOLM
 from referral.db.audit_log import AuditEntry
+from referral.db.complaints import Complaint
 from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.night_calendar import is_registration_day
@@ -42,6 +43,7 @@ from referral.rules import Status
 from referral.services import (
     activity_descriptions,
     children,
+    complaints,
     concern_reports,
     consent,
     groups,
@@ -111,6 +113,8 @@ SHOWS_PERSONAL_DATA = {
     # A rerun of a stored allocation decrypts its inputs (card numbers and genders): on
     # record, although the answer itself only says whether the run verifies.
     "/api/v1/nights/allocations/<day>/verification",
+    # Complaints and suggestions: one opened, with its sealed text (one seeded, programme A).
+    "/complaints/<complaint_id>",
 }
 SHOWS_NO_PERSONAL_DATA = {
     "/",  # the user's own name only
@@ -125,6 +129,11 @@ SHOWS_NO_PERSONAL_DATA = {
     "/partner/groups",  # the year's groups with counts only
     "/fees",  # referral references, groups and municipalities: no child is named
     "/fees/export.csv",
+    # Activity reports: counts only, small ones suppressed; producing one is logged anyway.
+    "/reports",
+    "/reports/<programme>/<key>",
+    "/reports/<programme>/<key>/report.csv",
+    "/reports/<programme>/<key>/report.pdf",
     "/partner/interest",  # the partner's own registrations, by reference and status
     "/api/v1/partner/groups",  # the year's groups with counts only
     "/api/v1/partner/interest",  # the partner's own registrations, by reference and status
@@ -161,6 +170,12 @@ SHOWS_NO_PERSONAL_DATA = {
     "/nights/result",
     "/nights/result/<day>",
     "/api/v1/nights/results/<day>",
+    # Complaints and suggestions: the list shows category, dates and status only; the
+    # recording form and the public form and its receipt show nothing of anyone.
+    "/complaints",
+    "/complaints/new",
+    "/synpunkter",
+    "/synpunkter/tack",
 }
 NOT_PAGES = {"/login", "/mfa", "/healthz", "/static/<path:filename>"}
 
@@ -181,6 +196,8 @@ class Seed:
     # its one place (a night also in the shelter's list).
     shelter_id: str = ""
     night_day: str = ""
+    # Feedback about programme A, sent through the public form.
+    complaint_id: str = ""
 
 
 PATHS: dict[str, Callable[[Seed], str]] = {
@@ -229,6 +246,7 @@ PATHS: dict[str, Callable[[Seed], str]] = {
     ),
     "/nights/result/<day>": lambda seed: f"/nights/result/{seed.night_day}",
     "/api/v1/nights/results/<day>": lambda seed: f"/api/v1/nights/results/{seed.night_day}",
+    "/complaints/<complaint_id>": lambda seed: f"/complaints/{seed.complaint_id}",
 }
 
 
@@ -330,6 +348,11 @@ def _seed(app: Flask, factory: Factory) -> Seed:
         key = return_signing.load_key(app.config["REFERRAL_SETTINGS"].return_signing_key_path)
         returned = returned_files.deliver(uow, SYSTEM, declined.id, key, today)
         uow.commit()
+        complaint = complaints.submit_public(
+            uow,
+            complaints.NewComplaint("A", "complaint", "premises", "Vandringslokalen var kall."),
+            clock.now(),
+        )
         shelter_id, night_day = _seed_nights(app, uow, accounts)
         return Seed(
             accounts,
@@ -342,6 +365,7 @@ def _seed(app: Flask, factory: Factory) -> Seed:
             returned_file_id=returned.id,
             shelter_id=shelter_id,
             night_day=night_day.isoformat(),
+            complaint_id=_complaint_id(app, complaint.reference),
         )
 
 
@@ -377,6 +401,12 @@ def _seed_nights(app: Flask, uow: UnitOfWork, accounts: dict[Role, Account]) -> 
         today,
     )
     return shelter.id, day
+
+
+def _complaint_id(app: Flask, reference: str) -> str:
+    with app.app_context():
+        ids = request_session().scalars(select(Complaint.id)).all()
+    return next(i for i in ids if complaints.reference_of(i) == reference)
 
 
 def _count(app: Flask) -> int:

@@ -44,6 +44,7 @@ from referral.db.retention import PurgeRecord
 from referral.db.uow import UnitOfWork
 from referral.i18n import _l
 from referral.rules import Status, age_on
+from referral.services.gallring.complaint_rules import ComplaintRule
 from referral.services.gallring.night_rules import NightPersonRule, NightRunRule
 from referral.services.gallring.residue import Residue, child_age_band, youth_age_band
 from referral.services.gallring.rule_base import (
@@ -481,6 +482,7 @@ RULES: tuple[PurgeRule, ...] = (
     ConcernReportRule(),
     NightPersonRule(),
     NightRunRule(),
+    ComplaintRule(),
 )
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 
