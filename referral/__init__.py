@@ -57,6 +57,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         access,
         admin,
         casework,
+        complaints,
         concern,
         consent_documents,
         dpo,
@@ -108,6 +109,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(outreach.blueprint)
     app.register_blueprint(gallring.blueprint)
     app.register_blueprint(nights.blueprint)
+    app.register_blueprint(complaints.blueprint)
     init_api(app)
     init_errors(app)  # after the API, so problem documents replace flask-smorest's format
     cli.init_cli(app)
