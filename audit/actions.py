@@ -56,6 +56,9 @@ class Action(StrEnum):
     GROUP_READ = "group:read"
     # The fee report: each line shows a child's paying municipality (subject: the child)
     FEE_REPORT_READ = "fee_report:read"
+    # A partnership's activity report produced (page, CSV or PDF): aggregates only, small
+    # counts suppressed; the object names the programme, the period and the format.
+    ACTIVITY_REPORT_PRODUCE = "activity_report:produce"
     # Emergency access ("break the glass"): a social worker's city-wide look-up by
     # personnummer, the access itself (subject: the child; the reason sealed as the purpose),
     # and the DPO's review of the grants and their reasons

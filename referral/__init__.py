@@ -72,6 +72,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         outreach,
         partner,
         partner_files,
+        reports,
         returned_files,
     )
     from referral.web.errors import init_errors
@@ -109,6 +110,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(outreach.blueprint)
     app.register_blueprint(gallring.blueprint)
     app.register_blueprint(nights.blueprint)
+    app.register_blueprint(reports.blueprint)
     app.register_blueprint(complaints.blueprint)
     init_api(app)
     init_errors(app)  # after the API, so problem documents replace flask-smorest's format

@@ -68,6 +68,7 @@ DEMO_USERS = (
     ("socialjour", "Demo Socialjour", SOCIALJOUREN.name, "social_emergency"),
     ("nattpersonal", "Demo Nattpersonal", STADSMISSIONEN.name, "night_staff"),
     ("nattsamordnare", "Demo Nattsamordnare", CITY.name, "night_coordinator"),
+    ("samordnare", "Demo Samordnare", CITY.name, "coordinator"),
     ("dataskydd", "Demo Dataskyddsombud", CITY.name, "dpo"),
     ("admin", "Demo Administratör", CITY.name, "admin"),
 )

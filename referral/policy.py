@@ -112,6 +112,15 @@ class Permission(StrEnum):
     NIGHT_SHELTER_KEEP = "night_shelter:keep"
     NIGHT_EXCLUDE = "night_exclusion:manage"
     NIGHT_COORDINATE = "night_allocation:coordinate"
+    # Governance (domain.md §6): the half-year and annual activity reports (aggregates only,
+    # small counts suppressed), and complaints and suggestions (synpunkter och klagomål). A
+    # partner's staff see their own programme's (PROGRAMMES_OF_ROLE); the city's coordinator
+    # and the DPO every programme's. Staff record a complaint on a participant's behalf and
+    # the response to it; anyone may send one through the public form, which needs no login.
+    ACTIVITY_REPORT_READ = "activity_report:read"
+    COMPLAINT_RECORD = "complaint:record"
+    COMPLAINT_RESPOND = "complaint:respond"
+    COMPLAINT_READ = "complaint:read"
 
 
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
@@ -151,6 +160,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.INTEREST_REGISTER,
         Permission.CONCERN_FILE,
         Permission.PARTNER_FILE_KEEP,
+        Permission.ACTIVITY_REPORT_READ,
+        Permission.COMPLAINT_RECORD,
+        Permission.COMPLAINT_RESPOND,
+        Permission.COMPLAINT_READ,
     },
     Role.LINK_WORKER: _EVERY_ROLE
     | {
@@ -162,6 +175,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.LINK_CASE_MANAGE,
         Permission.YOUTH_CONSENT_RECORD,
         Permission.YOUTH_FOUND,
+        Permission.ACTIVITY_REPORT_READ,
+        Permission.COMPLAINT_RECORD,
+        Permission.COMPLAINT_RESPOND,
+        Permission.COMPLAINT_READ,
     },
     Role.SOCIAL_EMERGENCY: _EVERY_ROLE | {Permission.CONCERN_FILE, Permission.CONCERN_RECEIVE},
     Role.NIGHT_STAFF: _EVERY_ROLE
@@ -171,6 +188,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.NIGHT_PERSON_READ,
         Permission.NIGHT_SHELTER_KEEP,
         Permission.NIGHT_EXCLUDE,
+        Permission.ACTIVITY_REPORT_READ,
+        Permission.COMPLAINT_RECORD,
+        Permission.COMPLAINT_RESPOND,
+        Permission.COMPLAINT_READ,
     },
     Role.NIGHT_COORDINATOR: _EVERY_ROLE
     | {
@@ -179,7 +200,12 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.NIGHT_PERSON_READ,
         Permission.NIGHT_EXCLUDE,
         Permission.NIGHT_COORDINATE,
+        Permission.ACTIVITY_REPORT_READ,
+        Permission.COMPLAINT_RECORD,
+        Permission.COMPLAINT_RESPOND,
+        Permission.COMPLAINT_READ,
     },
+    Role.COORDINATOR: _EVERY_ROLE | {Permission.ACTIVITY_REPORT_READ, Permission.COMPLAINT_READ},
     # The DPO audits access; reading case content is not among these.
     Role.DPO: _EVERY_ROLE
     | {
@@ -192,6 +218,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.CONCERN_OVERDUE_READ,
         Permission.GALLRING_READ,
         Permission.LEGAL_HOLD_SET,
+        Permission.ACTIVITY_REPORT_READ,
+        Permission.COMPLAINT_READ,
     },
     Role.ADMIN: _EVERY_ROLE
     | {
@@ -212,6 +240,28 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.LEGAL_HOLD_SET,
     },
 }
+
+# Each partnership is one programme (domain.md §2-4, 7): a partner's staff follow their own
+# programme's reports and complaints; the city's coordinator and the DPO follow them all.
+PROGRAMMES = ("A", "B", "C")
+PROGRAMMES_OF_ROLE: dict[Role, frozenset[str]] = {
+    Role.GROUP_LEADER: frozenset({"A"}),
+    Role.LINK_WORKER: frozenset({"B"}),
+    Role.NIGHT_STAFF: frozenset({"C"}),
+    Role.NIGHT_COORDINATOR: frozenset({"C"}),
+    Role.COORDINATOR: frozenset(PROGRAMMES),
+    Role.DPO: frozenset(PROGRAMMES),
+}
+
+
+def programmes_of(actor: Actor) -> frozenset[str]:
+    """The programmes whose governance (reports, complaints) the actor follows: none unless
+    a role names them (deny by default)."""
+    found: frozenset[str] = frozenset()
+    for role in actor.roles:
+        found |= PROGRAMMES_OF_ROLE.get(role, frozenset())
+    return found
+
 
 # Roles whose work spans the city: their object scope is not limited to their organisation.
 # (The DPO reads the city-wide access log, which the audit services scope themselves.)

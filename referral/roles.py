@@ -25,6 +25,9 @@ class Role(StrEnum):
     # officer (central handläggare) who coordinates shelters, capacity and the allocation.
     NIGHT_STAFF = "night_staff"
     NIGHT_COORDINATOR = "night_coordinator"
+    # The city's coordinator of the idea-based partnerships (IOP-samordnare): follows every
+    # programme for the steering group (activity reports, complaints), reads no case.
+    COORDINATOR = "coordinator"
     DPO = "dpo"
     ADMIN = "admin"
 
@@ -39,6 +42,7 @@ ROLE_HOMES: dict[Role, frozenset[OrganisationKind]] = {
     Role.SOCIAL_EMERGENCY: frozenset({OrganisationKind.CITY}),
     Role.NIGHT_STAFF: frozenset({OrganisationKind.PARTNER, OrganisationKind.CITY}),
     Role.NIGHT_COORDINATOR: frozenset({OrganisationKind.CITY}),
+    Role.COORDINATOR: frozenset({OrganisationKind.CITY}),
     Role.DPO: frozenset({OrganisationKind.CITY}),
     Role.ADMIN: frozenset({OrganisationKind.CITY}),
 }

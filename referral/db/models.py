@@ -102,7 +102,7 @@ class UserRole(Base):
     __table_args__ = (
         CheckConstraint(
             "role IN ('social_worker', 'group_leader', 'link_worker', 'social_emergency', "
-            "'night_staff', 'night_coordinator', 'dpo', 'admin')",
+            "'night_staff', 'night_coordinator', 'coordinator', 'dpo', 'admin')",
             name="role_known",
         ),
     )

@@ -74,4 +74,4 @@ class Document:
     subtitle: str  # the partnership and the period
     produced: str  # when and by whom (a role, never a name), as the reader's locale writes it
     sections: tuple[Section, ...]
-    notes: tuple[str, ...] = ()  # how to read it: "<5" and "–" explained
+    notes: tuple[str, ...] = ()  # how to read it: "<5" and the dash explained

@@ -32,7 +32,7 @@ from referral.db.complaints import (
 )
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, Denial, InvalidInput, NotFound
-from referral.i18n import _
+from referral.i18n import _, _l
 from referral.policy import Permission, can, programmes_of, require
 from referral.text_rules import has_refused_character
 
@@ -67,6 +67,24 @@ def local_day(moment: datetime) -> date:
 
 
 # --- What the services answer -----------------------------------------------------------------
+
+
+# What the form, the list and the activity report call each kind and category.
+KIND_LABELS = {
+    ComplaintKind.COMPLAINT.value: _l("A complaint"),
+    ComplaintKind.SUGGESTION.value: _l("A suggestion"),
+    ComplaintKind.PRAISE.value: _l("Praise"),
+}
+CATEGORY_LABELS = {
+    ComplaintCategory.TREATMENT.value: _l("How staff treated me"),
+    ComplaintCategory.ACCESSIBILITY.value: _l("Opening hours and accessibility"),
+    ComplaintCategory.PLACES.value: _l("Places and how they are shared out"),
+    ComplaintCategory.ACTIVITIES.value: _l("Activities and what they contain"),
+    ComplaintCategory.SAFETY.value: _l("Safety"),
+    ComplaintCategory.PREMISES.value: _l("Premises"),
+    ComplaintCategory.INFORMATION.value: _l("Information"),
+    ComplaintCategory.OTHER.value: _l("Something else"),
+}
 
 
 @dataclass(frozen=True)

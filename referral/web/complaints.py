@@ -25,9 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from referral import clock
 from referral.db.complaints import (
-    ComplaintCategory,
     ComplaintChannel,
-    ComplaintKind,
     ResponseOutcome,
 )
 from referral.errors import DomainError
@@ -54,21 +52,6 @@ PROGRAMME_LABELS = {
     "B": _l("Support for young people who came to Sweden on their own"),
     "C": _l("Night places (emergency shelter for EU citizens)"),
 }
-KIND_LABELS = {
-    ComplaintKind.COMPLAINT.value: _l("A complaint"),
-    ComplaintKind.SUGGESTION.value: _l("A suggestion"),
-    ComplaintKind.PRAISE.value: _l("Praise"),
-}
-CATEGORY_LABELS = {
-    ComplaintCategory.TREATMENT.value: _l("How staff treated me"),
-    ComplaintCategory.ACCESSIBILITY.value: _l("Opening hours and accessibility"),
-    ComplaintCategory.PLACES.value: _l("Places and how they are shared out"),
-    ComplaintCategory.ACTIVITIES.value: _l("Activities and what they contain"),
-    ComplaintCategory.SAFETY.value: _l("Safety"),
-    ComplaintCategory.PREMISES.value: _l("Premises"),
-    ComplaintCategory.INFORMATION.value: _l("Information"),
-    ComplaintCategory.OTHER.value: _l("Something else"),
-}
 CHANNEL_LABELS = {
     ComplaintChannel.PUBLIC_FORM.value: _l("Public form"),
     ComplaintChannel.STAFF.value: _l("Recorded by staff"),
@@ -88,8 +71,8 @@ PUBLIC_FORM_SCOPE = "complaints-public-form"
 def _labels() -> dict[str, object]:
     return {
         "programme_labels": PROGRAMME_LABELS,
-        "kind_labels": KIND_LABELS,
-        "category_labels": CATEGORY_LABELS,
+        "kind_labels": complaints.KIND_LABELS,
+        "category_labels": complaints.CATEGORY_LABELS,
         "channel_labels": CHANNEL_LABELS,
         "outcome_labels": OUTCOME_LABELS,
         "local": local,
@@ -108,12 +91,12 @@ class ComplaintForm(PlainTextForm):
     )
     kind = RadioField(
         _l("What would you like to give?"),
-        choices=choices_from(KIND_LABELS),
+        choices=choices_from(complaints.KIND_LABELS),
         validators=[DataRequired(message=_l("Choose complaint, suggestion or praise."))],
     )
     category = SelectField(
         _l("What is it about?"),
-        choices=_with_blank(CATEGORY_LABELS, _l("Choose")),
+        choices=_with_blank(complaints.CATEGORY_LABELS, _l("Choose")),
         validators=[DataRequired(message=_l("Choose what it is about."))],
     )
     text = TextAreaField(

@@ -58,7 +58,11 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "returned_file:read",
     ],
     Role.GROUP_LEADER: [
+        "activity_report:read",
         "api_docs:read",
+        "complaint:read",
+        "complaint:record",
+        "complaint:respond",
         "concern_report:file",
         "fee_report:read",
         "group:manage",
@@ -72,7 +76,11 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "referral:respond",
     ],
     Role.LINK_WORKER: [
+        "activity_report:read",
         "api_docs:read",
+        "complaint:read",
+        "complaint:record",
+        "complaint:respond",
         "concern_report:file",
         "encounter:link",
         "encounter:record",
@@ -92,7 +100,11 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "profile:read",
     ],
     Role.NIGHT_STAFF: [
+        "activity_report:read",
         "api_docs:read",
+        "complaint:read",
+        "complaint:record",
+        "complaint:respond",
         "concern_report:file",
         "home:view",
         "night_exclusion:manage",
@@ -102,7 +114,11 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "profile:read",
     ],
     Role.NIGHT_COORDINATOR: [
+        "activity_report:read",
         "api_docs:read",
+        "complaint:read",
+        "complaint:record",
+        "complaint:respond",
         "concern_report:file",
         "home:view",
         "night_allocation:coordinate",
@@ -111,12 +127,21 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "night_registration:record",
         "profile:read",
     ],
+    Role.COORDINATOR: [
+        "activity_report:read",
+        "api_docs:read",
+        "complaint:read",
+        "home:view",
+        "profile:read",
+    ],
     Role.DPO: [
+        "activity_report:read",
         "api_docs:read",
         "audit:export",
         "audit:search",
         "audit:subject_report",
         "audit:verify",
+        "complaint:read",
         "concern_report:audit",
         "concern_report:overdue",
         "emergency:review",
@@ -817,3 +842,30 @@ def test_who_may_name_a_childs_record_in_a_concern_report(
 ) -> None:
     actor, child, referrals, expected = case
     assert may_report_concern_about(actor, child, referrals) is expected
+
+
+# Which programmes' governance (activity reports, complaints) each role follows: a partner's
+# staff their own programme's, the city's coordinator and the DPO all three, anyone else none.
+PROGRAMMES_FOLLOWED = {
+    Role.SOCIAL_WORKER: set(),
+    Role.GROUP_LEADER: {"A"},
+    Role.LINK_WORKER: {"B"},
+    Role.SOCIAL_EMERGENCY: set(),
+    Role.NIGHT_STAFF: {"C"},
+    Role.NIGHT_COORDINATOR: {"C"},
+    Role.COORDINATOR: {"A", "B", "C"},
+    Role.DPO: {"A", "B", "C"},
+    Role.ADMIN: set(),
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_follows_the_programmes_the_table_names(role: Role) -> None:
+    actor = Actor("u", "u", "org", frozenset({role}))
+    assert policy.programmes_of(actor) == PROGRAMMES_FOLLOWED[role]
+
+
+def test_someone_with_two_roles_follows_the_programmes_of_both() -> None:
+    actor = Actor("u", "u", "org", frozenset({Role.GROUP_LEADER, Role.LINK_WORKER}))
+    assert policy.programmes_of(actor) == {"A", "B"}
+    assert policy.PROGRAMMES == ("A", "B", "C")

@@ -1,0 +1,428 @@
+"""The activity report of one partnership (one programme) for one period: its figures, in
+tables whose small counts are suppressed (reports.suppression), as a document the page, the
+CSV and the PDF all draw (reports.document).
+
+Who sees which: a partner's staff their own programme's report, the city's coordinator and
+the DPO every programme's (policy.programmes_of); any other programme is not found.
+Producing a report is written to the access log before it is returned. A year's report
+protects the difference from the May-October report inside it (Period.nested): the reader
+holding both learns no small count from subtracting one from the other."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from statistics import median
+from typing import Any
+
+from audit.actions import Action
+from audit.record import record
+from referral.actors import Actor
+from referral.clock import STOCKHOLM
+from referral.db.complaints import ComplaintCategory, ComplaintKind
+from referral.db.uow import UnitOfWork
+from referral.errors import NotFound
+from referral.i18n import _
+from referral.policy import Permission, programmes_of, require
+from referral.reports.document import Document, Figure, Section, Table
+from referral.reports.tables import Axis, Key, count_table, plain_table
+from referral.services import complaints
+from referral.services.reports import labels, programme_a, programme_b, programme_c
+from referral.services.reports.periods import Period
+
+SMALLEST_SHOWN = 5  # a figure resting on fewer people is not shown (like a count of 1-4)
+FORMATS = ("page", "csv", "pdf")
+
+
+def activity_report(
+    uow: UnitOfWork, actor: Actor, programme: str, period: Period, now: datetime, fmt: str
+) -> Document:
+    require(actor, Permission.ACTIVITY_REPORT_READ)
+    if programme not in programmes_of(actor) or fmt not in FORMATS:
+        raise NotFound(_("No such report."))
+    build = _BUILDERS[programme]
+    sections = (*build(uow, period), _feedback(uow, programme, period))
+    record(
+        uow.session,
+        actor,
+        Action.ACTIVITY_REPORT_PRODUCE,
+        object_type="activity_report",
+        object_id=f"{programme}:{period.key}:{fmt}",
+    )
+    uow.commit()  # on record before it is returned
+    return Document(
+        title=_("Activity report: %(programme)s", programme=labels.programme(programme)),
+        subtitle=labels.period(period),
+        produced=_(
+            "Produced %(when)s by %(role)s",
+            when=now.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M"),
+            role=labels.roles_of(actor),
+        ),
+        sections=sections,
+        notes=(
+            _("<5: between 1 and 4. Small counts are not shown so that no one can be singled out."),
+            _(
+                "–: hidden so that a small count cannot be worked out from the totals or from "
+                "another report."
+            ),
+            _(
+                "Every count is of an event in the period; a status is the one it had when the "
+                "period ended. The figures do not change when data is purged."
+            ),
+        ),
+    )
+
+
+# --- Figures ---------------------------------------------------------------------------------
+
+
+def _count(key: str, label: str, n: int) -> Figure:
+    return Figure(key, label, "<5" if 0 < n < SMALLEST_SHOWN else str(n))
+
+
+def _share(key: str, label: str, part: int, whole: int) -> Figure:
+    if whole == 0:
+        return Figure(key, label, "–")
+    if 0 < part < SMALLEST_SHOWN or 0 < whole - part < SMALLEST_SHOWN:
+        return Figure(key, label, _("not shown (fewer than 5)"))
+    return Figure(key, label, f"{round(100 * part / whole)} %")
+
+
+def _hours(
+    key: str, label: str, hours: list[float], pick: Callable[[list[float]], float]
+) -> Figure:
+    if not hours:
+        return Figure(key, label, "–")
+    if len(hours) < SMALLEST_SHOWN:
+        return Figure(key, label, _("not shown (fewer than 5)"))
+    return Figure(key, label, _("%(hours)s h", hours=f"{pick(hours):.1f}"))
+
+
+# --- Tables ----------------------------------------------------------------------------------
+
+
+def _nested(
+    collect: Callable[[UnitOfWork, Period], Any], uow: UnitOfWork, period: Period
+) -> Any | None:
+    inner = period.nested
+    return collect(uow, inner) if inner is not None else None
+
+
+def _table(
+    key: str,
+    title: str,
+    heading: str,
+    rows: Axis,
+    columns: Axis,
+    counts: Counter[Key],
+    inner: Counter[Key] | None,
+) -> Table:
+    return count_table(
+        key, title, heading, rows, columns, counts, total_label=_("Total"), nested_in=inner
+    )
+
+
+def _programme_a(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
+    facts = programme_a.collect(uow, period)
+    inner = _nested(programme_a.collect, uow, period)
+    genders = labels.axis(programme_a.GENDERS, labels.GENDER)
+    districts = Axis.of(
+        sorted(
+            ((i, facts.districts.get(i, "?")) for i in {d for d, _ in facts.placed_by_district}),
+            key=lambda pair: pair[1],
+        )
+    )
+    single = Axis(("count",), (_("Number"),))
+    return (
+        Section(
+            "referrals",
+            _("Referrals and children placed"),
+            figures=(
+                _count("children_placed", _("Children placed in a group"), facts.children_placed),
+                _share(
+                    "girls_share",
+                    _("Girls among the children placed"),
+                    facts.girls_placed,
+                    facts.children_placed,
+                ),
+            ),
+            tables=(
+                _table(
+                    "referrals_by_status_gender",
+                    _("Referrals sent in the period, by status at its end and gender"),
+                    _("Status"),
+                    labels.axis(labels.REFERRAL_STATUSES, labels.REFERRAL_STATUS),
+                    genders,
+                    facts.referrals_by_status,
+                    inner.referrals_by_status if inner else None,
+                ),
+                _table(
+                    "placed_by_age_gender",
+                    _("Children placed, by age band and gender"),
+                    _("Age band"),
+                    labels.axis(programme_a.AGE_BANDS, labels.AGE_BAND),
+                    genders,
+                    facts.placed_by_age,
+                    inner.placed_by_age if inner else None,
+                ),
+                _table(
+                    "placed_by_district_gender",
+                    _("Children placed, by district and gender"),
+                    _("District"),
+                    districts,
+                    genders,
+                    facts.placed_by_district,
+                    inner.placed_by_district if inner else None,
+                ),
+            ),
+        ),
+        Section(
+            "groups",
+            _("Groups and attendance"),
+            figures=(
+                _share(
+                    "attendance_rate",
+                    _("Attendance at the sessions held"),
+                    facts.attendance_present,
+                    facts.attendance_marked,
+                )
+                if facts.attending_children >= SMALLEST_SHOWN
+                else Figure(
+                    "attendance_rate",
+                    _("Attendance at the sessions held"),
+                    _("not shown (fewer than 5)") if facts.attending_children else "–",
+                ),
+            ),
+            tables=(
+                plain_table(
+                    "groups_by_format_size",
+                    _("Groups started in the period, by format and number of children"),
+                    _("Format"),
+                    labels.axis(("weekly", "weekend"), labels.GROUP_FORMAT),
+                    labels.axis(programme_a.GROUP_SIZES, labels.GROUP_SIZE),
+                    facts.groups_by_format,
+                    total_label=_("Total"),
+                ),
+            ),
+        ),
+        Section(
+            "consent_and_concern",
+            _("Consents and concern reports"),
+            figures=(
+                _hours(
+                    "median_hours_to_acknowledge",
+                    _("Median time until a concern report was acknowledged"),
+                    facts.hours_to_acknowledge,
+                    median,
+                ),
+                _hours(
+                    "worst_hours_to_acknowledge",
+                    _("Longest time until a concern report was acknowledged"),
+                    facts.hours_to_acknowledge,
+                    max,
+                ),
+            ),
+            tables=(
+                _table(
+                    "consents",
+                    _("Consent decisions recorded, and consents that lapsed"),
+                    _("Decision"),
+                    labels.axis(programme_a.CONSENT_OUTCOMES, labels.CONSENT_OUTCOME),
+                    single,
+                    facts.consents,
+                    inner.consents if inner else None,
+                ),
+                _table(
+                    "concern_reports",
+                    _("Concern reports filed from the programme"),
+                    _("Concern reports"),
+                    labels.axis(("acknowledged", "waiting"), labels.CONCERN),
+                    single,
+                    facts.concern_filed,
+                    inner.concern_filed if inner else None,
+                ),
+            ),
+        ),
+    )
+
+
+def _programme_b(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
+    facts = programme_b.collect(uow, period)
+    inner = _nested(programme_b.collect, uow, period)
+    genders = labels.axis(programme_b.GENDERS, labels.GENDER)
+    single = Axis(("count",), (_("Number"),))
+    return (
+        Section(
+            "encounters",
+            _("Encounters"),
+            figures=(
+                _count("encounters", _("Encounters"), facts.encounters),
+                _share(
+                    "girls_share", _("Girls among those met"), facts.girls_met, facts.encounters
+                ),
+            ),
+            tables=(
+                _table(
+                    "encounters_by_age_gender",
+                    _("Encounters, by age band and gender"),
+                    _("Age band"),
+                    labels.axis(programme_b.AGE_BANDS, labels.AGE_BAND),
+                    genders,
+                    facts.encounters_by_age,
+                    inner.encounters_by_age if inner else None,
+                ),
+                _table(
+                    "encounters_by_place_gender",
+                    _("Encounters, by place and gender"),
+                    _("Place"),
+                    labels.axis(labels.PLACES, labels.PLACE),
+                    genders,
+                    facts.encounters_by_place,
+                    inner.encounters_by_place if inner else None,
+                ),
+            ),
+        ),
+        Section(
+            "link_cases",
+            _("Link cases and found youths"),
+            figures=(
+                _count("findings", _("Absconded or missing youths found"), facts.findings),
+                _hours(
+                    "median_hours_to_notification",
+                    _("Median time from finding a youth until the district acknowledged"),
+                    facts.hours_to_notification,
+                    median,
+                ),
+                _hours(
+                    "median_hours_to_acknowledge",
+                    _("Median time until a concern report was acknowledged"),
+                    facts.hours_to_acknowledge,
+                    median,
+                ),
+                _hours(
+                    "worst_hours_to_acknowledge",
+                    _("Longest time until a concern report was acknowledged"),
+                    facts.hours_to_acknowledge,
+                    max,
+                ),
+            ),
+            tables=(
+                _table(
+                    "link_cases_by_authority_outcome",
+                    _("Link cases opened in the period, by authority and outcome"),
+                    _("Authority"),
+                    labels.axis(labels.AUTHORITIES, labels.AUTHORITY),
+                    labels.axis(labels.LINK_OUTCOMES, labels.LINK_OUTCOME),
+                    facts.link_cases,
+                    inner.link_cases if inner else None,
+                ),
+                _table(
+                    "concern_reports",
+                    _("Concern reports filed about youths"),
+                    _("Concern reports"),
+                    labels.axis(("acknowledged", "waiting"), labels.CONCERN),
+                    single,
+                    facts.concern_filed,
+                    inner.concern_filed if inner else None,
+                ),
+            ),
+        ),
+    )
+
+
+def _programme_c(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
+    facts = programme_c.collect(uow, period)
+    inner = _nested(programme_c.collect, uow, period)
+    months = Axis.of([(m.strftime("%Y-%m"), labels.month(m)) for m in period.months()])
+    shelters = Axis.of(sorted(facts.shelters.items(), key=lambda pair: pair[1]))
+    inner_nights = None
+    if inner is not None:  # the inner period's shelters are among the year's
+        inner_nights = Counter({k: n for k, n in inner.nights_by_shelter.items()})
+    return (
+        Section(
+            "night_places",
+            _("Night places"),
+            figures=(
+                _count("mornings", _("Mornings with an allocation"), facts.runs),
+                _count("registered", _("Registrations"), facts.registered),
+                _count(
+                    "turned_away",
+                    _("Nights asked for and not given"),
+                    sum(n for (_m, kind), n in facts.mornings.items() if kind == "turned_away"),
+                ),
+            ),
+            tables=(
+                _table(
+                    "mornings_by_month",
+                    _("Places given and people turned away, by month"),
+                    _("Month"),
+                    months,
+                    labels.axis(programme_c.MORNING_COUNTS, labels.MORNING_COUNT),
+                    facts.mornings,
+                    _months_only(inner.mornings, months) if inner else None,
+                ),
+                _table(
+                    "nights_by_shelter",
+                    _("Nights given, by shelter and what became of them"),
+                    _("Shelter"),
+                    shelters,
+                    labels.axis(labels.NIGHT_STATUSES, labels.NIGHT_STATUS),
+                    facts.nights_by_shelter,
+                    inner_nights,
+                ),
+            ),
+        ),
+    )
+
+
+def _feedback_counts(uow: UnitOfWork, programme: str, period: Period) -> Counter[Key]:
+    lines = complaints.summary(uow, programme, period.first_day, period.last_day)
+    return Counter({(line.category, line.kind): line.count for line in lines})
+
+
+def _feedback(uow: UnitOfWork, programme: str, period: Period) -> Section:
+    """Complaints and suggestions (synpunkter och klagomål): by category and kind, and how
+    long a response took (from receipt to the day it was given)."""
+    lines = complaints.summary(uow, programme, period.first_day, period.last_day)
+    inner = period.nested
+    answered = sum(line.responded for line in lines)
+    worst = max((line.worst_days for line in lines if line.worst_days is not None), default=None)
+    return Section(
+        "feedback",
+        _("Feedback and complaints"),
+        figures=(
+            _count("feedback_answered", _("Answered"), answered),
+            Figure(
+                "feedback_worst_days",
+                _("Longest time to a response"),
+                "–"
+                if worst is None
+                else _("not shown (fewer than 5)")
+                if answered < SMALLEST_SHOWN
+                else _("%(days)s days", days=worst),
+            ),
+        ),
+        tables=(
+            _table(
+                "feedback_by_category_kind",
+                _("Feedback received, by category and kind"),
+                _("Category"),
+                labels.axis([c.value for c in ComplaintCategory], complaints.CATEGORY_LABELS),
+                labels.axis([k.value for k in ComplaintKind], complaints.KIND_LABELS),
+                _feedback_counts(uow, programme, period),
+                _feedback_counts(uow, programme, inner) if inner else None,
+            ),
+        ),
+    )
+
+
+def _months_only(counts: Counter[Key], months: Axis) -> Counter[Key]:
+    return Counter({key: n for key, n in counts.items() if key[0] in months.keys})
+
+
+_BUILDERS: dict[str, Callable[[UnitOfWork, Period], tuple[Section, ...]]] = {
+    "A": _programme_a,
+    "B": _programme_b,
+    "C": _programme_c,
+}

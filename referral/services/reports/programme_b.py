@@ -1,0 +1,101 @@
+"""Programme B's figures for a period (outreach to unaccompanied youths and link cases).
+
+From what a youth's purge leaves: encounters stay as anonymous counts with their clear age
+band and gender (recorded for the follow-up, seed 000), link cases keep their authority and
+outcome, findings their times, concern reports their filing and acknowledgement."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from referral.db.concern import ConcernReport, SubjectKind
+from referral.db.outreach import Encounter, Finding, LinkCase, LinkStep, LinkStepKind
+from referral.db.uow import UnitOfWork
+from referral.services.reports.periods import Period
+
+PROGRAMME = "B"
+GENDERS = ("girl", "boy", "other", "unknown")
+AGE_BANDS = ("under_15", "15_17", "18_20", "unknown")
+OPEN = "open"
+
+
+@dataclass
+class FactsB:
+    encounters_by_age: Counter[tuple[str, str]] = field(default_factory=Counter)
+    encounters_by_place: Counter[tuple[str, str]] = field(default_factory=Counter)
+    link_cases: Counter[tuple[str, str]] = field(default_factory=Counter)
+    concern_filed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    hours_to_acknowledge: list[float] = field(default_factory=list)
+    findings: int = 0
+    hours_to_notification: list[float] = field(default_factory=list)
+
+    @property
+    def girls_met(self) -> int:
+        return sum(n for (_band, gender), n in self.encounters_by_age.items() if gender == "girl")
+
+    @property
+    def encounters(self) -> int:
+        return sum(self.encounters_by_age.values())
+
+
+def _hours(delta: timedelta) -> float:
+    return delta / timedelta(hours=1)
+
+
+def collect(uow: UnitOfWork, period: Period) -> FactsB:
+    db = uow.session
+    facts = FactsB()
+    for gender, age_band, place in db.execute(
+        select(Encounter.gender, Encounter.age_band, Encounter.place).where(
+            Encounter.occurred_on >= period.first_day, Encounter.occurred_on <= period.last_day
+        )
+    ):
+        facts.encounters_by_age[(age_band or "unknown", gender or "unknown")] += 1
+        facts.encounters_by_place[(place, gender or "unknown")] += 1
+    # Link cases opened in the period: where to, and how they had ended when it did.
+    cases = list(
+        db.execute(
+            select(LinkCase.id, LinkCase.authority, LinkCase.outcome).where(
+                LinkCase.created_at >= period.starts_at, LinkCase.created_at < period.ends_at
+            )
+        )
+    )
+    closed_in_time = set(
+        db.scalars(
+            select(LinkStep.case_id).where(
+                LinkStep.case_id.in_([case_id for case_id, _, _ in cases]),
+                LinkStep.step == LinkStepKind.CLOSED.value,
+                LinkStep.recorded_at < period.ends_at,
+            )
+        )
+    )
+    for case_id, authority, outcome in cases:
+        ended = outcome if case_id in closed_in_time and outcome else OPEN
+        facts.link_cases[(authority, ended)] += 1
+    reports = {
+        report.id: report
+        for report in db.scalars(
+            select(ConcernReport).where(ConcernReport.subject_kind == SubjectKind.YOUTH.value)
+        )
+    }
+    for report in reports.values():
+        if not (period.starts_at <= report.filed_at < period.ends_at):
+            continue
+        facts.concern_filed[("acknowledged" if report.acknowledged_at else "waiting", "count")] += 1
+        if report.acknowledged_at is not None:
+            facts.hours_to_acknowledge.append(_hours(report.acknowledged_at - report.filed_at))
+    # A found youth: the wait ends when the district acknowledges the report that told it.
+    for found_at, report_id in db.execute(
+        select(Finding.found_at, Finding.concern_report_id).where(
+            Finding.found_at >= period.starts_at, Finding.found_at < period.ends_at
+        )
+    ):
+        facts.findings += 1
+        told = reports.get(report_id) if report_id else None
+        if told is not None and told.acknowledged_at is not None:
+            facts.hours_to_notification.append(_hours(told.acknowledged_at - found_at))
+    return facts
