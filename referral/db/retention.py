@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
@@ -54,6 +62,27 @@ class PurgeRecord(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (UniqueConstraint("rule", "unit_id", name="one_purge_per_unit"),)
+
+
+class KeptCount(Base):
+    """Counts that outlive the people they count: when a purge removes what links a person
+    to a period (a night person's registrations, a youth's encounters), the report's
+    tallies of that person for each published period are kept here first, in the purge's
+    own transaction, so that the activity report (services.reports) is the same after the
+    purge as before it. A count, never a person: no id of anyone is stored."""
+
+    __tablename__ = "kept_counts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    programme: Mapped[str] = mapped_column(String(1))
+    period: Mapped[str] = mapped_column(String(12))  # services.reports.periods.Period.key
+    table_key: Mapped[str] = mapped_column(String(40))
+    row_key: Mapped[str] = mapped_column(String(80))
+    column_key: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(Integer)
+    kept_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_kept_counts_lookup", "programme", "period", "table_key"),)
 
 
 class RunStatus:

@@ -48,6 +48,9 @@ class Table:
     row_heading: str
     columns: tuple[str, ...]  # the last one is the total's heading
     rows: tuple[Row, ...]
+    # The column the page draws as bars (the total by default); None: no chart (a table of
+    # times, not counts).
+    chart_column: int | None = -1
 
 
 @dataclass(frozen=True)

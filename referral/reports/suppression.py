@@ -57,14 +57,33 @@ class Suppressed:
 
 
 def suppress(
-    counts: Sequence[Sequence[int]], *, nested_in: Sequence[Sequence[int]] | None = None
+    counts: Sequence[Sequence[int]],
+    *,
+    nested_in: Sequence[Sequence[int]] | None = None,
+    nested_extended: Sequence[Sequence[int | None]] | None = None,
 ) -> Suppressed:
     """Suppress an r x c table of counts together with the totals this function adds to it.
 
     `nested_in` holds the counts of a shorter period inside this one that is published on its
     own; a cell (or total) whose difference from it is 1 to 4 is not shown here either.
+    `nested_extended` says the same of a table only some of whose figures are nested (a
+    status on the period's last day is not, the count of referrals sent is): the (r+1) x (c+1)
+    table with its totals, None where the shorter period's figure is not part of this one.
     """
     interior = _validated(counts, "counts")
+    if nested_extended is not None:
+        if nested_in is not None:
+            raise ValueError("give nested_in or nested_extended, not both")
+        extended = _extended(interior)
+        figures = [list(row) for row in nested_extended]
+        if len(figures) != len(extended) or any(len(r) != len(extended[0]) for r in figures):
+            raise ValueError("nested_extended must have the shape of counts with its totals")
+        for row, inner_row in zip(extended, figures, strict=True):
+            for count, value in zip(row, inner_row, strict=True):
+                if value is not None and not 0 <= value <= count:
+                    raise ValueError("nested_extended may not exceed counts")
+        grid = _Grid(extended, figures)
+        return grid.published(grid.protect())
     nested = None
     if nested_in is not None:
         nested = _validated(nested_in, "nested_in")
@@ -108,11 +127,16 @@ class _Grid:
     """The extended table as a bipartite graph: vertex i < n_rows is row line i, vertex
     n_rows + j is column line j, and cell k = i * n_cols + j joins them."""
 
-    def __init__(self, table: list[list[int]], nested: list[list[int]] | None) -> None:
+    def __init__(
+        self, table: list[list[int]], nested: Sequence[Sequence[int | None]] | None
+    ) -> None:
         self.n_rows = len(table)
         self.n_cols = len(table[0])
         self.values = [count for row in table for count in row]
-        inner = [count for row in nested for count in row] if nested else [0] * len(self.values)
+        # (None: no figure of the shorter period is part of this cell: nothing to protect.)
+        inner = (
+            [count or 0 for row in nested for count in row] if nested else [0] * len(self.values)
+        )
         # What a reader of the shorter period's report knows each count here is at least: the
         # count there when it is shown there (assumed, to be safe: that report's own secondary
         # suppression is not known here), and 1 when it is "<5" there.

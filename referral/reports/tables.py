@@ -33,6 +33,23 @@ def _grid(counts: Counter[Key], rows: Axis, columns: Axis) -> list[list[int]]:
     return [[counts[(r, c)] for c in columns.keys] for r in rows.keys]
 
 
+def _with_totals(grid: list[list[int]]) -> list[list[int]]:
+    rows = [[*row, sum(row)] for row in grid]
+    return [*rows, [sum(column) for column in zip(*rows, strict=True)]]
+
+
+def _nested(outer: list[list[int]], inner: list[list[int]]) -> list[list[int | None]]:
+    """The shorter period's figures that are part of this period's, totals included. A
+    count of events in the period is (the shorter period's are among them); a status on the
+    period's last day need not be (a referral open at the end of October may be completed by
+    December), and a figure larger than this period's is left out (None). Taking the others
+    as nested can only hide more, never less."""
+    return [
+        [i if i <= o else None for o, i in zip(outer_row, inner_row, strict=True)]
+        for outer_row, inner_row in zip(_with_totals(outer), _with_totals(inner), strict=True)
+    ]
+
+
 def count_table(
     key: str,
     title: str,
@@ -49,9 +66,12 @@ def count_table(
     as well."""
     if not rows.keys:  # nothing happened: a row of zeros says so
         return plain_table(key, title, row_heading, rows, columns, counts, total_label=total_label)
+    grid = _grid(counts, rows, columns)
     published = suppress(
-        _grid(counts, rows, columns),
-        nested_in=_grid(nested_in, rows, columns) if nested_in is not None else None,
+        grid,
+        nested_extended=_nested(grid, _grid(nested_in, rows, columns))
+        if nested_in is not None
+        else None,
     )
     if not published.protected:
         # Some tables cannot be made safe (four 1s whose total is 4 give each away):

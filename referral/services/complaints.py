@@ -384,11 +384,11 @@ def respond(
     return line
 
 
-def summary(uow: UnitOfWork, programme: str | None, start: date, end: date) -> list[SummaryLine]:
-    """Per category and kind, the feedback received from `start` to `end` (Stockholm days,
-    both included) in `programme` (None: every programme): how many, how many answered, and
-    the median and the longest time to the response in days. From clear columns only, purged
-    rows included: a purge does not change it."""
+def _received(
+    uow: UnitOfWork, programme: str | None, start: date, end: date
+) -> dict[tuple[str, str], list[int | None]]:
+    """Per (category, kind), each piece of feedback received from `start` to `end`
+    (Stockholm days, both included): the days until its response, None while unanswered."""
     since = datetime.combine(start, time(), tzinfo=STOCKHOLM)
     until = datetime.combine(end + timedelta(days=1), time(), tzinfo=STOCKHOLM)
     query = select(
@@ -400,6 +400,15 @@ def summary(uow: UnitOfWork, programme: str | None, start: date, end: date) -> l
     for category, kind, received_at, responded_on in uow.session.execute(query):
         days = None if responded_on is None else (responded_on - local_day(received_at)).days
         counts.setdefault((category, kind), []).append(days)
+    return counts
+
+
+def summary(uow: UnitOfWork, programme: str | None, start: date, end: date) -> list[SummaryLine]:
+    """Per category and kind, the feedback received from `start` to `end` (Stockholm days,
+    both included) in `programme` (None: every programme): how many, how many answered, and
+    the median and the longest time to the response in days. From clear columns only, purged
+    rows included: a purge does not change it."""
+    counts = _received(uow, programme, start, end)
     order = {value.value: n for n, value in enumerate(ComplaintCategory)}
     kinds = {value.value: n for n, value in enumerate(ComplaintKind)}
     lines = []
@@ -418,3 +427,13 @@ def summary(uow: UnitOfWork, programme: str | None, start: date, end: date) -> l
             )
         )
     return lines
+
+
+def response_days(
+    uow: UnitOfWork, programme: str | None, start: date, end: date
+) -> dict[str, list[int]]:
+    """Per category, the days each answered piece of feedback waited for its response."""
+    found: dict[str, list[int]] = {}
+    for (category, _kind), all_days in _received(uow, programme, start, end).items():
+        found.setdefault(category, []).extend(d for d in all_days if d is not None)
+    return found

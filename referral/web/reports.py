@@ -54,9 +54,12 @@ def _document(programme: str, key: str, fmt: str) -> tuple[Period, Document]:
 def report(programme: str, key: str) -> ResponseReturnValue:
     period, document = _document(programme, key, "page")
     charts = {
-        table.key: Markup(bar_chart(table, label=table.title))  # noqa: S704 - escaped inside
+        table.key: Markup(  # noqa: S704 - the chart escapes every label itself
+            bar_chart(table, column=table.chart_column, label=table.title)
+        )
         for section in document.sections
         for table in section.tables
+        if table.chart_column is not None and table.rows
     }
     return render_template(
         "reports/activity.html",

@@ -27,6 +27,7 @@ from referral.errors import NotFound, NotPermitted
 from referral.reports.document import Document, Mark, Table
 from referral.request_scope import request_session
 from referral.roles import Role
+from referral.services import complaints
 from referral.services.reports.activity import activity_report
 from referral.services.reports.periods import Period, PeriodKind, parse_period
 from tests.conftest import FrozenClock
@@ -179,8 +180,8 @@ def test_no_count_from_one_to_four_is_ever_shown_in_any_table(
             report = _report(app, _reader(Role.DPO), programme, period)
             for section in report.sections:
                 for table in section.tables:
-                    if table.key == "groups_by_format_size":
-                        continue  # groups, not people
+                    if table.key in {"groups_by_format_size", "feedback_response_days"}:
+                        continue  # groups, and days: not counts of people
                     for row in table.rows:
                         for cell in row.cells:
                             assert cell.mark is not Mark.SHOWN or not 0 < (cell.value or 0) < 5
@@ -198,3 +199,48 @@ def test_periods_are_the_half_years_and_the_year_in_stockholm_days() -> None:
     assert parse_period("2027") == YEAR and YEAR.nested == Period(PeriodKind.SUMMER, 2027)
     assert WINTER.nested is None
     assert [parse_period(bad) for bad in ("27", "2027-spring", "2027-winter/x", "")] == [None] * 4
+
+
+def test_feedback_is_counted_by_category_and_a_time_to_response_resting_on_few_is_not_shown(
+    own_app: tuple[Flask, Settings],  # noqa: F811 - the fixture
+    frozen_clock: FrozenClock,
+) -> None:
+    app, _settings = own_app
+    received = datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
+    frozen_clock.moment = received
+    leader = _reader(Role.GROUP_LEADER)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        for n in range(8):
+            category = "treatment" if n < 6 else "safety"
+            complaints.submit_public(
+                uow, complaints.NewComplaint("A", "complaint", category, f"Synpunkt {n}"), received
+            )
+        lines = complaints.list_for(uow, leader, "A", today=received.date())
+        frozen_clock.moment = received + timedelta(days=5)
+        # The six about treatment waited 1, 2, 2, 2, 3 and 3 days; one about safety 4.
+        waits = iter((1, 2, 2, 2, 3, 3))
+        treatment = [line for line in lines if line.category == "treatment"]
+        safety = [line for line in lines if line.category == "safety"]
+        # (The other one about safety is still waiting.)
+        for line, wait in [*((line, next(waits)) for line in treatment), (safety[0], 4)]:
+            answered_on = received.date() + timedelta(days=wait)
+            complaints.respond(
+                uow, leader, line.id, "explained", "Svar", answered_on, frozen_clock.moment
+            )
+    report = _report(app, _reader(Role.COORDINATOR), "A", WINTER)
+    counts = _grid(_table(report, "feedback_by_category_kind"))
+    assert counts[("Safety", "A complaint")] == "<5"
+    assert counts[("Total", "A complaint")] == "8"
+    # Six about treatment would give away the two about safety (8 - 6): hidden as well.
+    assert counts[("How staff treated me", "A complaint")] == "–"
+    days = _grid(_table(report, "feedback_response_days"))
+    assert (
+        days[("How staff treated me", "Median days")],
+        days[("How staff treated me", "Longest, days")],
+    ) == ("2", "3")
+    assert days[("Safety", "Answered")] == "<5" and days[("Safety", "Median days")] == "–"
+    # Another programme's report does not count them.
+    other = _grid(
+        _table(_report(app, _reader(Role.COORDINATOR), "C", WINTER), "feedback_by_category_kind")
+    )
+    assert other[("Total", "Total")] == "0"

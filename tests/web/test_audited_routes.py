@@ -60,6 +60,11 @@ from referral.working_time import WorkingDay
 from tests.factories import SYSTEM, Account, Factory, invented_personnummer, log_in
 
 SHOWS_PERSONAL_DATA = {
+    # An activity report shows counts only, small ones suppressed, but it is counted from
+    # the children's and youths' records (gender, age): producing it is one entry.
+    "/reports/<programme>/<key>",
+    "/reports/<programme>/<key>/report.csv",
+    "/reports/<programme>/<key>/report.pdf",
     "/admin/users",
     "/api/v1/users",
     "/dpo/audit",
@@ -129,11 +134,7 @@ SHOWS_NO_PERSONAL_DATA = {
     "/partner/groups",  # the year's groups with counts only
     "/fees",  # referral references, groups and municipalities: no child is named
     "/fees/export.csv",
-    # Activity reports: counts only, small ones suppressed; producing one is logged anyway.
-    "/reports",
-    "/reports/<programme>/<key>",
-    "/reports/<programme>/<key>/report.csv",
-    "/reports/<programme>/<key>/report.pdf",
+    "/reports",  # the programmes and periods to choose from
     "/partner/interest",  # the partner's own registrations, by reference and status
     "/api/v1/partner/groups",  # the year's groups with counts only
     "/api/v1/partner/interest",  # the partner's own registrations, by reference and status
@@ -201,6 +202,10 @@ class Seed:
 
 
 PATHS: dict[str, Callable[[Seed], str]] = {
+    # (The group leader, the first role granted the reports: Programme A's.)
+    "/reports/<programme>/<key>": lambda _seed: "/reports/A/2026-winter",
+    "/reports/<programme>/<key>/report.csv": lambda _seed: "/reports/A/2026-winter/report.csv",
+    "/reports/<programme>/<key>/report.pdf": lambda _seed: "/reports/A/2026-winter/report.pdf",
     "/children/<child_id>": lambda seed: f"/children/{seed.child_id}",
     "/children/<child_id>/consent-form": (
         lambda seed: f"/children/{seed.child_id}/consent-form?partner={seed.partner.id}"

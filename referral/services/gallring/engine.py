@@ -42,6 +42,7 @@ from referral.db.retention import GallringRun, PurgeRecord, RunStatus
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, require
 from referral.scopes import KeyScope
+from referral.services import kept_statistics
 from referral.services.gallring.erasure import erase_many
 from referral.services.gallring.holds import HoldKind, holds_on_many, released_holds_of
 from referral.services.gallring.rule_base import PurgeRule, Unit
@@ -393,6 +394,7 @@ def _purge_kept(
         if returning:
             deliver_return(uow, [unit for unit in units if unit.unit_id in returning])
         residues = rule.residues(uow, units)
+        kept_statistics.keep(db, rule.kept_tallies(uow, units))
         rule.remove(uow, units)
         # The reasons of holds released on a unit may name the person: they go with it.
         released = released_holds_of(uow, units)

@@ -25,21 +25,9 @@ from referral.db.nights import (
 )
 from referral.db.uow import UnitOfWork
 from referral.i18n import _l
-from referral.services.gallring.residue import Residue
+from referral.services.gallring.residue import Residue, adult_age_band
 from referral.services.gallring.rule_base import PurgeRule, Unit, local_day, locked, stamp_purged
-
-# Adults for the most part (domain.md §7): bands wide enough that none singles anyone out.
-_ADULT_BANDS = ((17, "under_18"), (29, "18_29"), (49, "30_49"), (64, "50_64"))
-
-
-def adult_age_band(birth_year: str | None, on: date) -> str:
-    if not birth_year:
-        return "unknown"
-    age = on.year - int(birth_year)
-    for upper, band in _ADULT_BANDS:
-        if age <= upper:
-            return band
-    return "65_plus"
+from referral.services.kept_statistics import Tally, night_tallies_of
 
 
 class NightPersonRule(PurgeRule):
@@ -120,6 +108,12 @@ class NightPersonRule(PurgeRule):
                 country_of_origin=person.country_of_origin,
             )
         return found
+
+    def kept_tallies(self, uow: UnitOfWork, units: Sequence[Unit]) -> list[Tally]:
+        # The registrations tie a person to the periods the report counts them in.
+        return night_tallies_of(
+            uow.session, [person for _, person in locked(uow, NightPerson, units)]
+        )
 
     def remove(self, uow: UnitOfWork, units: Sequence[Unit]) -> None:
         ids = [unit.unit_id for unit in units]

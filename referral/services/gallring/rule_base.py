@@ -21,6 +21,7 @@ from referral.db.base import Base, chunks, one_of
 from referral.db.retention import PurgeRecord
 from referral.db.uow import UnitOfWork
 from referral.services.gallring.residue import Residue
+from referral.services.kept_statistics import Tally
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,11 @@ class PurgeRule(ABC):
     @abstractmethod
     def residues(self, uow: UnitOfWork, units: Sequence[Unit]) -> dict[str, Residue]:
         """What statistics keep of each unit, by unit id (read before its keys go)."""
+
+    def kept_tallies(self, uow: UnitOfWork, units: Sequence[Unit]) -> list[Tally]:
+        """What the activity report counts of these units that the purge would otherwise
+        take with them (services.kept_statistics): none unless a rule says so."""
+        return []
 
     def needing_return(self, uow: UnitOfWork, units: Sequence[Unit]) -> set[str]:
         """The units of which social services must receive a file before they are purged."""

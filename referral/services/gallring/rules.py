@@ -57,6 +57,7 @@ from referral.services.gallring.rule_base import (
     stamp_purged,
     years_later,
 )
+from referral.services.kept_statistics import Tally, youth_tallies_of
 from referral.services.outreach import youth_age
 from referral.services.returned_files import partner_reports
 from referral.services.sharing import birth_date_of
@@ -386,6 +387,10 @@ class YouthRule(PurgeRule):
                 country_of_origin=youth.country_of_origin,
             )
         return found
+
+    def kept_tallies(self, uow: UnitOfWork, units: Sequence[Unit]) -> list[Tally]:
+        # Which encounters were the youth's goes below: the report's tallies of it stay.
+        return youth_tallies_of(uow.session, [youth for _, youth in locked(uow, Youth, units)])
 
     def remove(self, uow: UnitOfWork, units: Sequence[Unit]) -> None:
         # The encounters become anonymous counts (who was met where and when is about the

@@ -25,9 +25,10 @@ from referral.db.uow import UnitOfWork
 from referral.errors import NotFound
 from referral.i18n import _
 from referral.policy import Permission, programmes_of, require
-from referral.reports.document import Document, Figure, Section, Table
+from referral.reports.document import Cell, Document, Figure, Mark, Row, Section, Table
 from referral.reports.tables import Axis, Key, count_table, plain_table
 from referral.services import complaints
+from referral.services import kept_statistics as kept
 from referral.services.reports import labels, programme_a, programme_b, programme_c
 from referral.services.reports.periods import Period
 
@@ -258,6 +259,16 @@ def _programme_b(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
             _("Encounters"),
             figures=(
                 _count("encounters", _("Encounters"), facts.encounters),
+                _count(
+                    "anonymous_encounters",
+                    _("Anonymous encounters"),
+                    facts.encounters - facts.identified_encounters,
+                ),
+                _count(
+                    "identified_encounters",
+                    _("Encounters with the youth's identity recorded"),
+                    facts.identified_encounters,
+                ),
                 _share(
                     "girls_share", _("Girls among those met"), facts.girls_met, facts.encounters
                 ),
@@ -271,6 +282,22 @@ def _programme_b(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
                     genders,
                     facts.encounters_by_age,
                     inner.encounters_by_age if inner else None,
+                ),
+                _table(
+                    "youths_by_age_gender",
+                    _("Youths met with their identity recorded, by age band and gender"),
+                    _("Age band"),
+                    labels.axis(programme_b.AGE_BANDS, labels.AGE_BAND),
+                    genders,
+                    facts.youths_by_age,
+                    inner.youths_by_age if inner else None,
+                ),
+                _country_table(
+                    "youths_by_country_gender",
+                    _("Youths met with their identity recorded, by country of origin and gender"),
+                    genders,
+                    facts.youths_by_country,
+                    inner.youths_by_country if inner else None,
                 ),
                 _table(
                     "encounters_by_place_gender",
@@ -346,6 +373,8 @@ def _programme_c(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
             figures=(
                 _count("mornings", _("Mornings with an allocation"), facts.runs),
                 _count("registered", _("Registrations"), facts.registered),
+                _count("people", _("People who registered"), facts.people),
+                _share("women_share", _("Women among them"), facts.women, facts.people),
                 _count(
                     "turned_away",
                     _("Nights asked for and not given"),
@@ -361,6 +390,22 @@ def _programme_c(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
                     labels.axis(programme_c.MORNING_COUNTS, labels.MORNING_COUNT),
                     facts.mornings,
                     _months_only(inner.mornings, months) if inner else None,
+                ),
+                _table(
+                    "people_by_age_gender",
+                    _("People who registered, by age band and gender"),
+                    _("Age band"),
+                    labels.axis(programme_c.AGE_BANDS, labels.AGE_BAND),
+                    labels.axis(programme_c.GENDERS, labels.GENDER),
+                    facts.people_by_age,
+                    inner.people_by_age if inner else None,
+                ),
+                _country_table(
+                    "people_by_country_gender",
+                    _("People who registered, by country of origin and gender"),
+                    labels.axis(programme_c.GENDERS, labels.GENDER),
+                    facts.people_by_country,
+                    inner.people_by_country if inner else None,
                 ),
                 _table(
                     "nights_by_shelter",
@@ -387,22 +432,10 @@ def _feedback(uow: UnitOfWork, programme: str, period: Period) -> Section:
     lines = complaints.summary(uow, programme, period.first_day, period.last_day)
     inner = period.nested
     answered = sum(line.responded for line in lines)
-    worst = max((line.worst_days for line in lines if line.worst_days is not None), default=None)
     return Section(
         "feedback",
         _("Feedback and complaints"),
-        figures=(
-            _count("feedback_answered", _("Answered"), answered),
-            Figure(
-                "feedback_worst_days",
-                _("Longest time to a response"),
-                "–"
-                if worst is None
-                else _("not shown (fewer than 5)")
-                if answered < SMALLEST_SHOWN
-                else _("%(days)s days", days=worst),
-            ),
-        ),
+        figures=(_count("feedback_answered", _("Answered"), answered),),
         tables=(
             _table(
                 "feedback_by_category_kind",
@@ -413,7 +446,71 @@ def _feedback(uow: UnitOfWork, programme: str, period: Period) -> Section:
                 _feedback_counts(uow, programme, period),
                 _feedback_counts(uow, programme, inner) if inner else None,
             ),
+            _response_times(
+                complaints.response_days(uow, programme, period.first_day, period.last_day)
+            ),
         ),
+    )
+
+
+def _response_times(waits: dict[str, list[int]]) -> Table:
+    """Days from receipt to response, per category: the median and the longest, shown only
+    where five or more were answered (a time resting on fewer tells of one person's case)."""
+    rows = []
+    for category in [c.value for c in ComplaintCategory]:
+        days = waits.get(category, [])
+        if not days:
+            continue
+        label = str(complaints.CATEGORY_LABELS[category])
+        if len(days) < SMALLEST_SHOWN:
+            hidden = Cell(Mark.HIDDEN)
+            rows.append(Row(label, (Cell(Mark.SMALL), hidden, hidden)))
+            continue
+        shown = (len(days), round(median(days)), max(days))
+        rows.append(Row(label, tuple(Cell(Mark.SHOWN, n) for n in shown)))
+    return Table(
+        "feedback_response_days",
+        _("Days until a response, by category"),
+        _("Category"),
+        (_("Answered"), _("Median days"), _("Longest, days")),
+        tuple(rows),
+        chart_column=None,
+    )
+
+
+OTHER_COUNTRIES = "other_countries"
+
+
+def _country_table(
+    key: str, title: str, genders: Axis, counts: Counter[Key], inner: Counter[Key] | None
+) -> Table:
+    """Countries of origin as rows: a country fewer than five people came from would name
+    itself in its row's label, so those are counted together as "other countries" (chosen
+    from this period's counts, and the nested period's folded the same way)."""
+    totals: Counter[str] = Counter()
+    for (country, _gender), n in counts.items():
+        totals[country] += n
+    rare = {c for c, n in totals.items() if n < SMALLEST_SHOWN and c != kept.UNKNOWN}
+    named = sorted(c for c in totals if c not in rare and c != kept.UNKNOWN)
+
+    def fold(found: Counter[Key]) -> Counter[Key]:
+        folded: Counter[Key] = Counter()
+        for (country, gender), n in found.items():
+            folded[(OTHER_COUNTRIES if country in rare else country, gender)] += n
+        return folded
+
+    rows = Axis.of(
+        [(c, c) for c in named]
+        + [(OTHER_COUNTRIES, _("Other countries")), (kept.UNKNOWN, _("Not known"))]
+    )
+    return _table(
+        key,
+        title,
+        _("Country of origin"),
+        rows,
+        genders,
+        fold(counts),
+        fold(inner) if inner is not None else None,
     )
 
 

@@ -22,6 +22,8 @@ GENDER: Mapping[str, LazyString] = {
     "girl": _l("Girls"),
     "boy": _l("Boys"),
     "other": _l("Other"),
+    "woman": _l("Women"),
+    "man": _l("Men"),
     "unknown": _l("Not known"),
 }
 AGE_BAND: Mapping[str, LazyString] = {
@@ -32,6 +34,11 @@ AGE_BAND: Mapping[str, LazyString] = {
     "under_15": _l("Under 15"),
     "15_17": _l("15-17 years"),
     "18_20": _l("18-20 years"),
+    "under_18": _l("Under 18"),
+    "18_29": _l("18-29 years"),
+    "30_49": _l("30-49 years"),
+    "50_64": _l("50-64 years"),
+    "65_plus": _l("65 or older"),
     "unknown": _l("Not known"),
 }
 REFERRAL_STATUSES = (

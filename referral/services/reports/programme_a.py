@@ -27,7 +27,7 @@ from referral.db.people import Child, ConsentRecord
 from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
 from referral.rules import Decision, Status, age_on
-from referral.services.gallring.residue import child_age_band
+from referral.services.age_bands import child_age_band
 from referral.services.gallring.rule_base import local_day
 from referral.services.referrals import PROGRAMME as REFERRAL_PROGRAMME
 from referral.services.reports.periods import Period

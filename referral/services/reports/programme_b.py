@@ -13,8 +13,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from referral.db.concern import ConcernReport, SubjectKind
-from referral.db.outreach import Encounter, Finding, LinkCase, LinkStep, LinkStepKind
+from referral.db.outreach import Encounter, Finding, LinkCase, LinkStep, LinkStepKind, Youth
 from referral.db.uow import UnitOfWork
+from referral.services import kept_statistics as kept
 from referral.services.reports.periods import Period
 
 PROGRAMME = "B"
@@ -30,6 +31,9 @@ class FactsB:
     link_cases: Counter[tuple[str, str]] = field(default_factory=Counter)
     concern_filed: Counter[tuple[str, str]] = field(default_factory=Counter)
     hours_to_acknowledge: list[float] = field(default_factory=list)
+    youths_by_age: Counter[tuple[str, str]] = field(default_factory=Counter)
+    youths_by_country: Counter[tuple[str, str]] = field(default_factory=Counter)
+    identified_encounters: int = 0
     findings: int = 0
     hours_to_notification: list[float] = field(default_factory=list)
 
@@ -56,6 +60,7 @@ def collect(uow: UnitOfWork, period: Period) -> FactsB:
     ):
         facts.encounters_by_age[(age_band or "unknown", gender or "unknown")] += 1
         facts.encounters_by_place[(place, gender or "unknown")] += 1
+    _youths(uow, period, facts)
     # Link cases opened in the period: where to, and how they had ended when it did.
     cases = list(
         db.execute(
@@ -99,3 +104,27 @@ def collect(uow: UnitOfWork, period: Period) -> FactsB:
         if told is not None and told.acknowledged_at is not None:
             facts.hours_to_notification.append(_hours(told.acknowledged_at - found_at))
     return facts
+
+
+def _youths(uow: UnitOfWork, period: Period, facts: FactsB) -> None:
+    """The youths met with their identity recorded in the period, and those encounters:
+    the youths on record read here, those purged since from the counts their purge kept (a
+    purged youth's encounters stay, anonymous, so the identified ones are told apart by the
+    kept count)."""
+    db = uow.session
+    met = select(Encounter.youth_id).where(
+        Encounter.youth_id.is_not(None),
+        Encounter.occurred_on >= period.first_day,
+        Encounter.occurred_on <= period.last_day,
+    )
+    youths = list(db.scalars(select(Youth).where(Youth.purged_at.is_(None), Youth.id.in_(met))))
+    tallies = kept.youth_tallies_of(db, youths)
+    for table, counts in (
+        (kept.YOUTHS_BY_AGE, facts.youths_by_age),
+        (kept.YOUTHS_BY_COUNTRY, facts.youths_by_country),
+    ):
+        counts.update(kept.live(tallies, period, table))
+        counts.update(kept.kept(db, PROGRAMME, period, table))
+    identified = kept.live(tallies, period, kept.IDENTIFIED_ENCOUNTERS)
+    identified.update(kept.kept(db, PROGRAMME, period, kept.IDENTIFIED_ENCOUNTERS))
+    facts.identified_encounters = identified[("identified", "count")]
