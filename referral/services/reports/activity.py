@@ -124,6 +124,36 @@ def _table(
     )
 
 
+def _acknowledgement(hours: list[float]) -> tuple[Figure, Figure]:
+    """How long concern reports waited for the receiver's acknowledgement."""
+    return (
+        _hours(
+            "median_hours_to_acknowledge",
+            _("Median time until a concern report was acknowledged"),
+            hours,
+            median,
+        ),
+        _hours(
+            "worst_hours_to_acknowledge",
+            _("Longest time until a concern report was acknowledged"),
+            hours,
+            max,
+        ),
+    )
+
+
+def _concern_reports(title: str, counts: Counter[Key], inner: Counter[Key] | None) -> Table:
+    return _table(
+        "concern_reports",
+        title,
+        _("Concern reports"),
+        labels.axis(("acknowledged", "waiting"), labels.CONCERN),
+        Axis(("count",), (_("Number"),)),
+        counts,
+        inner,
+    )
+
+
 def _programme_a(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
     facts = programme_a.collect(uow, period)
     inner = _nested(programme_a.collect, uow, period)
@@ -210,20 +240,7 @@ def _programme_a(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
         Section(
             "consent_and_concern",
             _("Consents and concern reports"),
-            figures=(
-                _hours(
-                    "median_hours_to_acknowledge",
-                    _("Median time until a concern report was acknowledged"),
-                    facts.hours_to_acknowledge,
-                    median,
-                ),
-                _hours(
-                    "worst_hours_to_acknowledge",
-                    _("Longest time until a concern report was acknowledged"),
-                    facts.hours_to_acknowledge,
-                    max,
-                ),
-            ),
+            figures=(*_acknowledgement(facts.hours_to_acknowledge),),
             tables=(
                 _table(
                     "consents",
@@ -234,12 +251,8 @@ def _programme_a(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
                     facts.consents,
                     inner.consents if inner else None,
                 ),
-                _table(
-                    "concern_reports",
+                _concern_reports(
                     _("Concern reports filed from the programme"),
-                    _("Concern reports"),
-                    labels.axis(("acknowledged", "waiting"), labels.CONCERN),
-                    single,
                     facts.concern_filed,
                     inner.concern_filed if inner else None,
                 ),
@@ -252,7 +265,6 @@ def _programme_b(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
     facts = programme_b.collect(uow, period)
     inner = _nested(programme_b.collect, uow, period)
     genders = labels.axis(programme_b.GENDERS, labels.GENDER)
-    single = Axis(("count",), (_("Number"),))
     return (
         Section(
             "encounters",
@@ -321,18 +333,7 @@ def _programme_b(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
                     facts.hours_to_notification,
                     median,
                 ),
-                _hours(
-                    "median_hours_to_acknowledge",
-                    _("Median time until a concern report was acknowledged"),
-                    facts.hours_to_acknowledge,
-                    median,
-                ),
-                _hours(
-                    "worst_hours_to_acknowledge",
-                    _("Longest time until a concern report was acknowledged"),
-                    facts.hours_to_acknowledge,
-                    max,
-                ),
+                *_acknowledgement(facts.hours_to_acknowledge),
             ),
             tables=(
                 _table(
@@ -344,12 +345,8 @@ def _programme_b(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
                     facts.link_cases,
                     inner.link_cases if inner else None,
                 ),
-                _table(
-                    "concern_reports",
+                _concern_reports(
                     _("Concern reports filed about youths"),
-                    _("Concern reports"),
-                    labels.axis(("acknowledged", "waiting"), labels.CONCERN),
-                    single,
                     facts.concern_filed,
                     inner.concern_filed if inner else None,
                 ),
