@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from statistics import median
 from typing import Any
@@ -25,7 +26,7 @@ from referral.db.uow import UnitOfWork
 from referral.errors import NotFound
 from referral.i18n import _
 from referral.policy import Permission, programmes_of, require
-from referral.reports.document import Cell, Document, Figure, Mark, Row, Section, Table
+from referral.reports.document import Cell, Document, Figure, Mark, Section, Table
 from referral.reports.tables import Axis, Key, count_table, plain_table
 from referral.services import complaints
 from referral.services import kept_statistics as kept
@@ -78,16 +79,30 @@ def activity_report(
 # --- Figures ---------------------------------------------------------------------------------
 
 
-def _count(key: str, label: str, n: int) -> Figure:
-    return Figure(key, label, "<5" if 0 < n < SMALLEST_SHOWN else str(n))
+# A headline count or share is read off a table already suppressed, never counted apart: a
+# figure beside the table must not show what the table hides (a total hidden to protect a
+# small count, or the difference from the May-October report).
 
 
-def _share(key: str, label: str, part: int, whole: int) -> Figure:
-    if whole == 0:
+def _total(table: Table, column: int = -1) -> Cell:
+    return table.rows[-1].cells[column]
+
+
+def _count_of(key: str, label: str, table: Table, column: int = -1) -> Figure:
+    return Figure(key, label, _total(table, column).text)
+
+
+def _share_of(key: str, label: str, table: Table, column: int) -> Figure:
+    """The share a column's total is of the whole: shown when both are, and neither the
+    part nor the rest is fewer than five."""
+    part, whole = _total(table, column), _total(table)
+    if whole.mark is Mark.SHOWN and whole.value == 0:
         return Figure(key, label, "–")
-    if 0 < part < SMALLEST_SHOWN or 0 < whole - part < SMALLEST_SHOWN:
-        return Figure(key, label, _("not shown (fewer than 5)"))
-    return Figure(key, label, f"{round(100 * part / whole)} %")
+    if part.value is None or whole.value is None:
+        return Figure(key, label, _("not shown"))
+    if 0 < part.value < SMALLEST_SHOWN or 0 < whole.value - part.value < SMALLEST_SHOWN:
+        return Figure(key, label, _("not shown"))
+    return Figure(key, label, f"{round(100 * part.value / whole.value)} %")
 
 
 def _hours(
@@ -142,9 +157,11 @@ def _acknowledgement(hours: list[float]) -> tuple[Figure, Figure]:
     )
 
 
-def _concern_reports(title: str, counts: Counter[Key], inner: Counter[Key] | None) -> Table:
+def _concern_reports(
+    key: str, title: str, counts: Counter[Key], inner: Counter[Key] | None
+) -> Table:
     return _table(
-        "concern_reports",
+        key,
         title,
         _("Concern reports"),
         labels.axis(("acknowledged", "waiting"), labels.CONCERN),
@@ -165,18 +182,22 @@ def _programme_a(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
         )
     )
     single = Axis(("count",), (_("Number"),))
+    placed = _table(
+        "placed_by_age_gender",
+        _("Children placed, by age band and gender"),
+        _("Age band"),
+        labels.axis(programme_a.AGE_BANDS, labels.AGE_BAND),
+        genders,
+        facts.placed_by_age,
+        inner.placed_by_age if inner else None,
+    )
     return (
         Section(
             "referrals",
             _("Referrals and children placed"),
             figures=(
-                _count("children_placed", _("Children placed in a group"), facts.children_placed),
-                _share(
-                    "girls_share",
-                    _("Girls among the children placed"),
-                    facts.girls_placed,
-                    facts.children_placed,
-                ),
+                _count_of("children_placed", _("Children placed in a group"), placed),
+                _share_of("girls_share", _("Girls among the children placed"), placed, 0),
             ),
             tables=(
                 _table(
@@ -188,15 +209,7 @@ def _programme_a(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
                     facts.referrals_by_status,
                     inner.referrals_by_status if inner else None,
                 ),
-                _table(
-                    "placed_by_age_gender",
-                    _("Children placed, by age band and gender"),
-                    _("Age band"),
-                    labels.axis(programme_a.AGE_BANDS, labels.AGE_BAND),
-                    genders,
-                    facts.placed_by_age,
-                    inner.placed_by_age if inner else None,
-                ),
+                placed,
                 _table(
                     "placed_by_district_gender",
                     _("Children placed, by district and gender"),
@@ -211,20 +224,7 @@ def _programme_a(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
         Section(
             "groups",
             _("Groups and attendance"),
-            figures=(
-                _share(
-                    "attendance_rate",
-                    _("Attendance at the sessions held"),
-                    facts.attendance_present,
-                    facts.attendance_marked,
-                )
-                if facts.attending_children >= SMALLEST_SHOWN
-                else Figure(
-                    "attendance_rate",
-                    _("Attendance at the sessions held"),
-                    _("not shown (fewer than 5)") if facts.attending_children else "–",
-                ),
-            ),
+            figures=(_attendance(facts),),
             tables=(
                 plain_table(
                     "groups_by_format_size",
@@ -252,6 +252,7 @@ def _programme_a(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
                     inner.consents if inner else None,
                 ),
                 _concern_reports(
+                    "concern_reports",
                     _("Concern reports filed from the programme"),
                     facts.concern_filed,
                     inner.concern_filed if inner else None,
@@ -261,40 +262,51 @@ def _programme_a(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
     )
 
 
+def _attendance(facts: programme_a.FactsA) -> Figure:
+    """Present at the sessions held, of the marks recorded: a rate, shown when five children
+    or more were marked (not a count: the marks are not shown)."""
+    label = _("Attendance at the sessions held")
+    if facts.attending_children == 0:
+        return Figure("attendance_rate", label, "–")
+    if facts.attending_children < SMALLEST_SHOWN:
+        return Figure("attendance_rate", label, _("not shown (fewer than 5)"))
+    rate = round(100 * facts.attendance_present / facts.attendance_marked)
+    return Figure("attendance_rate", label, f"{rate} %")
+
+
 def _programme_b(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
     facts = programme_b.collect(uow, period)
     inner = _nested(programme_b.collect, uow, period)
     genders = labels.axis(programme_b.GENDERS, labels.GENDER)
+    encounters = _table(
+        "encounters_by_age_gender",
+        _("Encounters, by age band and gender"),
+        _("Age band"),
+        labels.axis(programme_b.AGE_BANDS, labels.AGE_BAND),
+        genders,
+        facts.encounters_by_age,
+        inner.encounters_by_age if inner else None,
+    )
+    kinds = _table(
+        "encounters_anonymous_identified",
+        _("Encounters, anonymous and with the youth's identity recorded"),
+        _("Encounters"),
+        labels.axis(("anonymous", "identified"), labels.ENCOUNTER_KIND),
+        Axis(("count",), (_("Number"),)),
+        programme_b.encounter_kinds(facts),
+        programme_b.encounter_kinds(inner) if inner else None,
+    )
     return (
         Section(
             "encounters",
             _("Encounters"),
             figures=(
-                _count("encounters", _("Encounters"), facts.encounters),
-                _count(
-                    "anonymous_encounters",
-                    _("Anonymous encounters"),
-                    facts.encounters - facts.identified_encounters,
-                ),
-                _count(
-                    "identified_encounters",
-                    _("Encounters with the youth's identity recorded"),
-                    facts.identified_encounters,
-                ),
-                _share(
-                    "girls_share", _("Girls among those met"), facts.girls_met, facts.encounters
-                ),
+                _count_of("encounters", _("Encounters"), encounters),
+                _share_of("girls_share", _("Girls among those met"), encounters, 0),
             ),
             tables=(
-                _table(
-                    "encounters_by_age_gender",
-                    _("Encounters, by age band and gender"),
-                    _("Age band"),
-                    labels.axis(programme_b.AGE_BANDS, labels.AGE_BAND),
-                    genders,
-                    facts.encounters_by_age,
-                    inner.encounters_by_age if inner else None,
-                ),
+                encounters,
+                kinds,
                 _table(
                     "youths_by_age_gender",
                     _("Youths met with their identity recorded, by age band and gender"),
@@ -326,7 +338,6 @@ def _programme_b(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
             "link_cases",
             _("Link cases and found youths"),
             figures=(
-                _count("findings", _("Absconded or missing youths found"), facts.findings),
                 _hours(
                     "median_hours_to_notification",
                     _("Median time from finding a youth until the district acknowledged"),
@@ -346,6 +357,13 @@ def _programme_b(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
                     inner.link_cases if inner else None,
                 ),
                 _concern_reports(
+                    "findings",
+                    _("Absconded or missing youths found, and whether the district acknowledged"),
+                    facts.findings,
+                    inner.findings if inner else None,
+                ),
+                _concern_reports(
+                    "concern_reports",
                     _("Concern reports filed about youths"),
                     facts.concern_filed,
                     inner.concern_filed if inner else None,
@@ -360,47 +378,42 @@ def _programme_c(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
     inner = _nested(programme_c.collect, uow, period)
     months = Axis.of([(m.strftime("%Y-%m"), labels.month(m)) for m in period.months()])
     shelters = Axis.of(sorted(facts.shelters.items(), key=lambda pair: pair[1]))
-    inner_nights = None
-    if inner is not None:  # the inner period's shelters are among the year's
-        inner_nights = Counter({k: n for k, n in inner.nights_by_shelter.items()})
+    genders = labels.axis(programme_c.GENDERS, labels.GENDER)
+    mornings = _table(
+        "mornings_by_month",
+        _("Places given and people turned away, by month"),
+        _("Month"),
+        months,
+        labels.axis(programme_c.MORNING_COUNTS, labels.MORNING_COUNT),
+        facts.mornings,
+        inner.mornings if inner else None,
+    )
+    people = _table(
+        "people_by_age_gender",
+        _("People who registered, by age band and gender"),
+        _("Age band"),
+        labels.axis(programme_c.AGE_BANDS, labels.AGE_BAND),
+        genders,
+        facts.people_by_age,
+        inner.people_by_age if inner else None,
+    )
     return (
         Section(
             "night_places",
             _("Night places"),
             figures=(
-                _count("mornings", _("Mornings with an allocation"), facts.runs),
-                _count("registered", _("Registrations"), facts.registered),
-                _count("people", _("People who registered"), facts.people),
-                _share("women_share", _("Women among them"), facts.women, facts.people),
-                _count(
-                    "turned_away",
-                    _("Nights asked for and not given"),
-                    sum(n for (_m, kind), n in facts.mornings.items() if kind == "turned_away"),
-                ),
+                Figure("mornings", _("Mornings with an allocation"), str(facts.runs)),
+                _count_of("people", _("People who registered"), people),
+                _share_of("women_share", _("Women among them"), people, 0),
+                _count_of("turned_away", _("Nights asked for and not given"), mornings, 1),
             ),
             tables=(
-                _table(
-                    "mornings_by_month",
-                    _("Places given and people turned away, by month"),
-                    _("Month"),
-                    months,
-                    labels.axis(programme_c.MORNING_COUNTS, labels.MORNING_COUNT),
-                    facts.mornings,
-                    _months_only(inner.mornings, months) if inner else None,
-                ),
-                _table(
-                    "people_by_age_gender",
-                    _("People who registered, by age band and gender"),
-                    _("Age band"),
-                    labels.axis(programme_c.AGE_BANDS, labels.AGE_BAND),
-                    labels.axis(programme_c.GENDERS, labels.GENDER),
-                    facts.people_by_age,
-                    inner.people_by_age if inner else None,
-                ),
+                mornings,
+                people,
                 _country_table(
                     "people_by_country_gender",
                     _("People who registered, by country of origin and gender"),
-                    labels.axis(programme_c.GENDERS, labels.GENDER),
+                    genders,
                     facts.people_by_country,
                     inner.people_by_country if inner else None,
                 ),
@@ -411,7 +424,7 @@ def _programme_c(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
                     shelters,
                     labels.axis(labels.NIGHT_STATUSES, labels.NIGHT_STATUS),
                     facts.nights_by_shelter,
-                    inner_nights,
+                    inner.nights_by_shelter if inner else None,
                 ),
             ),
         ),
@@ -423,54 +436,65 @@ def _feedback_counts(uow: UnitOfWork, programme: str, period: Period) -> Counter
     return Counter({(line.category, line.kind): line.count for line in lines})
 
 
+def _answered(waits: dict[str, list[int]]) -> Counter[Key]:
+    return Counter({(category, "count"): len(days) for category, days in waits.items()})
+
+
 def _feedback(uow: UnitOfWork, programme: str, period: Period) -> Section:
     """Complaints and suggestions (synpunkter och klagomål): by category and kind, and how
     long a response took (from receipt to the day it was given)."""
-    lines = complaints.summary(uow, programme, period.first_day, period.last_day)
     inner = period.nested
-    answered = sum(line.responded for line in lines)
+    categories = labels.axis([c.value for c in ComplaintCategory], complaints.CATEGORY_LABELS)
+    waits = complaints.response_days(uow, programme, period.first_day, period.last_day)
+    inner_waits = (
+        complaints.response_days(uow, programme, inner.first_day, inner.last_day) if inner else None
+    )
+    answered = _table(
+        "feedback_response_days",
+        _("Days until a response, by category"),
+        _("Category"),
+        categories,
+        Axis(("count",), (_("Answered"),)),
+        _answered(waits),
+        _answered(inner_waits) if inner_waits is not None else None,
+    )
     return Section(
         "feedback",
         _("Feedback and complaints"),
-        figures=(_count("feedback_answered", _("Answered"), answered),),
         tables=(
             _table(
                 "feedback_by_category_kind",
                 _("Feedback received, by category and kind"),
                 _("Category"),
-                labels.axis([c.value for c in ComplaintCategory], complaints.CATEGORY_LABELS),
+                categories,
                 labels.axis([k.value for k in ComplaintKind], complaints.KIND_LABELS),
                 _feedback_counts(uow, programme, period),
                 _feedback_counts(uow, programme, inner) if inner else None,
             ),
-            _response_times(
-                complaints.response_days(uow, programme, period.first_day, period.last_day)
-            ),
+            _with_days(answered, [c.value for c in ComplaintCategory], waits),
         ),
     )
 
 
-def _response_times(waits: dict[str, list[int]]) -> Table:
-    """Days from receipt to response, per category: the median and the longest, shown only
-    where five or more were answered (a time resting on fewer tells of one person's case)."""
+def _with_days(answered: Table, categories: list[str], waits: dict[str, list[int]]) -> Table:
+    """The answered counts (suppressed like any count) with the median and the longest wait
+    beside each: shown only where the count is shown and five or more (a time resting on
+    fewer tells of one person's case)."""
+    every = [day for days in waits.values() for day in days]
     rows = []
-    for category in [c.value for c in ComplaintCategory]:
-        days = waits.get(category, [])
-        if not days:
-            continue
-        label = str(complaints.CATEGORY_LABELS[category])
-        if len(days) < SMALLEST_SHOWN:
-            hidden = Cell(Mark.HIDDEN)
-            rows.append(Row(label, (Cell(Mark.SMALL), hidden, hidden)))
-            continue
-        shown = (len(days), round(median(days)), max(days))
-        rows.append(Row(label, tuple(Cell(Mark.SHOWN, n) for n in shown)))
-    return Table(
-        "feedback_response_days",
-        _("Days until a response, by category"),
-        _("Category"),
-        (_("Answered"), _("Median days"), _("Longest, days")),
-        tuple(rows),
+    for row, days in zip(
+        answered.rows, [*(waits.get(c, []) for c in categories), every], strict=True
+    ):
+        count = row.cells[0]
+        if count.value is not None and count.value >= SMALLEST_SHOWN:
+            times = (Cell(Mark.SHOWN, round(median(days))), Cell(Mark.SHOWN, max(days)))
+        else:
+            times = (Cell(Mark.HIDDEN), Cell(Mark.HIDDEN))
+        rows.append(replace(row, cells=(count, *times)))
+    return replace(
+        answered,
+        columns=(_("Answered"), _("Median days"), _("Longest, days")),
+        rows=tuple(rows),
         chart_column=None,
     )
 
@@ -509,10 +533,6 @@ def _country_table(
         fold(counts),
         fold(inner) if inner is not None else None,
     )
-
-
-def _months_only(counts: Counter[Key], months: Axis) -> Counter[Key]:
-    return Counter({key: n for key, n in counts.items() if key[0] in months.keys})
 
 
 _BUILDERS: dict[str, Callable[[UnitOfWork, Period], tuple[Section, ...]]] = {

@@ -81,6 +81,10 @@ CONCERN: Mapping[str, LazyString] = {
     "acknowledged": _l("Acknowledged"),
     "waiting": _l("Not yet acknowledged"),
 }
+ENCOUNTER_KIND: Mapping[str, LazyString] = {
+    "anonymous": _l("Anonymous"),
+    "identified": _l("With the youth's identity recorded"),
+}
 PLACES = ("sergels_torg", "centralstationen", "medborgarplatsen", "meeting_place", "other")
 PLACE: Mapping[str, LazyString] = {
     "sergels_torg": _l("Sergels torg"),

@@ -34,7 +34,7 @@ class FactsB:
     youths_by_age: Counter[tuple[str, str]] = field(default_factory=Counter)
     youths_by_country: Counter[tuple[str, str]] = field(default_factory=Counter)
     identified_encounters: int = 0
-    findings: int = 0
+    findings: Counter[tuple[str, str]] = field(default_factory=Counter)
     hours_to_notification: list[float] = field(default_factory=list)
 
     @property
@@ -99,10 +99,12 @@ def collect(uow: UnitOfWork, period: Period) -> FactsB:
             Finding.found_at >= period.starts_at, Finding.found_at < period.ends_at
         )
     ):
-        facts.findings += 1
         told = reports.get(report_id) if report_id else None
         if told is not None and told.acknowledged_at is not None:
+            facts.findings[("acknowledged", "count")] += 1
             facts.hours_to_notification.append(_hours(told.acknowledged_at - found_at))
+        else:
+            facts.findings[("waiting", "count")] += 1
     return facts
 
 
@@ -128,3 +130,13 @@ def _youths(uow: UnitOfWork, period: Period, facts: FactsB) -> None:
     identified = kept.live(tallies, period, kept.IDENTIFIED_ENCOUNTERS)
     identified.update(kept.kept(db, PROGRAMME, period, kept.IDENTIFIED_ENCOUNTERS))
     facts.identified_encounters = identified[("identified", "count")]
+
+
+def encounter_kinds(facts: FactsB) -> Counter[tuple[str, str]]:
+    """The period's encounters, anonymous and identified (their sum is every encounter)."""
+    return Counter(
+        {
+            ("identified", "count"): facts.identified_encounters,
+            ("anonymous", "count"): facts.encounters - facts.identified_encounters,
+        }
+    )
