@@ -67,6 +67,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         groups,
         home,
         interest,
+        navigation,
         nights,
         notifications,
         outreach,
@@ -87,6 +88,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     # The access gate runs before the CSRF check, so an anonymous request is told to log in.
     app.before_request(access.gate)
     access.init_menus(app)
+    navigation.init_navigation(app)
     CSRFProtect(app)
     limiter.init_app(app)
     init_locale(app)

@@ -90,6 +90,23 @@ def notices_for(uow: UnitOfWork, actor: Actor) -> list[NoticeView]:
     ]
 
 
+def unread_count(uow: UnitOfWork, actor: Actor) -> int:
+    """How many notices to the actor's organisation no one has read (for the menu's badge:
+    a count, no notice's content)."""
+    require(actor, Permission.NOTIFICATION_READ)
+    return (
+        uow.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                Notification.organisation_id == organisation_scope(actor),
+                Notification.read_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
 def mark_read(uow: UnitOfWork, actor: Actor, notice_id: str) -> None:
     require(actor, Permission.NOTIFICATION_READ)
     notice = uow.session.get(Notification, notice_id)

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from referral import clock
 from referral.policy import PROGRAMMES, Permission, programmes_of
 from referral.reports.charts import bar_chart
-from referral.reports.document import Document
+from referral.reports.document import Document, Mark, Table
 from referral.reports.pdf import render_pdf
 from referral.request_scope import request_uow
 from referral.services.reports import labels
@@ -59,7 +59,7 @@ def report(programme: str, key: str) -> ResponseReturnValue:
         )
         for section in document.sections
         for table in section.tables
-        if table.chart_column is not None and table.rows
+        if table.chart_column is not None and not _nothing_in(table)
     }
     return render_template(
         "reports/activity.html",
@@ -69,6 +69,14 @@ def report(programme: str, key: str) -> ResponseReturnValue:
         period=period,
         ongoing=period.last_day >= clock.today(),
     )
+
+
+def _nothing_in(table: Table) -> bool:
+    """No row, or a total of zero shown: a chart of nothing would only lengthen the page."""
+    if not table.rows:
+        return True
+    total = table.rows[-1].cells[-1]
+    return total.mark is Mark.SHOWN and total.value == 0
 
 
 def _filename(programme: str, period: Period, suffix: str) -> str:

@@ -26,7 +26,7 @@ def test_an_anonymous_encounter_identified_linked_and_handed_over_to_migrationsv
     partner = live_factory.organisation("partner")
     page = _logged_in(browser, live_url, live_factory.account("link_worker", partner))
 
-    page.get_by_role("link", name="Möten").click()
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Möten").click()
     page.get_by_label("Plats").select_option(label="Sergels torg")
     page.get_by_label("Behov som möttes").select_option(label="Stödjande samtal")
     page.get_by_role("button", name="Registrera mötet").click()

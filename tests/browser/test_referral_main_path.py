@@ -88,7 +88,9 @@ def test_consent_decides_what_the_group_leader_sees_from_referral_to_withdrawal(
     leader = _logged_in(browser, live_url, leader_account)
 
     # The social worker registers the child and what the partner will need.
-    worker.get_by_role("link", name="Barn och anmälningar").click()
+    worker.get_by_role("navigation", name="Huvudmeny").get_by_role(
+        "link", name="Barn och anmälningar"
+    ).click()
     register = worker.locator("form[action='/children']")
     register.get_by_label("Personnummer eller samordningsnummer").fill(personnummer)
     register.get_by_label("Namn").fill(CHILD)
