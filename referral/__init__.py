@@ -63,6 +63,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         dpo,
         emergency,
         fees,
+        formatting,
         gallring,
         groups,
         home,
@@ -89,6 +90,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.before_request(access.gate)
     access.init_menus(app)
     navigation.init_navigation(app)
+    formatting.init_formatting(app)
     CSRFProtect(app)
     limiter.init_app(app)
     init_locale(app)

@@ -42,3 +42,13 @@ def follow_file(path: str) -> None:
 def today() -> date:
     """Today's date in Stockholm."""
     return now().astimezone(STOCKHOLM).date()
+
+
+def local_text(moment: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored instant (a UTC datetime, or the access log's ISO text) as Stockholm's clock
+    shows it: what every page and export a person reads says, never "…T08:06:55Z"."""
+    if moment is None or moment == "":
+        return "—"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(STOCKHOLM).strftime(fmt)

@@ -13,13 +13,16 @@ from audit.actions import Action
 from audit.record import record
 from crypto import DecryptionError
 from referral.actors import Actor
+from referral.clock import local_text
 from referral.db.audit_log import AuditEntry
 from referral.db.models import Organisation
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
+from referral.i18n import _
 from referral.policy import Permission, require
 from referral.services.audit_search import subjects_for_personnummer
 from referral.spreadsheet import to_csv
+from referral.words import action_words, outcome_words, role_words
 
 PURGED = "(purged)"
 
@@ -30,7 +33,8 @@ class AccessLine:
     actor_name: str
     organisation: str
     roles: str
-    action: str
+    action: str  # in words, in the reader's language (a guardian may receive the report)
+    action_code: str
     outcome: str
     legal_basis: str
     purpose: str
@@ -45,7 +49,16 @@ class SubjectAccessReport:
 
     def as_csv(self) -> str:
         return to_csv(
-            ["when (UTC)", "who", "organisation", "roles", "what", "outcome", "legal basis", "why"],
+            [
+                _("When"),
+                _("Who"),
+                _("Organisation"),
+                _("Roles"),
+                _("What"),
+                _("Outcome"),
+                _("Legal basis"),
+                _("Why"),
+            ],
             (
                 [
                     line.occurred_at,
@@ -92,12 +105,13 @@ def subject_access_report(uow: UnitOfWork, actor: Actor, personnummer: str) -> S
     }
     lines = [
         AccessLine(
-            occurred_at=e.occurred_at,
+            occurred_at=local_text(e.occurred_at, "%Y-%m-%d %H:%M:%S"),
             actor_name=e.actor_name or "—",
             organisation=organisations.get(e.actor_organisation_id or "", "—"),
-            roles=e.actor_roles or "",
-            action=e.action,
-            outcome=e.outcome,
+            roles=role_words(e.actor_roles),
+            action=action_words(e.action),
+            action_code=e.action,
+            outcome=outcome_words(e.outcome),
             legal_basis=e.legal_basis or "",
             purpose=_purpose(e),
         )

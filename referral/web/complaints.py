@@ -36,7 +36,7 @@ from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, public, request_origin, requires
 from referral.web.casework import show_error
 from referral.web.choices import SelectChoice, choices_from
-from referral.web.concern import local
+from referral.web.formatting import local
 from referral.web.limits import (
     PUBLIC_COMPLAINT_GLOBAL_RATE,
     PUBLIC_COMPLAINT_PAGE_RATE,

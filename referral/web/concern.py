@@ -11,8 +11,6 @@ that a refusal loses nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -37,7 +35,7 @@ from referral.services.concern_reports import (
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
-from referral.web.emergency import stockholm_time
+from referral.web.formatting import local
 
 blueprint = Blueprint("concern", __name__)
 
@@ -56,11 +54,6 @@ ROUTING_LABELS = {
     "no_known_district": _l("To socialjouren: no district is known for the child"),
     "responsible_district": _l("To the youth's responsible district"),
 }
-
-
-def local(moment: datetime | None) -> str:
-    """A stored UTC instant as Stockholm's date and time, for every page here."""
-    return stockholm_time(moment, "%Y-%m-%d %H:%M") if moment is not None else "—"
 
 
 class ConcernForm(PlainTextForm):

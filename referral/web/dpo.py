@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
+from referral.clock import STOCKHOLM
 from referral.db.base import utcnow
 from referral.errors import DomainError
 from referral.policy import Permission
@@ -36,13 +37,14 @@ from referral.services import (
 from referral.web.access import current_actor, requires
 from referral.web.choices import SelectChoice
 from referral.web.dpo_forms import AuditFilterForm, PersonnummerForm
-from referral.web.emergency import stockholm_time
+from referral.web.formatting import stockholm_time
 
 blueprint = Blueprint("dpo", __name__, url_prefix="/dpo")
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment else None
+    """The filter's time as the DPO typed it, on Stockholm's clock."""
+    return moment.replace(tzinfo=STOCKHOLM).astimezone(UTC) if moment else None
 
 
 def _filter_form() -> AuditFilterForm:

@@ -3,19 +3,24 @@ a personnummer is only ever posted, never put in a URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from wtforms import DateTimeLocalField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from audit.actions import Action, Outcome
 from referral.text_rules import PlainTextForm
 from referral.web.choices import SelectChoice
+from referral.words import ACTION_WORDS, OUTCOME_WORDS
 
 
-def choices(values: Iterable[str], blank: bool = True) -> list[SelectChoice]:
-    options = [SelectChoice(value, value) for value in values]
+def choices(
+    values: Iterable[str], words: Mapping[str, LazyString], blank: bool = True
+) -> list[SelectChoice]:
+    """The codes as the log stores them, named in words (lazy: in the reader's language)."""
+    options = [SelectChoice(value, words.get(value, value)) for value in values]
     return [SelectChoice("", "—"), *options] if blank else options
 
 
@@ -23,12 +28,16 @@ class AuditFilterForm(PlainTextForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    since = DateTimeLocalField(_l("From (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    until = DateTimeLocalField(_l("Until (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    since = DateTimeLocalField(_l("From"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    until = DateTimeLocalField(_l("Until"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
     actor = StringField(_l("User (login name or id)"), validators=[Optional(), Length(max=64)])
     organisation_id = SelectField(_l("Organisation"), validators=[Optional()], choices=[])
-    action = SelectField(_l("Action"), validators=[Optional()], choices=choices(Action))
-    outcome = SelectField(_l("Outcome"), validators=[Optional()], choices=choices(Outcome))
+    action = SelectField(
+        _l("Action"), validators=[Optional()], choices=choices(Action, ACTION_WORDS)
+    )
+    outcome = SelectField(
+        _l("Outcome"), validators=[Optional()], choices=choices(Outcome, OUTCOME_WORDS)
+    )
 
 
 class PersonnummerForm(PlainTextForm):

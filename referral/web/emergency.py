@@ -10,8 +10,6 @@ know about emergency access.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, current_app, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
@@ -19,7 +17,6 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from referral.actors import Actor
-from referral.clock import STOCKHOLM
 from referral.db.base import utcnow
 from referral.db.emergency import live_grant_until
 from referral.errors import DomainError
@@ -28,10 +25,9 @@ from referral.request_scope import request_session, request_uow
 from referral.services import emergency_access
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
+from referral.web.formatting import stockholm_time
 
 blueprint = Blueprint("emergency", __name__, url_prefix="/emergency")
-
-LOCAL_TIME = STOCKHOLM
 
 
 # The look-up form sits on the children page beside the district's own search and register
@@ -54,11 +50,6 @@ class EmergencyReasonForm(PlainTextForm):
         _l("Reason for emergency access"),
         validators=[Length(max=emergency_access.MAX_REASON)],
     )
-
-
-def stockholm_time(moment: datetime, fmt: str = "%H:%M") -> str:
-    """Times are shown as the social worker's and the DPO's clocks show them."""
-    return moment.astimezone(LOCAL_TIME).strftime(fmt)
 
 
 def _reason_forms(

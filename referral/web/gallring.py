@@ -21,7 +21,7 @@ from referral.services.gallring import engine, holds
 from referral.services.gallring.rules import RULES_BY_NAME
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
-from referral.web.concern import local
+from referral.web.formatting import local
 
 blueprint = Blueprint("gallring", __name__, url_prefix="/gallring")
 

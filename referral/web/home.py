@@ -12,7 +12,7 @@ from referral.policy import Permission, can
 from referral.request_scope import request_uow
 from referral.roles import Role
 from referral.services import concern_reports, link_cases, returned_files
-from referral.web import concern
+from referral.web import concern, formatting
 from referral.web.access import current_actor, public, requires
 from referral.web.health import database_reachable
 
@@ -55,7 +55,7 @@ def index() -> ResponseReturnValue:
         overdue_concerns=overdue,
         due_cases=due,
         returned_waiting=returned_waiting,
-        local=concern.local,
+        local=formatting.local,
         status_labels=concern.STATUS_LABELS,
         subject_labels=concern.SUBJECT_LABELS,
     )

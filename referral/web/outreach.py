@@ -33,7 +33,7 @@ from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
 from referral.web.choices import SelectChoice, choices_from
 from referral.web.concern import acknowledgement_rule
-from referral.web.concern import local as stockholm_local
+from referral.web.formatting import local as stockholm_local
 
 blueprint = Blueprint("outreach", __name__, url_prefix="/outreach")
 

@@ -22,7 +22,7 @@ from referral.services import partner_files
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
 from referral.web.casework import show_error
-from referral.web.concern import local
+from referral.web.formatting import local
 
 blueprint = Blueprint("partner_files", __name__, url_prefix="/partner")
 

@@ -25,7 +25,7 @@ from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services import returned_files
 from referral.services.returned_files import Attended, ReturnedFileView
-from referral.web import concern
+from referral.web import concern, formatting
 from referral.web.access import current_actor, requires
 from referral.web.casework_forms import FORMAT_LABELS, STATUS_LABELS
 from referral.web.consent_documents import PROGRAMME_LABELS
@@ -63,7 +63,7 @@ def _public_key() -> Ed25519PublicKey | None:
 
 def _labels() -> dict[str, object]:
     return {
-        "local": concern.local,
+        "local": formatting.local,
         "status_labels": STATUS_LABELS,
         "format_labels": FORMAT_LABELS,
         "session_labels": SESSION_LABELS,

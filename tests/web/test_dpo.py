@@ -61,7 +61,8 @@ def test_the_dpo_sees_who_accessed_a_person_but_not_the_persons_data(
     page = dpo.post("/dpo/subject-access", data={"personnummer": personnummer, "csrf_token": token})
     body = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "child:create" in body and "child:search" in body and "test-social-worker" in body
+    assert 'data-action="child:create"' in body and 'data-action="child:search"' in body
+    assert "test-social-worker" in body
     assert CANARY_NAME not in body
 
 
@@ -77,7 +78,10 @@ def test_the_subject_access_report_downloads_as_csv(
     assert download.mimetype == "text/csv"
     assert "attachment" in download.headers["Content-Disposition"]
     lines = download.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("when (UTC),who")
+    # In Swedish (a guardian may receive it), the time on Stockholm's clock, actions in words.
+    assert lines[0].startswith("När,Vem,Organisation,Roller,Vad,Utfall")
+    assert any(",Barn registrerat," in line for line in lines[1:])
+    assert not any("Z," in line or "child:create" in line for line in lines[1:])
     assert len(lines) >= 3
 
 
@@ -93,7 +97,7 @@ def test_a_personnummer_never_travels_in_a_url(
     assert personnummer not in response.location and personnummer[2:] not in response.location
     assert "subject=" in response.location
     page = dpo.get(response.location).get_data(as_text=True)
-    assert "child:create" in page and CANARY_NAME not in page
+    assert 'data-action="child:create"' in page and CANARY_NAME not in page
 
 
 def test_searching_and_exporting_are_themselves_recorded(
@@ -214,3 +218,17 @@ def test_the_api_pages_through_the_log_and_reports_on_a_person(
     assert bad.status_code == 422 and "outcome" in bad.get_json()["errors"]
     verified = dpo.post("/api/v1/audit/verify", headers={"X-CSRFToken": token}).get_json()
     assert verified["ok"] is True
+
+
+def test_the_dpos_log_reads_in_swedish_words_and_on_stockholms_clock(
+    app: Flask, factory: Factory, dpo: FlaskClient
+) -> None:
+    _child_with_history(app, factory)
+    body = dpo.get("/dpo/audit").get_data(as_text=True)
+    assert "Barn registrerat" in body and "Tillåten" in body and "Socialsekreterare" in body
+    # No code and no UTC text between tags: only in attributes, for machines.
+    shown = re.findall(r">([^<]*)<", body)
+    assert not [t for t in shown if re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", t)]
+    assert not [t for t in shown if t.strip() in {"child:create", "allowed", "social_worker"}]
+    options = re.findall(r'<option value="child:read">([^<]*)</option>', body)
+    assert options == ["Barnets uppgifter lästa"]

@@ -20,7 +20,7 @@ from referral.errors import DomainError
 from referral.night_calendar import WindowTimes, day_in_path
 from referral.request_scope import request_uow
 from referral.web.casework import show_error
-from referral.web.concern import local
+from referral.web.formatting import local
 
 blueprint = Blueprint("nights", __name__, url_prefix="/nights")
 
