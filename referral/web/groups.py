@@ -184,19 +184,22 @@ def start(group_id: str) -> ResponseReturnValue:
 @requires(Permission.GROUP_MANAGE)
 def attendance(group_id: str, session_id: str) -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
-        enrolled = request.form.getlist("enrolment")
-        present = set(request.form.getlist("present"))
+        # Each child is marked present, absent or left "not recorded" (nothing is assumed:
+        # a mark left as it came is not a child who was there).
+        marks = {
+            enrolment_id: request.form.get(f"mark-{enrolment_id}") == "present"
+            for enrolment_id in request.form.getlist("enrolment")
+            if request.form.get(f"mark-{enrolment_id}") in ("present", "absent")
+        }
+        if not marks:
+            flash(_("Mark at least one child present or absent."), "error")
+            return redirect(url_for("groups.group_page", group_id=group_id, _anchor="sessions"))
         with request_uow() as uow:
             groups.record_attendance(
-                uow,
-                current_actor(),
-                group_id,
-                session_id,
-                {enrolment_id: enrolment_id in present for enrolment_id in enrolled},
-                clock.today(),
+                uow, current_actor(), group_id, session_id, marks, clock.today()
             )
         flash(_("Attendance was recorded."), "info")
-    return redirect(url_for("groups.group_page", group_id=group_id))
+    return redirect(url_for("groups.group_page", group_id=group_id, _anchor="sessions"))
 
 
 @blueprint.route("/<group_id>/complete", methods=["POST"])

@@ -126,14 +126,26 @@ def test_a_leader_plans_a_group_places_five_children_starts_it_and_takes_attenda
 
     page = client.get(f"/partner/groups/{group_id}").get_data(as_text=True)
     (first_session,) = re.findall(r'data-session="([0-9a-f-]{36})"', page)[:1]
+    # Nothing is ticked in advance: every child starts "not recorded".
+    # (The first session, today's, is the one open for attendance.)
+    assert page.count('-none" checked>') == len(enrolments)
+    assert not re.search(r'value="(present|absent)" id="[^"]*" checked', page)
+    nothing = _post(
+        client,
+        f"/partner/groups/{group_id}/sessions/{first_session}/attendance",
+        {"enrolment": enrolments},
+    )
+    assert nothing.status_code == 302  # refused, with a message: nothing was marked
+    marks = {f"mark-{e}": "present" for e in enrolments[:3]} | {f"mark-{enrolments[3]}": "absent"}
     taken = _post(
         client,
         f"/partner/groups/{group_id}/sessions/{first_session}/attendance",
-        {"enrolment": enrolments, "present": enrolments[:4]},
+        {"enrolment": enrolments, **marks},
     )
     assert taken.status_code == 302
     page = client.get(f"/partner/groups/{group_id}").get_data(as_text=True)
-    assert page.count('data-mark="present"') == 4 and page.count('data-mark="absent"') == 1
+    # Three present, one absent, and the fifth still not recorded.
+    assert page.count('data-mark="present"') == 3 and page.count('data-mark="absent"') == 1
 
 
 def test_a_group_starting_in_the_past_is_refused_and_nothing_is_planned(
