@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.errors import DomainError
+from referral.errors import Conflict, DomainError
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services import groups, users
@@ -174,8 +174,14 @@ def record_visit(group_id: str) -> ResponseReturnValue:
 @requires(Permission.GROUP_MANAGE)
 def start(group_id: str) -> ResponseReturnValue:
     if PostOnlyForm().validate_on_submit():
-        with request_uow() as uow:
-            groups.start_group(uow, current_actor(), group_id, clock.today())
+        try:
+            with request_uow() as uow:
+                groups.start_group(uow, current_actor(), group_id, clock.today())
+        except Conflict as refused:
+            # Back on the group's page, where its checklist shows what is missing (not a
+            # dead-end page of its own).
+            flash(refused.message, "error")
+            return redirect(url_for("groups.group_page", group_id=group_id, _anchor="start"))
         flash(_("The group has started: the children are participating."), "info")
     return redirect(url_for("groups.group_page", group_id=group_id))
 

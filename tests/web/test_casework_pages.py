@@ -135,6 +135,13 @@ def test_an_invalid_personnummer_is_refused_by_name_and_nothing_is_written(
     assert "personnummer" in page.lower()
     assert typed not in page and "1999010" not in page
     assert _count(app, Child) == before
+    # Where the page opens: "Fel:" in the title, and a summary that takes focus, with a link
+    # to the field in question.
+    assert re.search(r"<title>Fel: ", page)
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', page, re.S)
+    assert summary is not None and "autofocus" in page.split('class="error-summary"')[1][:120]
+    (link,) = re.findall(r'<a href="#([^"]+)">', summary.group(1))
+    assert f'id="{link}"' in page and link.endswith("personnummer")
 
 
 def test_a_consent_ending_before_it_was_given_is_refused_with_the_rule(

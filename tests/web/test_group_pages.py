@@ -114,7 +114,12 @@ def test_a_leader_plans_a_group_places_five_children_starts_it_and_takes_attenda
     assert len(enrolments) == 5 and "Gruppsida 0" in page
 
     early = _post(client, f"/partner/groups/{group_id}/start", {})
-    assert early.status_code == 409  # nobody has had the pre-group visit yet
+    # Nobody has had the pre-group visit yet: back on the group's page, with the reason and
+    # a checklist of what is missing (not a dead-end page).
+    assert early.status_code == 302 and early.location.endswith("#start")
+    page = client.get(early.location).get_data(as_text=True)
+    assert 'class="flash flash-error"' in page
+    assert 'data-check="visits" data-done="no"' in page and "0 av 5" in page
     for enrolment_id in enrolments:
         visit = _post(
             client,
