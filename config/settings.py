@@ -119,8 +119,12 @@ class Settings:
     # the access log's checkpoint key), made 0600 by `flask gallring init`.
     return_signing_key_path: str = "instance/return-signing-key.pem"
     # The social worker's consent-lapse queue lists consents ending within this many days
-    # (REFERRAL_CONSENT_LAPSE_WARNING_DAYS; 0 lists only those ending today or already lapsed).
-    consent_lapse_warning_days: int = 14
+    # (REFERRAL_CONSENT_LAPSE_WARNING_DAYS; 0 lists only those ending today or already lapsed):
+    # six weeks, time enough to reach a guardian and have a new form signed and returned.
+    consent_lapse_warning_days: int = 42
+    # A new consent's end date by default, when the child is in no group yet: this many days
+    # after the decision (REFERRAL_CONSENT_DEFAULT_DAYS). In a group, the group's last session.
+    consent_default_days: int = 183
     # Emergency access ("break the glass"): how many hours a social worker's access to a
     # child of another district lasts once a reason is given (REFERRAL_EMERGENCY_ACCESS_HOURS).
     emergency_access_hours: int = 3
@@ -301,6 +305,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "GALLRING_UNITS_PER_TRANSACTION", Settings.gallring_units_per_transaction, minimum=1
         ),
         return_signing_key_path=get("RETURN_SIGNING_KEY_PATH", Settings.return_signing_key_path),
+        consent_default_days=number(
+            "CONSENT_DEFAULT_DAYS", Settings.consent_default_days, minimum=1
+        ),
         consent_lapse_warning_days=number(
             "CONSENT_LAPSE_WARNING_DAYS", Settings.consent_lapse_warning_days, minimum=0
         ),

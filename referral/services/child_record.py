@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from audit.actions import Action
 from referral.actors import Actor
+from referral.db.groups import Enrolment, Group, GroupSession
 from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
@@ -32,6 +34,7 @@ from referral.rules import (
     OWN_CONSENT_AGE,
     TERMINAL,
     Category,
+    Decision,
     LawfulBasis,
     NotLawful,
     PlacementBasis,
@@ -88,6 +91,11 @@ class ReferralView:
     created_at: datetime
     open: bool
     events: tuple[EventView, ...]
+    # The group the child is placed in, when placed: the district arranges travel by its
+    # dates, and a consent should last until its last session.
+    group_name: str | None = None
+    group_starts_on: date | None = None
+    group_ends_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,25 @@ class ChildRecord:
     sharing: tuple[tuple[Category, LawfulBasis | NotLawful], ...]
     # A concern report about the child is open (for the child's own district only).
     concern: bool = False
+
+    @property
+    def group_ends_on(self) -> date | None:
+        """When the last group the child is placed in ends (open referrals only)."""
+        ends = [r.group_ends_on for r in self.referrals if r.open and r.group_ends_on]
+        return max(ends) if ends else None
+
+    @property
+    def consents_ending_before_the_group(self) -> tuple[ConsentView, ...]:
+        """Current consents given that run out before the child's group ends: the partner
+        would lose access half-way."""
+        end = self.group_ends_on
+        if end is None:
+            return ()
+        return tuple(
+            c
+            for c in self.consents
+            if c.current and c.decision == Decision.GIVEN.value and c.valid_until < end
+        )
 
     @property
     def needs_own_consent(self) -> bool:
@@ -250,6 +277,7 @@ def _referral_views(
         )
     )
     partners = {org_id: name for org_id, name in named}
+    groups = _groups_of(uow, [r.id for r in rows])
     return tuple(
         ReferralView(
             id=r.id,
@@ -263,9 +291,31 @@ def _referral_views(
             events=tuple(
                 EventView(e.from_status, e.to_status, staff.get(e.by, e.by), e.at) for e in r.events
             ),
+            **groups.get(r.id, {}),
         )
         for r in reversed(rows)
     )
+
+
+def _groups_of(uow: UnitOfWork, referral_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per referral placed in a group: the group's name and its first and last session."""
+    if not referral_ids:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for referral_id, name, first, last in uow.session.execute(
+        select(
+            Enrolment.referral_id,
+            Group.name,
+            func.min(GroupSession.day),
+            func.max(GroupSession.day),
+        )
+        .join(Group, Group.id == Enrolment.group_id)
+        .join(GroupSession, GroupSession.group_id == Group.id)
+        .where(Enrolment.referral_id.in_(referral_ids))
+        .group_by(Enrolment.referral_id, Group.name)
+    ):
+        found[referral_id] = {"group_name": name, "group_starts_on": first, "group_ends_on": last}
+    return found
 
 
 def district_children(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -46,7 +46,7 @@ from referral.web.casework_forms import (
     PlacementForm,
     ReferralForm,
     RegisterChildForm,
-    end_of_partnership_year,
+    default_consent_end,
 )
 from referral.web.choices import SelectChoice
 
@@ -192,7 +192,11 @@ def _render_child(child_id: str, status: int = 200, **given: FlaskForm) -> Respo
         "consent_form": ConsentForm(
             formdata=None,
             decided_on=today,
-            valid_until=end_of_partnership_year(today),
+            valid_until=default_consent_end(
+                record.group_ends_on,
+                today,
+                current_app.config["REFERRAL_SETTINGS"].consent_default_days,
+            ),
             categories=["name", "age", "contact_details"],
         ),
         "referral_form": ReferralForm(formdata=None),

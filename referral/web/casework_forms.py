@@ -6,7 +6,7 @@ services' (referral.services.consent / referrals), whose errors name the field t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -63,10 +63,14 @@ FORMAT_LABELS = {
 }
 
 
-def end_of_partnership_year(today: date) -> date:
-    """The default end of a consent: IOP agreements run by calendar year, and a consent
-    must always end (the social worker shortens it to the group's end when known)."""
-    return date(today.year, 12, 31)
+def default_consent_end(group_ends_on: date | None, today: date, days: int) -> date:
+    """A new consent's end date as the form offers it: the last session of the group the
+    child is placed in, so that the partner does not lose the child half-way; before a
+    group is known, a configured period (REFERRAL_CONSENT_DEFAULT_DAYS). A consent always
+    ends; the social worker may change the date."""
+    if group_ends_on is not None and group_ends_on >= today:
+        return group_ends_on
+    return today + timedelta(days=days)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -419,7 +419,7 @@ def test_the_warning_window_is_read_from_the_environment_with_a_default_of_14_da
         "REFERRAL_BLIND_INDEX_KEY": settings.blind_index_key,
         "REFERRAL_AUDIT_KEY": settings.audit_key,
     }
-    assert load_settings(environ).consent_lapse_warning_days == 14
+    assert load_settings(environ).consent_lapse_warning_days == 42
     changed = {**environ, "REFERRAL_CONSENT_LAPSE_WARNING_DAYS": "30"}
     assert load_settings(changed).consent_lapse_warning_days == 30
     with pytest.raises(ConfigError, match="CONSENT_LAPSE_WARNING_DAYS"):
