@@ -19,6 +19,10 @@ class NoticeKind(StrEnum):
     PARTICIPATION_MUST_STOP = "participation_must_stop"  # to the partner: access is gone
     REFERRAL_ACCEPTED = "referral_accepted"  # to the district
     REFERRAL_DECLINED = "referral_declined"  # to the district
+    # To the district, which arranges the child's travel: placed in which group, from when to
+    # when; and the day the group started.
+    CHILD_PLACED = "child_placed"
+    GROUP_STARTED = "group_started"
     # About an interest registration (intresseanmälan) rather than a referral:
     INTEREST_REGISTERED = "interest_registered"  # to the district: confirm or decline it
     INTEREST_CONFIRMED = "interest_confirmed"  # to the partner: a referral follows

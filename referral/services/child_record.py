@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from audit.actions import Action
 from referral.actors import Actor
-from referral.db.groups import Enrolment, Group, GroupSession
 from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
@@ -43,6 +41,7 @@ from referral.rules import (
 )
 from referral.services import concern_reports
 from referral.services.children import record_child_access
+from referral.services.group_dates import groups_of
 from referral.services.loading import get_for
 from referral.services.sharing import LvuShare, birth_date_of, lvu_decisions, sharing_basis_for
 from referral.services.users import staff_names
@@ -277,7 +276,7 @@ def _referral_views(
         )
     )
     partners = {org_id: name for org_id, name in named}
-    groups = _groups_of(uow, [r.id for r in rows])
+    groups = groups_of(uow, [r.id for r in rows])
     return tuple(
         ReferralView(
             id=r.id,
@@ -291,31 +290,12 @@ def _referral_views(
             events=tuple(
                 EventView(e.from_status, e.to_status, staff.get(e.by, e.by), e.at) for e in r.events
             ),
-            **groups.get(r.id, {}),
+            group_name=groups[r.id].group_name if r.id in groups else None,
+            group_starts_on=groups[r.id].starts_on if r.id in groups else None,
+            group_ends_on=groups[r.id].ends_on if r.id in groups else None,
         )
         for r in reversed(rows)
     )
-
-
-def _groups_of(uow: UnitOfWork, referral_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Per referral placed in a group: the group's name and its first and last session."""
-    if not referral_ids:
-        return {}
-    found: dict[str, dict[str, Any]] = {}
-    for referral_id, name, first, last in uow.session.execute(
-        select(
-            Enrolment.referral_id,
-            Group.name,
-            func.min(GroupSession.day),
-            func.max(GroupSession.day),
-        )
-        .join(Group, Group.id == Enrolment.group_id)
-        .join(GroupSession, GroupSession.group_id == Group.id)
-        .where(Enrolment.referral_id.in_(referral_ids))
-        .group_by(Enrolment.referral_id, Group.name)
-    ):
-        found[referral_id] = {"group_name": name, "group_starts_on": first, "group_ends_on": last}
-    return found
 
 
 def district_children(

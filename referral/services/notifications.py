@@ -12,9 +12,9 @@ district's queue or the partner's list of its registrations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from referral.actors import Actor
 from referral.db.base import utcnow
@@ -26,6 +26,7 @@ from referral.db.uow import UnitOfWork
 from referral.errors import NotFound
 from referral.i18n import _
 from referral.policy import Permission, belongs_to, organisation_scope, require
+from referral.services.group_dates import groups_of
 
 SHOWN = 50
 
@@ -56,6 +57,10 @@ class NoticeView:
     partner_name: str
     created_at: datetime
     unread: bool
+    # The group the referral's child is placed in (notices about a placement or a start).
+    group_name: str | None = None
+    group_starts_on: date | None = None
+    group_ends_on: date | None = None
 
 
 def notices_for(uow: UnitOfWork, actor: Actor) -> list[NoticeView]:
@@ -74,20 +79,45 @@ def notices_for(uow: UnitOfWork, actor: Actor) -> list[NoticeView]:
         .where(Notification.organisation_id == organisation_id)
         .order_by(Notification.created_at.desc())
         .limit(SHOWN)
-    )
-    return [
-        NoticeView(
-            id=notice.id,
-            kind=notice.kind,
-            referral_ref=notice.referral_id[:8] if notice.referral_id else None,
-            interest_ref=notice.interest_id[:8] if notice.interest_id else None,
-            child_id=child_id if belongs_to(actor, district_id) else None,
-            partner_name=partner_name,
-            created_at=notice.created_at,
-            unread=notice.read_at is None,
+    ).all()
+    groups = groups_of(uow, [n.referral_id for n, *_rest in rows if n.referral_id])
+    views = []
+    for notice, child_id, district_id, partner_name in rows:
+        placed = groups.get(notice.referral_id or "") if notice.kind in _ABOUT_A_GROUP else None
+        views.append(
+            NoticeView(
+                id=notice.id,
+                kind=notice.kind,
+                referral_ref=notice.referral_id[:8] if notice.referral_id else None,
+                interest_ref=notice.interest_id[:8] if notice.interest_id else None,
+                child_id=child_id if belongs_to(actor, district_id) else None,
+                partner_name=partner_name,
+                created_at=notice.created_at,
+                unread=notice.read_at is None,
+                group_name=placed.group_name if placed else None,
+                group_starts_on=placed.starts_on if placed else None,
+                group_ends_on=placed.ends_on if placed else None,
+            )
         )
-        for notice, child_id, district_id, partner_name in rows
-    ]
+    return views
+
+
+_ABOUT_A_GROUP = frozenset({NoticeKind.CHILD_PLACED.value, NoticeKind.GROUP_STARTED.value})
+
+
+def mark_all_read(uow: UnitOfWork, actor: Actor) -> int:
+    """Every unread notice of the actor's organisation marked read; how many."""
+    require(actor, Permission.NOTIFICATION_READ)
+    result = uow.session.execute(
+        update(Notification)
+        .where(
+            Notification.organisation_id == organisation_scope(actor),
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow(), read_by=actor.user_id)
+    )
+    uow.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def unread_count(uow: UnitOfWork, actor: Actor) -> int:

@@ -32,3 +32,14 @@ def mark_read(notice_id: str) -> ResponseReturnValue:
         with request_uow() as uow:
             notifications.mark_read(uow, current_actor(), notice_id)
     return redirect(url_for("notifications.index"))
+
+
+@blueprint.route("/read", methods=["POST"])
+@requires(Permission.NOTIFICATION_READ)
+def mark_all_read() -> ResponseReturnValue:
+    if not PostOnlyForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+    else:
+        with request_uow() as uow:
+            notifications.mark_all_read(uow, current_actor())
+    return redirect(url_for("notifications.index"))

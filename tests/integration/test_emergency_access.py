@@ -328,7 +328,7 @@ def test_the_childs_access_report_shows_the_emergency_access_and_its_reason(
     dpo = _actor(app, factory.account("dpo"))
     with app.app_context(), UnitOfWork(request_session()) as uow:
         report = subject_access.subject_access_report(uow, dpo, personnummer)
-    (line,) = [line for line in report.lines if line.action == "emergency:access"]
+    (line,) = [line for line in report.lines if line.action_code == "emergency:access"]
     assert (line.actor_name, line.legal_basis, line.purpose) == (
         stranger.username,
         "emergency_access",

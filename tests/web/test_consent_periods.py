@@ -18,7 +18,7 @@ from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import children, consent, groups, referrals
-from tests.factories import Account, Factory, invented_personnummer, log_in
+from tests.factories import Account, Factory, csrf_token, invented_personnummer, log_in
 
 DESCRIPTION = "A-2026:1"
 
@@ -114,3 +114,21 @@ def test_the_lapse_queue_looks_six_weeks_ahead_and_links_to_the_child(
     queue = client.get("/consents/expiring").get_data(as_text=True)
     assert "42 days" in queue  # the 30-day consent is inside the default horizon
     assert f'href="/children/{child_id}#consents"' in queue
+
+
+def test_the_district_is_told_which_group_and_when_and_can_mark_every_notice_read(
+    app: Flask, factory: Factory
+) -> None:
+    client, _child_id, last_session = _placed_child(app, factory)
+    page = client.get("/notifications").get_data(as_text=True)
+    placed = re.search(r'data-kind="child_placed">.*?<strong>\s*(.*?)\s*</strong>', page, re.S)
+    assert placed is not None
+    assert "in Vårgrupp" in placed.group(1) and last_session.isoformat() in placed.group(1)
+    assert "arrange the child's travel" in placed.group(1)
+    assert re.search(r'data-unread="\d+"', page)  # the menu counts them
+    marked = client.post(
+        "/notifications/read", data={"csrf_token": csrf_token(client, "/notifications")}
+    )
+    assert marked.status_code == 302
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "data-unread=" not in page and "Mark all as read" not in page

@@ -20,6 +20,7 @@ from referral.db.groups import (
     VisitKind,
 )
 from referral.db.interest import InterestRegistration, InterestStatus
+from referral.db.notifications import NoticeKind
 from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
@@ -50,6 +51,7 @@ from referral.services.groups._places import (
     _visible,
 )
 from referral.services.loading import get_for
+from referral.services.notifications import notify
 from referral.services.referrals import (
     PartnerShare,
     move_referral,
@@ -175,6 +177,8 @@ def enrol(
     uow.session.add(enrolment)
     uow.session.flush()
     move_referral(uow, actor, referral, Status.PLACED)
+    # The district arranges the child's travel: it hears which group, and its dates.
+    notify(uow, referral.district_id, NoticeKind.CHILD_PLACED, referral)
     _record_for_child(
         uow, actor, Action.GROUP_ENROL, referral, "enrolment", enrolment.id, share.basis.kind.value
     )
@@ -288,6 +292,7 @@ def start_group(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> Gr
     group.started_at = utcnow()
     for place in places:
         move_referral(uow, actor, place.referral, Status.PARTICIPATING)
+        notify(uow, place.referral.district_id, NoticeKind.GROUP_STARTED, place.referral)
         _record_for_child(
             uow, actor, Action.GROUP_START, place.referral, "enrolment", place.enrolment.id
         )
