@@ -7,7 +7,7 @@ data is returned, so the child's subject-access report lists every look.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -19,6 +19,7 @@ from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
+from referral.errors import InvalidInput
 from referral.i18n import _
 from referral.policy import (
     Permission,
@@ -298,11 +299,37 @@ def _referral_views(
     )
 
 
+MIN_NAME_SEARCH = 2  # letters: one would list half the district
+
+
+def district_children_named(
+    uow: UnitOfWork, actor: Actor, text: str, today: date
+) -> list[ChildSummary]:
+    """The district's children whose name contains `text` (any case, any order of the
+    words typed): the district list, filtered after decryption (names are sealed, so no
+    index can search them); each child listed is logged as the list logs it."""
+    words = [word.casefold() for word in text.split()]
+    if sum(len(word) for word in words) < MIN_NAME_SEARCH:
+        raise InvalidInput(
+            _("Type at least %(n)s letters of the name.", n=MIN_NAME_SEARCH),
+            field="personnummer",
+        )
+    return district_children(
+        uow, actor, today, named=lambda name: all(word in name.casefold() for word in words)
+    )
+
+
 def district_children(
-    uow: UnitOfWork, actor: Actor, today: date, *, concern_only: bool = False
+    uow: UnitOfWork,
+    actor: Actor,
+    today: date,
+    *,
+    concern_only: bool = False,
+    named: Callable[[str], bool] | None = None,
 ) -> list[ChildSummary]:
     """The children of the actor's district, newest first (with `concern_only`, only those
-    with an open concern report), each one shown written to the log."""
+    with an open concern report; with `named`, only those whose name it accepts), each one
+    shown written to the log (and only those)."""
     require(actor, Permission.CHILD_READ)
     db = uow.session
     query = select(Child).order_by(Child.created_at.desc())
@@ -313,6 +340,8 @@ def district_children(
     flagged = concern_reports.children_with_open_reports(uow, [c.id for c in found])
     if concern_only:
         found = [child for child in found if child.id in flagged]
+    if named is not None:  # (the name is read here, in the service: it leaves only if shown)
+        found = [child for child in found if named(child.name)]
     for child in found:
         record_child_access(uow, actor, Action.CHILD_LIST, child)
     uow.commit()

@@ -140,12 +140,17 @@ def find_child() -> ResponseReturnValue:
     found: list[tuple[str, str]] | None = None
     if form.validate_on_submit():
         try:
+            typed = (form.personnummer.data or "").strip()
             with request_uow() as uow:
-                matches = children.look_up_children(
-                    uow, current_actor(), form.personnummer.data or ""
-                )
-                # Only id and name are shown; the search service has logged each match.
-                found = [(child.id, child.name) for child in matches]
+                if any(character.isalpha() for character in typed):
+                    named = child_record.district_children_named(
+                        uow, current_actor(), typed, _today()
+                    )
+                    found = [(child.id, child.name) for child in named]
+                else:
+                    matches = children.look_up_children(uow, current_actor(), typed)
+                    # Only id and name are shown; the search service logged each match.
+                    found = [(child.id, child.name) for child in matches]
         except DomainError as error:
             show_error(form, error)
     form.personnummer.data = ""

@@ -88,10 +88,12 @@ class RegisterChildForm(PlainTextForm):
 
 
 class FindChildForm(PlainTextForm):
+    # One box, as in the case systems social workers know: digits are a personnummer in any
+    # common form (with or without century, hyphen or plus), letters a name in the district.
     personnummer = StringField(
-        _l("Personnummer or samordningsnummer"),
-        validators=[DataRequired(), Length(max=13)],
-        render_kw={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"},
+        _l("Personnummer, samordningsnummer or name"),
+        validators=[DataRequired(), Length(max=100)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
 
 

@@ -7,6 +7,8 @@ accepted on those pages only: anywhere else the interface stays in Swedish or En
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel
 from werkzeug.wrappers import Response
@@ -53,7 +55,25 @@ def current_language() -> str:
     return g.get("lang") or select_locale()
 
 
+def language_link(code: str) -> str:
+    """Where the language switch goes: this page again, in `code`. A page shown in answer to
+    a form (a POST: a refused save) cannot be asked for again by a link (its address may
+    answer POST only, or be another page's), so the switch goes back to the page the form
+    was on (the same site's Referer), or else to the start page."""
+    args: dict[str, str] = {key: value for key, value in request.args.items() if key != "lang"}
+    path = request.path
+    if request.method != "GET":
+        came_from = urlsplit(request.referrer or "")
+        if came_from.netloc == request.host and came_from.path.startswith("/"):
+            path = came_from.path
+            args = {k: v for k, v in parse_qsl(came_from.query) if k != "lang"}
+        else:
+            path, args = "/", {}
+    return f"{path}?{urlencode({**args, 'lang': code})}"
+
+
 def init_locale(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
     app.after_request(_remember_choice)
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["language_link"] = language_link

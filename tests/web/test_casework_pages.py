@@ -302,6 +302,53 @@ def test_a_child_is_found_by_personnummer_without_the_number_coming_back(
     assert 'class="found"' not in missing and other not in missing
 
 
+def test_a_child_is_found_by_any_common_form_of_the_number_or_by_name_in_the_district(
+    factory: Factory, client: FlaskClient
+) -> None:
+    log_in(client, factory.account("social_worker"))
+    client.get("/?lang=en")
+    personnummer = invented_personnummer(2012, 9, 9)  # YYYYMMDDNNNC
+    child_id = _register(client, personnummer, name="Tindra Qvist Påhittad")
+    _register(client, invented_personnummer(2013, 1, 2), name="Melker Annan")
+    token = csrf_token(client, "/")
+
+    def find(typed: str):  # type: ignore[no-untyped-def]
+        return client.post(
+            "/children/find", data={"find-personnummer": typed, "find-csrf_token": token}
+        )
+
+    link = f'href="/children/{child_id}">Tindra Qvist Påhittad</a>'
+    short = f"{personnummer[2:8]}-{personnummer[8:]}"  # YYMMDD-NNNC
+    for typed in (personnummer, short, short.replace("-", ""), "qvist tindra", "PÅHITTAD"):
+        page = find(typed).get_data(as_text=True)
+        assert link in page, typed
+        assert "Melker" not in page.split('class="found"')[1].split("</ul>")[0]
+    refused = find("T")
+    assert refused.status_code == 422
+    assert "Type at least 2 letters of the name." in refused.get_data(as_text=True)
+
+
+def test_the_language_switch_on_a_page_shown_after_a_refused_form_leads_somewhere(
+    factory: Factory, client: FlaskClient
+) -> None:
+    log_in(client, factory.account("social_worker"))
+    token = csrf_token(client, "/")
+    refused = client.post(
+        "/children/find",
+        data={"find-personnummer": "123", "find-csrf_token": token},
+        headers={"Referer": "http://localhost/children?concern=1"},
+    )
+    assert refused.status_code == 422
+    (target,) = re.findall(
+        r'<a href="([^"]+)" lang="en">English</a>', refused.get_data(as_text=True)
+    )
+    # Back to the page the form was on (not /children/find, which answers POST only).
+    assert target == "/children?concern=1&amp;lang=en"
+    target = target.replace("&amp;", "&")
+    assert client.get(target).status_code == 200
+    assert '<html lang="en">' in client.get(target).get_data(as_text=True)
+
+
 def test_a_details_post_that_leaves_fields_out_saves_nothing_and_says_which(
     app: Flask, factory: Factory, client: FlaskClient
 ) -> None:
