@@ -56,20 +56,19 @@ def current_language() -> str:
 
 
 def language_link(code: str) -> str:
-    """Where the language switch goes: this page again, in `code`. A page shown in answer to
-    a form (a POST: a refused save) cannot be asked for again by a link (its address may
-    answer POST only, or be another page's), so the switch goes back to the page the form
-    was on (the same site's Referer), or else to the start page."""
-    args: dict[str, str] = {key: value for key, value in request.args.items() if key != "lang"}
-    path = request.path
-    if request.method != "GET":
-        came_from = urlsplit(request.referrer or "")
-        if came_from.netloc == request.host and came_from.path.startswith("/"):
-            path = came_from.path
-            args = {k: v for k, v in parse_qsl(came_from.query) if k != "lang"}
-        else:
-            path, args = "/", {}
-    return f"{path}?{urlencode({**args, 'lang': code})}"
+    """Where the language switch goes: this page again, in `code` (a link relative to this
+    address: the page never writes its own path or query into itself, so a refusal never
+    repeats an id that was asked for). A page shown in answer to a form (a POST: a refused
+    save) cannot be asked for again by a link, its address may answer POST only, or be
+    another page's: the switch goes back to the page the form was on (the same site's
+    Referer, which the user had open), or else to the start page."""
+    if request.method == "GET":
+        return f"?{urlencode({'lang': code})}"
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc == request.host and came_from.path.startswith("/"):
+        args = {k: v for k, v in parse_qsl(came_from.query) if k != "lang"}
+        return f"{came_from.path}?{urlencode({**args, 'lang': code})}"
+    return f"/?{urlencode({'lang': code})}"
 
 
 def init_locale(app: Flask) -> None:
