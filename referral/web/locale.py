@@ -7,7 +7,7 @@ accepted on those pages only: anywhere else the interface stays in Swedish or En
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel
@@ -59,15 +59,12 @@ def language_link(code: str) -> str:
     """Where the language switch goes: this page again, in `code` (a link relative to this
     address: the page never writes its own path or query into itself, so a refusal never
     repeats an id that was asked for). A page shown in answer to a form (a POST: a refused
-    save) cannot be asked for again by a link, its address may answer POST only, or be
-    another page's: the switch goes back to the page the form was on (the same site's
-    Referer, which the user had open), or else to the start page."""
+    save) cannot be asked for again by a link: its address may answer POST only, or be
+    another page's (a link to one answered 405). And the service sends no Referer
+    (Referrer-Policy: no-referrer), so the form's page is not known: the switch goes to the
+    start page."""
     if request.method == "GET":
         return f"?{urlencode({'lang': code})}"
-    came_from = urlsplit(request.referrer or "")
-    if came_from.netloc == request.host and came_from.path.startswith("/"):
-        args = {k: v for k, v in parse_qsl(came_from.query) if k != "lang"}
-        return f"{came_from.path}?{urlencode({**args, 'lang': code})}"
     return f"/?{urlencode({'lang': code})}"
 
 

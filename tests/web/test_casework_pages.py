@@ -334,17 +334,15 @@ def test_the_language_switch_on_a_page_shown_after_a_refused_form_leads_somewher
     log_in(client, factory.account("social_worker"))
     token = csrf_token(client, "/")
     refused = client.post(
-        "/children/find",
-        data={"find-personnummer": "123", "find-csrf_token": token},
-        headers={"Referer": "http://localhost/children?concern=1"},
+        "/children/find", data={"find-personnummer": "123", "find-csrf_token": token}
     )
     assert refused.status_code == 422
     (target,) = re.findall(
         r'<a href="([^"]+)" lang="en">English</a>', refused.get_data(as_text=True)
     )
-    # Back to the page the form was on (not /children/find, which answers POST only).
-    assert target == "/children?concern=1&amp;lang=en"
-    target = target.replace("&amp;", "&")
+    # To the start page: /children/find answers POST only, and no Referer says where the
+    # form was (the service sends none).
+    assert target == "/?lang=en"
     assert client.get(target).status_code == 200
     assert '<html lang="en">' in client.get(target).get_data(as_text=True)
 
@@ -376,3 +374,16 @@ def test_a_details_post_that_leaves_fields_out_saves_nothing_and_says_which(
     assert 'id="family_home_name-error"' not in one_left_out.get_data(as_text=True)
     page = client.get(f"/children/{child_id}").get_data(as_text=True)
     assert "Familjen Påhittad" in page and "Gillar fotboll" in page
+
+
+def test_the_placement_form_folds_away_once_a_basis_is_recorded(
+    factory: Factory, client: FlaskClient
+) -> None:
+    log_in(client, factory.account("social_worker"))
+    child_id = _register(client, invented_personnummer(2013, 5, 6))
+    before = client.get(f"/children/{child_id}").get_data(as_text=True)
+    assert 'data-form="placement"' not in before  # nothing recorded: the form is open
+    recorded = _post(client, f"/children/{child_id}/placement", {"basis": "SoL"})
+    assert recorded.status_code == 302
+    after = client.get(f"/children/{child_id}").get_data(as_text=True)
+    assert re.search(r'<details data-form="placement">\s*<summary>', after)
