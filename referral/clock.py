@@ -44,6 +44,11 @@ def today() -> date:
     return now().astimezone(STOCKHOLM).date()
 
 
+def local_day(moment: datetime) -> date:
+    """The Stockholm calendar day an instant falls on (a stored UTC time as a day)."""
+    return moment.astimezone(STOCKHOLM).date()
+
+
 def local_text(moment: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored instant (a UTC datetime, or the access log's ISO text) as Stockholm's clock
     shows it: what every page and export a person reads says, never "…T08:06:55Z"."""

@@ -21,7 +21,7 @@ from audit.actions import Action
 from audit.record import record
 from referral import clock
 from referral.actors import Actor, Origin
-from referral.clock import STOCKHOLM
+from referral.clock import STOCKHOLM, local_day
 from referral.db.complaints import (
     PROGRAMMES,
     Complaint,
@@ -60,10 +60,6 @@ def public_actor(request_id: str | None = None) -> Actor:
 def reference_of(complaint_id: str) -> str:
     """The short reference a sender may quote: never anything they wrote."""
     return complaint_id[:8].upper()
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(STOCKHOLM).date()
 
 
 # --- What the services answer -----------------------------------------------------------------
@@ -384,7 +380,7 @@ def respond(
     return line
 
 
-def _received(
+def received(
     uow: UnitOfWork, programme: str | None, start: date, end: date
 ) -> dict[tuple[str, str], list[int | None]]:
     """Per (category, kind), each piece of feedback received from `start` to `end`
@@ -408,7 +404,7 @@ def summary(uow: UnitOfWork, programme: str | None, start: date, end: date) -> l
     both included) in `programme` (None: every programme): how many, how many answered, and
     the median and the longest time to the response in days. From clear columns only, purged
     rows included: a purge does not change it."""
-    counts = _received(uow, programme, start, end)
+    counts = received(uow, programme, start, end)
     order = {value.value: n for n, value in enumerate(ComplaintCategory)}
     kinds = {value.value: n for n, value in enumerate(ComplaintKind)}
     lines = []
@@ -427,13 +423,3 @@ def summary(uow: UnitOfWork, programme: str | None, start: date, end: date) -> l
             )
         )
     return lines
-
-
-def response_days(
-    uow: UnitOfWork, programme: str | None, start: date, end: date
-) -> dict[str, list[int]]:
-    """Per category, the days each answered piece of feedback waited for its response."""
-    found: dict[str, list[int]] = {}
-    for (category, _kind), all_days in _received(uow, programme, start, end).items():
-        found.setdefault(category, []).extend(d for d in all_days if d is not None)
-    return found

@@ -26,6 +26,7 @@ from referral.db.nights import NightPerson, NightRegistration, RegistrationDay
 from referral.db.outreach import Encounter, Youth
 from referral.db.retention import KeptCount
 from referral.services.age_bands import adult_age_band, youth_age_band
+from referral.services.outreach import youth_age
 from referral.services.reports.periods import Period, PeriodKind
 
 NIGHT_PEOPLE_BY_AGE = "night_people_by_age_gender"
@@ -82,9 +83,10 @@ def youth_tallies(youth: Youth, days: Sequence[date]) -> list[Tally]:
     encounters counted as identified."""
     found: list[Tally] = []
     gender = youth.gender or UNKNOWN
+    known_age = youth.birth_date or youth.birth_year
     for period in _periods(days):
-        year = youth.birth_year or (youth.birth_date or "")[:4]
-        band = youth_age_band(period.last_day.year - int(year) if year else None)
+        # Aged as the law is applied (services.outreach.youth_age), as the purge's residue.
+        band = youth_age_band(youth_age(youth, period.last_day) if known_age else None)
         found.append(Tally("B", period.key, YOUTHS_BY_AGE, band, gender))
         country = country_key(youth.country_of_origin)
         found.append(Tally("B", period.key, YOUTHS_BY_COUNTRY, country, gender))

@@ -13,12 +13,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from config import Settings
-from referral.clock import STOCKHOLM
+from referral.clock import STOCKHOLM, local_day
 from referral.db.complaints import Complaint, complaint_holder
 from referral.db.uow import UnitOfWork
 from referral.i18n import _l
 from referral.services.gallring.residue import Residue
-from referral.services.gallring.rule_base import PurgeRule, Unit, local_day, locked, stamp_purged
+from referral.services.gallring.rule_base import PurgeRule, Unit, locked, stamp_purged
 
 
 class ComplaintRule(PurgeRule):

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import delete, func, select, update
 
 from config import Settings
-from referral.clock import STOCKHOLM
+from referral.clock import STOCKHOLM, local_day
 from referral.db.nights import (
     NIGHTS_HOLDER,
     RUN_HOLDER,
@@ -26,7 +26,7 @@ from referral.db.nights import (
 from referral.db.uow import UnitOfWork
 from referral.i18n import _l
 from referral.services.gallring.residue import Residue, adult_age_band
-from referral.services.gallring.rule_base import PurgeRule, Unit, local_day, locked, stamp_purged
+from referral.services.gallring.rule_base import PurgeRule, Unit, locked, stamp_purged
 from referral.services.kept_statistics import Tally, night_tallies_of
 
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.util import identity_key
 
 from config import Settings
-from referral.clock import STOCKHOLM
 from referral.db.base import Base, chunks, one_of
 from referral.db.retention import PurgeRecord
 from referral.db.uow import UnitOfWork
@@ -39,10 +38,6 @@ class Unit:
     def reference(self) -> str:
         """What the plan shows: the unit's short reference, never a name."""
         return self.unit_id[:8]
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(STOCKHOLM).date()
 
 
 def years_later(day: date, years: int) -> date:

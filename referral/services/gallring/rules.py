@@ -21,6 +21,7 @@ from sqlalchemy import Row, Select, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from config import Settings
+from referral.clock import local_day
 from referral.db.audit_log import AuditEntry
 from referral.db.base import chunks, one_of
 from referral.db.concern import ConcernReport, ConcernStatus, SubjectKind, concern_holder
@@ -51,7 +52,6 @@ from referral.services.gallring.rule_base import (
     PurgeRule,
     Unit,
     in_session,
-    local_day,
     locked,
     not_purged,
     stamp_purged,

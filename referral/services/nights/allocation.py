@@ -22,6 +22,7 @@ from audit.actions import Action
 from audit.record import Entry, record, record_many
 from config import Settings
 from referral.actors import Actor
+from referral.clock import local_day
 from referral.db.encryption import session_cipher
 from referral.db.nights import (
     AllocationRun,
@@ -50,7 +51,7 @@ from referral.night_allocation import Shelter as ShelterPlaces
 from referral.night_calendar import next_registration_day
 from referral.policy import Permission, require
 from referral.services.nights import capacity
-from referral.services.nights.registration import day_record, local_day, nights_of, window_of
+from referral.services.nights.registration import day_record, nights_of, window_of
 
 _PLACE_GENDERS = {"woman": "woman", "man": "man"}  # "other" and unknown: unreserved places
 

@@ -23,7 +23,7 @@ from audit.record import record
 from config import Settings
 from referral import card_numbers
 from referral.actors import Actor
-from referral.clock import STOCKHOLM
+from referral.clock import STOCKHOLM, local_day
 from referral.db.nights import NightPerson, NightRegistration, OverrideKind, RegistrationDay
 from referral.db.uow import StepOf, UnitOfWork
 from referral.errors import Conflict, InvalidInput
@@ -46,10 +46,6 @@ def window_of(settings: Settings) -> RegistrationWindow:
 def nights_of(day: date, settings: Settings) -> tuple[date, ...]:
     """The nights an allocation made on `day` covers (Friday's: until Monday)."""
     return nights_covered(day, settings.nights_per_allocation or None)
-
-
-def local_day(instant: datetime) -> date:
-    return instant.astimezone(STOCKHOLM).date()
 
 
 class OutsideWindow(Conflict):

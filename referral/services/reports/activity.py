@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from statistics import median
 from typing import Any
@@ -431,32 +431,40 @@ def _programme_c(uow: UnitOfWork, period: Period) -> tuple[Section, ...]:
     )
 
 
-def _feedback_counts(uow: UnitOfWork, programme: str, period: Period) -> Counter[Key]:
-    lines = complaints.summary(uow, programme, period.first_day, period.last_day)
-    return Counter({(line.category, line.kind): line.count for line in lines})
+def _feedback_of(uow: UnitOfWork, programme: str, period: Period) -> _Feedback:
+    """The period's feedback in one read: counts by (category, kind), and per category the
+    days each answered piece waited for its response."""
+    received = complaints.received(uow, programme, period.first_day, period.last_day)
+    waits: dict[str, list[int]] = {}
+    for (category, _kind), days in received.items():
+        waits.setdefault(category, []).extend(d for d in days if d is not None)
+    return _Feedback(Counter({key: len(days) for key, days in received.items()}), waits)
 
 
-def _answered(waits: dict[str, list[int]]) -> Counter[Key]:
-    return Counter({(category, "count"): len(days) for category, days in waits.items()})
+@dataclass(frozen=True)
+class _Feedback:
+    counts: Counter[Key]
+    waits: dict[str, list[int]]
+
+    @property
+    def answered(self) -> Counter[Key]:
+        return Counter({(category, "count"): len(days) for category, days in self.waits.items()})
 
 
 def _feedback(uow: UnitOfWork, programme: str, period: Period) -> Section:
     """Complaints and suggestions (synpunkter och klagomål): by category and kind, and how
     long a response took (from receipt to the day it was given)."""
-    inner = period.nested
     categories = labels.axis([c.value for c in ComplaintCategory], complaints.CATEGORY_LABELS)
-    waits = complaints.response_days(uow, programme, period.first_day, period.last_day)
-    inner_waits = (
-        complaints.response_days(uow, programme, inner.first_day, inner.last_day) if inner else None
-    )
+    feedback = _feedback_of(uow, programme, period)
+    inner = _nested(lambda uow_, p: _feedback_of(uow_, programme, p), uow, period)
     answered = _table(
         "feedback_response_days",
         _("Days until a response, by category"),
         _("Category"),
         categories,
         Axis(("count",), (_("Answered"),)),
-        _answered(waits),
-        _answered(inner_waits) if inner_waits is not None else None,
+        feedback.answered,
+        inner.answered if inner else None,
     )
     return Section(
         "feedback",
@@ -468,10 +476,10 @@ def _feedback(uow: UnitOfWork, programme: str, period: Period) -> Section:
                 _("Category"),
                 categories,
                 labels.axis([k.value for k in ComplaintKind], complaints.KIND_LABELS),
-                _feedback_counts(uow, programme, period),
-                _feedback_counts(uow, programme, inner) if inner else None,
+                feedback.counts,
+                inner.counts if inner else None,
             ),
-            _with_days(answered, [c.value for c in ComplaintCategory], waits),
+            _with_days(answered, [c.value for c in ComplaintCategory], feedback.waits),
         ),
     )
 

@@ -4,7 +4,7 @@ Built only from what the partner-file purge leaves: the referrals and their even
 groups, enrolments and attendance, the consent decisions and the concern reports stay, and
 so does the district's record of each child (kept: SoL 12 kap. 2 §). A child's gender and
 age band are read from that record, inside the service: no child's data leaves it, only the
-counts (the report's one access-log entry says how many records it counted).
+counts (producing the report is one access-log entry).
 
 Each count is of an event in the period (a referral sent, a child placed, a consent
 decided), and a status is the one the referral had when the period ended, so a past
@@ -13,12 +13,12 @@ period's report does not drift as cases move on."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from referral.clock import local_day
 from referral.db.concern import ConcernReport
 from referral.db.encryption import session_cipher
 from referral.db.groups import Attendance, Enrolment, Group, GroupSession
@@ -28,7 +28,6 @@ from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
 from referral.rules import Decision, Status, age_on
 from referral.services.age_bands import child_age_band
-from referral.services.gallring.rule_base import local_day
 from referral.services.referrals import PROGRAMME as REFERRAL_PROGRAMME
 from referral.services.reports.periods import Period
 from referral.services.sharing import birth_date_of
@@ -65,7 +64,6 @@ class FactsA:
     attending_children: int = 0
     hours_to_acknowledge: list[float] = field(default_factory=list)
     districts: dict[str, str] = field(default_factory=dict)  # id → name
-    records_read: int = 0
 
     @property
     def girls_placed(self) -> int:
@@ -95,22 +93,26 @@ def _in(period: Period, moment: datetime) -> bool:
     return period.starts_at <= moment < period.ends_at
 
 
-def _profiles(
-    uow: UnitOfWork, child_ids: Iterable[str], on: dict[str, datetime]
-) -> dict[str, Profile]:
-    """Each child's gender and age band on the day of the event counted (the district's
-    record, read in the service; every child's key loaded at once)."""
+def _profiles(uow: UnitOfWork, *days: dict[str, datetime]) -> list[dict[str, Profile]]:
+    """For each map of child → moment, each child's gender and age band on that moment's
+    day (the district's record, read in the service): the children of all the maps read,
+    and their keys loaded, once."""
     db = uow.session
-    children = list(db.scalars(select(Child).where(Child.id.in_(sorted(set(child_ids))))))
-    session_cipher(db).keys.load_many(db, (child.data_key_id for child in children))
-    found: dict[str, Profile] = {}
-    for child in children:
-        day = local_day(on[child.id])
-        found[child.id] = Profile(
-            gender=child.gender or "unknown",
-            age_band=child_age_band(age_on(birth_date_of(child), day)),
-        )
-    return found
+    wanted = sorted({child_id for on in days for child_id in on})
+    children = {c.id: c for c in db.scalars(select(Child).where(Child.id.in_(wanted)))}
+    session_cipher(db).keys.load_many(db, (child.data_key_id for child in children.values()))
+    return [
+        {
+            child_id: Profile(
+                gender=children[child_id].gender or "unknown",
+                age_band=child_age_band(
+                    age_on(birth_date_of(children[child_id]), local_day(moment))
+                ),
+            )
+            for child_id, moment in on.items()
+        }
+        for on in days
+    ]
 
 
 def collect(uow: UnitOfWork, period: Period) -> FactsA:
@@ -146,9 +148,7 @@ def collect(uow: UnitOfWork, period: Period) -> FactsA:
     placed_children: dict[str, datetime] = {}
     for referral_id, moment in sorted(placed.items(), key=lambda item: item[1]):
         placed_children.setdefault(referrals[referral_id].child_id, moment)
-    profiles = _profiles(uow, on, on)
-    at_placement = _profiles(uow, placed_children, placed_children)
-    facts.records_read = len(set(profiles) | set(at_placement))
+    profiles, at_placement = _profiles(uow, on, placed_children)
     for referral_id, status in sent.items():
         profile = profiles[referrals[referral_id].child_id]
         facts.referrals_by_status[(status, profile.gender)] += 1

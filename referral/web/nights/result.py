@@ -9,6 +9,7 @@ from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from referral import clock
+from referral.clock import local_day
 from referral.request_scope import request_uow
 from referral.services.nights import published, registration
 from referral.web.access import public
@@ -25,7 +26,7 @@ def _result_page(day: date) -> ResponseReturnValue:
     state: registration.DeskState | None = None
     with request_uow() as uow:
         shown = published.published_day(uow, config, day)
-        if day == registration.local_day(now) and shown.seed is None:
+        if day == local_day(now) and shown.seed is None:
             # Today, before the run: the commitment is drawn (once) and shown from now on.
             state = registration.desk_state(uow, config, now)
     commitment = state.commitment if state is not None else shown.commitment
@@ -37,7 +38,7 @@ def _result_page(day: date) -> ResponseReturnValue:
         day=day,
         previous_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1),
-        is_today=day == registration.local_day(now),
+        is_today=day == local_day(now),
         languages=[
             (
                 code,
@@ -57,7 +58,7 @@ def _result_page(day: date) -> ResponseReturnValue:
 @public
 @limiter.limit(PUBLIC_RESULT_RATE)
 def result() -> ResponseReturnValue:
-    return _result_page(registration.local_day(clock.now()))
+    return _result_page(local_day(clock.now()))
 
 
 @blueprint.route("/result/<day>")
