@@ -72,6 +72,8 @@ class User(Base):
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The work phone printed on the consent form the district sends, so a guardian can call.
+    work_phone: Mapped[str | None] = mapped_column(String(40), default=None)
     # TOTP seed, encrypted with the MFA key; confirmed only once a first code was accepted.
     totp_seed_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -63,6 +63,13 @@ class Child(EncryptedRecord, Base):
     _paying_municipality: Mapped[FieldValue | None] = mapped_column(
         "paying_municipality", EncryptedText()
     )
+    # The social worker whose "my work" list the child is on; any colleague of the district
+    # may still open the record.
+    responsible_worker_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id"), index=True, default=None
+    )
+    # The district's own reference in its case system: sealed, since it names a person's case.
+    _case_number: Mapped[FieldValue | None] = mapped_column("case_number", EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     personnummer = personal("_personnummer", index="personnummer_index")
@@ -78,6 +85,7 @@ class Child(EncryptedRecord, Base):
     child_views = personal("_child_views")
     lvu_sharing = personal("_lvu_sharing")
     paying_municipality = personal("_paying_municipality")
+    case_number = personal("_case_number")
 
     @property
     def organisation_id(self) -> str:
