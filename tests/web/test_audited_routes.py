@@ -120,9 +120,10 @@ SHOWS_PERSONAL_DATA = {
     "/api/v1/nights/allocations/<day>/verification",
     # Complaints and suggestions: one opened, with its sealed text (one seeded, programme A).
     "/complaints/<complaint_id>",
+    # The start page: the social worker's own children (the one seeded) with their next step.
+    "/",
 }
 SHOWS_NO_PERSONAL_DATA = {
-    "/",  # the user's own name only
     "/api/v1/me",  # the caller's own account
     "/admin/organisations",
     "/admin/activity-descriptions",  # the city's information material

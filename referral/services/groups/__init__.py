@@ -32,13 +32,20 @@ from referral.services.groups.enrolment import (
     start_group,
 )
 from referral.services.groups.planning import create_group
-from referral.services.groups.reading import group_roster, groups_with_room, year_overview
+from referral.services.groups.reading import (
+    GroupReadiness,
+    group_roster,
+    groups_starting_soon,
+    groups_with_room,
+    year_overview,
+)
 
 __all__ = [
     "IN_GROUP",
     "MAX_NAME",
     "AttendanceMark",
     "EnrolmentState",
+    "GroupReadiness",
     "GroupState",
     "GroupSummary",
     "NewGroup",
@@ -52,6 +59,7 @@ __all__ = [
     "create_group",
     "enrol",
     "group_roster",
+    "groups_starting_soon",
     "groups_with_room",
     "participation_start_refusals",
     "record_attendance",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -113,3 +114,41 @@ def groups_with_room(uow: UnitOfWork, actor: Actor, today: date) -> list[GroupSu
     planned = (g for g in groups if g.status == GroupStatus.PLANNED.value)
     summaries = (_summary(uow, group, today) for group in planned)
     return [summary for summary in summaries if summary.places_left > 0]
+
+
+@dataclass(frozen=True)
+class GroupReadiness:
+    """A group starting soon and how ready it is: counts only, no child."""
+
+    group: GroupSummary
+    led_by_me: bool
+    with_visit: int  # children in it whose pre-group visit is recorded
+
+    @property
+    def without_visit(self) -> int:
+        return self.group.enrolled - self.with_visit
+
+
+def groups_starting_soon(
+    uow: UnitOfWork, actor: Actor, today: date, days: int
+) -> list[GroupReadiness]:
+    """The partner's planned groups starting within `days` of `today` (and those whose start
+    has passed without being started), soonest first, with how many children still need
+    their pre-group visit. Counts only, like the year overview: nothing to record."""
+    require(actor, Permission.GROUP_READ)
+    groups = _groups_starting(
+        uow, organisation_scope(actor), today - timedelta(days=days), today + timedelta(days=days)
+    )
+    soon = []
+    for group in groups:
+        if group.status != GroupStatus.PLANNED.value:
+            continue
+        places = _current_places(uow, group, today)
+        soon.append(
+            GroupReadiness(
+                group=_summary(uow, group, today, places),
+                led_by_me=actor.user_id in {leader.user_id for leader in group.leaders},
+                with_visit=sum(1 for place in places if place.enrolment.visits),
+            )
+        )
+    return soon
