@@ -27,9 +27,7 @@ DESCRIPTION = "A-start:1"
 
 
 def _actor(account: Account, role: Role) -> Actor:
-    return Actor(
-        account.user.id, account.username, account.user.organisation_id, frozenset({role})
-    )
+    return Actor(account.user.id, account.username, account.user.organisation_id, frozenset({role}))
 
 
 def _child(uow: UnitOfWork, worker: Actor, name: str, day_of_month: int) -> str:
@@ -203,9 +201,7 @@ def test_a_group_leader_sees_referrals_to_answer_and_groups_missing_visits(
     assert "2027-03-15, om 14 dagar" in soon
 
 
-def test_a_dpo_starts_from_the_alerts_of_the_week(
-    factory: Factory, client: FlaskClient
-) -> None:
+def test_a_dpo_starts_from_the_alerts_of_the_week(factory: Factory, client: FlaskClient) -> None:
     dpo = factory.account("dpo")
     log_in(client, dpo)
 
