@@ -226,3 +226,31 @@ def test_the_fee_report_charges_other_municipalities_5000_per_child_and_names_no
 def test_a_social_worker_has_no_fee_report(factory: Factory, client: FlaskClient) -> None:
     log_in(client, factory.account("social_worker"))
     assert client.get("/fees").status_code == 403
+
+
+def test_a_group_planned_without_leaders_names_the_checkbox_group_in_the_error_summary(
+    factory: Factory, client: FlaskClient
+) -> None:
+    partner = factory.organisation("partner")
+    leader = factory.account("group_leader", partner)
+    log_in(client, leader)
+
+    refused = _post(
+        client,
+        "/partner/groups",
+        {
+            "name": "Grupp utan ledare",
+            "group_format": "weekly",
+            "start_date": TODAY.isoformat(),
+            "min_age": 7,
+            "max_age": 12,
+        },
+    )
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code in (400, 422)
+    # The error belongs to the group of checkboxes, and the summary leads to its first box.
+    assert re.search(r'<fieldset[^>]*aria-describedby="leader_ids-error"', page)
+    assert 'id="leader_ids-error"' in page
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#leader_ids-0"' in summary
