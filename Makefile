@@ -8,7 +8,7 @@ export FLASK_APP := referral
 PORT ?= 5000
 WHO ?= handlaggare
 
-.PHONY: bench bench-audit bench-crypto bench-gallring bench-nights chromium dev-secrets run test test-postgres lint typecheck assurance translations extract-messages demo-code reset clean
+.PHONY: bench bench-audit bench-crypto bench-gallring bench-nights chromium dev-secrets run test test-postgres lint typecheck assurance translations extract-messages demo-code reset clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -102,3 +102,7 @@ bench-nights: $(VENV)/.installed
 	$(BIN)/python bench/nights_run_bench.py --database-url $${BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
 
 bench: bench-crypto bench-audit bench-gallring bench-nights
+
+# Screenshots of the start pages for the README, from a running `make run` (PORT as there).
+screenshots: $(VENV)/.installed-test chromium
+	$(BIN)/python bench/screenshots.py --base http://127.0.0.1:$(PORT)
