@@ -26,6 +26,9 @@ class Action(StrEnum):
     USER_LIST = "user:list"
     USER_DISABLE = "user:disable"
     USER_RESET_MFA = "user:reset_mfa"
+    # A staff account's work phone; an organisation's postal address
+    USER_UPDATE = "user:update"
+    ORGANISATION_UPDATE = "organisation:update"
     # Personal data of the people the service protects
     CHILD_CREATE = "child:create"
     CHILD_SEARCH = "child:search"

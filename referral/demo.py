@@ -60,6 +60,11 @@ STADSMISSIONEN = organisations.NewOrganisation(
     name="Stockholms Stadsmission", kind="partner", org_number="802003-1954"
 )
 
+# The consent form's return address and the social worker's phone: invented (the number is
+# from the range the Swedish telecoms regulator keeps for fiction).
+DISTRICT_POSTAL_ADDRESS = "Box 1\n123 00 Farsta"
+DEMO_WORK_PHONES = {"handlaggare": "08-465 004 17"}
+
 # (username, invented display name, organisation, role)
 DEMO_USERS = (
     ("handlaggare", "Demo Handläggare", DISTRICT.name, "social_worker"),
@@ -174,6 +179,9 @@ def load() -> None:
                 text=BRIS_DESCRIPTION,
             ),
         )
+        organisations.set_postal_address(
+            uow, actor, by_name[DISTRICT.name].id, DISTRICT_POSTAL_ADDRESS
+        )
         for username, display_name, org_name, role in DEMO_USERS:
             password = secrets.token_urlsafe(12)
             account = users.add_user(
@@ -189,6 +197,8 @@ def load() -> None:
             user.totp_seed_encrypted = totp.seal_seed(settings.mfa_key, user.id, seed)
             user.totp_confirmed = True
             uow.commit()
+            if username in DEMO_WORK_PHONES:
+                users.set_work_phone(uow, actor, account.id, DEMO_WORK_PHONES[username])
             credentials.append(
                 {"role": role, "username": username, "password": password, "totp_seed": seed}
             )

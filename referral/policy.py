@@ -30,6 +30,10 @@ class Permission(StrEnum):
     USER_CREATE = "user:create"
     USER_DISABLE = "user:disable"
     USER_RESET_MFA = "user:reset_mfa"
+    # A staff account's work details (the work phone printed on the consent form); and an
+    # organisation's postal address (the return address on it).
+    USER_UPDATE = "user:update"
+    ORGANISATION_UPDATE = "organisation:update"
     CHILD_CREATE = "child:create"
     CHILD_SEARCH = "child:search"
     CHILD_READ = "child:read"
@@ -230,6 +234,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.USER_CREATE,
         Permission.USER_DISABLE,
         Permission.USER_RESET_MFA,
+        Permission.USER_UPDATE,
+        Permission.ORGANISATION_UPDATE,
         Permission.KEYS_MANAGE,
         Permission.ACTIVITY_DESCRIPTION_LIST,
         Permission.ACTIVITY_DESCRIPTION_PUBLISH,

@@ -25,6 +25,8 @@ ACTION_WORDS: Mapping[str, LazyString] = {
     "user:list": _l("Staff accounts listed"),
     "user:disable": _l("Staff account disabled"),
     "user:reset_mfa": _l("Second factor reset"),
+    "user:update": _l("Staff account changed"),
+    "organisation:update": _l("Organisation changed"),
     "child:create": _l("Child registered"),
     "child:search": _l("Child searched for"),
     "child:read": _l("Child's record read"),

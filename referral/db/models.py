@@ -38,6 +38,9 @@ class Organisation(Base):
     social_emergency_service: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # Where letters to the organisation go: the return address on the consent form a district
+    # prints for guardians. An organisation's address, not a person's, so kept in clear.
+    postal_address: Mapped[str | None] = mapped_column(String(300), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")

@@ -18,6 +18,7 @@ from referral.policy import Permission, organisation_scope, require
 from referral.roles import OrganisationKind
 
 MAX_NAME_LENGTH = 200
+MAX_POSTAL_ADDRESS = 300
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class OrganisationView:
     kind: str
     org_number: str | None
     social_emergency_service: bool = False
+    postal_address: str | None = None
 
 
 def _view(organisation: Organisation) -> OrganisationView:
@@ -49,6 +51,7 @@ def _view(organisation: Organisation) -> OrganisationView:
         kind=organisation.kind,
         org_number=organisation.org_number,
         social_emergency_service=organisation.social_emergency_service,
+        postal_address=organisation.postal_address,
     )
 
 
@@ -106,6 +109,36 @@ def _check_social_emergency_service(uow: UnitOfWork, kind: OrganisationKind) -> 
             _("Another organisation is the social emergency service already."),
             field="social_emergency_service",
         )
+
+
+def set_postal_address(
+    uow: UnitOfWork, actor: Actor, organisation_id: str, raw: str | None
+) -> OrganisationView:
+    """Where letters to the organisation go (the consent form's return address): lines as
+    typed, blank lines and stray spaces dropped; empty removes it."""
+    require(actor, Permission.ORGANISATION_UPDATE)
+    organisation = uow.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(_("No such organisation."), field="organisation")
+    require(actor, Permission.ORGANISATION_UPDATE, organisation)
+    lines = [" ".join(line.split()) for line in (raw or "").splitlines()]
+    address = "\n".join(line for line in lines if line) or None
+    if address is not None and len(address) > MAX_POSTAL_ADDRESS:
+        raise InvalidInput(
+            _("The address is longer than %(n)s characters.", n=MAX_POSTAL_ADDRESS),
+            field="postal_address",
+        )
+    organisation.postal_address = address
+    record(
+        uow.session,
+        actor,
+        Action.ORGANISATION_UPDATE,
+        object_type="organisation",
+        object_id=organisation.id,
+    )
+    changed = _view(organisation)
+    uow.commit()
+    return changed
 
 
 def responsible_district(uow: UnitOfWork, district_id: str | None) -> Organisation:

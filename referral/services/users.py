@@ -23,6 +23,13 @@ from referral.roles import ROLE_HOMES, OrganisationKind, Role
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MAX_DISPLAY_NAME = 120
+# A work phone as people write it: digits in groups, a leading + for the country code, a
+# hyphen after the area code ("08-508 000 00", "+46 8 508 000 00"). 5 to 15 digits: a short
+# internal number at least, E.164's longest at most.
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 -]*[0-9]$")
+MIN_PHONE_DIGITS = 5
+MAX_PHONE_DIGITS = 15
+MAX_PHONE = 25
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,7 @@ class AccountView:
     role_names: frozenset[Role]
     active: bool
     totp_confirmed: bool
+    work_phone: str | None = None
 
 
 def _view(user: User, organisation_name: str) -> AccountView:
@@ -75,6 +83,7 @@ def _view(user: User, organisation_name: str) -> AccountView:
         role_names=user.role_names,
         active=user.active,
         totp_confirmed=user.totp_confirmed,
+        work_phone=user.work_phone,
     )
 
 
@@ -169,6 +178,47 @@ def reset_mfa(uow: UnitOfWork, actor: Actor, ref: str) -> AccountView:
     reset = _view(user, user.organisation.name)
     uow.commit()
     return reset
+
+
+def valid_work_phone(raw: str | None) -> str | None:
+    """The phone as typed, its spaces tidied, or None for none; 422 on `work_phone` when it is
+    not a phone number (the message says what one looks like)."""
+    phone = " ".join((raw or "").split())
+    if not phone:
+        return None
+    digits = sum(c.isdigit() for c in phone)
+    if (
+        len(phone) > MAX_PHONE
+        or not PHONE_PATTERN.match(phone)
+        or not MIN_PHONE_DIGITS <= digits <= MAX_PHONE_DIGITS
+    ):
+        raise InvalidInput(
+            _(
+                "A phone number has %(least)s to %(most)s digits with only spaces or hyphens "
+                "between them, and may begin with +: e.g. 08-508 000 00.",
+                least=MIN_PHONE_DIGITS,
+                most=MAX_PHONE_DIGITS,
+            ),
+            field="work_phone",
+        )
+    return phone
+
+
+def set_work_phone(uow: UnitOfWork, actor: Actor, ref: str, raw: str | None) -> AccountView:
+    """The work phone printed on the consent forms this staff member is named on; empty
+    removes it."""
+    user = _find_user(uow, actor, ref, Permission.USER_UPDATE)
+    user.work_phone = valid_work_phone(raw)
+    record(
+        uow.session,
+        actor,
+        Action.USER_UPDATE,
+        object_type="user",
+        object_id=user.id,
+    )
+    changed = _view(user, user.organisation.name)
+    uow.commit()
+    return changed
 
 
 def list_users(uow: UnitOfWork, actor: Actor) -> list[AccountView]:

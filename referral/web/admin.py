@@ -1,12 +1,15 @@
-"""Administration pages: organisations and staff accounts."""
+"""Administration pages: organisations (and their postal address) and staff accounts (and
+their work phone: both go on the consent form a district prints)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from dataclasses import dataclass
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from referral.auth.forms import PostOnlyForm
@@ -40,6 +43,38 @@ class OrganisationForm(PlainTextForm):
     )
 
 
+class PostalAddressForm(PlainTextForm):
+    postal_address = TextAreaField(_l("Postal address"), render_kw={"rows": 3})
+
+
+class WorkPhoneForm(PlainTextForm):
+    work_phone = StringField(_l("Work phone"))
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A refused change on one row of a list: whose row, what was typed, and why."""
+
+    row_id: str
+    typed: str
+    message: str
+
+
+def _organisations_page(
+    form: OrganisationForm, status: int = 200, address_error: RowError | None = None
+) -> ResponseReturnValue:
+    with request_uow() as uow:
+        rows = organisations.list_organisations(uow, current_actor())
+    return render_template(
+        "admin/organisations.html",
+        form=form,
+        organisations=rows,
+        kind_labels=KIND_LABELS,
+        address_form=PostalAddressForm(formdata=None),
+        address_error=address_error,
+    ), status
+
+
 @blueprint.route("/organisations", methods=["GET", "POST"])
 @requires(Permission.ORGANISATION_LIST)
 def organisations_page() -> ResponseReturnValue:
@@ -68,19 +103,76 @@ def organisations_page() -> ResponseReturnValue:
             return redirect(url_for("admin.organisations_page"))
     elif form.errors:
         status = 422
+    return _organisations_page(form, status)
+
+
+@blueprint.route("/organisations/<organisation_id>/postal-address", methods=["POST"])
+@requires(Permission.ORGANISATION_UPDATE)
+def set_postal_address(organisation_id: str) -> ResponseReturnValue:
+    """The return address on the consent forms the organisation prints."""
+    form = PostalAddressForm()
+    if not form.validate_on_submit():
+        message = next(iter(form.errors.get("postal_address", [])), _("Try again."))
+        typed = request.form.get("postal_address", "")
+        return _organisations_page(
+            OrganisationForm(formdata=None), 422, RowError(organisation_id, typed, message)
+        )
+    try:
+        with request_uow() as uow:
+            changed = organisations.set_postal_address(
+                uow, current_actor(), organisation_id, form.postal_address.data
+            )
+    except DomainError as error:
+        if error.field != "postal_address":  # no such organisation: the error page says so
+            raise
+        typed = form.postal_address.data or ""
+        return _organisations_page(
+            OrganisationForm(formdata=None),
+            error.status,
+            RowError(organisation_id, typed, error.message),
+        )
+    flash(_("The postal address of %(name)s is saved.", name=changed.name), "info")
+    return redirect(url_for("admin.organisations_page", _anchor=f"org-{changed.id}"))
+
+
+def _users_page(status: int = 200, phone_error: RowError | None = None) -> ResponseReturnValue:
     with request_uow() as uow:
-        rows = organisations.list_organisations(uow, actor)
+        rows = users.list_users(uow, current_actor())
     return render_template(
-        "admin/organisations.html", form=form, organisations=rows, kind_labels=KIND_LABELS
+        "admin/users.html",
+        users=rows,
+        action_form=PostOnlyForm(),
+        phone_form=WorkPhoneForm(formdata=None),
+        phone_error=phone_error,
     ), status
 
 
 @blueprint.route("/users")
 @requires(Permission.USER_LIST)
 def users_page() -> ResponseReturnValue:
-    with request_uow() as uow:
-        rows = users.list_users(uow, current_actor())
-    return render_template("admin/users.html", users=rows, action_form=PostOnlyForm())
+    return _users_page()
+
+
+@blueprint.route("/users/<user_id>/work-phone", methods=["POST"])
+@requires(Permission.USER_UPDATE)
+def set_work_phone(user_id: str) -> ResponseReturnValue:
+    """The work phone printed on the consent forms naming this staff member; checked by the
+    service, which says what a phone number may hold."""
+    form = WorkPhoneForm()
+    if not form.validate_on_submit():
+        message = next(iter(form.errors.get("work_phone", [])), _("Try again."))
+        return _users_page(422, RowError(user_id, request.form.get("work_phone", ""), message))
+    try:
+        with request_uow() as uow:
+            changed = users.set_work_phone(uow, current_actor(), user_id, form.work_phone.data)
+    except DomainError as error:
+        if error.field != "work_phone":  # no such account: the error page says so
+            raise
+        return _users_page(
+            error.status, RowError(user_id, form.work_phone.data or "", error.message)
+        )
+    flash(_("The work phone of %(name)s is saved.", name=changed.display_name), "info")
+    return redirect(url_for("admin.users_page", _anchor=f"user-{changed.id}"))
 
 
 @blueprint.route("/users/<user_id>/disable", methods=["POST"])

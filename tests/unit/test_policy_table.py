@@ -164,11 +164,13 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "organisation:create",
         "organisation:list",
         "organisation:list_partners",
+        "organisation:update",
         "profile:read",
         "user:create",
         "user:disable",
         "user:list",
         "user:reset_mfa",
+        "user:update",
     ],
 }
 
