@@ -20,10 +20,11 @@ from referral import clock
 from referral.errors import DomainError
 from referral.policy import Permission
 from referral.request_scope import request_uow
-from referral.rules import Category, Status
+from referral.rules import Status
 from referral.services import activity_descriptions, consent_documents, consent_queue
 from referral.text_rules import PlainTextForm
 from referral.web.access import current_actor, requires
+from referral.web.casework_forms import CATEGORY_LABELS
 from referral.web.choices import SelectChoice, choices_from
 
 admin_blueprint = Blueprint(
@@ -33,12 +34,6 @@ blueprint = Blueprint("consent_documents", __name__)
 
 PROGRAMME_LABELS = {
     activity_descriptions.SUPPORT_GROUP: _l("Support groups for children in family homes"),
-}
-CATEGORY_LABELS = {
-    Category.NAME: _l("Name"),
-    Category.AGE: _l("Age"),
-    Category.CONTACT: _l("Contact details"),
-    Category.PARTICIPATION: _l("Attendance registration"),
 }
 STATUS_LABELS = {
     Status.DRAFT: _l("draft"),
@@ -136,7 +131,8 @@ def publish() -> ResponseReturnValue:
 @blueprint.route("/children/<child_id>/consent-form")
 @requires(Permission.CONSENT_FORM_READ)
 def consent_form(child_id: str) -> ResponseReturnValue:
-    """The partner is a query parameter (an organisation id): the URL holds ids only."""
+    """The partner is a query parameter (an organisation id): the URL holds ids only. A child
+    placed under LVU is refused (409, saying why): the guardians' consent is not asked."""
     with request_uow() as uow:
         form = consent_documents.consent_form(
             uow,
@@ -147,6 +143,7 @@ def consent_form(child_id: str) -> ResponseReturnValue:
         )
     with force_locale(LETTER_LOCALE):
         g.lang = LETTER_LOCALE  # so that the page says lang="sv" too
+        # The categories in the words of the child's page: one term per thing, screen and paper.
         return render_template("consent/form.html", form=form, category_labels=CATEGORY_LABELS)
 
 

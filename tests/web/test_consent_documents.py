@@ -21,9 +21,11 @@ from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
 from referral.roles import Role
-from referral.services import children, consent, referrals, sharing
-from tests.conftest import app_in_rolled_back_transaction
+from referral.services import children, consent, organisations, referrals, sharing, users
+from tests.conftest import FrozenClock, app_in_rolled_back_transaction
 from tests.factories import (
+    SYSTEM,
+    Account,
     Factory,
     csrf_token,
     invented_personnummer,
@@ -47,6 +49,7 @@ class Office:
     district: Organisation
     partner: Organisation
     actor: Actor
+    account: Account | None = None
 
 
 @pytest.fixture
@@ -54,8 +57,11 @@ def office(app: Flask, factory: Factory, client: FlaskClient) -> Office:
     district = factory.organisation("district")
     partner = factory.organisation("partner")
     factory.activity_description(VERSION, partner, LETTER)
-    log_in(client, factory.account("social_worker", district))
-    return Office(app, factory, client, district, partner, social_worker_actor(factory, district))
+    account = factory.account("social_worker", district)
+    log_in(client, account)
+    return Office(
+        app, factory, client, district, partner, social_worker_actor(factory, district), account
+    )
 
 
 def _born(years_ago: int) -> date:
@@ -115,7 +121,7 @@ def _form_url(child_id: str, partner: Organisation | str) -> str:
 def test_the_form_prints_the_letter_and_a_consent_page_for_each_custodial_guardian(
     office: Office,
 ) -> None:
-    child_id, guardian_ids, personnummer = _child(office)
+    child_id, guardian_ids, _pnr = _child(office)
     with office.app.app_context(), UnitOfWork(request_session()) as uow:
         consent.add_guardian(uow, office.actor, child_id, "Utan Vårdnad", None, False, today=TODAY)
 
@@ -134,7 +140,6 @@ def test_the_form_prints_the_letter_and_a_consent_page_for_each_custodial_guardi
     for category in ("name", "age", "contact_details", "participation"):
         assert body.count(f'data-category="{category}"') == len(GUARDIANS)
     assert body.count("version-footer") == len(GUARDIANS) + 1  # the version on every page
-    assert personnummer not in body and personnummer[2:] not in body
 
 
 def test_viewing_the_form_is_one_audited_read_of_the_childs_record(office: Office) -> None:
@@ -169,14 +174,156 @@ def test_a_child_of_15_placed_under_sol_signs_a_consent_of_their_own(office: Off
     assert body.count('id="child-') == 4 + 2  # four categories, consent yes/no
 
 
-def test_a_child_placed_under_lvu_gets_the_letter_without_guardian_consent_pages(
+def test_a_child_placed_under_lvu_is_refused_the_guardians_consent_form_saying_why(
     office: Office,
 ) -> None:
-    child_id, _ids, _pnr = _child(office, born=_born(16), basis="LVU")
+    child_id, _ids, _pnr = _child(office, name="Lvu Blankettlös", born=_born(16), basis="LVU")
+    refused = office.client.get(_form_url(child_id, office.partner))
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "Barnet är placerat enligt LVU" in body
+    assert "inte på vårdnadshavarnas samtycke" in body
+    assert "Lvu Blankettlös" not in body and GUARDIANS[0] not in body
+    assert "Stödgrupperna leds av Bris" not in body, "no letter either"
+    with office.app.app_context():
+        entries = request_session().scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "consent_form:read", AuditEntry.subject_id == child_id
+            )
+        )
+        assert [entry.outcome for entry in entries] == ["denied"], "the attempt is logged"
+
+
+# --- what the paper says: who the child is, whom to call, where it goes back ---------------
+
+
+def _readable(personnummer: str) -> str:
+    return f"{personnummer[:8]}-{personnummer[8:]}"
+
+
+def _on_the_row(office: Office, child_id: str, **values: str | None) -> None:
+    """Facts other pages record (the case number, the responsible social worker), set on
+    the child's row directly: this module tests what the form prints of them."""
+    with office.app.app_context(), UnitOfWork(request_session()) as uow:
+        child = uow.session.get(children.Child, child_id)
+        assert child is not None
+        for name, value in values.items():
+            setattr(child, name, value)
+        uow.commit()
+
+
+def _work_phone(office: Office, user_id: str, phone: str) -> None:
+    with office.app.app_context(), UnitOfWork(request_session()) as uow:
+        users.set_work_phone(uow, SYSTEM, user_id, phone)
+
+
+def _postal_address(office: Office, address: str) -> None:
+    with office.app.app_context(), UnitOfWork(request_session()) as uow:
+        organisations.set_postal_address(uow, SYSTEM, office.district.id, address)
+
+
+def _text_of(body: str, css_class: str) -> list[str]:
+    """The text of every element with this class, tags dropped: what the paper says there."""
+    found = re.findall(rf'class="{css_class}">(.*?)</(?:dd|span|p)>', body, flags=re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", text).split()) for text in found]
+
+
+def test_every_page_names_the_child_by_name_personnummer_and_the_districts_case_number(
+    office: Office,
+) -> None:
+    child_id, _ids, personnummer = _child(office, born=_born(10))
+    _on_the_row(office, child_id, case_number="IFO 2026-04711")
     body = office.client.get(_form_url(child_id, office.partner)).get_data(as_text=True)
-    assert "Stödgrupperna leds av Bris stödgruppsledare." in body
-    assert 'data-party="guardian"' not in body and 'data-party="child"' not in body
-    assert 'data-party="child-views"' in body and 'class="note"' in body
+    pages = 1 + len(GUARDIANS) + 1  # the letter, a page per guardian, the child's views
+    assert _text_of(body, "child-name") == ["Blankett Barnsson"] * pages
+    assert _text_of(body, "child-personnummer") == [_readable(personnummer)] * pages
+    assert _text_of(body, "case-number") == ["IFO 2026-04711"] * pages
+    assert "Ärendenummer" in body
+
+
+def test_a_child_without_a_case_number_gets_no_empty_case_number_line(office: Office) -> None:
+    child_id, _ids, personnummer = _child(office)
+    body = office.client.get(_form_url(child_id, office.partner)).get_data(as_text=True)
+    assert 'class="case-number"' not in body and "Ärendenummer" not in body
+    assert _readable(personnummer) in body
+
+
+def test_the_form_says_whom_to_call_and_where_to_send_it_on_every_page(office: Office) -> None:
+    child_id, _ids, _pnr = _child(office)
+    _work_phone(office, office.account.user.id, "08-508 123 45")
+    _postal_address(office, "Farsta stadsdelsförvaltning\nBox 3\n123 21 Farsta")
+    body = office.client.get(_form_url(child_id, office.partner)).get_data(as_text=True)
+    pages_returned = 1 + len(GUARDIANS)  # the letter and each guardian's page
+    assert (
+        _text_of(body, "social-worker")
+        == [f"{office.account.user.display_name}, tfn 08-508 123 45"] * pages_returned
+    )
+    assert (
+        _text_of(body, "return-address")
+        == [f"{office.district.name} Farsta stadsdelsförvaltning, Box 3, 123 21 Farsta"]
+        * pages_returned
+    )
+    assert 'id="no-work-phone"' not in body and 'id="no-return-address"' not in body
+
+
+def test_without_a_phone_or_an_address_the_screen_says_so_and_the_paper_has_a_line(
+    office: Office,
+) -> None:
+    child_id, _ids, _pnr = _child(office)
+    body = office.client.get(_form_url(child_id, office.partner)).get_data(as_text=True)
+    assert 'id="no-work-phone"' in body and "sidan Användarkonton" in body
+    assert 'id="no-return-address"' in body and "sidan Organisationer" in body
+    assert "tfn" not in "".join(_text_of(body, "social-worker"))
+    assert '<span class="line"></span>' in body, "a line to write the address on"
+
+
+def test_the_childs_responsible_social_worker_is_named_while_their_account_is_active(
+    office: Office,
+) -> None:
+    child_id, _ids, _pnr = _child(office)
+    colleague = office.factory.account("social_worker", office.district)
+    _work_phone(office, colleague.user.id, "+46 8 508 999 99")
+    _on_the_row(office, child_id, responsible_worker_id=colleague.user.id)
+    body = office.client.get(_form_url(child_id, office.partner)).get_data(as_text=True)
+    assert "+46 8 508 999 99" in body, "the responsible social worker, not the one printing"
+
+    with office.app.app_context(), UnitOfWork(request_session()) as uow:
+        users.disable_user(uow, SYSTEM, colleague.user.id)
+    body = office.client.get(_form_url(child_id, office.partner)).get_data(as_text=True)
+    assert "+46 8 508 999 99" not in body, "a disabled account answers no phone"
+    assert 'id="no-work-phone"' in body, "the one printing is named, without a phone yet"
+
+
+def test_the_printed_date_is_stockholms_day(frozen_clock: FrozenClock, office: Office) -> None:
+    child_id, _ids, _pnr = _child(office)
+    frozen_clock.move(minutes=1)  # 23:00:30 UTC on 1 March: already 2 March in Stockholm
+    body = office.client.get(_form_url(child_id, office.partner)).get_data(as_text=True)
+    assert _text_of(body, "printed-on") == ["Utskriven 2027-03-02"]
+    assert "Utskriven 2027-03-01" not in body
+    assert body.count("Utskriven 2027-03-02") == 1 + len(GUARDIANS) + 1  # letter and footers
+
+
+def test_the_categories_are_printed_in_the_words_of_the_childs_page(office: Office) -> None:
+    child_id, _ids, _pnr = _child(office)
+    screen = office.client.get(f"/children/{child_id}").get_data(as_text=True)
+    paper = office.client.get(_form_url(child_id, office.partner)).get_data(as_text=True)
+    on_screen = dict(
+        re.findall(r'<li data-category="([a-z_]+)"[^>]*>\s*<strong>([^<]+?):</strong>', screen)
+    )
+    on_paper = dict(
+        re.findall(r'data-category="([a-z_]+)"><label for="g1-[a-z_]+">([^<]+)<', paper)
+    )
+    assert len(on_paper) == 4
+    assert on_paper == on_screen
+    assert on_paper["participation"] == "Registrering av deltagande"
+
+
+def test_the_form_has_a_print_button_that_script_reveals(office: Office) -> None:
+    child_id, _ids, _pnr = _child(office)
+    body = office.client.get(_form_url(child_id, office.partner)).get_data(as_text=True)
+    assert re.search(r"<button type=\"button\"[^>]* data-print hidden>Skriv ut</button>", body)
+    assert '<script src="/static/print.js" defer></script>' in body
+    assert '<link rel="stylesheet" href="/static/print.css" media="print">' in body
 
 
 def test_the_form_uses_the_version_published_last(office: Office) -> None:
@@ -229,10 +376,14 @@ def test_the_print_stylesheet_hides_the_screen_and_gives_each_guardian_an_a4_pag
     print_rules = css[css.index("@media print") :]
     assert "size: A4" in print_rules
     assert re.search(r"\.consent-block \{[^}]*break-before: page", print_rules)
-    hidden = re.search(r"([^{}]+)\{ display: none !important; \}", print_rules)
+    # What no printed page shows is the print stylesheet's, for every page alike.
+    with office.client.get("/static/print.css") as stylesheet:
+        paper = stylesheet.get_data(as_text=True)
+    hidden = re.search(r"([^{}]+)\{\s*display: none !important;\s*\}", paper)
     assert hidden is not None
-    for selector in (".top", "nav", "button", ".no-print"):
-        assert selector in hidden.group(1)
+    selectors = {selector.strip() for selector in hidden.group(1).split(",")}
+    assert {".top", ".main-menu", "nav", "form", "button", ".flash", ".no-print"} <= selectors
+    assert re.search(r"a\[href\]::after \{ content: none", paper), "no addresses spelled out"
 
 
 # --- the consent-lapse queue ----------------------------------------------------------------
