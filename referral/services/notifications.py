@@ -2,11 +2,12 @@
 (referral.db.notifications).
 
 The partner learns at once that participation must stop when access ends (a withdrawn
-referral or consent); the district learns the partner's answer. A notice names only the
-referral: the district's page links to the child's record, where reading is audited; the
-partner sees a short reference it can match against its groups, nothing about the child.
-Notices about an interest registration name it by reference only, and link to the
-district's queue or the partner's list of its registrations.
+referral or consent); the district learns the partner's answer, the placement and the
+group's start. A notice stores only which record it is about, never a name: the page
+(notice_page) names the child from the record when its reader may see the name now (the
+district its own child; the partner only on the inbox's rule, services.sharing), writes each
+child named to the access log before returning, and otherwise says "the child in referral
+1a2b3c4d". The API's list (notices_for) stays by reference only and reads no child.
 """
 
 from __future__ import annotations
@@ -14,21 +15,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
+from audit.actions import Action
+from audit.record import Entry, record_many
+from crypto import DecryptionError
 from referral.actors import Actor
 from referral.db.base import utcnow
 from referral.db.interest import InterestRegistration
 from referral.db.models import Organisation
 from referral.db.notifications import NoticeKind, Notification
+from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.errors import NotFound
 from referral.i18n import _
-from referral.policy import Permission, belongs_to, organisation_scope, require
+from referral.policy import Permission, belongs_to, can, organisation_scope, require
 from referral.services.group_dates import groups_of
+from referral.services.sharing import partner_sees_referral
 
 SHOWN = 50
+# The page lists every unread notice (so that it agrees with the menu's count) up to this
+# many; beyond it the page says how many more are waiting.
+UNREAD_SHOWN = 200
 
 
 def notify(uow: UnitOfWork, organisation_id: str, kind: NoticeKind, referral: Referral) -> None:
@@ -64,11 +73,21 @@ class NoticeView:
 
 
 def notices_for(uow: UnitOfWork, actor: Actor) -> list[NoticeView]:
-    """The newest notices to the actor's organisation."""
+    """The newest notices to the actor's organisation (by reference: no child is read)."""
     require(actor, Permission.NOTIFICATION_READ)
-    organisation_id = organisation_scope(actor)
+    rows = _notice_rows(uow, organisation_scope(actor), None, SHOWN)
+    return _views(uow, actor, rows)
+
+
+# A notice, its referral's child and district (when about a referral), the partner's name.
+_NoticeRow = tuple[Notification, str | None, str | None, str]
+
+
+def _notice_rows(
+    uow: UnitOfWork, organisation_id: str | None, where: ColumnElement[bool] | None, limit: int
+) -> list[_NoticeRow]:
     # A notice is about a referral or an interest registration; either names the partner.
-    rows = uow.session.execute(
+    query = (
         select(Notification, Referral.child_id, Referral.district_id, Organisation.name)
         .outerjoin(Referral, Referral.id == Notification.referral_id)
         .outerjoin(InterestRegistration, InterestRegistration.id == Notification.interest_id)
@@ -77,10 +96,18 @@ def notices_for(uow: UnitOfWork, actor: Actor) -> list[NoticeView]:
             Organisation.id == func.coalesce(Referral.partner_id, InterestRegistration.partner_id),
         )
         .where(Notification.organisation_id == organisation_id)
-        .order_by(Notification.created_at.desc())
-        .limit(SHOWN)
-    ).all()
-    groups = groups_of(uow, [n.referral_id for n, *_rest in rows if n.referral_id])
+    )
+    if where is not None:
+        query = query.where(where)
+    query = query.order_by(Notification.created_at.desc(), Notification.id).limit(limit)
+    return [
+        (notice, child, district, partner)
+        for notice, child, district, partner in uow.session.execute(query)
+    ]
+
+
+def _views(uow: UnitOfWork, actor: Actor, rows: list[_NoticeRow]) -> list[NoticeView]:
+    groups = groups_of(uow, [row[0].referral_id for row in rows if row[0].referral_id])
     views = []
     for notice, child_id, district_id, partner_name in rows:
         placed = groups.get(notice.referral_id or "") if notice.kind in _ABOUT_A_GROUP else None
@@ -146,3 +173,130 @@ def mark_read(uow: UnitOfWork, actor: Actor, notice_id: str) -> None:
         notice.read_at = utcnow()
         notice.read_by = actor.user_id
     uow.commit()
+
+
+# --- the page a person reads -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadNotice:
+    """A notice as its reader's page shows it: the child's name only when the reader may
+    see it now (and then it is in the access log), else None and the page says "the child
+    in referral 1a2b3c4d". `referral_id` is the whole id, for a link to the inbox's card,
+    and only where the name is shown (the card is there exactly then)."""
+
+    notice: NoticeView
+    child_name: str | None = None
+    referral_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NoticePage:
+    notices: tuple[ReadNotice, ...]  # the unread first, each part newest first
+    unread: int  # every unread notice of the organisation: the menu's count
+    unread_not_shown: int  # unread beyond UNREAD_SHOWN, waiting behind those shown
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
+    entry: Entry  # what the log says of this look: the action a read of the name has
+
+
+def notice_page(uow: UnitOfWork, actor: Actor, today: date) -> NoticePage:
+    """Every unread notice to the actor's organisation (up to UNREAD_SHOWN) and the newest
+    read ones up to SHOWN in all, each naming its child where the actor may see the name
+    today. The children named are written to the access log, in one write, and committed
+    before anything is returned; a child named by several notices is logged once."""
+    require(actor, Permission.NOTIFICATION_READ)
+    organisation_id = organisation_scope(actor)
+    unread = unread_count(uow, actor)
+    unread_rows = _notice_rows(uow, organisation_id, Notification.read_at.is_(None), UNREAD_SHOWN)
+    read_rows = _notice_rows(
+        uow,
+        organisation_id,
+        Notification.read_at.is_not(None),
+        max(SHOWN - len(unread_rows), 0),
+    )
+    rows = unread_rows + read_rows
+    named: dict[str, _Named | None] = {}  # per notice id
+    for row in rows:
+        named[row[0].id] = _name_in(uow, actor, row[0], today)
+    entries: dict[tuple[str, str | None], Entry] = {}
+    for found in named.values():
+        if found is not None:
+            entries.setdefault((found.entry.action.value, found.entry.object_id), found.entry)
+    record_many(uow.session, actor, list(entries.values()))
+    uow.commit()  # the names are on record before the page shows them
+    views = _views(uow, actor, rows)
+    notices = []
+    for view, row in zip(views, rows, strict=True):
+        notice = row[0]
+        found = named[notice.id]
+        notices.append(
+            ReadNotice(
+                view,
+                child_name=found.name if found else None,
+                referral_id=notice.referral_id if found else None,
+            )
+        )
+    return NoticePage(tuple(notices), unread, max(unread - len(unread_rows), 0))
+
+
+def _name_in(uow: UnitOfWork, actor: Actor, notice: Notification, today: date) -> _Named | None:
+    """The child's name for this reader, and the log entry a read of it makes; or None."""
+    db = uow.session
+    if notice.referral_id is not None:
+        referral = db.get(Referral, notice.referral_id)
+        return _name_of_referral(uow, actor, referral, today) if referral else None
+    registration = db.get(InterestRegistration, notice.interest_id)
+    # A registration is the partner's record of what a family home said, not the district's
+    # record of a child: the district reads its name in the queue, where that read is logged,
+    # and its notice names it by reference. For the partner, a confirmed registration became
+    # a referral, named on the inbox's rule like any other.
+    if registration is None or not belongs_to(actor, registration.partner_id):
+        return None
+    if registration.referral_id is None:
+        return None
+    referral = db.get(Referral, registration.referral_id)
+    return _name_of_referral(uow, actor, referral, today) if referral else None
+
+
+def _name_of_referral(
+    uow: UnitOfWork, actor: Actor, referral: Referral, today: date
+) -> _Named | None:
+    child = uow.session.get(Child, referral.child_id)
+    if child is None:
+        return None
+    try:
+        if belongs_to(actor, referral.district_id):
+            # The district's own child: named as its list of children names it.
+            if not can(actor, Permission.CHILD_READ, child):
+                return None
+            return _Named(
+                child.name,
+                Entry(
+                    Action.CHILD_LIST,
+                    object_type="child",
+                    object_id=child.id,
+                    subject=child.key_scope(),
+                ),
+            )
+        if belongs_to(actor, referral.partner_id) and can(actor, Permission.REFERRAL_INBOX):
+            # The partner: only while the inbox would show this referral, as the inbox logs it.
+            basis = partner_sees_referral(uow, referral, child, today)
+            if basis is None:
+                return None
+            return _Named(
+                child.name,
+                Entry(
+                    Action.REFERRAL_READ,
+                    object_type="referral",
+                    object_id=referral.id,
+                    subject=referral.key_scope(),
+                    legal_basis=basis.kind.value,
+                ),
+            )
+    except DecryptionError:
+        return None
+    return None

@@ -16,8 +16,10 @@ from sqlalchemy import select
 
 from crypto import DecryptionError
 from referral.db.people import Child, ConsentRecord, Guardian
+from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.rules import (
+    WITH_PARTNER,
     Category,
     Consent,
     Decision,
@@ -25,6 +27,7 @@ from referral.rules import (
     NotLawful,
     Placement,
     PlacementBasis,
+    Status,
     sharing_basis,
 )
 from referral.rules import Guardian as GuardianFact
@@ -131,3 +134,15 @@ def sharing_basis_for(
 def visible_to_partner(uow: UnitOfWork, child: Child, today: date) -> LawfulBasis | NotLawful:
     """May a partner holding a referral of this child see that it exists today?"""
     return sharing_basis_for(uow, child, VISIBLE_WITH, today)
+
+
+def partner_sees_referral(
+    uow: UnitOfWork, referral: Referral, child: Child, today: date
+) -> LawfulBasis | None:
+    """The inbox's rule for one referral: the partner holds it (shared, accepted, placed,
+    participating) and may see the child's name today; the ground, or None. A notice that
+    would name the child to the partner asks this, so it never shows more than the inbox."""
+    if Status(referral.status) not in WITH_PARTNER:
+        return None
+    basis = visible_to_partner(uow, child, today)
+    return basis if isinstance(basis, LawfulBasis) else None

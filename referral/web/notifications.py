@@ -1,4 +1,6 @@
-"""Notices to the user's organisation: what happened to its referrals (no personal data)."""
+"""Notices to the user's organisation: what happened to its referrals and what to do next,
+naming the child where the reader may see the name (services.notifications.notice_page
+decides and logs it before the page is drawn)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from referral import clock
 from referral.auth.forms import PostOnlyForm
 from referral.policy import Permission
 from referral.request_scope import request_uow
@@ -19,8 +22,8 @@ blueprint = Blueprint("notifications", __name__, url_prefix="/notifications")
 @requires(Permission.NOTIFICATION_READ)
 def index() -> ResponseReturnValue:
     with request_uow() as uow:
-        notices = notifications.notices_for(uow, current_actor())
-    return render_template("notifications/index.html", notices=notices, action_form=PostOnlyForm())
+        page = notifications.notice_page(uow, current_actor(), clock.today())
+    return render_template("notifications/index.html", page=page, action_form=PostOnlyForm())
 
 
 @blueprint.route("/<notice_id>/read", methods=["POST"])

@@ -1,5 +1,7 @@
 """The group leader's pages: the inbox of referrals that may lawfully be shown, and the
-answer to each. What a leader sees is the partner projection (referrals.PartnerView) only."""
+answer to each. What a leader sees of a child is the partner projection (referrals.PartnerView)
+only; each card adds when the referral arrived and whom at the district to call
+(services.inbox_cards)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from referral.auth.forms import PostOnlyForm
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.services import referrals
+from referral.services.inbox_cards import partner_inbox_cards
 from referral.web.access import current_actor, requires
 from referral.web.casework_forms import FORMAT_LABELS, STATUS_LABELS
 from referral.web.group_forms import EnrolForm
@@ -25,12 +28,12 @@ blueprint = Blueprint("partner", __name__, url_prefix="/partner")
 def inbox() -> ResponseReturnValue:
     today = clock.today()
     with request_uow() as uow:
-        views = referrals.partner_inbox(uow, current_actor(), today)
+        cards = partner_inbox_cards(uow, current_actor(), today)
     place_form = EnrolForm(formdata=None)
     place_form.group_id.choices = enrol_choices(today)
     return render_template(
         "partner/inbox.html",
-        referrals=views,
+        cards=cards,
         action_form=PostOnlyForm(),
         place_form=place_form,
         status_labels=STATUS_LABELS,

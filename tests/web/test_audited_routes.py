@@ -78,6 +78,9 @@ SHOWS_PERSONAL_DATA = {
     "/children/<child_id>/consent-form",
     "/consents/expiring",  # the district's consents about to lapse
     "/partner/referrals",  # the partner's lawful inbox
+    # The district's notices name its child (the seed's placed child: one entry for both of
+    # its notices; the interest registration's notice names it by reference only).
+    "/notifications",
     "/partner/groups/<group_id>",  # the roster: the children lawfully shown
     "/partner/referrals/<referral_id>/notes",  # the partner's own file (one note seeded)
     "/api/v1/partner/referrals/<referral_id>/notes",
@@ -131,7 +134,6 @@ SHOWS_NO_PERSONAL_DATA = {
     "/api/v1/openapi.json",
     "/dpo/integrity",
     "/dpo/subject-access",  # the empty form; the report itself is a POST
-    "/notifications",  # referral references only; the child's record is a separate read
     "/partner/groups",  # the year's groups with counts only
     "/fees",  # referral references, groups and municipalities: no child is named
     "/fees/export.csv",
