@@ -35,6 +35,8 @@ class Action(StrEnum):
     CHILD_READ = "child:read"
     CHILD_LIST = "child:list"
     CHILD_UPDATE = "child:update"
+    # The full personnummer shown on request (masked on the child's page; subject: the child)
+    CHILD_REVEAL_PERSONNUMMER = "child:reveal_personnummer"
     PLACEMENT_RECORD = "placement:record"
     # Under LVU, the social worker's decision on which categories the partner may see
     LVU_SHARING_DECIDE = "lvu_sharing:decide"

@@ -32,6 +32,7 @@ ACTION_WORDS: Mapping[str, LazyString] = {
     "child:read": _l("Child's record read"),
     "child:list": _l("Children listed"),
     "child:update": _l("Child's record changed"),
+    "child:reveal_personnummer": _l("Full personnummer shown"),
     "placement:record": _l("Placement basis recorded"),
     "lvu_sharing:decide": _l("LVU sharing decided"),
     "guardian:create": _l("Guardian added"),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -40,10 +42,11 @@ from referral.rules import (
     Status,
     age_on,
 )
-from referral.services import concern_reports
+from referral.services import case_numbers, concern_reports
 from referral.services.children import record_child_access
 from referral.services.group_dates import groups_of
 from referral.services.loading import get_for
+from referral.services.personnummer_reveal import masked
 from referral.services.sharing import LvuShare, birth_date_of, lvu_decisions, sharing_basis_for
 from referral.services.users import staff_names
 
@@ -114,6 +117,11 @@ class ChildRecord:
     name: str
     birth_date: date
     age: int
+    # YYYYMMDD-****: the full number is revealed on request only (personnummer_reveal).
+    personnummer_masked: str
+    case_number: str | None  # the district's own reference in its case system
+    responsible_worker_id: str | None
+    responsible_worker: str | None  # the social worker's display name
     placement_basis: str | None
     lvu_decision: str | None
     lvu_decided_by: str | None
@@ -157,14 +165,27 @@ class ChildRecord:
         return self.placement_basis == PlacementBasis.SOL.value and self.age >= OWN_CONSENT_AGE
 
 
+class OpenReferral(NamedTuple):
+    """One open referral of a child in a list: (partner name, status) first, as the API's
+    list has always given them, then what a page needs to link to it."""
+
+    partner_name: str
+    status: str
+    referral_id: str
+    updated_at: datetime
+
+
 @dataclass(frozen=True)
 class ChildSummary:
     id: str
     name: str
     age: int
     placement_basis: str | None
-    open_referrals: tuple[tuple[str, str], ...]  # (partner name, status)
+    open_referrals: tuple[OpenReferral, ...]  # oldest first
     concern: bool = False  # a concern report about the child is open
+    responsible_worker_id: str | None = None
+    responsible_worker: str | None = None  # the social worker's display name
+    birth_date: date | None = None
 
 
 def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date) -> ChildRecord:
@@ -194,7 +215,8 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
         uow,
         {row.recorded_by for row in consent_rows}
         | {event.by for r in referral_rows for event in r.events}
-        | {share.decided_by for share in lvu.values()},
+        | {share.decided_by for share in lvu.values()}
+        | ({child.responsible_worker_id} if child.responsible_worker_id else set()),
     )
     birth_date = birth_date_of(child)
     return ChildRecord(
@@ -202,6 +224,12 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
         name=child.name,
         birth_date=birth_date,
         age=age_on(birth_date, today),
+        personnummer_masked=masked(child.personnummer),
+        case_number=child.case_number,
+        responsible_worker_id=child.responsible_worker_id,
+        responsible_worker=(
+            staff.get(child.responsible_worker_id) if child.responsible_worker_id else None
+        ),
         placement_basis=child.placement_basis,
         lvu_decision=child.lvu_decision,
         lvu_decided_by=child.lvu_decided_by,
@@ -302,21 +330,95 @@ def _referral_views(
 MIN_NAME_SEARCH = 2  # letters: one would list half the district
 
 
+def _named(words: Sequence[str]) -> Callable[[Child], bool]:
+    return lambda child: all(word in child.name.casefold() for word in words)
+
+
+def _with_case_number(key: str) -> Callable[[Child], bool]:
+    return lambda child: case_numbers.matches(child.case_number, key)
+
+
 def district_children_named(
     uow: UnitOfWork, actor: Actor, text: str, today: date
 ) -> list[ChildSummary]:
     """The district's children whose name contains `text` (any case, any order of the
-    words typed): the district list, filtered after decryption (names are sealed, so no
-    index can search them); each child listed is logged as the list logs it."""
+    words typed), or whose case number is `text` (whole, any case, any spacing): the
+    district list, filtered after decryption (names and case numbers are sealed, so no index
+    can search them); each child listed is logged as the list logs it."""
     words = [word.casefold() for word in text.split()]
-    if sum(len(word) for word in words) < MIN_NAME_SEARCH:
+    long_enough = sum(len(word) for word in words) >= MIN_NAME_SEARCH
+    by_name = _named(words)
+    by_case = _with_case_number(case_numbers.search_key(text))
+    found = district_children(
+        uow,
+        actor,
+        today,
+        matching=lambda child: (long_enough and by_name(child)) or by_case(child),
+    )
+    if not found and not long_enough:
         raise InvalidInput(
             _("Type at least %(n)s letters of the name.", n=MIN_NAME_SEARCH),
             field="personnummer",
         )
-    return district_children(
-        uow, actor, today, named=lambda name: all(word in name.casefold() for word in words)
-    )
+    return found
+
+
+def district_children_with_case_number(
+    uow: UnitOfWork, actor: Actor, text: str, today: date
+) -> list[ChildSummary]:
+    """The district's children whose case number is `text` (whole, any case, any spacing),
+    each one listed logged as the list logs it."""
+    key = case_numbers.search_key(text)
+    return district_children(uow, actor, today, matching=_with_case_number(key))
+
+
+class ChildOrder(StrEnum):
+    """How the district's list is sorted (a query parameter: no personal data in it)."""
+
+    NEWEST = "newest"  # registered most recently first
+    NAME = "name"
+    AGE = "age"  # youngest first
+    STATUS = "status"  # the open referral furthest from the partner first; none last
+
+
+# Where a referral stands on its way to the group, first what still waits on the district.
+_STATUS_ORDER = [
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.AWAITING_CONSENT,
+    Status.SHARED,
+    Status.ACCEPTED,
+    Status.PLACED,
+    Status.PARTICIPATING,
+]
+# Swedish alphabetical order ends z, å, ä, ö; code points put ä before å. These three
+# characters sort right after z in ASCII, in Swedish order.
+_SWEDISH = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})
+
+
+def _name_key(summary: ChildSummary) -> str:
+    return summary.name.casefold().translate(_SWEDISH)
+
+
+def _status_key(summary: ChildSummary) -> tuple[int, str]:
+    ranks = [
+        _STATUS_ORDER.index(Status(r.status))
+        for r in summary.open_referrals
+        if Status(r.status) in _STATUS_ORDER
+    ]
+    return (min(ranks) if ranks else len(_STATUS_ORDER), _name_key(summary))
+
+
+def _ordered(summaries: list[ChildSummary], order: ChildOrder) -> list[ChildSummary]:
+    if order is ChildOrder.NAME:
+        return sorted(summaries, key=_name_key)
+    if order is ChildOrder.AGE:
+        return sorted(
+            summaries, key=lambda s: (-(s.birth_date or date.min).toordinal(), _name_key(s))
+        )
+    if order is ChildOrder.STATUS:
+        return sorted(summaries, key=_status_key)
+    return summaries  # as queried: newest first
 
 
 def district_children(
@@ -325,30 +427,43 @@ def district_children(
     today: date,
     *,
     concern_only: bool = False,
-    named: Callable[[str], bool] | None = None,
+    mine: bool = False,
+    matching: Callable[[Child], bool] | None = None,
+    order: ChildOrder = ChildOrder.NEWEST,
 ) -> list[ChildSummary]:
-    """The children of the actor's district, newest first (with `concern_only`, only those
-    with an open concern report; with `named`, only those whose name it accepts), each one
-    shown written to the log (and only those)."""
+    """The children of the actor's district (with `concern_only`, only those with an open
+    concern report; with `mine`, only those the actor is responsible for; with `matching`,
+    only those it accepts), in `order`, each one shown written to the log (and only
+    those)."""
     require(actor, Permission.CHILD_READ)
     db = uow.session
     query = select(Child).order_by(Child.created_at.desc())
     scope = organisation_scope(actor)
     if scope is not None:
         query = query.where(Child.district_id == scope)
+    if mine:
+        query = query.where(Child.responsible_worker_id == actor.user_id)
     found = list(db.scalars(query))
     flagged = concern_reports.children_with_open_reports(uow, [c.id for c in found])
     if concern_only:
         found = [child for child in found if child.id in flagged]
-    if named is not None:  # (the name is read here, in the service: it leaves only if shown)
-        found = [child for child in found if named(child.name)]
+    if (
+        matching is not None
+    ):  # (sealed fields are read here, in the service: they leave only if shown)
+        found = [child for child in found if matching(child)]
     for child in found:
         record_child_access(uow, actor, Action.CHILD_LIST, child)
     uow.commit()
-    open_referrals: dict[str, list[tuple[str, str]]] = {}
+    open_referrals: dict[str, list[OpenReferral]] = {}
     if found:
         rows = db.execute(
-            select(Referral.child_id, Organisation.name, Referral.status)
+            select(
+                Referral.child_id,
+                Organisation.name,
+                Referral.status,
+                Referral.id,
+                Referral.updated_at,
+            )
             .join(Organisation, Organisation.id == Referral.partner_id)
             .where(
                 Referral.child_id.in_([c.id for c in found]),
@@ -356,8 +471,11 @@ def district_children(
             )
             .order_by(Referral.created_at)
         )
-        for child_id, partner_name, status in rows:
-            open_referrals.setdefault(child_id, []).append((partner_name, status))
+        for child_id, partner_name, status, referral_id, updated_at in rows:
+            open_referrals.setdefault(child_id, []).append(
+                OpenReferral(partner_name, status, referral_id, updated_at)
+            )
+    workers = staff_names(uow, {c.responsible_worker_id for c in found if c.responsible_worker_id})
     summaries = []
     for child in found:
         birth_date = birth_date_of(child)
@@ -369,6 +487,21 @@ def district_children(
                 placement_basis=child.placement_basis,
                 open_referrals=tuple(open_referrals.get(child.id, ())),
                 concern=child.id in flagged,
+                responsible_worker_id=child.responsible_worker_id,
+                responsible_worker=(
+                    workers.get(child.responsible_worker_id)
+                    if child.responsible_worker_id
+                    else None
+                ),
+                birth_date=birth_date,
             )
         )
-    return summaries
+    return _ordered(summaries, order)
+
+
+def children_in_care_of(uow: UnitOfWork, actor: Actor, today: date) -> list[ChildSummary]:
+    """The children `actor` (a social worker) is responsible for, with each one's open
+    referrals (partner, status, referral id, last change), those waiting on the social
+    worker first (ChildOrder.STATUS); each child listed is written to the log as the
+    district's list does, and only those."""
+    return district_children(uow, actor, today, mine=True, order=ChildOrder.STATUS)

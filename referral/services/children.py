@@ -17,12 +17,13 @@ from crypto import InvalidPersonnummer, blind_index, constant_time_equal, normal
 from referral import clock
 from referral.actors import Actor
 from referral.db.encryption import session_cipher
-from referral.db.models import Organisation
+from referral.db.models import Organisation, User
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput
 from referral.i18n import _
 from referral.policy import Permission, organisation_scope, require
+from referral.roles import Role
 from referral.services.loading import get_for
 
 MAX_NAME_LENGTH = 200
@@ -117,11 +118,24 @@ class RegisteredChild:
     id: str
 
 
+def _registering_social_worker(uow: UnitOfWork, actor: Actor, district_id: str) -> str | None:
+    """Who a newly registered child's responsible social worker is: the one registering it,
+    when they are an active social worker of the district (a command or an import is no
+    one's, until a social worker takes the child on)."""
+    if actor.system or Role.SOCIAL_WORKER not in actor.roles:
+        return None
+    user = uow.session.get(User, actor.user_id)
+    if user is None or not user.active or user.organisation_id != district_id:
+        return None
+    return user.id if Role.SOCIAL_WORKER in user.role_names else None
+
+
 def register_child(
     uow: UnitOfWork, actor: Actor, new: NewChild, today: date | None = None
 ) -> RegisteredChild:
     """A social worker registers a child of their own district, once: a second record of
-    the same personnummer in the district is a conflict naming the existing record."""
+    the same personnummer in the district is a conflict naming the existing record. The
+    social worker registering the child becomes responsible for it."""
     require(actor, Permission.CHILD_CREATE)
     personnummer = plausible_personnummer(new.personnummer, today or clock.today())
     name = new.name.strip()
@@ -140,7 +154,12 @@ def register_child(
             ),
             field="personnummer",
         )
-    child = Child(district_id=actor.organisation_id, personnummer=personnummer, name=name)
+    child = Child(
+        district_id=actor.organisation_id,
+        personnummer=personnummer,
+        name=name,
+        responsible_worker_id=_registering_social_worker(uow, actor, actor.organisation_id),
+    )
     uow.session.add(child)
     uow.session.flush()
     record_child_access(uow, actor, Action.CHILD_CREATE, child)

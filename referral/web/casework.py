@@ -2,14 +2,29 @@
 guardians, consent, referrals) and the actions on it.
 
 Every page that shows a child goes through referral.services.child_record, which writes the
-access to the log first. A personnummer is only ever sent in a POST body, never in a URL.
+access to the log first. A personnummer is only ever sent in a POST body, never in a URL; the
+record shows it masked, and in full only in the answer to a POST that logged the look
+(referral.services.personnummer_reveal). A refused form comes back with what was typed, the
+personnummer too (every page is `Cache-Control: no-store`), but no message repeats it. A
+save returns to the section of the record its form was in.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -17,17 +32,20 @@ from wtforms import HiddenField
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
-from referral.errors import DomainError, NotFound, NotPermitted
+from referral.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from referral.policy import Permission
 from referral.request_scope import request_uow
 from referral.rules import CHILD_PARTY, OWN_CONSENT_AGE
 from referral.services import (
     activity_descriptions,
+    case_numbers,
     child_record,
     children,
     consent,
     organisations,
+    personnummer_reveal,
     referrals,
+    responsible_workers,
 )
 from referral.web.access import current_actor, requires
 from referral.web.casework_forms import (
@@ -37,7 +55,10 @@ from referral.web.casework_forms import (
     FORMAT_LABELS,
     GENDER_LABELS,
     METHOD_LABELS,
+    ORDER_LABELS,
+    SHOW_LABELS,
     STATUS_LABELS,
+    CaseNumberForm,
     ConsentForm,
     DetailsForm,
     FindChildForm,
@@ -46,6 +67,7 @@ from referral.web.casework_forms import (
     PlacementForm,
     ReferralForm,
     RegisterChildForm,
+    ResponsibleWorkerForm,
     default_consent_end,
 )
 from referral.web.choices import SelectChoice
@@ -76,13 +98,60 @@ def _status_for(form: FlaskForm) -> int:
 # --- The district's children ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ListView:
+    """Which of the district's children the list shows, in which order: from the query
+    string, which carries these words only (never a name or a number)."""
+
+    mine: bool = False
+    order: child_record.ChildOrder = child_record.ChildOrder.NEWEST
+    concern_only: bool = False
+
+    @classmethod
+    def from_query(cls) -> ListView:
+        order = request.args.get("sort", "")
+        return cls(
+            mine=request.args.get("show") == "mine",
+            order=(
+                child_record.ChildOrder(order)
+                if order in {o.value for o in child_record.ChildOrder}
+                else child_record.ChildOrder.NEWEST
+            ),
+            concern_only=request.args.get("concern") == "1",
+        )
+
+    def url(
+        self,
+        *,
+        mine: bool | None = None,
+        order: child_record.ChildOrder | None = None,
+        concern_only: bool | None = None,
+    ) -> str:
+        """The list's address with what is given changed: only what differs from the
+        default goes in the query."""
+        view = replace(
+            self,
+            mine=self.mine if mine is None else mine,
+            order=self.order if order is None else order,
+            concern_only=self.concern_only if concern_only is None else concern_only,
+        )
+        query: dict[str, Any] = {}
+        if view.mine:
+            query["show"] = "mine"
+        if view.order is not child_record.ChildOrder.NEWEST:
+            query["sort"] = view.order.value
+        if view.concern_only:
+            query["concern"] = "1"
+        return url_for("casework.children_page", **query)
+
+
 @blueprint.route("/children")
 @requires(Permission.CHILD_READ)
 def children_page() -> ResponseReturnValue:
     return _children_page(
         RegisterChildForm(formdata=None),
         FindChildForm(formdata=None, prefix="find"),
-        concern_only=request.args.get("concern") == "1",
+        view=ListView.from_query(),
     )
 
 
@@ -92,11 +161,17 @@ def _children_page(
     found: list[tuple[str, str]] | None = None,
     status: int = 200,
     *,
-    concern_only: bool = False,
+    view: ListView | None = None,
 ) -> ResponseReturnValue:
+    view = view or ListView()
     with request_uow() as uow:
         rows = child_record.district_children(
-            uow, current_actor(), _today(), concern_only=concern_only
+            uow,
+            current_actor(),
+            _today(),
+            concern_only=view.concern_only,
+            mine=view.mine,
+            order=view.order,
         )
     return render_template(
         "casework/children.html",
@@ -105,7 +180,10 @@ def _children_page(
         find_form=find,
         found=found,
         status_labels=STATUS_LABELS,
-        concern_only=concern_only,
+        show_labels=SHOW_LABELS,
+        order_labels=ORDER_LABELS,
+        view=view,
+        orders=list(child_record.ChildOrder),
     ), status
 
 
@@ -128,9 +206,33 @@ def register_child() -> ResponseReturnValue:
         else:
             flash(_("The child was registered."), "info")
             return redirect(url_for("casework.child_page", child_id=child_id))
-    # Never send a typed personnummer back to the browser in the re-rendered form.
-    form.personnummer.data = ""
+    # What was typed comes back, the personnummer too, so that one wrong digit is mended
+    # rather than typed again: the page is never stored (no-store, as every page) and no
+    # message repeats the number.
     return _children_page(form, FindChildForm(formdata=None, prefix="find"), status=422)
+
+
+def _found(typed: str) -> list[tuple[str, str]]:
+    """The district's children the search box finds: letters are a name or a case number,
+    digits a personnummer in any common form, else a case number. Each child found is
+    logged by the service that found it, and only those."""
+    with request_uow() as uow:
+        if any(character.isalpha() for character in typed):
+            named = child_record.district_children_named(uow, current_actor(), typed, _today())
+            return [(child.id, child.name) for child in named]
+        try:
+            matches = children.look_up_children(uow, current_actor(), typed)
+        except InvalidInput:
+            # Not a personnummer: perhaps a case number of digits ("2026-123"); if not,
+            # the personnummer's rule is what the user needs to read.
+            numbered = child_record.district_children_with_case_number(
+                uow, current_actor(), typed, _today()
+            )
+            if not numbered:
+                raise
+            return [(child.id, child.name) for child in numbered]
+        # Only id and name are shown; the search service logged each match.
+        return [(child.id, child.name) for child in matches]
 
 
 @blueprint.route("/children/find", methods=["POST"])
@@ -140,20 +242,13 @@ def find_child() -> ResponseReturnValue:
     found: list[tuple[str, str]] | None = None
     if form.validate_on_submit():
         try:
-            typed = (form.personnummer.data or "").strip()
-            with request_uow() as uow:
-                if any(character.isalpha() for character in typed):
-                    named = child_record.district_children_named(
-                        uow, current_actor(), typed, _today()
-                    )
-                    found = [(child.id, child.name) for child in named]
-                else:
-                    matches = children.look_up_children(uow, current_actor(), typed)
-                    # Only id and name are shown; the search service logged each match.
-                    found = [(child.id, child.name) for child in matches]
+            found = _found((form.personnummer.data or "").strip())
         except DomainError as error:
             show_error(form, error)
-    form.personnummer.data = ""
+    if not form.errors:
+        # Answered: the box is emptied, so the page of results never holds the number.
+        # Refused: what was typed stays, to be mended (the error never repeats it).
+        form.personnummer.data = ""
     status = 422 if form.errors else 200
     return _children_page(RegisterChildForm(formdata=None), form, found=found, status=status)
 
@@ -175,11 +270,19 @@ def _version_choices() -> list[SelectChoice]:
     return [SelectChoice(p.version, f"{p.version} ({p.partner_name})") for p in published]
 
 
-def _render_child(child_id: str, status: int = 200, **given: FlaskForm) -> ResponseReturnValue:
+def _render_child(
+    child_id: str, status: int = 200, *, revealed: str | None = None, **given: FlaskForm
+) -> ResponseReturnValue:
     today = _today()
     with request_uow() as uow:
         record = child_record.read_child_record(uow, current_actor(), child_id, today)
+        # None for a reader who may not change the record (through an emergency grant).
+        colleagues = responsible_workers.colleagues_to_choose(uow, current_actor(), child_id)
     forms: dict[str, FlaskForm] = {
+        "case_form": CaseNumberForm(formdata=None, case_number=record.case_number),
+        "responsible_form": ResponsibleWorkerForm(
+            formdata=None, responsible_worker_id=record.responsible_worker_id or ""
+        ),
         "placement_form": PlacementForm(formdata=None, basis=record.placement_basis or "SoL"),
         "lvu_form": LvuSharingForm(
             formdata=None, shared=[s.category for s in record.lvu_sharing if s.shared]
@@ -213,9 +316,15 @@ def _render_child(child_id: str, status: int = 200, **given: FlaskForm) -> Respo
     forms["consent_form"].party.choices = parties
     forms["consent_form"].description_version.choices = _version_choices()
     forms["referral_form"].partner_id.choices = _partner_choices()
+    forms["responsible_form"].responsible_worker_id.choices = [
+        SelectChoice("", _("No one")),
+        *(SelectChoice(c.id, c.display_name) for c in colleagues or ()),
+    ]
     return render_template(
         "casework/child.html",
         record=record,
+        revealed=revealed,
+        may_change=colleagues is not None,
         category_labels=CATEGORY_LABELS,
         decision_labels=DECISION_LABELS,
         method_labels=METHOD_LABELS,
@@ -234,9 +343,60 @@ def child_page(child_id: str) -> ResponseReturnValue:
     return _render_child(child_id)
 
 
-def _back_to(child_id: str, message: str) -> ResponseReturnValue:
+def _back_to(child_id: str, message: str, section: str) -> ResponseReturnValue:
+    """To the child's record, at the section (its id) whose form was saved: the user goes
+    on where they were, not at the top of a long page."""
     flash(message, "info")
-    return redirect(url_for("casework.child_page", child_id=child_id))
+    return redirect(url_for("casework.child_page", child_id=child_id, _anchor=section))
+
+
+@blueprint.route("/children/<child_id>/personnummer", methods=["POST"])
+@requires(Permission.CHILD_READ)
+def reveal_personnummer(child_id: str) -> ResponseReturnValue:
+    """The record with the full personnummer, in the answer to this POST only: never in a
+    URL or a redirect, and logged (as a look of its own) before it is returned."""
+    if not PostOnlyForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(url_for("casework.child_page", child_id=child_id, _anchor="identity"))
+    with request_uow() as uow:
+        shown = personnummer_reveal.reveal_personnummer(uow, current_actor(), child_id)
+    response = make_response(_render_child(child_id, revealed=shown.personnummer))
+    response.headers["Cache-Control"] = "no-store"  # (as every page: this one above all)
+    return response
+
+
+@blueprint.route("/children/<child_id>/case-number", methods=["POST"])
+@requires(Permission.CHILD_UPDATE)
+def set_case_number(child_id: str) -> ResponseReturnValue:
+    form = CaseNumberForm()
+    if form.validate_on_submit():
+        try:
+            with request_uow() as uow:
+                case_numbers.set_case_number(uow, current_actor(), child_id, form.case_number.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _back_to(child_id, _("The case number was saved."), "identity")
+    return _render_child(child_id, 422, case_form=form)
+
+
+@blueprint.route("/children/<child_id>/responsible", methods=["POST"])
+@requires(Permission.CHILD_UPDATE)
+def set_responsible_worker(child_id: str) -> ResponseReturnValue:
+    form = ResponsibleWorkerForm()
+    # The choices are the district's social workers; the service checks the one chosen.
+    form.responsible_worker_id.choices = [SelectChoice(form.responsible_worker_id.data or "", "")]
+    if form.validate_on_submit():
+        try:
+            with request_uow() as uow:
+                responsible_workers.set_responsible_worker(
+                    uow, current_actor(), child_id, form.responsible_worker_id.data
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _back_to(child_id, _("The responsible social worker was saved."), "identity")
+    return _render_child(child_id, 422, responsible_form=form)
 
 
 @blueprint.route("/children/<child_id>/placement", methods=["POST"])
@@ -259,7 +419,7 @@ def record_placement(child_id: str) -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
-            return _back_to(child_id, _("The placement basis was recorded."))
+            return _back_to(child_id, _("The placement basis was recorded."), "placement")
     return _render_child(child_id, 422, placement_form=form)
 
 
@@ -276,7 +436,9 @@ def decide_lvu_sharing(child_id: str) -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
-            return _back_to(child_id, _("Your decision on what the partner may see was recorded."))
+            return _back_to(
+                child_id, _("Your decision on what the partner may see was recorded."), "placement"
+            )
     return _render_child(child_id, 422, lvu_form=form)
 
 
@@ -303,7 +465,7 @@ def update_details(child_id: str) -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
-            return _back_to(child_id, _("The child's details were saved."))
+            return _back_to(child_id, _("The child's details were saved."), "details")
     return _render_child(child_id, 422, details_form=form)
 
 
@@ -326,7 +488,7 @@ def add_guardian(child_id: str) -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
-            return _back_to(child_id, _("The guardian was added."))
+            return _back_to(child_id, _("The guardian was added."), "guardians")
     return _render_child(child_id, 422, guardian_form=form)
 
 
@@ -359,7 +521,7 @@ def record_consent(child_id: str) -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
-            return _back_to(child_id, _("The consent decision was recorded."))
+            return _back_to(child_id, _("The consent decision was recorded."), "consents")
     return _render_child(child_id, 422, consent_form=form)
 
 
@@ -385,7 +547,7 @@ def create_referral(child_id: str) -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
-            return _back_to(child_id, _("The referral was saved as a draft."))
+            return _back_to(child_id, _("The referral was saved as a draft."), "referrals")
     return _render_child(child_id, 422, referral_form=form)
 
 
@@ -406,7 +568,7 @@ def _referral_action(referral_id: str, act: str) -> ResponseReturnValue:
         "withdrawn": _("The referral was withdrawn; the partner no longer sees the child."),
         "cancelled": _("The referral was cancelled."),
     }
-    return _back_to(child_id, messages.get(status, _("Saved.")))
+    return _back_to(child_id, messages.get(status, _("Saved.")), "referrals")
 
 
 @blueprint.route("/referrals/<referral_id>/submit", methods=["POST"])

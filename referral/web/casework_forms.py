@@ -89,12 +89,37 @@ class RegisterChildForm(PlainTextForm):
 
 class FindChildForm(PlainTextForm):
     # One box, as in the case systems social workers know: digits are a personnummer in any
-    # common form (with or without century, hyphen or plus), letters a name in the district.
+    # common form (with or without century, hyphen or plus), letters a name in the district;
+    # either may be the district's own case number, matched whole.
     personnummer = StringField(
-        _l("Personnummer, samordningsnummer or name"),
+        _l("Personnummer, samordningsnummer, name or case number"),
         validators=[DataRequired(), Length(max=100)],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
+
+
+class CaseNumberForm(PlainTextForm):
+    # The rule (alphabet, length) is the service's, so the API and the page say the same.
+    case_number = StringField(
+        _l("Case number (the district's own)"),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class ResponsibleWorkerForm(PlainTextForm):
+    # The choices are the district's active social workers (set by the view); the service
+    # checks the one chosen is still one of them.
+    responsible_worker_id = SelectField(_l("Responsible social worker"))
+
+
+# The district's list: whose children, in which order (query parameters, never personal).
+SHOW_LABELS = {"mine": _l("My children"), "all": _l("All children in the district")}
+ORDER_LABELS = {
+    "newest": _l("Newest first"),
+    "name": _l("Name"),
+    "age": _l("Age"),
+    "status": _l("Status of open referral"),
+}
 
 
 class PlacementForm(PlainTextForm):

@@ -16,6 +16,7 @@ from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord
 from referral.request_scope import request_session
 from tests.factories import Factory, csrf_token, invented_personnummer, log_in
+from tests.web.refused_forms import outside_its_field, typed_value_of
 
 TODAY = clock.today()
 CHILD_NAME = "Sidbarn Qwyxe"
@@ -133,7 +134,11 @@ def test_an_invalid_personnummer_is_refused_by_name_and_nothing_is_written(
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "personnummer" in page.lower()
-    assert typed not in page and "1999010" not in page
+    # What was typed comes back in its field, to be mended, on a page no one stores; no
+    # message, summary or title repeats it.
+    assert typed_value_of(page, "personnummer") == typed
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "1999010" not in outside_its_field(page, "personnummer")
     assert _count(app, Child) == before
     # Where the page opens: "Fel:" in the title, and a summary that takes focus, with a link
     # to the field in question.

@@ -21,6 +21,7 @@ from tests.factories import (
     log_in,
     social_worker_actor,
 )
+from tests.web.refused_forms import outside_its_field, typed_value_of
 
 # --- 7. The DPO's subject-access page never repeats the personnummer -------------------------
 
@@ -268,7 +269,9 @@ def test_a_social_worker_registering_a_name_with_a_control_character_is_told_on_
     if status == 422:
         body = page.get_data(as_text=True)
         assert 'id="name-error"' in body and "Ta bort styrtecknen" in body  # Swedish by default
-        assert number not in body
+        # The number typed stays in its field, to be sent again; nowhere else.
+        assert typed_value_of(body, "personnummer") == number
+        assert number not in outside_its_field(body, "personnummer")
 
 
 def test_every_web_form_with_a_text_field_follows_the_control_character_rule(app: Flask) -> None:
@@ -377,4 +380,6 @@ def test_a_social_worker_registering_a_child_twice_is_told_on_the_form_which_rec
     body = again.get_data(as_text=True)
     assert again.status_code == 422
     assert existing in body and 'id="personnummer-error"' in body
-    assert twelve[2:8] not in body
+    # The message names the record, never the number, which stays only in its field.
+    assert typed_value_of(body, "personnummer") == twelve
+    assert twelve[2:8] not in outside_its_field(body, "personnummer")
