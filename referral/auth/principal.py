@@ -19,13 +19,16 @@ class SessionUser(UserMixin):  # type: ignore[misc]
         return self.live.token
 
 
-def _load(token: str) -> SessionUser | None:
+def session_policy() -> SessionPolicy:
     settings = current_app.config["REFERRAL_SETTINGS"]
-    policy = SessionPolicy(
+    return SessionPolicy(
         idle=timedelta(minutes=settings.session_idle_minutes),
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
-    live = load_session(request_session(), token, policy)
+
+
+def _load(token: str) -> SessionUser | None:
+    live = load_session(request_session(), token, session_policy())
     return SessionUser(live) if live else None
 
 

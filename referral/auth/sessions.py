@@ -58,6 +58,8 @@ class LiveSession:
     mfa_verified: bool
     # Children the user holds a live emergency grant for, as of this request.
     emergency_children: frozenset[str] = frozenset()
+    # When the session ends if nothing more happens: the page warns before then (WCAG 2.2.1).
+    expires_at: datetime | None = None
 
     def actor(self, origin: Origin) -> Actor:
         return actor_of(self.user, origin, self.emergency_children)
@@ -82,6 +84,30 @@ def _emergency_children(db: Session, user: User, now: datetime) -> frozenset[str
     return live_grant_children(db, user.id, now)
 
 
+def _expiry(row: AuthSession, policy: SessionPolicy) -> datetime:
+    """The idle limit counted from the last request, but never past the absolute limit."""
+    return min(row.last_seen_at + policy.idle, row.created_at + policy.absolute)
+
+
+def _expired(row: AuthSession, policy: SessionPolicy, now: datetime) -> bool:
+    return now - row.last_seen_at > policy.idle or now - row.created_at > policy.absolute
+
+
+def extend_session(
+    db: Session, token: str, policy: SessionPolicy, now: datetime | None = None
+) -> datetime | None:
+    """The person asked to stay logged in: last_seen is written now, whatever the minute's
+    precision, so the idle limit restarts. Returns the new expiry, or None when the session
+    is unknown or has already ended (an ended session is never revived)."""
+    now = now or utcnow()
+    row = db.scalar(select(AuthSession).where(AuthSession.token_hash == _hash(token)))
+    if row is None or _expired(row, policy, now):
+        return None
+    row.last_seen_at = now
+    db.commit()
+    return _expiry(row, policy)
+
+
 def load_session(
     db: Session, token: str, policy: SessionPolicy, now: datetime | None = None
 ) -> LiveSession | None:
@@ -92,8 +118,7 @@ def load_session(
     if row is None:
         return None
     user = db.get(User, row.user_id)
-    expired = now - row.last_seen_at > policy.idle or now - row.created_at > policy.absolute
-    if expired or user is None or not user.active:
+    if _expired(row, policy, now) or user is None or not user.active:
         db.delete(row)
         db.commit()
         return None
@@ -108,4 +133,5 @@ def load_session(
         emergency_children=(
             _emergency_children(db, user, now) if row.mfa_verified else frozenset()
         ),
+        expires_at=_expiry(row, policy),
     )

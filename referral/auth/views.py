@@ -9,26 +9,34 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from referral.auth import totp
+from referral.auth import keep_alive, totp
 from referral.auth.forms import CodeForm, LoginForm, PostOnlyForm
-from referral.auth.principal import SessionUser
-from referral.auth.sessions import LiveSession
-from referral.request_scope import request_uow
+from referral.auth.principal import SessionUser, session_policy
+from referral.auth.sessions import LiveSession, extend_session
+from referral.request_scope import request_session, request_uow
 from referral.services import authentication
 from referral.web.access import password_step, public, request_origin
 from referral.web.limits import limiter
 
 blueprint = Blueprint("auth", __name__)
+
+
+@blueprint.app_context_processor
+def _session_timing() -> dict[str, object]:
+    # Every page's base.html reads it to tell session-timeout.js when to warn.
+    return {"session_timing": keep_alive.page_timing}
 
 
 def _lockout_policy() -> authentication.LockoutPolicy:
@@ -161,3 +169,34 @@ def logout() -> ResponseReturnValue:
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/session/extend", methods=["POST"])
+# Public to the gate, which would answer an ended session with a redirect to the login page:
+# the caller is a script that needs a plain 401 to tell the person their session has ended.
+@public
+@limiter.limit(keep_alive.EXTEND_RATE, key_func=keep_alive.rate_key)
+def extend() -> ResponseReturnValue:
+    """The person chose to stay logged in: the idle limit starts again from now."""
+    live = keep_alive.verified_session()
+    if live is None:
+        return _session_ended()
+    # The CSRF check every other POST gets before its view, made here after the session's:
+    # see _check_csrf_in_the_view below.
+    current_app.extensions["csrf"].protect()
+    expires_at = extend_session(request_session(), live.token, session_policy())
+    if expires_at is None:
+        return _session_ended()
+    return jsonify(keep_alive.timing(expires_at).as_json())
+
+
+def _session_ended() -> ResponseReturnValue:
+    return jsonify({"status": 401, "detail": _("Your session has ended.")}), 401
+
+
+@blueprint.record_once
+def _check_csrf_in_the_view(state: BlueprintSetupState) -> None:
+    """The global CSRF check runs before any view and would answer an ended session with 400,
+    hiding that it has ended; `extend` makes the same check itself, once the session is
+    known to be live."""
+    state.app.extensions["csrf"].exempt(extend)
