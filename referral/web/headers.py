@@ -26,7 +26,10 @@ def _add_headers(response: Response) -> Response:
     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "no-referrer"
+    # Addresses hold record ids: they never go to another site. The service's own pages do
+    # send them back to it, because over HTTPS the CSRF check (Flask-WTF's strict mode)
+    # refuses a form posted without a Referer of this origin.
+    headers["Referrer-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     # The id this request has in the access log: accepted from a proxy only as a UUID.

@@ -60,9 +60,9 @@ def language_link(code: str) -> str:
     address: the page never writes its own path or query into itself, so a refusal never
     repeats an id that was asked for). A page shown in answer to a form (a POST: a refused
     save) cannot be asked for again by a link: its address may answer POST only, or be
-    another page's (a link to one answered 405). And the service sends no Referer
-    (Referrer-Policy: no-referrer), so the form's page is not known: the switch goes to the
-    start page."""
+    another page's (a link to one answered 405). The Referer would name the form's page, but
+    it is what the client says, not what the service knows: the switch goes to the start
+    page."""
     if request.method == "GET":
         return f"?{urlencode({'lang': code})}"
     return f"/?{urlencode({'lang': code})}"

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from config.settings import Settings
 from referral import create_app
-from tests.factories import Factory, log_in, log_in_with_password
+from tests.factories import Factory, csrf_token, log_in, log_in_with_password
 
 # The night places' result is published by design: anyone can check the ranking.
 OPEN_ROUTES = {
@@ -128,8 +128,36 @@ def test_pages_carry_security_headers_and_are_never_cached(
     assert response.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_a_form_posted_over_https_from_the_services_own_page_is_accepted(
+    app: Flask, factory: Factory
+) -> None:
+    """Behind TLS the CSRF check also wants a Referer of this origin: the referrer policy
+    must let a browser send it to the service itself (and to no one else)."""
+    account = factory.account()
+    client = app.test_client()
+    log_in(client, account)
+    page = client.get("/", base_url="https://localhost")
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    token = csrf_token(client, "/")
+
+    marked = client.post(
+        "/notifications/read",
+        data={"csrf_token": token},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/notifications"},
+    )
+    elsewhere = client.post(
+        "/notifications/read",
+        data={"csrf_token": token},
+        base_url="https://localhost",
+    )
+
+    assert marked.status_code in (302, 303)
+    assert elsewhere.status_code == 400  # no Referer over HTTPS: refused, as Flask-WTF means
 
 
 def test_health_reports_that_the_database_is_reachable(client: FlaskClient) -> None:
