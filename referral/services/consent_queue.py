@@ -10,6 +10,7 @@ shown is one audited read of that child's record, written before the list is ret
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -55,6 +56,19 @@ class LapseLine:
         return self.party == CHILD_PARTY
 
 
+def latest_given_by_child(rows: Iterable[ConsentRecord]) -> dict[str, list[ConsentRecord]]:
+    """Per child, each party's current decision where that decision is a consent (`rows`
+    in the order recorded: a later record replaces an earlier one)."""
+    latest: dict[tuple[str, str], ConsentRecord] = {}
+    for row in rows:
+        latest[(row.child_id, row.party)] = row
+    given: dict[str, list[ConsentRecord]] = defaultdict(list)
+    for row in latest.values():
+        if row.decision == Decision.GIVEN.value:
+            given[row.child_id].append(row)
+    return given
+
+
 def _latest_given(uow: UnitOfWork, district_id: str) -> list[ConsentRecord]:
     """Each party's current decision in the district, where that decision is a consent."""
     rows = uow.session.scalars(
@@ -62,10 +76,7 @@ def _latest_given(uow: UnitOfWork, district_id: str) -> list[ConsentRecord]:
         .where(ConsentRecord.district_id == district_id)
         .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
     )
-    latest: dict[tuple[str, str], ConsentRecord] = {}
-    for row in rows:
-        latest[(row.child_id, row.party)] = row  # later records replace earlier ones
-    return [row for row in latest.values() if row.decision == Decision.GIVEN.value]
+    return [row for given in latest_given_by_child(rows).values() for row in given]
 
 
 def _open_referrals(uow: UnitOfWork, child_ids: set[str]) -> dict[str, list[Referral]]:

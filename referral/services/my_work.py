@@ -9,27 +9,24 @@ before the list is returned; the group leader's part is counts only, like the ye
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select
 
-from audit.actions import Action
 from referral.actors import Actor
 from referral.clock import local_day
-from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord
 from referral.db.referrals import Referral, ReferralEvent
 from referral.db.uow import UnitOfWork
-from referral.policy import Permission, organisation_scope, partner_scope, require
-from referral.rules import TERMINAL, WITH_PARTNER, Decision, PlacementBasis, Status, age_on
-from referral.services.children import record_child_access
+from referral.policy import Permission, partner_scope, require
+from referral.rules import WITH_PARTNER, PlacementBasis, Status
+from referral.services import child_record
+from referral.services.consent_queue import latest_given_by_child
 from referral.services.group_dates import PlacedIn, groups_of
 from referral.services.referrals import partner_share
-from referral.services.sharing import birth_date_of
 
 
 class Step(StrEnum):
@@ -75,26 +72,13 @@ class CaseLine:
         return (not self.overdue, self.due_on or date.max, self.child_name.casefold())
 
 
-def _current_given(rows: Iterable[ConsentRecord]) -> dict[str, list[ConsentRecord]]:
-    """Per child, each party's latest decision where that decision is a consent."""
-    latest: dict[tuple[str, str], ConsentRecord] = {}
-    for row in rows:  # ordered by recorded_at: a later record replaces an earlier one
-        latest[(row.child_id, row.party)] = row
-    given: dict[str, list[ConsentRecord]] = defaultdict(list)
-    for row in latest.values():
-        if row.decision == Decision.GIVEN.value:
-            given[row.child_id].append(row)
-    return given
-
-
 def _step(
-    referral: Referral,
+    status: Status,
     placed: PlacedIn | None,
     consent_ends: date | None,
     under_sol: bool,
     today: date,
 ) -> tuple[Step, date | None]:
-    status = Status(referral.status)
     ends = placed.ends_on if placed else None
     # A consent ending before the group does (or soon, before any group) cuts the partner
     # off half-way: renewing it comes before everything else.
@@ -138,71 +122,45 @@ def _shared_on(uow: UnitOfWork, referral_ids: Sequence[str]) -> dict[str, date]:
 
 def social_worker_cases(uow: UnitOfWork, actor: Actor, today: date) -> list[CaseLine]:
     """The children `actor` is responsible for, one line per open referral, most urgent
-    first. Every child listed is logged before the list is returned."""
-    require(actor, Permission.CHILD_READ)
-    db = uow.session
-    query = select(Child).where(Child.responsible_worker_id == actor.user_id)
-    scope = organisation_scope(actor)
-    if scope is not None:
-        query = query.where(Child.district_id == scope)
-    children = list(db.scalars(query))
-    for child in children:
-        require(actor, Permission.CHILD_READ, child)
-        record_child_access(uow, actor, Action.CHILD_LIST, child)
-    uow.commit()  # the reads are on record before any name leaves
-
+    first. The children are read (and each one logged) as the district's list reads them."""
+    children = child_record.children_in_care_of(uow, actor, today)
     child_ids = [child.id for child in children]
-    referrals: dict[str, list[Referral]] = defaultdict(list)
     consents: Mapping[str, list[ConsentRecord]] = {}
-    partners: dict[str, str] = {}
     if child_ids:
-        for referral in db.scalars(
-            select(Referral)
-            .where(
-                Referral.child_id.in_(child_ids),
-                Referral.status.not_in([s.value for s in TERMINAL]),
-            )
-            .order_by(Referral.created_at, Referral.id)
-        ):
-            referrals[referral.child_id].append(referral)
-        consents = _current_given(
-            db.scalars(
+        consents = latest_given_by_child(
+            uow.session.scalars(
                 select(ConsentRecord)
                 .where(ConsentRecord.child_id.in_(child_ids))
                 .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
             )
         )
-        partner_ids = {r.partner_id for rows in referrals.values() for r in rows}
-        named = db.execute(
-            select(Organisation.id, Organisation.name).where(Organisation.id.in_(partner_ids))
-        )
-        partners = {partner_id: name for partner_id, name in named}
-    placed = groups_of(uow, [r.id for rows in referrals.values() for r in rows])
+    placed = groups_of(uow, [r.referral_id for c in children for r in c.open_referrals])
 
     lines = []
     for child in children:
         basis = child.placement_basis
-        name = child.name
-        age = age_on(birth_date_of(child), today)
         given = consents.get(child.id, [])
         consent_ends = min((c.valid_until for c in given), default=None)
-        open_referrals = referrals.get(child.id, [])
-        if basis is None or not open_referrals:
+        if basis is None or not child.open_referrals:
             step = Step.RECORD_BASIS if basis is None else Step.REFER
-            lines.append(CaseLine(child.id, name, age, basis, step))
-        for referral in open_referrals:
-            group = placed.get(referral.id)
+            lines.append(CaseLine(child.id, child.name, child.age, basis, step))
+        for referral in child.open_referrals:
+            group = placed.get(referral.referral_id)
             step, due_on = _step(
-                referral, group, consent_ends, basis == PlacementBasis.SOL.value, today
+                Status(referral.status),
+                group,
+                consent_ends,
+                basis == PlacementBasis.SOL.value,
+                today,
             )
             lines.append(
                 CaseLine(
                     child_id=child.id,
-                    child_name=name,
-                    age=age,
+                    child_name=child.name,
+                    age=child.age,
                     placement_basis=basis,
-                    referral_id=referral.id,
-                    partner_name=partners.get(referral.partner_id, "?"),
+                    referral_id=referral.referral_id,
+                    partner_name=referral.partner_name,
                     status=referral.status,
                     step=step,
                     due_on=due_on,

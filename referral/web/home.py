@@ -51,8 +51,8 @@ STEP_LABELS = {
 # Where on the child's page the step is taken.
 STEP_SECTIONS = {
     my_work.Step.RECORD_BASIS: "placement",
-    my_work.Step.GET_CONSENT: "consent",
-    my_work.Step.RENEW_CONSENT: "consent",
+    my_work.Step.GET_CONSENT: "consents",
+    my_work.Step.RENEW_CONSENT: "consents",
 }
 FILTER_LABELS = {
     "all": _l("All"),
