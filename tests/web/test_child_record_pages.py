@@ -458,3 +458,47 @@ def test_each_save_on_the_record_returns_to_the_section_it_was_made_in(
     )
     for section in ("identity", "details", "placement", "guardians", "consents", "referrals"):
         assert f'<section class="card" id="{section}"' in page, section
+
+
+def test_a_consent_without_categories_names_the_checkbox_group_in_the_summary(
+    factory: Factory, district: District
+) -> None:
+    factory.activity_description("A-2026:1", factory.organisation("partner"))
+    child_id = _register(district.client, invented_personnummer(2014, 4, 5), "Kategori Qvist")
+    refused = _post(
+        district.client,
+        f"/children/{child_id}/consents",
+        {
+            "party": "child",
+            "decision": "given",
+            "decided_on": TODAY.isoformat(),
+            "valid_until": (TODAY + timedelta(days=90)).isoformat(),
+            "method": "written",
+            "description_version": "A-2026:1",
+        },
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert re.search(r'<fieldset[^>]*aria-describedby="categories-error"', page)
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#categories-0"' in summary
+
+
+def test_the_record_of_a_child_under_lvu_offers_no_guardian_consent_form_but_prints(
+    district: District,
+) -> None:
+    child_id = _register(district.client, invented_personnummer(2014, 4, 6), "Lvu Qvist")
+    _post(
+        district.client,
+        f"/children/{child_id}/placement",
+        {
+            "basis": "LVU",
+            "lvu_decision": "Beslut 9/2026",
+            "lvu_decided_by": "Socialnämnden",
+            "lvu_decided_on": TODAY.isoformat(),
+        },
+    )
+    page = district.client.get(f"/children/{child_id}").get_data(as_text=True)
+    assert 'id="no-consent-form-under-lvu"' in page
+    assert f"/children/{child_id}/consent-form" not in page
+    assert "data-print" in page  # the print button, shown by print.js
