@@ -31,7 +31,9 @@ def log_in(page: Page, base: str, username: str, password: str, seed: str) -> No
     page.get_by_role("button", name="Fortsätt").click()
     page.get_by_label("Sexsiffrig kod").fill(pyotp.TOTP(seed).now())
     page.get_by_role("button", name="Verifiera").click()
-    page.wait_for_url(f"{base}/")
+    page.wait_for_load_state()
+    if page.url != f"{base}/":
+        raise SystemExit(f"{username} was not signed in: {page.inner_text('main')[:300]}")
 
 
 def main() -> None:
@@ -44,16 +46,18 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         for username in USERS:
             account = accounts[username]
+            # One login per user: a TOTP code is accepted once, so a second login within the
+            # same 30 seconds would be refused. The page is resized and drawn again instead.
+            context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            log_in(page, args.base, username, account["password"], account["totp_seed"])
             for label, width in WIDTHS.items():
-                context = browser.new_context(
-                    locale="sv-SE", viewport={"width": width, "height": 900}
-                )
-                page = context.new_page()
-                log_in(page, args.base, username, account["password"], account["totp_seed"])
+                page.set_viewport_size({"width": width, "height": 900})
+                page.reload()
                 target = OUT / f"start-{username}-{label}.png"
                 page.screenshot(path=str(target), full_page=True)
                 print(target)
-                context.close()
+            context.close()
         browser.close()
 
 
