@@ -42,6 +42,7 @@ NOT_PERSONAL = {
     ("audit_entries", "client_address"): "the network address a staff member acted from",
     ("children", "placement_noted_by"): "the user id of the social worker who documented it",
     ("users", "work_phone"): "a staff member's work phone, printed on the consent form",
+    ("api_clients", "name"): "the name of a system an administrator gave it, e.g. Treserva Farsta",
     ("organisations", "postal_address"): "an organisation's postal address, for the paperwork",
     ("activity_descriptions", "text"): "the information letter, the same for every guardian",
     ("groups", "name"): "a support group's label chosen by the partner, never a child's name",
