@@ -20,6 +20,11 @@ class Action(StrEnum):
     LOGOUT = "auth:logout"
     # Any refusal by the policy (coarse permission or object scope)
     ACCESS_DENIED = "access:denied"
+    # API clients of the city's systems: issued, replaced (rotation) and revoked (the entry
+    # names the client by id; a token is never written anywhere)
+    API_CLIENT_ISSUE = "api_client:issue"
+    API_CLIENT_ROTATE = "api_client:rotate"
+    API_CLIENT_REVOKE = "api_client:revoke"
     # Accounts and organisations
     ORGANISATION_CREATE = "organisation:create"
     USER_CREATE = "user:create"

@@ -80,6 +80,8 @@ class Settings:
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     login_rate_limit: str = "20 per minute"
+    # Calls per API client (a city system's bearer token), counted per client, not per address.
+    api_client_rate_limit: str = "120 per minute"
     # Empty: the service's own database (see referral/web/limit_storage.py); shared by workers.
     rate_limit_storage_uri: str = ""
     # Retention (gallring, domain.md §5; referral.services.gallring declares each rule and
@@ -274,6 +276,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_max_failures=number("LOGIN_MAX_FAILURES", Settings.login_max_failures),
         login_lockout_minutes=number("LOGIN_LOCKOUT_MINUTES", Settings.login_lockout_minutes),
         login_rate_limit=get("LOGIN_RATE_LIMIT", Settings.login_rate_limit),
+        api_client_rate_limit=get("API_CLIENT_RATE_LIMIT", Settings.api_client_rate_limit),
         rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", Settings.rate_limit_storage_uri),
         partner_retention_days=number("PARTNER_RETENTION_DAYS", Settings.partner_retention_days),
         district_retention_years=number(

@@ -56,6 +56,8 @@ def _wire(app: Flask, settings: Settings) -> None:
     from referral.web import (
         access,
         admin,
+        api_clients,
+        bearer,
         casework,
         complaints,
         concern,
@@ -91,13 +93,18 @@ def _wire(app: Flask, settings: Settings) -> None:
     access.init_menus(app)
     navigation.init_navigation(app)
     formatting.init_formatting(app)
-    CSRFProtect(app)
+    # Flask-WTF's check runs as ours, which spares only an API client's bearer request
+    # without a session cookie (referral.web.bearer); every other write needs the token.
+    csrf = CSRFProtect(app)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.before_request(bearer.csrf_check(csrf))
     limiter.init_app(app)
     init_locale(app)
     init_headers(app)
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(api_clients.blueprint)
     app.register_blueprint(dpo.blueprint)
     app.register_blueprint(consent_documents.admin_blueprint)
     app.register_blueprint(consent_documents.blueprint)

@@ -33,6 +33,9 @@ class Actor:
     # emergency grant (referral.services.emergency_access). Loaded per request, so that an
     # expired grant stops working on the next request; what it unlocks is the policy's call.
     emergency_children: frozenset[str] = frozenset()
+    # An API client (a city system calling with a bearer token) is limited to the scopes it
+    # was issued (permission values) within its role's grants; None for people and commands.
+    scopes: frozenset[str] | None = None
 
     @classmethod
     def system_actor(cls, name: str) -> Actor:
@@ -44,6 +47,29 @@ class Actor:
             # An operator at the console: administration and the DPO's log commands.
             roles=frozenset({Role.ADMIN, Role.DPO}),
             system=True,
+        )
+
+    @classmethod
+    def api_client(
+        cls,
+        client_id: str,
+        name: str,
+        organisation_id: str,
+        role: Role,
+        scopes: frozenset[str],
+        origin: Origin,
+    ) -> Actor:
+        """A system of an organisation calling the API: its calls are logged under the
+        client's name, and the policy treats it as a person of that organisation and role
+        whose grants are narrowed to its scopes."""
+        return cls(
+            user_id=f"client:{client_id}",
+            username=f"client:{name}",
+            organisation_id=organisation_id,
+            roles=frozenset({role}),
+            system=True,
+            origin=origin,
+            scopes=scopes,
         )
 
     def has_role(self, role: Role) -> bool:

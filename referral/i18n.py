@@ -6,9 +6,9 @@ language; in a CLI command, they stay English.
 
 from __future__ import annotations
 
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 
 _ = gettext
 _l = lazy_gettext
 
-__all__ = ["_", "_l"]
+__all__ = ["_", "_l", "ngettext"]

@@ -125,6 +125,9 @@ class Permission(StrEnum):
     COMPLAINT_RECORD = "complaint:record"
     COMPLAINT_RESPOND = "complaint:respond"
     COMPLAINT_READ = "complaint:read"
+    # The API clients the city's own systems call with (issue, rotate, revoke): for
+    # administrators, and never a scope of a client itself (see NEVER_CLIENT_SCOPES).
+    API_CLIENT_MANAGE = "api_client:manage"
 
 
 _EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
@@ -244,6 +247,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.GALLRING_READ,
         Permission.GALLRING_RUN,
         Permission.LEGAL_HOLD_SET,
+        Permission.API_CLIENT_MANAGE,
     },
 }
 
@@ -280,10 +284,24 @@ class OrganisationScoped(Protocol):
     def organisation_id(self) -> str: ...
 
 
+# What a system's API client may never be issued, whatever its role: a client that could
+# issue clients would outlive every revocation.
+NEVER_CLIENT_SCOPES = frozenset({Permission.API_CLIENT_MANAGE})
+
+
+def client_scopes(role: Role) -> frozenset[Permission]:
+    """The scopes an API client acting in `role` may be issued: the role's grants, less
+    what no client is given."""
+    return GRANTS.get(role, frozenset()) - NEVER_CLIENT_SCOPES
+
+
 def granted(actor: Actor) -> frozenset[Permission]:
     permissions: frozenset[Permission] = frozenset()
     for role in actor.roles:
         permissions |= GRANTS.get(role, frozenset())
+    if actor.scopes is not None:
+        # An API client: its role's grants narrowed to the scopes it was issued, never more.
+        return frozenset(p for p in permissions - NEVER_CLIENT_SCOPES if p.value in actor.scopes)
     return permissions
 
 

@@ -10,7 +10,9 @@ from flask_wtf.csrf import generate_csrf
 
 from referral.api.base import Blueprint
 from referral.api.schemas import MeOut
+from referral.db.models import Organisation
 from referral.policy import Permission
+from referral.request_scope import request_session
 from referral.web.access import current_actor, requires
 
 blueprint = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The caller's account")
@@ -28,6 +30,17 @@ class Me(MethodView):
     )
     def get(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         actor = current_actor()
+        if actor.scopes is not None:  # an API client: no account, and no CSRF to hand out
+            organisation = request_session().get(Organisation, actor.organisation_id)
+            client = {
+                "user_id": actor.user_id,
+                "username": actor.username,
+                "display_name": actor.username,
+                "organisation_id": actor.organisation_id,
+                "organisation_name": organisation.name if organisation else "",
+                "roles": sorted(actor.roles),
+            }
+            return client, 200, {}
         user = current_user.live.user
         body = {
             "user_id": actor.user_id,

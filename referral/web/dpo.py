@@ -18,6 +18,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
@@ -185,7 +186,14 @@ def verify_now() -> ResponseReturnValue:
         with request_uow() as uow:
             report = audit_integrity.verify_and_record(uow, current_actor())
         if report.ok:
-            flash(_("The log is intact: %(n)s entries verified.", n=report.entries_checked), "info")
+            flash(
+                ngettext(
+                    "The log is intact: %(num)s entry verified.",
+                    "The log is intact: %(num)s entries verified.",
+                    report.entries_checked,
+                ),
+                "info",
+            )
         else:
             flash(_("The log has been tampered with: %(reason)s", reason=report.reason), "error")
     return redirect(url_for("dpo.integrity"))

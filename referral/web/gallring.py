@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -39,10 +40,20 @@ class HoldForm(PlainTextForm):
     )
 
 
+def period_words(retention: dict[str, int]) -> dict[str, str]:
+    """A rule's configured period as words for its %(period)s: a period may be set to one
+    day or one year, and "1 dagar" is not Swedish."""
+    if "days" in retention:
+        return {"period": ngettext("%(num)s day", "%(num)s days", retention["days"])}
+    if "years" in retention:
+        return {"period": ngettext("%(num)s year", "%(num)s years", retention["years"])}
+    return {}
+
+
 def basis_of(name: str) -> str:
     """A rule's basis, with the period this deployment is configured for."""
     rule = RULES_BY_NAME[name]
-    return str(rule.help % rule.retention(current_app.config["REFERRAL_SETTINGS"]))
+    return str(rule.help % period_words(rule.retention(current_app.config["REFERRAL_SETTINGS"])))
 
 
 def label_of(name: str) -> str:

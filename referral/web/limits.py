@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import time
+from functools import lru_cache
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
 
 # Registers the referral+… storage schemes with limits before any app reads its URI.
 from referral.web import limit_storage  # noqa: F401
@@ -22,3 +27,23 @@ PUBLIC_RESULT_RATE = "60 per minute"
 PUBLIC_COMPLAINT_PAGE_RATE = "60 per minute"
 PUBLIC_COMPLAINT_RATE = "5 per hour"
 PUBLIC_COMPLAINT_GLOBAL_RATE = "200 per hour"
+
+# A city system's API client: counted per client (its id, not the address it calls from, so
+# that a system behind a shared proxy has its own budget and one client cannot spend
+# another's), at REFERRAL_API_CLIENT_RATE_LIMIT, in the same storage as every other limit.
+API_CLIENT_SCOPE = "api-client"
+
+
+@lru_cache(maxsize=8)
+def _parsed(rate: str) -> RateLimitItem:
+    return parse(rate)
+
+
+def api_client_retry_after(client_id: str, rate: str) -> int | None:
+    """Count one call of the client: None while within its limit, else the seconds until
+    its window ends (for Retry-After)."""
+    item = _parsed(rate)
+    if limiter.limiter.hit(item, API_CLIENT_SCOPE, client_id):
+        return None
+    reset_at = limiter.limiter.get_window_stats(item, API_CLIENT_SCOPE, client_id).reset_time
+    return max(1, math.ceil(reset_at - time.time()))

@@ -35,6 +35,7 @@ MENU: tuple[tuple[str, LazyString], ...] = (
     ("gallring.plan_page", _l("Retention and purge")),
     ("admin.users_page", _l("Staff accounts")),
     ("admin.organisations_page", _l("Organisations")),
+    ("api_clients.clients_page", _l("API clients")),
     ("reports.index", _l("Activity reports")),
     ("complaints.index", _l("Feedback and complaints")),
     ("notifications.index", _l("Notifications")),

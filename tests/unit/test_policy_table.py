@@ -153,6 +153,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
     Role.ADMIN: [
         "activity_description:list",
         "activity_description:publish",
+        "api_client:manage",
         "api_docs:read",
         "concern_report:overdue",
         "fee_report:read",
@@ -871,3 +872,79 @@ def test_someone_with_two_roles_follows_the_programmes_of_both() -> None:
     actor = Actor("u", "u", "org", frozenset({Role.GROUP_LEADER, Role.LINK_WORKER}))
     assert policy.programmes_of(actor) == {"A", "B"}
     assert policy.PROGRAMMES == ("A", "B", "C")
+
+
+# --- API clients: a city system acting in one role, narrowed to the scopes it was issued ---
+
+
+def client(role: Role, org: str, scopes: set[str]) -> Actor:
+    from referral.actors import Origin
+
+    return Actor.api_client(
+        "c-1", "Ärendesystem", org, role, frozenset(scopes), Origin("r-1", "10.0.0.1")
+    )
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_client_given_every_scope_its_role_allows_may_do_what_the_role_does_but_manage_clients(
+    role: Role,
+) -> None:
+    everything = client(role, "farsta", {p.value for p in Permission})
+    expected = set(GRANTS_SNAPSHOT[role]) - {"api_client:manage"}
+    assert {p.value for p in granted(everything)} == expected
+    assert {p.value for p in Permission if can(everything, p)} == expected
+    assert {p.value for p in policy.client_scopes(role)} == expected
+
+
+def test_a_client_may_do_only_what_both_its_role_and_its_scopes_allow() -> None:
+    district_system = client(
+        Role.SOCIAL_WORKER, "farsta", {"referral:create", "referral:read", "audit:search"}
+    )
+    # audit:search is the DPO's: a scope outside the role adds nothing.
+    assert granted(district_system) == {Permission.REFERRAL_CREATE, Permission.REFERRAL_READ}
+    assert can(district_system, Permission.REFERRAL_CREATE)
+    assert not can(district_system, Permission.CHILD_READ)
+    assert not can(district_system, Permission.AUDIT_SEARCH)
+
+
+def test_a_client_with_no_scopes_may_do_nothing_while_a_person_has_no_scopes_to_narrow() -> None:
+    assert granted(client(Role.SOCIAL_WORKER, "farsta", set())) == frozenset()
+    assert SOCIAL_WORKER.scopes is None
+    assert granted(SOCIAL_WORKER) == GRANTS[Role.SOCIAL_WORKER]
+
+
+def test_no_client_manages_clients_even_with_the_scope_written_into_its_row() -> None:
+    admin_system = client(Role.ADMIN, "city", {"api_client:manage", "user:list"})
+    assert granted(admin_system) == {Permission.USER_LIST}
+    assert Permission.API_CLIENT_MANAGE in GRANTS[Role.ADMIN]
+    assert Permission.API_CLIENT_MANAGE not in policy.client_scopes(Role.ADMIN)
+    assert policy.client_scopes(Role.DPO) == GRANTS[Role.DPO]
+
+
+def test_a_client_missing_a_scope_is_refused_naming_it_and_the_refusal_is_logged() -> None:
+    reader = client(Role.SOCIAL_WORKER, "farsta", {"referral:read"})
+    with pytest.raises(NotPermitted) as refused:
+        require(reader, Permission.REFERRAL_CREATE)
+    assert refused.value.message == "This needs the permission referral:create."
+    assert refused.value.denial == Denial(reader, "referral:create", None, None, None)
+
+
+def test_a_client_reaches_its_own_organisations_records_only_as_a_person_would() -> None:
+    farsta_system = client(Role.SOCIAL_WORKER, "farsta", {"referral:read", "child:read"})
+    require(farsta_system, Permission.REFERRAL_READ, TO_BRIS)
+    with pytest.raises(NotFound):
+        require(farsta_system, Permission.CHILD_READ, SKARPNACK_CHILD)
+    skarpnack_system = client(Role.SOCIAL_WORKER, "skarpnack", {"referral:read"})
+    with pytest.raises(NotFound):
+        require(skarpnack_system, Permission.REFERRAL_READ, TO_BRIS)
+
+
+def test_a_client_actor_is_a_system_of_its_organisation_named_for_the_access_log() -> None:
+    actor = client(Role.SOCIAL_WORKER, "farsta", {"referral:read"})
+    assert (actor.user_id, actor.username) == ("client:c-1", "client:Ärendesystem")
+    assert (actor.organisation_id, actor.roles, actor.system) == (
+        "farsta",
+        frozenset({Role.SOCIAL_WORKER}),
+        True,
+    )
+    assert actor.emergency_children == frozenset()

@@ -28,7 +28,7 @@ class ComplaintRule(PurgeRule):
     label = _l("Complaints and suggestions: what was written, the contact and the response")
     help = _l(
         "IOP agreements (seed 000 §4.2, seed 002 §4.1) and GDPR art. 5.1 c and e: kept for the "
-        "follow-up, then purged %(days)s days after the response. Category, kind, dates and "
+        "follow-up, then purged %(period)s after the response. Category, kind, dates and "
         "outcome stay for the report; an unanswered complaint waits for its response."
     )
     basis = (

@@ -37,7 +37,7 @@ class NightPersonRule(PurgeRule):
     label = _l("Night places: a person's card, registrations and nights (Programme C)")
     help = _l(
         "IOP agreement (seed 002 §3.2) and GDPR art. 5.1 c and e: kept only while in use. "
-        "Purged %(days)s days after the last registration, night or exclusion; the nights "
+        "Purged %(period)s after the last registration, night or exclusion; the nights "
         "given stay as counts per shelter and night."
     )
     basis = (
@@ -140,7 +140,7 @@ class NightRunRule(PurgeRule):
     label = _l("Night places: a day's allocation run, its inputs and ranking (Programme C)")
     help = _l(
         "GDPR art. 5.1 e: the run's inputs and ranking name card numbers; they are purged "
-        "%(days)s days after its day. Its counts (registered, placed, turned away) stay."
+        "%(period)s after its day. Its counts (registered, placed, turned away) stay."
     )
     basis = (
         "GDPR art. 5.1 e: a run's inputs and ranking, REFERRAL_NIGHTS_RETENTION_DAYS after "

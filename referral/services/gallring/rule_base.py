@@ -63,14 +63,15 @@ class PurgeRule(ABC):
     # The row a unit is about: locked while the unit is purged, and by whatever would hold
     # it meanwhile (a hold), so that nothing slips in between the check and the purge.
     anchor: type[Base]
-    # What the page calls the record, and its basis there (translated; with the numbers of
-    # `retention`); `basis` is the same in English, as the plan command prints it.
+    # What the page calls the record, and its basis there (translated; its %(period)s is
+    # `retention` in words, "30 dagar" or "1 dag"); `basis` is the same in English, as the
+    # plan command prints it.
     label: LazyString
     help: LazyString
     basis: str
 
     def retention(self, settings: Settings) -> dict[str, int]:
-        """The configured period, for `help`: {"days": n} or {"years": n}."""
+        """The configured period, for `help`'s %(period)s: {"days": n} or {"years": n}."""
         return {}
 
     @abstractmethod

@@ -79,7 +79,7 @@ class PartnerFileRule(PurgeRule):
     label = _l("The partner's file on a participation (Programme A)")
     help = _l(
         "IOP agreement (seed 004): when the participation ends, the partner's documentation is "
-        "purged or returned to social services. Purged %(days)s days after the end, once what "
+        "purged or returned to social services. Purged %(period)s after the end, once what "
         "social services must keep has been returned to the district."
     )
     basis = (
@@ -217,7 +217,7 @@ class InterestRule(PurgeRule):
     label = _l("Interest registrations (Programme A)")
     help = _l(
         "GDPR art. 5.1 c and e: the partner's note of a family home's call is kept only until "
-        "the district has decided. Purged %(days)s days after the decision."
+        "the district has decided. Purged %(period)s after the decision."
     )
     basis = (
         "GDPR art. 5.1 c, e: the partner's note of a family home's call is kept only until the "
@@ -294,7 +294,7 @@ class YouthRule(PurgeRule):
     anchor = Youth
     label = _l("Outreach records of youths (Programme B)")
     help = _l(
-        "IOP agreement (seed 003), GDPR art. 5.1 e: purged %(days)s days after the last entry, "
+        "IOP agreement (seed 003), GDPR art. 5.1 e: purged %(period)s after the last entry, "
         "once no link case is open and no consent runs. Encounters stay as anonymous counts."
     )
     basis = (
@@ -426,7 +426,7 @@ class ConcernReportRule(PurgeRule):
     anchor = ConcernReport
     label = _l("Concern reports received by social services")
     help = _l(
-        "SoL 12 kap. 1 §: purged with the case file %(years)s years after the last entry; a "
+        "SoL 12 kap. 1 §: purged with the case file %(period)s after the last entry; a "
         "report about a child placed in a family home is kept (12 kap. 2 §); an "
         "unacknowledged report is never purged."
     )

@@ -16,7 +16,7 @@ from referral.db.models import Organisation
 from referral.db.nights import CapacityChange, NightPlace, Shelter
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
-from referral.i18n import _
+from referral.i18n import _, ngettext
 from referral.policy import Permission, can, organisation_scope, require
 from referral.roles import OrganisationKind
 from referral.services.nights.capacity import GIVEN, Places, given_by_kind, is_open
@@ -114,10 +114,12 @@ def _refuse_below_given(given: dict[str, int], places: Places, night: date) -> N
     if all(given.get(kind, 0) <= places.of_kind(kind) for kind in _KINDS):
         return
     raise Conflict(
-        _(
-            "%(n)s places are already given on %(night)s (%(women)s for women, %(men)s for "
+        ngettext(
+            "%(num)s place is already given on %(night)s (%(women)s for women, %(men)s for "
             "men, %(other)s unreserved): the places cannot be fewer.",
-            n=sum(given.values()),
+            "%(num)s places are already given on %(night)s (%(women)s for women, %(men)s for "
+            "men, %(other)s unreserved): the places cannot be fewer.",
+            sum(given.values()),
             night=night.isoformat(),
             women=given.get("women", 0),
             men=given.get("men", 0),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from referral import clock
 from referral.auth.forms import PostOnlyForm
@@ -164,11 +165,15 @@ def run_allocation() -> ResponseReturnValue:
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("nights.coordinator"))
+    # Only the registered count changes the Swedish wording ("1 inskriven", "2 inskrivna"):
+    # the placed and the reserve list read the same for any number.
     flash(
-        _(
-            "The places were allocated: %(registered)s registered, %(placed)s placed, "
+        ngettext(
+            "The places were allocated: %(num)s registered, %(placed)s placed, "
             "%(turned_away)s on the reserve list.",
-            registered=summary.registered,
+            "The places were allocated: %(num)s registered, %(placed)s placed, "
+            "%(turned_away)s on the reserve list.",
+            summary.registered,
             placed=summary.placed,
             turned_away=summary.turned_away,
         ),
