@@ -7,6 +7,7 @@ on SQLite without an explicit opt-in, or in debug mode.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -25,6 +26,33 @@ GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 class ConfigError(Exception):
     """The configuration is unsafe or malformed; the message is one sentence for an operator."""
+
+
+# An OpenID Connect provider's key names it in addresses and the access log: short and plain.
+PROVIDER_KEY = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
+# The clock skew allowed when checking an ID token's times: bounded, a minute at the most.
+MAX_OIDC_CLOCK_SKEW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """The city's (or a partner's) identity provider, signing in staff of one organisation.
+
+    The client secret is read from the environment and never shown (repr=False)."""
+
+    key: str
+    display_name: str
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    # The organisation whose staff it signs in: its id or exact name (`flask org list`).
+    organisation: str = ""
+    # When set, the e-mail (or a subject written user@domain) must be in one of these.
+    email_domains: tuple[str, ...] = ()
+    # acr values, or amr values, that prove a second factor; without either, every sign-in
+    # through this provider also takes the service's own TOTP step.
+    acr_values: tuple[str, ...] = ()
+    amr_values: tuple[str, ...] = ()
 
 
 class Environment(StrEnum):
@@ -145,6 +173,14 @@ class Settings:
     test_clock_file: str = ""
     default_locale: str = "sv"
     demo_mode: bool = False
+    # Sign-in through identity providers (OpenID Connect), none by default: see README,
+    # "Sign-in through the city's identity provider".
+    oidc_providers: tuple[OidcProvider, ...] = ()
+    oidc_clock_skew_seconds: int = MAX_OIDC_CLOCK_SKEW_SECONDS
+    oidc_invitation_hours: int = 72
+    # The service's address as browsers reach it (https://…): the providers' redirect URI is
+    # built on it, never on a Host header. Required in production when a provider is set.
+    public_url: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -153,6 +189,9 @@ class Settings:
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def oidc_provider(self, key: str) -> OidcProvider | None:
+        return next((p for p in self.oidc_providers if p.key == key), None)
 
 
 def _flag(raw: str | None, name: str) -> bool:
@@ -201,6 +240,80 @@ def _window(raw: str) -> str:
     if not opens < closes:
         raise ConfigError(f"{PREFIX}NIGHTS_WINDOW must open before it closes, not {raw!r}.")
     return raw
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _oidc_providers(env: Mapping[str, str]) -> tuple[OidcProvider, ...]:
+    """REFERRAL_OIDC_PROVIDERS names the providers' keys; each is described by
+    REFERRAL_OIDC_<KEY>_… (the key upper-cased, '-' as '_')."""
+    providers: list[OidcProvider] = []
+    for key in _list(env.get(PREFIX + "OIDC_PROVIDERS", "")):
+        if not PROVIDER_KEY.match(key):
+            raise ConfigError(
+                f"{PREFIX}OIDC_PROVIDERS: {key!r} is not a provider key (a lower-case letter, "
+                "then up to 23 lower-case letters, digits or '-')."
+            )
+        stem = f"OIDC_{key.upper().replace('-', '_')}_"
+
+        def read(name: str, stem: str = stem) -> str:
+            return env.get(PREFIX + stem + name, "").strip()
+
+        for required in ("ISSUER", "CLIENT_ID", "ORGANISATION"):
+            if not read(required):
+                raise ConfigError(f"{PREFIX}{stem}{required} is not set: provider {key} needs it.")
+        providers.append(
+            OidcProvider(
+                key=key,
+                display_name=read("DISPLAY_NAME") or key,
+                issuer=read("ISSUER").rstrip("/"),
+                client_id=read("CLIENT_ID"),
+                client_secret=env.get(PREFIX + stem + "CLIENT_SECRET", ""),
+                organisation=read("ORGANISATION"),
+                email_domains=tuple(d.lower().lstrip("@") for d in _list(read("EMAIL_DOMAINS"))),
+                acr_values=_list(read("ACR_VALUES")),
+                amr_values=_list(read("AMR_VALUES")),
+            )
+        )
+    return tuple(providers)
+
+
+def _is_loopback_http(url: str) -> bool:
+    return url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]"))
+
+
+def _check_oidc(settings: Settings) -> None:
+    """A provider's secret is required wherever it is configured; production also wants
+    TLS everywhere and its own public address."""
+    if settings.oidc_clock_skew_seconds > MAX_OIDC_CLOCK_SKEW_SECONDS:
+        raise ConfigError(
+            f"{PREFIX}OIDC_CLOCK_SKEW_SECONDS must be at most {MAX_OIDC_CLOCK_SKEW_SECONDS}: "
+            "a token's times are checked with a minute's leeway at the most."
+        )
+    for provider in settings.oidc_providers:
+        stem = f"{PREFIX}OIDC_{provider.key.upper().replace('-', '_')}_"
+        secret = provider.client_secret
+        if not secret or secret.strip().lower() in KNOWN_DEFAULT_SECRETS:
+            problem = "is missing" if not secret else "is a well-known default"
+            raise ConfigError(
+                f"{stem}CLIENT_SECRET {problem}: the service refuses to start with provider "
+                f"{provider.key} configured without the secret the provider issued."
+            )
+        if not (provider.issuer.startswith("https://") or _is_loopback_http(provider.issuer)):
+            raise ConfigError(f"{stem}ISSUER must be an https:// address.")
+        if settings.is_production and not provider.issuer.startswith("https://"):
+            raise ConfigError(f"{stem}ISSUER must be an https:// address in production.")
+    if (
+        settings.oidc_providers
+        and settings.is_production
+        and not settings.public_url.startswith("https://")
+    ):
+        raise ConfigError(
+            f"{PREFIX}PUBLIC_URL must be the service's https:// address when a provider is "
+            "configured: the redirect URI registered with the provider is built on it."
+        )
 
 
 def secret_problem(value: str) -> str | None:
@@ -318,6 +431,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         test_clock_file=get("TEST_CLOCK_FILE", ""),
         default_locale=locale,
         demo_mode=flag("DEMO"),
+        oidc_providers=_oidc_providers(env),
+        oidc_clock_skew_seconds=number(
+            "OIDC_CLOCK_SKEW_SECONDS", Settings.oidc_clock_skew_seconds, minimum=0
+        ),
+        oidc_invitation_hours=number("OIDC_INVITATION_HOURS", Settings.oidc_invitation_hours),
+        public_url=get("PUBLIC_URL", "").rstrip("/"),
     )
     check_settings(settings)
     return settings
@@ -360,6 +479,7 @@ def check_settings(settings: Settings) -> None:
             f"{PREFIX}EMERGENCY_ACCESS_HOURS must be at most {MAX_EMERGENCY_ACCESS_HOURS}: "
             "emergency access is for an emergency, not a standing right."
         )
+    _check_oidc(settings)
     if settings.audit_checkpoint_mirror and not settings.audit_checkpoint_mirror.startswith(
         "syslog"
     ):
