@@ -29,7 +29,9 @@ class AuditFilterForm(PlainTextForm):
         csrf = False  # a GET form that changes nothing
 
     since = DateTimeLocalField(_l("From"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    until = DateTimeLocalField(_l("Until"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    until = DateTimeLocalField(
+        _l("To (inclusive)"), validators=[Optional()], format="%Y-%m-%dT%H:%M"
+    )
     actor = StringField(_l("User (login name or id)"), validators=[Optional(), Length(max=64)])
     organisation_id = SelectField(_l("Organisation"), validators=[Optional()], choices=[])
     action = SelectField(
