@@ -18,6 +18,11 @@ class Action(StrEnum):
     MFA_ENROLLED = "auth:mfa_enrolled"
     LOCKED_OUT = "auth:locked_out"
     LOGOUT = "auth:logout"
+    # Sign-in through an identity provider (OpenID Connect): the object is the provider
+    # (identity_provider, its key; a refusal adds the reason, "city:audience")
+    PROVIDER_LOGIN = "auth:provider_login"
+    PROVIDER_LOGIN_REFUSED = "auth:provider_refused"
+    PROVIDER_LINKED = "auth:provider_linked"
     # Any refusal by the policy (coarse permission or object scope)
     ACCESS_DENIED = "access:denied"
     # API clients of the city's systems: issued, replaced (rotation) and revoked (the entry
@@ -31,6 +36,8 @@ class Action(StrEnum):
     USER_LIST = "user:list"
     USER_DISABLE = "user:disable"
     USER_RESET_MFA = "user:reset_mfa"
+    # A one-time invitation to link an account to its subject at an identity provider
+    USER_INVITE = "user:invite"
     # A staff account's work phone; an organisation's postal address
     USER_UPDATE = "user:update"
     ORGANISATION_UPDATE = "organisation:update"

@@ -49,6 +49,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     from referral import cli
     from referral.api import init_api
     from referral.auth.principal import init_login
+    from referral.auth.oidc import blueprint as oidc_blueprint
     from referral.auth.views import blueprint as auth_blueprint
     from referral.db.engine import Database
     from referral.keys import build_audit_config, build_cipher
@@ -70,6 +71,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         groups,
         home,
         interest,
+        invitations,
         navigation,
         nights,
         notifications,
@@ -102,8 +104,10 @@ def _wire(app: Flask, settings: Settings) -> None:
     init_locale(app)
     init_headers(app)
     app.register_blueprint(auth_blueprint)
+    app.register_blueprint(oidc_blueprint)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(invitations.blueprint)
     app.register_blueprint(api_clients.blueprint)
     app.register_blueprint(dpo.blueprint)
     app.register_blueprint(consent_documents.admin_blueprint)

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     USER_CREATE = "user:create"
     USER_DISABLE = "user:disable"
     USER_RESET_MFA = "user:reset_mfa"
+    # A one-time invitation that links an account to its subject at an identity provider.
+    USER_INVITE = "user:invite"
     # A staff account's work details (the work phone printed on the consent form); and an
     # organisation's postal address (the return address on it).
     USER_UPDATE = "user:update"
@@ -237,6 +239,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.USER_CREATE,
         Permission.USER_DISABLE,
         Permission.USER_RESET_MFA,
+        Permission.USER_INVITE,
         Permission.USER_UPDATE,
         Permission.ORGANISATION_UPDATE,
         Permission.KEYS_MANAGE,

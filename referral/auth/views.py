@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from referral.auth import keep_alive, totp
+from referral.auth import keep_alive, oidc_session, totp
 from referral.auth.forms import CodeForm, LoginForm, PostOnlyForm
 from referral.auth.principal import SessionUser, session_policy
 from referral.auth.sessions import LiveSession, extend_session
@@ -86,9 +86,12 @@ def _safe_next(target: str | None) -> str:
     return fallback
 
 
-def _start(live: LiveSession) -> None:
-    # A new Flask session too, so nothing from before this step survives it.
+def _start(live: LiveSession, *, keep_provider: bool = False) -> None:
+    # A new Flask session too, so nothing from before this step survives it (but, after the
+    # TOTP step, which identity provider signed the person in: its logout is offered at ours).
+    kept = oidc_session.kept_across_steps(session) if keep_provider else {}
     session.clear()
+    session.update(kept)
     login_user(SessionUser(live))
 
 
@@ -141,7 +144,7 @@ def second_factor() -> ResponseReturnValue:
             )
             if outcome.session is not None:
                 target = session.get("next")
-                _start(outcome.session)
+                _start(outcome.session, keep_provider=True)
                 return redirect(_safe_next(target))
             if outcome.locked_out:
                 logout_user()
@@ -165,8 +168,12 @@ def logout() -> ResponseReturnValue:
     if form.validate_on_submit():
         with request_uow() as uow:
             authentication.log_out(uow, current_user.live, request_origin())
+    signed_in_with = session.get(oidc_session.SIGNED_IN_WITH)
     logout_user()
     session.clear()
+    if signed_in_with is not None:
+        # The login page offers the provider's own logout (its session is not ours to end).
+        session[oidc_session.PROVIDER_LOGOUT] = signed_in_with
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 

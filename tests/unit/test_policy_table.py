@@ -169,6 +169,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "profile:read",
         "user:create",
         "user:disable",
+        "user:invite",
         "user:list",
         "user:reset_mfa",
         "user:update",
