@@ -91,6 +91,8 @@ def _wire(app: Flask, settings: Settings) -> None:
     )
     init_login(app)
     # The access gate runs before the CSRF check, so an anonymous request is told to log in.
+    # A city system's bearer request is judged by its token first (referral.web.bearer).
+    app.before_request(bearer.gate)
     app.before_request(access.gate)
     access.init_menus(app)
     navigation.init_navigation(app)

@@ -29,7 +29,14 @@ from referral.errors import Denial, DomainError
 from referral.policy import Permission, can, client_scopes
 from referral.request_scope import request_uow
 from referral.roles import Role
-from referral.web.access import AccessRule, Level, is_api_request, request_origin
+from referral.web.access import (
+    BEARER_ADMITTED,
+    AccessRule,
+    Level,
+    is_api_request,
+    request_origin,
+    rule_for,
+)
 from referral.web.errors import problem
 from referral.web.limits import api_client_retry_after
 
@@ -97,6 +104,22 @@ def _too_many(retry_after: int) -> ResponseReturnValue:
     )
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def gate() -> ResponseReturnValue | None:
+    """before_request, just before access.gate: a request with a bearer header is judged
+    here, by its token alone, and either refused or marked admitted (access.gate then lets
+    it through). Any other request, and one for no route, is left to access.gate."""
+    credentials = bearer_credentials()
+    if credentials is None or request.endpoint is None:
+        return None
+    rule = rule_for(current_app, request.endpoint, request.method)
+    if rule is None:
+        return None  # access.gate answers 404
+    refusal = authenticate(rule, credentials)
+    if refusal is None:
+        g.setdefault(BEARER_ADMITTED, True)
+    return refusal
 
 
 def authenticate(rule: AccessRule, credentials: str) -> ResponseReturnValue | None:

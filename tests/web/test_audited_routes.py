@@ -129,6 +129,10 @@ SHOWS_PERSONAL_DATA = {
 SHOWS_NO_PERSONAL_DATA = {
     "/api/v1/me",  # the caller's own account
     "/admin/organisations",
+    # The city's systems' API clients (names, scopes, a token's first characters) and the
+    # form that issues one: no one's personal data.
+    "/admin/api-clients",
+    "/admin/api-clients/new",
     "/admin/activity-descriptions",  # the city's information material
     "/api/v1/organisations",
     "/api/v1/openapi.json",
@@ -205,6 +209,9 @@ class Seed:
 
 
 PATHS: dict[str, Callable[[Seed], str]] = {
+    "/admin/api-clients/new": lambda seed: (
+        f"/admin/api-clients/new?for={seed.partner.id}:group_leader"
+    ),
     # (The group leader, the first role granted the reports: Programme A's.)
     "/reports/<programme>/<key>": lambda _seed: "/reports/A/2026-winter",
     "/reports/<programme>/<key>/report.csv": lambda _seed: "/reports/A/2026-winter/report.csv",
