@@ -48,8 +48,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _wire(app: Flask, settings: Settings) -> None:
     from referral import cli
     from referral.api import init_api
-    from referral.auth.principal import init_login
     from referral.auth.oidc import blueprint as oidc_blueprint
+    from referral.auth.principal import init_login
     from referral.auth.views import blueprint as auth_blueprint
     from referral.db.engine import Database
     from referral.keys import build_audit_config, build_cipher
