@@ -125,6 +125,8 @@ SHOWS_PERSONAL_DATA = {
     "/complaints/<complaint_id>",
     # The start page: the social worker's own children (the one seeded) with their next step.
     "/",
+    # A staff account's sign-in invitation page: the account read is logged (user:list).
+    "/admin/users/<user_id>/sign-in",
 }
 SHOWS_NO_PERSONAL_DATA = {
     "/api/v1/me",  # the caller's own account
@@ -185,7 +187,17 @@ SHOWS_NO_PERSONAL_DATA = {
     "/synpunkter",
     "/synpunkter/tack",
 }
-NOT_PAGES = {"/login", "/mfa", "/healthz", "/static/<path:filename>"}
+NOT_PAGES = {
+    "/login",
+    "/mfa",
+    "/healthz",
+    "/static/<path:filename>",
+    # Sign-in through an identity provider: redirects to and from it, no page of records.
+    "/login/oidc/<provider>",
+    "/login/oidc/<provider>/callback",
+    "/login/invitation/<token>",
+    "/logout/provider",
+}
 
 
 @dataclass(frozen=True)
@@ -209,6 +221,9 @@ class Seed:
 
 
 PATHS: dict[str, Callable[[Seed], str]] = {
+    "/admin/users/<user_id>/sign-in": (
+        lambda seed: f"/admin/users/{seed.accounts[Role.SOCIAL_WORKER].user.id}/sign-in"
+    ),
     "/admin/api-clients/new": lambda seed: (
         f"/admin/api-clients/new?for={seed.partner.id}:group_leader"
     ),
