@@ -22,6 +22,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 
+from audit.actions import Action, Outcome
+from audit.record import record
 from referral import clock
 from referral.auth import api_clients
 from referral.db.uow import record_denial
@@ -129,6 +131,22 @@ def authenticate(rule: AccessRule, credentials: str) -> ResponseReturnValue | No
         raise BearerNotAccepted(_("An API token is accepted on /api/v1 only."))
     with request_uow() as uow:
         verified = api_clients.verify(uow.session, credentials, clock.now())
+        if verified is None:
+            # On record like a failed login: from where, and which token by the prefix an
+            # administrator sees in the list (never more of it), so that a system still
+            # calling with a revoked or expired token shows in the DPO's refusals.
+            record(
+                uow.session,
+                request_origin(),
+                Action.ACCESS_DENIED,
+                outcome=Outcome.DENIED,
+                object_type="api_token",
+                object_id=(
+                    api_clients.token_prefix(credentials)
+                    if api_clients.well_formed(credentials)
+                    else "malformed"
+                ),
+            )
         uow.commit()  # the client's last use, when a minute has passed since the last one
     if verified is None:
         return _invalid_token()

@@ -182,6 +182,14 @@ def test_a_revoked_token_is_refused_at_once(world: World) -> None:
         api_clients.revoke(uow, SYSTEM, issued.client.id)
     _refused_as_invalid(world.call(issued.token, "GET", "/api/v1/referrals"))
     assert _entries(world.app, "api_client:revoke")[-1].object_id == issued.client.id
+    # The refused call is on record, naming the token by the prefix the admin list shows.
+    refused = _entries(world.app, "access:denied")[-1]
+    assert (refused.object_type, refused.object_id, refused.outcome) == (
+        "api_token",
+        issued.client.token_prefix,
+        "denied",
+    )
+    assert issued.token not in repr([getattr(refused, c.key) for c in refused.__table__.columns])
 
 
 def test_a_replaced_token_works_through_its_grace_days_and_then_stops(
