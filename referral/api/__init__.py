@@ -18,6 +18,21 @@ def init_api(app: Flask) -> None:
         OPENAPI_JSON_PATH="openapi.json",
     )
     api = Api(app)
+    # Two ways in, both documented: a signed-in person's session cookie (with the CSRF token
+    # for writes), or a city system's API-client token (referral.auth.api_clients).
+    api.spec.components.security_scheme(
+        "apiClientToken",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API client's token, issued by an administrator (shown once).",
+        },
+    )
+    api.spec.components.security_scheme(
+        "session",
+        {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]},
+    )
+    api.spec.options["security"] = [{"apiClientToken": []}, {"session": []}]
     # Imported here: each module defines a blueprint at import, which is fine once per app.
     from referral.api import (
         audit,

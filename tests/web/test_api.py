@@ -98,6 +98,14 @@ def test_the_openapi_document_describes_the_api_to_logged_in_users(admin_api: An
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     assert "/api/v1/organisations" in document["paths"]
+    # A system reading the document learns it may call with an API client's bearer token.
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["apiClientToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API client's token, issued by an administrator (shown once).",
+    }
+    assert {"apiClientToken": []} in document["security"]
 
 
 def test_user_listing_never_contains_hashes_or_seeds(admin_api: Any) -> None:
