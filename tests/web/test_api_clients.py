@@ -344,3 +344,18 @@ def test_a_token_is_the_mark_and_256_random_bits() -> None:
 
 def test_the_issued_view_never_carries_the_hash() -> None:
     assert "token_hash" not in {f.name for f in fields(api_clients.ClientView)}
+
+
+def test_a_system_asking_who_it_is_learns_its_client_name_organisation_and_role(
+    world: World,
+) -> None:
+    issued = world.issue({"profile:read"}, name="Treserva Farsta")
+    answer = world.call(issued.token, "GET", "/api/v1/me")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert (body["username"], body["organisation_id"], body["roles"]) == (
+        "client:Treserva Farsta",
+        world.district.id,
+        ["social_worker"],
+    )
+    assert "X-CSRFToken" not in answer.headers  # no session, so no CSRF token to hand out
