@@ -11,6 +11,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import date
 
 import pyotp
 from flask import Flask
@@ -25,7 +26,14 @@ from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
 from referral.roles import Role
-from referral.services import activity_descriptions, children, organisations, users
+from referral.services import (
+    activity_descriptions,
+    children,
+    consent,
+    organisations,
+    referrals,
+    users,
+)
 
 PASSWORD = "correct horse battery staple"
 _serial = itertools.cycle(range(100, 1000))
@@ -236,3 +244,46 @@ def api_client(app: Flask, account: Account) -> ApiClient:
     me = client.get("/api/v1/me")
     assert me.status_code == 200
     return ApiClient(client, {"X-CSRFToken": me.headers["X-CSRFToken"]})
+
+
+def placed_under_sol_with_consent(
+    uow: UnitOfWork,
+    worker: Actor,
+    child_id: str,
+    *,
+    on: date,
+    until: date,
+    description: str,
+    guardian: str = "Vårdnadshavare Påhittad",
+    categories: tuple[str, ...] = ("name", "age", "participation"),
+) -> str:
+    """Under SoL, the one custodian's written consent given on `on` and lasting `until` (the
+    activity description `description` must be published); the guardian's id."""
+    consent.record_placement(uow, worker, child_id, "SoL", today=on)
+    added = consent.add_guardian(uow, worker, child_id, guardian, None, True, today=on)
+    consent.record_consent(
+        uow,
+        worker,
+        child_id,
+        consent.ConsentInput(
+            party=added.id,
+            decision="given",
+            categories=categories,
+            decided_on=on,
+            valid_until=until,
+            method="written",
+            description_version=description,
+        ),
+        today=on,
+    )
+    return added.id
+
+
+def referred(uow: UnitOfWork, worker: Actor, child_id: str, partner_id: str, *, on: date) -> str:
+    """A weekly-group referral of the child to the partner, submitted on `on` (shared at once
+    when sharing is lawful); the referral's id."""
+    referral = referrals.create_referral(
+        uow, worker, referrals.NewReferral(child_id, partner_id, "weekly"), today=on
+    )
+    referrals.submit_referral(uow, worker, referral.id, on)
+    return referral.id

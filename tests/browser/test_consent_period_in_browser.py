@@ -17,11 +17,17 @@ from referral import clock
 from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
 from referral.roles import Role
-from referral.services import children, consent, groups, referrals
+from referral.services import children, groups, referrals
 from tests.browser.role_paths import _actor
 from tests.browser.test_referral_main_path import _logged_in
 from tests.browser.test_start_page_in_browser import no_sideways_scroll
-from tests.factories import Account, Factory, invented_personnummer
+from tests.factories import (
+    Account,
+    Factory,
+    invented_personnummer,
+    placed_under_sol_with_consent,
+    referred,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -55,32 +61,21 @@ def a_child_placed_in_a_group(app: Flask, factory: Factory) -> PlacedChild:
         child = children.register_child(
             uow, worker, children.NewChild(invented_personnummer(TODAY.year - 9, 4, 2), CHILD)
         )
-        consent.record_placement(uow, worker, child.id, "SoL", today=TODAY)
-        guardian = consent.add_guardian(uow, worker, child.id, GUARDIAN, None, True, today=TODAY)
-        consent.record_consent(
+        placed_under_sol_with_consent(
             uow,
             worker,
             child.id,
-            consent.ConsentInput(
-                party=guardian.id,
-                decision="given",
-                categories=("name", "age", "participation"),
-                decided_on=TODAY,
-                valid_until=last,
-                method="written",
-                description_version=DESCRIPTION,
-            ),
-            today=TODAY,
+            on=TODAY,
+            until=last,
+            description=DESCRIPTION,
+            guardian=GUARDIAN,
         )
-        referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=TODAY
-        )
-        referrals.submit_referral(uow, worker, referral.id, TODAY)
-        referrals.respond(uow, leader, referral.id, accept=True, today=TODAY)
+        referral_id = referred(uow, worker, child.id, partner.id, on=TODAY)
+        referrals.respond(uow, leader, referral_id, accept=True, today=TODAY)
         group = groups.create_group(
             uow, leader, groups.NewGroup(GROUP, "weekly", first, 7, 12, [leader.user_id]), TODAY
         )
-        groups.enrol(uow, leader, group.group_id, referral.id, TODAY)
+        groups.enrol(uow, leader, group.group_id, referral_id, TODAY)
         uow.commit()
         return PlacedChild(worker_account, child.id, first, last)
 

@@ -27,7 +27,12 @@ from referral.services import children, consent, groups, referrals
 from tests.browser.axe import sideways_overflow
 from tests.browser.role_paths import _actor
 from tests.browser.test_referral_main_path import _logged_in
-from tests.factories import Factory, invented_personnummer
+from tests.factories import (
+    Factory,
+    invented_personnummer,
+    placed_under_sol_with_consent,
+    referred,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -53,43 +58,22 @@ def _under_lvu(uow: UnitOfWork, worker: Actor, child_id: str) -> None:
     )  # fmt: skip
 
 
-def _referred(
-    uow: UnitOfWork, worker: Actor, child_id: str, partner: Organisation, on: date = TODAY
-) -> str:
-    """A referral sent on `on`: with the partner at once, sharing being lawful that day."""
-    referral = referrals.create_referral(
-        uow, worker, referrals.NewReferral(child_id, partner.id, "weekly"), today=on
-    )
-    referrals.submit_referral(uow, worker, referral.id, on)
-    return referral.id
-
-
 def _with_a_consent_that_ended(
     uow: UnitOfWork, worker: Actor, child_id: str, partner: Organisation, ended: date
 ) -> None:
     """Under SoL, the guardian's consent given twenty days ago and ended on `ended`; the
     referral went to the partner while the consent held."""
     back_then = TODAY - timedelta(days=20)
-    consent.record_placement(uow, worker, child_id, "SoL", today=back_then)
-    guardian = consent.add_guardian(
-        uow, worker, child_id, "Berit Förfallosson", None, True, today=back_then
-    )
-    consent.record_consent(
+    placed_under_sol_with_consent(
         uow,
         worker,
         child_id,
-        consent.ConsentInput(
-            party=guardian.id,
-            decision="given",
-            categories=("name", "age", "participation"),
-            decided_on=back_then,
-            valid_until=ended,
-            method="written",
-            description_version=DESCRIPTION,
-        ),
-        today=back_then,
+        on=back_then,
+        until=ended,
+        description=DESCRIPTION,
+        guardian="Berit Förfallosson",
     )
-    _referred(uow, worker, child_id, partner, on=back_then)
+    referred(uow, worker, child_id, partner.id, on=back_then)
 
 
 def _my_cases(page: Page) -> Locator:
@@ -125,7 +109,7 @@ def test_a_social_worker_starts_from_their_own_children_overdue_first_and_filter
         _with_a_consent_that_ended(uow, worker, lapsed, partner, ended)
         waiting = _child(uow, worker, WAITING)
         _under_lvu(uow, worker, waiting)
-        _referred(uow, worker, waiting, partner)
+        referred(uow, worker, waiting, partner.id, on=TODAY)
         _child(uow, _actor(colleague, Role.SOCIAL_WORKER), COLLEAGUES)
         uow.commit()
 
@@ -173,7 +157,7 @@ def test_a_group_leader_starts_from_referrals_to_answer_and_groups_missing_a_vis
     with live_app.app_context(), UnitOfWork(request_session()) as uow:
         unanswered = _child(uow, worker, "Nora Nyanmäld")
         _under_lvu(uow, worker, unanswered)
-        _referred(uow, worker, unanswered, partner)
+        referred(uow, worker, unanswered, partner.id, on=TODAY)
         group = groups.create_group(
             uow,
             leader,
@@ -184,7 +168,7 @@ def test_a_group_leader_starts_from_referrals_to_answer_and_groups_missing_a_vis
         for name in ("Ivar Placerad", "Ines Placerad"):
             placed = _child(uow, worker, name)
             _under_lvu(uow, worker, placed)
-            referral_id = _referred(uow, worker, placed, partner)
+            referral_id = referred(uow, worker, placed, partner.id, on=TODAY)
             referrals.respond(uow, leader, referral_id, accept=True, today=TODAY)
             enrolments.append(groups.enrol(uow, leader, group.group_id, referral_id, TODAY))
         visit = groups.NewVisit(enrolments[0].enrolment_id, VisitKind.HOME.value, TODAY)

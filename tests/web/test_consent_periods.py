@@ -17,8 +17,16 @@ from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
 from referral.roles import Role
-from referral.services import children, consent, groups, referrals
-from tests.factories import Account, Factory, csrf_token, invented_personnummer, log_in
+from referral.services import children, groups, referrals
+from tests.factories import (
+    Account,
+    Factory,
+    csrf_token,
+    invented_personnummer,
+    log_in,
+    placed_under_sol_with_consent,
+    referred,
+)
 
 DESCRIPTION = "A-2026:1"
 
@@ -49,37 +57,24 @@ def _placed_child(app: Flask, factory: Factory) -> tuple[FlaskClient, str, date]
             children.NewChild(invented_personnummer(2015, 3, 4), "Ella Påhittad"),
             today,
         )
-        consent.record_placement(uow, worker, child.id, "SoL", today=today)
-        guardian = consent.add_guardian(
-            uow, worker, child.id, "Vårdnadshavare Påhittad", None, True, today=today
-        )
-        consent.record_consent(
+        placed_under_sol_with_consent(
             uow,
             worker,
             child.id,
-            consent.ConsentInput(
-                party=guardian.id,
-                decision="given",
-                categories=("name", "age", "participation"),
-                decided_on=today,
-                valid_until=today + timedelta(days=30),
-                method="written",
-                description_version=DESCRIPTION,
-            ),
-            today=today,
+            on=today,
+            until=today + timedelta(days=30),
+            description=DESCRIPTION,
+            guardian="Vårdnadshavare Påhittad",
         )
-        referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=today
-        )
-        referrals.submit_referral(uow, worker, referral.id, today)
-        referrals.respond(uow, leader, referral.id, accept=True, today=today)
+        referral_id = referred(uow, worker, child.id, partner.id, on=today)
+        referrals.respond(uow, leader, referral_id, accept=True, today=today)
         group = groups.create_group(
             uow,
             leader,
             groups.NewGroup("Vårgrupp", "weekly", start, 7, 12, [leader.user_id]),
             today,
         )
-        groups.enrol(uow, leader, group.group_id, referral.id, today)
+        groups.enrol(uow, leader, group.group_id, referral_id, today)
         child_id = child.id
     client = app.test_client()
     log_in(client, worker_account)

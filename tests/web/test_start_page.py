@@ -13,13 +13,19 @@ from sqlalchemy import select
 
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import children, consent, groups, referrals
 from tests.conftest import FrozenClock
-from tests.factories import Account, Factory, invented_personnummer, log_in
+from tests.factories import (
+    Account,
+    Factory,
+    invented_personnummer,
+    log_in,
+    placed_under_sol_with_consent,
+    referred,
+)
 
 # The frozen clock's day (1 March 2027, Stockholm).
 DAY = date(2027, 3, 1)
@@ -44,36 +50,6 @@ def _lvu(uow: UnitOfWork, worker: Actor, child_id: str) -> None:
     )  # fmt: skip
 
 
-def _sol_with_consent(uow: UnitOfWork, worker: Actor, child_id: str, until: date) -> None:
-    consent.record_placement(uow, worker, child_id, "SoL", today=DAY)
-    guardian = consent.add_guardian(
-        uow, worker, child_id, "Vårdnadshavare Testsson", None, True, today=DAY
-    )
-    consent.record_consent(
-        uow,
-        worker,
-        child_id,
-        consent.ConsentInput(
-            party=guardian.id,
-            decision="given",
-            categories=("name", "age", "participation"),
-            decided_on=DAY,
-            valid_until=until,
-            method="written",
-            description_version=DESCRIPTION,
-        ),
-        today=DAY,
-    )
-
-
-def _refer(uow: UnitOfWork, worker: Actor, child_id: str, partner: Organisation) -> str:
-    referral = referrals.create_referral(
-        uow, worker, referrals.NewReferral(child_id, partner.id, "weekly"), today=DAY
-    )
-    referrals.submit_referral(uow, worker, referral.id, DAY)
-    return referral.id
-
-
 def _rows(page: str) -> list[str]:
     """The my-cases table's rows, in order, as the step each one names."""
     section = page.split('data-section="my-cases"', 1)[1].split("</section>", 1)[0]
@@ -92,10 +68,12 @@ def test_a_social_worker_starts_from_their_own_children_with_the_next_step_overd
     with app.app_context(), UnitOfWork(request_session()) as uow:
         waiting_for_answer = _child(uow, worker, "Alva Svarsdotter", 1)
         _lvu(uow, worker, waiting_for_answer)
-        _refer(uow, worker, waiting_for_answer, partner)
+        referred(uow, worker, waiting_for_answer, partner.id, on=DAY)
         lapsing = _child(uow, worker, "Bo Förfallosson", 2)
-        _sol_with_consent(uow, worker, lapsing, until=date(2027, 3, 10))
-        _refer(uow, worker, lapsing, partner)
+        placed_under_sol_with_consent(
+            uow, worker, lapsing, on=DAY, until=date(2027, 3, 10), description=DESCRIPTION
+        )
+        referred(uow, worker, lapsing, partner.id, on=DAY)
         _child(uow, worker, "Cleo Grundlös", 3)  # no placement basis yet
         _child(uow, other, "Dan Kollegasson", 4)  # the colleague's
     frozen_clock.move(days=12)  # 13 March: the consent ended on the 10th
@@ -123,7 +101,7 @@ def test_the_social_workers_list_filters_to_their_own_steps_and_sorts_by_name(
         _child(uow, worker, "Örjan Sist", 5)
         shared = _child(uow, worker, "Ada Först", 6)
         _lvu(uow, worker, shared)
-        _refer(uow, worker, shared, partner)
+        referred(uow, worker, shared, partner.id, on=DAY)
     log_in(client, me)
 
     mine = client.get("/?show=mine").get_data(as_text=True)
@@ -170,7 +148,7 @@ def test_a_group_leader_sees_referrals_to_answer_and_groups_missing_visits(
     with app.app_context(), UnitOfWork(request_session()) as uow:
         unanswered = _child(uow, worker, "Ny Remissdotter", 8)
         _lvu(uow, worker, unanswered)
-        waiting = _refer(uow, worker, unanswered, partner)
+        waiting = referred(uow, worker, unanswered, partner.id, on=DAY)
         group = groups.create_group(
             uow,
             leading,
@@ -187,7 +165,7 @@ def test_a_group_leader_sees_referrals_to_answer_and_groups_missing_visits(
         for number in range(2):
             placed = _child(uow, worker, f"Placerad {number}", 10 + number)
             _lvu(uow, worker, placed)
-            referral_id = _refer(uow, worker, placed, partner)
+            referral_id = referred(uow, worker, placed, partner.id, on=DAY)
             referrals.respond(uow, leading, referral_id, accept=True, today=DAY)
             groups.enrol(uow, leading, group.group_id, referral_id, today=DAY)
     log_in(client, leader)
