@@ -40,7 +40,7 @@ from referral.web.access import (
     rule_for,
 )
 from referral.web.errors import problem
-from referral.web.limits import api_client_retry_after
+from referral.web.limits import api_client_retry_after, refused_token_retry_after
 
 INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'  # noqa: S105 - a header, not a secret
 
@@ -96,11 +96,12 @@ def _invalid_token() -> ResponseReturnValue:
     return response
 
 
-def _too_many(retry_after: int) -> ResponseReturnValue:
+def _too_many(retry_after: int, message: str | None = None) -> ResponseReturnValue:
     response = make_response(
         problem(
             429,
-            _("This API client has made too many calls. Wait %(n)s seconds.", n=retry_after),
+            message
+            or _("This API client has made too many calls. Wait %(n)s seconds.", n=retry_after),
             "too_many_requests",
         )
     )
@@ -129,9 +130,22 @@ def authenticate(rule: AccessRule, credentials: str) -> ResponseReturnValue | No
     actor), else the refusal to answer with."""
     if not is_api_request():
         raise BearerNotAccepted(_("An API token is accepted on /api/v1 only."))
+    settings = current_app.config["REFERRAL_SETTINGS"]
     with request_uow() as uow:
         verified = api_clients.verify(uow.session, credentials, clock.now())
-        if verified is None:
+        uow.commit()  # the client's last use, when a minute has passed since the last one
+    if verified is None:
+        # Counted per address like a failed login, before anything is written: past the
+        # limit the caller is only told to wait, so refusals cannot flood the log.
+        waited = refused_token_retry_after(
+            request_origin().client_address, settings.login_rate_limit
+        )
+        if waited is not None:
+            return _too_many(
+                waited,
+                _("Too many refused tokens from this address. Wait %(n)s seconds.", n=waited),
+            )
+        with request_uow() as uow:
             # On record like a failed login: from where, and which token by the prefix an
             # administrator sees in the list (never more of it), so that a system still
             # calling with a revoked or expired token shows in the DPO's refusals.
@@ -147,10 +161,8 @@ def authenticate(rule: AccessRule, credentials: str) -> ResponseReturnValue | No
                     else "malformed"
                 ),
             )
-        uow.commit()  # the client's last use, when a minute has passed since the last one
-    if verified is None:
+            uow.commit()
         return _invalid_token()
-    settings = current_app.config["REFERRAL_SETTINGS"]
     retry_after = api_client_retry_after(verified.id, settings.api_client_rate_limit)
     if retry_after is not None:
         return _too_many(retry_after)

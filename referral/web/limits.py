@@ -32,6 +32,10 @@ PUBLIC_COMPLAINT_GLOBAL_RATE = "200 per hour"
 # that a system behind a shared proxy has its own budget and one client cannot spend
 # another's), at REFERRAL_API_CLIENT_RATE_LIMIT, in the same storage as every other limit.
 API_CLIENT_SCOPE = "api-client"
+# A token the service does not accept is counted per client address, like a failed login
+# (at REFERRAL_LOGIN_RATE_LIMIT): each refusal is an access-log entry, so without a bound
+# anyone could fill the log and hold its chain head.
+REFUSED_TOKEN_SCOPE = "api-token-refused"  # noqa: S105 - a counter's name, not a secret
 
 
 @lru_cache(maxsize=8)
@@ -39,11 +43,21 @@ def _parsed(rate: str) -> RateLimitItem:
     return parse(rate)
 
 
-def api_client_retry_after(client_id: str, rate: str) -> int | None:
-    """Count one call of the client: None while within its limit, else the seconds until
+def retry_after(scope: str, key: str, rate: str) -> int | None:
+    """Count one hit of `key` in `scope`: None while within `rate`, else the seconds until
     its window ends (for Retry-After)."""
     item = _parsed(rate)
-    if limiter.limiter.hit(item, API_CLIENT_SCOPE, client_id):
+    if limiter.limiter.hit(item, scope, key):
         return None
-    reset_at = limiter.limiter.get_window_stats(item, API_CLIENT_SCOPE, client_id).reset_time
+    reset_at = limiter.limiter.get_window_stats(item, scope, key).reset_time
     return max(1, math.ceil(reset_at - time.time()))
+
+
+def api_client_retry_after(client_id: str, rate: str) -> int | None:
+    """Count one call of the client against its own limit."""
+    return retry_after(API_CLIENT_SCOPE, client_id, rate)
+
+
+def refused_token_retry_after(address: str, rate: str) -> int | None:
+    """Count one refused token from this address."""
+    return retry_after(REFUSED_TOKEN_SCOPE, address, rate)

@@ -359,3 +359,20 @@ def test_a_system_asking_who_it_is_learns_its_client_name_organisation_and_role(
         ["social_worker"],
     )
     assert "X-CSRFToken" not in answer.headers  # no session, so no CSRF token to hand out
+
+
+def test_refused_tokens_from_one_address_are_bounded_before_they_reach_the_log(
+    settings_with,  # type: ignore[no-untyped-def]
+) -> None:
+    """Each refused token is an access-log entry: past the login rate from one address the
+    caller is told to wait and nothing more is written, so no one can flood the log."""
+    settings: Settings = settings_with(login_rate_limit="3 per minute")
+    with app_in_rolled_back_transaction(settings) as app:
+        world = make_world(app, Factory(app, settings))
+        before = len(_entries(app, "access:denied"))
+        for attempt in range(3):
+            _refused_as_invalid(world.call(f"junk-{attempt}", "GET", "/api/v1/me"))
+        flooded = world.call("junk-more", "GET", "/api/v1/me")
+        _problem(flooded, 429)
+        assert 1 <= int(flooded.headers["Retry-After"]) <= 60
+        assert len(_entries(app, "access:denied")) == before + 3
