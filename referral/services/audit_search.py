@@ -33,12 +33,27 @@ PAGE_SIZE = 50
 EXPORT_COLUMNS = tuple(f for f in HASHED_FIELDS if f not in {"details", "subject_holder"})
 
 
-def _is_id(value: str) -> bool:
+CLIENT_PREFIX = "client:"  # an API client acts as client:<id>, named client:<its name>
+
+
+def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:
-        return value.startswith("system:")
+        return False
     return True
+
+
+def _is_id(value: str) -> bool:
+    if value.startswith(CLIENT_PREFIX):
+        return _is_uuid(value.removeprefix(CLIENT_PREFIX))
+    return _is_uuid(value) or value.startswith("system:")
+
+
+def _actor_name(value: str) -> str:
+    """Logins are stored in lower case; an API client's name as the administrator wrote it."""
+    value = value.strip()
+    return value if value.startswith(CLIENT_PREFIX) else value.lower()
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,7 @@ class AuditFilter:
             if _is_id(self.actor):
                 query = query.where(AuditEntry.actor_id == self.actor)
             else:
-                query = query.where(AuditEntry.actor_name == self.actor.strip().lower())
+                query = query.where(AuditEntry.actor_name == _actor_name(self.actor))
         if self.organisation_id:
             query = query.where(AuditEntry.actor_organisation_id == self.organisation_id)
         if self.action:

@@ -23,7 +23,7 @@ from referral.db.identity import ApiClient
 from referral.db.models import Organisation
 from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
-from referral.services import children
+from referral.services import audit_search, children
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import (
     SYSTEM,
@@ -376,3 +376,17 @@ def test_refused_tokens_from_one_address_are_bounded_before_they_reach_the_log(
         _problem(flooded, 429)
         assert 1 <= int(flooded.headers["Retry-After"]) <= 60
         assert len(_entries(app, "access:denied")) == before + 3
+
+
+def test_the_dpo_finds_a_systems_calls_by_its_client_name_or_id(world: World) -> None:
+    issued = world.issue({"referral:create", "referral:read"}, name="Treserva Farsta")
+    assert world.refer(issued.token).status_code == 201
+    with world.app.app_context(), UnitOfWork(request_session()) as uow:
+        by_name = audit_search.search(
+            uow, SYSTEM, audit_search.AuditFilter(actor="client:Treserva Farsta")
+        )
+        by_id = audit_search.search(
+            uow, SYSTEM, audit_search.AuditFilter(actor=f"client:{issued.client.id}")
+        )
+    assert by_name.entries and by_id.entries
+    assert {e.actor_id for e in by_name.entries + by_id.entries} == {f"client:{issued.client.id}"}
