@@ -197,6 +197,10 @@ class ProviderClient:
     ) -> dict[str, Any]:
         supported = self.metadata().get("id_token_signing_alg_values_supported")
         algorithms = [a for a in ALGORITHMS if not supported or a in supported]
+        if not algorithms:
+            # An empty list would let the library fall back to its defaults (HMAC among
+            # them): a provider that signs with none of ours cannot sign anyone in.
+            raise SignInRefused("algorithm")
         registry = JWSRegistry(algorithms=algorithms)
         try:
             try:
