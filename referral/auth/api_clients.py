@@ -135,11 +135,21 @@ def _view(client: ApiClient, organisation_name: str, now: datetime) -> ClientVie
     )
 
 
+# Administration and the audit of access stay with people who sign in with a second factor:
+# a token lasting up to two years must not manage accounts or export the access log.
+PEOPLE_ONLY = frozenset({Role.ADMIN, Role.DPO})
+
+
 def _role(raw: str, organisation: Organisation) -> Role:
     try:
         role = Role(raw)
     except ValueError:
         raise InvalidInput(_("Choose a role."), field="role") from None
+    if role in PEOPLE_ONLY:
+        raise InvalidInput(
+            _("The role %(role)s is for people only: no API client acts in it.", role=role.value),
+            field="role",
+        )
     if OrganisationKind(organisation.kind) not in ROLE_HOMES[role]:
         homes = " or ".join(k.value for k in sorted(ROLE_HOMES[role]))
         raise InvalidInput(
@@ -382,7 +392,7 @@ def targets(uow: UnitOfWork, actor: Actor) -> list[Target]:
     for organisation in uow.session.scalars(select(Organisation).order_by(Organisation.name)):
         kind = OrganisationKind(organisation.kind)
         for role in Role:
-            if kind in ROLE_HOMES[role] and client_scopes(role):
+            if kind in ROLE_HOMES[role] and role not in PEOPLE_ONLY and client_scopes(role):
                 found.append(Target(organisation.id, organisation.name, role))
     return found
 

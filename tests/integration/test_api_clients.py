@@ -85,14 +85,20 @@ def test_an_issue_that_breaks_a_rule_is_refused_on_its_field(
         assert request_session().query(ApiClient).count() == 0
 
 
-def test_an_admin_client_gets_admin_scopes_but_never_to_manage_clients(
-    app: Flask, factory: Factory
+@pytest.mark.parametrize("role", ["admin", "dpo"])
+def test_no_client_acts_as_an_administrator_or_the_data_protection_officer(
+    app: Flask, factory: Factory, role: str
 ) -> None:
+    """Managing accounts and auditing access stay with people signing in with a second
+    factor: a long-lived token never does either."""
     city = factory.organisation("city")
-    issued = _issue(app, city, role="admin", scopes=["user:list"])
-    assert issued.client.scopes == ("user:list",)
-    with pytest.raises(InvalidInput):
-        _issue(app, city, role="admin", scopes=["api_client:manage"])
+    with pytest.raises(InvalidInput) as refused:
+        _issue(app, city, role=role, scopes=["user:list"])
+    assert refused.value.field == "role"
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        offered = {t.role for t in api_clients.targets(uow, SYSTEM)}
+    assert Role.ADMIN not in offered and Role.DPO not in offered
+    assert Role.LINK_WORKER in offered  # the city's own case roles are offered
 
 
 def test_only_an_administrator_manages_clients_and_only_for_an_organisation_that_exists(
