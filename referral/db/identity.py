@@ -19,10 +19,16 @@ from referral.db.base import Base, UtcDateTime, new_id, utcnow
 
 class IdentityLink(Base):
     """A staff account's subject at one configured provider: linked on first sign-in through
-    an invitation, never created by a login alone."""
+    an invitation, never created by a login alone. One subject per account at a provider:
+    the second constraint stops two invitations spent at once from linking two."""
 
     __tablename__ = "identity_links"
-    __table_args__ = (UniqueConstraint("provider", "subject"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "subject"),
+        # Named in full: the convention (uq_<table>_<first column>) would give the
+        # (provider, subject) constraint's name.
+        UniqueConstraint("provider", "user_id", name="uq_identity_links_provider_user_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
