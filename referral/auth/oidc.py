@@ -6,7 +6,9 @@ takes the attempt out of the session before anything else (so a second arrival w
 same code and state finds none), has the code exchanged and the ID token checked
 (oidc_client), and lets oidc_accounts decide who the subject may become. A session the
 provider proved a second factor for is verified at once; any other goes through our TOTP
-step first, exactly as after a password.
+step first, exactly as after a password. So does a sign-in through an invitation to an
+account already in use: the link waits, in the session, for that account's own code
+(see oidc_accounts), and the provider's second factor does not stand in for it.
 
 An invitation's link (/login/invitation/<token>) leaves only the token's hash in the
 session and starts the attempt for its provider.
@@ -215,13 +217,16 @@ def callback(provider: str) -> ResponseReturnValue:
     previous = current_user.live.token if current_user.is_authenticated else None
     try:
         with request_uow() as uow:
-            live = oidc_accounts.sign_in(
+            signed_in = oidc_accounts.sign_in(
                 uow, chosen, identity, pending.get("invitation"), request_origin(), previous
             )
     except oidc_accounts.Refused as refusal:
         return _refused(chosen, refusal.reason, recorded=True)
+    live = signed_in.session
     _start(live)
     session[oidc_session.SIGNED_IN_WITH] = {"provider": chosen.key, "id_token": identity.id_token}
+    if signed_in.pending_link is not None:
+        session[oidc_session.PENDING_LINK] = signed_in.pending_link.as_session()
     target = pending.get("next")
     if live.mfa_verified:
         return redirect(_safe_next(target))

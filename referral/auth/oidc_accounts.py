@@ -2,10 +2,20 @@
 
 A login never creates an account: a subject with no link to an account is refused, unless it
 arrives with a one-time invitation an administrator made for a provisioned, active account of
-the provider's organisation; then the link is made and the invitation is spent. A disabled
-account is refused whatever the provider says. Every sign-in, refusal (with its reason, never
-a token) and link is written to the access log, the entry naming the provider; the session is
-the same server-side session a password login opens.
+the provider's organisation. A disabled account is refused whatever the provider says. Every
+sign-in, refusal (with its reason, never a token) and link is written to the access log, the
+entry naming the provider; the session is the same server-side session a password login
+opens.
+
+Whoever opens an invitation first would become its account, so an invitation links at once
+only an account nobody signs in to yet (no confirmed second factor: the invitation is the
+administrator's provisioning act, as the first password is). An account already in use
+(`totp_confirmed`) is linked only once its own TOTP code is accepted: the callback opens a
+session that is not verified, whatever the provider's `acr` says, and hands back a
+PendingLink; the /mfa step completes it with complete_link, in the same transaction as the
+verification, after checking the invitation again. An invitation is spent by a conditional
+update (`used_at IS NULL`), and the database holds one subject per account and provider, so
+two callbacks spending it at once cannot link two subjects.
 
 Flask-free, like the services: the views hand in the unit of work, the checked identity and
 the request's origin.
@@ -15,10 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from audit.actions import Action, Outcome
 from audit.record import record
@@ -29,11 +42,11 @@ from referral.auth.sessions import LiveSession, actor_of, close_session, open_se
 from referral.db.base import utcnow
 from referral.db.identity import IdentityLink, SignInInvitation
 from referral.db.models import Organisation, User
-from referral.db.uow import UnitOfWork
+from referral.db.uow import StepOf, UnitOfWork
 from referral.errors import InvalidInput
 from referral.i18n import _
 from referral.policy import Permission
-from referral.services import users
+from referral.services import authentication, users
 
 PROVIDER_OBJECT = "identity_provider"
 
@@ -99,21 +112,112 @@ def _usable_invitation(
     return invitation
 
 
+def _spend(uow: UnitOfWork, invitation: SignInInvitation, now: datetime) -> None:
+    """Mark the invitation used, unless another callback has meanwhile: the check above it
+    read the row without a lock, so only the update's own condition decides."""
+    spent = uow.session.execute(
+        update(SignInInvitation)
+        .where(SignInInvitation.id == invitation.id, SignInInvitation.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if int(getattr(spent, "rowcount", 0) or 0) != 1:
+        raise Refused("invitation_used")
+
+
+def _link_of_account(uow: UnitOfWork, provider_key: str, user_id: str) -> IdentityLink | None:
+    return uow.session.scalar(
+        select(IdentityLink).where(
+            IdentityLink.provider == provider_key, IdentityLink.user_id == user_id
+        )
+    )
+
+
+def _link_of_subject(uow: UnitOfWork, provider_key: str, subject: str) -> IdentityLink | None:
+    return uow.session.scalar(
+        select(IdentityLink).where(
+            IdentityLink.provider == provider_key, IdentityLink.subject == subject
+        )
+    )
+
+
+def _make_link(
+    uow: UnitOfWork,
+    provider_key: str,
+    subject: str,
+    invitation: SignInInvitation,
+    user: User,
+    now: datetime,
+) -> None:
+    """Spend the invitation and link the subject to its account, or Refused (the caller
+    rolls back). The spend comes first: it is where two callbacks with the same invitation
+    meet (the second waits for the first's row lock, then finds the invitation used)."""
+    _spend(uow, invitation, now)
+    if _link_of_account(uow, provider_key, user.id) is not None:
+        # One subject per account at a provider: an administrator removes the old link.
+        raise Refused("account_already_linked")
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(IdentityLink(user_id=user.id, provider=provider_key, subject=subject))
+    except IntegrityError:
+        # Another link for the account (or the subject) was made since the check above.
+        raise Refused("account_already_linked") from None
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    """A subject to link to an account in use once that account's own TOTP code is
+    accepted; kept in the signed Flask session meanwhile (the invitation by its hash)."""
+
+    provider: str
+    subject: str
+    invitation_hash: str
+    user_id: str
+
+    def as_session(self) -> dict[str, str]:
+        return {
+            "provider": self.provider,
+            "subject": self.subject,
+            "invitation": self.invitation_hash,
+            "user_id": self.user_id,
+        }
+
+    @classmethod
+    def from_session(cls, value: object) -> PendingLink | None:
+        if not isinstance(value, Mapping):
+            return None
+        fields: Mapping[str, Any] = value
+        try:
+            return cls(
+                provider=str(fields["provider"]),
+                subject=str(fields["subject"]),
+                invitation_hash=str(fields["invitation"]),
+                user_id=str(fields["user_id"]),
+            )
+        except KeyError:
+            return None
+
+
+@dataclass(frozen=True)
+class Linking:
+    """The account a subject signs in to; whether a link was made now, or waits for the
+    account's own code."""
+
+    user: User
+    linked: bool = False
+    pending: PendingLink | None = None
+
+
 def _link_by_invitation(
     uow: UnitOfWork,
     provider: OidcProvider,
     identity: VerifiedIdentity,
     invitation_hash: str | None,
     now: datetime,
-) -> tuple[User, bool]:
-    """The account the subject is linked to, linking it first when an invitation says so;
-    the flag says whether a link was made now."""
+) -> Linking:
+    """The account the subject is linked to, linking it first when an invitation says so
+    and the account is not yet in use."""
     db = uow.session
-    link = db.scalar(
-        select(IdentityLink).where(
-            IdentityLink.provider == provider.key, IdentityLink.subject == identity.subject
-        )
-    )
+    link = _link_of_subject(uow, provider.key, identity.subject)
     if link is not None:
         user = db.get(User, link.user_id)
         assert user is not None  # the link's foreign key cascades with the account
@@ -122,24 +226,30 @@ def _link_by_invitation(
             invitation = _usable_invitation(uow, provider, invitation_hash, now)
             if invitation.user_id != user.id:
                 raise Refused("subject_already_linked")
-            invitation.used_at = now
-        return user, False
+            _spend(uow, invitation, now)
+        return Linking(user)
     if invitation_hash is None:
         raise Refused("unlinked_subject")
     invitation = _usable_invitation(uow, provider, invitation_hash, now)
     user = db.get(User, invitation.user_id)
     assert user is not None
-    other = db.scalar(
-        select(IdentityLink).where(
-            IdentityLink.provider == provider.key, IdentityLink.user_id == user.id
+    if user.totp_confirmed:
+        # In use: whoever opened the link must prove to be its holder with the account's
+        # own code before the subject becomes it. Nothing is linked or spent yet.
+        if _link_of_account(uow, provider.key, user.id) is not None:
+            raise Refused("account_already_linked")
+        return Linking(
+            user, pending=PendingLink(provider.key, identity.subject, invitation_hash, user.id)
         )
-    )
-    if other is not None:
-        # One subject per account at a provider: an administrator removes the old link.
-        raise Refused("account_already_linked")
-    invitation.used_at = now
-    db.add(IdentityLink(user_id=user.id, provider=provider.key, subject=identity.subject))
-    return user, True
+    _make_link(uow, provider.key, identity.subject, invitation, user, now)
+    return Linking(user, linked=True)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    session: LiveSession
+    # A link that waits for the account's TOTP code (the session is then not verified).
+    pending_link: PendingLink | None = None
 
 
 def sign_in(
@@ -149,19 +259,21 @@ def sign_in(
     invitation_hash: str | None,
     origin: Origin,
     previous_session: str | None = None,
-) -> LiveSession:
+) -> SignIn:
     """A new session for the account the subject is linked to: verified when the provider
-    proved a second factor, else waiting for the TOTP step. Raises Refused (recorded)."""
+    proved a second factor and no link waits for the account's code, else waiting for the
+    TOTP step. Raises Refused (recorded)."""
     db = uow.session
     now = utcnow()
     try:
         if not _domain_allowed(provider, identity):
             raise Refused("domain")
-        user, linked = _link_by_invitation(uow, provider, identity, invitation_hash, now)
+        linking = _link_by_invitation(uow, provider, identity, invitation_hash, now)
     except Refused as refusal:
         uow.rollback()
         record_refusal(uow, provider.key, refusal.reason, origin)
         raise
+    user = linking.user
     reason = None
     if not user.active:
         reason = "disabled"
@@ -174,19 +286,83 @@ def sign_in(
         record_refusal(uow, provider.key, reason, origin, user)
         raise Refused(reason)
     actor = actor_of(user, origin)
-    if linked:
+    if linking.linked:
         record(
             db, actor, Action.PROVIDER_LINKED, object_type=PROVIDER_OBJECT, object_id=provider.key
         )
     if previous_session is not None:
         close_session(db, previous_session)
-    token = open_session(db, user, mfa_verified=identity.second_factor)
-    record(db, actor, Action.PROVIDER_LOGIN, object_type=PROVIDER_OBJECT, object_id=provider.key)
-    if identity.second_factor:
+    verified = identity.second_factor and linking.pending is None
+    token = open_session(db, user, mfa_verified=verified)
+    # The entry says when the sign-in waits for the account's code to make a link.
+    login_object = provider.key if linking.pending is None else f"{provider.key}:link_awaits_code"
+    record(db, actor, Action.PROVIDER_LOGIN, object_type=PROVIDER_OBJECT, object_id=login_object)
+    if verified:
         # The provider's second factor stands for ours: the entry says whose it was.
         record(db, actor, Action.MFA_VERIFIED, object_type=PROVIDER_OBJECT, object_id=provider.key)
     uow.commit()
-    return LiveSession(token=token, user=user, mfa_verified=identity.second_factor)
+    return SignIn(LiveSession(token=token, user=user, mfa_verified=verified), linking.pending)
+
+
+def complete_link(uow: UnitOfWork, user: User, pending: PendingLink, origin: Origin) -> None:
+    """Make the link that waited for the account's code, now accepted, in the caller's
+    transaction (the caller commits). The invitation is checked again: it may have been
+    spent, withdrawn or have expired meanwhile. Raises Refused (not recorded: the caller
+    rolls back, then records it with record_refusal)."""
+    now = utcnow()
+    invitation = uow.session.scalar(
+        select(SignInInvitation).where(SignInInvitation.token_hash == pending.invitation_hash)
+    )
+    if (
+        invitation is None
+        or invitation.provider != pending.provider
+        or invitation.user_id != user.id
+        or pending.user_id != user.id
+    ):
+        raise Refused("invitation_unknown")
+    if invitation.used_at is not None:
+        raise Refused("invitation_used")
+    if invitation.expires_at <= now:
+        raise Refused("invitation_expired")
+    if _link_of_subject(uow, pending.provider, pending.subject) is not None:
+        raise Refused("subject_already_linked")
+    _make_link(uow, pending.provider, pending.subject, invitation, user, now)
+    record(
+        uow.session,
+        actor_of(user, origin),
+        Action.PROVIDER_LINKED,
+        object_type=PROVIDER_OBJECT,
+        object_id=pending.provider,
+    )
+
+
+def check_code_and_link(
+    uow: UnitOfWork,
+    pending_session: LiveSession,
+    pending: PendingLink,
+    code: str,
+    mfa_key: str,
+    policy: authentication.LockoutPolicy,
+    origin: Origin,
+) -> authentication.SecondFactorOutcome:
+    """The TOTP step of a sign-in whose link waits for the account's code: the code is
+    checked as always, and when it is accepted the link is made in the same transaction,
+    so there is no verified session without the link nor a link without the code. A link
+    that can no longer be made is Refused (recorded), with the session ended."""
+    outcome = authentication.check_second_factor(
+        StepOf(uow.session), pending_session, code, mfa_key, policy, origin
+    )
+    if outcome.session is not None:
+        user = pending_session.user
+        try:
+            complete_link(uow, user, pending, origin)
+        except Refused as refusal:
+            uow.rollback()  # neither the verified session nor anything of the link
+            close_session(uow.session, pending_session.token)
+            record_refusal(uow, pending.provider, refusal.reason, origin, user)
+            raise
+    uow.commit()
+    return outcome
 
 
 def invitation_provider(uow: UnitOfWork, invitation_hash: str, origin: Origin) -> str:

@@ -15,6 +15,10 @@ from typing import Any
 PENDING = "oidc_pending"
 # Who signed this session in: the provider's key and the ID token (the hint its logout wants).
 SIGNED_IN_WITH = "oidc_signed_in_with"
+# A subject waiting to be linked to an account in use until the account's own TOTP code is
+# accepted (oidc_accounts.PendingLink: provider, subject, the invitation's hash, the account).
+# Only the /mfa step reads it; the new session that step starts drops it, as does any login.
+PENDING_LINK = "oidc_pending_link"
 # After our logout: the provider whose own logout the login page offers.
 PROVIDER_LOGOUT = "oidc_provider_logout"
 

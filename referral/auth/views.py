@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from referral.auth import keep_alive, oidc_session, totp
+from referral.auth import keep_alive, oidc_accounts, oidc_session, totp
 from referral.auth.forms import CodeForm, LoginForm, PostOnlyForm
 from referral.auth.principal import SessionUser, session_policy
 from referral.auth.sessions import LiveSession, extend_session
@@ -130,18 +130,30 @@ def second_factor() -> ResponseReturnValue:
     settings = current_app.config["REFERRAL_SETTINGS"]
     user = live.user
     form = CodeForm()
+    # A provider subject waiting to be linked to this account once its own code is accepted.
+    pending_link = oidc_accounts.PendingLink.from_session(session.get(oidc_session.PENDING_LINK))
     with request_uow() as uow:
         enrolling = not user.totp_confirmed
         seed = authentication.enrolment_seed(uow, user, settings.mfa_key) if enrolling else None
         if form.validate_on_submit():
-            outcome = authentication.check_second_factor(
-                uow,
-                live,
-                form.code.data or "",
-                settings.mfa_key,
-                _lockout_policy(),
-                request_origin(),
-            )
+            code = form.code.data or ""
+            if pending_link is None:
+                outcome = authentication.check_second_factor(
+                    uow, live, code, settings.mfa_key, _lockout_policy(), request_origin()
+                )
+            else:
+                try:
+                    outcome = oidc_accounts.check_code_and_link(
+                        uow,
+                        live,
+                        pending_link,
+                        code,
+                        settings.mfa_key,
+                        _lockout_policy(),
+                        request_origin(),
+                    )
+                except oidc_accounts.Refused:
+                    return _link_refused()
             if outcome.session is not None:
                 target = session.get("next")
                 _start(outcome.session, keep_provider=True)
@@ -159,6 +171,21 @@ def second_factor() -> ResponseReturnValue:
     return render_template(
         "second_factor.html", form=form, enrolling=enrolling, qr_svg=qr, seed=seed
     ), status
+
+
+def _link_refused() -> ResponseReturnValue:
+    """The code was right but the link it waited for can no longer be made (the invitation
+    was spent, withdrawn or expired meanwhile): the session is over, the login page says so."""
+    logout_user()
+    session.clear()
+    flash(
+        _(
+            "This invitation cannot be used: it has been used, has expired or belongs to "
+            "another account. Ask your administrator for a new one."
+        ),
+        "error",
+    )
+    return redirect(url_for("auth.login"))
 
 
 @blueprint.route("/logout", methods=["POST"])

@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from config.settings import Settings
 from referral.auth import oidc_accounts
@@ -61,6 +62,12 @@ def district(factory: Factory):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def account(factory: Factory, district) -> Account:  # type: ignore[no-untyped-def]
     return factory.account("social_worker", organisation=district)
+
+
+@pytest.fixture
+def new_account(factory: Factory, district) -> Account:  # type: ignore[no-untyped-def]
+    """Provisioned, never signed in to: no second factor of its own yet."""
+    return factory.account("social_worker", organisation=district, enrolled=False)
 
 
 def link(app: Flask, account: Account, subject: str, provider: str = "city") -> None:
@@ -171,16 +178,16 @@ def test_a_subject_linked_to_no_account_is_refused_and_the_refusal_recorded(
         assert request_session().scalar(select(IdentityLink.id)) is None
 
 
-def test_an_invitation_links_the_subject_once_and_signs_the_person_in(
+def test_an_invitation_links_a_never_used_account_at_once_and_signs_the_person_in(
     app: Flask,
     client: FlaskClient,
     settings: Settings,
-    account: Account,
+    new_account: Account,
     mock_provider: MockProvider,  # noqa: F811
 ) -> None:
     subject = new_subject()
     mock_provider.set_user(subject, acr=SECOND_FACTOR_ACR)
-    token = invite(app, settings, account)
+    token = invite(app, settings, new_account)
     to_provider = client.get(f"/login/invitation/{token}")
     assert to_provider.status_code == 302
     response = client.get(path_of(authorize_at_mock(to_provider.location, subject)))
@@ -188,7 +195,7 @@ def test_an_invitation_links_the_subject_once_and_signs_the_person_in(
     with app.app_context():
         linked = request_session().scalars(select(IdentityLink)).all()
         assert [(x.user_id, x.provider, x.subject) for x in linked] == [
-            (account.user.id, "city", subject)
+            (new_account.user.id, "city", subject)
         ]
         invitation = request_session().scalars(select(SignInInvitation)).one()
         assert invitation.used_at is not None
@@ -203,10 +210,10 @@ def test_an_invitation_used_once_is_refused_the_second_time(
     app: Flask,
     client: FlaskClient,
     settings: Settings,
-    account: Account,
+    new_account: Account,
     mock_provider: MockProvider,  # noqa: F811
 ) -> None:
-    token = invite(app, settings, account)
+    token = invite(app, settings, new_account)
     first, second = new_subject(), new_subject()
     for subject in (first, second):
         mock_provider.set_user(subject, acr=SECOND_FACTOR_ACR)
@@ -222,12 +229,12 @@ def test_an_invitation_used_once_is_refused_the_second_time(
 def test_an_invitation_used_in_two_browsers_at_once_links_only_the_first(
     app: Flask,
     settings: Settings,
-    account: Account,
+    new_account: Account,
     mock_provider: MockProvider,  # noqa: F811
 ) -> None:
     """Both browsers pass the link's check before either returns from the provider: the
     second is refused at the callback."""
-    token = invite(app, settings, account)
+    token = invite(app, settings, new_account)
     first, second = app.test_client(), app.test_client()
     to_first = first.get(f"/login/invitation/{token}").location
     to_second = second.get(f"/login/invitation/{token}").location
@@ -238,6 +245,172 @@ def test_an_invitation_used_in_two_browsers_at_once_links_only_the_first(
     refused = second.get(path_of(authorize_at_mock(to_second, subjects[1])))
     assert refused.status_code == 401
     assert refusals(app)[-1] == "city:invitation_used"
+
+
+def links(app: Flask) -> list[tuple[str, str, str]]:
+    with app.app_context():
+        found = request_session().scalars(select(IdentityLink).order_by(IdentityLink.linked_at))
+        return [(x.user_id, x.provider, x.subject) for x in found]
+
+
+def invitation_used_at(app: Flask) -> object:
+    with app.app_context():
+        return request_session().scalars(select(SignInInvitation)).one().used_at
+
+
+def open_invitation_as(
+    client: FlaskClient, token: str, subject: str
+) -> object:  # the callback's response
+    to_provider = client.get(f"/login/invitation/{token}")
+    assert to_provider.status_code == 302
+    return client.get(path_of(authorize_at_mock(to_provider.location, subject)))
+
+
+def test_an_invitation_to_an_account_in_use_links_only_with_the_accounts_own_code(
+    app: Flask,
+    settings: Settings,
+    account: Account,
+    mock_provider: MockProvider,  # noqa: F811
+) -> None:
+    """An administrator invites a social worker's account (with its own authenticator) and
+    opens the link with the administrator's own identity at the provider, which reports a
+    second factor: that is not the account's, so no link and no verified session follow."""
+    admins_subject = new_subject()
+    mock_provider.set_user(admins_subject, acr=SECOND_FACTOR_ACR)
+    token = invite(app, settings, account)
+    browser = app.test_client()
+    response = open_invitation_as(browser, token, admins_subject)
+    assert response.status_code == 302 and response.location.endswith("/mfa")  # type: ignore[attr-defined]
+    assert not is_fully_signed_in(browser)
+    assert links(app) == [] and invitation_used_at(app) is None
+    assert entries(app, "auth:provider_login")[-1].object_id == "city:link_awaits_code"
+    assert entries(app, "auth:mfa_verified") == []
+
+    assert submit_code(browser, "000000").status_code == 401
+    assert links(app) == [] and not is_fully_signed_in(browser)
+
+    assert submit_code(browser, account.next_code()).status_code == 302
+    assert is_fully_signed_in(browser)
+    assert links(app) == [(account.user.id, "city", admins_subject)]
+    assert invitation_used_at(app) is not None
+    linked = entries(app, "auth:provider_linked")[-1]
+    assert (linked.actor_id, linked.object_id) == (account.user.id, "city")
+
+
+def test_the_link_waiting_for_the_code_is_made_once(
+    app: Flask,
+    settings: Settings,
+    account: Account,
+    mock_provider: MockProvider,  # noqa: F811
+) -> None:
+    """After the code, the pending link is gone: the next TOTP step of the same browser
+    links nothing more."""
+    subject = new_subject()
+    mock_provider.set_user(subject)
+    browser = app.test_client()
+    open_invitation_as(browser, invite(app, settings, account), subject)
+    submit_code(browser, account.next_code())
+    browser.post("/logout", data={"csrf_token": csrf_token(browser, "/")})
+    assert sign_in_through_mock(browser, subject).location.endswith("/mfa")
+    assert submit_code(browser, account.next_code()).status_code == 302
+    assert len(entries(app, "auth:provider_linked")) == 1
+    assert links(app) == [(account.user.id, "city", subject)]
+
+
+def test_a_link_whose_invitation_ended_while_waiting_for_the_code_is_refused(
+    app: Flask,
+    settings: Settings,
+    account: Account,
+    mock_provider: MockProvider,  # noqa: F811
+) -> None:
+    """The administrator made a new invitation (ending this one) before the code came: the
+    right code ends the session instead, and the login page says why."""
+    subject = new_subject()
+    mock_provider.set_user(subject, acr=SECOND_FACTOR_ACR)
+    browser = app.test_client()
+    open_invitation_as(browser, invite(app, settings, account), subject)
+    invite(app, settings, account)
+    response = submit_code(browser, account.next_code())
+    assert response.status_code == 302 and response.location.endswith("/login")
+    page = browser.get("/login").get_data(as_text=True)
+    assert "Inbjudan kan inte användas" in page
+    assert not is_fully_signed_in(browser) and links(app) == []
+    refusal = entries(app, "auth:provider_refused")[-1]
+    assert (refusal.object_id, refusal.actor_id) == ("city:invitation_expired", account.user.id)
+    assert entries(app, "auth:mfa_verified") == []
+
+
+def test_an_invitation_spent_by_another_callback_after_the_check_is_refused(
+    app: Flask,
+    settings: Settings,
+    new_account: Account,
+    mock_provider: MockProvider,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two callbacks read the invitation unused before either spends it: the second's spend
+    finds it used (its check saw the row as it was before the first committed)."""
+    token = invite(app, settings, new_account)
+    first, second = new_subject(), new_subject()
+    for subject in (first, second):
+        mock_provider.set_user(subject, acr=SECOND_FACTOR_ACR)
+    to_second = app.test_client()
+    on_the_way = to_second.get(f"/login/invitation/{token}").location
+    assert open_invitation_as(app.test_client(), token, first).status_code == 302  # type: ignore[attr-defined]
+
+    def as_read_before_the_first_committed(uow, provider, invitation_hash, now):  # type: ignore[no-untyped-def]
+        return uow.session.scalar(
+            select(SignInInvitation).where(SignInInvitation.token_hash == invitation_hash)
+        )
+
+    monkeypatch.setattr(oidc_accounts, "_usable_invitation", as_read_before_the_first_committed)
+    refused = to_second.get(path_of(authorize_at_mock(on_the_way, second)))
+    assert refused.status_code == 401 and not is_fully_signed_in(to_second)
+    assert refusals(app)[-1] == "city:invitation_used"
+    assert links(app) == [(new_account.user.id, "city", first)]
+
+
+def test_spending_an_invitation_twice_refuses_the_second(
+    app: Flask, settings: Settings, new_account: Account
+) -> None:
+    invite(app, settings, new_account)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        invitation = uow.session.scalars(select(SignInInvitation)).one()
+        oidc_accounts._spend(uow, invitation, utcnow())
+        with pytest.raises(oidc_accounts.Refused) as refusal:
+            oidc_accounts._spend(uow, invitation, utcnow())
+        assert refusal.value.reason == "invitation_used"
+
+
+def test_the_database_holds_one_subject_per_account_and_provider(
+    app: Flask, account: Account
+) -> None:
+    link(app, account, new_subject())
+    with pytest.raises(IntegrityError):
+        link(app, account, new_subject())
+    link(app, account, new_subject(), provider="stub")  # another provider is another link
+
+
+def test_a_link_made_for_the_account_after_the_check_refuses_the_second(
+    app: Flask,
+    settings: Settings,
+    new_account: Account,
+    mock_provider: MockProvider,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another subject was linked to the account between our check and our insert: the
+    database's constraint refuses ours, as account_already_linked, and spends nothing."""
+    token = invite(app, settings, new_account)
+    earlier = new_subject()
+    link(app, new_account, earlier)
+    monkeypatch.setattr(oidc_accounts, "_link_of_account", lambda *_args: None)
+    subject = new_subject()
+    mock_provider.set_user(subject, acr=SECOND_FACTOR_ACR)
+    browser = app.test_client()
+    refused = open_invitation_as(browser, token, subject)
+    assert refused.status_code == 401  # type: ignore[attr-defined]
+    assert refusals(app)[-1] == "city:account_already_linked"
+    assert links(app) == [(new_account.user.id, "city", earlier)]
+    assert invitation_used_at(app) is None and not is_fully_signed_in(browser)
 
 
 def test_an_expired_invitation_is_refused(
