@@ -10,6 +10,7 @@ alike), so a card never tells the partner whether a child is in compulsory care.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,6 +34,22 @@ class InboxCard:
     contact_phone: str | None  # their work phone, when the district has recorded one
 
 
+def days_received(uow: UnitOfWork, referral_ids: Sequence[str]) -> dict[str, date]:
+    """The Stockholm day each referral was first shared with its partner: the day the
+    partner received it (the inbox's card and the group leader's start page say the same)."""
+    if not referral_ids:
+        return {}
+    rows = uow.session.execute(
+        select(ReferralEvent.referral_id, func.min(ReferralEvent.at))
+        .where(
+            ReferralEvent.referral_id.in_(referral_ids),
+            ReferralEvent.to_status == Status.SHARED.value,
+        )
+        .group_by(ReferralEvent.referral_id)
+    )
+    return {referral_id: clock.local_day(at) for referral_id, at in rows}
+
+
 def partner_inbox_cards(uow: UnitOfWork, actor: Actor, today: date) -> list[InboxCard]:
     """The inbox (lawful now, each one logged before this returns) with each referral's
     arrival, district and contact, read in two queries for the whole inbox."""
@@ -50,25 +67,14 @@ def partner_inbox_cards(uow: UnitOfWork, actor: Actor, today: date) -> list[Inbo
             .where(Referral.id.in_(ids))
         )
     }
-    first_shared = {
-        referral_id: at
-        for referral_id, at in db.execute(
-            select(ReferralEvent.referral_id, func.min(ReferralEvent.at))
-            .where(
-                ReferralEvent.referral_id.in_(ids),
-                ReferralEvent.to_status == Status.SHARED.value,
-            )
-            .group_by(ReferralEvent.referral_id)
-        )
-    }
+    received = days_received(uow, ids)
     cards = []
     for view in views:
         district_name, contact_name, contact_phone = senders[view.referral_id]
-        shared_at = first_shared.get(view.referral_id)
         cards.append(
             InboxCard(
                 view=view,
-                received_on=clock.local_day(shared_at) if shared_at else None,
+                received_on=received.get(view.referral_id),
                 district_name=district_name,
                 contact_name=contact_name,
                 contact_phone=(contact_phone or "").strip() or None,

@@ -9,23 +9,23 @@ before the list is returned; the group leader's part is counts only, like the ye
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from referral.actors import Actor
-from referral.clock import local_day
 from referral.db.people import Child, ConsentRecord
-from referral.db.referrals import Referral, ReferralEvent
+from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, partner_scope, require
 from referral.rules import WITH_PARTNER, PlacementBasis, Status
 from referral.services import child_record
 from referral.services.consent_queue import latest_given_by_child
 from referral.services.group_dates import PlacedIn, groups_of
+from referral.services.inbox_cards import days_received
 from referral.services.referrals import partner_share
 
 
@@ -103,21 +103,6 @@ def _step(
     if status is Status.PLACED:
         return Step.ARRANGE_TRAVEL, placed.starts_on if placed else None
     return Step.FOLLOW_GROUP, ends
-
-
-def _shared_on(uow: UnitOfWork, referral_ids: Sequence[str]) -> dict[str, date]:
-    """The Stockholm day each referral was last shared with its partner."""
-    if not referral_ids:
-        return {}
-    rows = uow.session.execute(
-        select(ReferralEvent.referral_id, func.max(ReferralEvent.at))
-        .where(
-            ReferralEvent.referral_id.in_(referral_ids),
-            ReferralEvent.to_status == Status.SHARED.value,
-        )
-        .group_by(ReferralEvent.referral_id)
-    )
-    return {referral_id: local_day(at) for referral_id, at in rows}
 
 
 def social_worker_cases(uow: UnitOfWork, actor: Actor, today: date) -> list[CaseLine]:
@@ -198,5 +183,5 @@ def referrals_awaiting_answer(uow: UnitOfWork, actor: Actor, today: date) -> lis
         child = db.get(Child, referral.child_id)
         if child is not None and partner_share(uow, referral, child, today) is not None:
             lawful.append(referral)
-    shared = _shared_on(uow, [r.id for r in lawful])
+    shared = days_received(uow, [r.id for r in lawful])
     return [WaitingReferral(r.id, shared.get(r.id)) for r in lawful]
