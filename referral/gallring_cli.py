@@ -71,7 +71,8 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 @gallring_cli.command("run")
 def run_command() -> None:
-    """Purge what is due: idempotent, resumable, one person's record per transaction."""
+    """Return the files of ended participations to social services, then purge what is
+    due: idempotent, resumable, one person's record per transaction."""
     settings = current_app.config["REFERRAL_SETTINGS"]
     with _progress("Purging") as progress, operator("gallring-run") as (uow, actor):
         # A missing key is refused before anything is purged (MissingSigningKey, one line).
@@ -80,4 +81,7 @@ def run_command() -> None:
     if result.run_id is None:
         click.echo("Another gallring run is in progress: this one did nothing.")
         return
-    click.echo(f"Purged {result.purged} of {result.due} due; {result.held} held.")
+    click.echo(
+        f"Purged {result.purged} of {result.due} due; {result.held} held. "
+        f"Returned {result.returned} files to social services."
+    )

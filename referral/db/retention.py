@@ -105,6 +105,8 @@ class GallringRun(Base):
     due: Mapped[int] = mapped_column(Integer, default=0)
     purged: Mapped[int] = mapped_column(Integer, default=0)
     held: Mapped[int] = mapped_column(Integer, default=0)
+    # Files returned to social services (for participations that ended, due or not yet).
+    returned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Units whose purge raised (rolled back and logged; the next run tries them again).
     failed: Mapped[int] = mapped_column(Integer, default=0)
 

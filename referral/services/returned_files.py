@@ -291,6 +291,19 @@ def partner_reports(uow: UnitOfWork, referrals: list[Referral]) -> dict[str, lis
     return found
 
 
+def returned_referrals(uow: UnitOfWork, referral_ids: list[str]) -> set[str]:
+    """Of these referrals, those whose file has been returned to the district already."""
+    db = uow.session
+    returned: set[str] = set()
+    for chunk in chunks(referral_ids):
+        returned.update(
+            db.scalars(
+                select(ReturnedFile.referral_id).where(one_of(db, ReturnedFile.referral_id, chunk))
+            )
+        )
+    return returned
+
+
 def reports_filed_by_the_partner(uow: UnitOfWork, referral: Referral) -> list[ConcernReport]:
     return partner_reports(uow, [referral])[referral.id]
 

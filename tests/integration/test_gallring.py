@@ -33,7 +33,7 @@ from referral.db.groups import GroupSession
 from referral.db.models import Organisation
 from referral.db.outreach import Encounter, LinkCase, Youth
 from referral.db.people import PartnerFile, PartnerNote
-from referral.db.retention import LegalHold, PurgeRecord
+from referral.db.retention import GallringRun, LegalHold, PurgeRecord
 from referral.db.returned import ReturnedFile
 from referral.db.uow import UnitOfWork
 from referral.errors import NotFound
@@ -376,6 +376,51 @@ def test_a_completed_canary_childs_partner_file_is_purged_and_returned_the_distr
     assert again.purged == 0 and _purge_entries(app, world.canary_referral) == 1
 
 
+def _returned_files(app: Flask) -> dict[str, tuple[str, datetime]]:
+    """Per referral, its returned file's id and when it was delivered."""
+    with app.app_context():
+        rows = request_session().execute(
+            select(ReturnedFile.referral_id, ReturnedFile.id, ReturnedFile.delivered_at)
+        )
+        return {referral_id: (file_id, at) for referral_id, file_id, at in rows}
+
+
+def test_the_night_after_a_group_ends_the_district_has_its_files_and_the_purge_only_checks_them(
+    own_app: tuple[Flask, Settings], frozen_clock: FrozenClock
+) -> None:
+    app, settings = own_app
+    world = _build(app, settings, frozen_clock)
+    frozen_clock.moment = COMPLETED_AT + timedelta(hours=15)  # the nightly run after the end
+
+    first = _run(app, settings)
+
+    # Every participation is returned, the held one too (a return copies; only the purge
+    # waits for a hold), and nothing is purged before its retention is over.
+    assert (first.returned, first.purged, first.due) == (len(world.referrals), 0, 0)
+    returned = _returned_files(app)
+    assert set(returned) == set(world.referrals)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        inbox = returned_files.inbox(uow, world.worker, clock.today())
+        assert returned[world.canary_referral][0] in {summary.file_id for summary in inbox}
+        # The partner's file stays until its retention is over.
+        assert uow.session.scalars(
+            select(PartnerFile).where(PartnerFile.referral_id == world.canary_referral)
+        ).all()
+
+    # The next night returns nothing twice.
+    frozen_clock.moment += timedelta(days=1)
+    assert _run(app, settings).returned == 0
+
+    frozen_clock.moment = COMPLETED_AT + timedelta(days=settings.partner_retention_days + 1)
+    purge = _run(app, settings)
+
+    assert (purge.returned, purge.purged) == (0, len(world.referrals) - 1)
+    assert _returned_files(app) == returned  # the same files, delivered the night after
+    with app.app_context():
+        runs = request_session().scalars(select(GallringRun).order_by(GallringRun.started_at))
+        assert [run.returned for run in runs] == [len(world.referrals), 0, 0]
+
+
 def test_a_hold_set_by_the_dpo_stops_the_purge_until_released_and_its_reason_goes_with_it(
     own_app: tuple[Flask, Settings], frozen_clock: FrozenClock
 ) -> None:
@@ -523,10 +568,12 @@ def test_two_runs_at_once_purge_each_unit_once(
     for referral_id in world.referrals:
         assert _purge_entries(app, referral_id) == (0 if referral_id == world.held_referral else 1)
     with app.app_context():
-        assert (
-            request_session().scalar(select(func.count()).select_from(ReturnedFile))
-            == len(world.referrals) - 1
+        # Every ended participation returned once, the held one too: a return copies, and
+        # only the purge waits for the hold.
+        assert request_session().scalar(select(func.count()).select_from(ReturnedFile)) == len(
+            world.referrals
         )
+        assert sum(r.returned for r in results) == len(world.referrals)
 
 
 def test_a_youths_outreach_record_is_purged_once_nothing_is_open_and_encounters_stay_as_counts(

@@ -27,13 +27,17 @@ def purge_due(
     signing_key: Ed25519PrivateKey,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
-    """Purge what is due, returning each partner's file to social services first (signed)."""
+    """Return to social services the file of every participation that has ended and has
+    none yet (signed), then purge what is due."""
 
-    def deliver(unit_uow: UnitOfWork, units: list[Unit]) -> None:
+    def deliver(unit_uow: UnitOfWork, units: list[Unit]) -> int:
+        if not units:
+            return 0
         referral_ids = [unit.unit_id for unit in units]
         # The engine locked the units' referrals and read them afresh in this transaction.
-        returned_files.deliver_many(
+        delivered = returned_files.deliver_many(
             unit_uow, actor, referral_ids, signing_key, today, already_locked=True
         )
+        return sum(1 for file in delivered.values() if file.created)
 
     return run(uow, actor, settings, today, deliver, progress)

@@ -1,5 +1,11 @@
 """The plan (what is due, what is held and why, what is kept) and the run that purges.
 
+A run first returns to social services the file of every unit that has ended and needs one,
+due or not yet (_return_ended): on completion the data is purged or returned (domain.md §5),
+so a nightly run gives the district its file the night after the end, and the purge, when
+the retention is over, finds it delivered (the return is still checked, and made, inside
+the purge's transaction if it is missing).
+
 A run purges units (one person's data under one holder each) in transactions of
 `gallring_units_per_transaction` units: the units are locked and read afresh, checked again
 (still due, not held, not purged by a run racing this one), their return files delivered,
@@ -155,6 +161,7 @@ class RunResult:
     purged: int
     held: int
     failed: int = 0  # units whose purge raised: rolled back, logged, tried again next run
+    returned: int = 0  # files returned to social services (of units due or not yet)
 
 
 def _engine_of(uow: UnitOfWork) -> Engine:
@@ -186,7 +193,9 @@ def _run_lock(bind: Engine) -> Iterator[bool]:
                 connection.commit()
 
 
-DeliverReturn = Callable[[UnitOfWork, list[Unit]], None]
+# Returns the units' files to social services (in the caller's transaction); how many it
+# created (a file returned before is not returned again).
+DeliverReturn = Callable[[UnitOfWork, list[Unit]], int]
 
 
 def run(
@@ -274,8 +283,10 @@ def _run_locked(
     for stale in db.scalars(select(GallringRun).where(GallringRun.status == RunStatus.RUNNING)):
         stale.status = RunStatus.INTERRUPTED
     pending: list[tuple[PurgeRule, str]] = []
+    ended: dict[PurgeRule, list[Unit]] = {rule: [] for rule in RULES}
     held = 0
     for rule, unit, holds in _classify(uow, settings, today):
+        ended[rule].append(unit)
         if holds is None:
             continue
         if holds:
@@ -290,6 +301,7 @@ def _run_locked(
     run_id = the_run.id
     purged = failed = done = 0
     batch_size = max(settings.gallring_units_per_transaction, 1)
+    returned = _return_ended(uow, ended, batch_size, deliver_return)
     for rule, unit_ids in _batches(pending, batch_size):
         try:
             purged += _purge_batch(
@@ -319,9 +331,57 @@ def _run_locked(
     finished.status = RunStatus.FINISHED
     finished.finished_at = utcnow()
     finished.failed = failed
+    finished.returned = returned
     uow.commit()
     _compact(uow)
-    return RunResult(run_id, len(pending) + held, purged, held, failed)
+    return RunResult(run_id, len(pending) + held, purged, held, failed, returned)
+
+
+def _return_ended(
+    uow: UnitOfWork,
+    ended: dict[PurgeRule, list[Unit]],
+    batch_size: int,
+    deliver_return: DeliverReturn,
+) -> int:
+    """Return to social services the files of every unit that has ended and needs one, due
+    or not yet (held or not: a return copies, it destroys nothing), a batch per transaction;
+    how many files were returned. In a nightly run these are the participations that ended
+    since the last run, so the purge, when their retention is over, finds each file
+    delivered and only checks it. A batch that fails is redone one unit per transaction; a
+    unit that still fails is logged, and its purge waits for its return."""
+    returned = 0
+    for rule, units in ended.items():
+        unreturned = rule.unreturned(uow, units)
+        uow.rollback()  # the check's read is not held open (on SQLite: not the write lock)
+        for start in range(0, len(unreturned), batch_size):
+            batch = unreturned[start : start + batch_size]
+            try:
+                returned += _return_batch(uow, rule, batch, deliver_return)
+            except Exception:
+                uow.rollback()
+                for unit in batch:
+                    try:
+                        returned += _return_batch(uow, rule, [unit], deliver_return)
+                    except Exception as error:
+                        uow.rollback()
+                        log.error(
+                            "gallring: %s %s not returned (%s)",
+                            rule.name,
+                            unit.unit_id,
+                            type(error).__name__,
+                        )
+    return returned
+
+
+def _return_batch(
+    uow: UnitOfWork, rule: PurgeRule, units: list[Unit], deliver_return: DeliverReturn
+) -> int:
+    with _kept_in_session(uow.session):
+        rule.lock(uow, [unit.unit_id for unit in units])  # two runs at once return it once
+        needing = rule.needing_return(uow, units)
+        created = deliver_return(uow, [unit for unit in units if unit.unit_id in needing])
+        uow.commit()
+    return created
 
 
 def _batches(
@@ -487,6 +547,7 @@ class RunView:
     purged: int
     held: int
     failed: int
+    returned: int
 
 
 def last_runs(uow: UnitOfWork, actor: Actor, limit: int = 10) -> list[RunView]:
@@ -505,6 +566,7 @@ def last_runs(uow: UnitOfWork, actor: Actor, limit: int = 10) -> list[RunView]:
             r.purged,
             r.held,
             r.failed,
+            r.returned,
         )
         for r in rows
     ]

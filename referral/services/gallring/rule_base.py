@@ -122,6 +122,14 @@ class PurgeRule(ABC):
         """The units of which social services must receive a file before they are purged."""
         return set()
 
+    def unreturned(self, uow: UnitOfWork, units: Sequence[Unit]) -> list[Unit]:
+        """Of these ended units (due or not yet), those that have no file returned to social
+        services yet, of a rule that returns files (`needing_return` says which need one).
+        A run returns them as soon as they end (domain.md §5: on completion the data is
+        purged or returned), so the district has its file the night after, and the purge,
+        when the retention is over, finds it delivered."""
+        return []
+
     def remove(self, uow: UnitOfWork, units: Sequence[Unit]) -> None:  # noqa: B027
         """Rows to delete or detach before the erasure (none by default: rows stay, emptied)."""
 

@@ -59,7 +59,7 @@ from referral.services.gallring.rule_base import (
 )
 from referral.services.kept_statistics import Tally, youth_tallies_of
 from referral.services.outreach import youth_age
-from referral.services.returned_files import partner_reports
+from referral.services.returned_files import partner_reports, returned_referrals
 from referral.services.sharing import birth_date_of
 
 # --- Programme A: the partner's file on one participation ----------------------------------
@@ -79,12 +79,14 @@ class PartnerFileRule(PurgeRule):
     label = _l("The partner's file on a participation (Programme A)")
     help = _l(
         "IOP agreement (seed 004): when the participation ends, the partner's documentation is "
-        "purged or returned to social services. Purged %(period)s after the end, once what "
-        "social services must keep has been returned to the district."
+        "purged or returned to social services. What social services must keep is returned to "
+        "the district the night after the end; the partner's file is purged %(period)s after "
+        "the end."
     )
     basis = (
         "IOP agreement (seed 004): when the participation ends the partner's documentation is "
-        "purged or returned to social services; REFERRAL_PARTNER_RETENTION_DAYS after the end."
+        "purged or returned to social services; returned the night after the end, purged "
+        "REFERRAL_PARTNER_RETENTION_DAYS after the end."
     )
 
     def _query(self, db: Session, unit_ids: Sequence[str] | None = None) -> Select[_Ended]:
@@ -198,6 +200,10 @@ class PartnerFileRule(PurgeRule):
                 )
             )
         return needing
+
+    def unreturned(self, uow: UnitOfWork, units: Sequence[Unit]) -> list[Unit]:
+        returned = returned_referrals(uow, [unit.unit_id for unit in units])
+        return [unit for unit in units if unit.unit_id not in returned]
 
     def remove(self, uow: UnitOfWork, units: Sequence[Unit]) -> None:
         db = uow.session
