@@ -48,8 +48,8 @@ import hashlib
 import hmac
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -57,13 +57,17 @@ from audit.canonical import canonical_entry
 from audit.checkpoints import Checkpoint, key_id_of, verify_checkpoint
 
 __all__ = [
+    "ENTRY_SHAPE",
     "GENESIS_LINK",
     "HEAD_DOMAIN",
     "LINK_SIZE",
     "MIN_AUDIT_KEY_SIZE",
     "ChainEntry",
     "ChainHead",
+    "ChainWalk",
+    "RowShape",
     "VerificationReport",
+    "begin_walk",
     "beyond_the_head",
     "head_is_authentic",
     "head_mac",
@@ -206,6 +210,22 @@ def verify_chain(
     Raises ``ValueError`` only for misuse (a short audit key, checkpoints
     without a public key); everything about the data is in the report.
     """
+    walk = begin_walk(audit_key, checkpoints, public_key, start, head)
+    if isinstance(walk, VerificationReport):
+        return walk
+    return walk.walk_rows(entries, ENTRY_SHAPE) or walk.finish()
+
+
+def begin_walk(
+    audit_key: bytes,
+    checkpoints: Sequence[Checkpoint] = (),
+    public_key: Ed25519PublicKey | None = None,
+    start: Checkpoint | None = None,
+    head: ChainHead | None = None,
+) -> ChainWalk | VerificationReport:
+    """Check the checkpoints' signatures and return the walk from the start (genesis, or the
+    signed ``start``), or the report of a checkpoint that fails. Arguments as
+    :func:`verify_chain`'s; ``ValueError`` for misuse."""
     if len(audit_key) < MIN_AUDIT_KEY_SIZE:
         raise ValueError(f"the audit key must be at least {MIN_AUDIT_KEY_SIZE} bytes")
     pending: list[Checkpoint] = []
@@ -217,45 +237,86 @@ def verify_chain(
         )
         if failure is not None:
             return failure
-
     first = 1 if start is None else start.sequence + 1
-    previous = GENESIS_LINK if start is None else start.link
-    walk = _Walk(first=first, expected=first, previous=previous, start=start)
-    walk.base = first - 1  # last sequence known good: the start, then each matched checkpoint
-    failure = _walk_entries(
-        walk,
-        entries,
-        _keyed_link(audit_key),
-        [cp for cp in pending if cp.sequence > walk.base],
-        head,
+    return ChainWalk(
+        audit_key=audit_key,
+        first=first,
+        pending=tuple(cp for cp in pending if cp.sequence >= first),
+        head=head,
+        start=start,
+        expected=first,
+        previous=GENESIS_LINK if start is None else start.link,
+        base=first - 1,
     )
-    if failure is not None:
-        return failure
-    if head is not None:
-        head_failure = _head_problem(head, audit_key, walk.expected - 1)
-        if head_failure is not None:
-            bad = walk.expected if walk.expected - 1 < head.sequence else walk.base + 1
-            return walk.failed(bad, head_failure)
-    return walk.report(True, None, None)
+
+
+class RowShape(NamedTuple):
+    """How the walker reads a row: the sequence is always its first item; the stored hash
+    and link are at ``hash_at`` and ``link_at``; ``encode(row)`` gives the canonical bytes
+    of its content (raising ``TypeError``/``ValueError`` for content that cannot be)."""
+
+    hash_at: int
+    link_at: int
+    encode: Callable[[Any], bytes]
+
+
+def _encode_chain_entry(entry: ChainEntry) -> bytes:
+    canonical = entry.canonical
+    return canonical_entry(entry.fields) if canonical is None else canonical
+
+
+ENTRY_SHAPE = RowShape(hash_at=2, link_at=3, encode=_encode_chain_entry)
 
 
 @dataclass
-class _Walk:
-    """How far verification has come: the next sequence expected, the link before it, the
-    checkpoints matched, and the last sequence a checkpoint (or the start) vouches for."""
+class ChainWalk:
+    """The sequential pass, as state that can be handed on: the next sequence expected, the
+    link before it, which signed checkpoints are matched, and the last sequence a checkpoint
+    (or the start) vouches for.
 
-    first: int
+    A walk can be resumed at any pending checkpoint (:meth:`resumed_after`): the state there
+    is exactly what the pass from the start has once it matched that checkpoint, because a
+    match means the recomputed link *is* the signed one. That is what lets segments between
+    checkpoints be verified apart and their reports be the sequential pass's."""
+
+    audit_key: bytes
+    first: int  # the first sequence of the whole pass (its reports count from here)
+    pending: tuple[Checkpoint, ...]  # signed checkpoints after the start, in order
+    head: ChainHead | None
+    start: Checkpoint | None
     expected: int
     previous: bytes
-    start: Checkpoint | None = None
-    checkpoints_checked: int = 0
-    base: int = 0
+    base: int
+    matched: int = 0  # pending checkpoints matched so far (their count is checkpoints_checked)
+    stop_after: int | None = None  # a segment's last entry: the walk ends once it verified
+    finished_segment: bool = False
+
+    def resumed_after(self, index: int, stop_after: int | None) -> ChainWalk:
+        """This walk as it stands right after matching ``pending[index]`` (or as it is, for
+        -1), to end after entry ``stop_after`` (or run to the end of the rows)."""
+        if index < 0:
+            return replace(self, stop_after=stop_after)
+        checkpoint = self.pending[index]
+        return replace(
+            self,
+            expected=checkpoint.sequence + 1,
+            previous=checkpoint.link,
+            base=checkpoint.sequence,
+            matched=index + 1,
+            stop_after=stop_after,
+            finished_segment=False,
+        )
+
+    @property
+    def next_checkpoint(self) -> int:
+        """The sequence of the next checkpoint to match, or -1 when none is left."""
+        return self.pending[self.matched].sequence if self.matched < len(self.pending) else -1
 
     def report(self, ok: bool, bad: int | None, reason: str | None) -> VerificationReport:
         return VerificationReport(
             ok=ok,
             entries_checked=self.expected - self.first,
-            checkpoints_checked=self.checkpoints_checked,
+            checkpoints_checked=self.matched,
             first_bad_sequence=bad,
             reason=reason,
             last_sequence=self.expected - 1,
@@ -265,72 +326,84 @@ class _Walk:
     def failed(self, bad: int, reason: str) -> VerificationReport:
         return self.report(False, bad, reason)
 
+    def walk_rows(self, rows: Iterable[Any], shape: RowShape) -> VerificationReport | None:
+        """Check each row in turn against its sequence, hash, link, the signed checkpoint at
+        it and the head. Returns the first failure, or None with the walk moved past the rows
+        (or, with ``stop_after``, past that entry: the rows after it are left unread).
 
-def _walk_entries(
-    walk: _Walk,
-    entries: Iterable[ChainEntry],
-    link_of: Callable[[bytes], bytes],
-    pending: Sequence[Checkpoint],
-    head: ChainHead | None,
-) -> VerificationReport | None:
-    """The streaming pass: each entry in turn against its sequence, hash, link, the signed
-    checkpoint at it and the head. Returns the first failure, or None with `walk` at the end.
+        The loop keeps its state in locals and writes it back only on leaving: this runs
+        once per entry of a log of millions wherever the bulk check
+        (:mod:`audit.batch_check`) cannot vouch for a batch."""
+        first, expected, previous = self.first, self.expected, self.previous
+        pending, matched = self.pending, self.matched
+        cp_next = self.next_checkpoint
+        head = self.head
+        # Without a head, no entry is beyond it and none is compared with it.
+        head_sequence = head.sequence if head is not None else sys.maxsize
+        head_link = head.link if head is not None else b""
+        stop = self.stop_after if self.stop_after is not None else -1
+        hash_at, link_at, encode = shape
+        link_of = _keyed_link(self.audit_key)
+        sha256 = hashlib.sha256
 
-    The loop keeps its state in locals and writes it back to `walk` only on leaving: this
-    runs once per entry of a log of millions."""
-    first, expected, previous = walk.first, walk.expected, walk.previous
-    cp_index = 0
-    cp_next = pending[0].sequence if pending else -1
-    # Without a head, no entry is beyond it and none is compared with it.
-    head_sequence = head.sequence if head is not None else sys.maxsize
-    head_link = head.link if head is not None else b""
-    sha256 = hashlib.sha256
+        def leave(bad: int | None, reason: str | None) -> VerificationReport | None:
+            self.expected, self.previous, self.matched = expected, previous, matched
+            if reason is None:
+                return None
+            return self.failed(bad if bad is not None else expected, reason)
 
-    def leave(bad: int | None, reason: str | None) -> VerificationReport | None:
-        walk.expected, walk.previous = expected, previous
-        return None if reason is None else walk.failed(bad if bad is not None else expected, reason)
+        # Plain != rather than hmac.compare_digest: nothing secret is being compared against
+        # attacker-chosen guesses here, and != also copes with a NULL column.
+        for row in rows:
+            sequence = row[0]
+            if sequence > head_sequence:
+                return leave(sequence, beyond_the_head(sequence, head_sequence))
+            if sequence != expected:
+                return leave(*_sequence_problem(sequence, expected, first, self.start))
+            try:
+                computed_hash = sha256(encode(row)).digest()
+            except (TypeError, ValueError) as exc:
+                return leave(sequence, f"entry {sequence}: its content cannot be encoded ({exc}).")
+            if computed_hash != row[hash_at]:
+                return leave(
+                    sequence, f"entry {sequence}: content does not match its hash (edited)."
+                )
+            link = link_of(previous + computed_hash)
+            if link != row[link_at]:
+                return leave(sequence, _link_problem(sequence, first))
+            if sequence == cp_next:
+                if link != pending[matched].link:
+                    return leave(self.base + 1, _rewritten_before(sequence, self.base))
+                matched += 1
+                self.base = sequence
+                cp_next = pending[matched].sequence if matched < len(pending) else -1
+            if sequence == head_sequence and link != head_link:
+                return leave(sequence, _head_link_problem(sequence))
+            previous = link
+            expected = sequence + 1
+            if sequence == stop:
+                self.finished_segment = True
+                break
+        return leave(None, None)
 
-    # Plain != rather than hmac.compare_digest: nothing secret is being compared against
-    # attacker-chosen guesses here, and != also copes with a NULL column.
-    for entry in entries:
-        sequence = entry.sequence
-        if sequence > head_sequence:
-            return leave(sequence, beyond_the_head(sequence, head_sequence))
-        if sequence != expected:
-            return leave(*_sequence_problem(sequence, expected, first, walk.start))
-        try:
-            canonical = entry.canonical
-            if canonical is None:
-                canonical = canonical_entry(entry.fields)
-            computed_hash = sha256(canonical).digest()
-        except (TypeError, ValueError) as exc:
-            return leave(sequence, f"entry {sequence}: its content cannot be encoded ({exc}).")
-        if computed_hash != entry.stored_hash:
-            return leave(sequence, f"entry {sequence}: content does not match its hash (edited).")
-        link = link_of(previous + computed_hash)
-        if link != entry.stored_link:
-            return leave(sequence, _link_problem(sequence, first))
-        if sequence == cp_next:
-            if link != pending[cp_index].link:
-                return leave(walk.base + 1, _rewritten_before(sequence, walk.base))
-            walk.checkpoints_checked += 1
-            walk.base = sequence
-            cp_index += 1
-            cp_next = pending[cp_index].sequence if cp_index < len(pending) else -1
-        if sequence == head_sequence and link != head_link:
-            return leave(sequence, _head_link_problem(sequence))
-        previous = link
-        expected = sequence + 1
-
-    leave(None, None)
-    if cp_index < len(pending):
-        last = expected - 1
-        return walk.failed(
-            last + 1,
-            f"the log ends at entry {last} but a signed checkpoint covers entry "
-            f"{pending[-1].sequence}, so entries from {last + 1} on were deleted (truncated).",
-        )
-    return None
+    def finish(self) -> VerificationReport:
+        """The report once the rows ran out: every signed checkpoint must have been reached,
+        and, with a head, the chain must reach it and its MAC verify."""
+        last = self.expected - 1
+        if self.matched < len(self.pending):
+            return self.failed(
+                last + 1,
+                f"the log ends at entry {last} but a signed checkpoint covers entry "
+                f"{self.pending[-1].sequence}, so entries from {last + 1} on were deleted "
+                "(truncated).",
+            )
+        head = self.head
+        if head is not None:
+            head_failure = _head_problem(head, self.audit_key, last)
+            if head_failure is not None:
+                bad = self.expected if last < head.sequence else self.base + 1
+                return self.failed(bad, head_failure)
+        return self.report(True, None, None)
 
 
 def _rewritten_before(sequence: int, base: int) -> str:

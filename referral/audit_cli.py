@@ -52,13 +52,26 @@ def init() -> None:
     default=None,
     help="Verify checkpoints with this public key (default: the copy in the checkpoint directory).",
 )
-def verify(public_key: Path | None) -> None:
+@click.option(
+    "--since-last-verified",
+    is_flag=True,
+    help="Only from the last signed checkpoint at or before what the last successful "
+    "verification covered (for routine runs; without one, the whole log).",
+)
+def verify(public_key: Path | None, since_last_verified: bool) -> None:
     """Recompute the chain and check every signed checkpoint."""
     with operator("audit-verify") as (uow, actor):
-        if public_key is not None:
-            report = audit_integrity.verify(uow.session, public_key)
+        if public_key is not None:  # another key: a check of its own, not recorded
+            verification = audit_integrity.verify_log(
+                uow.session, public_key, since_last_verified=since_last_verified
+            )
         else:
-            report = audit_integrity.verify_and_record(uow, actor)
+            verification = audit_integrity.verify_and_record_log(
+                uow, actor, since_last_verified=since_last_verified
+            )
+    report = verification.report
+    if since_last_verified:
+        click.echo(_where_it_began(verification))
     if report.ok:
         click.echo(
             f"Intact: {report.entries_checked} entries and "
@@ -68,6 +81,21 @@ def verify(public_key: Path | None) -> None:
     click.echo(f"TAMPERED: {report.reason}", err=True)
     click.echo(f"First bad entry: {report.first_bad_sequence}", err=True)
     sys.exit(1)
+
+
+def _where_it_began(verification: audit_integrity.LogVerification) -> str:
+    if verification.previously_covered is None:
+        return "No earlier successful verification: checked the whole log from entry 1."
+    if not verification.started_after:
+        return (
+            f"The last verification reached entry {verification.previously_covered}, but no "
+            "signed checkpoint lies at or before it: checked the whole log from entry 1."
+        )
+    return (
+        f"Checked from entry {verification.first_checked}: after the signed checkpoint at "
+        f"entry {verification.started_after}, the latest at or before entry "
+        f"{verification.previously_covered}, which the last verification reached."
+    )
 
 
 @audit_cli.command("checkpoint")

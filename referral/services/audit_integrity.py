@@ -1,10 +1,11 @@
 """Is the access log intact? Verification of the chain and its signed checkpoints, and
-on-demand checkpoints. The DPO and `flask audit verify` use the same code."""
+on-demand checkpoints. The DPO, the API, `flask audit verify` and the checkpoint timer use the
+same code (audit.stored_log)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,106 +15,148 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from audit.actions import Action, Outcome
-from audit.canonical import row_encoder
-from audit.chain import (
-    ChainEntry,
-    ChainHead,
-    VerificationReport,
-    beyond_the_head,
-    head_is_authentic,
-    verify_chain,
-)
+from audit.chain import ChainHead, VerificationReport, beyond_the_head, head_is_authentic
 from audit.checkpoints import Checkpoint, CheckpointDirectory, load_private_key, load_public_key
 from audit.record import audit_config, current_head, record, write_checkpoint
 from audit.sinks import PUBLIC_KEY_FILE
+from audit.stored_log import (
+    PARALLEL_FROM_ENTRIES,
+    Connector,
+    StoredLog,
+    available_cores,
+    verify_stored_log,
+)
 from referral.actors import Actor
 from referral.db.audit_log import HASHED_FIELDS, AuditEntry, AuditVerification
+from referral.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict
 from referral.policy import Permission, require
 
 log = logging.getLogger(__name__)
 
-STREAM_BATCH = 5000
+# A verification's entry in the log: object "audit_log", id the range found intact.
+VERIFIED_RANGE_TYPE = "audit_log"
 
 
-def chain_entries(
-    session: Session, after: int = 0, through: int | None = None
-) -> Generator[ChainEntry]:
-    """The entries after `after` (through `through`, when given) in sequence order, streamed:
-    a million entries never sit in memory.
-
-    Read through the DBAPI cursor directly, in batches: the verifier needs raw columns, and
-    skipping SQLAlchemy's per-row processing is most of what lets it check on the order of
-    100 000 entries a second. On PostgreSQL the cursor is a named (server-side) one, so the
-    rows stream instead of arriving all at once."""
-    columns = ", ".join([*HASHED_FIELDS, "entry_hash", "link"])
-    bounds = f"sequence > {int(after)}"
-    if through is not None:
-        bounds += f" AND sequence <= {int(through)}"
-    # Fixed column names and two integers: nothing from outside reaches the statement.
-    query = f"SELECT {columns} FROM audit_entries WHERE {bounds} ORDER BY sequence"  # noqa: S608
-    dbapi_connection = session.connection().connection.dbapi_connection
-    assert dbapi_connection is not None
-    if session.get_bind().dialect.name == "postgresql":
-        cursor = dbapi_connection.cursor(name="audit_verify")
-    else:
-        cursor = dbapi_connection.cursor()
-    width = len(HASHED_FIELDS)
-    encode = row_encoder(HASHED_FIELDS)
-    try:
-        cursor.execute(query)
-        while rows := cursor.fetchmany(STREAM_BATCH):
-            for row in rows:
-                # Encoded here, from the raw row: no dict per entry. An entry whose content
-                # cannot be encoded gets no canonical bytes, so the verifier reports it.
-                try:
-                    canonical: bytes | None = encode(row)
-                except (TypeError, ValueError):
-                    canonical = None
-                # Both drivers give BLOB/bytea as bytes: compared as they come.
-                yield ChainEntry(
-                    row[0],
-                    _NO_FIELDS if canonical is not None else _fields(row),
-                    row[width],
-                    row[width + 1],
-                    canonical,
-                )
-    finally:
-        cursor.close()  # the verifier may stop early: release the server-side cursor
+def stored_log(session: Session) -> StoredLog:
+    """The entries' table as the verifier reads it."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    return StoredLog(audit_config(session).tables.entries.name, HASHED_FIELDS, postgresql)
 
 
-_NO_FIELDS: dict[str, object] = {}
-
-
-def _fields(row: Sequence[object]) -> dict[str, object]:
-    return dict(zip(HASHED_FIELDS, row, strict=False))
+def connector(session: Session) -> Connector | None:
+    """How a worker process connects to the same database, or None when it cannot (a
+    database in memory, a driver the verifier does not know)."""
+    engine = session.get_bind().engine
+    url, dialect = engine.url, engine.dialect
+    if dialect.name == "sqlite":
+        if not url.database or url.database == ":memory:" or url.query.get("mode") == "memory":
+            return None
+        return Connector("sqlite3", (url.database,), {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _args, options = dialect.create_connect_args(url)
+        options.pop("context", None)  # SQLAlchemy's adapters: a worker uses psycopg's own
+        return Connector("psycopg", (), dict(options))
+    return None
 
 
 def public_key_path(checkpoint_dir: Path) -> Path:
     return checkpoint_dir / PUBLIC_KEY_FILE
 
 
+@dataclass(frozen=True)
+class LogVerification:
+    """A verification's report, and where it began: after `started_after` (0: the first
+    entry), the signed checkpoint at or before `previously_covered`, the last entry the
+    previous successful verification reached (None when it was not used)."""
+
+    report: VerificationReport
+    started_after: int = 0
+    previously_covered: int | None = None
+
+    @property
+    def first_checked(self) -> int:
+        return self.started_after + 1
+
+
 def verify(session: Session, public_key_file: Path | None = None) -> VerificationReport:
     """Recompute the chain up to its stored head, check the head (its link and its MAC), that
     nothing lies beyond it, and every checkpoint's signature with the public key alone."""
+    return verify_log(session, public_key_file).report
+
+
+def verify_log(
+    session: Session,
+    public_key_file: Path | None = None,
+    *,
+    since_last_verified: bool = False,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM_ENTRIES,
+) -> LogVerification:
+    """:func:`verify`, with segments between checkpoints verified in parallel (one worker
+    process per core) on a long log. With `since_last_verified`, from the latest signed
+    checkpoint at or before the entry the last successful verification reached: a signed
+    link, so nothing stored in the database can make it skip an entry after that checkpoint
+    (see :func:`last_verified_sequence`)."""
     config = audit_config(session)
     checkpoints = config.readable_checkpoints()
     key_file = public_key_file or public_key_path(config.checkpoint_dir)
     public_key = load_public_key(key_file.read_bytes()) if key_file.exists() else None
     if checkpoints and public_key is None:
         raise Conflict(f"Checkpoints exist but there is no public key at {key_file}.")
+    covered = last_verified_sequence(session) if since_last_verified else None
+    start = _latest_at_or_before(checkpoints, covered) if covered is not None else None
     # The head first: every entry up to it had committed when it was read, so a concurrent
     # append (after it) can neither be missed nor mistaken for a forgery.
     head = current_head(session)
-    entries = chain_entries(session, through=head.sequence)
-    try:
-        report = verify_chain(entries, config.audit_key, checkpoints, public_key, head=head)
-    finally:
-        entries.close()
+    dbapi_connection = session.connection().connection.dbapi_connection
+    assert dbapi_connection is not None
+    report = verify_stored_log(
+        dbapi_connection,
+        stored_log(session),
+        config.audit_key,
+        checkpoints,
+        public_key,
+        head,
+        start=start,
+        connector=connector(session),
+        workers=workers or available_cores(),
+        parallel_from=parallel_from,
+    )
     if report.ok:
-        return _nothing_beyond_the_head(session, report, head)
-    return report
+        report = _nothing_beyond_the_head(session, report, head)
+    return LogVerification(report, start.sequence if start else 0, covered)
+
+
+def last_verified_sequence(session: Session) -> int | None:
+    """The last entry the latest successful verification reached, as its own entry in the log
+    says (`object_id` "first-last"; older entries hold the count of a run from entry 1).
+
+    The log, not the verifications table: a run that starts from here verifies that entry too
+    (it lies after what it covered), so an entry changed to claim more is caught by the very
+    run that trusts it. A claim that does not lie before its own entry is ignored."""
+    row = session.execute(
+        select(AuditEntry.sequence, AuditEntry.object_id)
+        .where(
+            AuditEntry.action == Action.AUDIT_VERIFY.value,
+            AuditEntry.outcome == Outcome.ALLOWED.value,
+            AuditEntry.object_type == VERIFIED_RANGE_TYPE,
+        )
+        .order_by(AuditEntry.sequence.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.object_id is None:
+        return None
+    _first, _dash, last = row.object_id.rpartition("-")
+    if not last.isdigit() or not 0 < int(last) < row.sequence:
+        return None
+    return int(last)
+
+
+def _latest_at_or_before(checkpoints: Sequence[Checkpoint], sequence: int) -> Checkpoint | None:
+    earlier = [cp for cp in checkpoints if cp.sequence <= sequence]
+    return max(earlier, key=lambda cp: cp.sequence, default=None)
 
 
 def _nothing_beyond_the_head(
@@ -135,8 +178,23 @@ def _nothing_beyond_the_head(
 
 
 def verify_and_record(uow: UnitOfWork, actor: Actor) -> VerificationReport:
+    return verify_and_record_log(uow, actor).report
+
+
+def verify_and_record_log(
+    uow: UnitOfWork, actor: Actor, *, since_last_verified: bool = False
+) -> LogVerification:
     require(actor, Permission.AUDIT_VERIFY)
-    report = verify(uow.session)
+    verification = verify_log(uow.session, since_last_verified=since_last_verified)
+    record_verification(uow, actor, verification)
+    return verification
+
+
+def record_verification(uow: UnitOfWork, actor: Actor, verification: LogVerification) -> None:
+    """Keep the run for the integrity page and in the log itself: its entry names the range
+    of entries found intact ("first-last"), which `--since-last-verified` starts from."""
+    require(actor, Permission.AUDIT_VERIFY)
+    report = verification.report
     uow.session.add(
         AuditVerification(
             ok=report.ok,
@@ -154,8 +212,8 @@ def verify_and_record(uow: UnitOfWork, actor: Actor) -> VerificationReport:
                 actor,
                 Action.AUDIT_VERIFY,
                 outcome=Outcome.ALLOWED if report.ok else Outcome.DENIED,
-                object_type="audit_log",
-                object_id=str(report.entries_checked),
+                object_type=VERIFIED_RANGE_TYPE,
+                object_id=f"{verification.first_checked}-{report.last_sequence}",
             )
     except IntegrityError:
         # A forged entry holds the next sequence number, so nothing can be appended until it
@@ -163,7 +221,6 @@ def verify_and_record(uow: UnitOfWork, actor: Actor) -> VerificationReport:
         if report.ok:
             raise
     uow.commit()
-    return report
 
 
 def checkpoint_now(uow: UnitOfWork, actor: Actor) -> Checkpoint | None:
@@ -198,11 +255,11 @@ def checkpoint_if_due(session: Session, now: datetime) -> Checkpoint | None:
     ):
         return None  # not yet due
     public_key = load_private_key(config.signing_key_path.read_bytes()).public_key()
-    entries = chain_entries(session, after=latest.sequence if latest else 0, through=head.sequence)
-    try:
-        report = verify_chain(entries, config.audit_key, (), public_key, start=latest, head=head)
-    finally:
-        entries.close()
+    dbapi_connection = session.connection().connection.dbapi_connection
+    assert dbapi_connection is not None
+    report = verify_stored_log(
+        dbapi_connection, stored_log(session), config.audit_key, (), public_key, head, latest
+    )
     if not report.ok:
         log.error("audit checkpoint not signed: the log does not verify: %s", report.reason)
         return None
