@@ -12,7 +12,7 @@ from sqlalchemy import select
 from audit.actions import Action
 from audit.record import record
 from referral.actors import Actor
-from referral.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from referral.auth.passwords import hash_password, password_problem
 from referral.auth.sessions import close_all_sessions
 from referral.db.models import Organisation, User, UserRole
 from referral.db.uow import UnitOfWork
@@ -101,11 +101,9 @@ def add_user(uow: UnitOfWork, actor: Actor, new: NewUser) -> AccountView:
             _("The display name must be 1-%(n)s characters.", n=MAX_DISPLAY_NAME),
             field="display_name",
         )
-    if len(new.password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            _("The password must be at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
-            field="password",
-        )
+    problem = password_problem(new.password, username)
+    if problem is not None:
+        raise InvalidInput(problem, field="password")
     roles = _parse_roles(new.roles)
     db = uow.session
     organisation = db.get(Organisation, new.organisation_id)

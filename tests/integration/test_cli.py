@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from referral import clock
+from referral.db.models import User
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.demo import demo_actor
@@ -90,6 +91,40 @@ def test_a_role_in_the_wrong_kind_of_organisation_is_refused(
     )
     assert result.exit_code != 0
     assert "district" in result.output
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [("Sommar2026!!", "too easy to guess"), ("sunshine1234", "lists of common or leaked")],
+)
+def test_a_guessable_or_leaked_staff_password_is_refused_and_no_account_is_made(
+    runner: FlaskCliRunner, factory: Factory, password: str, why: str
+) -> None:
+    district = factory.organisation("district")
+    result = runner.invoke(
+        args=[
+            "user",
+            "add",
+            "--username",
+            "ny.handlaggare",
+            "--name",
+            "N",
+            "--org",
+            district.id,
+            "--role",
+            "social_worker",
+            "--password",
+            password,
+        ]
+    )
+    assert result.exit_code != 0
+    assert why in result.output
+    assert password not in result.output  # the refusal never repeats the password
+    with factory.app.app_context():
+        assert (
+            request_session().scalar(select(User.id).where(User.username == "ny.handlaggare"))
+            is None
+        )
 
 
 def test_disable_and_reset_mfa_end_open_sessions(
