@@ -23,8 +23,9 @@ from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, organisation_scope, require
 from referral.services import concern_reports
-from referral.services.children import record_child_access
+from referral.services.children import record_children_access
 from referral.services.loading import get_for
+from referral.services.sharing import children_by_id
 from referral.services.users import staff_names
 
 
@@ -90,15 +91,16 @@ def district_referrals(
     flagged = concern_reports.children_with_open_reports(uow, {r.child_id for r in found})
     if concern_only:
         found = [r for r in found if r.child_id in flagged]
-    children: dict[str, Child] = {}
-    for referral in found:
-        if referral.child_id not in children:
-            child = db.get(Child, referral.child_id)
-            assert child is not None  # a foreign key: a referral always has its child
-            children[child.id] = child
+    children = children_by_id(uow, (r.child_id for r in found))
+    # A foreign key: a referral always has its child.
+    assert all(r.child_id in children for r in found)
     # One entry per child shown, however many of their referrals the list holds.
-    for child in children.values():
-        record_child_access(uow, actor, Action.REFERRAL_LIST, child)
+    record_children_access(
+        uow,
+        actor,
+        Action.REFERRAL_LIST,
+        (children[i] for i in dict.fromkeys(r.child_id for r in found)),
+    )
     uow.commit()  # the access is on record before anything is shown
     partners = _partner_names(uow, (r.partner_id for r in found))
     return [

@@ -14,9 +14,11 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from audit.actions import Action
 from referral.actors import Actor
+from referral.db.encryption import session_cipher
 from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
@@ -43,11 +45,17 @@ from referral.rules import (
     age_on,
 )
 from referral.services import case_numbers, concern_reports
-from referral.services.children import record_child_access
+from referral.services.children import record_child_access, record_children_access
 from referral.services.group_dates import groups_of
 from referral.services.loading import get_for
 from referral.services.personnummer_reveal import masked
-from referral.services.sharing import LvuShare, birth_date_of, lvu_decisions, sharing_basis_for
+from referral.services.sharing import (
+    LvuShare,
+    birth_date_of,
+    lvu_decisions,
+    sharing_basis_for,
+    sharing_facts,
+)
 from referral.services.users import staff_names
 
 
@@ -208,7 +216,10 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
         .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
     ).all()
     referral_rows = db.scalars(
-        select(Referral).where(Referral.child_id == child.id).order_by(Referral.created_at)
+        select(Referral)
+        .where(Referral.child_id == child.id)
+        .order_by(Referral.created_at)
+        .options(selectinload(Referral.events))  # each referral's history, in one query
     ).all()
     lvu = lvu_decisions(child) if child.placement_basis == PlacementBasis.LVU.value else {}
     staff = staff_names(
@@ -219,6 +230,7 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
         | ({child.responsible_worker_id} if child.responsible_worker_id else set()),
     )
     birth_date = birth_date_of(child)
+    facts = sharing_facts(uow, [child.id])[child.id]  # once for every category shown
     return ChildRecord(
         id=child.id,
         name=child.name,
@@ -245,7 +257,8 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
         consents=_consent_views(consent_rows, {g.id: g.name for g in guardians}, staff),
         referrals=_referral_views(uow, referral_rows, staff),
         sharing=tuple(
-            (category, sharing_basis_for(uow, child, category, today)) for category in Category
+            (category, sharing_basis_for(uow, child, category, today, facts))
+            for category in Category
         ),
         # Not through an emergency grant: the flag is the placing district's to see.
         concern=belongs_to(actor, child.district_id)
@@ -444,6 +457,8 @@ def district_children(
     if mine:
         query = query.where(Child.responsible_worker_id == actor.user_id)
     found = list(db.scalars(query))
+    # Every child's key at once: each name and personnummer read below would fetch its own.
+    session_cipher(db).keys.load_many(db, (child.data_key_id for child in found))
     flagged = concern_reports.children_with_open_reports(uow, [c.id for c in found])
     if concern_only:
         found = [child for child in found if child.id in flagged]
@@ -451,8 +466,7 @@ def district_children(
         matching is not None
     ):  # (sealed fields are read here, in the service: they leave only if shown)
         found = [child for child in found if matching(child)]
-    for child in found:
-        record_child_access(uow, actor, Action.CHILD_LIST, child)
+    record_children_access(uow, actor, Action.CHILD_LIST, found)
     uow.commit()
     open_referrals: dict[str, list[OpenReferral]] = {}
     if found:

@@ -10,22 +10,24 @@ shown is one audited read of that child's record, written before the list is ret
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from audit.actions import Action
-from audit.record import record
 from crypto import DecryptionError
 from referral.actors import Actor
+from referral.db.base import chunks, one_of
 from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, organisation_scope, require
 from referral.rules import CHILD_PARTY, TERMINAL, WITH_PARTNER, Decision, PlacementBasis, Status
+from referral.services.children import record_children_access
+from referral.services.sharing import children_by_id
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,19 @@ def _affected(consent: ConsentRecord, open_referrals: list[Referral], today: dat
     return any(Status(r.status) in WITH_PARTNER for r in open_referrals)
 
 
-def _described(uow: UnitOfWork, referral: Referral) -> AffectedReferral:
-    partner = uow.session.get(Organisation, referral.partner_id)
-    name = partner.name if partner is not None else referral.partner_id
+def _described(referral: Referral, partner_names: Mapping[str, str]) -> AffectedReferral:
+    name = partner_names.get(referral.partner_id, referral.partner_id)
     return AffectedReferral(referral.id, referral.status, referral.partner_id, name)
+
+
+def _partner_names(uow: UnitOfWork, referrals: Iterable[Referral]) -> dict[str, str]:
+    ids = sorted({r.partner_id for r in referrals})
+    db = uow.session
+    names: dict[str, str] = {}
+    for chunk in chunks(ids):
+        query = select(Organisation.id, Organisation.name).where(one_of(db, Organisation.id, chunk))
+        names.update((org_id, name) for org_id, name in db.execute(query))
+    return names
 
 
 def _under_lvu(child: Child) -> bool:
@@ -117,11 +128,21 @@ def _under_lvu(child: Child) -> bool:
     return basis == PlacementBasis.LVU.value
 
 
-def _party_name(uow: UnitOfWork, consent: ConsentRecord) -> str | None:
+def _party_name(consent: ConsentRecord, guardians: Mapping[str, Guardian]) -> str | None:
     if consent.party == CHILD_PARTY:
         return None
-    guardian = uow.session.get(Guardian, consent.party)
+    guardian = guardians.get(consent.party)
     return guardian.name if guardian is not None else None
+
+
+def _guardians(uow: UnitOfWork, consents: Iterable[ConsentRecord]) -> dict[str, Guardian]:
+    ids = sorted({c.party for c in consents if c.party != CHILD_PARTY})
+    db = uow.session
+    found: dict[str, Guardian] = {}
+    for chunk in chunks(ids):
+        query = select(Guardian).where(one_of(db, Guardian.id, chunk))
+        found.update((guardian.id, guardian) for guardian in db.scalars(query))
+    return found
 
 
 def lapse_queue(uow: UnitOfWork, actor: Actor, today: date, warning_days: int) -> list[LapseLine]:
@@ -134,13 +155,18 @@ def lapse_queue(uow: UnitOfWork, actor: Actor, today: date, warning_days: int) -
     horizon = today + timedelta(days=warning_days)
     due = [c for c in _latest_given(uow, district_id) if c.valid_until <= horizon]
     open_referrals = _open_referrals(uow, {c.child_id for c in due})
+    # Read for the whole queue at once (each line alone would cost a query for its child, its
+    # child's key, its guardian and each referral's partner).
+    children = children_by_id(uow, {c.child_id for c in due})
+    guardians = _guardians(uow, due)
+    partner_names = _partner_names(uow, (r for rs in open_referrals.values() for r in rs))
     lines: list[LapseLine] = []
     shown: dict[str, Child] = {}
     for consent in sorted(due, key=lambda c: (c.valid_until, c.child_id, c.party)):
         child_referrals = open_referrals.get(consent.child_id, [])
         if not _affected(consent, child_referrals, today):
             continue
-        child = uow.session.get(Child, consent.child_id)
+        child = children.get(consent.child_id)
         if child is None or _under_lvu(child):
             continue
         require(actor, Permission.CONSENT_QUEUE_READ, child)
@@ -151,20 +177,13 @@ def lapse_queue(uow: UnitOfWork, actor: Actor, today: date, warning_days: int) -
                 child_name=child.name,
                 consent_id=consent.id,
                 party=consent.party,
-                party_name=_party_name(uow, consent),
+                party_name=_party_name(consent, guardians),
                 valid_until=consent.valid_until,
                 days_left=(consent.valid_until - today).days,
-                referrals=tuple(_described(uow, r) for r in child_referrals),
+                referrals=tuple(_described(r, partner_names) for r in child_referrals),
             )
         )
-    for child in shown.values():  # one entry per child, however many of its consents
-        record(
-            uow.session,
-            actor,
-            Action.CONSENT_QUEUE_READ,
-            object_type="child",
-            object_id=child.id,
-            subject=child.key_scope(),
-        )
+    # One entry per child, however many of its consents, all in one write.
+    record_children_access(uow, actor, Action.CONSENT_QUEUE_READ, shown.values())
     uow.commit()
     return lines

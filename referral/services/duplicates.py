@@ -17,6 +17,7 @@ from audit.actions import Action
 from audit.record import record
 from referral.actors import Actor
 from referral.db.base import utcnow
+from referral.db.encryption import session_cipher
 from referral.db.outreach import DismissedPair, Youth, YouthLink
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput
@@ -65,6 +66,8 @@ def _likely_pairs(uow: UnitOfWork, organisation_id: str) -> list[tuple[Youth, Yo
         )
     )
     ids = [y.id for y in youths]
+    # Every record is decrypted to compare: their keys unwrapped at once, not one query each.
+    session_cipher(uow.session).keys.load_many(uow.session, (y.data_key_id for y in youths))
     settled = {
         (row.first_id, row.second_id)
         for row in uow.session.scalars(

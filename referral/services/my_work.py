@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from referral.actors import Actor
-from referral.db.people import Child, ConsentRecord
+from referral.db.people import ConsentRecord
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, partner_scope, require
@@ -27,6 +27,7 @@ from referral.services.consent_queue import latest_given_by_child
 from referral.services.group_dates import PlacedIn, groups_of
 from referral.services.inbox_cards import days_received
 from referral.services.referrals import partner_share
+from referral.services.sharing import children_by_id, sharing_facts
 
 
 class Step(StrEnum):
@@ -178,10 +179,14 @@ def referrals_awaiting_answer(uow: UnitOfWork, actor: Actor, today: date) -> lis
         )
         .order_by(Referral.created_at, Referral.id)
     ).all()
+    children = children_by_id(uow, [r.child_id for r in waiting])
+    facts = sharing_facts(uow, children)
     lawful = []
     for referral in waiting:
-        child = db.get(Child, referral.child_id)
-        if child is not None and partner_share(uow, referral, child, today) is not None:
+        child = children.get(referral.child_id)
+        if child is None:
+            continue
+        if partner_share(uow, referral, child, today, facts[child.id]) is not None:
             lawful.append(referral)
     shared = days_received(uow, [r.id for r in lawful])
     return [WaitingReferral(r.id, shared.get(r.id)) for r in lawful]

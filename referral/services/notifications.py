@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, func, select, update
 
@@ -32,7 +33,14 @@ from referral.errors import NotFound
 from referral.i18n import _
 from referral.policy import Permission, belongs_to, can, organisation_scope, require
 from referral.services.group_dates import groups_of
-from referral.services.sharing import partner_sees_referral
+from referral.services.sharing import (
+    SharingFacts,
+    children_by_id,
+    partner_sees_referral,
+    sharing_facts,
+)
+
+T = TypeVar("T", InterestRegistration, Referral)
 
 SHOWN = 50
 # The page lists every unread notice (so that it agrees with the menu's count) up to this
@@ -219,9 +227,10 @@ def notice_page(uow: UnitOfWork, actor: Actor, today: date) -> NoticePage:
         max(SHOWN - len(unread_rows), 0),
     )
     rows = unread_rows + read_rows
+    records = _records_named(uow, actor, [row[0] for row in rows])
     named: dict[str, _Named | None] = {}  # per notice id
     for row in rows:
-        named[row[0].id] = _name_in(uow, actor, row[0], today)
+        named[row[0].id] = _name_in(actor, row[0], records, today)
     entries: dict[tuple[str, str | None], Entry] = {}
     for found in named.values():
         if found is not None:
@@ -243,13 +252,47 @@ def notice_page(uow: UnitOfWork, actor: Actor, today: date) -> NoticePage:
     return NoticePage(tuple(notices), unread, max(unread - len(unread_rows), 0))
 
 
-def _name_in(uow: UnitOfWork, actor: Actor, notice: Notification, today: date) -> _Named | None:
+@dataclass(frozen=True)
+class _Records:
+    """What the page's notices are about, read for all of them at once (a notice read alone
+    costs a query for its referral, one for its child and one for the child's key)."""
+
+    uow: UnitOfWork
+    registrations: dict[str, InterestRegistration]
+    referrals: dict[str, Referral]
+    children: dict[str, Child]
+    facts: dict[str, SharingFacts]  # the children's the actor sees as the partner
+
+
+def _by_id(uow: UnitOfWork, model: type[T], ids: set[str]) -> dict[str, T]:
+    if not ids:
+        return {}
+    return {row.id: row for row in uow.session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def _records_named(uow: UnitOfWork, actor: Actor, notices: list[Notification]) -> _Records:
+    registrations = _by_id(
+        uow, InterestRegistration, {n.interest_id for n in notices if n.interest_id}
+    )
+    referral_ids = {n.referral_id for n in notices if n.referral_id}
+    referral_ids |= {r.referral_id for r in registrations.values() if r.referral_id}
+    referrals = _by_id(uow, Referral, referral_ids)
+    children = children_by_id(uow, {r.child_id for r in referrals.values()})
+    as_partner = {
+        r.child_id
+        for r in referrals.values()
+        if not belongs_to(actor, r.district_id) and belongs_to(actor, r.partner_id)
+    }
+    facts = sharing_facts(uow, as_partner) if as_partner else {}
+    return _Records(uow, registrations, referrals, children, facts)
+
+
+def _name_in(actor: Actor, notice: Notification, records: _Records, today: date) -> _Named | None:
     """The child's name for this reader, and the log entry a read of it makes; or None."""
-    db = uow.session
     if notice.referral_id is not None:
-        referral = db.get(Referral, notice.referral_id)
-        return _name_of_referral(uow, actor, referral, today) if referral else None
-    registration = db.get(InterestRegistration, notice.interest_id)
+        referral = records.referrals.get(notice.referral_id)
+        return _name_of_referral(actor, referral, records, today) if referral else None
+    registration = records.registrations.get(notice.interest_id or "")
     # A registration is the partner's record of what a family home said, not the district's
     # record of a child: the district reads its name in the queue, where that read is logged,
     # and its notice names it by reference. For the partner, a confirmed registration became
@@ -258,14 +301,14 @@ def _name_in(uow: UnitOfWork, actor: Actor, notice: Notification, today: date) -
         return None
     if registration.referral_id is None:
         return None
-    referral = db.get(Referral, registration.referral_id)
-    return _name_of_referral(uow, actor, referral, today) if referral else None
+    referral = records.referrals.get(registration.referral_id)
+    return _name_of_referral(actor, referral, records, today) if referral else None
 
 
 def _name_of_referral(
-    uow: UnitOfWork, actor: Actor, referral: Referral, today: date
+    actor: Actor, referral: Referral, records: _Records, today: date
 ) -> _Named | None:
-    child = uow.session.get(Child, referral.child_id)
+    child = records.children.get(referral.child_id)
     if child is None:
         return None
     try:
@@ -284,7 +327,8 @@ def _name_of_referral(
             )
         if belongs_to(actor, referral.partner_id) and can(actor, Permission.REFERRAL_INBOX):
             # The partner: only while the inbox would show this referral, as the inbox logs it.
-            basis = partner_sees_referral(uow, referral, child, today)
+            facts = records.facts.get(child.id)
+            basis = partner_sees_referral(records.uow, referral, child, today, facts)
             if basis is None:
                 return None
             return _Named(

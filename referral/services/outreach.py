@@ -19,7 +19,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from audit.actions import Action
-from audit.record import record
+from audit.record import Entry, record, record_many
 from crypto import constant_time_equal
 from referral.actors import Actor
 from referral.db.base import utcnow
@@ -349,8 +349,9 @@ def youths(uow: UnitOfWork, actor: Actor, today: date) -> list[YouthSummary]:
             )
             if youth_id is not None
         }
-    for youth in found:
-        _record(uow, actor, Action.YOUTH_LIST, youth)
+    # One entry per youth listed, in one write; every youth's key unwrapped at once.
+    record_many(uow.session, actor, [_entry(Action.YOUTH_LIST, youth) for youth in found])
+    session_cipher(uow.session).keys.load_many(uow.session, (y.data_key_id for y in found))
     summaries = [
         YouthSummary(y.id, y.alias, _age(y, today), y.situation, counts.get(y.id, 0)) for y in found
     ]
@@ -514,6 +515,10 @@ def _record_link(
         object_id=encounter.id,
         subject=youth.key_scope(),
     )
+
+
+def _entry(action: Action, youth: Youth) -> Entry:
+    return Entry(action, object_type="youth", object_id=youth.id, subject=youth.key_scope())
 
 
 def _record(uow: UnitOfWork, actor: Actor, action: Action, youth: Youth) -> None:

@@ -17,7 +17,7 @@ from typing import NoReturn
 from sqlalchemy import select
 
 from audit.actions import Action, Outcome
-from audit.record import record
+from audit.record import Entry, record, record_many
 from referral.actors import Actor
 from referral.db.base import utcnow
 from referral.db.models import Organisation
@@ -43,7 +43,14 @@ from referral.rules import (
 )
 from referral.services.loading import get_for
 from referral.services.notifications import notify
-from referral.services.sharing import birth_date_of, sharing_basis_for, visible_to_partner
+from referral.services.sharing import (
+    SharingFacts,
+    birth_date_of,
+    children_by_id,
+    sharing_basis_for,
+    sharing_facts,
+    visible_to_partner,
+)
 
 FORMATS = frozenset({"weekly", "weekend", "partner_decides"})
 PROGRAMME = "support_group"
@@ -283,17 +290,24 @@ class PartnerShare:
 
 
 def partner_share(
-    uow: UnitOfWork, referral: Referral, child: Child, today: date
+    uow: UnitOfWork,
+    referral: Referral,
+    child: Child,
+    today: date,
+    facts: SharingFacts | None = None,
 ) -> PartnerShare | None:
     """What the partner may see of this referral today, or None when it may not see that the
-    referral exists. Decided afresh on every call: the caller audits what it shows."""
-    visible = visible_to_partner(uow, child, today)
+    referral exists. Decided afresh on every call: the caller audits what it shows.
+    `facts`: the child's, when the caller has read them for a list (`sharing_facts`)."""
+    if facts is None:
+        facts = sharing_facts(uow, [child.id])[child.id]  # once for the three categories
+    visible = visible_to_partner(uow, child, today, facts)
     if not isinstance(visible, LawfulBasis):
         return None
     shown: dict[str, object] = {"name": child.name}
-    if isinstance(sharing_basis_for(uow, child, Category.AGE, today), LawfulBasis):
+    if isinstance(sharing_basis_for(uow, child, Category.AGE, today, facts), LawfulBasis):
         shown["age"] = age_on(birth_date_of(child), today)
-    if isinstance(sharing_basis_for(uow, child, Category.CONTACT, today), LawfulBasis):
+    if isinstance(sharing_basis_for(uow, child, Category.CONTACT, today, facts), LawfulBasis):
         shown["family_home_name"] = child.family_home_name
         shown["family_home_address"] = child.family_home_address
         shown["family_home_phone"] = child.family_home_phone
@@ -326,23 +340,28 @@ def partner_inbox(uow: UnitOfWork, actor: Actor, today: date) -> list[PartnerVie
         )
         .order_by(Referral.created_at)
     ).all()
+    # The children, their keys and the facts of the law, read for the whole inbox at once.
+    children = children_by_id(uow, [r.child_id for r in referrals])
+    facts = sharing_facts(uow, children)
     views = []
+    entries = []
     for referral in referrals:
-        child = db.get(Child, referral.child_id)
+        child = children.get(referral.child_id)
         assert child is not None
-        share = partner_share(uow, referral, child, today)
+        share = partner_share(uow, referral, child, today, facts[child.id])
         if share is None:
             continue  # not lawful now: the partner does not see that it exists
-        record(
-            db,
-            actor,
-            Action.REFERRAL_READ,
-            object_type="referral",
-            object_id=referral.id,
-            subject=referral.key_scope(),
-            legal_basis=share.basis.kind.value,
+        entries.append(
+            Entry(
+                Action.REFERRAL_READ,
+                object_type="referral",
+                object_id=referral.id,
+                subject=referral.key_scope(),
+                legal_basis=share.basis.kind.value,
+            )
         )
         views.append(share.view)
+    record_many(db, actor, entries)  # one entry per referral shown, in one write
     uow.commit()
     return views
 

@@ -548,6 +548,7 @@ def test_a_read_whose_access_entry_cannot_be_written_shows_nothing(
 
     for module in (casework, children):  # the list and the history write through both
         monkeypatch.setattr(module, "record", log_unavailable)
+    monkeypatch.setattr(children, "record_many", log_unavailable)  # a list's, all at once
     response = world.worker.get(path.format(referral=referral_id))
     assert response.status_code == 500
     assert response.mimetype == "application/problem+json"

@@ -8,9 +8,10 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from audit.actions import Action
-from audit.record import record
+from audit.record import Entry, record
 from referral.actors import Actor
 from referral.db.groups import (
     Enrolment,
@@ -33,6 +34,7 @@ from referral.services.referrals import (
     PartnerShare,
     partner_share,
 )
+from referral.services.sharing import children_by_id, sharing_facts
 
 MAX_NAME = 100
 # A child holds a place while the referral is in one of these; a withdrawal (or completion)
@@ -153,22 +155,56 @@ def _visible(uow: UnitOfWork, referral: Referral, today: date) -> tuple[Child, P
     return None if share is None else (child, share)
 
 
-def _current_places(uow: UnitOfWork, group: Group, today: date) -> list[_Place]:
-    rows = uow.session.execute(
+def _visible_many(
+    uow: UnitOfWork, referrals: Sequence[Referral], today: date
+) -> dict[str, tuple[Child, PartnerShare]]:
+    """`_visible` of each referral, by referral id (those the partner may see nothing of are
+    left out), with the children and the facts of the law read for all of them at once."""
+    held = [r for r in referrals if Status(r.status) in WITH_PARTNER]
+    children = children_by_id(uow, [r.child_id for r in held])
+    facts = sharing_facts(uow, children)
+    visible = {}
+    for referral in held:
+        child = children.get(referral.child_id)
+        assert child is not None
+        share = partner_share(uow, referral, child, today, facts[child.id])
+        if share is not None:
+            visible[referral.id] = (child, share)
+    return visible
+
+
+def _places_by_group(
+    uow: UnitOfWork, groups: Sequence[Group], today: date, *, with_visits: bool = False
+) -> dict[str, list[_Place]]:
+    """The children who hold a place in each group now, read for all the groups at once;
+    `with_visits` reads every enrolment's visits in the same go, for a caller that shows or
+    counts them."""
+    places: dict[str, list[_Place]] = {group.id: [] for group in groups}
+    if not places:
+        return places
+    query = (
         select(Enrolment, Referral)
         .join(Referral, Enrolment.referral_id == Referral.id)
         .where(
-            Enrolment.group_id == group.id,
+            Enrolment.group_id.in_(list(places)),
             Referral.status.in_([s.value for s in IN_GROUP]),
         )
         .order_by(Enrolment.enrolled_at, Enrolment.id)
-    ).all()
-    places = []
+    )
+    if with_visits:
+        query = query.options(selectinload(Enrolment.visits))
+    rows = uow.session.execute(query).all()
+    visible = _visible_many(uow, [referral for _, referral in rows], today)
     for enrolment, referral in rows:
-        visible = _visible(uow, referral, today)
-        if visible is not None:
-            places.append(_Place(enrolment, referral, *visible))
+        if referral.id in visible:
+            places[enrolment.group_id].append(_Place(enrolment, referral, *visible[referral.id]))
     return places
+
+
+def _current_places(
+    uow: UnitOfWork, group: Group, today: date, *, with_visits: bool = False
+) -> list[_Place]:
+    return _places_by_group(uow, [group], today, with_visits=with_visits)[group.id]
 
 
 def _place(uow: UnitOfWork, group: Group, enrolment_id: str, today: date) -> _Place:
@@ -202,23 +238,66 @@ def _state(group: Group) -> GroupState:
     )
 
 
+def _completed_counts(uow: UnitOfWork, group_ids: Sequence[str]) -> dict[str, int]:
+    """How many took part to the end, per completed group, in one query for all of them."""
+    if not group_ids:
+        return {}
+    rows = uow.session.execute(
+        select(Enrolment.group_id, func.count())
+        .where(Enrolment.group_id.in_(list(group_ids)), Enrolment.completed_at.is_not(None))
+        .group_by(Enrolment.group_id)
+    )
+    return {group_id: int(count) for group_id, count in rows}
+
+
 def _summary(
-    uow: UnitOfWork, group: Group, today: date, places: list[_Place] | None = None
+    uow: UnitOfWork,
+    group: Group,
+    today: date,
+    places: list[_Place] | None = None,
+    completed: dict[str, int] | None = None,
 ) -> GroupSummary:
+    """The group's state and counts; `places` (its current places) and `completed` (the
+    counts of completed groups) when the caller has read them for a list."""
     if group.status == GroupStatus.COMPLETED.value:
-        enrolled = uow.session.scalar(
-            select(func.count())
-            .select_from(Enrolment)
-            .where(Enrolment.group_id == group.id, Enrolment.completed_at.is_not(None))
-        )
+        if completed is None:
+            completed = _completed_counts(uow, [group.id])
+        enrolled = completed.get(group.id, 0)
     else:
         enrolled = len(places if places is not None else _current_places(uow, group, today))
     planned = group.status == GroupStatus.PLANNED.value
     state = _state(group)
     return GroupSummary(
         **{field.name: getattr(state, field.name) for field in fields(state)},
-        enrolled=enrolled or 0,
-        places_left=max(GROUP_MAX - (enrolled or 0), 0) if planned else 0,
+        enrolled=enrolled,
+        places_left=max(GROUP_MAX - enrolled, 0) if planned else 0,
+    )
+
+
+def _summaries(uow: UnitOfWork, groups: Sequence[Group], today: date) -> list[GroupSummary]:
+    """`_summary` of each group, with every group's places and counts read at once."""
+    running = [g for g in groups if g.status != GroupStatus.COMPLETED.value]
+    places = _places_by_group(uow, running, today)
+    completed = _completed_counts(
+        uow, [g.id for g in groups if g.status == GroupStatus.COMPLETED.value]
+    )
+    return [_summary(uow, g, today, places.get(g.id), completed) for g in groups]
+
+
+def _entry_for_child(
+    action: Action,
+    referral: Referral,
+    object_type: str,
+    object_id: str,
+    legal_basis: str | None = None,
+) -> Entry:
+    """What the access log says of one look at (or change to) a child in a group."""
+    return Entry(
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        subject=referral.key_scope(),
+        legal_basis=legal_basis,
     )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from audit.actions import Action
+from audit.record import record_many
 from referral.actors import Actor
 from referral.db.groups import (
     Attendance,
@@ -26,21 +29,20 @@ from referral.services.groups._places import (
     RosterEntry,
     YearOverview,
     _current_places,
+    _entry_for_child,
     _group,
     _Place,
-    _record_for_child,
+    _places_by_group,
+    _summaries,
     _summary,
-    _visible,
+    _visible_many,
 )
 
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _entry(uow: UnitOfWork, place: _Place) -> RosterEntry:
+def _entry(place: _Place, marks: Sequence[Attendance]) -> RosterEntry:
     visit = place.enrolment.visits[-1] if place.enrolment.visits else None
-    marks = uow.session.scalars(
-        select(Attendance).where(Attendance.enrolment_id == place.enrolment.id)
-    )
     return RosterEntry(
         enrolment_id=place.enrolment.id,
         referral_id=place.referral.id,
@@ -53,24 +55,40 @@ def _entry(uow: UnitOfWork, place: _Place) -> RosterEntry:
     )
 
 
+def _marks(uow: UnitOfWork, places: Sequence[_Place]) -> dict[str, list[Attendance]]:
+    """Each enrolment's attendance marks, read in one query for the whole roster."""
+    marks: dict[str, list[Attendance]] = {place.enrolment.id: [] for place in places}
+    if marks:
+        query = select(Attendance).where(Attendance.enrolment_id.in_(list(marks)))
+        for mark in uow.session.scalars(query):
+            marks[mark.enrolment_id].append(mark)
+    return marks
+
+
 def group_roster(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> Roster:
     """The group and the children the partner may lawfully see today. Each child shown is
-    recorded with its legal basis before the roster is returned."""
+    recorded with its legal basis (one entry each, in one write) before the roster is
+    returned."""
     group = _group(uow, actor, group_id, Permission.GROUP_READ)
-    places = _current_places(uow, group, today)
-    for place in places:
-        _record_for_child(
-            uow,
-            actor,
-            Action.GROUP_READ,
-            place.referral,
-            "enrolment",
-            place.enrolment.id,
-            place.share.basis.kind.value,
-        )
+    places = _current_places(uow, group, today, with_visits=True)
+    record_many(
+        uow.session,
+        actor,
+        [
+            _entry_for_child(
+                Action.GROUP_READ,
+                place.referral,
+                "enrolment",
+                place.enrolment.id,
+                place.share.basis.kind.value,
+            )
+            for place in places
+        ],
+    )
+    marks = _marks(uow, places)
     roster = Roster(
         group=_summary(uow, group, today, places),
-        children=tuple(_entry(uow, place) for place in places),
+        children=tuple(_entry(place, marks[place.enrolment.id]) for place in places),
     )
     uow.commit()
     return roster
@@ -79,7 +97,12 @@ def group_roster(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> R
 def _groups_starting(
     uow: UnitOfWork, partner_id: str | None, first: date, last: date
 ) -> list[Group]:
-    query = select(Group).where(Group.start_date >= first, Group.start_date <= last)
+    query = (
+        select(Group)
+        .where(Group.start_date >= first, Group.start_date <= last)
+        # Each group's sessions and leaders are in its summary: read for all groups at once.
+        .options(selectinload(Group.sessions), selectinload(Group.leaders))
+    )
     if partner_id is not None:
         query = query.where(Group.partner_id == partner_id)
     return list(uow.session.scalars(query.order_by(Group.start_date, Group.name)))
@@ -94,12 +117,10 @@ def year_overview(uow: UnitOfWork, actor: Actor, year: int, today: date) -> Year
     waiting_query = select(Referral).where(Referral.status == Status.ACCEPTED.value)
     if partner_id is not None:
         waiting_query = waiting_query.where(Referral.partner_id == partner_id)
-    waiting = sum(
-        1 for referral in uow.session.scalars(waiting_query) if _visible(uow, referral, today)
-    )
+    waiting = len(_visible_many(uow, list(uow.session.scalars(waiting_query)), today))
     return YearOverview(
         year=year,
-        groups=tuple(_summary(uow, group, today) for group in groups),
+        groups=tuple(_summaries(uow, groups, today)),
         children_waiting=waiting,
     )
 
@@ -111,9 +132,8 @@ def groups_with_room(uow: UnitOfWork, actor: Actor, today: date) -> list[GroupSu
     groups = _groups_starting(
         uow, organisation_scope(actor), date(today.year, 1, 1), date(today.year + 1, 12, 31)
     )
-    planned = (g for g in groups if g.status == GroupStatus.PLANNED.value)
-    summaries = (_summary(uow, group, today) for group in planned)
-    return [summary for summary in summaries if summary.places_left > 0]
+    planned = [g for g in groups if g.status == GroupStatus.PLANNED.value]
+    return [summary for summary in _summaries(uow, planned, today) if summary.places_left > 0]
 
 
 @dataclass(frozen=True)
@@ -139,11 +159,11 @@ def groups_starting_soon(
     groups = _groups_starting(
         uow, organisation_scope(actor), today - timedelta(days=days), today + timedelta(days=days)
     )
+    planned = [g for g in groups if g.status == GroupStatus.PLANNED.value]
+    places_by_group = _places_by_group(uow, planned, today, with_visits=True)
     soon = []
-    for group in groups:
-        if group.status != GroupStatus.PLANNED.value:
-            continue
-        places = _current_places(uow, group, today)
+    for group in planned:
+        places = places_by_group[group.id]
         soon.append(
             GroupReadiness(
                 group=_summary(uow, group, today, places),

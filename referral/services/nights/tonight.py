@@ -9,10 +9,11 @@ from datetime import date, datetime
 from sqlalchemy import Select, func, select
 
 from audit.actions import Action
-from audit.record import record
+from audit.record import Entry, record, record_many
 from referral import card_numbers
 from referral.actors import Actor
 from referral.db.base import utcnow
+from referral.db.encryption import session_cipher
 from referral.db.nights import NightPerson, NightPlace, PlaceStatus, Shelter
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, NotFound
@@ -68,6 +69,10 @@ def _card(person: NightPerson) -> str:
     return card_numbers.display(person.card_number)
 
 
+def _place_entry(action: Action, place: NightPlace, person: NightPerson) -> Entry:
+    return Entry(action, object_type="night_place", object_id=place.id, subject=person.key_scope())
+
+
 def _record_place(
     uow: UnitOfWork, actor: Actor, action: Action, place: NightPlace, person: NightPerson
 ) -> None:
@@ -94,8 +99,10 @@ def tonight(uow: UnitOfWork, actor: Actor, shelter_id: str, night: date) -> Shel
             .order_by(NightPerson.card_number)
         )
     )
-    for place, person in rows:
-        _record_place(uow, actor, Action.NIGHT_LIST_READ, place, person)
+    # One entry per person listed, in one write; every person's key unwrapped at once.
+    entries = [_place_entry(Action.NIGHT_LIST_READ, place, person) for place, person in rows]
+    record_many(uow.session, actor, entries)
+    session_cipher(uow.session).keys.load_many(uow.session, (p.data_key_id for _, p in rows))
     people = tuple(
         PlaceOnList(
             place_id=place.id,
