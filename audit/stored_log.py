@@ -97,7 +97,7 @@ class StoredLog:
         if through is not None:
             bounds += f" AND sequence <= {int(through)}"
         # Fixed column and table names and two integers: nothing from outside.
-        return f"SELECT {columns} FROM {self.table} WHERE {bounds} ORDER BY sequence"  # noqa: S608
+        return f"SELECT {columns} FROM {self.table} WHERE {bounds} ORDER BY sequence"  # noqa: S608  # nosec B608
 
     def batches(
         self, connection: DBAPIConnection, after: int, through: int | None
