@@ -14,15 +14,15 @@ Why a batch it accepts is one the walker accepts:
 
 * Sequences: they must be exactly the next ones expected, none beyond the head or past the
   end of the segment being verified.
-* Hashes: a row's canonical bytes are written through a template of the sorted keys with
-  each value put between quotes. That is :func:`audit.canonical.canonical_entry`'s output
-  whenever no value needs escaping; values with a quote or a backslash are refused before
-  hashing, and a value with a control character gives bytes that are not JSON at all (the
+* Hashes: a row is written through a template chosen by the exact types of its values (its
+  layout): the sorted keys, ``null`` where the value is NULL, the integer sequence in
+  decimal, and every string between quotes as it is (``bytes``, the sealed details, as
+  base64, like the encoder). That is :func:`audit.canonical.canonical_entry`'s output
+  whenever no value needs escaping. A batch whose texts hold more quotes than their
+  templates put there, or any backslash, is left to the walker, so no value can break out of
+  its string; a value with a control character gives bytes that are not JSON at all (the
   encoder would have escaped it), so no stored hash can match them and the batch falls to
-  the walker. A NULL is written as a marker (U+0000) and turned into ``null``; the number of
-  markers must equal the number of NULLs, so a stored value containing one cannot pass for
-  NULL. Only exact ``str`` values (and ``bytes``, written as base64 like the encoder does,
-  and the integer sequence) are accepted: ``str.join`` refuses anything else.
+  the walker too. Rows with a value of any other type are left to the walker.
 * Links: each link is recomputed from the *stored* link before it, all at once. If every
   recomputed link equals the stored one, then by induction from the walk's current link each
   stored link is the one the sequential pass computes, so this is the sequential check.
@@ -34,18 +34,30 @@ from __future__ import annotations
 import hashlib
 import json
 from binascii import b2a_base64
-from collections.abc import Sequence
-from operator import add, methodcaller
+from collections import deque
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import add, call, itemgetter, methodcaller
+from typing import Any, NamedTuple
 
 from audit.chain import ChainWalk
 
 __all__ = ["BatchCheck"]
 
 _SHA256_BLOCK = 64
-_NULL_MARK = "\x00"
-_MARK_NULLS: dict[object, object] = {None: _NULL_MARK}
 _digest = methodcaller("digest")
-_to_null = methodcaller("replace", f'"{_NULL_MARK}"', "null")
+_NONE = type(None)
+
+
+class _Layout(NamedTuple):
+    """How a row whose values have one combination of types is written."""
+
+    write: Callable[[tuple[object, ...]], str]  # the template's %
+    values: Callable[[Sequence[object]], tuple[object, ...]]  # the non-NULL values, in order
+    quotes: int  # the quotes the template itself puts in
+
+
+_WRITE, _VALUES, _QUOTES = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 class BatchCheck:
@@ -58,16 +70,17 @@ class BatchCheck:
             raise ValueError("the first field must be the sequence")
         self._width = len(names)
         self._order = sorted(range(len(names)), key=names.__getitem__)
-        slots = [
-            json.dumps(names[i], ensure_ascii=False) + (":%d" if i == 0 else ':"%s"')
-            for i in self._order
-        ]
-        self._template = "{" + ",".join(slots) + "}"
-        self._format = self._template.__mod__
+        self._keys = [json.dumps(names[i], ensure_ascii=False) for i in self._order]
+        self._layouts: dict[tuple[type, ...], _Layout | None] = {}
+        self._sequence_of = itemgetter(0)
+        self._hash_of = itemgetter(self._width)
+        self._link_of = itemgetter(self._width + 1)
         key = hashlib.sha256(audit_key).digest() if len(audit_key) > _SHA256_BLOCK else audit_key
         key = key.ljust(_SHA256_BLOCK, b"\0")
-        self._inner_pad = bytes(b ^ 0x36 for b in key)
-        self._outer_pad = bytes(b ^ 0x5C for b in key)
+        # HMAC's two padded-key states, hashed once and copied for each link (RFC 2104, as
+        # audit.chain._keyed_link does it one link at a time).
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
     def advance(self, walk: ChainWalk, rows: Sequence[Sequence[object]]) -> bool:
         """True when every row of ``rows`` (the walk's next rows) is intact, with the walk
@@ -82,11 +95,9 @@ class BatchCheck:
             return False
         if walk.stop_after is not None and last > walk.stop_after:
             return False
-        columns = list(zip(*rows, strict=True))
-        sequences = columns[0]
-        if sequences != tuple(range(first, last + 1)) or set(map(type, sequences)) != {int}:
+        if list(map(self._sequence_of, rows)) != list(range(first, last + 1)):
             return False
-        texts = self._canonical_texts(columns, count)
+        texts = self._canonical_texts(rows)
         if texts is None:
             return False
         sha256 = hashlib.sha256
@@ -94,14 +105,10 @@ class BatchCheck:
             hashes = list(map(_digest, map(sha256, map(str.encode, texts))))
         except UnicodeEncodeError:
             return False  # a lone surrogate: the walker reports it
-        width = self._width
-        if hashes != list(columns[width]):
+        if hashes != list(map(self._hash_of, rows)):
             return False
-        stored_links = list(columns[width + 1])
-        previous_links = [walk.previous, *stored_links[:-1]]
-        messages = map(self._inner_pad.__add__, map(add, previous_links, hashes))
-        inner = map(_digest, map(sha256, messages))
-        links = list(map(_digest, map(sha256, map(self._outer_pad.__add__, inner))))
+        stored_links = list(map(self._link_of, rows))
+        links = self._links([walk.previous, *stored_links[:-1]], hashes)
         if links != stored_links:
             return False
         matched, base = walk.matched, walk.base
@@ -119,45 +126,78 @@ class BatchCheck:
         walk.finished_segment = last == walk.stop_after
         return True
 
-    def _canonical_texts(self, columns: list[tuple[object, ...]], count: int) -> list[str] | None:
+    def _links(self, previous_links: list[bytes], hashes: list[bytes]) -> list[bytes]:
+        """``HMAC(audit_key, previous || hash)`` for each pair, all at once."""
+        count = len(hashes)
+        state = type(self._inner)
+        inner = list(map(state.copy, repeat(self._inner, count)))
+        deque(map(state.update, inner, map(add, previous_links, hashes)), 0)
+        outer = list(map(state.copy, repeat(self._outer, count)))
+        deque(map(state.update, outer, map(state.digest, inner)), 0)
+        return list(map(state.digest, outer))
+
+    def _canonical_texts(self, rows: Sequence[Sequence[object]]) -> list[str] | None:
         """The canonical text of each row, or None when a value needs what only the
         per-entry encoder does (escaping, a type it alone handles)."""
-        slots: list[Sequence[object]] = []
-        for index in self._order:
-            column: Sequence[object] = columns[index]
+        kinds = list(map(tuple, map(map, repeat(type), rows)))
+        layouts = self._layouts
+        for kind in set(kinds).difference(layouts):
+            layouts[kind] = self._layout(kind)
+        found = list(map(layouts.__getitem__, kinds))
+        if None in found:
+            return None
+        chosen: list[_Layout] = found  # type: ignore[assignment]
+        texts = list(map(call, map(_WRITE, chosen), map(call, map(_VALUES, chosen), rows)))
+        written = "".join(texts)
+        quotes: int = sum(map(_QUOTES, chosen))
+        if written.count('"') != quotes or "\\" in written:
+            return None  # a value with a quote or a backslash: the encoder escapes those
+        return texts
+
+    def _layout(self, kinds: tuple[type, ...]) -> _Layout | None:
+        """The template for rows whose values have these types, or None for a type only the
+        per-entry encoder handles."""
+        slots: list[str] = []
+        positions: list[int] = []
+        binary: list[int] = []
+        for key, index in zip(self._keys, self._order, strict=True):
+            kind = kinds[index]
             if index == 0:
-                slots.append(column)
-                continue
-            nulls = column.count(None)
-            if nulls:
-                column = list(map(_MARK_NULLS.get, column, column))
-            try:
-                joined = "".join(column)  # type: ignore[arg-type]
-            except TypeError:
-                as_text = _as_text(column)
-                if as_text is None:
+                if kind is not int:
                     return None
-                column = as_text
-                joined = "".join(as_text)
-            if '"' in joined or "\\" in joined or joined.count(_NULL_MARK) != nulls:
+                slot = "%d"
+            elif kind is _NONE:
+                slot = "null"
+            elif kind is str or kind is bytes:
+                slot = '"%s"'
+                if kind is bytes:
+                    binary.append(len(positions))
+            else:
                 return None
-            slots.append(column)
-        texts = list(map(self._format, zip(*slots, strict=True)))
-        if len(texts) != count:
-            return None
-        return list(map(_to_null, texts))
+            if slot != "null":
+                positions.append(index)
+            slots.append(key.replace("%", "%%") + ":" + slot)
+        template = "{" + ",".join(slots) + "}"
+        quotes = template.count('"')
+        return _Layout(template.__mod__, _values_at(positions, binary), quotes)
 
 
-def _as_text(column: Sequence[object]) -> list[str] | None:
-    """A column of bytes (sealed details) as the encoder writes it, base64; None when it
-    holds another type."""
-    out: list[str] = []
-    for value in column:
-        kind = type(value)
-        if kind is str:
-            out.append(value)  # type: ignore[arg-type]
-        elif kind is bytes:
-            out.append(b2a_base64(value, newline=False).decode("ascii"))  # type: ignore[arg-type]
-        else:
-            return None
-    return out
+def _values_at(
+    positions: list[int], binary: list[int]
+) -> Callable[[Sequence[object]], tuple[object, ...]]:
+    """The values at `positions` of a row, as a tuple, with those at `binary` (indexes into
+    `positions`) as base64 text."""
+    if not binary:
+        if len(positions) == 1:
+            (only,) = positions
+            return lambda row: (row[only],)
+        return itemgetter(*positions)
+    pick = itemgetter(*positions) if len(positions) > 1 else (lambda row: (row[positions[0]],))
+
+    def with_base64(row: Sequence[object]) -> tuple[object, ...]:
+        values: list[Any] = list(pick(row))
+        for at in binary:
+            values[at] = b2a_base64(values[at], newline=False).decode("ascii")
+        return tuple(values)
+
+    return with_base64

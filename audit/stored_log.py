@@ -4,28 +4,34 @@ The sequential pass (:class:`audit.chain.ChainWalk`) reads every entry from the 
 a signed starting checkpoint) to the head. Its state right after a signed checkpoint is known
 without reading anything before it: the next entry expected is the one after the checkpoint
 and the link before it is the checkpoint's, whose signature was checked with the public key.
-So the log is cut at checkpoints into segments, and each segment is verified by a worker
-process (one per core, each with its own database connection, opened from the connection
-arguments) exactly as the sequential pass would verify it had everything before it been
-intact. The report is then the sequential one: the earliest segment that fails gives it (its
-counts already include the segments before it, all intact), and when none fails, the last
-segment (after the last checkpoint, up to the head read at the start) is verified here, in
-the caller's own connection and transaction, and its end is checked against the head.
+So the log is cut at checkpoints into segments, and each segment is verified exactly as the
+sequential pass would verify it had everything before it been intact, by one of the workers:
+this process (in the caller's connection and transaction) and, for each further core, a new
+interpreter that imports only the verifier and the database driver and opens a connection of
+its own from the connection arguments. The report is then the sequential one: the earliest
+segment that fails gives it (its counts already include the segments before it, all intact),
+and when none fails, the last segment (after the last checkpoint, up to the head read at the
+start), which this process verifies, ends with the checks against the head.
 
-A segment's worker stops once it has verified the checkpoint that ends the segment. If the
+A segment's walk stops once it has verified the checkpoint that ends the segment. If the
 entries run out before that, it goes on reading past the segment's end, as the sequential
 pass would, so a deletion at the boundary is worded the same way.
 
 Without checkpoints to cut at, or for a short log, everything is verified here, in one pass.
+Within a segment, batches of entries are vouched for in bulk (:mod:`audit.batch_check`) and
+checked entry by entry wherever the bulk check cannot vouch for them.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -47,6 +53,7 @@ __all__ = [
     "Connector",
     "StoredLog",
     "available_cores",
+    "serve",
     "verify_stored_log",
 ]
 
@@ -104,14 +111,30 @@ class StoredLog:
     ) -> Iterator[list[Any]]:
         """The entries after `after` (through `through`) in sequence order, a batch at a
         time, read with the DBAPI cursor itself: the verifier needs the raw columns, and
-        skipping the ORM's per-row work is a large part of its speed."""
-        cursor = connection.cursor(name=_CURSOR_NAME) if self.postgresql else connection.cursor()
+        skipping the ORM's per-row work is a large part of its speed.
+
+        PostgreSQL is asked for one range of sequence numbers at a time (an index range
+        scan each): that costs its server less than a server-side cursor, and the server
+        shares the cores with the verifier. SQLite, in process, streams one query."""
+        cursor = connection.cursor()
         try:
+            if self.postgresql and through is not None:
+                low = after
+                while low < through:
+                    high = min(low + FETCH_BATCH, through)
+                    cursor.execute(self.select(low, high))
+                    if rows := cursor.fetchall():
+                        yield rows
+                    low = high
+                return
+            if self.postgresql:
+                cursor.close()
+                cursor = connection.cursor(name=_CURSOR_NAME)  # streams, unbounded
             cursor.execute(self.select(after, through))
             while rows := cursor.fetchmany(FETCH_BATCH):
                 yield rows
         finally:
-            cursor.close()  # the verifier may stop early: release the server-side cursor
+            cursor.close()  # the verifier may stop early
 
     def shape(self) -> RowShape:
         width = len(self.fields)
@@ -141,9 +164,11 @@ def verify_stored_log(
     the signed ``start``, with the checkpoints' signatures; the same report as
     :func:`audit.chain.verify_chain` over the same rows.
 
-    With a ``connector`` and more than one worker, segments between checkpoints are verified
-    in worker processes when there are at least ``parallel_from`` entries to verify; the last
-    segment, and any short log, in ``connection`` (which sees the caller's transaction)."""
+    With a ``connector`` and more than one worker, segments between checkpoints are shared
+    between this process and ``workers - 1`` new ones when there are at least
+    ``parallel_from`` entries to verify; the last segment, and any short log, are verified in
+    ``connection`` (which sees the caller's transaction, uncommitted entries included: a
+    checkpoint is only ever signed over committed ones)."""
     walk = begin_walk(audit_key, checkpoints, public_key, start, head)
     if isinstance(walk, VerificationReport):
         return walk
@@ -151,23 +176,32 @@ def verify_stored_log(
     if head.sequence - walk.base < parallel_from or not segments:
         return _verify_rows(walk, connection, log).finish_report()
     assert connector is not None
-    tail_start = segments[-1].last_index
-    tail = walk.resumed_after(tail_start, None)
-    context = multiprocessing.get_context("spawn")  # nothing inherited: no connection, no lock
-    with ProcessPoolExecutor(min(workers, len(segments)), mp_context=context) as pool:
-        futures: list[Future[VerificationReport | None]] = [
-            pool.submit(_verify_segment, connector, log, walk.resumed_after(s.after_index, s.last))
-            for s in segments
-        ]
-        try:
+    # This process is one of the workers: it takes every n-th segment (interleaved, so
+    # the shares are even) and the last segment, the others go to new processes.
+    others = min(workers, len(segments)) - 1
+    shares = [segments[number :: others + 1] for number in range(others + 1)]
+    processes = [_WorkerProcess.launch() for _share in shares[1:]]  # they start up together
+    try:
+        for process, share in zip(processes, shares[1:], strict=True):
+            process.send(connector, log, walk, share)
+        mine = _verify_share(connection, log, walk, shares[0])
+        outcomes = dict(zip(shares[0], mine, strict=False))  # shorter after a failure
+        tail_outcome: _Outcome | None = None
+        if mine[-1] is None:  # else the report is already known to come from a segment
+            tail = walk.resumed_after(segments[-1].last_index, None)
             tail_outcome = _verify_rows(tail, connection, log)
-            for future in futures:
-                failure = future.result()
-                if failure is not None:
-                    return failure  # the earliest segment that fails: all before it are intact
-        finally:
-            for future in futures:
-                future.cancel()
+        for process, share in zip(processes, shares[1:], strict=True):
+            outcomes.update(zip(share, process.outcomes(), strict=False))
+    finally:
+        for process in processes:
+            process.stop()
+    for segment in segments:
+        # The earliest segment that fails gives the report: all before it are intact. A
+        # worker stops at its first failure, so a segment with no outcome lies after one.
+        failure = outcomes[segment]
+        if failure is not None:
+            return failure
+    assert tail_outcome is not None
     return tail_outcome.finish_report()
 
 
@@ -219,27 +253,120 @@ def _verify_rows(walk: ChainWalk, connection: DBAPIConnection, log: StoredLog) -
     ranges = [(walk.expected - 1, walk.stop_after or end)]
     if walk.stop_after is not None:
         ranges.append((walk.stop_after, end))
-    for after, through in ranges:
-        for rows in log.batches(connection, after, through):
-            if not bulk.advance(walk, rows):
-                failure = walk.walk_rows(rows, shape)
-                if failure is not None:
-                    return _Outcome(walk, failure)
-            if walk.finished_segment:
-                return _Outcome(walk, None)
+    with _collector_paused():
+        for after, through in ranges:
+            for rows in log.batches(connection, after, through):
+                if not bulk.advance(walk, rows):
+                    failure = walk.walk_rows(rows, shape)
+                    if failure is not None:
+                        return _Outcome(walk, failure)
+                if walk.finished_segment:
+                    return _Outcome(walk, None)
     return _Outcome(walk, None)
 
 
-def _verify_segment(
-    connector: Connector, log: StoredLog, walk: ChainWalk
-) -> VerificationReport | None:
-    """In a worker process: verify one segment with a connection of its own. None when the
-    segment ends at its checkpoint intact; otherwise the report the sequential pass gives."""
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The walk makes millions of short-lived tuples and no reference cycles: the cyclic
+    garbage collector would only rescan them, for a tenth of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass
+class _WorkerProcess:
+    """A worker: a new interpreter that imports only the verifier and the database driver
+    (not the application that asked: neither its modules nor anything it holds, such as a
+    connection, a lock or a thread, reach the worker), opens a connection of its own and
+    verifies the segments it is handed, in order."""
+
+    process: subprocess.Popen[bytes]
+
+    @classmethod
+    def launch(cls) -> _WorkerProcess:
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from audit.stored_log import serve; serve()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment,
+        )
+        return cls(process)
+
+    def send(
+        self, connector: Connector, log: StoredLog, walk: ChainWalk, share: list[_Segment]
+    ) -> None:
+        """Hand over the segments, and the walk as it stands at the start (each segment is
+        resumed from it at its checkpoint)."""
+        assert self.process.stdin is not None
+        task = (connector, log, walk, share)
+        self.process.stdin.write(pickle.dumps(task))
+        self.process.stdin.close()
+        self.process.stdin = None  # sent: communicate() has only the answer to read
+
+    def outcomes(self) -> list[VerificationReport | None]:
+        """Each segment's outcome in order (None: intact), up to the first that fails."""
+        output, errors = self.process.communicate()
+        if self.process.returncode != 0:
+            raise RuntimeError(
+                "a verification worker failed: " + errors.decode(errors="replace")[-2000:]
+            )
+        outcomes: list[VerificationReport | None] = pickle.loads(output)  # noqa: S301 - ours
+        return outcomes
+
+    def stop(self) -> None:
+        """End the worker if it is still running (the verification stopped early), and
+        close its pipes."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def serve() -> None:
+    """A worker's main: the task from standard input, the outcomes to standard output."""
+    output = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write to the answer
+    connector, log, walk, share = pickle.load(sys.stdin.buffer)  # noqa: S301 - from our parent
     connection = connector.connect()
     try:
-        outcome = _verify_rows(walk, connection, log)
+        outcomes = _verify_share(connection, log, walk, share)
     finally:
         connection.close()
+    output.write(pickle.dumps(outcomes))
+    output.flush()
+
+
+def _verify_share(
+    connection: DBAPIConnection, log: StoredLog, walk: ChainWalk, share: Sequence[_Segment]
+) -> list[VerificationReport | None]:
+    """A worker's segments in order, each resumed from its checkpoint: None for each that
+    is intact, up to the first that fails (what comes after cannot change the report)."""
+    outcomes: list[VerificationReport | None] = []
+    for segment in share:
+        outcome = _verify_segment(
+            connection, log, walk.resumed_after(segment.after_index, segment.last)
+        )
+        outcomes.append(outcome)
+        if outcome is not None:
+            break
+    return outcomes
+
+
+def _verify_segment(
+    connection: DBAPIConnection, log: StoredLog, walk: ChainWalk
+) -> VerificationReport | None:
+    """None when the segment ends at its checkpoint intact; otherwise the report the
+    sequential pass gives."""
+    outcome = _verify_rows(walk, connection, log)
     if outcome.failure is not None:
         return outcome.failure
     if walk.finished_segment:

@@ -105,11 +105,11 @@ def verify_log(
     public_key = load_public_key(key_file.read_bytes()) if key_file.exists() else None
     if checkpoints and public_key is None:
         raise Conflict(f"Checkpoints exist but there is no public key at {key_file}.")
-    covered = last_verified_sequence(session) if since_last_verified else None
-    start = _latest_at_or_before(checkpoints, covered) if covered is not None else None
     # The head first: every entry up to it had committed when it was read, so a concurrent
     # append (after it) can neither be missed nor mistaken for a forgery.
     head = current_head(session)
+    covered = last_verified_sequence(session, head.sequence) if since_last_verified else None
+    start = _latest_at_or_before(checkpoints, covered) if covered is not None else None
     dbapi_connection = session.connection().connection.dbapi_connection
     assert dbapi_connection is not None
     report = verify_stored_log(
@@ -129,19 +129,22 @@ def verify_log(
     return LogVerification(report, start.sequence if start else 0, covered)
 
 
-def last_verified_sequence(session: Session) -> int | None:
-    """The last entry the latest successful verification reached, as its own entry in the log
-    says (`object_id` "first-last"; older entries hold the count of a run from entry 1).
+def last_verified_sequence(session: Session, through: int) -> int | None:
+    """The last entry the latest successful verification up to entry `through` (the head)
+    reached, as its own entry in the log says (`object_id` "first-last"; older entries hold
+    the count of a run from entry 1).
 
     The log, not the verifications table: a run that starts from here verifies that entry too
-    (it lies after what it covered), so an entry changed to claim more is caught by the very
-    run that trusts it. A claim that does not lie before its own entry is ignored."""
+    (it lies after what it covered, and at or before the head), so an entry changed to claim
+    more is caught by the very run that trusts it. A claim that does not lie before its own
+    entry is ignored."""
     row = session.execute(
         select(AuditEntry.sequence, AuditEntry.object_id)
         .where(
             AuditEntry.action == Action.AUDIT_VERIFY.value,
             AuditEntry.outcome == Outcome.ALLOWED.value,
             AuditEntry.object_type == VERIFIED_RANGE_TYPE,
+            AuditEntry.sequence <= through,
         )
         .order_by(AuditEntry.sequence.desc())
         .limit(1)

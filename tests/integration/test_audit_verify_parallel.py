@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -143,21 +142,23 @@ def _tamper(app: Flask, *statements: tuple[str, dict[str, Any]]) -> None:
         session.commit()
 
 
-class CountingPool(ProcessPoolExecutor):
-    """The pool the verifier uses, counting the segments handed to worker processes."""
+class CountingWorkers:
+    """Counts the segments the verifier hands to worker processes."""
 
     segments = 0
 
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        CountingPool.segments += 1
-        return super().submit(fn, *args, **kwargs)
-
 
 @pytest.fixture
-def counting_pool(monkeypatch: pytest.MonkeyPatch) -> type[CountingPool]:
-    CountingPool.segments = 0
-    monkeypatch.setattr(stored_log, "ProcessPoolExecutor", CountingPool)
-    return CountingPool
+def counting_pool(monkeypatch: pytest.MonkeyPatch) -> type[CountingWorkers]:
+    CountingWorkers.segments = 0
+    send = stored_log._WorkerProcess.send
+
+    def counting_send(self: Any, *args: Any) -> None:
+        CountingWorkers.segments += len(args[-1])
+        send(self, *args)
+
+    monkeypatch.setattr(stored_log._WorkerProcess, "send", counting_send)
+    return CountingWorkers
 
 
 def _parallel(app: Flask) -> VerificationReport:
@@ -194,15 +195,16 @@ def _reference(app: Flask) -> VerificationReport:
         )
 
 
-def _same_verdict(app: Flask, counting_pool: type[CountingPool]) -> VerificationReport:
+def _same_verdict(app: Flask, counting_pool: type[CountingWorkers]) -> VerificationReport:
     parallel = _parallel(app)
-    assert counting_pool.segments == len(CHECKPOINTED), "the segments went to worker processes"
+    # Two workers: this process takes every other segment, a worker process the rest.
+    assert counting_pool.segments == len(CHECKPOINTED) // 2
     assert parallel == _one_pass(app)
     return parallel
 
 
 def test_an_intact_log_verified_in_parallel_says_what_one_pass_says(
-    log_copy: Flask, counting_pool: type[CountingPool]
+    log_copy: Flask, counting_pool: type[CountingWorkers]
 ) -> None:
     report = _same_verdict(log_copy, counting_pool)
     assert report.ok, report.reason
@@ -213,7 +215,7 @@ def test_an_intact_log_verified_in_parallel_says_what_one_pass_says(
 
 @pytest.mark.parametrize("sequence", POSITIONS)
 def test_a_changed_entry_is_named_in_any_segment(
-    log_copy: Flask, counting_pool: type[CountingPool], sequence: int
+    log_copy: Flask, counting_pool: type[CountingWorkers], sequence: int
 ) -> None:
     _tamper(
         log_copy,
@@ -232,7 +234,7 @@ def test_a_changed_entry_is_named_in_any_segment(
 
 @pytest.mark.parametrize("sequence", POSITIONS)
 def test_a_deleted_entry_is_named_in_any_segment(
-    log_copy: Flask, counting_pool: type[CountingPool], sequence: int
+    log_copy: Flask, counting_pool: type[CountingWorkers], sequence: int
 ) -> None:
     _tamper(log_copy, ("DELETE FROM audit_entries WHERE sequence = :s", {"s": sequence}))
     report = _same_verdict(log_copy, counting_pool)
@@ -243,7 +245,7 @@ def test_a_deleted_entry_is_named_in_any_segment(
 
 @pytest.mark.parametrize("sequence", POSITIONS)
 def test_a_reordered_entry_is_named_in_any_segment(
-    log_copy: Flask, counting_pool: type[CountingPool], sequence: int
+    log_copy: Flask, counting_pool: type[CountingWorkers], sequence: int
 ) -> None:
     # Two entries' contents swapped, their sequence numbers kept in order.
     renumber = "UPDATE audit_entries SET sequence = :t WHERE sequence = :s"
@@ -260,7 +262,7 @@ def test_a_reordered_entry_is_named_in_any_segment(
 
 
 def test_entries_deleted_from_a_middle_segment_to_the_end_are_named(
-    log_copy: Flask, counting_pool: type[CountingPool]
+    log_copy: Flask, counting_pool: type[CountingWorkers]
 ) -> None:
     _tamper(log_copy, ("DELETE FROM audit_entries WHERE sequence >= :s", {"s": MIDDLE_SEGMENT}))
     report = _same_verdict(log_copy, counting_pool)
@@ -271,7 +273,7 @@ def test_entries_deleted_from_a_middle_segment_to_the_end_are_named(
 
 @pytest.mark.parametrize("checkpoint", [CHECKPOINTED[0], CHECKPOINTED[2], CHECKPOINTED[-1]])
 def test_a_forged_checkpoint_is_reported_wherever_it_is(
-    log_copy: Flask, counting_pool: type[CountingPool], checkpoint: int
+    log_copy: Flask, counting_pool: type[CountingWorkers], checkpoint: int
 ) -> None:
     with log_copy.app_context():
         directory = CheckpointDirectory(audit_config(request_session()).checkpoint_dir)
@@ -291,7 +293,7 @@ def test_a_forged_checkpoint_is_reported_wherever_it_is(
 
 
 def test_a_head_moved_without_the_audit_key_is_reported(
-    log_copy: Flask, counting_pool: type[CountingPool]
+    log_copy: Flask, counting_pool: type[CountingWorkers]
 ) -> None:
     _tamper(log_copy, ("UPDATE audit_head SET head_mac = :mac", {"mac": bytes(32)}))
     report = _same_verdict(log_copy, counting_pool)
@@ -300,7 +302,7 @@ def test_a_head_moved_without_the_audit_key_is_reported(
 
 
 def test_a_head_naming_another_link_is_reported(
-    log_copy: Flask, counting_pool: type[CountingPool]
+    log_copy: Flask, counting_pool: type[CountingWorkers]
 ) -> None:
     _tamper(log_copy, ("UPDATE audit_head SET link = :link", {"link": bytes(32)}))
     report = _same_verdict(log_copy, counting_pool)
@@ -310,7 +312,7 @@ def test_a_head_naming_another_link_is_reported(
 
 
 def test_an_entry_past_the_head_is_reported(
-    log_copy: Flask, counting_pool: type[CountingPool]
+    log_copy: Flask, counting_pool: type[CountingWorkers]
 ) -> None:
     _tamper(
         log_copy,
@@ -327,7 +329,7 @@ def test_an_entry_past_the_head_is_reported(
 
 
 def test_a_short_log_is_verified_in_one_pass_without_workers(
-    log_copy: Flask, counting_pool: type[CountingPool]
+    log_copy: Flask, counting_pool: type[CountingWorkers]
 ) -> None:
     with log_copy.app_context():
         report = audit_integrity.verify_log(request_session(), workers=2).report
