@@ -115,6 +115,10 @@ class EncryptedRecord:
         }
 
 
+# Where a row keeps the plaintext of the sealed values it has opened (not a mapped attribute).
+_OPENED = "_personal_fields_opened"
+
+
 class personal:  # noqa: N801 - reads like a field declaration on the model
     """A personal field over the sealed attribute `sealed_attr` (a column of EncryptedText).
 
@@ -140,7 +144,20 @@ class personal:  # noqa: N801 - reads like a field declaration on the model
             return None
         if isinstance(value, Pending):
             return value.plaintext
-        return cipher_of(obj).open(obj, self, value)
+        # Opened once per loaded value: the rules of sharing read a child's placement and
+        # personnummer for every category they weigh, and a list weighs several per child
+        # (the partner's inbox decrypted each field eight times a row). The plaintext stays
+        # on the row only while that very ciphertext does: a reload, a re-encryption or a
+        # new value brings another Sealed object, and it is opened again; a value that does
+        # not open is never remembered.
+        opened: dict[str, tuple[Sealed, str]] | None = obj.__dict__.get(_OPENED)
+        if opened is not None:
+            hit = opened.get(self.name)
+            if hit is not None and hit[0] is value:
+                return hit[1]
+        plaintext = cipher_of(obj).open(obj, self, value)
+        obj.__dict__.setdefault(_OPENED, {})[self.name] = (value, plaintext)
+        return plaintext
 
     def __set__(self, obj: EncryptedRecord, value: str | None) -> None:
         if value is not None and not isinstance(value, str):

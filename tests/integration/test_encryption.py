@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import select, text, update
 
 from crypto import DecryptionError
-from referral.db.encryption import Sealed
+from referral.db.encryption import FieldCipher, Sealed, personal
 from referral.db.people import Child
 from referral.db.schema import metadata
 from referral.db.uow import UnitOfWork
@@ -540,6 +540,39 @@ def test_a_flipped_bit_is_an_integrity_error_never_wrong_data(app: Flask, factor
         with pytest.raises(DecryptionError) as refused:
             _ = uow.session.get(Child, child.id).name  # type: ignore[union-attr]
     assert "Delta" not in str(refused.value)
+
+
+def test_a_field_read_again_is_decrypted_once_and_a_changed_value_is_read_afresh(
+    app: Flask, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    actor = social_worker_actor(factory)
+    opened: list[str] = []
+    real_open = FieldCipher.open
+
+    def counting_open(self: FieldCipher, obj: object, field: personal, sealed: Sealed) -> str:
+        opened.append(field.name)
+        return real_open(self, obj, field, sealed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FieldCipher, "open", counting_open)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        registered = children.register_child(
+            uow, actor, children.NewChild(invented_personnummer(2013, 2, 7), "Epsilon")
+        )
+        uow.session.expire_all()
+        child = uow.session.get(Child, registered.id)
+        assert child is not None
+        assert [child.name for _ in range(5)] == ["Epsilon"] * 5
+        assert opened == ["name"]  # the rules of sharing may ask five times: opened once
+
+        child.name = "Epsilon Ny"  # a new value reads as written, and is sealed at flush
+        assert child.name == "Epsilon Ny"
+        uow.commit()
+        assert child.name == "Epsilon Ny" and opened.count("name") == 2  # the new ciphertext
+
+        _copy_sealed(app, registered.id, registered.id, "name")  # no change: a reload
+        uow.session.expire_all()
+        assert uow.session.get(Child, registered.id).name == "Epsilon Ny"  # type: ignore[union-attr]
+        assert opened.count("name") == 3  # a reloaded value is opened afresh, never assumed
 
 
 def test_an_invalid_personnummer_is_refused_without_echoing_it(
