@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import logging
 import os
 import pickle
 import subprocess
@@ -52,10 +53,13 @@ __all__ = [
     "PARALLEL_FROM_ENTRIES",
     "Connector",
     "StoredLog",
+    "WorkerFailed",
     "available_cores",
     "serve",
     "verify_stored_log",
 ]
+
+logger = logging.getLogger(__name__)
 
 FETCH_BATCH = 5000
 # Below this many entries a pass in this process is done before worker processes have
@@ -191,7 +195,13 @@ def verify_stored_log(
             tail = walk.resumed_after(segments[-1].last_index, None)
             tail_outcome = _verify_rows(tail, connection, log)
         for process, share in zip(processes, shares[1:], strict=True):
-            outcomes.update(zip(share, process.outcomes(), strict=False))
+            try:
+                theirs = process.outcomes()
+            except WorkerFailed as error:
+                # Slower, never a different report: its segments are verified here.
+                logger.warning("audit verification worker failed, verifying here: %s", error)
+                theirs = _verify_share(connection, log, walk, share)
+            outcomes.update(zip(share, theirs, strict=False))
     finally:
         for process in processes:
             process.stop()
@@ -278,6 +288,10 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+class WorkerFailed(Exception):
+    """A worker process could not start, or ended without an answer."""
+
+
 @dataclass
 class _WorkerProcess:
     """A worker: a new interpreter that imports only the verifier and the database driver
@@ -285,18 +299,22 @@ class _WorkerProcess:
     connection, a lock or a thread, reach the worker), opens a connection of its own and
     verifies the segments it is handed, in order."""
 
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None
+    problem: str | None = None
 
     @classmethod
     def launch(cls) -> _WorkerProcess:
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from audit.stored_log import serve; serve()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=environment,
-        )
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from audit.stored_log import serve; serve()"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=environment,
+            )
+        except OSError as error:
+            return cls(None, f"could not start: {error}")
         return cls(process)
 
     def send(
@@ -304,29 +322,41 @@ class _WorkerProcess:
     ) -> None:
         """Hand over the segments, and the walk as it stands at the start (each segment is
         resumed from it at its checkpoint)."""
-        assert self.process.stdin is not None
-        task = (connector, log, walk, share)
-        self.process.stdin.write(pickle.dumps(task))
-        self.process.stdin.close()
+        if self.process is None or self.process.stdin is None:
+            return
+        try:
+            self.process.stdin.write(pickle.dumps((connector, log, walk, share)))
+            self.process.stdin.close()
+        except OSError as error:  # it ended before reading: its answer tells why
+            self.problem = f"could not be handed its segments: {error}"
         self.process.stdin = None  # sent: communicate() has only the answer to read
 
     def outcomes(self) -> list[VerificationReport | None]:
         """Each segment's outcome in order (None: intact), up to the first that fails."""
+        if self.process is None:
+            raise WorkerFailed(self.problem)
         output, errors = self.process.communicate()
-        if self.process.returncode != 0:
-            raise RuntimeError(
-                "a verification worker failed: " + errors.decode(errors="replace")[-2000:]
+        if self.process.returncode != 0 or self.problem is not None:
+            detail = errors.decode(errors="replace")[-2000:]
+            raise WorkerFailed(
+                f"{self.problem or 'exit ' + str(self.process.returncode)}: {detail}"
             )
-        outcomes: list[VerificationReport | None] = pickle.loads(output)  # noqa: S301 - ours
+        try:
+            outcomes: list[VerificationReport | None] = pickle.loads(output)  # noqa: S301 - ours
+        except (pickle.UnpicklingError, EOFError) as error:
+            raise WorkerFailed(f"an answer that could not be read: {error}") from error
         return outcomes
 
     def stop(self) -> None:
         """End the worker if it is still running (the verification stopped early), and
         close its pipes."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+        process = self.process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pipe in (process.stdin, process.stdout, process.stderr):
             if pipe is not None:
                 pipe.close()
 

@@ -335,3 +335,23 @@ def test_a_short_log_is_verified_in_one_pass_without_workers(
         report = audit_integrity.verify_log(request_session(), workers=2).report
     assert report.ok
     assert counting_pool.segments == 0
+
+
+def test_a_worker_that_cannot_start_leaves_its_segments_to_this_process(
+    log_copy: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(
+        stored_log._WorkerProcess,
+        "launch",
+        classmethod(lambda cls: cls(None, "could not start: no interpreter")),
+    )
+    in_the_workers_share = 35  # segments (10, 20], (30, 40], (50, 60] were to go to it
+    _tamper(
+        log_copy, ("DELETE FROM audit_entries WHERE sequence = :s", {"s": in_the_workers_share})
+    )
+
+    report = _parallel(log_copy)
+
+    assert report == _one_pass(log_copy)
+    assert report.first_bad_sequence == in_the_workers_share
+    assert "worker failed, verifying here: could not start" in caplog.text
