@@ -8,7 +8,7 @@ export FLASK_APP := referral
 PORT ?= 5000
 WHO ?= handlaggare
 
-.PHONY: bench bench-audit bench-crypto bench-gallring bench-nights chromium dev-secrets run test test-postgres lint typecheck assurance translations extract-messages demo-code reset clean screenshots
+.PHONY: bench bench-audit bench-crypto bench-gallring bench-http bench-nights chromium wrk dev-secrets run test test-postgres lint typecheck assurance translations extract-messages demo-code reset clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -101,7 +101,20 @@ bench-nights: $(VENV)/.installed
 	$(BIN)/python bench/nights_run_bench.py
 	$(BIN)/python bench/nights_run_bench.py --database-url $${BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
 
-bench: bench-crypto bench-audit bench-gallring bench-nights
+# wrk drives the whole-request benchmark; install Debian's package when it is missing.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
+
+# The whole request over HTTP (gunicorn, 2 workers, as `make run`) against the floor app in the
+# same run, on SQLite then PostgreSQL (BENCH_POSTGRES_URL), over a seeded data set kept under
+# instance/bench/ between runs: `make bench-http HTTP_ARGS="--children 1000 --duration 5"`,
+# HTTP_ARGS=--growth, HTTP_ARGS=--reseed (bench/http_bench.py --help).
+bench-http: $(VENV)/.installed translations wrk
+	$(BIN)/python bench/http_bench.py $(HTTP_ARGS)
+
+bench: bench-crypto bench-audit bench-gallring bench-nights bench-http
 
 # Screenshots of the start pages for the README, from a running `make run` (PORT as there).
 screenshots: $(VENV)/.installed-test chromium
