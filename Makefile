@@ -54,9 +54,12 @@ test: $(VENV)/.installed-test translations chromium
 test-postgres: $(VENV)/.installed-test translations chromium
 	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/pytest -q
 
+# bandit beside ruff's S rules: any finding of medium or high severity fails, unless the line
+# says why it is accepted (`# nosec Bxxx`, with the reason in a comment beside it).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --recursive referral audit crypto config --severity-level medium
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -64,10 +67,13 @@ typecheck: $(VENV)/.installed-test
 # Mutation testing of the policy and the rules of sharing against their unit tests only (the
 # [tool.mutmut] table in pyproject.toml): fails when either module kills under 95 % of its
 # mutants; tests/assurance/mutation_score.py prints the survivors (`$(BIN)/mutmut show ID`).
+# Then the dependency audit: fails on a known vulnerability, and says plainly when the
+# vulnerability database could not be reached (never "no known vulnerabilities" then).
 assurance: $(VENV)/.installed-test
 	rm -rf mutants
 	$(BIN)/mutmut run
 	$(BIN)/python tests/assurance/mutation_score.py --floor 95
+	$(BIN)/python tests/assurance/dependency_audit.py
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k _mark -o referral/translations/messages.pot .
