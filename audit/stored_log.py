@@ -342,7 +342,7 @@ class _WorkerProcess:
                 f"{self.problem or 'exit ' + str(self.process.returncode)}: {detail}"
             )
         try:
-            outcomes: list[VerificationReport | None] = pickle.loads(output)  # noqa: S301 - ours
+            outcomes: list[VerificationReport | None] = pickle.loads(output)  # noqa: S301 - ours  # nosec B301
         except (pickle.UnpicklingError, EOFError) as error:
             raise WorkerFailed(f"an answer that could not be read: {error}") from error
         return outcomes
@@ -365,7 +365,7 @@ def serve() -> None:
     """A worker's main: the task from standard input, the outcomes to standard output."""
     output = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write to the answer
-    connector, log, walk, share = pickle.load(sys.stdin.buffer)  # noqa: S301 - from our parent
+    connector, log, walk, share = pickle.load(sys.stdin.buffer)  # noqa: S301 - from our parent  # nosec B301
     connection = connector.connect()
     try:
         outcomes = _verify_share(connection, log, walk, share)
