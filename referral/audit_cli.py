@@ -91,6 +91,11 @@ def _where_it_began(verification: audit_integrity.LogVerification) -> str:
             f"The last verification reached entry {verification.previously_covered}, but no "
             "signed checkpoint lies at or before it: checked the whole log from entry 1."
         )
+    if verification.started_after == verification.previously_covered:
+        return (
+            f"Checked from entry {verification.first_checked}: the last verification reached "
+            f"entry {verification.started_after}, where a signed checkpoint lies."
+        )
     return (
         f"Checked from entry {verification.first_checked}: after the signed checkpoint at "
         f"entry {verification.started_after}, the latest at or before entry "
