@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from sqlalchemy import Table, case, func, insert, inspect, select
+from sqlalchemy.orm import Session
 
 from audit.actions import Action
 from audit.checkpoints import key_id_of
@@ -599,12 +600,20 @@ def deliver_many(
     today: date,
     *,
     already_locked: bool = False,
+    refresh_stale: bool = False,
 ) -> dict[str, DeliveredFile]:
     """`deliver` for a batch of referrals, read in a few queries: per referral id, its file.
 
     `already_locked`: the caller (the purge engine) has locked these referrals and read them
     afresh in this transaction, so they are taken from the session rather than locked and
-    read a second time."""
+    read a second time.
+
+    `refresh_stale` (the purge, just before the partner's file goes): a file returned the
+    night after the end is built again when the partner filed a concern report from or about
+    the participation since, or one was acknowledged since, so what social services keep is
+    complete when the partner's copy is purged. The new document replaces the old under the
+    same id, signed anew, delivered now and unacknowledged again (the district acknowledges
+    what it now holds); the delivery is in the access log like the first."""
     require(actor, Permission.GALLRING_RUN)
     db = uow.session
     referrals: dict[str, Referral] = {}
@@ -634,13 +643,14 @@ def deliver_many(
             ).where(one_of(db, ReturnedFile.referral_id, chunk))
         ):
             delivered[referral_id] = DeliveredFile(file_id, district_id, delivered_at, False)
+    stale = _stale(uow, referrals, delivered) if refresh_stale else set()
     pending: list[Referral] = []
     for referral_id in referral_ids:
         referral = referrals.get(referral_id)
         if referral is None:
             raise NotFound(_("No such record."), field="referral")
         require(actor, Permission.GALLRING_RUN, referral)
-        if referral_id in delivered:
+        if referral_id in delivered and referral_id not in stale:
             continue
         if Status(referral.status) not in ENDED:
             raise Conflict(
@@ -658,8 +668,14 @@ def deliver_many(
     key_id = key_id_of(signing_key.public_key())
     now = clock.now()
     created: list[ReturnedFile] = []
+    renewed: list[ReturnedFile] = []
     for referral in pending:
         document = canonical(_contents(sources, referral, now))
+        if referral.id in stale:
+            renewed.append(
+                _renew(db, delivered[referral.id].id, document, key_id, sign(document, signing_key))
+            )
+            continue
         created.append(
             ReturnedFile(
                 id=new_id(),
@@ -675,7 +691,9 @@ def deliver_many(
                 document=document,
             )
         )
-    _insert_sealed(uow, created, sources.keys)
+    if created:
+        _insert_sealed(uow, created, sources.keys)
+    db.flush()  # the renewed documents sealed, as a delivery's are, before they are logged
     record_many(
         db,
         actor,
@@ -686,14 +704,46 @@ def deliver_many(
                 object_id=returned.id,
                 subject=returned.key_scope(),
             )
-            for returned in created
+            for returned in created + renewed
         ],
     )
-    for returned in created:
+    for returned in created + renewed:
         delivered[returned.referral_id] = DeliveredFile(
             returned.id, returned.district_id, returned.delivered_at, True
         )
     return delivered
+
+
+def _stale(
+    uow: UnitOfWork, referrals: dict[str, Referral], delivered: dict[str, DeliveredFile]
+) -> set[str]:
+    """Of the referrals whose file was returned, those with a concern report of the partner's
+    filed or acknowledged since: their file would no longer say what is so."""
+    returned = [referrals[referral_id] for referral_id in delivered if referral_id in referrals]
+    if not returned:
+        return set()
+    stale: set[str] = set()
+    for referral_id, reports in partner_reports(uow, returned).items():
+        since = delivered[referral_id].delivered_at
+        if any(
+            report.filed_at > since
+            or (report.acknowledged_at is not None and report.acknowledged_at > since)
+            for report in reports
+        ):
+            stale.add(referral_id)
+    return stale
+
+
+def _renew(db: Session, file_id: str, document: str, key_id: str, signature: bytes) -> ReturnedFile:
+    returned = db.get(ReturnedFile, file_id)
+    assert returned is not None  # read under the referral's lock just now
+    returned.document = document
+    returned.signature = signature
+    returned.key_id = key_id
+    returned.delivered_at = utcnow()
+    returned.acknowledged_at = None
+    returned.acknowledged_by = None
+    return returned
 
 
 # Each column of the table, with the model attribute that holds it (the document's is

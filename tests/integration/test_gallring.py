@@ -421,6 +421,53 @@ def test_the_night_after_a_group_ends_the_district_has_its_files_and_the_purge_o
         assert [run.returned for run in runs] == [len(world.referrals), 0, 0]
 
 
+def test_a_concern_report_filed_after_the_return_is_in_the_file_social_services_keep(
+    own_app: tuple[Flask, Settings], frozen_clock: FrozenClock
+) -> None:
+    app, settings = own_app
+    world = _build(app, settings, frozen_clock)
+    frozen_clock.moment = COMPLETED_AT + timedelta(hours=15)
+    assert _run(app, settings).returned == len(world.referrals)
+    first_id, first_at = _returned_files(app)[world.canary_referral]
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        returned = returned_files.inbox(uow, world.worker, clock.today())
+        returned_files.acknowledge(
+            uow, world.worker, next(f.file_id for f in returned if f.file_id == first_id)
+        )
+    # Ten days after the end the group leader files a report from the participation, and
+    # the district acknowledges it: the file returned the night after no longer says so.
+    frozen_clock.moment = COMPLETED_AT + timedelta(days=10)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        filed = concern_reports.file_report(
+            uow,
+            world.leader,
+            NewConcernReport(
+                "Oro som kom efter gruppen", "070-000 00 03", referral_id=world.canary_referral
+            ),
+            AcknowledgementRule(4, WorkingDay(8, 17)),
+            clock.today(),
+        )
+        concern_reports.acknowledge(uow, world.worker, filed.report_id)
+
+    frozen_clock.moment = COMPLETED_AT + timedelta(days=settings.partner_retention_days + 1)
+    purge = _run(app, settings)
+
+    assert purge.purged == len(world.referrals) - 1
+    assert purge.returned == 1  # the canary's file, built again before its purge
+    file_id, delivered_at = _returned_files(app)[world.canary_referral]
+    assert file_id == first_id and delivered_at > first_at
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        renewed = uow.session.get(ReturnedFile, file_id)
+        assert renewed is not None and renewed.acknowledged_at is None  # to acknowledge again
+        public = return_signing.public_key(settings.return_signing_key_path)
+        assert returned_files.verify(renewed.document, renewed.signature, public)
+        document = returned_files.parse_document(renewed.document)
+        assert len(document.concern_reports) == 2  # the first, and the one filed after
+    # The other files were not touched: still as delivered the night after.
+    others = {r: at for r, (_id, at) in _returned_files(app).items() if r != world.canary_referral}
+    assert all(at < COMPLETED_AT + timedelta(days=1) for at in others.values())
+
+
 def test_a_hold_set_by_the_dpo_stops_the_purge_until_released_and_its_reason_goes_with_it(
     own_app: tuple[Flask, Settings], frozen_clock: FrozenClock
 ) -> None:

@@ -36,7 +36,13 @@ def purge_due(
         referral_ids = [unit.unit_id for unit in units]
         # The engine locked the units' referrals and read them afresh in this transaction.
         delivered = returned_files.deliver_many(
-            unit_uow, actor, referral_ids, signing_key, today, already_locked=True
+            unit_uow,
+            actor,
+            referral_ids,
+            signing_key,
+            today,
+            already_locked=True,
+            refresh_stale=True,
         )
         return sum(1 for file in delivered.values() if file.created)
 

@@ -328,13 +328,16 @@ def _run_locked(
             progress(done, len(pending))
     finished = db.get(GallringRun, run_id)
     assert finished is not None
+    # The row counts the purge's own returns already (the batches' UPDATE): read it afresh.
+    db.refresh(finished, ["returned"])
     finished.status = RunStatus.FINISHED
     finished.finished_at = utcnow()
     finished.failed = failed
-    finished.returned = returned
+    finished.returned += returned
+    returned_in_all = finished.returned
     uow.commit()
     _compact(uow)
-    return RunResult(run_id, len(pending) + held, purged, held, failed, returned)
+    return RunResult(run_id, len(pending) + held, purged, held, failed, returned_in_all)
 
 
 def _return_ended(
@@ -451,8 +454,13 @@ def _purge_kept(
     now = utcnow()
     try:
         returning = rule.needing_return(uow, units)
-        if returning:
+        # Returned the night after the end, as a rule: here only a file missing, or one a
+        # later concern report made stale, is (re)built.
+        returned = (
             deliver_return(uow, [unit for unit in units if unit.unit_id in returning])
+            if returning
+            else 0
+        )
         residues = rule.residues(uow, units)
         kept_statistics.keep(db, rule.kept_tallies(uow, units))
         rule.remove(uow, units)
@@ -507,7 +515,7 @@ def _purge_kept(
     db.execute(
         update(GallringRun)
         .where(GallringRun.id == run_id)
-        .values(purged=GallringRun.purged + len(units))
+        .values(purged=GallringRun.purged + len(units), returned=GallringRun.returned + returned)
         .execution_options(synchronize_session=False)
     )
     uow.commit()
