@@ -307,7 +307,9 @@ class _WorkerProcess:
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", "from audit.stored_log import serve; serve()"],
+                # -P: the working directory is not put on the path, so a module lying there
+                # cannot be imported in place of ours (the worker is handed the log's key).
+                [sys.executable, "-P", "-c", "from audit.stored_log import serve; serve()"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

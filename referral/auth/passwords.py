@@ -44,6 +44,16 @@ def _letters_of(text: str) -> str:
     return _NOT_LETTERS.sub("", plain)
 
 
+def _only_words_of(letters: str, words: frozenset[str]) -> bool:
+    """Whether `letters` is nothing but these words one after another ("sommarstockholm"),
+    or nothing at all."""
+    ends = {0}  # the places a run of whole words can end
+    for end in range(1, len(letters) + 1):
+        if any(letters[start:end] in words for start in ends if start < end):
+            ends.add(end)
+    return len(letters) in ends
+
+
 def password_problem(password: str, username: str) -> str | None:
     """Why a new staff password is refused, or None. Length and lists only: no rules of
     composition (ASVS 6.2.5), nothing trimmed or changed (6.2.8)."""
@@ -53,7 +63,7 @@ def password_problem(password: str, username: str) -> str | None:
         return str(_("The password may be at most %(n)s characters.", n=MAX_PASSWORD_LENGTH))
     letters = _letters_of(password)
     name = _letters_of(username)
-    if letters in CONTEXT_WORDS or (len(name) >= 3 and name in letters) or not letters:
+    if _only_words_of(letters, CONTEXT_WORDS | {name}) or (len(name) >= 3 and name in letters):
         return str(
             _(
                 "The password is too easy to guess: it is built on the username or a word that "

@@ -151,7 +151,7 @@ class personal:  # noqa: N801 - reads like a field declaration on the model
         # new value brings another Sealed object, and it is opened again; a value that does
         # not open is never remembered.
         opened: dict[str, tuple[Sealed, str]] | None = obj.__dict__.get(_OPENED)
-        if opened is not None:
+        if opened is not None and object_session(obj) is not None:  # as readable as unopened
             hit = opened.get(self.name)
             if hit is not None and hit[0] is value:
                 return hit[1]

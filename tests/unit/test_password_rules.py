@@ -54,6 +54,7 @@ def test_a_common_or_leaked_password_is_refused(password: str) -> None:
         "Anna.Handlaggare99",  # the username itself
         "mitt-anna.handlaggare-konto",  # the username inside it
         "1234567890123456",  # no letters at all
+        "SommarStockholm2026!",  # two of the service's words together
     ],
 )
 def test_a_password_built_on_the_username_or_the_services_own_words_is_refused(
