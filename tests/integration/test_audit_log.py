@@ -25,18 +25,23 @@ from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 
 
-@pytest.fixture
-def settings(base_settings: Settings, tmp_path: Path) -> Settings:
-    """Checkpoints of this test's own: its entries are rolled back afterwards."""
-    key = tmp_path / "signing-key.pem"
+def with_own_checkpoints(base_settings: Settings, folder: Path) -> Settings:
+    """The settings with a signing key and a checkpoint folder of their own under `folder`."""
+    key = folder / "signing-key.pem"
     private = generate_signing_key()
     key.write_bytes(private_pem(private))
-    checkpoints = tmp_path / "checkpoints"
+    checkpoints = folder / "checkpoints"
     checkpoints.mkdir()
     (checkpoints / "public-key.pem").write_bytes(public_pem(private))
     return replace(
         base_settings, audit_checkpoint_dir=str(checkpoints), audit_signing_key_path=str(key)
     )
+
+
+@pytest.fixture
+def settings(base_settings: Settings, tmp_path: Path) -> Settings:
+    """Checkpoints of this test's own: its entries are rolled back afterwards."""
+    return with_own_checkpoints(base_settings, tmp_path)
 
 
 def _entries(app: Flask, **where: str) -> list[AuditEntry]:

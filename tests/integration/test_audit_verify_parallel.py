@@ -26,10 +26,7 @@ from audit.chain import ChainEntry, VerificationReport, verify_chain
 from audit.checkpoints import (
     CheckpointDirectory,
     checkpoint_to_json,
-    generate_signing_key,
     load_public_key,
-    private_pem,
-    public_pem,
 )
 from audit.record import Entry, audit_config, current_head, record_many
 from config.settings import Settings
@@ -38,6 +35,7 @@ from referral.actors import Actor
 from referral.db.audit_log import AUDIT_TABLES, HASHED_FIELDS
 from referral.request_scope import get_database, request_session
 from referral.services import audit_integrity
+from tests.integration.test_audit_log import with_own_checkpoints
 from tests.own_database import own_database
 
 ENTRIES = 65
@@ -53,18 +51,9 @@ POSITIONS = [FIRST_SEGMENT, MIDDLE_SEGMENT, SEGMENT_END, LAST_SEGMENT]
 def original(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The log every test copies: committed, checkpointed, with a few values the bulk check
     leaves to the per-entry walker (a quote, a backslash, a newline)."""
-    folder = tmp_path_factory.mktemp("parallel-log")
-    signing_key = folder / "signing-key.pem"
-    private = generate_signing_key()
-    signing_key.write_bytes(private_pem(private))
-    checkpoints = folder / "checkpoints"
-    checkpoints.mkdir()
-    (checkpoints / "public-key.pem").write_bytes(public_pem(private))
     settings = replace(
-        base_settings,
+        with_own_checkpoints(base_settings, tmp_path_factory.mktemp("parallel-log")),
         database_url=own_database(base_settings.database_url, tmp_path_factory, "parallel"),
-        audit_checkpoint_dir=str(checkpoints),
-        audit_signing_key_path=str(signing_key),
         audit_checkpoint_every=CHECKPOINT_EVERY,
     )
     app = create_app(settings)
@@ -86,7 +75,8 @@ def original(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
         assert current_head(session).sequence == ENTRIES
     _allow_tampering(app)
     get_database(app).engine.dispose()
-    assert [cp.sequence for cp in CheckpointDirectory(checkpoints).read_all()] == CHECKPOINTED
+    signed = CheckpointDirectory(Path(settings.audit_checkpoint_dir)).read_all()
+    assert [cp.sequence for cp in signed] == CHECKPOINTED
     return settings
 
 

@@ -4,7 +4,6 @@ successful verification, from a signed checkpoint, and says where it began."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,18 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select, text
 
 from audit.actions import Action
-from audit.checkpoints import CheckpointDirectory, generate_signing_key, private_pem, public_pem
+from audit.checkpoints import CheckpointDirectory
 from audit.record import current_head
 from config.settings import Settings
 from referral.db.audit_log import AuditEntry
 from referral.request_scope import request_session
 from referral.services import audit_integrity
 from tests.factories import Factory
-from tests.integration.test_audit_log import _allow_tampering, _some_history
+from tests.integration.test_audit_log import (
+    _allow_tampering,
+    _some_history,
+    with_own_checkpoints,
+)
 
 ROUTINE = ["audit", "verify", "--since-last-verified"]
 
@@ -28,15 +31,7 @@ ROUTINE = ["audit", "verify", "--since-last-verified"]
 @pytest.fixture
 def settings(base_settings: Settings, tmp_path: Path) -> Settings:
     """Checkpoints of this test's own: its entries are rolled back afterwards."""
-    key = tmp_path / "signing-key.pem"
-    private = generate_signing_key()
-    key.write_bytes(private_pem(private))
-    checkpoints = tmp_path / "checkpoints"
-    checkpoints.mkdir()
-    (checkpoints / "public-key.pem").write_bytes(public_pem(private))
-    return replace(
-        base_settings, audit_checkpoint_dir=str(checkpoints), audit_signing_key_path=str(key)
-    )
+    return with_own_checkpoints(base_settings, tmp_path)
 
 
 def _checkpoint(runner: FlaskCliRunner, settings: Settings) -> int:
