@@ -36,6 +36,7 @@ from referral.db.audit_log import AuditEntry
 from referral.db.models import User
 from referral.db.people import Child, district_holder
 from referral.db.uow import UnitOfWork
+from referral.demo import invented_personnummer as demo_personnummer
 from referral.request_scope import get_database, request_session
 from referral.roles import Role
 from referral.scopes import KeyScope
@@ -207,15 +208,8 @@ def unit_of_work(app: Flask) -> Iterator[UnitOfWork]:
 
 
 def invented_personnummer(born: date, serial: int) -> str:
-    """A made-up personnummer (YYYYMMDDNNNC) with a right check digit (Luhn); the birth
-    number runs 001-999 (000 is not one)."""
-    number = 1 + serial % 999
-    digits = f"{born:%y%m%d}{number:03d}"
-    total = 0
-    for position, char in enumerate(digits):
-        product = int(char) * (2 if position % 2 == 0 else 1)
-        total += product - 9 if product > 9 else product
-    return f"{born:%Y%m%d}{number:03d}{(10 - total % 10) % 10}"
+    """The demo's made-up personnummer, the birth number running 001-999 (000 is not one)."""
+    return demo_personnummer(born, 1 + serial % 999)
 
 
 def add_account(
