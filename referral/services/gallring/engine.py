@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -65,6 +65,7 @@ RUN_WAL_AUTOCHECKPOINT = 50_000
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -303,26 +304,17 @@ def _run_locked(
     batch_size = max(settings.gallring_units_per_transaction, 1)
     returned = _return_ended(uow, ended, batch_size, deliver_return)
     for rule, unit_ids in _batches(pending, batch_size):
-        try:
-            purged += _purge_batch(
-                uow, actor, settings, today, rule, unit_ids, run_id, deliver_return
-            )
-        except Exception:
-            uow.rollback()
-            # Redone one unit per transaction: the one that fails is counted and logged,
-            # the others are purged.
-            for unit_id in unit_ids:
-                try:
-                    purged += _purge_batch(
-                        uow, actor, settings, today, rule, [unit_id], run_id, deliver_return
-                    )
-                except Exception as error:
-                    uow.rollback()
-                    failed += 1
-                    # The rule and the unit's pseudonymous id only: never a field of it.
-                    log.error(
-                        "gallring: %s %s not purged (%s)", rule.name, unit_id, type(error).__name__
-                    )
+
+        def purge(ids: list[str], rule: PurgeRule = rule) -> int:
+            return _purge_batch(uow, actor, settings, today, rule, ids, run_id, deliver_return)
+
+        def not_purged(unit_id: str, error: Exception, rule: PurgeRule = rule) -> None:
+            nonlocal failed
+            failed += 1
+            # The rule and the unit's pseudonymous id only: never a field of it.
+            log.error("gallring: %s %s not purged (%s)", rule.name, unit_id, type(error).__name__)
+
+        purged += _in_batch_or_alone(uow, unit_ids, purge, not_purged)
         done += len(unit_ids)
         if progress:
             progress(done, len(pending))
@@ -356,24 +348,42 @@ def _return_ended(
     for rule, units in ended.items():
         unreturned = rule.unreturned(uow, units)
         uow.rollback()  # the check's read is not held open (on SQLite: not the write lock)
+
+        def give_back(units: list[Unit], rule: PurgeRule = rule) -> int:
+            return _return_batch(uow, rule, units, deliver_return)
+
+        def not_returned(unit: Unit, error: Exception, rule: PurgeRule = rule) -> None:
+            log.error(
+                "gallring: %s %s not returned (%s)", rule.name, unit.unit_id, type(error).__name__
+            )
+
         for start in range(0, len(unreturned), batch_size):
             batch = unreturned[start : start + batch_size]
-            try:
-                returned += _return_batch(uow, rule, batch, deliver_return)
-            except Exception:
-                uow.rollback()
-                for unit in batch:
-                    try:
-                        returned += _return_batch(uow, rule, [unit], deliver_return)
-                    except Exception as error:
-                        uow.rollback()
-                        log.error(
-                            "gallring: %s %s not returned (%s)",
-                            rule.name,
-                            unit.unit_id,
-                            type(error).__name__,
-                        )
+            returned += _in_batch_or_alone(uow, batch, give_back, not_returned)
     return returned
+
+
+def _in_batch_or_alone(
+    uow: UnitOfWork,
+    items: list[T],
+    step: Callable[[list[T]], int],
+    failed: Callable[[T, Exception], None],
+) -> int:
+    """`step` over the batch in one transaction; if it raises, rolled back and redone one
+    item per transaction, so the item that fails is rolled back and reported to `failed`
+    alone while the others go ahead. What the steps counted."""
+    try:
+        return step(items)
+    except Exception:
+        uow.rollback()
+    counted = 0
+    for item in items:
+        try:
+            counted += step([item])
+        except Exception as error:
+            uow.rollback()
+            failed(item, error)
+    return counted
 
 
 def _return_batch(
