@@ -21,6 +21,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from referral.errors import DomainError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 # Arrays and objects nested deeper than this are refused before any schema sees them: no
 # request of this API needs more than a few levels, and a deep document costs the parser
@@ -122,9 +123,10 @@ class Api(flask_smorest.Api):  # type: ignore[misc]  # flask-smorest has no type
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest has no types
     """flask-smorest's Blueprint, with the bounded JSON parser and the error responses every
     operation can give: 401 (no fully verified session), 403 (the policy refuses), and for
-    an operation with a JSON body 400 (unreadable or too deeply nested) besides the 422 that
-    flask-smorest documents. 404 and 409 depend on the operation: its view declares them
-    with `alt_response(404, response=NOT_FOUND)` or `alt_response(409, response=CONFLICT)`.
+    every write 400 (a session's CSRF token missing or wrong; a JSON body unreadable or too
+    deeply nested) besides the 422 that flask-smorest documents for a body. 404 and 409
+    depend on the operation: its view declares them with `alt_response(404,
+    response=NOT_FOUND)` or `alt_response(409, response=CONFLICT)`.
     """
 
     ARGUMENTS_PARSER = BoundedJsonParser()
@@ -134,12 +136,16 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest
         self._prepare_doc_cbks.append(self._prepare_problem_doc)
 
     @staticmethod
-    def _prepare_problem_doc(doc: dict[str, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def _prepare_problem_doc(
+        doc: dict[str, Any], *args: Any, method: str = "get", **kwargs: Any
+    ) -> dict[str, Any]:
         responses = doc.setdefault("responses", {})
         # By name: apispec then adds the (lazily registered) response to the components.
         responses.setdefault(401, http.HTTPStatus.UNAUTHORIZED.name)
         responses.setdefault(403, http.HTTPStatus.FORBIDDEN.name)
-        if "requestBody" in doc:  # flask-smorest has turned a JSON argument into the body
+        # A write without a body is refused too when a session cookie comes without the CSRF
+        # token (referral.web.bearer.csrf_check), whether or not a bearer token comes with it.
+        if method.lower() in WRITE_METHODS or "requestBody" in doc:
             responses.setdefault(400, http.HTTPStatus.BAD_REQUEST.name)
         return doc
 
