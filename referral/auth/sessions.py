@@ -11,8 +11,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session, joinedload
 
 from referral.actors import Actor, Origin
 from referral.db.base import utcnow
@@ -23,6 +23,16 @@ from referral.policy import EMERGENCY_ROLES
 # Writing last_seen on every request would turn each read into a write; a minute's
 # precision is plenty for a 15-minute idle timeout.
 LAST_SEEN_PRECISION = timedelta(seconds=60)
+
+
+# The session, its user and the user's roles in one statement, built once: every request
+# runs it, and building it anew cost a third of what running it did.
+_LIVE_SESSION = (
+    select(AuthSession, User)
+    .join(User, User.id == AuthSession.user_id)
+    .options(joinedload(User.roles))
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -114,11 +124,11 @@ def load_session(
     """The live session for `token`, or None when it is unknown, expired or its user disabled.
     An expired session is deleted so that it can never come back."""
     now = now or utcnow()
-    row = db.scalar(select(AuthSession).where(AuthSession.token_hash == _hash(token)))
-    if row is None:
+    found = db.execute(_LIVE_SESSION, {"token_hash": _hash(token)}).unique().first()
+    if found is None:
         return None
-    user = db.get(User, row.user_id)
-    if _expired(row, policy, now) or user is None or not user.active:
+    row, user = found
+    if _expired(row, policy, now) or not user.active:
         db.delete(row)
         db.commit()
         return None

@@ -44,10 +44,11 @@ from referral.rules import (
 from referral.services.loading import get_for
 from referral.services.notifications import notify
 from referral.services.sharing import (
+    VISIBLE_WITH,
     SharingFacts,
     birth_date_of,
     children_by_id,
-    sharing_basis_for,
+    sharing_bases,
     sharing_facts,
     visible_to_partner,
 )
@@ -301,13 +302,14 @@ def partner_share(
     `facts`: the child's, when the caller has read them for a list (`sharing_facts`)."""
     if facts is None:
         facts = sharing_facts(uow, [child.id])[child.id]  # once for the three categories
-    visible = visible_to_partner(uow, child, today, facts)
+    bases = sharing_bases(uow, child, (VISIBLE_WITH, Category.AGE, Category.CONTACT), today, facts)
+    visible = bases[VISIBLE_WITH]
     if not isinstance(visible, LawfulBasis):
         return None
     shown: dict[str, object] = {"name": child.name}
-    if isinstance(sharing_basis_for(uow, child, Category.AGE, today, facts), LawfulBasis):
+    if isinstance(bases[Category.AGE], LawfulBasis):
         shown["age"] = age_on(birth_date_of(child), today)
-    if isinstance(sharing_basis_for(uow, child, Category.CONTACT, today, facts), LawfulBasis):
+    if isinstance(bases[Category.CONTACT], LawfulBasis):
         shown["family_home_name"] = child.family_home_name
         shown["family_home_address"] = child.family_home_address
         shown["family_home_phone"] = child.family_home_phone

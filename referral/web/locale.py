@@ -7,10 +7,12 @@ accepted on those pages only: anywhere else the interface stays in Swedish or En
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
+from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel
+from flask_babel import Babel, get_translations
 from werkzeug.wrappers import Response
 
 SUPPORTED = ("sv", "en")
@@ -68,8 +70,34 @@ def language_link(code: str) -> str:
     return f"/?{urlencode({'lang': code})}"
 
 
+def _translations() -> NullTranslations:
+    """This request's catalogue, looked up once per locale. Flask-Babel's own template
+    callables look it up for every string (the request's context, the locale, its name as a
+    cache key): a page of fifty cards asks for five hundred strings. The catalogue is kept
+    beside the locale it was found for, so `force_locale` (a letter printed in Swedish) and
+    `refresh` (a new choice) are seen at once: another locale object finds it again."""
+    babel_context: SimpleNamespace | None = g.get("_flask_babel")
+    locale = getattr(babel_context, "babel_locale", None)
+    cached = getattr(babel_context, "referral_translations", None)
+    if locale is not None and cached is not None and cached[0] is locale:
+        found: NullTranslations = cached[1]
+        return found
+    found = get_translations()
+    babel_context = g.get("_flask_babel")  # created by the lookup when it was missing
+    if babel_context is not None:
+        babel_context.referral_translations = (getattr(babel_context, "babel_locale", None), found)
+    return found
+
+
 def init_locale(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.after_request(_remember_choice)
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["language_link"] = language_link

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 
 
 def test_the_login_page_is_in_swedish_by_default(client: FlaskClient) -> None:
@@ -30,3 +32,19 @@ def test_every_message_has_a_swedish_translation(repo_root: Path) -> None:
         catalog = read_po(handle)
     untranslated = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
     assert untranslated == []
+
+
+def test_a_page_switches_language_mid_request_when_a_letter_is_printed_in_another(
+    app: Flask,
+) -> None:
+    """The templates' catalogue is looked up once per locale, not once per string: a part of
+    the page printed under `force_locale` (the consent letter is always Swedish) is in that
+    language, and the rest of the page stays in the reader's."""
+    page = app.jinja_env.from_string('{{ _("Username") }}')
+    with app.test_request_context("/login?lang=en"):
+        assert page.render() == "Username"
+        with force_locale("sv"):
+            assert page.render() == "Användarnamn"
+        assert page.render() == "Username"
+    with app.test_request_context("/login"):
+        assert page.render() == "Användarnamn"
