@@ -152,3 +152,4 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest
 
 NOT_FOUND = http.HTTPStatus.NOT_FOUND.name
 CONFLICT = http.HTTPStatus.CONFLICT.name
+SERVICE_UNAVAILABLE = http.HTTPStatus.SERVICE_UNAVAILABLE.name

@@ -15,7 +15,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from referral import clock
-from referral.api.base import CONFLICT, NOT_FOUND, Blueprint
+from referral.api.base import CONFLICT, NOT_FOUND, SERVICE_UNAVAILABLE, Blueprint
 from referral.api.schemas import StrictSchema, id_field, text_field
 from referral.policy import Permission
 from referral.request_scope import request_uow
@@ -140,6 +140,9 @@ class Filed(MethodView):
     @blueprint.arguments(ConcernIn)
     @blueprint.response(201, ReceiptOut)
     @blueprint.alt_response(404, response=NOT_FOUND)
+    # No social emergency service is set up to receive a report no district is known for
+    # (concern_reports.NoReceiver): the reporter is told at once to call instead.
+    @blueprint.alt_response(503, response=SERVICE_UNAVAILABLE)
     def post(self, data: dict[str, Any]) -> concern_reports.FiledReceipt:
         """File a report. It reaches the placing district of a child the service knows, else
         socialjouren; no consent is asked for, and the answer says nothing of where it went."""

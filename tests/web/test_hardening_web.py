@@ -254,6 +254,13 @@ def test_an_operation_that_can_conflict_documents_its_409(
     assert _problem_response(openapi, response)
 
 
+def test_a_concern_report_documents_its_503_when_no_social_emergency_service_is_set_up(
+    openapi: dict[str, Any],
+) -> None:
+    response = openapi["paths"]["/api/v1/concern-reports"]["post"]["responses"]["503"]
+    assert _problem_response(openapi, response)
+
+
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
