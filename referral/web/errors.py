@@ -62,17 +62,33 @@ def _page(status: int, detail: str) -> tuple[str, int]:
     ), status
 
 
-def _field_errors(exc: HTTPException) -> dict[str, Any] | None:
+def _flat_messages(messages: Any, place: str = "") -> list[str]:
+    """marshmallow nests the messages about a list's items and a nested object's fields
+    ({2: ["Must be one of: ..."]}); the problem document gives each field a flat list of
+    messages, as it documents, each nested one led by its place ("2: Must be one of: ...")."""
+    if isinstance(messages, dict):
+        return [
+            text
+            for key, inner in messages.items()
+            for text in _flat_messages(inner, f"{place}.{key}" if place else str(key))
+        ]
+    if isinstance(messages, list | tuple):
+        return [text for item in messages for text in _flat_messages(item, place)]
+    return [f"{place}: {messages}" if place else str(messages)]
+
+
+def _field_errors(exc: HTTPException) -> dict[str, list[str]] | None:
     # webargs puts marshmallow's per-field messages here: {"json": {"field": ["..."]}}.
     data = getattr(exc, "data", None)
     if not isinstance(data, dict):
         return None
     messages = data.get("messages")
     if isinstance(messages, dict):
-        merged: dict[str, Any] = {}
+        merged: dict[str, list[str]] = {}
         for location_messages in messages.values():
             if isinstance(location_messages, dict):
-                merged.update(location_messages)
+                for field, field_messages in location_messages.items():
+                    merged[str(field)] = _flat_messages(field_messages)
         return merged or None
     return None
 

@@ -925,6 +925,10 @@ def test_lvu_sharing_decisions_refuse_bad_input_and_an_sol_child(world: World) -
         f"/api/v1/children/{child_id}/lvu-sharing", {"shared": ["shoe_size"]}
     )
     assert unknown.status_code == 422 and "shared" in unknown.get_json()["errors"]
+    # The refused item is named by its place, in a flat list of messages as documented.
+    [message] = unknown.get_json()["errors"]["shared"]
+    assert message.startswith("0: ") and "participation" in message
+    assert unknown.get_json()["detail"] == f"shared: {message}"
     missing = world.worker.put(f"/api/v1/children/{child_id}/lvu-sharing", {})
     assert missing.status_code == 422 and "shared" in missing.get_json()["errors"]
     sol = world.worker.put(f"/api/v1/children/{child_id}/lvu-sharing", {"shared": ["name"]})
