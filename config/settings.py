@@ -72,6 +72,9 @@ class Settings:
     mfa_key: str = field(default="", repr=False)  # encrypts stored TOTP seeds
     blind_index_key: str = field(default="", repr=False)  # keys the personnummer look-up index
     audit_key: str = field(default="", repr=False)  # HMAC key of the access log's chain
+    # Seals backup files (`flask backup`). Only the backup commands need it, so a server may
+    # run without it; when set, it is checked like the others.
+    backup_key: str = field(default="", repr=False)
     debug: bool = False
     allow_sqlite_in_production: bool = False
     # Key provider for the key-encryption keys (crypto/): "local" keeps a 0600 keyring file
@@ -327,6 +330,17 @@ def secret_problem(value: str) -> str | None:
     return None
 
 
+def backup_key_problem(settings: Settings) -> str | None:
+    """Why the backup commands cannot seal or open a backup with these settings, or None."""
+    problem = secret_problem(settings.backup_key)
+    if problem:
+        return (
+            f"{PREFIX}BACKUP_KEY {problem}: backups are sealed with a secret of their own "
+            f"(generate one with: {GENERATE_SECRET}) and kept apart from the backups."
+        )
+    return None
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from `environ` (the process environment by default) and check them."""
     env = os.environ if environ is None else environ
@@ -360,6 +374,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mfa_key=env.get(PREFIX + "MFA_KEY", ""),
         blind_index_key=env.get(PREFIX + "BLIND_INDEX_KEY", ""),
         audit_key=env.get(PREFIX + "AUDIT_KEY", ""),
+        backup_key=env.get(PREFIX + "BACKUP_KEY", ""),
         audit_checkpoint_dir=get("AUDIT_CHECKPOINT_DIR", Settings.audit_checkpoint_dir),
         audit_signing_key_path=get("AUDIT_SIGNING_KEY_PATH", Settings.audit_signing_key_path),
         audit_checkpoint_every=number(
@@ -450,6 +465,8 @@ def check_settings(settings: Settings) -> None:
         "BLIND_INDEX_KEY": settings.blind_index_key,
         "AUDIT_KEY": settings.audit_key,
     }
+    if settings.backup_key:  # required by the backup commands only (backup_key_problem)
+        secrets["BACKUP_KEY"] = settings.backup_key
     for name, value in secrets.items():
         problem = secret_problem(value)
         if problem:

@@ -93,12 +93,17 @@ def verify_log(
     since_last_verified: bool = False,
     workers: int | None = None,
     parallel_from: int = PARALLEL_FROM_ENTRIES,
+    restored: bool = False,
 ) -> LogVerification:
     """:func:`verify`, with segments between checkpoints verified in parallel (one worker
     process per core) on a long log. With `since_last_verified`, from the latest signed
     checkpoint at or before the entry the last successful verification reached: a signed
     link, so nothing stored in the database can make it skip an entry after that checkpoint
-    (see :func:`last_verified_sequence`)."""
+    (see :func:`last_verified_sequence`).
+
+    `restored`: the database is a backup just restored, which ends where it was taken, so the
+    checkpoints signed after it (beyond its head) cover entries it cannot hold and are left
+    out; those up to its head must still match (see :func:`signed_beyond`)."""
     config = audit_config(session)
     checkpoints = config.readable_checkpoints()
     key_file = public_key_file or public_key_path(config.checkpoint_dir)
@@ -108,6 +113,8 @@ def verify_log(
     # The head first: every entry up to it had committed when it was read, so a concurrent
     # append (after it) can neither be missed nor mistaken for a forgery.
     head = current_head(session)
+    if restored:
+        checkpoints = [cp for cp in checkpoints if cp.sequence <= head.sequence]
     covered = last_verified_sequence(session, head.sequence) if since_last_verified else None
     start = _latest_at_or_before(checkpoints, covered) if covered is not None else None
     dbapi_connection = session.connection().connection.dbapi_connection
@@ -127,6 +134,14 @@ def verify_log(
     if report.ok:
         report = _nothing_beyond_the_head(session, report, head)
     return LogVerification(report, start.sequence if start else 0, covered)
+
+
+def signed_beyond(session: Session) -> int | None:
+    """The last entry a signed checkpoint covers beyond the stored head, if any: after a
+    restore, how far the log went before the backup was brought back."""
+    head = current_head(session).sequence
+    later = [cp.sequence for cp in audit_config(session).readable_checkpoints()]
+    return max((sequence for sequence in later if sequence > head), default=None)
 
 
 def last_verified_sequence(session: Session, through: int) -> int | None:
