@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _wire(app: Flask, settings: Settings) -> None:
-    from referral import cli
+    from referral import cli_loader
     from referral.api import init_api
     from referral.auth.oidc import blueprint as oidc_blueprint
     from referral.auth.principal import init_login
@@ -131,7 +131,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(complaints.blueprint)
     init_api(app)
     init_errors(app)  # after the API, so problem documents replace flask-smorest's format
-    cli.init_cli(app)
+    cli_loader.install(app)  # the operator commands, imported on the command line only
     undeclared = access.undeclared_routes(app)
     if undeclared:
         raise RuntimeError("routes without an access declaration: " + ", ".join(undeclared))

@@ -12,7 +12,6 @@ import secrets
 from enum import StrEnum
 from typing import Protocol
 
-import segno
 from stdnum import damm
 
 LENGTH = 8
@@ -98,6 +97,8 @@ def display(card: str) -> str:
 def qr_svg(card: str, *, module_mm: float = 1.0) -> str:
     """An inline SVG of a QR code holding the card number's eight digits and nothing else,
     sized in millimetres for printing (1 mm a module: 29 mm with the quiet zone)."""
+    import segno  # here: only a printed card needs it, not every worker (issue 18)
+
     digits = normalise(card)
     # make_qr, not make: for eight digits make would choose a Micro QR code, which most
     # phone and tablet cameras cannot read. Numeric mode fits version 1 with room to spare,

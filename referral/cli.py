@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from referral.audit_cli import audit_cli
@@ -136,7 +136,9 @@ _user_action(
 )
 
 
-def init_cli(app: Flask) -> None:
+def init_cli(commands: click.Group) -> None:
+    """Add the operator groups to app.cli (referral.cli_loader, on the command line's first
+    use)."""
     for group in (
         db_cli,
         org_cli,
@@ -147,4 +149,4 @@ def init_cli(app: Flask) -> None:
         nights_cli,
         demo_cli,
     ):
-        app.cli.add_command(group)
+        commands.add_command(group)

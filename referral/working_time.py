@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
-import holidays
-
 from referral.clock import STOCKHOLM
 
 
 @cache
 def _public_holidays(year: int) -> frozenset[date]:
+    # Imported here: the holidays package (every country's calendar, dateutil) is megabytes
+    # in each web worker, and only a deadline in working hours needs it (issue 18).
+    import holidays
+
     return frozenset(holidays.country_holidays("SE", years=year))
 
 

@@ -17,27 +17,18 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
-from typing import Any
-
-import requests
-from authlib.common.security import generate_token
-from authlib.common.urls import add_params_to_uri
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
-from authlib.oidc.core import CodeIDToken
-from joserfc import jwt
-from joserfc.errors import (
-    BadSignatureError,
-    ExpiredTokenError,
-    InvalidClaimError,
-    InvalidKeyIdError,
-    JoseError,
-    MissingClaimError,
-)
-from joserfc.jwk import KeySet
-from joserfc.jws import JWSRegistry
+from typing import TYPE_CHECKING, Any
 
 from config.settings import OidcProvider
+
+if TYPE_CHECKING:
+    from authlib.integrations.requests_client import OAuth2Session
+    from joserfc.errors import InvalidClaimError, MissingClaimError
+    from joserfc.jwk import KeySet
+
+# Authlib, joserfc and requests are imported in the methods that use them: every web worker
+# imports this module (the sign-in pages), and they are megabytes of memory that only an
+# OpenID Connect sign-in needs (issue 18; tests/unit/test_import_footprint.py).
 
 SCOPE = "openid email profile"
 HTTP_TIMEOUT_SECONDS = 10
@@ -86,6 +77,8 @@ class ProviderClient:
         self._lock = Lock()
 
     def _session(self, redirect_uri: str | None = None) -> OAuth2Session:
+        from authlib.integrations.requests_client import OAuth2Session
+
         return OAuth2Session(
             client_id=self.provider.client_id,
             client_secret=self.provider.client_secret,
@@ -96,6 +89,8 @@ class ProviderClient:
         )
 
     def _get_json(self, url: str) -> dict[str, Any]:
+        import requests
+
         try:
             response = requests.get(url, timeout=HTTP_TIMEOUT_SECONDS)
             response.raise_for_status()
@@ -118,6 +113,9 @@ class ProviderClient:
             return self._metadata
 
     def _key_set(self, refresh: bool = False) -> KeySet:
+        from joserfc.errors import JoseError
+        from joserfc.jwk import KeySet
+
         metadata = self.metadata()
         with self._lock:
             if self._keys is None or refresh:
@@ -132,6 +130,8 @@ class ProviderClient:
             raise SignInRefused("signature") from None
 
     def authorization_request(self, redirect_uri: str) -> AuthorizationRequest:
+        from authlib.common.security import generate_token
+
         metadata = self.metadata()
         state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
         extra: dict[str, str] = {"nonce": nonce}
@@ -152,6 +152,9 @@ class ProviderClient:
         leeway_seconds: int,
     ) -> VerifiedIdentity:
         """Exchange the code (the provider honours it once) and check the ID token."""
+        import requests
+        from authlib.integrations.base_client.errors import OAuthError
+
         metadata = self.metadata()
         try:
             token = self._session(redirect_uri).fetch_token(
@@ -195,6 +198,18 @@ class ProviderClient:
         now: datetime,
         leeway_seconds: int,
     ) -> dict[str, Any]:
+        from authlib.oidc.core import CodeIDToken
+        from joserfc import jwt
+        from joserfc.errors import (
+            BadSignatureError,
+            ExpiredTokenError,
+            InvalidClaimError,
+            InvalidKeyIdError,
+            JoseError,
+            MissingClaimError,
+        )
+        from joserfc.jws import JWSRegistry
+
         supported = self.metadata().get("id_token_signing_alg_values_supported")
         algorithms = [a for a in ALGORITHMS if not supported or a in supported]
         if not algorithms:
@@ -243,6 +258,8 @@ class ProviderClient:
 
     def end_session_url(self, id_token_hint: str, post_logout_redirect_uri: str) -> str | None:
         """The provider's logout (RP-initiated), or None when it publishes none."""
+        from authlib.common.urls import add_params_to_uri
+
         try:
             endpoint = self.metadata().get("end_session_endpoint")
         except SignInRefused:
@@ -259,6 +276,8 @@ class ProviderClient:
 
 def _claim_reason(error: InvalidClaimError | MissingClaimError) -> str:
     """The claim at fault as a reason code: 'audience', 'issuer', 'nonce', 'invalid_iat'…"""
+    from joserfc.errors import MissingClaimError
+
     names = {"aud": "audience", "azp": "audience", "iss": "issuer", "nonce": "nonce"}
     if error.claim in names:
         return names[error.claim]

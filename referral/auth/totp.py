@@ -6,7 +6,6 @@ import os
 import time
 
 import pyotp
-import segno
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
@@ -76,5 +75,9 @@ def provisioning_uri(seed: str, username: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """An inline SVG of the QR code, so the seed never leaves the page (no image URL)."""
+    # Imported here: segno (with its XML writers) is only for setting up an authenticator,
+    # and every web worker imports this module for the login step (issue 18).
+    import segno
+
     svg: str = segno.make(uri, error="m").svg_inline(scale=5, dark="#111", light="#fff")
     return svg

@@ -11,7 +11,6 @@ from referral import clock
 from referral.policy import PROGRAMMES, Permission, programmes_of
 from referral.reports.charts import bar_chart
 from referral.reports.document import Document, Mark, Table
-from referral.reports.pdf import render_pdf
 from referral.request_scope import request_uow
 from referral.services.reports import labels
 from referral.services.reports.activity import activity_report
@@ -114,6 +113,10 @@ def export_csv(programme: str, key: str) -> ResponseReturnValue:
 @blueprint.route("/<programme>/<key>/report.pdf")
 @requires(Permission.ACTIVITY_REPORT_READ)
 def export_pdf(programme: str, key: str) -> ResponseReturnValue:
+    # Imported here: fpdf2 (with fontTools and Pillow) is several MB in every worker that
+    # imports it, and a PDF of a report is asked for a few times a month.
+    from referral.reports.pdf import render_pdf
+
     period, document = _document(programme, key, "pdf")
     return Response(
         render_pdf(document, creation_date=clock.now()),
