@@ -135,4 +135,5 @@ def export(fmt: str, actor: str | None, action: str | None, outcome: str | None)
     """Write the (filtered) log to standard output; the export is itself recorded."""
     criteria = audit_search.AuditFilter(actor=actor, action=action, outcome=outcome)
     with operator("audit-export") as (uow, operator_actor):
-        click.echo(audit_search.export(uow, operator_actor, criteria, fmt), nl=False)
+        for piece in audit_search.export(uow, operator_actor, criteria, fmt):
+            click.echo(piece, nl=False)

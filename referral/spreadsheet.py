@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -22,9 +22,30 @@ def safe_cell(value: object) -> object:
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]], delimiter: str = ",") -> str:
+    return "".join(csv_pieces(header, rows, delimiter=delimiter))
+
+
+def csv_pieces(
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    delimiter: str = ",",
+    rows_per_piece: int = 1000,
+) -> Iterator[str]:
+    """The same CSV as to_csv, `rows_per_piece` rows at a time (the header with the first),
+    for a response that streams: a long export is never whole in memory. The first piece
+    already reads the rows, so a failure to read them comes before anything is sent."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(header)
+    written = 0
     for row in rows:
         writer.writerow([safe_cell(value) for value in row])
-    return buffer.getvalue()
+        written += 1
+        if written == rows_per_piece:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            written = 0
+    if buffer.tell():  # the last rows, or the header of an export without any
+        yield buffer.getvalue()

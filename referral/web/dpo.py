@@ -26,7 +26,7 @@ from referral.clock import STOCKHOLM
 from referral.db.base import utcnow
 from referral.errors import DomainError
 from referral.policy import Permission
-from referral.request_scope import request_session, request_uow
+from referral.request_scope import StreamOnOwnSession, request_session, request_uow
 from referral.services import (
     audit_alerts,
     audit_integrity,
@@ -125,8 +125,10 @@ def export() -> ResponseReturnValue:
             title=_("The input was not accepted"),
             detail=_("Choose CSV or JSON Lines and valid filters."),
         ), 422
-    with request_uow() as uow:
-        body = audit_search.export(uow, current_actor(), _criteria(form), fmt)
+    actor, criteria = current_actor(), _criteria(form)
+    # Streamed as it is read, so an export of the whole log is never whole in a worker's
+    # memory (issue 18).
+    body = StreamOnOwnSession(lambda uow: audit_search.export(uow, actor, criteria, fmt))
     stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
     return Response(

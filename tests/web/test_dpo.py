@@ -3,8 +3,12 @@ checks integrity and sees alerts, without ever seeing a case's content."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -13,11 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from referral.db.uow import UnitOfWork
-from referral.request_scope import request_session
-from referral.services import children
+from referral.request_scope import get_database, request_session
+from referral.services import audit_search, children
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, csrf_token, invented_personnummer, log_in, social_worker_actor
 
@@ -111,6 +117,57 @@ def test_searching_and_exporting_are_themselves_recorded(
     assert csv_export.get_data(as_text=True).startswith("sequence,occurred_at")
     page = dpo.get("/dpo/audit?action=audit:export").get_data(as_text=True)
     assert page.count("audit:export") >= 2
+
+
+def test_a_long_export_is_streamed_whole_and_in_order(
+    dpo: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_search, "EXPORT_BATCH", 2)  # several pieces from a short log
+    for _ in range(3):
+        dpo.get("/dpo/audit")
+    export = dpo.get("/dpo/audit/export?format=csv")
+    assert export.is_streamed
+    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    sequences = [int(row["sequence"]) for row in rows]
+    assert len(rows) > 2 * audit_search.EXPORT_BATCH
+    assert sequences == sorted(set(sequences))
+    assert rows[-1]["action"] == "audit:export"  # recorded before it was read
+    lines = dpo.get("/dpo/audit/export?format=jsonl").get_data(as_text=True).splitlines()
+    assert [json.loads(line)["sequence"] for line in lines[: len(rows)]] == sequences
+
+
+def test_the_exports_own_session_lasts_as_long_as_the_download(
+    app: Flask, dpo: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = get_database(app)
+    opened: list[Session] = []
+    new_session = database.new_session
+
+    def noting_each() -> Session:
+        opened.append(new_session())
+        return opened[-1]
+
+    monkeypatch.setattr(database, "new_session", noting_each)
+    monkeypatch.setattr(audit_search, "EXPORT_BATCH", 2)
+    export = dpo.get("/dpo/audit/export?format=csv")  # answered, the body not yet read
+    [reading] = [session for session in opened if session.in_transaction()]
+    assert export.get_data(as_text=True).startswith("sequence,")
+    export.close()
+    assert not reading.in_transaction()
+
+
+def test_an_export_that_cannot_read_the_log_fails_before_anything_is_sent(
+    dpo: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(_session: object, _criteria: object) -> Iterator[tuple[object, ...]]:
+        raise OperationalError("SELECT", {}, ConnectionError("the database went away"))
+        yield ()  # a generator, as the log's reader is
+
+    monkeypatch.setattr(audit_search, "_rows", unreadable)
+    for fmt in ("csv", "jsonl"):
+        export = dpo.get(f"/dpo/audit/export?format={fmt}")
+        assert export.status_code == 500  # not a 200 with a file cut short
+        assert "attachment" not in export.headers.get("Content-Disposition", "")
 
 
 def test_a_bad_filter_is_refused_with_the_field_named(dpo: FlaskClient) -> None:
