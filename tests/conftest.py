@@ -29,6 +29,8 @@ from referral.db import migrate
 from referral.request_scope import get_database
 from tests.factories import Factory
 
+pytest_plugins = ["tests.asvs_marker"]  # @pytest.mark.asvs(...): README's ASVS table
+
 # Properties assert behaviour, never speed (performance is measured in bench/): without a
 # deadline, an example slowed by a busy machine is not reported as a flaky failure.
 hypothesis_settings.register_profile("suite", deadline=None)

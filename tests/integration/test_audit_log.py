@@ -88,6 +88,7 @@ def test_an_intact_log_verifies_and_the_command_says_so(
 
 
 @pytest.mark.parametrize("tampering", ["edit", "delete", "reorder"])
+@pytest.mark.asvs("V16.4.2")
 def test_tampering_is_detected_and_the_first_bad_entry_named(
     app: Flask, factory: Factory, runner: FlaskCliRunner, tampering: str
 ) -> None:
@@ -115,6 +116,7 @@ def test_tampering_is_detected_and_the_first_bad_entry_named(
     assert f"First bad entry: {victim}" in result.output
 
 
+@pytest.mark.asvs("V16.4.2")
 def test_truncating_the_tail_past_a_checkpoint_is_detected(
     app: Flask, factory: Factory, runner: FlaskCliRunner
 ) -> None:
@@ -140,6 +142,7 @@ def test_checkpoints_verify_with_the_public_key_alone(
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.asvs("V16.4.2")
 def test_the_database_refuses_to_change_or_delete_an_entry(app: Flask, factory: Factory) -> None:
     _some_history(app, factory, count=1)
     with app.app_context():
@@ -159,6 +162,7 @@ def test_sequence_numbers_have_no_gaps_and_each_entry_links_to_the_last(
     )
 
 
+@pytest.mark.asvs("V16.3.2")
 def test_a_refusal_is_recorded_even_though_the_request_is_rolled_back(
     app: Flask, factory: Factory
 ) -> None:
@@ -174,6 +178,7 @@ def test_a_refusal_is_recorded_even_though_the_request_is_rolled_back(
         assert request_session().scalar(select(func.count()).select_from(AuditEntry)) == before + 1
 
 
+@pytest.mark.asvs("V16.5.3")
 def test_a_read_whose_entry_cannot_be_written_is_refused(app: Flask, factory: Factory) -> None:
     from tests.factories import log_in
 
@@ -189,6 +194,7 @@ def test_a_read_whose_entry_cannot_be_written_is_refused(app: Flask, factory: Fa
     assert admin.username not in response.get_data(as_text=True)
 
 
+@pytest.mark.asvs("V16.2.5")
 def test_details_are_sealed_and_become_unreadable_when_the_persons_key_is_shredded(
     app: Flask, factory: Factory, runner: FlaskCliRunner
 ) -> None:

@@ -125,6 +125,7 @@ def _sqlite_files(path: Path) -> bytes:
 
 
 @pytest.mark.parametrize("plaintext", [False, True], ids=["encrypted", "negative-control"])
+@pytest.mark.asvs("V14.2.4")
 def test_no_canary_in_the_sqlite_files(
     base_settings: Settings, tmp_path: Path, plaintext: bool
 ) -> None:
@@ -181,6 +182,7 @@ def _postgres_relation_files(app: Flask) -> bytes:
     reason="the PostgreSQL scan runs in the PostgreSQL pass of .ci/run",
 )
 @pytest.mark.parametrize("plaintext", [False, True], ids=["encrypted", "negative-control"])
+@pytest.mark.asvs("V14.2.4")
 def test_no_canary_in_postgresql_tables_or_relation_files(
     base_settings: Settings, plaintext: bool
 ) -> None:

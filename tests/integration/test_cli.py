@@ -97,6 +97,7 @@ def test_a_role_in_the_wrong_kind_of_organisation_is_refused(
     ("password", "why"),
     [("Sommar2026!!", "too easy to guess"), ("sunshine1234", "lists of common or leaked")],
 )
+@pytest.mark.asvs("V6.2.4", "V6.2.11", "V6.2.12")
 def test_a_guessable_or_leaked_staff_password_is_refused_and_no_account_is_made(
     runner: FlaskCliRunner, factory: Factory, password: str, why: str
 ) -> None:
@@ -127,6 +128,7 @@ def test_a_guessable_or_leaked_staff_password_is_refused_and_no_account_is_made(
         )
 
 
+@pytest.mark.asvs("V7.4.2", "V7.4.3")
 def test_disable_and_reset_mfa_end_open_sessions(
     runner: FlaskCliRunner, client: FlaskClient, factory: Factory
 ) -> None:
@@ -141,6 +143,7 @@ def test_disable_and_reset_mfa_end_open_sessions(
     assert not account.reload().active
 
 
+@pytest.mark.asvs("V6.3.2", "V15.2.3")
 def test_demo_commands_refuse_to_run_outside_demo_mode(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code != 0 and "REFERRAL_DEMO=1" in result.output

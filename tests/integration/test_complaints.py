@@ -163,6 +163,7 @@ def test_a_response_dated_before_receipt_or_after_today_is_refused_naming_the_da
         assert row is not None and row.responded_on is None and row._response is None
 
 
+@pytest.mark.asvs("V14.2.4")
 def test_opening_feedback_is_on_record_and_its_text_is_never_stored_in_clear(
     app: Flask, factory: Factory
 ) -> None:
@@ -233,6 +234,7 @@ def test_the_summary_counts_what_was_sent_and_the_days_to_each_response(
     assert sum(line.count for line in _summary(app, None)) == len(sent) + 1
 
 
+@pytest.mark.asvs("V14.2.7")
 def test_a_purge_two_years_after_the_response_shreds_the_text_and_leaves_the_summary(
     own_app: tuple[Flask, Settings], frozen_clock: FrozenClock
 ) -> None:

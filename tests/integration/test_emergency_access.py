@@ -119,6 +119,7 @@ def test_a_social_worker_of_another_district_is_refused_without_a_grant_and_read
     assert _read(app, _actor(app, stranger), child.id).name == CHILD_NAME
 
 
+@pytest.mark.asvs("V16.3.2")
 def test_every_read_through_a_grant_is_logged_with_the_legal_basis_emergency_access(
     app: Flask, owner: Actor, stranger: Account
 ) -> None:

@@ -54,6 +54,7 @@ NOT_PERSONAL = {
 }
 
 
+@pytest.mark.asvs("V14.1.1", "V14.2.4")
 def test_every_column_that_could_hold_personal_data_is_encrypted() -> None:
     from referral.db.encryption import EncryptedText
 
@@ -416,6 +417,7 @@ def _tables_that_hold_people() -> list[str]:
     return sorted(sealed | about_a_child)
 
 
+@pytest.mark.asvs("V14.1.1")
 def test_every_clear_column_of_a_table_that_holds_people_is_there_by_a_recorded_decision() -> None:
     from referral.db.encryption import EncryptedText
 
@@ -446,6 +448,7 @@ def test_a_registered_child_reads_back_and_is_found_by_personnummer(
         assert [c.id for c in found] == [child.id]
 
 
+@pytest.mark.asvs("V14.2.4")
 def test_the_database_holds_only_ciphertext(app: Flask, factory: Factory) -> None:
     actor = social_worker_actor(factory)
     with app.app_context(), UnitOfWork(request_session()) as uow:
@@ -459,6 +462,7 @@ def test_the_database_holds_only_ciphertext(app: Flask, factory: Factory) -> Non
     assert bytes(raw.personnummer)[0] == 0x01  # the ciphertext format version
 
 
+@pytest.mark.asvs("V14.2.4")
 def test_plaintext_can_never_be_written_to_an_encrypted_column(
     app: Flask, factory: Factory
 ) -> None:
@@ -492,6 +496,7 @@ def _read(app: Flask, child_id: str, attribute: str) -> str:
         return str(getattr(child, attribute))
 
 
+@pytest.mark.asvs("V11.3.3")
 def test_a_value_moved_to_another_child_fails_to_decrypt(app: Flask, factory: Factory) -> None:
     actor = social_worker_actor(factory)
     with app.app_context(), UnitOfWork(request_session()) as uow:
@@ -522,6 +527,7 @@ def test_a_value_moved_to_another_column_fails_to_decrypt(app: Flask, factory: F
         _read(app, child_id, "name")
 
 
+@pytest.mark.asvs("V11.3.3")
 def test_a_flipped_bit_is_an_integrity_error_never_wrong_data(app: Flask, factory: Factory) -> None:
     actor = social_worker_actor(factory)
     with app.app_context(), UnitOfWork(request_session()) as uow:

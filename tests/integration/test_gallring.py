@@ -300,6 +300,7 @@ def _purge_entries(app: Flask, unit_id: str) -> int:
         )
 
 
+@pytest.mark.asvs("V14.2.7")
 def test_a_completed_canary_childs_partner_file_is_purged_and_returned_the_district_keeps_its_own(
     own_app: tuple[Flask, Settings], frozen_clock: FrozenClock
 ) -> None:
@@ -511,6 +512,7 @@ def test_a_hold_set_by_the_dpo_stops_the_purge_until_released_and_its_reason_goe
         ).all()
 
 
+@pytest.mark.asvs("V2.3.3")
 def test_a_unit_whose_purge_fails_is_counted_and_left_whole_while_the_others_are_purged(
     own_app: tuple[Flask, Settings], frozen_clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -539,6 +541,7 @@ def test_a_unit_whose_purge_fails_is_counted_and_left_whole_while_the_others_are
 
 
 @pytest.mark.parametrize("units_per_transaction", [1, 2])
+@pytest.mark.asvs("V2.3.3")
 def test_a_run_that_dies_half_way_loses_nothing_and_the_next_run_finishes_it(
     own_app: tuple[Flask, Settings],
     frozen_clock: FrozenClock,

@@ -279,6 +279,7 @@ def test_enrolling_places_the_child_and_logs_it_under_the_childs_subject_id(
         assert roster.group.places_left == 7
 
 
+@pytest.mark.asvs("V2.3.2")
 def test_the_ninth_child_is_refused_a_full_group(app: Flask, world: World) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group = _group(uow, world)
@@ -292,6 +293,7 @@ def test_the_ninth_child_is_refused_a_full_group(app: Flask, world: World) -> No
         assert len(roster.children) == 8 and roster.group.places_left == 0
 
 
+@pytest.mark.asvs("V2.2.3")
 def test_a_child_aged_six_at_the_start_is_refused_with_the_reason(app: Flask, world: World) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         group = _group(uow, world)
@@ -382,6 +384,7 @@ def test_a_group_cannot_start_with_four_children(app: Flask, world: World) -> No
         assert _stored(uow, group.group_id).status == "planned" and statuses == {"placed"}
 
 
+@pytest.mark.asvs("V2.3.1")
 def test_a_group_cannot_start_before_every_child_has_had_a_pre_group_visit(
     app: Flask, world: World
 ) -> None:
@@ -628,6 +631,7 @@ def _slow(rule: Callable[[int], bool], seconds: float) -> Callable[[int], bool]:
 
 
 @only_on_postgres(ROW_LOCKS)
+@pytest.mark.asvs("V2.3.4")
 def test_two_leaders_enrolling_the_ninth_child_at_once_leave_eight(
     base_settings: Settings,
 ) -> None:

@@ -65,6 +65,7 @@ def _names(app: Flask, ids: list[str]) -> list[str]:
         return [db.get(Child, i).name for i in ids]  # type: ignore[union-attr]
 
 
+@pytest.mark.asvs("V11.2.2")
 def test_rotation_rewraps_every_key_under_the_new_kek_and_the_old_one_can_retire(
     app: Flask, factory: Factory, runner: FlaskCliRunner
 ) -> None:
@@ -96,6 +97,7 @@ def test_a_kek_version_still_in_use_cannot_be_retired(
     assert "rotate" in result.output
 
 
+@pytest.mark.asvs("V11.2.2")
 def test_reencryption_moves_fields_to_a_new_key_and_shreds_the_old(
     app: Flask, factory: Factory
 ) -> None:
@@ -112,6 +114,7 @@ def test_reencryption_moves_fields_to_a_new_key_and_shreds_the_old(
     assert _names(app, ids) == ["Fem", "Sex"]
 
 
+@pytest.mark.asvs("V14.2.7")
 def test_after_shredding_no_key_in_the_keyring_opens_the_partner_file(
     app: Flask, factory: Factory
 ) -> None:
@@ -146,6 +149,7 @@ def test_after_shredding_no_key_in_the_keyring_opens_the_partner_file(
 KEYS_FOR_KILL_TEST = 1500
 
 
+@pytest.mark.asvs("V2.3.3")
 def test_a_rotation_killed_half_way_loses_nothing_and_resumes(
     base_settings: Settings, tmp_path: Path
 ) -> None:

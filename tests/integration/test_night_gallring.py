@@ -62,6 +62,7 @@ def _nights_given(app: Flask) -> list[tuple[date, int]]:
         ]
 
 
+@pytest.mark.asvs("V14.2.7")
 def test_a_night_guests_card_registrations_and_nights_are_purged_after_ninety_days(
     own_app: tuple[Flask, Settings], frozen_clock: FrozenClock
 ) -> None:

@@ -185,6 +185,7 @@ def test_registration_outside_the_window_is_refused_with_the_next_window(
     assert _count(uow, NightRegistration) == 0
 
 
+@pytest.mark.asvs("V2.3.2")
 def test_a_second_registration_the_same_morning_is_refused_and_nothing_is_lost(
     uow: UnitOfWork, world: World
 ) -> None:
@@ -364,6 +365,7 @@ def test_another_partners_shelter_cannot_record_no_shows(
         )
 
 
+@pytest.mark.asvs("V2.3.4")
 def test_the_database_refuses_two_places_for_one_person_on_one_night(
     uow: UnitOfWork, world: World, factory: Factory
 ) -> None:

@@ -45,6 +45,7 @@ def test_a_provider_is_read_from_its_variables() -> None:
 
 
 @pytest.mark.parametrize("secret", ["", "changeme"])
+@pytest.mark.asvs("V13.2.3")
 def test_a_provider_without_its_secret_stops_the_start(secret: str) -> None:
     with pytest.raises(ConfigError, match="REFERRAL_OIDC_CITY_CLIENT_SECRET"):
         load_settings({**BASE, **CITY, "REFERRAL_OIDC_CITY_CLIENT_SECRET": secret})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -26,6 +27,7 @@ def test_today_is_stockholms_day_whatever_the_hour_in_utc(frozen_clock: FrozenCl
     assert clock.today() == date(2027, 3, 2)
 
 
+@pytest.mark.asvs("V16.2.2")
 def test_model_stamps_and_access_log_entries_take_the_services_time(
     app: Flask, frozen_clock: FrozenClock
 ) -> None:

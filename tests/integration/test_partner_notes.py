@@ -209,6 +209,7 @@ def test_a_note_of_exactly_4000_characters_is_kept(app: Flask, world: World) -> 
 # --- who may ---------------------------------------------------------------------------------
 
 
+@pytest.mark.asvs("V8.2.2", "V8.4.1")
 def test_another_partners_leader_is_told_the_referral_does_not_exist(
     app: Flask, factory: Factory, world: World
 ) -> None:
@@ -240,6 +241,7 @@ def test_the_district_social_worker_may_not_open_the_partners_file(
             partner_files.notes_of(uow, world.worker, referral.id, TODAY)
 
 
+@pytest.mark.asvs("V8.2.2")
 def test_after_the_guardian_withdraws_consent_the_leader_can_neither_read_nor_write(
     app: Flask, world: World
 ) -> None:
@@ -274,6 +276,7 @@ def test_a_referral_the_district_withdrew_is_not_found(app: Flask, world: World)
 # --- the access log --------------------------------------------------------------------------
 
 
+@pytest.mark.asvs("V16.2.5")
 def test_the_log_names_the_files_holder_and_never_the_text(app: Flask, world: World) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)

@@ -52,6 +52,7 @@ def _leader(partner_id: str) -> Actor:
     return Actor("leader-1", "gruppledare-test", partner_id, frozenset({Role.GROUP_LEADER}))
 
 
+@pytest.mark.asvs("V8.2.3")
 def test_the_partner_sees_the_child_only_after_both_consents_and_only_name_and_age(
     app: Flask, factory: Factory
 ) -> None:
@@ -154,6 +155,7 @@ def test_an_lvu_child_is_shared_at_once_on_the_decision(app: Flask, factory: Fac
     assert reads == ["lvu"]
 
 
+@pytest.mark.asvs("V8.2.2", "V8.4.1")
 def test_another_partner_never_sees_the_referral(app: Flask, factory: Factory) -> None:
     worker = social_worker_actor(factory)
     partner, other = factory.organisation("partner"), factory.organisation("partner")
@@ -180,6 +182,7 @@ def test_another_partner_never_sees_the_referral(app: Flask, factory: Factory) -
             referrals.respond(uow, _leader(other.id), referral.id, accept=True, today=TODAY)
 
 
+@pytest.mark.asvs("V2.3.1")
 def test_an_illegal_transition_is_refused_with_the_reason(app: Flask, factory: Factory) -> None:
     worker = social_worker_actor(factory)
     partner = factory.organisation("partner")

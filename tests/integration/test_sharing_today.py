@@ -272,6 +272,7 @@ def test_a_child_who_cannot_be_seven_to_eighteen_within_a_year_is_not_referred(
     )
 
 
+@pytest.mark.asvs("V16.3.2")
 def test_a_refused_read_of_another_districts_child_is_in_that_childs_access_report(
     world: World, factory: Factory
 ) -> None:

@@ -3,10 +3,13 @@ names them. Read as the least trusted logged-in role would read it, over HTTP.""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.factories import invented_personnummer
 from tests.live.conftest import LiveServer
 
 
+@pytest.mark.asvs("V8.2.2", "V8.3.1")
 def test_a_partner_learns_nothing_of_a_district_child_over_http(live_server: LiveServer) -> None:
     district = live_server.factory.organisation("district")
     worker = live_server.log_in(live_server.factory.account("social_worker", district))

@@ -3,6 +3,7 @@ in-memory counters each of the two workers let the configured number through on 
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from tests.live.conftest import ServerStarter, csrf_token
@@ -17,6 +18,7 @@ def _wrong_password(url: str) -> int:
     return http.post(url, data=data, allow_redirects=False).status_code
 
 
+@pytest.mark.asvs("V6.3.1")
 def test_the_attempt_after_the_limit_is_refused_whichever_worker_answers(
     start_server: ServerStarter,
 ) -> None:

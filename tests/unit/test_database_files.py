@@ -45,6 +45,7 @@ def test_an_existing_database_that_others_could_read_is_tightened(tmp_path: Path
     assert _mode(path) == 0o600
 
 
+@pytest.mark.asvs("V13.3.2")
 def test_the_instance_folder_with_the_secrets_is_owner_only(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     instance.mkdir(mode=0o755)

@@ -32,6 +32,7 @@ class _ProviderSigningWith(ProviderClient):
 
 
 @pytest.mark.parametrize("advertised", [["HS256"], ["HS256", "none"], ["ES512"]])
+@pytest.mark.asvs("V9.1.2")
 def test_a_provider_with_none_of_our_algorithms_is_refused_before_any_token_is_read(
     advertised: list[str],
 ) -> None:

@@ -26,6 +26,7 @@ def test_a_wrong_check_digit_or_shape_is_refused_naming_the_field(number: str) -
     assert number not in refused.value.message
 
 
+@pytest.mark.asvs("V6.5.1")
 def test_a_code_is_accepted_once_and_then_never_again() -> None:
     seed = totp.new_seed()
     now = 1_800_000_000.0

@@ -20,10 +20,12 @@ USERNAME = "anna.handlaggare"
         "𝔣𝔯𝔞𝔨𝔱𝔲𝔯 𝔰𝔨𝔯𝔦𝔣𝔱 𝔞𝔫𝔡𝔞",  # anything Unicode, taken as typed (6.2.8)
     ],
 )
+@pytest.mark.asvs("V6.2.5", "V6.2.9")
 def test_a_long_uncommon_password_is_accepted_without_rules_of_composition(password: str) -> None:
     assert password_problem(password, USERNAME) is None
 
 
+@pytest.mark.asvs("V6.2.1")
 def test_a_password_shorter_than_the_minimum_is_refused_with_the_minimum_named() -> None:
     # ASVS 6.2.1
     problem = password_problem("a" * (MIN_PASSWORD_LENGTH - 1), USERNAME)
@@ -31,6 +33,7 @@ def test_a_password_shorter_than_the_minimum_is_refused_with_the_minimum_named()
     assert password_problem("kort lösen", USERNAME) is not None
 
 
+@pytest.mark.asvs("V6.2.8")
 def test_a_password_past_the_bound_is_refused_rather_than_cut() -> None:
     problem = password_problem("p" * (MAX_PASSWORD_LENGTH + 1), USERNAME)
     assert problem is not None and str(MAX_PASSWORD_LENGTH) in problem
@@ -39,6 +42,7 @@ def test_a_password_past_the_bound_is_refused_rather_than_cut() -> None:
 @pytest.mark.parametrize(
     "password", ["sunshine1234", "qwertyuiop123", "iloveyou12345", "correcthorsebatterystaple"]
 )
+@pytest.mark.asvs("V6.2.4", "V6.2.12")
 def test_a_common_or_leaked_password_is_refused(password: str) -> None:
     # ASVS 6.2.4 and 6.2.12: checked offline against public lists of common and leaked ones.
     problem = password_problem(password, USERNAME)
@@ -57,6 +61,7 @@ def test_a_common_or_leaked_password_is_refused(password: str) -> None:
         "SommarStockholm2026!",  # two of the service's words together
     ],
 )
+@pytest.mark.asvs("V6.2.11")
 def test_a_password_built_on_the_username_or_the_services_own_words_is_refused(
     password: str,
 ) -> None:

@@ -29,6 +29,7 @@ class Record:
     organisation_id: str
 
 
+@pytest.mark.asvs("V8.2.1")
 def test_nobody_may_do_what_no_role_grants() -> None:
     assert not can(None, Permission.HOME_VIEW)
     assert not can(actor(), Permission.HOME_VIEW)
@@ -40,6 +41,7 @@ def test_only_administrators_manage_accounts() -> None:
     assert can(actor(Role.ADMIN), Permission.USER_DISABLE)
 
 
+@pytest.mark.asvs("V8.2.2", "V8.4.1")
 def test_a_record_of_another_organisation_is_not_found_rather_than_forbidden() -> None:
     worker = actor(Role.SOCIAL_WORKER, org="farsta")
     require(worker, Permission.HOME_VIEW, Record("farsta"))
@@ -47,15 +49,18 @@ def test_a_record_of_another_organisation_is_not_found_rather_than_forbidden() -
         require(worker, Permission.HOME_VIEW, Record("skarpnack"))
 
 
+@pytest.mark.asvs("V8.2.1")
 def test_a_missing_permission_is_forbidden() -> None:
     with pytest.raises(NotPermitted):
         require(actor(Role.GROUP_LEADER), Permission.ORGANISATION_CREATE)
 
 
+@pytest.mark.asvs("V8.2.2")
 def test_an_object_without_a_scope_rule_is_refused() -> None:
     assert not can(actor(Role.SOCIAL_WORKER), Permission.HOME_VIEW, object())
 
 
+@pytest.mark.asvs("V8.4.1")
 def test_lists_are_limited_to_the_actors_organisation_except_for_city_wide_roles() -> None:
     assert organisation_scope(actor(Role.SOCIAL_WORKER, org="farsta")) == "farsta"
     assert organisation_scope(actor(Role.ADMIN)) is None

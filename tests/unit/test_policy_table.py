@@ -481,6 +481,7 @@ REACH = {
 
 
 @pytest.mark.parametrize("role", list(Role))
+@pytest.mark.asvs("V8.1.1", "V8.2.1")
 def test_each_role_holds_exactly_the_permissions_of_the_snapshot(role: Role) -> None:
     assert sorted(p.value for p in GRANTS[role]) == GRANTS_SNAPSHOT[role]
 
@@ -491,6 +492,7 @@ def test_the_snapshot_names_every_role_and_the_grants_no_other() -> None:
 
 @pytest.mark.parametrize("permission", list(Permission))
 @pytest.mark.parametrize("role", list(Role))
+@pytest.mark.asvs("V8.2.1")
 def test_a_role_may_do_what_the_snapshot_grants_and_nothing_else(
     role: Role, permission: Permission
 ) -> None:
@@ -533,6 +535,7 @@ def test_a_role_taken_out_of_the_grants_table_grants_nothing_and_breaks_no_other
 
 
 @pytest.mark.parametrize("case", list(REACH.values()), ids=list(REACH))
+@pytest.mark.asvs("V8.1.1", "V8.2.2")
 def test_who_reaches_which_record(case: Reach) -> None:
     assert can(case.actor, case.permission, case.record) is (case.outcome == ALLOWED)
     if case.outcome == ALLOWED:
@@ -897,6 +900,7 @@ def test_a_client_given_every_scope_its_role_allows_may_do_what_the_role_does_bu
     assert {p.value for p in policy.client_scopes(role)} == expected
 
 
+@pytest.mark.asvs("V8.2.1")
 def test_a_client_may_do_only_what_both_its_role_and_its_scopes_allow() -> None:
     district_system = client(
         Role.SOCIAL_WORKER, "farsta", {"referral:create", "referral:read", "audit:search"}

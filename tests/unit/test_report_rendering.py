@@ -194,6 +194,7 @@ def test_the_chart_keeps_to_a_strict_content_security_policy() -> None:
         assert "url(" not in svg and "href" not in svg
 
 
+@pytest.mark.asvs("V1.2.1")
 def test_labels_are_escaped() -> None:
     table = Table(
         key="t",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -90,6 +91,7 @@ def test_an_expired_consent_cuts_access_exactly_as_a_withdrawal() -> None:
     assert isinstance(result, NotLawful) and "expired" in result.reason
 
 
+@pytest.mark.asvs("V8.2.3")
 def test_the_partner_sees_only_the_categories_consented_to() -> None:
     name_only = [consent("mother", categories={Category.NAME}), consent("father")]
     assert isinstance(basis(name_only, Category.NAME), LawfulBasis)
@@ -127,6 +129,7 @@ def test_a_deciding_body_without_an_lvu_decision_is_not_documented() -> None:
     assert basis([], placement=empty_decision) == NotLawful(UNDOCUMENTED_LVU)
 
 
+@pytest.mark.asvs("V8.2.3")
 def test_under_lvu_the_partner_sees_only_the_categories_the_social_worker_decided() -> None:
     lvu = Placement(
         PlacementBasis.LVU, "Beslut 17/2026", "Socialnämnden", {Category.NAME, Category.AGE}

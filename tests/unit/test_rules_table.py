@@ -54,6 +54,7 @@ EVERY_MOVE = [(current, target) for current in Status for target in Status]
 
 
 @pytest.mark.parametrize(("current", "target"), EVERY_MOVE)
+@pytest.mark.asvs("V2.3.1")
 def test_a_referral_makes_only_the_moves_of_its_lifecycle_and_a_refusal_names_both_ends(
     current: Status, target: Status
 ) -> None:

@@ -55,6 +55,7 @@ def test_production_refuses_sqlite_without_an_explicit_opt_in() -> None:
     assert load_settings({**sqlite, "REFERRAL_ALLOW_SQLITE_IN_PRODUCTION": "1"}).uses_sqlite
 
 
+@pytest.mark.asvs("V6.3.2", "V13.4.2", "V15.2.3")
 def test_production_refuses_debug_mode_and_demo_data() -> None:
     with pytest.raises(ConfigError, match="debug"):
         load_settings({**PRODUCTION, "REFERRAL_DEBUG": "1"})
@@ -109,6 +110,7 @@ def test_production_refuses_rate_limits_counted_per_worker_in_memory() -> None:
     assert load_settings(PRODUCTION).rate_limit_storage_uri == ""  # the database, shared
 
 
+@pytest.mark.asvs("V15.2.3")
 def test_only_the_test_suite_may_stop_the_clock() -> None:
     with pytest.raises(ConfigError, match="TEST_CLOCK_FILE"):
         load_settings({**PRODUCTION, "REFERRAL_TEST_CLOCK_FILE": "instance/clock"})

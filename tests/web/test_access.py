@@ -57,6 +57,7 @@ def _assert_every_route_refuses(app: Flask, client: FlaskClient, except_for: set
         )
 
 
+@pytest.mark.asvs("V8.2.1", "V13.4.5")
 def test_every_route_but_login_health_and_static_refuses_an_anonymous_visitor(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -64,6 +65,7 @@ def test_every_route_but_login_health_and_static_refuses_an_anonymous_visitor(
     _assert_every_route_refuses(app, client, except_for=OPEN_ROUTES)
 
 
+@pytest.mark.asvs("V6.3.3", "V8.2.1")
 def test_every_route_refuses_a_session_that_has_only_passed_the_password(
     app: Flask, client: FlaskClient, factory: Factory
 ) -> None:
@@ -71,6 +73,7 @@ def test_every_route_refuses_a_session_that_has_only_passed_the_password(
     _assert_every_route_refuses(app, client, except_for=OPEN_ROUTES | {"/mfa", "/logout"})
 
 
+@pytest.mark.asvs("V8.2.1")
 def test_a_route_without_an_access_declaration_stops_the_app_from_starting(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -89,6 +92,7 @@ def test_a_route_without_an_access_declaration_stops_the_app_from_starting(
     monkeypatch.setattr(admin, "blueprint", original)
 
 
+@pytest.mark.asvs("V8.2.1")
 def test_a_social_worker_cannot_open_the_administration_pages(
     client: FlaskClient, factory: Factory
 ) -> None:
@@ -120,6 +124,7 @@ def test_every_link_on_a_start_page_opens_for_that_role(app: Flask, factory: Fac
     assert "/admin/users" in offered["admin"] and "/admin/users" not in offered["dpo"]
 
 
+@pytest.mark.asvs("V3.4.4", "V3.4.5", "V3.4.6", "V14.2.2", "V14.3.2")
 def test_pages_carry_security_headers_and_are_never_cached(
     client: FlaskClient, factory: Factory
 ) -> None:
@@ -132,6 +137,7 @@ def test_pages_carry_security_headers_and_are_never_cached(
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+@pytest.mark.asvs("V3.5.1")
 def test_a_form_posted_over_https_from_the_services_own_page_is_accepted(
     app: Flask, factory: Factory
 ) -> None:

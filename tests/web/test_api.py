@@ -45,6 +45,7 @@ def test_an_administrator_adds_a_partner_with_a_valid_organisation_number(admin_
         ({"kind": "partner"}, "name"),
     ],
 )
+@pytest.mark.asvs("V2.2.1", "V2.2.2", "V15.3.3")
 def test_bad_input_is_a_4xx_problem_naming_the_field_and_writes_nothing(
     admin_api: Any, body: dict[str, Any], field: str
 ) -> None:
@@ -80,6 +81,7 @@ def test_a_duplicate_organisation_is_a_409_naming_the_field(admin_api: Any) -> N
     assert "org_number" in again.get_json()["errors"]
 
 
+@pytest.mark.asvs("V3.5.1")
 def test_an_api_write_without_the_csrf_header_is_refused(admin_api: Any) -> None:
     client, _headers = admin_api
     response = client.post("/api/v1/organisations", json={"name": "X", "kind": "partner"})
@@ -108,6 +110,7 @@ def test_the_openapi_document_describes_the_api_to_logged_in_users(admin_api: An
     assert {"apiClientToken": []} in document["security"]
 
 
+@pytest.mark.asvs("V15.3.1")
 def test_user_listing_never_contains_hashes_or_seeds(admin_api: Any) -> None:
     client, _headers = admin_api
     listing = client.get("/api/v1/users").get_json()

@@ -133,6 +133,7 @@ def test_a_districts_system_creates_a_referral_and_reads_it_back_with_its_token_
     assert _entries(world.app, "referral:read")[-1].actor_id == f"client:{client_id}"
 
 
+@pytest.mark.asvs("V8.2.1", "V16.3.2")
 def test_a_call_outside_the_clients_scopes_is_refused_naming_the_scope_and_logged(
     world: World,
 ) -> None:
@@ -215,6 +216,7 @@ def test_a_replaced_token_works_through_its_grace_days_and_then_stops(
     assert world.call(new.token, "GET", "/api/v1/referrals").status_code == 200
 
 
+@pytest.mark.asvs("V8.2.2", "V8.4.1")
 def test_another_organisations_system_finds_nothing_of_this_ones(world: World) -> None:
     ours = world.issue({"referral:create", "referral:read"})
     referral_id = world.refer(ours.token).get_json()["id"]
@@ -226,6 +228,7 @@ def test_another_organisations_system_finds_nothing_of_this_ones(world: World) -
     _problem(world.refer(theirs.token), 404)  # our child is no record of theirs
 
 
+@pytest.mark.asvs("V3.5.1")
 def test_a_bearer_request_needs_no_csrf_token_while_a_browser_session_still_does(
     world: World,
 ) -> None:
@@ -285,6 +288,7 @@ def tight_app(settings_with) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
         yield app
 
 
+@pytest.mark.asvs("V2.4.1")
 def test_each_client_is_rate_limited_on_its_own(tight_app: Flask, settings_with) -> None:  # type: ignore[no-untyped-def]
     world = make_world(tight_app, Factory(tight_app, settings_with()))
     busy = world.issue({"referral:read"}, name="Busy")
@@ -297,6 +301,7 @@ def test_each_client_is_rate_limited_on_its_own(tight_app: Flask, settings_with)
     assert world.call(calm.token, "GET", "/api/v1/referrals").status_code == 200
 
 
+@pytest.mark.asvs("V16.2.5")
 def test_the_token_is_in_no_log_line_and_no_access_log_entry(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -334,6 +339,7 @@ def test_the_token_is_in_no_log_line_and_no_access_log_entry(
         assert row.token_prefix == issued.token[:12]
 
 
+@pytest.mark.asvs("V11.5.1")
 def test_a_token_is_the_mark_and_256_random_bits() -> None:
     tokens = {api_clients.new_token() for _ in range(50)}
     assert len(tokens) == 50
@@ -361,6 +367,7 @@ def test_a_system_asking_who_it_is_learns_its_client_name_organisation_and_role(
     assert "X-CSRFToken" not in answer.headers  # no session, so no CSRF token to hand out
 
 
+@pytest.mark.asvs("V2.4.1")
 def test_refused_tokens_from_one_address_are_bounded_before_they_reach_the_log(
     settings_with,  # type: ignore[no-untyped-def]
 ) -> None:

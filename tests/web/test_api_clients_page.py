@@ -105,6 +105,7 @@ def test_the_token_is_shown_once_works_and_is_never_shown_again(
     assert token not in listing and token[12:] not in listing
 
 
+@pytest.mark.asvs("V14.3.2")
 def test_the_one_time_answer_is_not_stored_by_the_browser(
     admin: FlaskClient, district: Organisation
 ) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -458,6 +459,7 @@ def _account_for(factory: Factory, seed: Seed, role: Role) -> Account:
     return seed.accounts[role] if role in seed.accounts else factory.account(role.value)
 
 
+@pytest.mark.asvs("V16.3.2")
 def test_every_route_that_shows_personal_data_writes_exactly_one_entry(
     app: Flask, factory: Factory
 ) -> None:

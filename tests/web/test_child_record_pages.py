@@ -103,6 +103,7 @@ def _actor(account: Account) -> Actor:
 # --- Finding 10: the personnummer masked, and a reveal on record --------------------------
 
 
+@pytest.mark.asvs("V14.2.6")
 def test_the_record_shows_the_birth_date_and_hides_the_last_four_digits(
     district: District,
 ) -> None:
@@ -116,6 +117,7 @@ def test_the_record_shows_the_birth_date_and_hides_the_last_four_digits(
     assert reveal is not None and reveal.group(1) == f"/children/{child_id}/personnummer"
 
 
+@pytest.mark.asvs("V14.2.6", "V16.3.2")
 def test_the_full_number_is_shown_in_the_answer_to_the_post_after_the_look_is_logged(
     app: Flask, district: District
 ) -> None:
@@ -136,6 +138,7 @@ def test_the_full_number_is_shown_in_the_answer_to_the_post_after_the_look_is_lo
     assert personnummer[8:] not in again and 'data-personnummer="masked"' in again
 
 
+@pytest.mark.asvs("V16.5.3")
 def test_a_reveal_whose_access_entry_cannot_be_written_shows_nothing(
     district: District, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -153,6 +156,7 @@ def test_a_reveal_whose_access_entry_cannot_be_written_shows_nothing(
     assert personnummer[8:] not in refused.get_data(as_text=True)
 
 
+@pytest.mark.asvs("V3.5.1", "V8.2.2")
 def test_a_reveal_without_the_forms_token_or_of_another_districts_child_shows_nothing(
     factory: Factory, district: District
 ) -> None:

@@ -6,6 +6,7 @@ and record the response; a group leader cannot open programme C's feedback."""
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -91,6 +92,7 @@ def test_an_empty_text_is_refused_beside_the_text_field_and_nothing_is_kept(
     assert _count(app) == 0
 
 
+@pytest.mark.asvs("V2.4.1")
 def test_what_a_bot_puts_through_the_hidden_field_is_thanked_for_and_dropped(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -99,6 +101,7 @@ def test_what_a_bot_puts_through_the_hidden_field_is_thanked_for_and_dropped(
     assert _count(app) == 0
 
 
+@pytest.mark.asvs("V2.4.1")
 def test_one_address_may_send_only_a_few_times_an_hour(app: Flask, client: FlaskClient) -> None:
     for _ in range(5):
         assert _send(client).status_code == 302

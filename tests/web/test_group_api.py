@@ -630,6 +630,7 @@ def _valid_body(path: str, referral_id: str, enrolment_id: str) -> object:
     return None
 
 
+@pytest.mark.asvs("V8.2.2", "V8.4.1")
 def test_another_partners_leader_gets_404_on_the_group_and_changes_nothing(
     world: World, factory: Factory, subtests: pytest.Subtests
 ) -> None:

@@ -38,6 +38,7 @@ def _registered(app: Flask, factory: Factory, twelve: str) -> str:
 
 
 @pytest.mark.parametrize("form", range(4))
+@pytest.mark.asvs("V14.2.6")
 def test_the_subject_access_page_never_shows_the_personnummer_the_dpo_typed(
     app: Flask, factory: Factory, client: FlaskClient, form: int
 ) -> None:
@@ -161,6 +162,7 @@ def test_every_put_or_patch_of_the_api_refuses_an_empty_body(
 # --- 17. A social worker lists the partners to refer to: id and name only --------------------
 
 
+@pytest.mark.asvs("V8.2.3", "V15.3.1")
 def test_a_social_worker_lists_the_partner_organisations_by_id_and_name_only(
     factory: Factory, worker: ApiClient
 ) -> None:
@@ -227,6 +229,7 @@ def test_a_multi_line_field_takes_line_breaks_and_tabs_but_no_other_control_char
     assert _details_of(worker, child_id)["child_views"] == views
 
 
+@pytest.mark.asvs("V2.2.1")
 def test_every_string_field_of_every_api_input_refuses_control_characters() -> None:
     from marshmallow import fields
 
@@ -274,6 +277,7 @@ def test_a_social_worker_registering_a_name_with_a_control_character_is_told_on_
         assert number not in outside_its_field(body, "personnummer")
 
 
+@pytest.mark.asvs("V2.2.1")
 def test_every_web_form_with_a_text_field_follows_the_control_character_rule(app: Flask) -> None:
     from flask_wtf import FlaskForm
     from wtforms import StringField
@@ -309,6 +313,7 @@ def _born(day: Any) -> str:
 
 
 @pytest.mark.parametrize("years_ago", [-2, 121, 150])
+@pytest.mark.asvs("V2.2.1")
 def test_a_personnummer_born_in_the_future_or_over_120_years_ago_is_refused_naming_it(
     worker: ApiClient, years_ago: int
 ) -> None:

@@ -42,6 +42,7 @@ HOSTILE_REQUEST_IDS = [
 
 
 @pytest.mark.parametrize("offered", HOSTILE_REQUEST_IDS)
+@pytest.mark.asvs("V16.4.1")
 def test_a_hostile_request_id_never_reaches_the_access_log_or_the_response(
     client: FlaskClient, factory: Factory, offered: str
 ) -> None:
@@ -109,6 +110,7 @@ def _log_in_with_next(client: FlaskClient, factory: Factory, role: str, next_val
 
 
 @pytest.mark.parametrize("next_value", HOSTILE_NEXT)
+@pytest.mark.asvs("V3.7.2")
 def test_a_login_with_a_next_that_leaves_the_site_or_hides_a_host_lands_on_the_start_page(
     client: FlaskClient, factory: Factory, next_value: str
 ) -> None:
@@ -136,6 +138,7 @@ def _nested(depth: int) -> bytes:
     ],
 )
 @pytest.mark.parametrize("depth", [40, 1000, 100_000])
+@pytest.mark.asvs("V1.5.2")
 def test_json_nested_too_deep_is_a_400_problem_naming_the_depth_rule(
     factory: Factory, role: str, method: str, path: str, depth: int
 ) -> None:
@@ -165,6 +168,7 @@ def test_json_nested_within_the_limit_reaches_the_schema(factory: Factory) -> No
     assert "name" in response.get_json()["errors"]
 
 
+@pytest.mark.asvs("V1.5.2")
 def test_a_number_of_thousands_of_digits_is_a_400_problem_and_nothing_is_written(
     factory: Factory,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask.testing import FlaskClient
 
 from referral.db.base import utcnow
@@ -21,6 +22,7 @@ from tests.factories import (
 )
 
 
+@pytest.mark.asvs("V6.3.3")
 def test_a_user_with_password_and_code_reaches_the_page_for_their_role(
     client: FlaskClient, factory: Factory
 ) -> None:
@@ -34,6 +36,7 @@ def test_a_user_with_password_and_code_reaches_the_page_for_their_role(
     assert 'data-role="group_leader"' in page.get_data(as_text=True)
 
 
+@pytest.mark.asvs("V6.3.3")
 def test_the_password_alone_does_not_open_any_page(client: FlaskClient, factory: Factory) -> None:
     account = factory.account()
     log_in_with_password(client, account)
@@ -63,6 +66,7 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(
     assert message(wrong_password.get_data(as_text=True)) == message(unknown.get_data(as_text=True))
 
 
+@pytest.mark.asvs("V6.3.1")
 def test_the_account_locks_after_five_wrong_passwords_even_for_the_right_one(
     client: FlaskClient, factory: Factory
 ) -> None:
@@ -73,6 +77,7 @@ def test_the_account_locks_after_five_wrong_passwords_even_for_the_right_one(
     assert account.reload().locked_until is not None
 
 
+@pytest.mark.asvs("V6.5.1")
 def test_a_code_is_refused_the_second_time_it_is_used(
     client: FlaskClient, factory: Factory
 ) -> None:
@@ -110,6 +115,7 @@ def test_a_new_user_enrols_an_authenticator_from_a_qr_code(
     assert account.reload().totp_confirmed
 
 
+@pytest.mark.asvs("V7.2.2", "V7.2.4")
 def test_logging_in_issues_a_fresh_session_token(client: FlaskClient, factory: Factory) -> None:
     account = factory.account()
     log_in_with_password(client, account)
@@ -123,6 +129,7 @@ def test_logging_in_issues_a_fresh_session_token(client: FlaskClient, factory: F
         assert [s.mfa_verified for s in sessions] == [True], "the pre-MFA session is gone"
 
 
+@pytest.mark.asvs("V7.2.1", "V7.4.1")
 def test_logout_ends_the_session_even_for_a_copied_cookie(
     client: FlaskClient, factory: Factory
 ) -> None:
@@ -136,6 +143,7 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(
     assert thief.get("/").status_code == 302
 
 
+@pytest.mark.asvs("V7.4.2")
 def test_disabling_a_user_ends_their_open_session_at_once(
     client: FlaskClient, factory: Factory
 ) -> None:
@@ -163,6 +171,7 @@ def _age_sessions(factory: Factory, account: Account, **ages: timedelta) -> None
         db.commit()
 
 
+@pytest.mark.asvs("V7.3.1")
 def test_fifteen_idle_minutes_end_the_session(client: FlaskClient, factory: Factory) -> None:
     account = factory.account()
     log_in(client, account)
@@ -170,6 +179,7 @@ def test_fifteen_idle_minutes_end_the_session(client: FlaskClient, factory: Fact
     assert "/login" in client.get("/").location
 
 
+@pytest.mark.asvs("V7.3.2")
 def test_eight_hours_end_the_session_however_active(client: FlaskClient, factory: Factory) -> None:
     account = factory.account()
     log_in(client, account)
@@ -177,6 +187,7 @@ def test_eight_hours_end_the_session_however_active(client: FlaskClient, factory
     assert "/login" in client.get("/").location
 
 
+@pytest.mark.asvs("V3.5.1")
 def test_a_form_without_its_csrf_token_is_refused(client: FlaskClient, factory: Factory) -> None:
     account = factory.account()
     response = client.post(
@@ -186,6 +197,7 @@ def test_a_form_without_its_csrf_token_is_refused(client: FlaskClient, factory: 
     assert "/mfa" not in (response.location or "")
 
 
+@pytest.mark.asvs("V3.7.2")
 def test_a_login_redirect_never_leaves_the_site(client: FlaskClient, factory: Factory) -> None:
     account = factory.account()
     client.post(
@@ -200,6 +212,7 @@ def test_a_login_redirect_never_leaves_the_site(client: FlaskClient, factory: Fa
     assert response.location == "/"
 
 
+@pytest.mark.asvs("V2.4.1", "V6.3.1")
 def test_rapid_login_attempts_from_one_address_are_slowed_down(settings_with) -> None:  # type: ignore[no-untyped-def]
     with app_in_rolled_back_transaction(settings_with(login_rate_limit="3 per minute")) as app:
         client = app.test_client()
@@ -233,6 +246,7 @@ def _head(factory: Factory) -> int:
         return current_head(request_session())[0]
 
 
+@pytest.mark.asvs("V16.3.1")
 def test_logins_and_failures_are_written_to_the_access_log(
     client: FlaskClient, factory: Factory
 ) -> None:

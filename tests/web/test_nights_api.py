@@ -200,6 +200,7 @@ def test_a_card_is_issued_and_looked_up_by_its_number_in_a_post_body(world: Worl
     assert wrong not in mistyped.get_data(as_text=True)
 
 
+@pytest.mark.asvs("V14.2.1")
 def test_no_night_route_takes_a_card_number_in_its_url(app: Flask) -> None:
     night_rules = [r for r in app.url_map.iter_rules() if r.rule.startswith(NIGHTS)]
     assert night_rules
@@ -502,6 +503,7 @@ def test_the_shelter_lists_tonight_checks_in_and_hands_no_shows_to_the_reserve(
     assert looked_up.get_json()["shelter_tonight"] == SHELTER_NAME
 
 
+@pytest.mark.asvs("V8.2.2", "V8.4.1")
 def test_another_partners_staff_find_no_shelter_of_ours(world: World) -> None:
     other = api_client(
         world.app, world.factory.account("night_staff", world.factory.organisation("partner"))
@@ -638,6 +640,7 @@ def test_without_a_session_every_night_route_but_the_result_is_401(world: World)
         ),
     ],
 )
+@pytest.mark.asvs("V15.3.3")
 def test_unknown_json_fields_are_refused_and_nothing_is_written(
     world: World, path: str, body: dict[str, object], unknown: str
 ) -> None:
@@ -660,6 +663,7 @@ def test_wrong_types_and_values_name_the_field(world: World) -> None:
     assert _count(world.app, NightPerson) == 0
 
 
+@pytest.mark.asvs("V2.4.1")
 def test_the_public_result_answers_one_address_at_most_sixty_times_a_minute(app: Flask) -> None:
     client = app.test_client()
     answers = [client.get(f"/api/v1/nights/results/{DAY.isoformat()}") for _ in range(60)]
@@ -672,6 +676,7 @@ def test_the_public_result_answers_one_address_at_most_sixty_times_a_minute(app:
     ("body", "field"),
     [({"birth_year": "1990"}, "birth_year"), ({"birth_year": 1990.5}, "birth_year")],
 )
+@pytest.mark.asvs("V15.3.5")
 def test_a_number_written_as_text_or_with_a_fraction_is_refused(
     world: World, body: dict[str, object], field: str
 ) -> None:

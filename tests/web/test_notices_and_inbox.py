@@ -301,6 +301,7 @@ def test_each_name_shown_is_logged_once_in_one_write_with_the_reads_action_and_b
     ]
 
 
+@pytest.mark.asvs("V16.5.3")
 def test_no_name_leaves_when_the_access_log_cannot_be_written(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

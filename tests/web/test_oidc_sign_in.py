@@ -115,6 +115,7 @@ def test_without_a_provider_the_login_page_is_as_before(base_settings: Settings)
         assert app.test_client().get("/login/oidc/city").status_code == 404
 
 
+@pytest.mark.asvs("V10.1.2", "V10.2.1")
 def test_the_request_to_the_provider_carries_pkce_state_and_nonce(client: FlaskClient) -> None:
     query = query_of(start_sign_in(client))
     assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) >= 43
@@ -124,6 +125,7 @@ def test_the_request_to_the_provider_carries_pkce_state_and_nonce(client: FlaskC
     assert query["redirect_uri"].endswith("/login/oidc/city/callback")
 
 
+@pytest.mark.asvs("V6.8.4")
 def test_a_linked_person_whose_provider_proved_a_second_factor_is_signed_in(
     app: Flask,
     client: FlaskClient,
@@ -145,6 +147,7 @@ def test_a_linked_person_whose_provider_proved_a_second_factor_is_signed_in(
     assert entries(app, "auth:mfa_verified")[-1].object_id == "city"
 
 
+@pytest.mark.asvs("V6.3.4", "V6.8.4")
 def test_without_the_providers_second_factor_the_person_takes_our_totp_step(
     app: Flask,
     client: FlaskClient,
@@ -161,6 +164,7 @@ def test_without_the_providers_second_factor_the_person_takes_our_totp_step(
     assert is_fully_signed_in(client)
 
 
+@pytest.mark.asvs("V16.3.1")
 def test_a_subject_linked_to_no_account_is_refused_and_the_refusal_recorded(
     app: Flask,
     client: FlaskClient,
@@ -381,6 +385,7 @@ def test_spending_an_invitation_twice_refuses_the_second(
         assert refusal.value.reason == "invitation_used"
 
 
+@pytest.mark.asvs("V6.8.1", "V10.5.2")
 def test_the_database_holds_one_subject_per_account_and_provider(
     app: Flask, account: Account
 ) -> None:
@@ -442,6 +447,7 @@ def test_a_disabled_account_is_refused_even_with_a_valid_token(
     assert (refusal.object_id, refusal.actor_id) == ("city:disabled", account.user.id)
 
 
+@pytest.mark.asvs("V10.1.2")
 def test_a_code_is_used_once(
     app: Flask,
     client: FlaskClient,
@@ -466,6 +472,7 @@ def test_a_code_is_used_once(
     assert all(code not in object_id for object_id in refusals(app)), "no code in the log"
 
 
+@pytest.mark.asvs("V10.1.2", "V10.2.1")
 def test_an_answer_with_another_attempts_state_is_refused(
     app: Flask,
     client: FlaskClient,
@@ -481,6 +488,7 @@ def test_an_answer_with_another_attempts_state_is_refused(
     assert refusals(app)[-1] == "city:state"
 
 
+@pytest.mark.asvs("V10.1.2", "V10.5.1")
 def test_a_token_for_another_nonce_is_refused(
     app: Flask,
     client: FlaskClient,
@@ -604,6 +612,7 @@ def test_a_good_token_from_the_stub_signs_in(
         ({"sub": None}, "missing_sub"),
     ],
 )
+@pytest.mark.asvs("V9.2.1", "V9.2.3", "V10.5.1", "V10.5.4", "V16.3.1")
 def test_a_token_that_fails_a_check_is_refused_and_the_refusal_recorded(
     app: Flask,
     client: FlaskClient,
@@ -617,6 +626,7 @@ def test_a_token_that_fails_a_check_is_refused_and_the_refusal_recorded(
     assert refusals(app)[-1] == f"stub:{reason}"
 
 
+@pytest.mark.asvs("V6.8.2", "V9.1.1")
 def test_a_token_signed_with_another_key_is_refused(
     app: Flask, client: FlaskClient, stub_account: Account, stub: StubProvider
 ) -> None:
@@ -634,6 +644,7 @@ def test_a_clock_a_little_behind_the_providers_is_allowed_within_the_skew(
     assert response.status_code == 302 and is_fully_signed_in(client)
 
 
+@pytest.mark.asvs("V6.8.4")
 def test_a_token_without_acr_leaves_the_session_unverified_until_our_code(
     app: Flask, client: FlaskClient, stub_account: Account, stub: StubProvider
 ) -> None:
@@ -648,6 +659,7 @@ def test_a_token_without_acr_leaves_the_session_unverified_until_our_code(
     assert is_fully_signed_in(client)
 
 
+@pytest.mark.asvs("V6.8.4")
 def test_a_token_with_another_acr_is_not_a_second_factor(
     client: FlaskClient, stub_account: Account, stub: StubProvider
 ) -> None:

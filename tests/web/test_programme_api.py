@@ -215,6 +215,7 @@ def _assert_not_found(response: TestResponse) -> None:
 # --- The whole journey ----------------------------------------------------------------------
 
 
+@pytest.mark.asvs("V8.2.3")
 def test_the_partner_sees_an_sol_child_only_after_both_consents_and_only_its_own_fields(
     world: World,
 ) -> None:
@@ -302,6 +303,7 @@ def test_a_withdrawn_consent_takes_the_child_out_of_the_inbox_at_once(world: Wor
     _assert_not_found(world.leader.post(f"/api/v1/partner/referrals/{referral_id}/decline"))
 
 
+@pytest.mark.asvs("V8.2.3")
 def test_the_partner_document_leaves_out_a_category_the_consent_does_not_cover(
     world: World,
 ) -> None:
@@ -348,6 +350,7 @@ def test_consented_contact_details_are_the_family_homes_never_the_guardians(
         assert never_shown not in raw
 
 
+@pytest.mark.asvs("V15.3.1")
 def test_the_partner_schema_carries_exactly_what_the_partner_view_carries() -> None:
     assert set(PartnerReferralOut().fields) == {f.name for f in dataclasses.fields(PartnerView)}
 
@@ -415,6 +418,7 @@ def test_the_social_worker_reads_the_district_referrals_and_each_history(
     assert {h["by"] for h in detail["history"]} == {"Test social_worker"}
 
 
+@pytest.mark.asvs("V14.2.6")
 def test_the_social_worker_reads_a_childs_record_without_the_personnummer(
     world: World,
 ) -> None:
@@ -516,6 +520,7 @@ def _subjects(entries: list[AuditEntry]) -> list[str]:
     return sorted(str(entry.subject_id) for entry in entries)
 
 
+@pytest.mark.asvs("V16.3.2")
 def test_reads_write_one_access_entry_per_child_shown(world: World) -> None:
     first_child, first_referral = world.lvu_referral("Första Barnet")
     world.refer(first_child)  # a second referral of the same child
@@ -538,6 +543,7 @@ def test_reads_write_one_access_entry_per_child_shown(world: World) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/v1/referrals", "/api/v1/referrals/{referral}"])
+@pytest.mark.asvs("V16.5.3")
 def test_a_read_whose_access_entry_cannot_be_written_shows_nothing(
     world: World, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
@@ -706,6 +712,7 @@ def test_bad_input_is_a_422_problem_naming_the_field_and_writes_nothing(
             assert _counts(world.app) == before
 
 
+@pytest.mark.asvs("V2.3.1")
 def test_an_illegal_transition_is_a_409_naming_the_rule_and_changes_nothing(
     world: World,
 ) -> None:
@@ -750,6 +757,7 @@ SOCIAL_WORKER_ROUTES: list[tuple[str, str]] = [
 ]
 
 
+@pytest.mark.asvs("V8.2.1", "V8.3.1")
 def test_a_group_leader_is_refused_every_social_worker_endpoint(
     world: World, subtests: pytest.Subtests
 ) -> None:
@@ -779,6 +787,7 @@ PARTNER_ROUTES = [
 ]
 
 
+@pytest.mark.asvs("V8.2.1", "V8.3.1")
 def test_a_social_worker_is_refused_the_partner_endpoints(
     world: World, subtests: pytest.Subtests
 ) -> None:
@@ -808,6 +817,7 @@ VALID_BODIES: dict[str, object] = {
 }
 
 
+@pytest.mark.asvs("V8.2.2", "V8.4.1")
 def test_another_districts_social_worker_gets_404_for_the_child_and_the_referral(
     world: World, factory: Factory, subtests: pytest.Subtests
 ) -> None:
@@ -838,6 +848,7 @@ def test_another_districts_social_worker_cannot_refer_the_child_or_list_it(
     assert stranger.get("/api/v1/children").get_json() == []
 
 
+@pytest.mark.asvs("V8.2.2", "V8.4.1")
 def test_another_partner_never_sees_the_referral_and_gets_404_on_answering(
     world: World, factory: Factory
 ) -> None:

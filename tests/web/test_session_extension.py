@@ -63,6 +63,7 @@ def test_staying_logged_in_restarts_the_idle_limit_even_within_the_minute(
     assert client.get("/").status_code == 200
 
 
+@pytest.mark.asvs("V7.3.1")
 def test_without_staying_logged_in_the_same_wait_ends_the_session(
     client: FlaskClient, signed_in: tuple[Account, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,6 +73,7 @@ def test_without_staying_logged_in_the_same_wait_ends_the_session(
     assert "/login" in (client.get("/").location or "")
 
 
+@pytest.mark.asvs("V7.4.1")
 def test_an_ended_session_is_refused_with_401_and_not_revived(
     client: FlaskClient, signed_in: tuple[Account, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,6 +94,7 @@ def test_nobody_logged_in_is_refused_with_401(client: FlaskClient) -> None:
     assert response.location is None
 
 
+@pytest.mark.asvs("V6.3.3")
 def test_a_password_without_the_second_factor_cannot_extend_anything(
     client: FlaskClient, factory: Factory
 ) -> None:
@@ -100,6 +103,7 @@ def test_a_password_without_the_second_factor_cannot_extend_anything(
     assert response.status_code == 401
 
 
+@pytest.mark.asvs("V3.5.1")
 def test_staying_logged_in_needs_the_pages_csrf_token(
     client: FlaskClient,
     factory: Factory,
@@ -115,6 +119,7 @@ def test_staying_logged_in_needs_the_pages_csrf_token(
     assert _last_seen(factory, account) == before
 
 
+@pytest.mark.asvs("V2.4.1")
 def test_a_script_holding_the_session_open_is_slowed_down(
     client: FlaskClient, signed_in: tuple[Account, str]
 ) -> None:

@@ -457,6 +457,7 @@ def test_a_gap_right_after_the_resume_point_is_detected() -> None:
 # ---------------------------------------------------------------------- links
 
 
+@pytest.mark.asvs("V11.4.1", "V11.4.3")
 def test_next_link_is_hmac_sha256_of_the_previous_link_and_the_entry_hash() -> None:
     digest = hashlib.sha256(b"entry").digest()
     expected = hmac.new(AUDIT_KEY, GENESIS_LINK + digest, hashlib.sha256).digest()
@@ -472,6 +473,7 @@ def test_next_link_refuses_inputs_of_the_wrong_length() -> None:
         next_link(AUDIT_KEY, GENESIS_LINK, digest + b"\x00")
 
 
+@pytest.mark.asvs("V11.2.3")
 def test_a_short_audit_key_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 32 bytes"):
         next_link(b"short", GENESIS_LINK, GENESIS_LINK)
@@ -526,6 +528,7 @@ def changed(value: object, position: int, delta: int) -> object:
     data=st.data(),
     rehash=st.booleans(),
 )
+@pytest.mark.asvs("V16.4.2")
 def test_any_single_change_to_any_entrys_fields_is_detected(
     field_list: list[dict[str, object]], data: st.DataObject, rehash: bool
 ) -> None:

@@ -144,6 +144,7 @@ def test_the_private_key_pem_is_unencrypted_pkcs8() -> None:
     assert public_pem(SIGNING_KEY).startswith(b"-----BEGIN PUBLIC KEY-----\n")
 
 
+@pytest.mark.asvs("V11.6.1")
 def test_loading_a_key_of_another_type_is_refused() -> None:
     other = ec.generate_private_key(ec.SECP256R1())
     other_private = other.private_bytes(

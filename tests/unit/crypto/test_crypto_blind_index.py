@@ -129,6 +129,7 @@ def test_different_keys_give_different_indexes() -> None:
     assert mine != theirs
 
 
+@pytest.mark.asvs("V11.4.1")
 def test_the_index_is_the_top_bits_of_hmac_sha256_over_the_twelve_digits() -> None:
     # Pins the construction: changing it silently would orphan every stored index.
     digest = hmac.new(INDEX_KEY, CHILD.encode("ascii"), hashlib.sha256).digest()
@@ -164,6 +165,7 @@ def test_unnormalised_input_to_the_index_is_refused() -> None:
         assert raw not in str(caught.value)
 
 
+@pytest.mark.asvs("V11.2.3")
 def test_a_short_index_key_or_silly_width_is_refused() -> None:
     with pytest.raises(ValueError):
         blind_index(CHILD, b"short")
@@ -180,6 +182,7 @@ def test_derived_keys_differ_by_purpose_and_are_stable() -> None:
     assert index_key != MASTER
 
 
+@pytest.mark.asvs("V11.2.3")
 def test_a_weak_master_key_or_missing_purpose_is_refused() -> None:
     with pytest.raises(ValueError):
         derive_key(b"too short", PERSONNUMMER_INDEX_PURPOSE)

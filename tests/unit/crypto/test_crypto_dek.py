@@ -24,6 +24,7 @@ def _ids(count: int) -> list[uuid.UUID]:
     return [uuid.uuid4() for _ in range(count)]
 
 
+@pytest.mark.asvs("V11.2.3")
 def test_a_new_dek_is_32_random_bytes() -> None:
     deks = {new_dek() for _ in range(100)}
     assert len(deks) == 100
@@ -48,6 +49,7 @@ def test_a_wrapped_dek_unwraps_for_its_own_id(tmp_path: Path) -> None:
     assert unwrap_dek(keyring, wrap_dek(keyring, dek, dek_id), dek_id) == dek
 
 
+@pytest.mark.asvs("V11.3.3")
 def test_a_wrapped_dek_copied_to_another_dek_id_fails_to_unwrap(tmp_path: Path) -> None:
     keyring = LocalKeyring.create(tmp_path / "k.json")
     wrapped = wrap_dek(keyring, new_dek(), uuid.uuid4())

@@ -88,6 +88,7 @@ def test_the_same_value_encrypts_differently_every_time() -> None:
     assert _blob() != _blob()
 
 
+@pytest.mark.asvs("V11.3.3")
 def test_a_flipped_bit_anywhere_in_the_blob_fails_to_decrypt() -> None:
     blob = _blob("kort")
     for position in range(len(blob)):
@@ -128,6 +129,7 @@ def test_an_unknown_format_version_fails_to_decrypt_and_to_name_its_dek() -> Non
     ],
     ids=["row", "column", "table", "person"],
 )
+@pytest.mark.asvs("V11.3.3")
 def test_value_moved_to_another_row_column_table_or_person_fails_to_decrypt(
     moved: FieldContext,
 ) -> None:

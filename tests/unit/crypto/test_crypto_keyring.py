@@ -39,6 +39,7 @@ def _file(path: Path) -> dict[str, Any]:
     return doc
 
 
+@pytest.mark.asvs("V13.3.2")
 def test_a_new_keyring_file_is_readable_by_its_owner_only(
     keyring: LocalKeyring, keyring_path: Path
 ) -> None:
@@ -57,6 +58,7 @@ def test_creating_a_keyring_over_an_existing_file_is_refused(keyring_path: Path)
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o602])
+@pytest.mark.asvs("V13.3.2")
 def test_a_keyring_file_open_to_group_or_others_is_refused(
     keyring: LocalKeyring, keyring_path: Path, mode: int
 ) -> None:
@@ -168,6 +170,7 @@ def test_only_32_byte_deks_are_wrapped(keyring: LocalKeyring) -> None:
         keyring.wrap(b"short", AAD)
 
 
+@pytest.mark.asvs("V11.2.2")
 def test_add_version_makes_a_new_primary_while_old_versions_still_unwrap(
     keyring: LocalKeyring,
 ) -> None:
