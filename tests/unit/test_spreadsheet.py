@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from referral.spreadsheet import FORMULA_STARTS, csv_pieces, safe_cell, to_csv
 
 
+@pytest.mark.asvs("V1.3.3")
 def test_a_cell_that_would_be_a_formula_is_written_as_text() -> None:
     exported = to_csv(["group"], [['=HYPERLINK("http://example.invalid")'], ["+1"], ["@x"]])
     cells = [row[0] for row in csv.reader(io.StringIO(exported))][1:]
@@ -23,6 +25,7 @@ def test_numbers_and_ordinary_text_are_written_as_they_are() -> None:
 
 
 @given(st.text())
+@pytest.mark.asvs("V1.3.3")
 def test_no_written_text_cell_starts_like_a_formula(text: str) -> None:
     cell = safe_cell(text)
     assert isinstance(cell, str)

@@ -91,6 +91,7 @@ def test_the_subject_access_report_downloads_as_csv(
     assert len(lines) >= 3
 
 
+@pytest.mark.asvs("V14.2.1")
 def test_a_personnummer_never_travels_in_a_url(
     app: Flask, factory: Factory, dpo: FlaskClient
 ) -> None:
@@ -106,6 +107,7 @@ def test_a_personnummer_never_travels_in_a_url(
     assert 'data-action="child:create"' in page and CANARY_NAME not in page
 
 
+@pytest.mark.asvs("V16.2.4")
 def test_searching_and_exporting_are_themselves_recorded(
     app: Flask, factory: Factory, dpo: FlaskClient
 ) -> None:
@@ -190,6 +192,7 @@ def test_the_dpo_verifies_the_log_and_signs_a_checkpoint_from_the_integrity_page
     assert re.search(r'data-verification="intact" data-checkpoints-checked="[1-9]\d*"', page)
 
 
+@pytest.mark.asvs("V16.3.2")
 def test_repeated_refusals_raise_an_alert(app: Flask, factory: Factory) -> None:
     intruder = app.test_client()
     account = factory.account("group_leader")
@@ -229,6 +232,7 @@ def test_personal_data_read_outside_working_hours_raises_an_alert(settings: Sett
         assert 'data-alert="off_hours"' in dpo.get("/dpo/alerts").get_data(as_text=True)
 
 
+@pytest.mark.asvs("V16.2.5")
 def test_no_name_or_personnummer_reaches_the_logs_or_the_audit_table(
     app: Flask, factory: Factory, dpo: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -251,6 +255,7 @@ def test_no_name_or_personnummer_reaches_the_logs_or_the_audit_table(
     assert personnummer.encode() not in raw and personnummer[2:].encode() not in raw
 
 
+@pytest.mark.asvs("V16.4.2")
 def test_only_the_dpo_reaches_the_access_log(client: FlaskClient, factory: Factory) -> None:
     log_in(client, factory.account("admin"))
     for path in ("/dpo/audit", "/dpo/subject-access", "/dpo/integrity", "/dpo/alerts"):
