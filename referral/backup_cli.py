@@ -123,7 +123,7 @@ def _summary(check: backups.RestoreCheck) -> list[str]:
     if check.keys_past_their_epoch:
         lines.append(
             f"{check.keys_past_their_epoch} of {check.live_keys} data keys are wrapped by key-"
-            "encryption keys this keyring no longer holds: the backup is from before a key "
-            "epoch ended, and what they sealed cannot be read."
+            "encryption keys this keyring does not hold (retired since, or never its own): the "
+            "backup is from before a key epoch ended, and what they sealed cannot be read."
         )
     return lines

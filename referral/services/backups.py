@@ -63,16 +63,14 @@ def check_restored(uow: UnitOfWork, actor: Actor, sample_per_table: int) -> Rest
     sampled, opened = 0, 0
     unreadable: list[Unreadable] = []
     for model in encrypted_models():
-        ids = session.scalars(
-            select(model.id)
+        rows = session.scalars(
+            select(model)
             .join(DataKey, DataKey.id == model.data_key_id)
             .where(DataKey.wrapped.is_not(None))
             .order_by(func.random())
             .limit(sample_per_table)
         ).all()
-        for row_id in ids:
-            row = session.get(model, row_id)
-            assert row is not None
+        for row in rows:
             sampled += 1
             for name, field in model.__personal_fields__.items():
                 if getattr(row, field.sealed_attr) is None:
@@ -81,7 +79,7 @@ def check_restored(uow: UnitOfWork, actor: Actor, sample_per_table: int) -> Rest
                     getattr(row, name)
                 except DecryptionError:
                     table = model.__table__.name  # type: ignore[attr-defined]
-                    unreadable.append(Unreadable(table, name, row_id))
+                    unreadable.append(Unreadable(table, name, row.id))
                 else:
                     opened += 1
         session.expunge_all()  # no opened value stays in memory longer than its check
