@@ -44,10 +44,13 @@ from referral.services.loading import get_for
 MAX_ALIAS = 120
 MAX_COUNTRY = 80
 GENDERS = frozenset({"girl", "boy", "other"})
+# ASCII digits only, never \d: it also matches other scripts' digits (١٢٣٤), which the blind
+# index refuses, and no card or letter is written in them.
 # Migrationsverket's dossier number: eight digits (written 1234-5678 or 12345678).
-_DOSSIER = re.compile(r"^\d{8}$")
+_DOSSIER = re.compile(r"[0-9]{8}")
 # The LMA card's number: eight to twelve digits, however it is grouped on the card.
-_LMA = re.compile(r"^\d{8,12}$")
+_LMA = re.compile(r"[0-9]{8,12}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ def _identifier(raw: str | None, pattern: re.Pattern[str], field: str) -> str | 
     if raw is None or not raw.strip():
         return None
     digits = _digits(raw)
-    if not pattern.match(digits):
+    if not pattern.fullmatch(digits):
         message = {
             "dossier_number": _("A dossier number has eight digits."),
             "lma_number": _("An LMA-card number has eight to twelve digits."),
@@ -290,10 +293,14 @@ def find_youths(uow: UnitOfWork, actor: Actor, raw: str) -> list[YouthMatch]:
     require(actor, Permission.YOUTH_READ)
     organisation = _own_organisation(uow, actor)
     digits = _digits(raw or "")
-    if not digits.isdigit():
+    if not _ASCII_DIGITS.fullmatch(digits):
         raise InvalidInput(_("Type an identifier: digits only."), field="identifier")
     candidates: dict[str, Youth] = {}
-    for field in ("lma_number", "dossier_number"):
+    # Only the kinds these digits can be: no record holds a shorter or longer number, and the
+    # blind index is computed for a well-formed one only.
+    for field, pattern in (("lma_number", _LMA), ("dossier_number", _DOSSIER)):
+        if not pattern.fullmatch(digits):
+            continue
         for youth in _holding(uow, organisation.id, field, digits):
             candidates[youth.id] = youth
     try:

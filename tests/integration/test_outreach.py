@@ -114,6 +114,23 @@ def test_a_youth_is_registered_once_and_found_again_by_any_identifier(
     assert (record.age, record.country_of_origin) == (16, "Afghanistan")
 
 
+@pytest.mark.parametrize("identifier", ["0", "123", "1234567", "1234567890123"])
+def test_a_number_no_identifier_has_the_length_of_finds_nothing(
+    uow: UnitOfWork, world: World, identifier: str
+) -> None:
+    outreach.register_youth(uow, world.worker, _youth(dossier_number="12345678"), TODAY)
+    assert outreach.find_youths(uow, world.worker, identifier) == []
+
+
+@pytest.mark.parametrize("identifier", ["١٢٣٤٥٦٧٨", "１２３４５６７８", "12 34 abc"])
+def test_a_lookup_by_anything_but_ascii_digits_is_refused_naming_the_field(
+    uow: UnitOfWork, world: World, identifier: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        outreach.find_youths(uow, world.worker, identifier)
+    assert refused.value.field == "identifier"
+
+
 def test_a_samordningsnummer_is_an_identifier_like_a_personnummer(
     uow: UnitOfWork, world: World
 ) -> None:
@@ -134,6 +151,9 @@ def test_a_samordningsnummer_is_an_identifier_like_a_personnummer(
         ({"personnummer": "201001011234"}, "personnummer"),  # fails the check digit
         ({"lma_number": "12-34"}, "lma_number"),
         ({"dossier_number": "ABCD-1234"}, "dossier_number"),
+        # Digits of other scripts (Arabic-Indic, full width) are no card's number.
+        ({"dossier_number": "١٢٣٤٥٦٧٨"}, "dossier_number"),
+        ({"lma_number": "１２３４５６７８"}, "lma_number"),
         ({"alias": "  "}, "alias"),
         ({"situation": "wandering"}, "situation"),
         ({"district_id": "no-such-district"}, "district_id"),
