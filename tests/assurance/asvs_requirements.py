@@ -546,7 +546,6 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "V14.3.1",
         1,
         "Client-side data cleared when the session ends",
-        missing="no Clear-Site-Data header at logout",
     ),
     _r("V14.3.2", 2, "Cache-Control: no-store on sensitive pages"),
     _r(

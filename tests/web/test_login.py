@@ -129,7 +129,7 @@ def test_logging_in_issues_a_fresh_session_token(client: FlaskClient, factory: F
         assert [s.mfa_verified for s in sessions] == [True], "the pre-MFA session is gone"
 
 
-@pytest.mark.asvs("V7.2.1", "V7.4.1")
+@pytest.mark.asvs("V7.2.1", "V7.4.1", "V14.3.1")
 def test_logout_ends_the_session_even_for_a_copied_cookie(
     client: FlaskClient, factory: Factory
 ) -> None:
@@ -137,7 +137,9 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(
     log_in(client, account)
     stolen = client.get_cookie("session")
     assert stolen is not None
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    logout = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    # What the browser kept of the session's pages is cleared too.
+    assert logout.headers["Clear-Site-Data"] == '"cache", "storage"'
     thief = factory.app.test_client()
     thief.set_cookie("session", stolen.value)
     assert thief.get("/").status_code == 302
