@@ -111,7 +111,9 @@ class AuditQuery(StrictSchema):
     action = fields.String(load_default=None, validate=validate.OneOf([a.value for a in Action]))
     outcome = fields.String(load_default=None, validate=validate.OneOf([o.value for o in Outcome]))
     subject = fields.List(fields.String(validate=validate.Length(max=36)), load_default=list)
-    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    # The sequence column is a 32-bit integer on PostgreSQL (audit.tables): a larger page
+    # boundary cannot even be compared with it.
+    before = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class AuditEntryOut(StrictSchema):

@@ -278,6 +278,11 @@ def test_the_api_pages_through_the_log_and_reports_on_a_person(
     assert report["records_found"] == 1 and len(report["lines"]) >= 2
     bad = dpo.get("/api/v1/audit/entries?outcome=maybe")
     assert bad.status_code == 422 and "outcome" in bad.get_json()["errors"]
+    # A page boundary beyond any sequence number the database can hold is refused by name.
+    beyond = dpo.get(f"/api/v1/audit/entries?before={2**31}")
+    assert beyond.status_code == 422 and "before" in beyond.get_json()["errors"]
+    last = dpo.get(f"/api/v1/audit/entries?before={2**31 - 1}&action=child:create")
+    assert last.get_json()["entries"] == page["entries"]
     verified = dpo.post("/api/v1/audit/verify", headers={"X-CSRFToken": token}).get_json()
     assert verified["ok"] is True
 
