@@ -122,7 +122,8 @@ class Api(flask_smorest.Api):  # type: ignore[misc]  # flask-smorest has no type
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest has no types
     """flask-smorest's Blueprint, with the bounded JSON parser and the error responses every
-    operation can give: 401 (no fully verified session), 403 (the policy refuses), and for
+    operation can give: 401 (no fully verified session), 403 (the policy refuses), 429 (an
+    API client's calls over its rate limit, or a public operation's per address), and for
     every write 400 (a session's CSRF token missing or wrong; a JSON body unreadable or too
     deeply nested) besides the 422 that flask-smorest documents for a body. 404 and 409
     depend on the operation: its view declares them with `alt_response(404,
@@ -143,6 +144,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest
         # By name: apispec then adds the (lazily registered) response to the components.
         responses.setdefault(401, http.HTTPStatus.UNAUTHORIZED.name)
         responses.setdefault(403, http.HTTPStatus.FORBIDDEN.name)
+        responses.setdefault(429, http.HTTPStatus.TOO_MANY_REQUESTS.name)
         # A write without a body is refused too when a session cookie comes without the CSRF
         # token (referral.web.bearer.csrf_check), whether or not a bearer token comes with it.
         if method.lower() in WRITE_METHODS or "requestBody" in doc:
