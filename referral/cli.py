@@ -1,5 +1,5 @@
-"""Operator commands: `flask db`, `flask org`, `flask user`, and the `crypto`, `audit` and
-`demo` groups.
+"""Operator commands: `flask db`, `flask org`, `flask user`, and the `crypto`, `audit`,
+`backup` and `demo` groups.
 
 The groups are gathered here; each command runs through referral.cli_support.operator (a
 unit of work and a named system actor), so what it does passes the same policy and the same
@@ -17,6 +17,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from referral.audit_cli import audit_cli
+from referral.backup_cli import backup_cli
 from referral.cli_support import operator
 from referral.crypto_cli import crypto_cli
 from referral.db import migrate
@@ -145,6 +146,7 @@ def init_cli(commands: click.Group) -> None:
         user_cli,
         crypto_cli,
         audit_cli,
+        backup_cli,
         gallring_cli,
         nights_cli,
         demo_cli,
