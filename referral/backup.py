@@ -71,6 +71,14 @@ def kind_of(database_url: str) -> str:
     raise BackupError(f"Backups know SQLite and PostgreSQL, not {backend}.")
 
 
+def _beside_the_database(database_url: str) -> Path | None:
+    """Where a dump waits in the clear: beside a SQLite file (whose folder holds the same bytes
+    already), never beside the backup, which may be on another host's storage. PostgreSQL's
+    dump is streamed, so only its tools' messages wait, in the temporary folder."""
+    path = sqlite_path(database_url)
+    return None if path is None else path.parent
+
+
 @contextlib.contextmanager
 def _private_folder(near: Path | None) -> Iterator[Path]:
     """A 0700 folder for a dump in the clear (its personal fields are still sealed), removed
@@ -155,7 +163,7 @@ def create(database_url: str, destination: Path, backup_key: bytes) -> Written:
         raise BackupError(f"There is no folder {destination.parent} to write the backup in.")
     partial = destination.with_name(f".{destination.name}.partial")
     header = new_header(backup_key, kind, datetime.now(UTC).isoformat(timespec="seconds"))
-    with _private_folder(destination.parent) as folder:
+    with _private_folder(_beside_the_database(database_url)) as folder:
         try:
             descriptor = os.open(partial, _CREATE_NEW, OWNER_ONLY_FILE)
         except FileExistsError:
@@ -201,15 +209,16 @@ def restore(
     """Check the whole backup file, then load it into the database in one transaction.
 
     Nothing is loaded from a file that fails any check (the dump is decrypted into a private
-    folder first, `work` or the system's temporary folder, and used only once every chunk and
-    the file's end authenticate). A database with tables is refused unless `force`."""
+    folder first, in `work` or beside a SQLite database, else in the temporary folder, and
+    used only once every chunk and the file's end authenticate). A database with tables is
+    refused unless `force`."""
     kind = kind_of(database_url)
     if not force and not is_empty(database_url):
         raise BackupError(
             "The database is not empty: restore into an empty one, or pass --force to replace "
             "what it holds."
         )
-    with _private_folder(work) as folder:
+    with _private_folder(work or _beside_the_database(database_url)) as folder:
         dump = folder / "dump"
         try:
             with source.open("rb") as sealed, dump.open("wb") as plain:

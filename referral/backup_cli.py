@@ -75,7 +75,8 @@ def create(destination: Path) -> None:
     "--work-dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Where the decrypted dump waits while it is checked (default: the temporary folder).",
+    help="Where the decrypted dump waits while it is checked (default: beside a SQLite "
+    "database, else the temporary folder).",
 )
 def restore(source: Path, force: bool, sample: int, work_dir: Path | None) -> None:
     """Restore the backup SOURCE into the database, then verify it; exits 1 on any failure."""

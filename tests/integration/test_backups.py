@@ -249,7 +249,8 @@ def test_a_backup_restores_everything_into_an_empty_database_and_the_restore_ver
     kept = _children(service, [KEPT_CHILD, "Andra Barnet Påhittat"])
     _declined_interest(service, PURGED_CHILD)
     assert service.cli("audit", "checkpoint").exit_code == 0  # a signed checkpoint to match
-    path = tmp_path / "service.backup"
+    (tmp_path / "backups").mkdir()
+    path = tmp_path / "backups" / "service.backup"
 
     made = service.cli("backup", "create", str(path))
 
@@ -263,6 +264,15 @@ def test_a_backup_restores_everything_into_an_empty_database_and_the_restore_ver
     assert _every_row(target) == _every_row(service)
     assert _name_of(target, Child, kept[0]) == KEPT_CHILD
     assert target.cli("audit", "verify").exit_code == 0  # the service's own check agrees
+    # No copy in the clear is left behind, beside the backup or either database.
+    places = {path.parent, *(_folder_of(s) for s in (service, target) if _folder_of(s))}
+    assert [p for place in places for p in place.glob(".referral-backup-*")] == []
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def _folder_of(service: Service) -> Path | None:
+    url = make_url(service.settings.database_url)
+    return Path(str(url.database)).parent if url.get_backend_name() == "sqlite" else None
 
 
 def test_a_backup_never_overwrites_a_file_and_a_restore_refuses_a_database_with_tables(
