@@ -67,12 +67,16 @@ typecheck: $(VENV)/.installed-test
 # Mutation testing of the policy and the rules of sharing against their unit tests only (the
 # [tool.mutmut] table in pyproject.toml): fails when either module kills under 95 % of its
 # mutants; tests/assurance/mutation_score.py prints the survivors (`$(BIN)/mutmut show ID`).
+# Then API fuzzing (tests/assurance/api_fuzz.py, schemathesis against /api/v1/openapi.json
+# as each role signs in, a bounded and derandomized number of requests per operation): fails
+# on any 5xx or any answer its document does not declare; each role's coverage is printed.
 # Then the dependency audit: fails on a known vulnerability, and says plainly when the
 # vulnerability database could not be reached (never "no known vulnerabilities" then).
-assurance: $(VENV)/.installed-test
+assurance: $(VENV)/.installed-test translations
 	rm -rf mutants
 	$(BIN)/mutmut run
 	$(BIN)/python tests/assurance/mutation_score.py --floor 95
+	$(BIN)/pytest -q -s tests/assurance/api_fuzz.py
 	$(BIN)/python tests/assurance/dependency_audit.py
 
 extract-messages: $(VENV)/.installed
