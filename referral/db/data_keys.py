@@ -53,27 +53,30 @@ class KeyStore:
 
     def current(self, db: Session, scope: KeyScope) -> tuple[DataKey, bytes]:
         """The live key for `scope`, created (and wrapped under the primary KEK) if none."""
-        with db.no_autoflush:
-            row = db.scalar(
-                select(DataKey)
-                .where(
-                    DataKey.person_id == scope.person_id,
-                    DataKey.holder == scope.holder,
-                    DataKey.wrapped.is_not(None),
-                    DataKey.superseded_by.is_(None),
-                )
-                .order_by(DataKey.created_at.desc())
-                .limit(1)
-            )
-        if row is not None:
-            return row, self.unwrap(row)
-        return self.create(db, scope)
+        return self.current_many(db, {scope})[scope]
 
     def current_many(
         self, db: Session, scopes: set[KeyScope]
     ) -> dict[KeyScope, tuple[DataKey, bytes]]:
         """`current` for many scopes in one query per 500 people (a flush sealing a thousand
-        rows, each under its own person's key, would otherwise look each key up alone)."""
+        rows, each under its own person's key, would otherwise look each key up alone).
+
+        Each key found is held shared (FOR SHARE) until the writer commits: `reencrypt` takes
+        the key for update before it moves the key's rows and shreds it, so it waits for a
+        row being sealed under the key and then moves that row too, instead of shredding the
+        key under a row it could not yet see. A writer that waited for a re-encryption finds
+        the old key superseded when the lock is granted, and looks once more, in a statement
+        that sees the new key. (SQLite has no row locks: its writers take turns.)"""
+        live = self._live_keys(db, scopes)
+        missing = scopes - live.keys()
+        if missing:
+            live.update(self._live_keys(db, missing))
+        found = {scope: (row, self.unwrap(row)) for scope, row in live.items()}
+        for scope in sorted(scopes - live.keys(), key=lambda s: (s.person_id, s.holder)):
+            found[scope] = self.create(db, scope)
+        return found
+
+    def _live_keys(self, db: Session, scopes: set[KeyScope]) -> dict[KeyScope, DataKey]:
         live: dict[KeyScope, DataKey] = {}
         people = sorted({scope.person_id for scope in scopes})
         holders = sorted({scope.holder for scope in scopes})
@@ -88,15 +91,15 @@ class KeyStore:
                         DataKey.superseded_by.is_(None),
                     )
                     .order_by(DataKey.created_at, DataKey.id)
+                    # After a wait, the database checks the conditions again on what the
+                    # re-encryption committed: a superseded key is not returned at all.
+                    .with_for_update(read=True)
                 )
                 for row in db.scalars(oldest_first):
                     scope = KeyScope(row.person_id, row.holder)
                     if scope in scopes:
-                        live[scope] = row  # the newest wins, as in `current`
-        found = {scope: (row, self.unwrap(row)) for scope, row in live.items()}
-        for scope in sorted(scopes - live.keys(), key=lambda s: (s.person_id, s.holder)):
-            found[scope] = self.create(db, scope)
-        return found
+                        live[scope] = row  # the newest wins
+        return live
 
     def create(self, db: Session, scope: KeyScope) -> tuple[DataKey, bytes]:
         dek_id = new_id()

@@ -70,6 +70,23 @@ def _batches(uow: UnitOfWork, query_ids: list[str]) -> Iterator[DataKey]:
             yield row
 
 
+def _locked_live_key(uow: UnitOfWork, key_id: str) -> DataKey | None:
+    """The key, held for update until this transaction commits, or None when it is no
+    longer live (another run moved or shredded it meanwhile). A writer sealing a row under
+    it holds it shared (KeyStore.current_many): the lock waits for that writer, and the row
+    it committed is then among those moved."""
+    return uow.session.scalars(
+        select(DataKey)
+        .where(
+            DataKey.id == key_id,
+            DataKey.wrapped.is_not(None),
+            DataKey.superseded_by.is_(None),
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
 def rotate(uow: UnitOfWork, actor: Actor, progress: Progress | None = None) -> tuple[KekRef, int]:
     """Make a new primary KEK and rewrap every live data key under it.
 
@@ -145,8 +162,13 @@ def reencrypt(
             )
         )
     )
-    kept = 0
-    for done, old in enumerate(_batches(uow, pending), start=1):
+    kept = replaced = 0
+    for done, key_id in enumerate(pending, start=1):
+        old = _locked_live_key(uow, key_id)
+        if old is None:
+            uow.commit()
+            continue
+        replaced += 1
         scope = KeyScope(old.person_id, old.holder)
         new_row, _dek = cipher.keys.create(db, scope)
         db.flush()  # the new key must exist before the old one can point at it
@@ -171,7 +193,7 @@ def reencrypt(
         uow.commit()
         if progress:
             progress(done, len(pending))
-    return Reencryption(replaced=len(pending), kept_for_the_log=kept)
+    return Reencryption(replaced=replaced, kept_for_the_log=kept)
 
 
 def _sealed_in_the_log(uow: UnitOfWork, key: DataKey) -> bool:
