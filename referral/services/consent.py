@@ -105,7 +105,9 @@ def record_placement(
     if not lvu:
         child.lvu_sharing = None  # a later LVU placement starts from a fresh decision
     elif shared is not None or not lvu_decisions(child):
-        _decide_lvu_sharing(uow, actor, child, shared or LVU_DEFAULT_SHARED, today)
+        # An empty list is a decision to share nothing, not a decision left unsaid.
+        default = shared if shared is not None else LVU_DEFAULT_SHARED
+        _decide_lvu_sharing(uow, actor, child, default, today)
     settle_sharing(uow, actor, child, today, before)
     uow.commit()
     return placement_view(child)

@@ -730,16 +730,10 @@ def stage(
         database.engine.dispose()
 
 
-# Found by this test (the machine's shortest case is the second test below): under LVU,
-# consent.record_placement reads an explicit empty `lvu_shared` (as in PUT
-# /api/v1/children/<id>/placement with "lvu_shared": []) as "nothing said" and shares name and
-# age, although the social worker decided that the partner sees nothing; a child whose earlier
-# decision shared less (say, only the age) is widened to name and age the same way. Remove the
-# mark when it is fixed.
-LVU_NOTHING_SHARED_IS_IGNORED = (
-    "consent.record_placement shares name and age when the social worker's LVU decision "
-    "shares nothing (`shared or LVU_DEFAULT_SHARED` takes an empty decision for none)"
-)
+# Found by this test (the machine's shortest case is the second test below, kept as the
+# regression test): under LVU, an explicit empty `lvu_shared` (PUT /api/v1/children/<id>/
+# placement with "lvu_shared": []) was read as "nothing said" and shared name and age, although
+# the social worker had decided that the partner sees nothing.
 
 
 @pytest.mark.asvs("V8.2.2", "V8.2.3", "V8.4.1", "V14.2.6")
@@ -758,10 +752,9 @@ def test_the_partner_sees_exactly_what_the_law_allows_after_every_step(stage: St
     )
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LVU_NOTHING_SHARED_IS_IGNORED)
 def test_an_lvu_decision_to_share_nothing_shows_the_partner_nothing(stage: Stage) -> None:
-    """The machine's shortest failing case: a referral waits for a placement basis; the social
-    worker records LVU and decides that the partner may see no category at all."""
+    """The machine's shortest case of a bug it found: a referral waits for a placement basis;
+    the social worker records LVU and decides that the partner may see no category at all."""
     state = LawOfSharing(stage)
     try:
         child = state.register_child(age=10, days_to_birthday=30)
