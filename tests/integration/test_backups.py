@@ -361,6 +361,7 @@ def a_backup(
 
 
 @pytest.mark.parametrize("tampering", sorted(TAMPERINGS))
+@pytest.mark.asvs("V11.3.3")
 def test_an_altered_backup_is_refused_with_a_clear_error_and_nothing_is_restored(
     a_backup: tuple[Settings, bytes],
     tmp_path: Path,
@@ -430,6 +431,7 @@ def _dump_inside(path: Path, settings: Settings, tmp_path: Path) -> bytes:
 
 
 @pytest.mark.parametrize("plaintext", [False, True], ids=["encrypted", "negative-control"])
+@pytest.mark.asvs("V14.2.4")
 def test_no_personal_field_is_in_clear_in_the_backup_file_nor_in_the_dump_it_seals(
     service: Service,
     migrated_template: str,
@@ -502,6 +504,7 @@ def _unwrap_key_of(service: Service, registration_id: str) -> None:
         session_cipher(session).keys.unwrap(row)
 
 
+@pytest.mark.asvs("V14.2.7")
 def test_after_a_purge_and_the_next_key_epoch_a_backup_from_before_no_longer_reveals_the_person(
     service: Service, empty_database, tmp_path: Path
 ) -> None:
