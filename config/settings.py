@@ -115,6 +115,11 @@ class Settings:
     api_client_rate_limit: str = "120 per minute"
     # Empty: the service's own database (see referral/web/limit_storage.py); shared by workers.
     rate_limit_storage_uri: str = ""
+    # How many reverse proxies stand in front of the service and are trusted to say who the
+    # client is (X-Forwarded-For) and whether it came over HTTPS (X-Forwarded-Proto). 0: none,
+    # the address that connects is the client's. Behind one proxy, 1: the per-address limits
+    # and the access log then see the client, not the proxy (docs/deployment.md).
+    trusted_proxies: int = 0
     # Retention (gallring, domain.md §5; referral.services.gallring declares each rule and
     # its basis). The partner's file on a child: purged this many days after the
     # participation ended (completed, declined or withdrawn), after its return to social
@@ -206,6 +211,21 @@ def _flag(raw: str | None, name: str) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{PREFIX}{name} must be a yes/no flag (1/0, true/false), not {raw!r}.")
+
+
+MAX_TRUSTED_PROXIES = 5
+
+
+def _trusted_proxies(raw: str | None) -> int:
+    """0 to MAX_TRUSTED_PROXIES: a chain longer than that is a misconfiguration, and every
+    hop trusted that is not really there lets a client write its own address."""
+    hops = _positive_int(raw, "TRUSTED_PROXIES", 0, 0)
+    if hops > MAX_TRUSTED_PROXIES:
+        raise ConfigError(
+            f"{PREFIX}TRUSTED_PROXIES must be at most {MAX_TRUSTED_PROXIES} (the reverse proxies "
+            f"in front of the service), not {hops}."
+        )
+    return hops
 
 
 def _positive_int(raw: str | None, name: str, default: int, minimum: int = 1) -> int:
@@ -406,6 +426,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_rate_limit=get("LOGIN_RATE_LIMIT", Settings.login_rate_limit),
         api_client_rate_limit=get("API_CLIENT_RATE_LIMIT", Settings.api_client_rate_limit),
         rate_limit_storage_uri=get("RATE_LIMIT_STORAGE_URI", Settings.rate_limit_storage_uri),
+        trusted_proxies=_trusted_proxies(env.get(PREFIX + "TRUSTED_PROXIES")),
         partner_retention_days=number("PARTNER_RETENTION_DAYS", Settings.partner_retention_days),
         district_retention_years=number(
             "DISTRICT_RETENTION_YEARS", Settings.district_retention_years

@@ -41,6 +41,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         from referral import clock
 
         clock.follow_file(settings.test_clock_file)
+    if settings.trusted_proxies:
+        # Only the hops configured are believed: the last N addresses of X-Forwarded-For (and
+        # X-Forwarded-Proto, for the HTTPS checks), so a client cannot name itself someone
+        # else by sending the header; the proxy must be the only way in.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _wire(app, settings)
     return app
 

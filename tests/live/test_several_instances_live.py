@@ -1,7 +1,7 @@
 """Two instances of the service on one PostgreSQL database, deployed as docs/deployment.md
-says: each its own gunicorn (two workers) on a port of its own, both serving the document's
-proxied.py (werkzeug's ProxyFix, trusting one proxy), with the same secrets, keys, signing key
-and checkpoint folder. The tests speak to them as the proxy would.
+says: each its own gunicorn (two workers) on a port of its own, both serving referral.wsgi:app
+with REFERRAL_TRUSTED_PROXIES=1 (one reverse proxy in front), with the same secrets, keys,
+signing key and checkpoint folder. The tests speak to them as the proxy would.
 
 A session begun on one instance is the same session on the other, and a logout on either ends
 it on both; one client's failed logins are counted together whichever instance answers, and
@@ -11,7 +11,6 @@ with the checkpoints both instances signed.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from sqlalchemy import func, select
 from audit.actions import Action
 from audit.checkpoints import CheckpointDirectory
 from bench.http_load import Session
-from bench.http_server import REPOSITORY, Server
+from bench.http_server import Server
 from config.settings import Settings
 from referral.db.audit_log import AuditEntry
 from referral.request_scope import request_session
@@ -39,8 +38,6 @@ from tests.live.deployment import (
 )
 from tests.own_database import ON_POSTGRES
 
-DOCUMENT = REPOSITORY / "docs" / "deployment.md"
-PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 DESCRIPTION = "A-2026:instances"
 LOGIN_LIMIT = 6
 CHECKPOINT_EVERY = 10  # often, so that both instances sign some
@@ -67,13 +64,6 @@ class Instances:
     data: DataSet
 
 
-def _proxied_py() -> str:
-    """The proxied.py of docs/deployment.md, exactly as the document gives it."""
-    blocks = [b for b in PYTHON_BLOCK.findall(DOCUMENT.read_text()) if "ProxyFix" in b]
-    assert len(blocks) == 1, "docs/deployment.md gives proxied.py in one python block"
-    return blocks[0]
-
-
 @pytest.fixture(scope="module")
 def instances(
     base_settings: Settings, tmp_path_factory: pytest.TempPathFactory
@@ -84,14 +74,12 @@ def instances(
         "instances",
         checkpoint_every=CHECKPOINT_EVERY,
         LOGIN_RATE_LIMIT=f"{LOGIN_LIMIT} per minute",
+        TRUSTED_PROXIES="1",
     ) as shared:
-        beside = shared.folder / "service"
-        beside.mkdir()
-        (beside / "proxied.py").write_text(_proxied_py(), encoding="utf-8")
         data = children_in_care(shared.factory, 2, DESCRIPTION)
         with (
-            shared.serve("a", "proxied:app", chdir=beside) as a,
-            shared.serve("b", "proxied:app", chdir=beside) as b,
+            shared.serve("a", "referral.wsgi:app") as a,
+            shared.serve("b", "referral.wsgi:app") as b,
         ):
             yield Instances(shared, a, b, data)
 
@@ -182,8 +170,9 @@ def test_one_clients_failed_logins_are_counted_together_whichever_instance_answe
 def test_behind_https_a_form_is_taken_only_with_a_referer_of_the_service_itself(
     instances: Instances,
 ) -> None:
-    """X-Forwarded-Proto: https makes the request HTTPS to the service (proxied.py's x_proto),
-    and Flask-WTF's strict check then wants a Referer of the service's own origin."""
+    """X-Forwarded-Proto: https makes the request HTTPS to the service (REFERRAL_TRUSTED_PROXIES
+    trusts the proxy's), and Flask-WTF's strict check then wants a Referer of the service's own
+    origin."""
     a = instances.a
     https = {"X-Forwarded-Proto": "https"}
     origin = "https://" + a.url.removeprefix("http://")
