@@ -51,7 +51,7 @@ chromium:
 test: $(VENV)/.installed-test translations chromium
 	$(BIN)/pytest -q
 
-test-postgres: $(VENV)/.installed-test translations chromium
+test-postgres: $(VENV)/.installed-test translations chromium wrk
 	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/pytest -q
 
 # bandit beside ruff's S rules: any finding of medium or high severity fails, unless the line

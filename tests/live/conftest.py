@@ -131,6 +131,9 @@ class ServerStarter:
         )
         env = command_environment(settings)
         env["REFERRAL_LOGIN_RATE_LIMIT"] = "1000 per minute"
+        # No timed checkpoints: the checkpoint folder is the whole session's, and a server
+        # that outlived the interval would sign its own database's head into it.
+        env["REFERRAL_AUDIT_CHECKPOINT_SECONDS"] = "0"
         env.update({f"REFERRAL_{key}": value for key, value in environment.items()})
         port = free_port()
         log = self.tmp_path_factory.mktemp(f"{name}-log") / "gunicorn.log"
