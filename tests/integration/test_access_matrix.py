@@ -59,6 +59,7 @@ from tests.integration.access_filling import (
     request_for,
 )
 from tests.integration.access_scene import Scene, build_scene
+from tests.integration.test_audit_log import with_own_checkpoints
 
 # Each visitor calls from an address of its own, so that a public form's per-address limit
 # (a few sendings an hour) is not spent by the others.
@@ -218,12 +219,15 @@ def _visitors(app: Flask, scene: Scene) -> dict[str, Visitor]:
 
 
 @pytest.fixture(scope="module")
-def walk(base_settings: Settings) -> Iterator[Walk]:
+def walk(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
     """The app in one transaction rolled back at the end, its clock stopped when the walk
     starts: each case's savepoint is rolled back, so a session's last-seen time would
-    otherwise be written anew by every request once a minute had passed."""
+    otherwise be written anew by every request once a minute had passed. Checkpoints of its
+    own: the DPO's "sign a checkpoint now" is walked too, and a checkpoint of this rolled-back
+    log in the session's folder would fail every later verification."""
     moment = clock.now()
-    app = create_app(base_settings)
+    settings = with_own_checkpoints(base_settings, tmp_path_factory.mktemp("access-matrix"))
+    app = create_app(settings)
     database = get_database(app)
     connection = database.engine.connect()
     transaction = connection.begin()
@@ -231,7 +235,7 @@ def walk(base_settings: Settings) -> Iterator[Walk]:
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(clock, "now", lambda: moment)
-            scene = build_scene(app, Factory(app, base_settings))
+            scene = build_scene(app, Factory(app, settings))
             yield Walk(app, connection, scene, _visitors(app, scene))
     finally:
         transaction.rollback()
