@@ -19,7 +19,19 @@ SUPPORTED = ("sv", "en")
 MORE_LANGUAGES = ("ro", "bg")
 # The endpoints whose pages are translated into MORE_LANGUAGES as well.
 MORE_LANGUAGES_ENDPOINTS = frozenset({"nights.result", "nights.result_of_day"})
+# The choice's cookie. Over HTTPS (production) it has the __Host- prefix, which a browser
+# keeps only when it is Secure, for Path=/ and with no Domain: no sibling host and no
+# plain-http answer can set it. Development over plain http cannot keep a Secure cookie, so
+# there it is plain "lang": the same rule as the session cookie's (create_app). A "lang"
+# cookie is never read in production, not even once to carry an old choice over: anyone
+# able to set cookies for the domain could set it, and the cost is one more click.
 COOKIE = "lang"
+HOST_COOKIE = "__Host-lang"
+
+
+def cookie_name() -> str:
+    """The language cookie's name here: prefixed exactly when the session cookie is Secure."""
+    return HOST_COOKIE if current_app.config["SESSION_COOKIE_SECURE"] else COOKIE
 
 
 def languages_here() -> tuple[str, ...]:
@@ -32,7 +44,7 @@ def languages_here() -> tuple[str, ...]:
 def select_locale() -> str:
     if not has_request_context():
         return "en"  # command-line output is for operators and stays in English
-    chosen = request.args.get("lang") or request.cookies.get(COOKIE)
+    chosen = request.args.get("lang") or request.cookies.get(cookie_name())
     if chosen in languages_here():
         return chosen
     default: str = current_app.config["REFERRAL_SETTINGS"].default_locale
@@ -41,14 +53,16 @@ def select_locale() -> str:
 
 def _remember_choice(response: Response) -> Response:
     chosen = request.args.get("lang")
-    if chosen in languages_here() and request.cookies.get(COOKIE) != chosen:
+    name = cookie_name()
+    if chosen in languages_here() and request.cookies.get(name) != chosen:
         response.set_cookie(
-            COOKIE,
+            name,
             chosen,
             max_age=365 * 24 * 3600,
+            path="/",  # no domain: both are what the __Host- prefix requires
             samesite="Lax",
             httponly=True,
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            secure=name == HOST_COOKIE,
         )
     return response
 

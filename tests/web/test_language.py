@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
+
+from config.settings import Environment, Settings
+from tests.conftest import app_in_rolled_back_transaction
 
 
 def test_the_login_page_is_in_swedish_by_default(client: FlaskClient) -> None:
@@ -19,6 +25,53 @@ def test_the_login_page_is_in_swedish_by_default(client: FlaskClient) -> None:
 def test_english_is_available_and_the_choice_is_remembered(client: FlaskClient) -> None:
     page = client.get("/login?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in page and "Username" in page
+    assert "Username" in client.get("/login").get_data(as_text=True)
+
+
+@pytest.fixture
+def production_client(base_settings: Settings) -> Iterator[FlaskClient]:
+    """The service as production runs it, asked over HTTPS."""
+    with app_in_rolled_back_transaction(
+        replace(base_settings, environment=Environment.PRODUCTION)
+    ) as app:
+        client = app.test_client()
+        client.environ_base["wsgi.url_scheme"] = "https"
+        yield client
+
+
+@pytest.mark.asvs("V3.3.1", "V3.3.3")
+def test_in_production_the_choice_and_the_session_are_kept_in_host_only_secure_cookies(
+    production_client: FlaskClient,
+) -> None:
+    response = production_client.get("/login?lang=en")
+    cookies = {}
+    for header in response.headers.getlist("Set-Cookie"):
+        name_and_value, *attributes = [part.strip() for part in header.split(";")]
+        name, _, value = name_and_value.partition("=")
+        cookies[name] = (value, attributes)
+    assert set(cookies) == {"__Host-lang", "__Host-session"}
+    assert cookies["__Host-lang"][0] == "en"
+    for _value, attributes in cookies.values():
+        assert "Secure" in attributes and "Path=/" in attributes
+        assert not [a for a in attributes if a.lower().startswith("domain=")]
+    assert "Username" in production_client.get("/login").get_data(as_text=True)
+
+
+@pytest.mark.asvs("V3.3.3")
+def test_in_production_a_language_cookie_without_the_prefix_is_not_believed(
+    production_client: FlaskClient,
+) -> None:
+    """Any host under the same domain, or a plain-http answer, could have set it."""
+    production_client.set_cookie("lang", "en")
+    assert '<html lang="sv">' in production_client.get("/login").get_data(as_text=True)
+
+
+def test_over_plain_http_in_development_the_choice_is_still_remembered(
+    client: FlaskClient,
+) -> None:
+    client.get("/login?lang=en")
+    cookie = client.get_cookie("lang")
+    assert cookie is not None and not cookie.secure
     assert "Username" in client.get("/login").get_data(as_text=True)
 
 
