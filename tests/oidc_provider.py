@@ -5,7 +5,9 @@
   a subject's claims (email, acr, amr) with `provider.set_user(...)`.
 - `stub_provider`: a provider that answers the token request with whatever ID token the test
   signed (with its own key, served from its JWKS), for the tokens a real provider never
-  issues: the wrong audience, expired, a foreign nonce, a bad signature.
+  issues: the wrong audience, expired, a foreign nonce, a bad signature. A test may also make
+  it misbehave otherwise: answer with a redirect (`stub.redirecting(...)`), or publish a
+  discovery document naming another issuer (`stub.claiming_issuer(...)`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import oidc_provider_mock
 import pytest
 import requests
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect, request
 from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
@@ -118,6 +120,26 @@ class StubProvider:
     key: RSAKey
     next_id_token: str = ""
     foreign_key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048))
+    # Paths answered with a redirect to the same answer under /moved (307: a POST stays one).
+    redirected: frozenset[str] = frozenset()
+    # The issuer the discovery document names, when not its own.
+    published_issuer: str | None = None
+
+    @contextmanager
+    def redirecting(self, *paths: str) -> Iterator[None]:
+        self.redirected = frozenset(paths)
+        try:
+            yield
+        finally:
+            self.redirected = frozenset()
+
+    @contextmanager
+    def claiming_issuer(self, issuer: str) -> Iterator[None]:
+        self.published_issuer = issuer
+        try:
+            yield
+        finally:
+            self.published_issuer = None
 
     def config(self, organisation: str, key: str = "stub", **changes: Any) -> OidcProvider:
         values: dict[str, Any] = {
@@ -160,10 +182,17 @@ class StubProvider:
 def _stub_app(stub: StubProvider) -> Flask:
     app = Flask("stub_provider")
 
+    @app.before_request
+    def moved() -> Any:
+        if request.path in stub.redirected:
+            return redirect("/moved" + request.path, code=307)
+        return None
+
     @app.get("/.well-known/openid-configuration")
+    @app.get("/moved/.well-known/openid-configuration")
     def discovery() -> Any:
         return jsonify(
-            issuer=stub.issuer,
+            issuer=stub.published_issuer or stub.issuer,
             authorization_endpoint=stub.issuer + "/authorize",
             token_endpoint=stub.issuer + "/token",
             jwks_uri=stub.issuer + "/jwks",
@@ -171,10 +200,12 @@ def _stub_app(stub: StubProvider) -> Flask:
         )
 
     @app.get("/jwks")
+    @app.get("/moved/jwks")
     def jwks() -> Any:
         return jsonify(KeySet([stub.key]).as_dict(private=False))
 
     @app.post("/token")
+    @app.post("/moved/token")
     def token() -> Any:
         return jsonify(
             access_token="stub-access-token",

@@ -5,7 +5,9 @@ checked before anything is believed: its signature against the provider's publis
 (JWKS from discovery; a key never seen before fetches them again, once), the issuer, the
 audience (our client id, and azp when there are several), expiry and issue time with a
 bounded clock skew, the nonce, and at_hash when present. The second factor is what the
-provider says it did (acr or amr), compared with what the configuration accepts.
+provider says it did (acr or amr), compared with what the configuration accepts. No fetch
+follows a redirect: discovery, keys and token come from the addresses configured or
+published, or not at all.
 
 Knows nothing of Flask or the database: the views hold the pending attempt, the service
 decides who the subject may become.
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from authlib.integrations.requests_client import OAuth2Session
     from joserfc.errors import InvalidClaimError, MissingClaimError
     from joserfc.jwk import KeySet
+    from requests import Response
 
 # Authlib, joserfc and requests are imported in the methods that use them: every web worker
 # imports this module (the sign-in pages), and they are megabytes of memory that only an
@@ -79,7 +82,7 @@ class ProviderClient:
     def _session(self, redirect_uri: str | None = None) -> OAuth2Session:
         from authlib.integrations.requests_client import OAuth2Session
 
-        return OAuth2Session(
+        session = OAuth2Session(
             client_id=self.provider.client_id,
             client_secret=self.provider.client_secret,
             scope=SCOPE,
@@ -87,12 +90,15 @@ class ProviderClient:
             code_challenge_method="S256",
             token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method's name
         )
+        session.register_compliance_hook("access_token_response", _refuse_redirect)
+        return session
 
     def _get_json(self, url: str) -> dict[str, Any]:
         import requests
 
         try:
-            response = requests.get(url, timeout=HTTP_TIMEOUT_SECONDS)
+            response = requests.get(url, timeout=HTTP_TIMEOUT_SECONDS, allow_redirects=False)
+            _refuse_redirect(response)
             response.raise_for_status()
             body = response.json()
         except (requests.RequestException, ValueError):
@@ -106,8 +112,9 @@ class ProviderClient:
             if self._metadata is None or time.monotonic() - self._read_at > METADATA_SECONDS:
                 url = self.provider.issuer + "/.well-known/openid-configuration"
                 found = self._get_json(url)
-                # Mix-up defence: the document must be the configured issuer's own.
-                if found.get("issuer", "").rstrip("/") != self.provider.issuer:
+                # Mix-up defence: the document must be the configured issuer's own, exactly
+                # (the ID token's iss is compared with the same string).
+                if found.get("issuer") != self.provider.issuer:
                     raise SignInRefused("issuer")
                 self._metadata, self._keys, self._read_at = found, None, time.monotonic()
             return self._metadata
@@ -164,6 +171,7 @@ class ProviderClient:
                 code_verifier=pending.code_verifier,
                 redirect_uri=redirect_uri,
                 timeout=HTTP_TIMEOUT_SECONDS,
+                allow_redirects=False,
             )
         except OAuthError:
             # invalid_grant: a code used before, expired, or not this client's.
@@ -272,6 +280,16 @@ class ProviderClient:
             "client_id": self.provider.client_id,
         }
         return str(add_params_to_uri(endpoint, params))
+
+
+def _refuse_redirect(response: Response) -> Response:
+    """Discovery, keys and the token are fetched from the addresses configured or published,
+    never from wherever an answer points (ASVS 5.0 V15.3.2): a redirect could send the
+    client secret, the code or the request itself to another host, or into the internal
+    network. A provider that moved is configured again."""
+    if 300 <= response.status_code < 400:
+        raise SignInRefused("redirected")
+    return response
 
 
 def _claim_reason(error: InvalidClaimError | MissingClaimError) -> str:
