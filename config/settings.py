@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from config.limit_storage_uri import storage_uri_problem
+
 PREFIX = "REFERRAL_"
 
 # Values people paste in from tutorials. A secret equal to one of these is no secret.
@@ -114,6 +116,7 @@ class Settings:
     # Calls per API client (a city system's bearer token), counted per client, not per address.
     api_client_rate_limit: str = "120 per minute"
     # Empty: the service's own database (see referral/web/limit_storage.py); shared by workers.
+    # Or Redis: redis://host:6379/0 or rediss://… (config/limit_storage_uri.py says what passes).
     rate_limit_storage_uri: str = ""
     # How many reverse proxies stand in front of the service and are trusted to say who the
     # client is (X-Forwarded-For) and whether it came over HTTPS (X-Forwarded-Proto). 0: none,
@@ -518,6 +521,11 @@ def check_settings(settings: Settings) -> None:
             "emergency access is for an emergency, not a standing right."
         )
     _check_oidc(settings)
+    storage_problem = storage_uri_problem(
+        settings.rate_limit_storage_uri, production=settings.is_production
+    )
+    if storage_problem:
+        raise ConfigError(f"{PREFIX}RATE_LIMIT_STORAGE_URI {storage_problem}.")
     if settings.audit_checkpoint_mirror and not settings.audit_checkpoint_mirror.startswith(
         "syslog"
     ):
@@ -541,11 +549,6 @@ def check_settings(settings: Settings) -> None:
     if settings.demo_mode:
         raise ConfigError(
             f"{PREFIX}DEMO is on: production refuses to start with demo data enabled."
-        )
-    if settings.rate_limit_storage_uri.startswith("memory:"):
-        raise ConfigError(
-            f"{PREFIX}RATE_LIMIT_STORAGE_URI is memory://, which counts per worker process: "
-            "production refuses it (leave it empty for the database, or name Redis)."
         )
     if settings.uses_sqlite and not settings.allow_sqlite_in_production:
         raise ConfigError(

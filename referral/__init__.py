@@ -32,6 +32,12 @@ def create_app(settings: Settings | None = None) -> Flask:
             settings.rate_limit_storage_uri, settings.database_url
         ),
         RATELIMIT_HEADERS_ENABLED=True,
+        # A limit that cannot be counted refuses the request (503, referral/web/errors.py):
+        # swallowing the error would let every login through uncounted, and counting in
+        # memory would multiply the limit by the workers and instances while the storage is
+        # away. Flask-Limiter's defaults, said here so that no one turns them on unnoticed.
+        RATELIMIT_SWALLOW_ERRORS=False,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=False,
         TESTING=settings.environment.value == "test",
     )
     app.config["RATELIMIT_STORAGE_OPTIONS"] = limit_storage.storage_options(

@@ -13,7 +13,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, make_response, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from limits.errors import StorageError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from referral.errors import DomainError
 from referral.web.access import is_api_request
@@ -21,6 +22,8 @@ from referral.web.access import is_api_request
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://referral.invalid/problems/"
+# While the rate-limit counters cannot be reached: a client may try again after this long.
+LIMITS_UNREACHABLE_RETRY_AFTER_SECONDS = 30
 
 
 def _titles() -> dict[int, str]:
@@ -145,7 +148,22 @@ def handle_unexpected(exc: Exception) -> Any:
     return handle_http_exception(InternalServerError())
 
 
+def handle_limits_unreachable(exc: StorageError) -> Any:
+    """A request that a rate limit counts is refused while its counter cannot be counted
+    (Redis or the database away): letting it through would lift the login limit for as long
+    as the storage is gone. The log names the failure's type, never the storage's URI (it may
+    carry a password)."""
+    log.error(
+        "rate-limit storage unreachable (%s): request refused with 503",
+        type(exc.storage_error).__name__,
+    )
+    return handle_http_exception(
+        ServiceUnavailable(retry_after=LIMITS_UNREACHABLE_RETRY_AFTER_SECONDS)
+    )
+
+
 def init_errors(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(StorageError, handle_limits_unreachable)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -9,11 +9,15 @@ Flask-Limiter's default in-memory storage counts per process: with two workers a
   already holds the database's write lock when the limit is counted (the login step reads
   the session first), and a second connection to the same file would wait for it.
 
-Another storage Flask-Limiter knows can be named in REFERRAL_RATE_LIMIT_STORAGE_URI once its
-client library is installed (Redis's is not a dependency here; it would also keep client
-addresses unhashed for the window). Keys here are HMAC digests (the key names the client's
+Redis can hold them instead: REFERRAL_RATE_LIMIT_STORAGE_URI=redis://… or rediss://… (see
+referral/web/limit_storage_redis.py). Keys here are HMAC digests (the key names the client's
 address), and expired counters are deleted as new ones are counted, so nothing outlives its
 window by long.
+
+Whichever storage holds them, a counter that cannot be counted refuses the request: storage
+errors are raised as limits' StorageError (wrap_exceptions), which the app answers with 503
+(referral/web/errors.py), and Flask-Limiter neither swallows them nor falls back to counting
+in memory (referral/__init__.py).
 """
 
 from __future__ import annotations
@@ -33,16 +37,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from referral.db.files import prepare_sqlite_file, sqlite_path
 from referral.db.rate_limits import RateLimitCounter
+from referral.web.limit_storage_redis import SCHEME_PREFIX, is_redis
 
-SCHEME_PREFIX = "referral+"
+# Importing the Redis storage above registers its referral+redis schemes with limits.
 COUNTERS: Table = RateLimitCounter.__table__  # type: ignore[assignment]
 # How long a counter waits for another worker's increment on SQLite (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def storage_uri(configured: str, database_url: str) -> str:
-    """The counters' storage: what is configured, else the service's database (its own file
-    beside a SQLite database; an in-memory SQLite database counts in memory)."""
+    """The counters' storage: what is configured (Redis through our keyed-digest storage),
+    else the service's database (its own file beside a SQLite database; an in-memory SQLite
+    database counts in memory)."""
+    if is_redis(configured):
+        return SCHEME_PREFIX + configured
     if configured:
         return configured
     path = sqlite_path(database_url)
@@ -63,8 +71,12 @@ def key_secret(session_secret: str) -> bytes:
 
 
 def storage_options(uri: str, session_secret: str) -> dict[str, Any]:
-    """Flask-Limiter's storage options: the key secret for these counters, none for others."""
-    return {"key_secret": key_secret(session_secret)} if uri.startswith(SCHEME_PREFIX) else {}
+    """Flask-Limiter's storage options: errors raised as limits' StorageError (so the app can
+    refuse the request plainly), and the key secret for our own storages."""
+    options: dict[str, Any] = {"wrap_exceptions": True}
+    if uri.startswith(SCHEME_PREFIX):
+        options["key_secret"] = key_secret(session_secret)
+    return options
 
 
 def _sqlite_counters_engine(url: str) -> Engine:

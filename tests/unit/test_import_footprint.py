@@ -35,6 +35,7 @@ LAZY = {
     "requests": "referral/auth/oidc_client.py: an OpenID Connect sign-in",
     "holidays": "referral/working_time.py: a deadline counted in working hours",
     "segno": "referral/auth/totp.py, referral/card_numbers.py: a QR code",
+    "redis": "referral/web/limit_storage_redis.py: rate limits counted in Redis, if configured",
 }
 
 # Runs in the child: start the server's module and say which of LAZY came in, and through which

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, select
 
 from referral.web import limit_storage
 from referral.web.limit_storage import COUNTERS, DatabaseCounters, storage_uri
+from referral.web.limit_storage_redis import split_key_prefix
 
 SECRET = limit_storage.key_secret("a session secret for these tests only")
 KEY = "LIMITER/127.0.0.1/auth.login/6/1/minute"
@@ -71,6 +72,18 @@ def test_by_default_the_counters_live_beside_the_database_and_are_shared() -> No
     assert storage_uri("", "postgresql+psycopg://db.example/referral") == (
         "referral+postgresql+psycopg://db.example/referral"
     )
-    assert storage_uri("redis://cache.example:6379", "sqlite:///x.sqlite3") == (
-        "redis://cache.example:6379"
+    assert storage_uri("memory://", "sqlite:///x.sqlite3") == "memory://"
+
+
+def test_a_redis_uri_goes_to_the_storage_that_hashes_keys_under_the_uris_own_prefix() -> None:
+    assert storage_uri("rediss://cache.example:6380/1", "sqlite:///x.sqlite3") == (
+        "referral+rediss://cache.example:6380/1"
+    )
+    assert split_key_prefix("redis://cache.example:6379/0?key_prefix=referral-prod") == (
+        "redis://cache.example:6379/0",
+        "referral-prod",
+    )
+    assert split_key_prefix("redis://:pw@cache.example/2") == (
+        "redis://:pw@cache.example/2",
+        "referral-limits",
     )

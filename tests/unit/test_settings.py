@@ -110,6 +110,48 @@ def test_production_refuses_rate_limits_counted_per_worker_in_memory() -> None:
     assert load_settings(PRODUCTION).rate_limit_storage_uri == ""  # the database, shared
 
 
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "redis://cache.invalid:6379/0",
+        "redis://:a-password@cache.invalid",
+        "rediss://limits:a-password@cache.invalid:6380/2?key_prefix=referral-prod",
+    ],
+)
+def test_production_takes_rate_limits_counted_in_redis(uri: str) -> None:
+    settings = load_settings({**PRODUCTION, "REFERRAL_RATE_LIMIT_STORAGE_URI": uri})
+    assert settings.rate_limit_storage_uri == uri
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("memcached://cache.invalid:11211", "names memcached://"),
+        ("cache.invalid:6379", "has no scheme"),
+        ("redis+unix:///run/redis.sock", "names redis+unix://"),
+        ("redis://", "must name Redis's host"),
+        ("redis://cache.invalid:port/0", "must name Redis's host"),
+        ("redis://cache.invalid:6379/zero", "numbered Redis database"),
+        ("redis://cache.invalid/0?socket_timeout=nope", "options the service does not take"),
+        ("redis://cache.invalid/0?key_prefix=", "key_prefix"),
+        ("redis://cache.invalid/0?key_prefix=a*b", "key_prefix"),
+    ],
+)
+def test_a_rate_limit_storage_that_would_fail_at_the_first_login_stops_the_start(
+    uri: str, reason: str
+) -> None:
+    with pytest.raises(ConfigError, match="REFERRAL_RATE_LIMIT_STORAGE_URI") as refused:
+        load_settings({**GOOD, "REFERRAL_RATE_LIMIT_STORAGE_URI": uri})
+    assert reason in str(refused.value)
+
+
+def test_the_refusal_of_a_redis_uri_never_repeats_its_password() -> None:
+    uri = "redis://:hunter2-not-real@cache.invalid:6379/x"
+    with pytest.raises(ConfigError) as refused:
+        load_settings({**GOOD, "REFERRAL_RATE_LIMIT_STORAGE_URI": uri})
+    assert "hunter2" not in str(refused.value)
+
+
 @pytest.mark.asvs("V15.2.3")
 def test_only_the_test_suite_may_stop_the_clock() -> None:
     with pytest.raises(ConfigError, match="TEST_CLOCK_FILE"):
