@@ -4,7 +4,6 @@ in clear proves the scan finds what is there."""
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,6 +26,7 @@ from referral.services import children, concern_reports
 from referral.services.concern_reports import AcknowledgementRule, NewConcernReport
 from referral.working_time import WorkingDay
 from tests.factories import Factory, invented_personnummer, social_worker_actor
+from tests.integration.byte_scan import encodings, postgres_relation_files, sqlite_files
 from tests.own_database import empty_postgres_database
 
 CANARY_NAME = "Kanarievägen Zyxtrobolin"
@@ -34,17 +34,6 @@ CANARY_NOTE = "Kanarieanteckning Qwmphrt"
 CANARY_PERSONNUMMER = invented_personnummer(2013, 7, 14, serial=987)
 CANARY_MUNICIPALITY = "Kanariekommun Vxqzlöt"
 CANARY_CONCERN = "Kanarieoro Wqzxplöt slog barnet"
-
-
-def encodings(canary: str) -> Iterator[bytes]:
-    """Every form in which the canary could sit in a file."""
-    utf8 = canary.encode()
-    yield utf8
-    yield canary.encode("utf-16-le")
-    yield canary.encode("utf-16-be")
-    for shift in range(3):  # base64 of the canary at each alignment, edges trimmed
-        encoded = base64.b64encode(b"\0" * shift + utf8)
-        yield encoded[4:-4]
 
 
 def canaries() -> list[bytes]:
@@ -116,12 +105,7 @@ def _app_on(settings: Settings, url: str, plaintext: bool) -> Flask:
 
 
 def _sqlite_files(path: Path) -> bytes:
-    blob = b""
-    for suffix in ("", "-wal", "-journal", "-shm"):
-        candidate = Path(f"{path}{suffix}")
-        if candidate.exists():
-            blob += candidate.read_bytes()
-    return blob
+    return b"".join(sqlite_files(path).values())
 
 
 @pytest.mark.parametrize("plaintext", [False, True], ids=["encrypted", "negative-control"])
@@ -157,24 +141,8 @@ def _as_bytes(value: object) -> bytes:
 
 
 def _postgres_relation_files(app: Flask) -> bytes:
-    """The heap and TOAST files of every table after CHECKPOINT, where this user may read them."""
-    blob = b""
     with app.app_context():
-        db = request_session()
-        db.execute(text("CHECKPOINT"))
-        data_directory = db.execute(text("SHOW data_directory")).scalar_one()
-        paths = db.execute(
-            text(
-                "SELECT pg_relation_filepath(c.oid) FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 't')"
-            )
-        ).scalars()
-        for relative in paths:
-            path = Path(data_directory) / relative
-            if path.exists() and os.access(path, os.R_OK):
-                blob += path.read_bytes()
-    return blob
+        return postgres_relation_files(request_session().connection())
 
 
 @pytest.mark.skipif(
