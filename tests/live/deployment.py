@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from bench.http_load import Session, log_in
@@ -25,6 +26,7 @@ from config.settings import Settings
 from referral import clock, create_app
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
+from referral.db.rate_limits import RateLimitCounter
 from referral.db.uow import UnitOfWork
 from referral.request_scope import get_database, request_session
 from referral.roles import Role
@@ -39,7 +41,7 @@ from tests.factories import (
     referred,
 )
 from tests.integration.test_audit_log import with_own_checkpoints
-from tests.live.conftest import GUNICORN
+from tests.live.conftest import GUNICORN, csrf_token
 from tests.own_database import own_database
 
 FLASK = GUNICORN.with_name("flask")
@@ -125,6 +127,23 @@ def deployment(
         yield Deployment(settings, env, Factory(app, settings), folder)
     finally:
         get_database(app).engine.dispose()
+
+
+def wrong_password(server: Server, client: str, **headers: str) -> int:
+    """One failed login from `client`, as the reverse proxy forwards it (X-Forwarded-For)."""
+    http = requests.Session()
+    http.headers["X-Forwarded-For"] = client
+    http.headers.update(headers)
+    url = f"{server.url}/login"
+    data = {"username": "nobody", "password": "not it", "csrf_token": csrf_token(http, url)}
+    return http.post(url, data=data, allow_redirects=False, timeout=60).status_code
+
+
+def rate_limit_counters_in_database(deployment: Deployment) -> int:
+    """How many counters the database storage holds (rate_limit_counters), live or ended."""
+    with deployment.factory.app.app_context():
+        count = request_session().scalar(select(func.count()).select_from(RateLimitCounter))
+    return int(count or 0)
 
 
 def resident_mb(pid: int) -> float:

@@ -28,13 +28,15 @@ from bench.http_server import Server
 from config.settings import Settings
 from referral.db.audit_log import AuditEntry
 from referral.request_scope import request_session
-from tests.live.conftest import csrf_token, run_at_once
+from tests.live.conftest import run_at_once
 from tests.live.deployment import (
     DataSet,
     Deployment,
     children_in_care,
     consent_body,
     deployment,
+    rate_limit_counters_in_database,
+    wrong_password,
 )
 from tests.own_database import ON_POSTGRES
 
@@ -130,16 +132,6 @@ def test_a_logout_on_one_instance_ends_the_session_on_the_other(instances: Insta
     assert _on(b, session, "GET", "/api/v1/me").status_code == 401
 
 
-def _wrong_password(server: Server, client: str, **headers: str) -> int:
-    """One failed login from `client`, as the proxy forwards it."""
-    http = requests.Session()
-    http.headers["X-Forwarded-For"] = client
-    http.headers.update(headers)
-    url = f"{server.url}/login"
-    data = {"username": "nobody", "password": "not it", "csrf_token": csrf_token(http, url)}
-    return http.post(url, data=data, allow_redirects=False, timeout=60).status_code
-
-
 def _failed_logins_by_address(deployment: Deployment) -> Counter[str]:
     with deployment.factory.app.app_context():
         rows = request_session().execute(
@@ -154,12 +146,15 @@ def test_one_clients_failed_logins_are_counted_together_whichever_instance_answe
     instances: Instances,
 ) -> None:
     a, b = instances.a, instances.b
+    counters_before = rate_limit_counters_in_database(instances.deployment)
 
-    spread = [_wrong_password(a if n % 2 == 0 else b, CLIENT) for n in range(LOGIN_LIMIT + 2)]
-    another = [_wrong_password(a, OTHER_CLIENT), _wrong_password(b, OTHER_CLIENT)]
+    spread = [wrong_password(a if n % 2 == 0 else b, CLIENT) for n in range(LOGIN_LIMIT + 2)]
+    another = [wrong_password(a, OTHER_CLIENT), wrong_password(b, OTHER_CLIENT)]
 
     assert spread == [401] * LOGIN_LIMIT + [429, 429]
     assert another == [401, 401]
+    # Counted in the database's table (the default storage): a counter for each client.
+    assert rate_limit_counters_in_database(instances.deployment) == counters_before + 2
     # The access log and gunicorn's own log name the client, not the proxy.
     failed = _failed_logins_by_address(instances.deployment)
     assert (failed[CLIENT], failed[OTHER_CLIENT]) == (LOGIN_LIMIT, 2)
@@ -178,9 +173,9 @@ def test_behind_https_a_form_is_taken_only_with_a_referer_of_the_service_itself(
     origin = "https://" + a.url.removeprefix("http://")
 
     statuses = [
-        _wrong_password(a, THIRD_CLIENT, **https),
-        _wrong_password(a, THIRD_CLIENT, **https, Referer=f"{origin}/login"),
-        _wrong_password(a, THIRD_CLIENT, **https, Referer="https://elsewhere.example/login"),
+        wrong_password(a, THIRD_CLIENT, **https),
+        wrong_password(a, THIRD_CLIENT, **https, Referer=f"{origin}/login"),
+        wrong_password(a, THIRD_CLIENT, **https, Referer="https://elsewhere.example/login"),
     ]
 
     assert statuses == [400, 401, 400]  # refused, the password checked, refused
