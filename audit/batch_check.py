@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 
 from audit.chain import ChainWalk
 
-__all__ = ["BatchCheck"]
+__all__ = ["BatchCheck", "ChainLinks", "in_order"]
 
 _SHA256_BLOCK = 64
 _digest = methodcaller("digest")
@@ -75,66 +75,26 @@ class BatchCheck:
         self._sequence_of = itemgetter(0)
         self._hash_of = itemgetter(self._width)
         self._link_of = itemgetter(self._width + 1)
-        key = hashlib.sha256(audit_key).digest() if len(audit_key) > _SHA256_BLOCK else audit_key
-        key = key.ljust(_SHA256_BLOCK, b"\0")
-        # HMAC's two padded-key states, hashed once and copied for each link (RFC 2104, as
-        # audit.chain._keyed_link does it one link at a time).
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+        self.chain = ChainLinks(audit_key)
 
     def advance(self, walk: ChainWalk, rows: Sequence[Sequence[object]]) -> bool:
         """True when every row of ``rows`` (the walk's next rows) is intact, with the walk
         moved past them exactly as the per-row walker would have moved it; False, with the
         walk untouched, when the walker has to look at them."""
-        count = len(rows)
-        if not count:
+        if not rows:
             return True
-        first, last = walk.expected, walk.expected + count - 1
-        head = walk.head
-        if head is not None and last > head.sequence:
-            return False
-        if walk.stop_after is not None and last > walk.stop_after:
-            return False
-        if list(map(self._sequence_of, rows)) != list(range(first, last + 1)):
+        if not in_order(walk, list(map(self._sequence_of, rows))):
             return False
         texts = self._canonical_texts(rows)
         if texts is None:
             return False
-        sha256 = hashlib.sha256
         try:
-            hashes = list(map(_digest, map(sha256, map(str.encode, texts))))
+            encoded = list(map(str.encode, texts))
         except UnicodeEncodeError:
             return False  # a lone surrogate: the walker reports it
-        if hashes != list(map(self._hash_of, rows)):
-            return False
-        stored_links = list(map(self._link_of, rows))
-        links = self._links([walk.previous, *stored_links[:-1]], hashes)
-        if links != stored_links:
-            return False
-        matched, base = walk.matched, walk.base
-        pending = walk.pending
-        while matched < len(pending) and pending[matched].sequence <= last:
-            checkpoint = pending[matched]
-            if links[checkpoint.sequence - first] != checkpoint.link:
-                return False
-            matched, base = matched + 1, checkpoint.sequence
-        at_head = head.sequence - first if head is not None else -1
-        if head is not None and 0 <= at_head < count and links[at_head] != head.link:
-            return False
-        walk.expected, walk.previous = last + 1, links[-1]
-        walk.matched, walk.base = matched, base
-        walk.finished_segment = last == walk.stop_after
-        return True
-
-    def _links(self, previous_links: list[bytes], hashes: list[bytes]) -> list[bytes]:
-        """``HMAC(audit_key, previous || hash)`` for each pair, all at once."""
-        count = len(hashes)
-        state = type(self._inner)
-        inner = list(map(state.copy, repeat(self._inner, count)))
-        deque(map(state.update, inner, map(add, previous_links, hashes)), 0)
-        outer = list(map(state.copy, repeat(self._outer, count)))
-        deque(map(state.update, outer, map(state.digest, inner)), 0)
-        return list(map(state.digest, outer))
+        return self.chain.settle(
+            walk, encoded, list(map(self._hash_of, rows)), list(map(self._link_of, rows))
+        )
 
     def _canonical_texts(self, rows: Sequence[Sequence[object]]) -> list[str] | None:
         """The canonical text of each row, or None when a value needs what only the
@@ -180,6 +140,75 @@ class BatchCheck:
         template = "{" + ",".join(slots) + "}"
         quotes = template.count('"')
         return _Layout(template.__mod__, _values_at(positions, binary), quotes)
+
+
+def in_order(walk: ChainWalk, sequences: list[int]) -> bool:
+    """Whether `sequences` (not empty) are exactly the walk's next ones, none beyond the head
+    or past the end of the segment being verified."""
+    first, last = walk.expected, walk.expected + len(sequences) - 1
+    head = walk.head
+    if head is not None and last > head.sequence:
+        return False
+    if walk.stop_after is not None and last > walk.stop_after:
+        return False
+    return sequences == list(range(first, last + 1))
+
+
+class ChainLinks:
+    """The checks that follow the canonical bytes: their hashes, the links, the signed
+    checkpoints and the head, for a batch whose sequences :func:`in_order` has accepted."""
+
+    def __init__(self, audit_key: bytes) -> None:
+        key = hashlib.sha256(audit_key).digest() if len(audit_key) > _SHA256_BLOCK else audit_key
+        key = key.ljust(_SHA256_BLOCK, b"\0")
+        # HMAC's two padded-key states, hashed once and copied for each link (RFC 2104, as
+        # audit.chain._keyed_link does it one link at a time).
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def settle(
+        self,
+        walk: ChainWalk,
+        canonical: list[bytes],
+        stored_hashes: list[object],
+        stored_links: list[object],
+    ) -> bool:
+        """True, with the walk moved past the batch, when the hash of each entry's
+        `canonical` bytes is its stored hash, each stored link is the HMAC of the stored link
+        before it and that hash, and the signed checkpoints and the head within the batch
+        name those links; False, with the walk untouched, otherwise."""
+        hashes = list(map(_digest, map(hashlib.sha256, canonical)))
+        if hashes != stored_hashes:
+            return False
+        links = self._links([walk.previous, *stored_links[:-1]], hashes)  # type: ignore[list-item]
+        if links != stored_links:
+            return False
+        first, last = walk.expected, walk.expected + len(links) - 1
+        matched, base = walk.matched, walk.base
+        pending = walk.pending
+        while matched < len(pending) and pending[matched].sequence <= last:
+            checkpoint = pending[matched]
+            if links[checkpoint.sequence - first] != checkpoint.link:
+                return False
+            matched, base = matched + 1, checkpoint.sequence
+        head = walk.head
+        at_head = head.sequence - first if head is not None else -1
+        if head is not None and 0 <= at_head < len(links) and links[at_head] != head.link:
+            return False
+        walk.expected, walk.previous = last + 1, links[-1]
+        walk.matched, walk.base = matched, base
+        walk.finished_segment = last == walk.stop_after
+        return True
+
+    def _links(self, previous_links: list[bytes], hashes: list[bytes]) -> list[bytes]:
+        """``HMAC(audit_key, previous || hash)`` for each pair, all at once."""
+        count = len(hashes)
+        state = type(self._inner)
+        inner = list(map(state.copy, repeat(self._inner, count)))
+        deque(map(state.update, inner, map(add, previous_links, hashes)), 0)
+        outer = list(map(state.copy, repeat(self._outer, count)))
+        deque(map(state.update, outer, map(state.digest, inner)), 0)
+        return list(map(state.digest, outer))
 
 
 def _values_at(

@@ -18,8 +18,9 @@ entries run out before that, it goes on reading past the segment's end, as the s
 pass would, so a deletion at the boundary is worded the same way.
 
 Without checkpoints to cut at, or for a short log, everything is verified here, in one pass.
-Within a segment, batches of entries are vouched for in bulk (:mod:`audit.batch_check`) and
-checked entry by entry wherever the bulk check cannot vouch for them.
+Within a segment, batches of entries are read with their canonical text written by the
+database and vouched for in bulk (:mod:`audit.stored_text`); a batch it declines is read
+again column by column, vouched for by :mod:`audit.batch_check` or checked entry by entry.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import importlib
 import logging
 import os
 import pickle
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -48,6 +50,13 @@ from audit.chain import (
     begin_walk,
 )
 from audit.checkpoints import Checkpoint
+from audit.stored_text import (
+    TextCheck,
+    postgres_columns,
+    postgres_types_fit,
+    sqlite_columns,
+    sqlite_writes_json,
+)
 
 __all__ = [
     "PARALLEL_FROM_ENTRIES",
@@ -102,8 +111,9 @@ class StoredLog:
     fields: tuple[str, ...]
     postgresql: bool
 
-    def select(self, after: int, through: int | None) -> str:
-        columns = ", ".join([*self.fields, "entry_hash", "link"])
+    def select(self, after: int, through: int | None, columns: str | None = None) -> str:
+        columns = columns or ", ".join(self.fields)
+        columns += ", entry_hash, link"
         bounds = f"sequence > {int(after)}"
         if through is not None:
             bounds += f" AND sequence <= {int(through)}"
@@ -120,25 +130,82 @@ class StoredLog:
         PostgreSQL is asked for one range of sequence numbers at a time (an index range
         scan each): that costs its server less than a server-side cursor, and the server
         shares the cores with the verifier. SQLite, in process, streams one query."""
+        if self.postgresql:
+            yield from self._postgres_batches(connection, after, through, None, binary=False)
+            return
         cursor = connection.cursor()
         try:
-            if self.postgresql and through is not None:
-                low = after
-                while low < through:
-                    high = min(low + FETCH_BATCH, through)
-                    cursor.execute(self.select(low, high))
-                    if rows := cursor.fetchall():
-                        yield rows
-                    low = high
-                return
-            if self.postgresql:
-                cursor.close()
-                cursor = connection.cursor(name=_CURSOR_NAME)  # streams, unbounded
             cursor.execute(self.select(after, through))
             while rows := cursor.fetchmany(FETCH_BATCH):
                 yield rows
         finally:
             cursor.close()  # the verifier may stop early
+
+    def _postgres_batches(
+        self,
+        connection: DBAPIConnection,
+        after: int,
+        through: int | None,
+        columns: str | None,
+        *,
+        binary: bool,
+    ) -> Iterator[list[Any]]:
+        if through is None:
+            # Unbounded: one query through a server-side cursor, which streams.
+            cursor = connection.cursor(name=_CURSOR_NAME, binary=binary)
+            try:
+                cursor.execute(self.select(after, through, columns))
+                while rows := cursor.fetchmany(FETCH_BATCH):
+                    yield rows
+            finally:
+                cursor.close()
+            return
+        cursor = connection.cursor(binary=binary)
+        try:
+            low = after
+            while low < through:
+                high = min(low + FETCH_BATCH, through)
+                cursor.execute(self.select(low, high, columns))
+                if rows := cursor.fetchall():
+                    yield rows
+                low = high
+        finally:
+            cursor.close()
+
+    def text_check(self, connection: DBAPIConnection, audit_key: bytes) -> TextCheck | None:
+        """The check of rows whose canonical text the database wrote
+        (:mod:`audit.stored_text`), when it can write them as the encoder does."""
+        if self.postgresql:
+            cursor = connection.cursor()
+            try:
+                fits = postgres_types_fit(cursor, self.table, self.fields)
+            finally:
+                cursor.close()
+        else:
+            fits = isinstance(connection, sqlite3.Connection) and sqlite_writes_json(connection)
+        return TextCheck(self.fields, audit_key) if fits else None
+
+    def text_batches(
+        self, connection: DBAPIConnection, after: int, through: int | None
+    ) -> Iterator[list[Any]]:
+        """As :meth:`batches`, each row as ``(sequence, canonical text, sealed details, hash,
+        link)``. On SQLite it ends early, without an error, where SQLite refuses to write a
+        row's text (a BLOB where the log keeps text): the caller reads the rest column by
+        column."""
+        if self.postgresql:
+            columns = postgres_columns(self.fields)
+            # Binary: the text and the hashes arrive as bytes, not as hex to decode.
+            yield from self._postgres_batches(connection, after, through, columns, binary=True)
+            return
+        cursor = connection.cursor()
+        try:
+            cursor.execute(self.select(after, through, sqlite_columns(self.fields)))
+            while rows := cursor.fetchmany(FETCH_BATCH):
+                yield rows
+        except sqlite3.Error:
+            return
+        finally:
+            cursor.close()
 
     def shape(self) -> RowShape:
         width = len(self.fields)
@@ -256,8 +323,8 @@ def _verify_rows(walk: ChainWalk, connection: DBAPIConnection, log: StoredLog) -
     """Walk the stored entries from where `walk` stands: each batch in bulk when the bulk
     check vouches for it, entry by entry when it does not. A segment's walk reads to its last
     checkpoint, and past it only if the entries ran out before (as the whole pass would)."""
-    bulk = BatchCheck(log.fields, walk.audit_key)
-    shape = log.shape()
+    columns = _ColumnReader(connection, log, walk)
+    texts = log.text_check(connection, walk.audit_key)
     head = walk.head
     end = head.sequence if head is not None else None
     ranges = [(walk.expected - 1, walk.stop_after or end)]
@@ -265,14 +332,53 @@ def _verify_rows(walk: ChainWalk, connection: DBAPIConnection, log: StoredLog) -
         ranges.append((walk.stop_after, end))
     with _collector_paused():
         for after, through in ranges:
-            for rows in log.batches(connection, after, through):
-                if not bulk.advance(walk, rows):
-                    failure = walk.walk_rows(rows, shape)
-                    if failure is not None:
+            if texts is not None:
+                for rows in log.text_batches(connection, after, through):
+                    if texts.advance(walk, rows):
+                        if walk.finished_segment:
+                            return _Outcome(walk, None)
+                        continue
+                    # Declined: the same rows again, column by column.
+                    failure = columns.check(after, rows[-1][0])
+                    if failure is not None or walk.finished_segment:
                         return _Outcome(walk, failure)
-                if walk.finished_segment:
-                    return _Outcome(walk, None)
+            # Without SQLite's texts, all of the range; with them, whatever they left (none
+            # when they reached its end).
+            failure = columns.check(after, through)
+            if failure is not None or walk.finished_segment:
+                return _Outcome(walk, failure)
     return _Outcome(walk, None)
+
+
+@dataclass
+class _ColumnReader:
+    """Reads entries column by column and checks them: each batch in bulk when the bulk
+    check vouches for it, entry by entry when it does not."""
+
+    connection: DBAPIConnection
+    log: StoredLog
+    walk: ChainWalk
+    bulk: BatchCheck = field(init=False)
+    shape: RowShape = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bulk = BatchCheck(self.log.fields, self.walk.audit_key)
+        self.shape = self.log.shape()
+
+    def check(self, after: int, through: int | None) -> VerificationReport | None:
+        """The entries after `after` (and after where the walk stands) through `through`:
+        the first failure, or None once they are read or the walk has finished its
+        segment."""
+        walk = self.walk
+        start = max(after, walk.expected - 1)
+        for rows in self.log.batches(self.connection, start, through):
+            if not self.bulk.advance(walk, rows):
+                failure = walk.walk_rows(rows, self.shape)
+                if failure is not None:
+                    return failure
+            if walk.finished_segment:
+                return None
+        return None
 
 
 @contextmanager
