@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     ForeignKey,
     Index,
@@ -26,6 +27,11 @@ from sqlalchemy import (
     Table,
 )
 from sqlalchemy.types import TypeEngine
+
+# A sequence number: 64 bits, as a log of a million entries a day passes 2**31 in six years.
+# SQLite's INTEGER is already 64 bits (and a primary key declared BIGINT would not be its
+# rowid), so only other databases get BIGINT.
+SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")
 
 # The entry fields the chain hashes, in this order: record() and verification both use it.
 HASHED_FIELDS = (
@@ -70,7 +76,7 @@ def define_tables(
     entries = Table(
         ENTRIES,
         metadata,
-        Column("sequence", Integer, primary_key=True, autoincrement=False),
+        Column("sequence", SEQUENCE, primary_key=True, autoincrement=False),
         Column("id", String(36), unique=True, nullable=False),
         # ISO-8601 UTC with microseconds and 'Z': hashed exactly as stored, sortable as text.
         Column("occurred_at", String(32), index=True, nullable=False),
@@ -104,7 +110,7 @@ def define_tables(
         HEAD,
         metadata,
         Column("id", Integer, primary_key=True),
-        Column("sequence", Integer, nullable=False, default=0),
+        Column("sequence", SEQUENCE, nullable=False, default=0),
         Column("link", LargeBinary, nullable=False),
         # HMAC(audit key, "head" || sequence || link): without the audit key the head cannot
         # be moved back to an earlier entry, so deleting the newest entries shows.

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
 
 from audit.record import SealedDetails, Subject
-from audit.tables import HASHED_FIELDS, define_tables
+from audit.tables import HASHED_FIELDS, SEQUENCE, define_tables
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
 from referral.db.encryption import (
     EncryptedRecord,
@@ -106,8 +106,8 @@ class AuditVerification(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     verified_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     ok: Mapped[bool] = mapped_column(Boolean)
-    entries_checked: Mapped[int] = mapped_column(Integer)
+    entries_checked: Mapped[int] = mapped_column(SEQUENCE)
     checkpoints_checked: Mapped[int] = mapped_column(Integer)
-    first_bad_sequence: Mapped[int | None] = mapped_column(Integer)
+    first_bad_sequence: Mapped[int | None] = mapped_column(SEQUENCE)
     reason: Mapped[str | None] = mapped_column(String(300))
     verified_by: Mapped[str] = mapped_column(String(64))
