@@ -48,8 +48,9 @@ def _csrf_token(http: requests.Session, url: str) -> str:
 
 
 def next_code(database_url: str, username: str, seed: str) -> str:
-    """A code the server has not accepted yet: this step's, or the next one if it was used
-    (a code is never accepted twice)."""
+    """A code the server has not accepted yet and will still take: this step's, or, when it
+    was used (a code is never accepted twice) or ends within a few seconds, the next step's,
+    after waiting for it (the server takes only the current step's code)."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -60,8 +61,13 @@ def next_code(database_url: str, username: str, seed: str) -> str:
         engine.dispose()
     if last_step is None:
         raise SystemExit(f"login FAILED: no account {username!r} in the data set")
-    step = max(int(time.time()) // totp.STEP_SECONDS, last_step + 1)
-    return pyotp.TOTP(seed).at(step * totp.STEP_SECONDS)
+    while True:
+        now = time.time()
+        step = int(now // totp.STEP_SECONDS)
+        ends_in = (step + 1) * totp.STEP_SECONDS - now
+        if step > last_step and ends_in > 3:
+            return pyotp.TOTP(seed).at(step * totp.STEP_SECONDS)
+        time.sleep(ends_in + 0.01)
 
 
 def log_in(base: str, database_url: str, username: str, password: str, seed: str) -> Session:

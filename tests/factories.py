@@ -72,8 +72,26 @@ def child_row(uow: UnitOfWork, registered: children.RegisteredChild) -> Child:
     return row
 
 
+# A code worked out closer than this to the end of its 30 seconds might reach the server
+# after them (a browser test types it), when the server no longer takes it.
+_TIME_LEFT_SECONDS = 3.0
+
+
+def _step_with_time_left(after: int = -1) -> int:
+    """The current TOTP step, once it is later than `after` and has time left: the server
+    takes only the current step's code (referral/auth/totp.py), so this waits for the next
+    step when needed (at most 30 seconds)."""
+    while True:
+        now = time.time()
+        step = int(now // totp.STEP_SECONDS)
+        ends_in = (step + 1) * totp.STEP_SECONDS - now
+        if step > after and ends_in > _TIME_LEFT_SECONDS:
+            return step
+        time.sleep(ends_in + 0.01)
+
+
 def code_for(seed: str, step: int | None = None) -> str:
-    step = int(time.time()) // totp.STEP_SECONDS if step is None else step
+    step = _step_with_time_left() if step is None else step
     return pyotp.TOTP(seed).at(step * totp.STEP_SECONDS)
 
 
@@ -95,9 +113,10 @@ class Account:
             return user
 
     def next_code(self) -> str:
-        """A code the server has not seen yet: this step's, or the next one if used."""
-        current = int(time.time()) // totp.STEP_SECONDS
-        return code_for(self.seed, max(current, self.reload().totp_last_step + 1))
+        """A code the server has not seen yet and will still take: this step's, or, when it
+        was used (the account signed in a moment ago) or is about to end, the next step's,
+        after waiting for it."""
+        return code_for(self.seed, _step_with_time_left(after=self.reload().totp_last_step))
 
 
 class Factory:

@@ -165,7 +165,13 @@ def second_factor() -> ResponseReturnValue:
                     _("Wrong username or password, or the account is locked for a while."), "error"
                 )
                 return redirect(url_for("auth.login"))
-            flash(_("That code was not accepted. Codes can be used only once."), "error")
+            flash(
+                _(
+                    "That code was not accepted. A code works once, and only while your app "
+                    "shows it: enter the code it shows now."
+                ),
+                "error",
+            )
     qr = totp.qr_svg(totp.provisioning_uri(seed, user.username)) if seed else None
     status = 401 if request.method == "POST" else 200
     return render_template(

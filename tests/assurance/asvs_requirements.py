@@ -299,13 +299,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "Lookup and out-of-band codes of 20 bits or more",
         na="no lookup secrets or out-of-band codes",
     ),
-    _r(
-        "V6.5.5",
-        2,
-        "TOTP lives 30 s, out-of-band codes 10 min",
-        missing="a code from the previous 30-second step is still accepted (clock drift), so a "
-        "code can live up to 60 s",
-    ),
+    _r("V6.5.5", 2, "TOTP lives 30 s, out-of-band codes 10 min"),
     _r("V6.6.1", 2, "SMS or phone codes only with safeguards", na=_NO_OUT_OF_BAND),
     _r("V6.6.2", 2, "Out-of-band codes bound to their request", na=_NO_OUT_OF_BAND),
     _r("V6.6.3", 2, "Out-of-band codes rate limited", na=_NO_OUT_OF_BAND),

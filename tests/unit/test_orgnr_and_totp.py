@@ -36,11 +36,15 @@ def test_a_code_is_accepted_once_and_then_never_again() -> None:
     assert totp.accepted_step(seed, code, last_step=step, now=now) is None
 
 
-def test_a_code_from_the_previous_half_minute_is_still_accepted() -> None:
+@pytest.mark.asvs("V6.5.5")
+def test_a_code_is_accepted_only_during_the_30_seconds_it_belongs_to() -> None:
     seed = totp.new_seed()
-    now = 1_800_000_000.0
-    assert totp.accepted_step(seed, pyotp.TOTP(seed).at(now - 30), 0, now=now) is not None
-    assert totp.accepted_step(seed, pyotp.TOTP(seed).at(now - 90), 0, now=now) is None
+    step_begins = 1_800_000_000.0  # a multiple of 30: a step's first moment
+    code = pyotp.TOTP(seed).at(step_begins)
+    assert totp.accepted_step(seed, code, 0, now=step_begins) is not None
+    assert totp.accepted_step(seed, code, 0, now=step_begins + 29.9) is not None
+    assert totp.accepted_step(seed, code, 0, now=step_begins + 30) is None  # too late
+    assert totp.accepted_step(seed, code, 0, now=step_begins - 0.1) is None  # too early
 
 
 def test_a_sealed_seed_opens_only_for_its_own_account_and_key() -> None:
