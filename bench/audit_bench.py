@@ -11,7 +11,8 @@ and link are computed exactly as audit.record.record() computes them, so the cha
 and a checkpoint is signed every 1 000 entries as the service does by default. The figures are
 reported, not asserted, except that verification must say the chain is intact. The machine
 may be shared: the load average is recorded with each verification, and the CPU time it took
-(this process and its workers; a PostgreSQL server's own is not included).
+(this process and its workers), and on a local PostgreSQL server the CPU time of the server
+process serving this process's own connection (a worker's connection is served by another).
 
 Run: .venv/bin/python bench/audit_bench.py [--quick] [--entries N] [--database-url URL]
 (writes bench/results/audit-<sqlite|postgresql>.json). A PostgreSQL URL names the server:
@@ -40,6 +41,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import create_engine, insert, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from audit.actions import Action, Outcome
 from audit.canonical import entry_hash
@@ -418,6 +420,10 @@ class VerifyRun:
     seconds: float
     entries_per_second: int
     cpu_seconds: float  # this process and its worker processes (not a database server)
+    cpu_microseconds_per_entry: float
+    # The PostgreSQL server process that serves this process's own connection (a local
+    # server whose /proc entry is readable; a worker's connection is served by another).
+    server_cpu_seconds_own_connection: float | None
     load_average_before: float
     load_average_after: float
 
@@ -437,11 +443,14 @@ def measure_verify(app: Flask, workers: int) -> VerifyRun:
     load_before = os.getloadavg()[0]
     with app.app_context():
         session = request_session()
+        server_cpu = _server_cpu_reader(session)
+        server_started = server_cpu()
         cpu_started = _cpu_seconds()
         started = time.perf_counter()
         report: VerificationReport = audit_integrity.verify_log(session, workers=workers).report
         seconds = time.perf_counter() - started
         cpu = _cpu_seconds() - cpu_started
+        server_ended = server_cpu()
         session.rollback()
     if not report.ok:
         raise SystemExit(
@@ -455,6 +464,12 @@ def measure_verify(app: Flask, workers: int) -> VerifyRun:
         seconds=round(seconds, 3),
         entries_per_second=round(report.entries_checked / seconds),
         cpu_seconds=round(cpu, 3),
+        cpu_microseconds_per_entry=round(cpu * 1e6 / report.entries_checked, 2),
+        server_cpu_seconds_own_connection=(
+            round(server_ended - server_started, 3)
+            if server_started is not None and server_ended is not None
+            else None
+        ),
         load_average_before=round(load_before, 2),
         load_average_after=round(os.getloadavg()[0], 2),
     )
@@ -493,6 +508,26 @@ def measure_routine_verify(app: Flask, appended: int) -> RoutineRun:
         entries_checked=routine.report.entries_checked,
         seconds=round(seconds, 3),
     )
+
+
+def _server_cpu_reader(session: Session) -> Callable[[], float | None]:
+    """User and system time of the PostgreSQL process serving `session`'s connection, read
+    from /proc (None on SQLite, or when the server is not local or not readable)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return lambda: None
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    stat = Path(f"/proc/{pid}/stat")
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float | None:
+        try:
+            # After the command in parentheses: state is field 3, utime and stime 14 and 15.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    return read
 
 
 def _cpu_seconds() -> float:
@@ -657,8 +692,10 @@ def run(workdir: Path, database_url: str, kind: str, entries: int) -> dict[str, 
             "its own connection), the last segment in this process; one_process is the same "
             "code with workers=1. The "
             "database server, if any, runs on the same cores. Each figure is the fastest of "
-            f"{VERIFY_REPETITIONS} runs (all rates listed); entries per CPU-second = "
-            "entries_checked / cpu_seconds.",
+            f"{VERIFY_REPETITIONS} runs (all rates listed); cpu_microseconds_per_entry = "
+            "cpu_seconds / entries_checked (the verifier's processes); "
+            "server_cpu_seconds_own_connection: the PostgreSQL server process serving this "
+            "process's connection only (with workers=1, all of the server's share).",
         },
         "search": {**search, "plans": plans},
         "targets": {
