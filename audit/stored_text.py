@@ -35,6 +35,7 @@ other column makes SQLite stop the query, and the rest of the range is read colu
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from binascii import b2a_base64
 from collections.abc import Sequence
@@ -114,6 +115,7 @@ def postgres_columns(field_names: Sequence[str]) -> str:
     return f"sequence, {text}, NULL::bytea"
 
 
+_TEXT_TYPE = re.compile(r"text|character varying(\(\d+\))?")
 POSTGRES_TYPES_QUERY = (
     "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
     " WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped"
@@ -132,7 +134,7 @@ def postgres_types_fit(cursor: Any, table: str, field_names: Sequence[str]) -> b
         elif name == DETAILS:
             fits = kind == "bytea"
         else:
-            fits = kind == "text" or kind.startswith("character varying")
+            fits = _TEXT_TYPE.fullmatch(kind) is not None  # not an array of text
         if not fits:
             return False
     return True

@@ -33,7 +33,7 @@ from audit.chain import (
     verify_chain,
 )
 from audit.stored_log import StoredLog, verify_stored_log
-from audit.stored_text import TextCheck, sqlite_columns
+from audit.stored_text import TextCheck, postgres_types_fit, sqlite_columns
 
 AUDIT_KEY = bytes(range(64, 96))
 FIELDS = ("sequence", "actor_name", "object_id", "legal_basis", "details")
@@ -250,3 +250,44 @@ def test_empty_sealed_details_where_none_were_is_named_in_a_log_without_any(
     assert report == log.reference()
     assert report.first_bad_sequence == 4
     log.connection.close()
+
+
+class CatalogCursor:
+    """A cursor answering the catalog query with the given column types."""
+
+    def __init__(self, types: dict[str, str]) -> None:
+        self.types = types
+
+    def execute(self, query: str, parameters: tuple[str]) -> None:
+        assert parameters == ("entries",)
+
+    def fetchall(self) -> list[tuple[str, str]]:
+        return list(self.types.items())
+
+
+POSTGRES_TYPES = {
+    "sequence": "bigint",
+    "actor_name": "character varying(64)",
+    "object_id": "text",
+    "legal_basis": "character varying",
+    "details": "bytea",
+}
+
+
+@pytest.mark.parametrize(
+    ("column", "kind"),
+    [
+        ("object_id", "character varying(64)[]"),  # an array's text is not its JSON
+        ("object_id", "jsonb"),
+        ("object_id", "integer"),
+        ("details", "text"),
+        ("sequence", "numeric"),
+    ],
+)
+def test_postgresql_writes_the_texts_only_for_columns_of_the_logs_own_types(
+    column: str, kind: str
+) -> None:
+    assert postgres_types_fit(CatalogCursor(POSTGRES_TYPES), "entries", FIELDS)
+    assert not postgres_types_fit(
+        CatalogCursor({**POSTGRES_TYPES, column: kind}), "entries", FIELDS
+    )
