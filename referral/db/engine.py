@@ -23,7 +23,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 log = logging.getLogger(__name__)
 
 # An execution option for a connection that only reads (the health check): on SQLite its
-# transaction does not take the write lock, so it never waits behind a writer.
+# transaction never asks for the write lock, so it never waits behind a writer.
 READ_ONLY = "referral_read_only"
 
 
@@ -61,15 +61,59 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("BEGIN")  # reads only: it never needs the write lock
-            return
-        # IMMEDIATE takes the write lock at the start, waiting for it under busy_timeout. A
-        # deferred BEGIN reads first and asks for the lock at its first write; if another
-        # worker committed in between, SQLite cannot wait (the snapshot is stale) and fails
-        # at once with "database is locked". Nearly every transaction here writes (each read
-        # appends its access-log entry), so taking the lock up front costs nothing extra.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Deferred: the transaction reads from a snapshot of its own, beside the other
+        # worker's, and asks for the write lock only when it first writes (below).
+        connection.exec_driver_sql("BEGIN")
+        connection.info[_READING] = not connection.get_execution_options().get(READ_ONLY)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(
+        connection: Connection,
+        cursor: Any,
+        statement: str,
+        _parameters: Any,
+        context: Any,
+        _executemany: bool,
+    ) -> None:
+        if connection.info.get(_READING) and _writes(statement, context):
+            connection.info[_READING] = False
+            _begin_writing(cursor.connection)
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Connection) -> None:
+        connection.info[_READING] = False
+
+
+# Set on a connection whose transaction has only read so far (deferred BEGIN, no lock).
+_READING = "referral_reading"
+
+
+def _writes(statement: str, context: Any) -> bool:
+    """Does this statement write, or read in order to write (SELECT … FOR UPDATE, which
+    SQLite does not spell but the code asks for exactly where a decision must hold until
+    commit)? Anything but a plain SELECT counts: INSERT, UPDATE, DELETE, SAVEPOINT, DDL."""
+    if not statement.lstrip()[:6].upper().startswith("SELECT"):
+        return True
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+
+
+def _begin_writing(dbapi_connection: Any) -> None:
+    """End the reading snapshot and take the write lock, waiting for it under busy_timeout.
+
+    A deferred transaction that has read cannot simply start writing: if the other worker
+    committed in between, its snapshot is stale and SQLite fails at once with "database is
+    locked" (busy_timeout cannot help). Holding the lock from BEGIN (IMMEDIATE) avoids that
+    but makes the workers take turns for the whole request, reads and decryption included.
+    So the reads before the first write end here, and the writes (with every read after
+    them) run under the lock on the newest data. Nothing has been written yet, so ending
+    the snapshot loses nothing; what was read stays as read, which is what PostgreSQL's
+    READ COMMITTED gives the same code: a decision that must hold until commit locks its
+    rows (`with_for_update()`), and that lock is a write here. SQLAlchemy still sees one
+    transaction: its commit or rollback ends the one begun here."""
+    dbapi_connection.execute("COMMIT")
+    dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 class Database:

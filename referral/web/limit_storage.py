@@ -6,8 +6,8 @@ Flask-Limiter's default in-memory storage counts per process: with two workers a
 
 - on PostgreSQL, in the service's own database (migration 0015);
 - on SQLite, in a file of its own beside the database, because the request's transaction
-  already holds the database's write lock when the limit is counted (the login step reads
-  the session first), and a second connection to the same file would wait for it.
+  may already hold the database's write lock when the limit is counted (once it has
+  written), and a second connection to the same file would wait for it.
 
 Redis can hold them instead: REFERRAL_RATE_LIMIT_STORAGE_URI=redis://… or rediss://… (see
 referral/web/limit_storage_redis.py). Keys here are HMAC digests (the key names the client's
