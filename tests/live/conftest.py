@@ -30,6 +30,8 @@ from tests.factories import Account, Factory, command_environment
 from tests.own_database import own_database
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+# The flask command of the same environment, for the commands an operator runs beside it.
+FLASK = GUNICORN.with_name("flask")
 START_TIMEOUT_SECONDS = 30.0
 CSRF_MARKER = 'name="csrf-token" content="'
 
@@ -99,7 +101,7 @@ def same_login(http: requests.Session) -> requests.Session:
     return twin
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -144,7 +146,7 @@ class ServerStarter:
             process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_serving(url, process, log)
+            wait_until_serving(url, process, log)
             yield LiveServer(url, settings, Factory(app, settings), env, log)
         finally:
             process.terminate()

@@ -41,10 +41,8 @@ from tests.factories import (
     referred,
 )
 from tests.integration.test_audit_log import with_own_checkpoints
-from tests.live.conftest import GUNICORN, csrf_token
+from tests.live.conftest import FLASK, csrf_token
 from tests.own_database import own_database
-
-FLASK = GUNICORN.with_name("flask")
 
 
 @dataclass

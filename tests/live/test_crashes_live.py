@@ -55,10 +55,9 @@ from tests.factories import (
     placed_under_sol_with_consent,
     referred,
 )
-from tests.live.conftest import GUNICORN, LiveServer, _wait_until_serving, free_port
+from tests.live.conftest import FLASK, GUNICORN, LiveServer, free_port, wait_until_serving
 from tests.own_database import own_database
 
-FLASK = GUNICORN.with_name("flask")
 DESCRIPTION = "A-2026:19"
 COMMAND_TIMEOUT_SECONDS = 120
 # Enough keys that the commands take a moment (one key per transaction), few enough to stay
@@ -133,7 +132,7 @@ def serving(service: Service) -> Iterator[Running]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_serving(url, process, log)
+        wait_until_serving(url, process, log)
         live = LiveServer(url, service.settings, service.factory, service.environment, log)
         yield Running(live, process)
     finally:

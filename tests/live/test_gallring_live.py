@@ -39,13 +39,12 @@ from referral.request_scope import request_session
 from referral.roles import Role
 from referral.services import children, consent, groups, partner_files, referrals
 from tests.factories import Account, invented_personnummer
-from tests.live.conftest import GUNICORN, LiveServer, ServerStarter, csrf_token, same_login
+from tests.live.conftest import FLASK, LiveServer, ServerStarter, csrf_token, same_login
 
 DESCRIPTION = "A-2026:7"
 NOTE = "Anteckning Wybbqlurft om gruppträffen"
 GROUP_SIZE = 8  # rules.GROUP_MAX
 RUN_TIMEOUT_SECONDS = 60
-FLASK = GUNICORN.with_name("flask")
 PURGED = re.compile(r"Purged (\d+) of (\d+) due; (\d+) held\.")
 ANOTHER_RUN = "Another gallring run is in progress: this one did nothing."
 
