@@ -42,7 +42,17 @@ from tests.factories import (
 )
 from tests.integration.test_audit_log import with_own_checkpoints
 from tests.live.conftest import FLASK, csrf_token
-from tests.own_database import own_database
+from tests.own_database import ON_POSTGRES, own_database
+
+# Several instances of one deployment share one PostgreSQL database, as in production.
+ONLY_ON_POSTGRES = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(
+        not ON_POSTGRES,
+        reason="several instances share one PostgreSQL database in production; two servers "
+        "on one SQLite file is not a deployment",
+    ),
+]
 
 
 @dataclass

@@ -30,6 +30,7 @@ from referral.db.audit_log import AuditEntry
 from referral.request_scope import request_session
 from tests.live.conftest import run_at_once
 from tests.live.deployment import (
+    ONLY_ON_POSTGRES,
     DataSet,
     Deployment,
     children_in_care,
@@ -38,7 +39,6 @@ from tests.live.deployment import (
     rate_limit_counters_in_database,
     wrong_password,
 )
-from tests.own_database import ON_POSTGRES
 
 DESCRIPTION = "A-2026:instances"
 LOGIN_LIMIT = 6
@@ -48,14 +48,7 @@ CLIENT = "203.0.113.7"
 OTHER_CLIENT = "203.0.113.8"
 THIRD_CLIENT = "203.0.113.9"
 
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(
-        not ON_POSTGRES,
-        reason="several instances share one PostgreSQL database in production; two servers "
-        "on one SQLite file is not a deployment",
-    ),
-]
+pytestmark = ONLY_ON_POSTGRES
 
 
 @dataclass

@@ -20,12 +20,12 @@ import pytest
 from bench.http_server import Server
 from config.settings import Settings
 from tests.live.deployment import (
+    ONLY_ON_POSTGRES,
     Deployment,
     deployment,
     rate_limit_counters_in_database,
     wrong_password,
 )
-from tests.own_database import ON_POSTGRES
 from tests.redis_server import RedisForTests, redis_for_tests
 
 LOGIN_LIMIT = 6
@@ -35,14 +35,7 @@ OTHER_CLIENT = "198.51.100.8"
 PATIENT_CLIENT = "198.51.100.9"
 LATE_CLIENT = "198.51.100.10"
 
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(
-        not ON_POSTGRES,
-        reason="several instances share one PostgreSQL database in production; two servers "
-        "on one SQLite file is not a deployment",
-    ),
-]
+pytestmark = ONLY_ON_POSTGRES
 
 
 @dataclass
