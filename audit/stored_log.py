@@ -8,7 +8,10 @@ So the log is cut at checkpoints into segments, and each segment is verified exa
 sequential pass would verify it had everything before it been intact, by one of the workers:
 this process (in the caller's connection and transaction) and, for each further core, a new
 interpreter that imports only the verifier and the database driver and opens a connection of
-its own from the connection arguments. The report is then the sequential one: the earliest
+its own from the connection arguments. Each takes the next segment nobody has taken once it
+is free (the new interpreters from the first, this process from the last; a file under a lock
+says which are taken), so one that starts late or runs slower takes fewer. The report is then
+the sequential one: the earliest
 segment that fails gives it (its counts already include the segments before it, all intact),
 and when none fails, the last segment (after the last checkpoint, up to the head read at the
 start), which this process verifies, ends with the checks against the head.
@@ -25,17 +28,21 @@ again column by column, vouched for by :mod:`audit.batch_check` or checked entry
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import importlib
 import logging
 import os
 import pickle
 import sqlite3
+import struct
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -74,9 +81,9 @@ FETCH_BATCH = 5000
 # Below this many entries a pass in this process is done before worker processes have
 # started (they import the verifier and connect: a few tenths of a second).
 PARALLEL_FROM_ENTRIES = 100_000
-# Segments per worker: enough for an even share when the machine is busy, few enough that
-# each is a long sequential read.
-SEGMENTS_PER_WORKER = 4
+# Segments per worker: enough that the last ones taken are short (the workers finish
+# together), few enough that each is a long sequential read.
+SEGMENTS_PER_WORKER = 32
 _CURSOR_NAME = "audit_verify"
 
 
@@ -247,39 +254,101 @@ def verify_stored_log(
     if head.sequence - walk.base < parallel_from or not segments:
         return _verify_rows(walk, connection, log).finish_report()
     assert connector is not None
-    # This process is one of the workers: it takes every n-th segment (interleaved, so
-    # the shares are even) and the last segment, the others go to new processes.
+    # This process is one of the workers, and verifies the last segment too. The segments
+    # are claimed as each worker becomes free (the new processes from the first, this one
+    # from the last), so one that starts late or runs slower takes fewer.
     others = min(workers, len(segments)) - 1
-    shares = [segments[number :: others + 1] for number in range(others + 1)]
-    processes = [_WorkerProcess.launch() for _share in shares[1:]]  # they start up together
-    try:
-        for process, share in zip(processes, shares[1:], strict=True):
-            process.send(connector, log, walk, share)
-        mine = _verify_share(connection, log, walk, shares[0])
-        outcomes = dict(zip(shares[0], mine, strict=False))  # shorter after a failure
-        tail_outcome: _Outcome | None = None
-        if mine[-1] is None:  # else the report is already known to come from a segment
-            tail = walk.resumed_after(segments[-1].last_index, None)
-            tail_outcome = _verify_rows(tail, connection, log)
-        for process, share in zip(processes, shares[1:], strict=True):
-            try:
-                theirs = process.outcomes()
-            except WorkerFailed as error:
-                # Slower, never a different report: its segments are verified here.
-                logger.warning("audit verification worker failed, verifying here: %s", error)
-                theirs = _verify_share(connection, log, walk, share)
-            outcomes.update(zip(share, theirs, strict=False))
-    finally:
-        for process in processes:
-            process.stop()
-    for segment in segments:
+    outcomes: dict[int, VerificationReport | None] = {}
+    tail_outcome: _Outcome | None = None
+    with tempfile.TemporaryDirectory(prefix="audit-verify-") as directory:
+        claims = Claims.create(Path(directory) / "claims", len(segments))
+        processes = [_WorkerProcess.launch() for _number in range(others)]  # start together
+        try:
+            for process in processes:
+                process.send(connector, log, walk, segments, claims)
+            mine = _verify_claimed(connection, log, walk, segments, claims, from_first=False)
+            outcomes.update(mine)
+            if not any(failure is not None for failure in mine.values()):
+                tail = walk.resumed_after(segments[-1].last_index, None)
+                tail_outcome = _verify_rows(tail, connection, log)
+            for process in processes:
+                try:
+                    outcomes.update(process.outcomes())
+                except WorkerFailed as error:
+                    # Slower, never a different report: what it did not answer for is
+                    # verified here, below.
+                    logger.warning("audit verification worker failed, verifying here: %s", error)
+        finally:
+            for process in processes:
+                process.stop()
+    for index, segment in enumerate(segments):
         # The earliest segment that fails gives the report: all before it are intact. A
-        # worker stops at its first failure, so a segment with no outcome lies after one.
-        failure = outcomes[segment]
+        # worker stops at its first failure, and a segment no worker answered for (one
+        # that failed, or the segments between a failure and the next claimed) is
+        # verified here, so every segment before the report's has been verified.
+        if index not in outcomes:
+            outcomes[index] = _verify_segment(
+                connection, log, walk.resumed_after(segment.after_index, segment.last)
+            )
+        failure = outcomes[index]
         if failure is not None:
             return failure
-    assert tail_outcome is not None
+    assert tail_outcome is not None  # this process had no failure, else one was returned
     return tail_outcome.finish_report()
+
+
+@dataclass(frozen=True)
+class Claims:
+    """Which segments have been taken: a small file holding the first and the last one not
+    yet taken, changed under an exclusive lock by whichever process takes one."""
+
+    path: Path
+
+    @classmethod
+    def create(cls, path: Path, count: int) -> Claims:
+        path.write_bytes(_CLAIMS.pack(0, count))
+        return cls(path)
+
+    def take(self, *, first: bool) -> int | None:
+        """The index of the first (or the last) segment not yet taken, now taken; None when
+        all are."""
+        with self.path.open("r+b") as claims:
+            fcntl.flock(claims, fcntl.LOCK_EX)  # released when the file is closed
+            low, high = (int(number) for number in _CLAIMS.unpack(claims.read(_CLAIMS.size)))
+            if low >= high:
+                return None
+            taken = low if first else high - 1
+            low, high = (low + 1, high) if first else (low, high - 1)
+            claims.seek(0)
+            claims.write(_CLAIMS.pack(low, high))
+        return taken
+
+
+_CLAIMS = struct.Struct("<qq")
+
+
+def _verify_claimed(
+    connection: DBAPIConnection,
+    log: StoredLog,
+    walk: ChainWalk,
+    segments: Sequence[_Segment],
+    claims: Claims,
+    *,
+    from_first: bool,
+) -> dict[int, VerificationReport | None]:
+    """Segments taken one at a time until none is left, each resumed from its checkpoint:
+    None for each that is intact, up to the first that fails (what comes after it cannot
+    change the report)."""
+    outcomes: dict[int, VerificationReport | None] = {}
+    while (index := claims.take(first=from_first)) is not None:
+        segment = segments[index]
+        outcome = _verify_segment(
+            connection, log, walk.resumed_after(segment.after_index, segment.last)
+        )
+        outcomes[index] = outcome
+        if outcome is not None:
+            break
+    return outcomes
 
 
 @dataclass(frozen=True)
@@ -426,21 +495,27 @@ class _WorkerProcess:
         return cls(process)
 
     def send(
-        self, connector: Connector, log: StoredLog, walk: ChainWalk, share: list[_Segment]
+        self,
+        connector: Connector,
+        log: StoredLog,
+        walk: ChainWalk,
+        segments: list[_Segment],
+        claims: Claims,
     ) -> None:
-        """Hand over the segments, and the walk as it stands at the start (each segment is
-        resumed from it at its checkpoint)."""
+        """Hand over the segments, where they are claimed, and the walk as it stands at the
+        start (each segment is resumed from it at its checkpoint)."""
         if self.process is None or self.process.stdin is None:
             return
         try:
-            self.process.stdin.write(pickle.dumps((connector, log, walk, share)))
+            self.process.stdin.write(pickle.dumps((connector, log, walk, segments, claims)))
             self.process.stdin.close()
         except OSError as error:  # it ended before reading: its answer tells why
             self.problem = f"could not be handed its segments: {error}"
         self.process.stdin = None  # sent: communicate() has only the answer to read
 
-    def outcomes(self) -> list[VerificationReport | None]:
-        """Each segment's outcome in order (None: intact), up to the first that fails."""
+    def outcomes(self) -> dict[int, VerificationReport | None]:
+        """The outcome of each segment it took (None: intact), up to the first that
+        fails."""
         if self.process is None:
             raise WorkerFailed(self.problem)
         output, errors = self.process.communicate()
@@ -450,7 +525,7 @@ class _WorkerProcess:
                 f"{self.problem or 'exit ' + str(self.process.returncode)}: {detail}"
             )
         try:
-            outcomes: list[VerificationReport | None] = pickle.loads(output)  # noqa: S301 - ours  # nosec B301
+            outcomes: dict[int, VerificationReport | None] = pickle.loads(output)  # noqa: S301 - ours  # nosec B301
         except (pickle.UnpicklingError, EOFError) as error:
             raise WorkerFailed(f"an answer that could not be read: {error}") from error
         return outcomes
@@ -473,30 +548,18 @@ def serve() -> None:
     """A worker's main: the task from standard input, the outcomes to standard output."""
     output = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write to the answer
-    connector, log, walk, share = pickle.load(sys.stdin.buffer)  # noqa: S301 - from our parent  # nosec B301
+    connector, log, walk, segments, claims = pickle.load(sys.stdin.buffer)  # noqa: S301 - from our parent  # nosec B301
     connection = connector.connect()
     try:
-        outcomes = _verify_share(connection, log, walk, share)
+        outcomes = _verify_claimed(connection, log, walk, segments, claims, from_first=True)
     finally:
         connection.close()
     output.write(pickle.dumps(outcomes))
     output.flush()
-
-
-def _verify_share(
-    connection: DBAPIConnection, log: StoredLog, walk: ChainWalk, share: Sequence[_Segment]
-) -> list[VerificationReport | None]:
-    """A worker's segments in order, each resumed from its checkpoint: None for each that
-    is intact, up to the first that fails (what comes after cannot change the report)."""
-    outcomes: list[VerificationReport | None] = []
-    for segment in share:
-        outcome = _verify_segment(
-            connection, log, walk.resumed_after(segment.after_index, segment.last)
-        )
-        outcomes.append(outcome)
-        if outcome is not None:
-            break
-    return outcomes
+    sys.stderr.flush()
+    # Nothing is left to tidy (the connection is closed, the answer written): ending here
+    # spares the parent, which waits for this process to end, the interpreter's shutdown.
+    os._exit(0)
 
 
 def _verify_segment(
