@@ -30,7 +30,10 @@ def inbox() -> ResponseReturnValue:
     with request_uow() as uow:
         cards = partner_inbox_cards(uow, current_actor(), today)
     place_form = EnrolForm(formdata=None)
-    place_form.group_id.choices = enrol_choices(today)
+    # Only an accepted referral is offered a group: without one, the groups' places (every
+    # planned group's children weighed under the law) need not be counted at all.
+    awaiting_a_group = any(card.view.status == "accepted" for card in cards)
+    place_form.group_id.choices = enrol_choices(today) if awaiting_a_group else []
     return render_template(
         "partner/inbox.html",
         cards=cards,
