@@ -70,6 +70,11 @@ typecheck: $(VENV)/.installed-test
 # Then API fuzzing (tests/assurance/api_fuzz.py, schemathesis against /api/v1/openapi.json
 # as each role signs in, a bounded and derandomized number of requests per operation): fails
 # on any 5xx or any answer its document does not declare; each role's coverage is printed.
+# Then SQL injection (tests/assurance/sql_injection.py): sqlmap, offline on loopback, against
+# every query and JSON body parameter of the operations in /api/v1/openapi.json, on gunicorn
+# over a seeded database, as the first role the access matrix lets call each; fails when
+# any parameter is injectable, and first proves on a throwaway app with one formatted query
+# that the same run finds it. Each role's operations and parameters, and the time, are printed.
 # Then the dependency audit: fails on a known vulnerability, and says plainly when the
 # vulnerability database could not be reached (never "no known vulnerabilities" then).
 assurance: $(VENV)/.installed-test translations
@@ -77,6 +82,7 @@ assurance: $(VENV)/.installed-test translations
 	$(BIN)/mutmut run
 	$(BIN)/python tests/assurance/mutation_score.py --floor 95
 	$(BIN)/pytest -q -s tests/assurance/api_fuzz.py
+	$(BIN)/pytest -q -s tests/assurance/sql_injection.py
 	$(BIN)/python tests/assurance/dependency_audit.py
 
 extract-messages: $(VENV)/.installed
