@@ -134,11 +134,19 @@ def markers_in_source(source: str, path: str) -> dict[str, list[str]]:
     return found
 
 
+# The slow assurance modules, collected only when named (`make assurance` names them).
+NAMED_MODULES = ("assurance/api_fuzz.py", "assurance/sql_injection.py")
+
+
 def test_files(tests: Path = TESTS) -> Iterator[Path]:
-    """The files pytest collects by its default patterns (pyproject sets no others)."""
+    """The files pytest collects by its default patterns (pyproject sets no others), and the
+    assurance modules `make assurance` names."""
     for path in sorted(tests.rglob("*.py")):
         if path.name.startswith("test_") or path.name.endswith("_test.py"):
             yield path
+    for name in NAMED_MODULES:
+        if (tests / name).exists():  # a test's sample suite has none
+            yield tests / name
 
 
 def markers(tests: Path = TESTS, root: Path = ROOT) -> dict[str, list[str]]:
@@ -151,11 +159,24 @@ def markers(tests: Path = TESTS, root: Path = ROOT) -> dict[str, list[str]]:
 
 
 def collected_markers() -> dict[str, list[str]]:
-    """What pytest itself collects: the cross-check for the source reading above."""
+    """What pytest itself collects: the cross-check for the source reading above. The named
+    modules are collected on their own: given beside `tests`, pytest takes a file inside it as
+    already given and leaves it out."""
+    found: dict[str, list[str]] = {}
+    for paths in ([], [(TESTS / name).relative_to(ROOT).as_posix() for name in NAMED_MODULES]):
+        found.update(_collected(paths))
+    return found
+
+
+def _collected(paths: list[str]) -> dict[str, list[str]]:
     with tempfile.TemporaryDirectory() as directory:
         output = Path(directory) / "asvs.json"
         completed = subprocess.run(
-            [sys.executable, "-m", "pytest", "--collect-only", "-q", f"--asvs-json={output}"],
+            [
+                *(sys.executable, "-m", "pytest", "--collect-only", "-q"),
+                f"--asvs-json={output}",
+                *paths,
+            ],
             cwd=ROOT,
             capture_output=True,
             text=True,
