@@ -128,6 +128,11 @@ class Action(StrEnum):
     KEYS_REENCRYPT = "keys:reencrypt"
     KEYS_RETIRE = "keys:retire"
     KEYS_SHRED = "keys:shred"
+    # A backup of the whole database (`flask backup create`: recorded before the dump is
+    # read, so the backup holds its own entry) and its restore (`flask backup restore`,
+    # recorded in the restored database once verified, or refused); the object is the backup
+    BACKUP_CREATE = "backup:create"
+    BACKUP_RESTORE = "backup:restore"
 
     PARTNER_NOTE_WRITE = "partner_file:write"
     PARTNER_FILE_READ = "partner_file:read"

@@ -24,7 +24,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,9 +153,16 @@ def _dump_of(database_url: str, folder: Path) -> Iterator[IO[bytes]]:
             raise _failure("pg_dump", returncode, stderr)
 
 
-def create(database_url: str, destination: Path, backup_key: bytes) -> Written:
+def create(
+    database_url: str,
+    destination: Path,
+    backup_key: bytes,
+    before_dump: Callable[[BackupHeader], None] | None = None,
+) -> Written:
     """Write a backup of the database to `destination`, which must not exist. It appears
-    there only once complete (written beside it, synced, then renamed)."""
+    there only once complete (written beside it, synced, then renamed). `before_dump` is
+    called with the backup's header once the file is claimed and before the database is
+    read (the command records the backup in the access log there)."""
     kind = kind_of(database_url)
     if destination.exists():
         raise BackupError(f"{destination} exists already; a backup never overwrites a file.")
@@ -174,8 +181,11 @@ def create(database_url: str, destination: Path, backup_key: bytes) -> Written:
         except OSError as error:
             raise BackupError(f"Cannot write {partial}: {error.strerror}.") from None
         try:
-            with os.fdopen(descriptor, "wb") as target, _dump_of(database_url, folder) as dump:
-                dump_bytes = write_backup(target, dump, backup_key, header)
+            with os.fdopen(descriptor, "wb") as target:
+                if before_dump is not None:
+                    before_dump(header)
+                with _dump_of(database_url, folder) as dump:
+                    dump_bytes = write_backup(target, dump, backup_key, header)
                 target.flush()
                 os.fsync(target.fileno())
             os.replace(partial, destination)

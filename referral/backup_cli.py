@@ -17,6 +17,7 @@ from flask.cli import AppGroup
 from config.settings import Settings, backup_key_problem
 from referral import backup
 from referral.backup import BackupError
+from referral.backup_file import BackupHeader
 from referral.cli_support import operator
 from referral.db import migrate
 from referral.request_scope import get_database
@@ -45,8 +46,13 @@ def create(destination: Path) -> None:
     """Write an encrypted backup of the database to DESTINATION (a new file)."""
     settings = _settings()
     key = _backup_key(settings)
+
+    def record_backup(header: BackupHeader) -> None:
+        with operator("backup-create") as (uow, actor):
+            backups.record_backup(uow, actor, header.backup_id)
+
     try:
-        written = backup.create(settings.database_url, destination, key)
+        written = backup.create(settings.database_url, destination, key, record_backup)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     header = written.header
@@ -95,6 +101,8 @@ def restore(source: Path, force: bool, sample: int, work_dir: Path | None) -> No
         click.echo("Its schema was older than this version's: migrated.")
     with operator("backup-restore") as (uow, actor):
         check = backups.check_restored(uow, actor, sample)
+        if check.ok:
+            backups.record_restore(uow, actor, header.backup_id)
     for line in _summary(check):
         click.echo(line, err=not check.ok)
     if not check.ok:

@@ -98,6 +98,8 @@ ACTION_WORDS: Mapping[str, LazyString] = {
     "keys:reencrypt": _l("Data re-encrypted"),
     "keys:retire": _l("Key retired"),
     "keys:shred": _l("Keys shredded"),
+    "backup:create": _l("Backup taken"),
+    "backup:restore": _l("Backup restored"),
     "partner_file:write": _l("Note written in the partner's file"),
     "partner_file:read": _l("Partner's file read"),
     "returned_file:deliver": _l("File returned to the district"),

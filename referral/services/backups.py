@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from audit.actions import Action
 from audit.chain import VerificationReport
+from audit.record import record
 from crypto import DecryptionError
 from referral.actors import Actor
 from referral.db.data_keys import DataKey
@@ -49,6 +51,23 @@ class RestoreCheck:
     @property
     def ok(self) -> bool:
         return self.chain.ok and not self.unreadable and not self.keys_past_their_epoch
+
+
+def record_backup(uow: UnitOfWork, actor: Actor, backup_id: str) -> None:
+    """Every personal record is about to be read into a backup: recorded and committed
+    before the database is read, so the backup holds its own entry and no backup is taken
+    that the log does not show."""
+    require(actor, Permission.KEYS_MANAGE)
+    record(uow.session, actor, Action.BACKUP_CREATE, object_type="backup", object_id=backup_id)
+    uow.commit()
+
+
+def record_restore(uow: UnitOfWork, actor: Actor, backup_id: str) -> None:
+    """The restored database was verified and is about to be put into service: its log says
+    from which backup it came, after that backup's own entry."""
+    require(actor, Permission.KEYS_MANAGE)
+    record(uow.session, actor, Action.BACKUP_RESTORE, object_type="backup", object_id=backup_id)
+    uow.commit()
 
 
 def check_restored(uow: UnitOfWork, actor: Actor, sample_per_table: int) -> RestoreCheck:

@@ -17,7 +17,9 @@ import re
 import secrets
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -236,6 +238,21 @@ def _every_row(service: Service) -> dict[str, list[tuple[object, ...]]]:
         engine.dispose()
 
 
+def _restored_rows(service: Service) -> dict[str, list[tuple[object, ...]]]:
+    """Every row but what the restore itself added: its entry in the log, and so the head
+    (which `audit verify` checks)."""
+    rows = _every_row(service)
+    rows["audit_entries"] = [r for r in rows["audit_entries"] if Action.BACKUP_RESTORE not in r]
+    del rows["audit_head"]
+    return rows
+
+
+def _backed_up_rows(service: Service) -> dict[str, list[tuple[object, ...]]]:
+    rows = _every_row(service)
+    del rows["audit_head"]
+    return rows
+
+
 def _name_of(service: Service, model: type[Child] | type[InterestRegistration], row: str) -> str:
     with service.app.app_context():
         found = request_session().get(model, row)
@@ -261,7 +278,7 @@ def test_a_backup_restores_everything_into_an_empty_database_and_the_restore_ver
     assert restored.exit_code == 0, restored.output
     assert "1 checkpoints verified" in restored.output
     assert "0 did not open" in restored.output
-    assert _every_row(target) == _every_row(service)
+    assert _restored_rows(target) == _backed_up_rows(service)
     assert _name_of(target, Child, kept[0]) == KEPT_CHILD
     assert target.cli("audit", "verify").exit_code == 0  # the service's own check agrees
     # No copy in the clear is left behind, beside the backup or either database.
@@ -290,7 +307,7 @@ def test_a_backup_never_overwrites_a_file_and_a_restore_refuses_a_database_with_
 
     forced = migrated.cli("backup", "restore", "--force", str(path))
     assert forced.exit_code == 0, forced.output
-    assert _every_row(migrated) == _every_row(service)
+    assert _restored_rows(migrated) == _backed_up_rows(service)
 
 
 def _chunks(data: bytes) -> list[tuple[int, int]]:
@@ -464,33 +481,34 @@ def _canaries_in(dump: bytes) -> list[bytes]:
     return found_in(dump) + [form for form in canaries() if form.hex().encode() in dump]
 
 
-def test_a_backup_taken_during_a_write_holds_the_database_as_committed_before_it(
+def test_a_backup_taken_during_a_write_waits_for_it_and_holds_it_whole(
     service: Service, empty_database, tmp_path: Path
 ) -> None:
     """A write under way has appended to the access log and moved its head, uncommitted: a
     copy mixing it in, or half of it, would break the chain or the head's link. The backup
-    is taken from one committed moment while the writer holds its transaction open."""
+    records itself in the log first, so it waits for that write to commit, and then copies
+    one committed moment: the write whole, and the backup's own entry after it."""
     _children(service, [KEPT_CHILD])
+    path = tmp_path / "during.backup"
     with service.app.app_context():
         writing = get_database(service.app).new_session()
         try:
             entries_before = writing.scalar(select(func.count()).select_from(AuditEntry))
             record(writing, SYSTEM, Action.CHILD_LIST, object_type="child")
             writing.flush()  # the entry and the new head are written, not committed
-            path = tmp_path / "during.backup"
-            made = service.cli("backup", "create", str(path))
-            writing.commit()
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                backup = pool.submit(service.cli, "backup", "create", str(path))
+                time.sleep(1.0)
+                assert not backup.done()  # waiting for the write under way
+                writing.commit()
+                made = backup.result(timeout=60)
         finally:
             writing.close()
     assert made.exit_code == 0, made.output
     target = empty_database()
     restored = target.cli("backup", "restore", str(path))
     assert restored.exit_code == 0, restored.output
-    assert f"Access log: {entries_before} entries" in restored.output
-    with service.app.app_context():
-        assert request_session().scalar(select(func.count()).select_from(AuditEntry)) == (
-            entries_before + 1
-        )
+    assert f"Access log: {entries_before + 2} entries" in restored.output
 
 
 def _unwrap_key_of(service: Service, registration_id: str) -> None:
@@ -575,3 +593,34 @@ def test_a_backup_key_shared_with_another_purpose_is_refused_at_start(
         check_settings(replace(base_settings, backup_key=base_settings.audit_key))
     with pytest.raises(ConfigError, match="BACKUP_KEY is shorter than"):
         check_settings(replace(base_settings, backup_key="kort-nyckel"))
+
+
+def _backup_entries(service: Service) -> list[tuple[str, str | None, str | None]]:
+    with service.app.app_context():
+        rows = request_session().execute(
+            select(AuditEntry.action, AuditEntry.object_id, AuditEntry.actor_id)
+            .where(AuditEntry.action.in_([Action.BACKUP_CREATE, Action.BACKUP_RESTORE]))
+            .order_by(AuditEntry.sequence)
+        )
+        return [(str(action), object_id, actor_id) for action, object_id, actor_id in rows]
+
+
+def test_the_dpo_finds_every_backup_taken_and_every_restore_in_the_access_log(
+    service: Service, empty_database, tmp_path: Path
+) -> None:
+    _children(service, [KEPT_CHILD])
+    path = tmp_path / "service.backup"
+    assert service.cli("backup", "create", str(path)).exit_code == 0
+    header, _prefix = read_header(io.BytesIO(path.read_bytes()), str(path))
+
+    # Recorded before the database was read: the backup holds its own entry.
+    taken = (Action.BACKUP_CREATE.value, header.backup_id, "system:backup-create")
+    assert _backup_entries(service) == [taken]
+    target = empty_database()
+    restored = target.cli("backup", "restore", str(path))
+    assert restored.exit_code == 0, restored.output
+    assert _backup_entries(target) == [
+        taken,
+        (Action.BACKUP_RESTORE.value, header.backup_id, "system:backup-restore"),
+    ]
+    assert target.cli("audit", "verify").exit_code == 0
