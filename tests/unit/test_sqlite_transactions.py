@@ -19,7 +19,9 @@ from sqlalchemy import Column, Integer, MetaData, Table, select, text, update
 from referral.db.engine import Database
 
 metadata = MetaData()
-counters = Table("counters", metadata, Column("id", Integer, primary_key=True), Column("n", Integer))
+counters = Table(
+    "counters", metadata, Column("id", Integer, primary_key=True), Column("n", Integer)
+)
 
 
 @pytest.fixture
