@@ -146,20 +146,27 @@ def scene(fuzzed_app: Flask) -> Scene:
     return widen(fuzzed_app, factory, build_scene(fuzzed_app, factory, SMALLEST))
 
 
+def bearer_token(app: Flask, account: Account, role: Role, name: str) -> str:
+    """A city system's client issued in `account`'s organisation with every scope `role`
+    may hold; its token (the other assurance runs sign in with it too)."""
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        issued = api_clients.issue(
+            uow,
+            SYSTEM,
+            api_clients.NewClient(
+                organisation_id=account.user.organisation_id,
+                name=name,
+                role=role.value,
+                scopes=[scope.value for scope in client_scopes(role)],
+            ),
+        )
+    return issued.token
+
+
 def signed_in(app: Flask, account: Account, role: Role, way: str) -> Caller:
     if way == "bearer":
-        with app.app_context(), UnitOfWork(request_session()) as uow:
-            issued = api_clients.issue(
-                uow,
-                SYSTEM,
-                api_clients.NewClient(
-                    organisation_id=account.user.organisation_id,
-                    name=f"Fuzz {role.value}",
-                    role=role.value,
-                    scopes=[scope.value for scope in client_scopes(role)],
-                ),
-            )
-        return Caller(role, app.test_client(), {"Authorization": f"Bearer {issued.token}"})
+        token = bearer_token(app, account, role, f"Fuzz {role.value}")
+        return Caller(role, app.test_client(), {"Authorization": f"Bearer {token}"})
     client = app.test_client()
     log_in(client, account)
     me = client.get("/api/v1/me")

@@ -35,7 +35,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,23 +47,20 @@ from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from werkzeug.serving import make_server
 
 from config.settings import Settings
 from referral import clock
-from referral.auth import api_clients
 from referral.db.groups import Enrolment
 from referral.db.nights import NightPerson
 from referral.db.outreach import Youth
-from referral.db.uow import UnitOfWork
-from referral.policy import client_scopes
 from referral.request_scope import request_session
 from referral.roles import Role
 from tests.access_matrix import MATRIX
-from tests.assurance.api_fuzz import known_ids, widen
-from tests.factories import SYSTEM, invented_personnummer
+from tests.assurance.api_fuzz import bearer_token, known_ids, widen
+from tests.factories import invented_personnummer
 from tests.integration.statement_scene import SMALLEST, Scene, build_scene
-from tests.live.conftest import LiveServer, ServerStarter, free_port
+from tests.live.conftest import LiveServer, ServerStarter
+from tests.oidc_provider import serve
 
 SQLMAP = Path(sys.executable).with_name("sqlmap")
 # sqlmap's first level and risk, for the server's database (--dbms, below): boolean-based
@@ -263,18 +259,6 @@ def control_app() -> Flask:
         return answer("SELECT id, name FROM child WHERE name = ?", name)
 
     return app
-
-
-@contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 # --- The targets, from the OpenAPI document ----------------------------------------------
@@ -479,18 +463,8 @@ def deployment(
 def credentials_of(deployment: Deployment, role: Role) -> Credentials:
     account = deployment.scene.accounts[role]
     if WAYS_IN[role] == "bearer":
-        with deployment.app.app_context(), UnitOfWork(request_session()) as uow:
-            issued = api_clients.issue(
-                uow,
-                SYSTEM,
-                api_clients.NewClient(
-                    organisation_id=account.user.organisation_id,
-                    name=f"sqlmap {role.value}",
-                    role=role.value,
-                    scopes=[scope.value for scope in client_scopes(role)],
-                ),
-            )
-        return Credentials({"Authorization": f"Bearer {issued.token}"})
+        token = bearer_token(deployment.app, account, role, f"sqlmap {role.value}")
+        return Credentials({"Authorization": f"Bearer {token}"})
     http = deployment.server.log_in(account)
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
     return Credentials({"X-CSRFToken": str(http.headers["X-CSRFToken"])}, cookie)
@@ -515,7 +489,7 @@ def as_requests(credentials: Credentials) -> requests.Session:
 def test_the_harness_finds_a_formatted_query_and_not_a_bound_one(tmp_path: Path) -> None:
     """The negative control: without it, a scan that finds nothing could be a scan that
     cannot find anything."""
-    with serving(control_app()) as base:
+    with serve(control_app()) as base:
         targets = [
             Target("GET /formatted", "GET", f"{base}/formatted?name=Anna"),
             Target("POST /formatted", "POST", f"{base}/formatted", {"name": "Anna"}),
