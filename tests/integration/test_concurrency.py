@@ -119,10 +119,17 @@ def test_twenty_enrolments_at_once_into_the_last_three_places_place_exactly_thre
 
 ENTRIES_EACH = 100
 CHECKPOINT_EVERY = 10
+BETWEEN_REQUESTS_S = 0.005
 
 
 def _append(settings: Settings, writer: str, start: Barrier) -> None:
-    """In a process of its own: ENTRIES_EACH entries, one transaction each, as requests do."""
+    """In a process of its own: ENTRIES_EACH entries, one transaction each, as requests do.
+
+    Requests arrive a moment apart; the pause between entries models that. Without it, on
+    SQLite, whichever writer holds the lock takes it again at once and again, while the other
+    sleeps in SQLite's busy handler (which keeps no queue), so the two can run one after the
+    other and the test would not show them writing at once.
+    """
     app = create_app(settings)
     actor = Actor.system_actor(writer)
     start.wait()
@@ -131,6 +138,7 @@ def _append(settings: Settings, writer: str, start: Barrier) -> None:
             session = request_session()
             record(session, actor, Action.AUDIT_SEARCH, object_type="test")
             session.commit()
+        time.sleep(BETWEEN_REQUESTS_S)
     get_database(app).engine.dispose()
 
 
