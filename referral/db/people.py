@@ -181,7 +181,8 @@ class ConsentRecord(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     child_id: Mapped[str] = mapped_column(ForeignKey("children.id"), index=True)
-    district_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    # Indexed: a district's lapsing consents are read by district (migration 0032).
+    district_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     party: Mapped[str] = mapped_column(String(36))  # a guardian id, or "child"
     decision: Mapped[str] = mapped_column(String(10))
     categories: Mapped[str] = mapped_column(String(200))  # comma-separated Category values

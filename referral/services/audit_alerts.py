@@ -97,7 +97,9 @@ def alerts(uow: UnitOfWork, actor: Actor, settings: Settings, days: int = 7) -> 
             AuditEntry.subject_id.is_not(None),
             AuditEntry.outcome == Outcome.ALLOWED.value,
         )
-        .group_by(AuditEntry.actor_name, hour)
+        # The hour first: SQLite then reads the window by its index on the time, where
+        # grouping by the name first made it read the whole log in the name's order.
+        .group_by(hour, AuditEntry.actor_name)
         .having(
             func.count(func.distinct(AuditEntry.subject_id))
             > settings.alert_distinct_people_per_hour
@@ -117,7 +119,9 @@ def alerts(uow: UnitOfWork, actor: Actor, settings: Settings, days: int = 7) -> 
     reads = db.execute(
         select(AuditEntry.actor_name, AuditEntry.occurred_at)
         .where(AuditEntry.occurred_at >= since, AuditEntry.subject_id.is_not(None))
-        .order_by(AuditEntry.sequence.desc())
+        # Newest first by the time, so that the window is read by its index (by the
+        # sequence, the whole log was read to find the window's entries in it).
+        .order_by(AuditEntry.occurred_at.desc(), AuditEntry.sequence.desc())
     )
     for name, occurred_at in reads:
         local = _local(occurred_at)
