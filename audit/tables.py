@@ -105,6 +105,8 @@ def define_tables(
         Index("ix_audit_entries_actor_name_sequence", "actor_name", "sequence"),
         Index("ix_audit_entries_organisation_sequence", "actor_organisation_id", "sequence"),
         Index("ix_audit_entries_action_sequence", "action", "sequence"),
+        # The DPO's search for refusals, newest first (migration 0032).
+        Index("ix_audit_entries_outcome_sequence", "outcome", "sequence"),
     )
     head = Table(
         HEAD,
