@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, select
 
 from audit.actions import Action
-from audit.record import record
+from audit.record import record, timestamp
 from config import Settings
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
@@ -65,6 +65,7 @@ from referral.services.users import staff_names
 from referral.working_time import WorkingDay
 
 OBJECT_TYPE = "concern_report"
+TRAIL_CLOCK_MARGIN = timedelta(days=1)
 LEGAL_BASIS = BasisKind.CONCERN_REPORT.value
 MAX_TEXT = 4000
 MAX_SHORT = 200
@@ -676,6 +677,10 @@ def report_trails(
     reports = db.scalars(query.limit(most)).all()
     entries: dict[str, list[TrailEntry]] = {report.id: [] for report in reports}
     if reports:
+        # Nothing about a report is logged before it was filed: the log is read from the
+        # oldest listed report's filing on (by the index on the entry's time), less a day for
+        # a clock set back, rather than from its first entry.
+        earliest = min(report.filed_at for report in reports) - TRAIL_CLOCK_MARGIN
         rows = db.execute(
             select(
                 AuditEntry.object_id,
@@ -684,11 +689,13 @@ def report_trails(
                 AuditEntry.action,
             )
             .where(
+                AuditEntry.occurred_at >= timestamp(earliest),
                 # A refused read is logged under the model's name (policy.require).
                 AuditEntry.object_type.in_([OBJECT_TYPE, ConcernReport.__name__]),
                 AuditEntry.object_id.in_(list(entries)),
             )
-            .order_by(AuditEntry.sequence)
+            # In time, as the index runs (in the sequence, the whole log was read to sort it).
+            .order_by(AuditEntry.occurred_at, AuditEntry.sequence)
         )
         for object_id, occurred_at, who, action in rows:
             when = datetime.fromisoformat(str(occurred_at).replace("Z", "+00:00"))
