@@ -32,6 +32,9 @@ from sqlalchemy.types import TypeEngine
 # SQLite's INTEGER is already 64 bits (and a primary key declared BIGINT would not be its
 # rowid), so only other databases get BIGINT.
 SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")
+# The largest sequence number either database holds: a page boundary past it is refused
+# (PostgreSQL could not even compare it with the column).
+MAX_SEQUENCE = 2**63 - 1
 
 # The entry fields the chain hashes, in this order: record() and verification both use it.
 HASHED_FIELDS = (

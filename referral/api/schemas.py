@@ -12,6 +12,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, missing, validate
 
 from audit.actions import Action, Outcome
+from audit.tables import MAX_SEQUENCE
 from referral.roles import OrganisationKind, Role
 from referral.text_rules import MULTILINE, guard_string_field
 
@@ -111,9 +112,7 @@ class AuditQuery(StrictSchema):
     action = fields.String(load_default=None, validate=validate.OneOf([a.value for a in Action]))
     outcome = fields.String(load_default=None, validate=validate.OneOf([o.value for o in Outcome]))
     subject = fields.List(fields.String(validate=validate.Length(max=36)), load_default=list)
-    # The sequence column is a 32-bit integer on PostgreSQL (audit.tables): a larger page
-    # boundary cannot even be compared with it.
-    before = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    before = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_SEQUENCE))
 
 
 class AuditEntryOut(StrictSchema):

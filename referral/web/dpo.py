@@ -78,9 +78,8 @@ def audit_log() -> ResponseReturnValue:
         return render_template(
             "dpo/audit.html", form=form, page=None, person_form=PersonnummerForm()
         ), 422
-    before = request.args.get("before", type=int)
     with request_uow() as uow:
-        page = audit_search.search(uow, current_actor(), _criteria(form), before)
+        page = audit_search.search(uow, current_actor(), _criteria(form), form.before.data)
     next_args: dict[str, Any] = {**request.args.to_dict(flat=False), "before": page.next_before}
     return render_template(
         "dpo/audit.html",

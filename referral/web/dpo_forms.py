@@ -7,10 +7,11 @@ from collections.abc import Iterable, Mapping
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from wtforms import DateTimeLocalField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from audit.actions import Action, Outcome
+from audit.tables import MAX_SEQUENCE
 from referral.text_rules import PlainTextForm
 from referral.web.choices import SelectChoice
 from referral.words import ACTION_WORDS, OUTCOME_WORDS
@@ -39,6 +40,11 @@ class AuditFilterForm(PlainTextForm):
     )
     outcome = SelectField(
         _l("Outcome"), validators=[Optional()], choices=choices(Outcome, OUTCOME_WORDS)
+    )
+    # Where the next page starts (the link to it sets it; the form does not show it unless it
+    # is wrong): checked here, since a number past the column's range failed in the database.
+    before = IntegerField(
+        _l("Page"), validators=[Optional(), NumberRange(min=1, max=MAX_SEQUENCE)]
     )
 
 

@@ -10,22 +10,30 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from audit.actions import Action
+from audit.record import record
 from config.settings import Settings
+from referral import clock
+from referral.actors import Actor
+from referral.db.audit_log import AuditEntry
 from referral.db.uow import UnitOfWork
 from referral.request_scope import get_database, request_session
+from referral.roles import Role
 from referral.services import audit_search, children
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, csrf_token, invented_personnummer, log_in, social_worker_actor
+from tests.integration.statement_scene import actor_of
 
 CANARY_NAME = "Granskningsbarn Vxqzy"
 
@@ -279,9 +287,9 @@ def test_the_api_pages_through_the_log_and_reports_on_a_person(
     bad = dpo.get("/api/v1/audit/entries?outcome=maybe")
     assert bad.status_code == 422 and "outcome" in bad.get_json()["errors"]
     # A page boundary beyond any sequence number the database can hold is refused by name.
-    beyond = dpo.get(f"/api/v1/audit/entries?before={2**31}")
+    beyond = dpo.get(f"/api/v1/audit/entries?before={2**63}")
     assert beyond.status_code == 422 and "before" in beyond.get_json()["errors"]
-    last = dpo.get(f"/api/v1/audit/entries?before={2**31 - 1}&action=child:create")
+    last = dpo.get(f"/api/v1/audit/entries?before={2**63 - 1}&action=child:create")
     assert last.get_json()["entries"] == page["entries"]
     verified = dpo.post("/api/v1/audit/verify", headers={"X-CSRFToken": token}).get_json()
     assert verified["ok"] is True
@@ -299,3 +307,65 @@ def test_the_dpos_log_reads_in_swedish_words_and_on_stockholms_clock(
     assert not [t for t in shown if t.strip() in {"child:create", "allowed", "social_worker"}]
     options = re.findall(r'<option value="child:read">([^<]*)</option>', body)
     assert options == ["Barnets uppgifter lästa"]
+
+
+def test_a_search_by_dates_alone_pages_newest_first_without_losing_or_repeating_an_entry(
+    app: Flask, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read in the order of the index on the entry's time (issue 18): entries written in one
+    request share their moment and are ordered by their sequence, a clock set back puts an
+    entry where its time says, and a page ends anywhere, even inside one moment."""
+    dpo = actor_of(factory.account("dpo"), Role.DPO)
+    system = Actor.system_actor("dates-test")
+    base = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    moments = [base + timedelta(minutes=m) for m in (0, 5, 5, 5, 10, 3, 20, 20, 30)]
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        for moment in moments:
+            monkeypatch.setattr(clock, "now", lambda moment=moment: moment)
+            record(uow.session, system, Action.AUDIT_SEARCH, object_type="dates-test")
+        uow.commit()
+        written = [
+            (entry.sequence, entry.occurred_at)
+            for entry in uow.session.scalars(
+                select(AuditEntry).where(AuditEntry.object_type == "dates-test")
+            )
+        ]
+    monkeypatch.setattr(clock, "now", lambda: base + timedelta(days=1))
+    monkeypatch.setattr(audit_search, "PAGE_SIZE", 2)
+    criteria = audit_search.AuditFilter(
+        since=base - timedelta(minutes=1), until=base + timedelta(hours=1)
+    )
+    seen: list[int] = []
+    before = None
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        while True:
+            page = audit_search.search(uow, dpo, criteria, before)
+            seen += [e.sequence for e in page.entries if e.object_type == "dates-test"]
+            if page.next_before is None:
+                break
+            before = page.next_before
+    newest_first = sorted(written, key=lambda w: (w[1], w[0]), reverse=True)
+    assert seen == [sequence for sequence, _at in newest_first]
+    # The entry written at 12:03 after the one at 12:10 comes after it in time order.
+    assert len(seen) == len(moments) == len(set(seen))
+
+
+@pytest.mark.parametrize("before", [str(2**63), "0", "-5", "sista"])
+def test_a_page_boundary_the_log_cannot_hold_is_refused_by_name_on_the_dpos_page(
+    dpo: FlaskClient, before: str
+) -> None:
+    """Past the 64-bit sequence, the database could not even compare it: that was a 500."""
+    response = dpo.get(f"/dpo/audit?before={before}")
+    assert response.status_code == 422
+    assert 'id="before-error"' in response.get_data(as_text=True)
+
+
+def test_the_dpos_page_links_to_the_next_page_and_it_continues_the_log(
+    app: Flask, factory: Factory, dpo: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _child_with_history(app, factory)
+    monkeypatch.setattr(audit_search, "PAGE_SIZE", 2)
+    first = dpo.get("/dpo/audit").get_data(as_text=True)
+    link = re.search(r'href="(/dpo/audit\?before=\d+)"', first)
+    assert link is not None
+    assert dpo.get(link.group(1).replace("&amp;", "&")).status_code == 200
