@@ -104,6 +104,7 @@ def alerts(uow: UnitOfWork, actor: Actor, settings: Settings, days: int = 7) -> 
             func.count(func.distinct(AuditEntry.subject_id))
             > settings.alert_distinct_people_per_hour
         )
+        .order_by(hour.desc(), AuditEntry.actor_name)  # the newest hour first
     )
     found += [Alert("many_people", str(w or "—"), str(h), int(n)) for w, h, n in db.execute(many)]
 
@@ -113,6 +114,7 @@ def alerts(uow: UnitOfWork, actor: Actor, settings: Settings, days: int = 7) -> 
         .where(AuditEntry.occurred_at >= since, AuditEntry.outcome == Outcome.DENIED.value)
         .group_by(who, hour)
         .having(func.count(literal_column("1")) >= settings.alert_denials_per_hour)
+        .order_by(hour.desc(), who)
     )
     found += [Alert("denials", str(w or "—"), str(h), int(n)) for w, h, n in db.execute(denials)]
 

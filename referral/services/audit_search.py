@@ -118,7 +118,9 @@ def subjects_for_personnummer(session: Session, raw: str) -> list[str]:
 
 
 def search(uow: UnitOfWork, actor: Actor, criteria: AuditFilter, before: int | None = None) -> Page:
-    """Newest first, one page at a time (keyset on the sequence: fast on millions)."""
+    """Newest first, one page at a time, fast on millions: by the sequence, in the index of
+    the filter that narrows the search; by dates alone, in the order of the entries' time
+    (see _newest_first_in_time). Either way `before` is the last entry shown."""
     require(actor, Permission.AUDIT_SEARCH)
     query = criteria.apply(select(AuditEntry))
     if criteria.by_dates_only:

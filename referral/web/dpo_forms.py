@@ -43,9 +43,7 @@ class AuditFilterForm(PlainTextForm):
     )
     # Where the next page starts (the link to it sets it; the form does not show it unless it
     # is wrong): checked here, since a number past the column's range failed in the database.
-    before = IntegerField(
-        _l("Page"), validators=[Optional(), NumberRange(min=1, max=MAX_SEQUENCE)]
-    )
+    before = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=MAX_SEQUENCE)])
 
 
 class PersonnummerForm(PlainTextForm):

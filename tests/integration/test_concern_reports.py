@@ -360,6 +360,23 @@ def test_the_dpo_sees_who_filed_and_who_read_each_report(uow: UnitOfWork, world:
     ]
 
 
+def test_the_trail_keeps_a_read_logged_after_the_clock_was_set_back_past_the_filing(
+    uow: UnitOfWork, world: World, frozen_clock: FrozenClock
+) -> None:
+    """The trail reads the log from the oldest listed report's filing on, less a day: a
+    read whose time is hours before the filing (a server clock set back) is still shown,
+    and in the order of the entries' time."""
+    filed = _file(uow, world.leader, referral_id=world.referral_id)
+    frozen_clock.move(hours=-5)
+    concern_reports.read_report(uow, world.worker, filed.report_id, FILED, printing=True)
+    (trail,) = concern_reports.report_trails(uow, _dpo(world))
+    assert [(e.who, e.action) for e in trail.entries] == [
+        (world.worker.username, "concern_report:print"),
+        (world.leader.username, "concern_report:file"),
+        (world.leader.username, "concern_report:route"),
+    ]
+
+
 def test_the_report_is_sealed_under_a_key_of_its_own(uow: UnitOfWork, world: World) -> None:
     filed = _file(uow, world.leader, referral_id=world.referral_id)
     report = uow.session.get(ConcernReport, filed.report_id)

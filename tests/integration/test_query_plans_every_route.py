@@ -4,8 +4,11 @@ use, unless the table below says why that route must (issue 18, growth).
 
 test_query_plans.py holds the plan reader and checks the main pages with rows to list; this
 walks the access matrix's scene (tests/integration/access_scene.py) through every row of
-tests/access_matrix.py, writes included, each in a savepoint rolled back after it, so a new
-route is checked the day it is added.
+tests/access_matrix.py, each in a savepoint rolled back after it, so a new route is checked
+the day it is added. A write is sent as the matrix sends it (an empty body, or one that
+passes the form): most stop at their validation or at a state that forbids them, so what is
+checked for those is what they read before refusing; the services' writes themselves are
+checked through test_query_plans.py's scene.
 """
 
 from __future__ import annotations
