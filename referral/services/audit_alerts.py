@@ -97,8 +97,9 @@ def alerts(uow: UnitOfWork, actor: Actor, settings: Settings, days: int = 7) -> 
             AuditEntry.subject_id.is_not(None),
             AuditEntry.outcome == Outcome.ALLOWED.value,
         )
-        # The hour first: SQLite then reads the window by its index on the time, where
-        # grouping by the name first made it read the whole log in the name's order.
+        # The hour first, in the grouping and the order: SQLite then reads the window by its
+        # index on the time (grouped by the name first and in no order, it read the whole log
+        # in the name's order). Either alone would do; the order is what the DPO reads.
         .group_by(hour, AuditEntry.actor_name)
         .having(
             func.count(func.distinct(AuditEntry.subject_id))

@@ -17,10 +17,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from referral.request_scope import get_database
 from referral.roles import Role
 from tests.access_matrix import ANONYMOUS, MATRIX, VARIANTS, Access, Row
 from tests.integration.test_access_matrix import Case, Walk, walk  # noqa: F401 - the fixture
-from tests.integration.test_query_plans import READ_WHOLE, FullRead, PlanReader
+from tests.integration.test_query_plans import Answered, PlanReader, growing
 
 _SHELTERS = "the night places' shelters: a handful, listed whole"
 _EXCLUSIONS = "the coordinator's exclusions: few, each ending within months, purged on schedule"
@@ -106,15 +107,8 @@ def _visitor(row: Row) -> str:
     return sorted(role.value for role in row.roles)[0]
 
 
-def _allowed(route: str, full_read: FullRead) -> bool:
-    everywhere = READ_WHOLE.get(full_read.table)
-    return (everywhere is not None and everywhere[0] is None) or (
-        full_read.table in ROUTE_READS_WHOLE.get(route, {})
-    )
-
-
 @pytest.fixture(scope="module")
-def read_whole(walk: Walk) -> Iterator[dict[str, tuple[int, int, list[FullRead]]]]:  # noqa: F811
+def read_whole(walk: Walk) -> Iterator[dict[str, Answered]]:  # noqa: F811
     """Per route: its status, the statements it sent and the whole-table reads in them."""
     reader = PlanReader(walk.app)
     found = {}
@@ -123,34 +117,34 @@ def read_whole(walk: Walk) -> Iterator[dict[str, tuple[int, int, list[FullRead]]
         request = walk.request(case)
         with reader.reading():
             status = walk.send(case, request).status_code
-        found[route] = (status, reader.statements, reader.found)
+        found[route] = Answered(status, reader.statements, reader.found)
     yield found
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX))
 def test_no_route_reads_a_whole_table_that_grows_with_use(
-    route: str, read_whole: dict[str, tuple[int, int, list[FullRead]]]
+    route: str, read_whole: dict[str, Answered]
 ) -> None:
-    status, _statements, full_reads = read_whole[route]
-    assert status < 500
-    growing = [str(read) for read in full_reads if not _allowed(route, read)]
-    assert growing == [], f"{route} reads whole tables:\n" + "\n".join(growing)
+    answered = read_whole[route]
+    assert answered.status < 500
+    unlisted = growing(route, answered.full_reads, ROUTE_READS_WHOLE.get(route, {}))
+    assert unlisted == [], f"{route} reads whole tables:\n" + "\n".join(unlisted)
 
 
 def test_every_exception_is_still_needed(
     walk: Walk,  # noqa: F811 - the fixture
-    read_whole: dict[str, tuple[int, int, list[FullRead]]],
+    read_whole: dict[str, Answered],
 ) -> None:
     """A route that no longer reads a table whole loses its line in ROUTE_READS_WHOLE, so
     that the table lists only what is true today. Judged on SQLite, whose plans show every
     whole read: PostgreSQL, with sequential scans priced out, reads most of these tables
     through an index from end to end instead, which the test cannot tell from a bounded read."""
-    if PlanReader(walk.app).engine.dialect.name != "sqlite":
+    if get_database(walk.app).engine.dialect.name != "sqlite":
         pytest.skip("the exceptions are judged on SQLite's plans (see the docstring)")
     stale = [
         f"{route}: {table}"
         for route, tables in ROUTE_READS_WHOLE.items()
         for table in tables
-        if table not in {read.table for read in read_whole[route][2]}
+        if table not in {read.table for read in read_whole[route].full_reads}
     ]
     assert stale == []
