@@ -271,6 +271,7 @@ def test_only_the_dpo_reaches_the_access_log(client: FlaskClient, factory: Facto
     assert client.get("/api/v1/audit/entries").status_code == 403
 
 
+@pytest.mark.asvs("V1.4.2")
 def test_the_api_pages_through_the_log_and_reports_on_a_person(
     app: Flask, factory: Factory, dpo: FlaskClient
 ) -> None:
@@ -350,6 +351,7 @@ def test_a_search_by_dates_alone_pages_newest_first_without_losing_or_repeating_
     assert len(seen) == len(moments) == len(set(seen))
 
 
+@pytest.mark.asvs("V1.4.2")
 @pytest.mark.parametrize("before", [str(2**63), "0", "-5", "sista"])
 def test_a_page_boundary_the_log_cannot_hold_is_refused_by_name_on_the_dpos_page(
     dpo: FlaskClient, before: str
