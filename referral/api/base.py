@@ -14,9 +14,10 @@ import flask
 import flask_smorest
 from flask_babel import gettext as _
 from flask_smorest.utils import prepare_response
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.multidictproxy import MultiDictProxy
 
 from referral.errors import DomainError
 
@@ -65,15 +66,57 @@ def _nested_deeper_than(value: object, limit: int) -> bool:
     return False
 
 
+class DuplicateKey(DomainError):
+    status = 422
+    code = "duplicate_key"
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json.loads keeps the last of two equal keys, where another reader (a proxy, a log,
+    a firewall) may keep the first: a body saying two things is refused, naming the key."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(_("This key appears more than once in the request."), field=key)
+        found[key] = value
+    return found
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return core.parse_json(body)  # webargs' own error for bytes that are not UTF-8
+    return json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+
+
 class BoundedJsonParser(FlaskParser):
-    """webargs' Flask parser, refusing JSON nested deeper than MAX_JSON_DEPTH with a 400."""
+    """webargs' Flask parser, refusing JSON nested deeper than MAX_JSON_DEPTH with a 400,
+    and a parameter given twice where the API takes one (HTTP parameter pollution: webargs
+    would take the first, a proxy or log in front might read the last) with a 422 naming
+    it. A parameter that takes a list may be repeated, as its document says."""
+
+    def load_querystring(self, req: flask.Request, schema: Schema) -> MultiDictProxy:
+        arguments: MultiDictProxy = super().load_querystring(req, schema)
+        taken = {field.data_key or name for name, field in schema.fields.items()}
+        repeated = sorted(
+            key
+            for key in req.args
+            if key in taken
+            and key not in arguments.multiple_keys
+            and len(req.args.getlist(key)) > 1
+        )
+        if repeated:
+            message = _("Give this parameter once.")
+            raise ValidationError({key: [message] for key in repeated})
+        return arguments
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not is_json_request(req):
             return core.missing
         # The refusal is built only when it is raised: this runs on every JSON request.
         try:
-            data = core.parse_json(req.get_data(cache=True))
+            data = _parse_json(req.get_data(cache=True))
         except RecursionError:
             raise _too_deep() from None
         except ValueError as error:
