@@ -23,6 +23,9 @@ class Action(StrEnum):
     PROVIDER_LOGIN = "auth:provider_login"
     PROVIDER_LOGIN_REFUSED = "auth:provider_refused"
     PROVIDER_LINKED = "auth:provider_linked"
+    # A signed-in person ended one of their own other sessions (one entry per session ended;
+    # the entry names the account, never the session's token or its hash)
+    SESSION_ENDED = "auth:session_ended"
     # Any refusal by the policy (coarse permission or object scope)
     ACCESS_DENIED = "access:denied"
     # API clients of the city's systems: issued, replaced (rotation) and revoked (the entry
@@ -40,6 +43,8 @@ class Action(StrEnum):
     USER_INVITE = "user:invite"
     # A staff account's work phone; an organisation's postal address
     USER_UPDATE = "user:update"
+    # Every session of one account ended by an administrator (the account stays usable)
+    USER_END_SESSIONS = "user:end_sessions"
     ORGANISATION_UPDATE = "organisation:update"
     # Personal data of the people the service protects
     CHILD_CREATE = "child:create"

@@ -86,6 +86,7 @@ def _wire(app: Flask, settings: Settings) -> None:
         home,
         interest,
         invitations,
+        my_sessions,
         navigation,
         nights,
         notifications,
@@ -122,6 +123,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(oidc_blueprint)
     app.register_blueprint(home.blueprint)
+    app.register_blueprint(my_sessions.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(invitations.blueprint)
     app.register_blueprint(api_clients.blueprint)

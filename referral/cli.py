@@ -135,6 +135,9 @@ _user_action("disable", users.disable_user, "{username} is disabled; open sessio
 _user_action(
     "reset-mfa", users.reset_mfa, "{username} enrols a new authenticator at the next login."
 )
+_user_action(
+    "end-sessions", users.end_sessions, "{username}'s sessions have ended; the account stays open."
+)
 
 
 def init_cli(commands: click.Group) -> None:

@@ -21,6 +21,9 @@ class Permission(StrEnum):
     HOME_VIEW = "home:view"
     PROFILE_READ = "profile:read"
     API_DOCS_READ = "api_docs:read"
+    # A person's own sessions: see which are live and end any but the one in use (never an
+    # API client's: a client has no session).
+    OWN_SESSIONS_MANAGE = "own_sessions:manage"
     ORGANISATION_LIST = "organisation:list"
     # The partner organisations by id and name, so a social worker can choose whom to refer
     # to (administrators, who also hold ORGANISATION_LIST, see every organisation in full).
@@ -35,6 +38,9 @@ class Permission(StrEnum):
     # A staff account's work details (the work phone printed on the consent form); and an
     # organisation's postal address (the return address on it).
     USER_UPDATE = "user:update"
+    # End every session of one account at once, without disabling it or resetting its
+    # second factor (a lost phone, a shared computer left signed in).
+    USER_END_SESSIONS = "user:end_sessions"
     ORGANISATION_UPDATE = "organisation:update"
     CHILD_CREATE = "child:create"
     CHILD_SEARCH = "child:search"
@@ -132,7 +138,14 @@ class Permission(StrEnum):
     API_CLIENT_MANAGE = "api_client:manage"
 
 
-_EVERY_ROLE = frozenset({Permission.HOME_VIEW, Permission.PROFILE_READ, Permission.API_DOCS_READ})
+_EVERY_ROLE = frozenset(
+    {
+        Permission.HOME_VIEW,
+        Permission.PROFILE_READ,
+        Permission.API_DOCS_READ,
+        Permission.OWN_SESSIONS_MANAGE,
+    }
+)
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.SOCIAL_WORKER: _EVERY_ROLE
@@ -241,6 +254,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.USER_RESET_MFA,
         Permission.USER_INVITE,
         Permission.USER_UPDATE,
+        Permission.USER_END_SESSIONS,
         Permission.ORGANISATION_UPDATE,
         Permission.KEYS_MANAGE,
         Permission.ACTIVITY_DESCRIPTION_LIST,
@@ -288,8 +302,8 @@ class OrganisationScoped(Protocol):
 
 
 # What a system's API client may never be issued, whatever its role: a client that could
-# issue clients would outlive every revocation.
-NEVER_CLIENT_SCOPES = frozenset({Permission.API_CLIENT_MANAGE})
+# issue clients would outlive every revocation; and a client has no sessions to end.
+NEVER_CLIENT_SCOPES = frozenset({Permission.API_CLIENT_MANAGE, Permission.OWN_SESSIONS_MANAGE})
 
 
 def client_scopes(role: Role) -> frozenset[Permission]:

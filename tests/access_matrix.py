@@ -214,11 +214,16 @@ MATRIX: dict[str, Row] = {
     "GET home.index": only(*EVERYONE_SIGNED_IN),
     "GET me.Me": only(*EVERYONE_SIGNED_IN),
     "GET api-docs.openapi_json": only(*EVERYONE_SIGNED_IN),
+    # Their own sessions: listed, one ended (an empty form names none: 422), the others ended.
+    "GET my_sessions.page": only(*EVERYONE_SIGNED_IN),
+    "POST my_sessions.end": only(*EVERYONE_SIGNED_IN),
+    "POST my_sessions.end_others": only(*EVERYONE_SIGNED_IN),
     # --- administration: the city's administrators, city-wide ---------------------------
     "GET admin.users_page": only(ADM),
     "GET users.Users": only(ADM),
     "POST admin.disable_user": only(ADM, on=ORG, other_org=CITY_WIDE),
     "POST admin.reset_mfa": only(ADM, on=ORG, other_org=CITY_WIDE),
+    "POST admin.end_sessions": only(ADM, on=ORG, other_org=CITY_WIDE),
     "POST admin.set_work_phone": only(ADM, on=ORG, other_org=CITY_WIDE),
     "GET invitations.sign_in_page": only(ADM, on=ORG, other_org=CITY_WIDE),
     "POST invitations.invite": only(ADM, on=ORG, other_org=CITY_WIDE),

@@ -7,6 +7,7 @@ request. Idle and absolute timeouts are checked on every request.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,6 +60,39 @@ def close_session(db: Session, token: str) -> None:
 
 def close_all_sessions(db: Session, user_id: str) -> None:
     db.execute(delete(AuthSession).where(AuthSession.user_id == user_id))
+
+
+def live_sessions_of(
+    db: Session, user_id: str, policy: SessionPolicy, now: datetime
+) -> list[AuthSession]:
+    """The user's sessions that neither limit has ended yet (the same limits load_session
+    applies), the most recently active first. Read by the index on user_id: an account
+    holds a handful."""
+    return list(
+        db.scalars(
+            select(AuthSession)
+            .where(
+                AuthSession.user_id == user_id,
+                AuthSession.last_seen_at >= now - policy.idle,
+                AuthSession.created_at >= now - policy.absolute,
+            )
+            .order_by(AuthSession.last_seen_at.desc(), AuthSession.created_at.desc())
+        )
+    )
+
+
+def is_session_of(row: AuthSession, token: str) -> bool:
+    """Is `row` the session this token opened?"""
+    return hmac.compare_digest(row.token_hash, _hash(token))
+
+
+def close_other_sessions(db: Session, user_id: str, token: str) -> None:
+    """End every session of the user but the one this token holds (expired ones included)."""
+    db.execute(
+        delete(AuthSession).where(
+            AuthSession.user_id == user_id, AuthSession.token_hash != _hash(token)
+        )
+    )
 
 
 @dataclass(frozen=True)

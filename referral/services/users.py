@@ -1,5 +1,5 @@
-"""Staff accounts: create, disable, reset the second factor. Each ends open sessions at once
-where it takes rights away."""
+"""Staff accounts: create, disable, reset the second factor, end every session. Each ends open
+sessions at once where it takes rights away."""
 
 from __future__ import annotations
 
@@ -176,6 +176,17 @@ def reset_mfa(uow: UnitOfWork, actor: Actor, ref: str) -> AccountView:
     reset = _view(user, user.organisation.name)
     uow.commit()
     return reset
+
+
+def end_sessions(uow: UnitOfWork, actor: Actor, ref: str) -> AccountView:
+    """Every session of the account ends now (its clients are signed out at their next
+    request); the account itself stays as it was, and its holder may sign in again."""
+    user = _find_user(uow, actor, ref, Permission.USER_END_SESSIONS)
+    close_all_sessions(uow.session, user.id)
+    record(uow.session, actor, Action.USER_END_SESSIONS, object_type="user", object_id=user.id)
+    ended = _view(user, user.organisation.name)
+    uow.commit()
+    return ended
 
 
 def valid_work_phone(raw: str | None) -> str | None:

@@ -196,3 +196,19 @@ def reset_mfa(user_id: str) -> ResponseReturnValue:
             "info",
         )
     return redirect(url_for("admin.users_page"))
+
+
+@blueprint.route("/users/<user_id>/end-sessions", methods=["POST"])
+@requires(Permission.USER_END_SESSIONS)
+def end_sessions(user_id: str) -> ResponseReturnValue:
+    """A lost phone, a shared computer left signed in: every session of the account ends,
+    and the account stays usable."""
+    if not PostOnlyForm().validate_on_submit():
+        return redirect(url_for("admin.users_page"))
+    with request_uow() as uow:
+        user = users.end_sessions(uow, current_actor(), user_id)
+    flash(
+        _("Every session of %(name)s has ended; they can sign in again.", name=user.username),
+        "info",
+    )
+    return redirect(url_for("admin.users_page", _anchor=f"user-{user.id}"))

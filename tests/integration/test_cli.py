@@ -10,8 +10,10 @@ import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 
+from audit.record import current_head
 from config.settings import Settings
 from referral import clock
+from referral.db.audit_log import AuditEntry
 from referral.db.models import User
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
@@ -141,6 +143,27 @@ def test_disable_and_reset_mfa_end_open_sessions(
     assert runner.invoke(args=["user", "disable", account.username]).exit_code == 0
     assert "/login" in log_in_again.get("/").location
     assert not account.reload().active
+
+
+@pytest.mark.asvs("V7.4.5")
+def test_an_operator_ends_every_session_of_an_account_which_stays_open(
+    runner: FlaskCliRunner, client: FlaskClient, factory: Factory
+) -> None:
+    account = factory.account()
+    log_in(client, account)
+    with factory.app.app_context():
+        start = current_head(request_session())[0]
+    result = runner.invoke(args=["user", "end-sessions", account.username])
+    assert result.exit_code == 0, result.output
+    assert f"{account.username}'s sessions have ended" in result.output
+    assert "/login" in client.get("/").location
+    user = account.reload()
+    assert user.active and user.totp_confirmed, "the account and its factor are untouched"
+    with factory.app.app_context():
+        entries = request_session().scalars(select(AuditEntry).where(AuditEntry.sequence > start))
+        assert [(e.action, e.actor_name, e.object_id) for e in entries] == [
+            ("user:end_sessions", "system:user-end-sessions", account.user.id)
+        ]
 
 
 @pytest.mark.asvs("V6.3.2", "V15.2.3")

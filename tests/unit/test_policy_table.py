@@ -50,6 +50,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "interest:confirm",
         "notification:read",
         "organisation:list_partners",
+        "own_sessions:manage",
         "placement:record",
         "profile:read",
         "referral:create",
@@ -70,6 +71,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "home:view",
         "interest:register",
         "notification:read",
+        "own_sessions:manage",
         "partner_file:keep",
         "profile:read",
         "referral:inbox",
@@ -86,6 +88,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "encounter:record",
         "home:view",
         "link_case:manage",
+        "own_sessions:manage",
         "profile:read",
         "youth:found",
         "youth:read",
@@ -97,6 +100,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "concern_report:file",
         "concern_report:receive",
         "home:view",
+        "own_sessions:manage",
         "profile:read",
     ],
     Role.NIGHT_STAFF: [
@@ -111,6 +115,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "night_person:read",
         "night_registration:record",
         "night_shelter:keep",
+        "own_sessions:manage",
         "profile:read",
     ],
     Role.NIGHT_COORDINATOR: [
@@ -125,6 +130,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "night_exclusion:manage",
         "night_person:read",
         "night_registration:record",
+        "own_sessions:manage",
         "profile:read",
     ],
     Role.COORDINATOR: [
@@ -132,6 +138,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "api_docs:read",
         "complaint:read",
         "home:view",
+        "own_sessions:manage",
         "profile:read",
     ],
     Role.DPO: [
@@ -148,6 +155,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "gallring:read",
         "home:view",
         "legal_hold:set",
+        "own_sessions:manage",
         "profile:read",
     ],
     Role.ADMIN: [
@@ -166,9 +174,11 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "organisation:list",
         "organisation:list_partners",
         "organisation:update",
+        "own_sessions:manage",
         "profile:read",
         "user:create",
         "user:disable",
+        "user:end_sessions",
         "user:invite",
         "user:list",
         "user:reset_mfa",
@@ -894,7 +904,7 @@ def test_a_client_given_every_scope_its_role_allows_may_do_what_the_role_does_bu
     role: Role,
 ) -> None:
     everything = client(role, "farsta", {p.value for p in Permission})
-    expected = set(GRANTS_SNAPSHOT[role]) - {"api_client:manage"}
+    expected = set(GRANTS_SNAPSHOT[role]) - {"api_client:manage", "own_sessions:manage"}
     assert {p.value for p in granted(everything)} == expected
     assert {p.value for p in Permission if can(everything, p)} == expected
     assert {p.value for p in policy.client_scopes(role)} == expected
@@ -923,7 +933,7 @@ def test_no_client_manages_clients_even_with_the_scope_written_into_its_row() ->
     assert granted(admin_system) == {Permission.USER_LIST}
     assert Permission.API_CLIENT_MANAGE in GRANTS[Role.ADMIN]
     assert Permission.API_CLIENT_MANAGE not in policy.client_scopes(Role.ADMIN)
-    assert policy.client_scopes(Role.DPO) == GRANTS[Role.DPO]
+    assert policy.client_scopes(Role.DPO) == GRANTS[Role.DPO] - {Permission.OWN_SESSIONS_MANAGE}
 
 
 def test_a_client_missing_a_scope_is_refused_naming_it_and_the_refusal_is_logged() -> None:
