@@ -504,12 +504,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "Client-side data cleared when the session ends",
     ),
     _r("V14.3.2", 2, "Cache-Control: no-store on sensitive pages"),
-    _r(
-        "V14.3.3",
-        2,
-        "No sensitive data in browser storage",
-        missing="localStorage holds only the idle deadline; no test",
-    ),
+    _r("V14.3.3", 2, "No sensitive data in browser storage"),
     # V15 Secure Coding and Architecture
     _r(
         "V15.1.1",
