@@ -307,3 +307,77 @@ def test_every_link_and_form_address_is_built_by_the_router_or_a_fixed_scheme() 
             unknown.append(f"{path.relative_to(ROOT)}: {value}")
     assert unknown == [], "an address not built by url_for or a listed builder"
     assert sorted(set(URL_BUILDERS) - used) == [], "a listed builder is no longer used"
+
+
+# --- patterns from constants only (V1.2.9) --------------------------------------------------
+
+_REGEX_CALLS = frozenset(
+    {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"}
+)
+_SQL_MATCH = frozenset({"startswith", "endswith", "contains", "like", "ilike", "not_like"})
+
+
+def _constant_expression(node: ast.expr) -> bool:
+    """A string literal, a module's constant (an upper-case name) or a join of them."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Name):
+        return node.id.lstrip("_").isupper()
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _constant_expression(node.left) and _constant_expression(node.right)
+    return False
+
+
+def _patterns_from_input(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for call in _calls(tree):
+        function = call.func
+        if not isinstance(function, ast.Attribute) or not call.args:
+            continue
+        pattern = call.args[0]
+        is_regex = (
+            isinstance(function.value, ast.Name)
+            and function.value.id == "re"
+            and function.attr in _REGEX_CALLS
+        )
+        # A model's column (`ConcernReport.id.startswith(...)`): SQL LIKE, whose % and _ are
+        # wildcards unless escaped.
+        is_sql_match = (
+            function.attr in _SQL_MATCH
+            and isinstance(function.value, ast.Attribute)
+            and isinstance(function.value.value, ast.Name)
+            and function.value.value.id[:1].isupper()
+        )
+        escaped = any(
+            k.arg == "autoescape" and isinstance(k.value, ast.Constant) and k.value.value is True
+            for k in call.keywords
+        )
+        if is_regex and not _constant_expression(pattern):
+            found.append((call.lineno, f"re.{function.attr}({ast.unparse(pattern)})"))
+        elif is_sql_match and not _constant_expression(pattern) and not escaped:
+            found.append((call.lineno, f"{ast.unparse(function)}({ast.unparse(pattern)})"))
+    return found
+
+
+@pytest.mark.asvs("V1.2.9")
+def test_every_pattern_is_written_in_the_code_or_its_input_escaped() -> None:
+    """No regular expression is built from a value (only literals and module constants), and
+    a value matched with SQL LIKE has its % and _ escaped (`autoescape=True`): what a user
+    types is matched as text, never as a pattern."""
+    found = [
+        f"{_where(path, line)} {text}"
+        for path in _python_files()
+        for line, text in _patterns_from_input(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert found == []
+
+
+def test_the_pattern_check_finds_a_pattern_built_from_input() -> None:
+    tree = ast.parse(
+        "re.search(f'^{typed}', text)\n"
+        "re.compile('[' + _REFUSED + ']')\n"
+        "Report.id.startswith(wanted)\n"
+        "Report.id.startswith(wanted, autoescape=True)\n"
+        "name.startswith(prefix)\n"
+    )
+    assert [line for line, _text in _patterns_from_input(tree)] == [1, 3]
