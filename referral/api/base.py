@@ -14,7 +14,7 @@ import flask
 import flask_smorest
 from flask_babel import gettext as _
 from flask_smorest.utils import prepare_response
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, fields
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.multidictproxy import MultiDictProxy
@@ -71,6 +71,11 @@ class DuplicateKey(DomainError):
     code = "duplicate_key"
 
 
+class RepeatedParameter(DomainError):
+    status = 422
+    code = "repeated_parameter"
+
+
 def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """json.loads keeps the last of two equal keys, where another reader (a proxy, a log,
     a firewall) may keep the first: a body saying two things is refused, naming the key."""
@@ -107,8 +112,7 @@ class BoundedJsonParser(FlaskParser):
             and len(req.args.getlist(key)) > 1
         )
         if repeated:
-            message = _("Give this parameter once.")
-            raise ValidationError({key: [message] for key in repeated})
+            raise RepeatedParameter(_("Give this parameter once."), field=repeated[0])
         return arguments
 
     def _raw_load_json(self, req: flask.Request) -> Any:

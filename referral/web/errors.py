@@ -10,16 +10,25 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from referral.errors import DomainError
-from referral.web.access import is_api_request
+from referral.web.access import is_api_request, request_origin
 
 log = logging.getLogger(__name__)
+# Attempts to get past a control, apart from the policy's refusals (those are in the access
+# log): a line each, for whoever watches the service's log (OWASP ASVS 5.0 V16.3.3).
+security_log = logging.getLogger("referral.security")
+
+# The domain errors that only a client crafting its request meets: a browser or a client
+# built from the API's document never sends them.
+CRAFTED_REQUEST_CODES = frozenset(
+    {"nested_too_deeply", "number_too_long", "duplicate_key", "repeated_parameter"}
+)
 
 PROBLEM_TYPE_BASE = "https://referral.invalid/problems/"
 # While the rate-limit counters cannot be reached: a client may try again after this long.
@@ -106,13 +115,33 @@ def _describe(errors: dict[str, Any] | None, fallback: str) -> str:
     return " ".join(parts)
 
 
+def security_event(kind: str, status: int, field: str | None = None) -> None:
+    """One line naming what was refused, where, for whom and in which request: the endpoint
+    (never the path or query, which may carry what was sent), the field's name (never its
+    value), the account's pseudonymous id and the request id the access log shares."""
+    actor = g.get("actor")
+    security_log.warning(
+        "refused %s: %s %s answered %d%s; user %s; request %s",
+        kind,
+        request.method,
+        request.endpoint or "-",
+        status,
+        f" (field {field})" if field else "",
+        getattr(actor, "user_id", None) or "-",
+        request_origin().request_id,
+    )
+
+
 def handle_http_exception(exc: HTTPException) -> Any:
     status = exc.code or 500
     if isinstance(exc, CSRFError):
+        security_event("csrf_token", status)
         detail = _("The form had expired or did not come from this site. Reload and try again.")
     elif status == 429:
+        security_event("rate_limit", status)
         detail = _("Too many attempts. Wait a minute and try again.")
     elif status == 413:
+        security_event("too_large", status)
         detail = _("The request is too large.")
     else:
         detail = _titles().get(status, exc.name)
@@ -134,6 +163,8 @@ def handle_http_exception(exc: HTTPException) -> Any:
 
 
 def handle_domain_error(exc: DomainError) -> Any:
+    if exc.code in CRAFTED_REQUEST_CODES:
+        security_event(exc.code, exc.status, exc.field)
     if is_api_request():
         errors = {exc.field: [exc.message]} if exc.field else None
         return problem(exc.status, _describe(errors, exc.message), exc.code, errors)
