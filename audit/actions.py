@@ -18,6 +18,10 @@ class Action(StrEnum):
     MFA_ENROLLED = "auth:mfa_enrolled"
     LOCKED_OUT = "auth:locked_out"
     LOGOUT = "auth:logout"
+    # A signed-in person's own password changed (the other sessions ended), or refused
+    # because the current password given was wrong (counted towards the lockout)
+    PASSWORD_CHANGED = "auth:password_changed"  # noqa: S105 - an action, not a password
+    PASSWORD_CHANGE_FAILED = "auth:password_change_failed"  # noqa: S105 - likewise
     # Sign-in through an identity provider (OpenID Connect): the object is the provider
     # (identity_provider, its key; a refusal adds the reason, "city:audience")
     PROVIDER_LOGIN = "auth:provider_login"

@@ -96,7 +96,8 @@ def user_add(
     password: str | None,
     generate_password: bool,
 ) -> None:
-    """Create a staff account; the second factor is enrolled at first login."""
+    """Create a staff account; at the first login its holder enrols the second factor and
+    replaces this password, which the operator knows, with their own."""
     if generate_password:
         password = secrets.token_urlsafe(15)
     elif password is None:
@@ -113,6 +114,8 @@ def user_add(
                 organisation_id=org.id,
                 roles=roles,
                 password=password,
+                # Generated, given or typed here, the operator has seen it (ASVS V6.4.1).
+                must_change_password=True,
             ),
         )
     click.echo(f"Added {user.username} to {org.name}.")

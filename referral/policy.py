@@ -21,6 +21,9 @@ class Permission(StrEnum):
     HOME_VIEW = "home:view"
     PROFILE_READ = "profile:read"
     API_DOCS_READ = "api_docs:read"
+    # A person's own password, changed from a fully verified session (never by an API client:
+    # a client has no password).
+    OWN_PASSWORD_CHANGE = "own_password:change"  # noqa: S105 - a permission, not a password
     # A person's own sessions: see which are live and end any but the one in use (never an
     # API client's: a client has no session).
     OWN_SESSIONS_MANAGE = "own_sessions:manage"
@@ -143,6 +146,7 @@ _EVERY_ROLE = frozenset(
         Permission.HOME_VIEW,
         Permission.PROFILE_READ,
         Permission.API_DOCS_READ,
+        Permission.OWN_PASSWORD_CHANGE,
         Permission.OWN_SESSIONS_MANAGE,
     }
 )
@@ -302,8 +306,15 @@ class OrganisationScoped(Protocol):
 
 
 # What a system's API client may never be issued, whatever its role: a client that could
-# issue clients would outlive every revocation; and a client has no sessions to end.
-NEVER_CLIENT_SCOPES = frozenset({Permission.API_CLIENT_MANAGE, Permission.OWN_SESSIONS_MANAGE})
+# issue clients would outlive every revocation; and a client has no password to change, nor
+# sessions to end.
+NEVER_CLIENT_SCOPES = frozenset(
+    {
+        Permission.API_CLIENT_MANAGE,
+        Permission.OWN_PASSWORD_CHANGE,
+        Permission.OWN_SESSIONS_MANAGE,
+    }
+)
 
 
 def client_scopes(role: Role) -> frozenset[Permission]:

@@ -19,6 +19,8 @@ ACTION_WORDS: Mapping[str, LazyString] = {
     "auth:mfa_enrolled": _l("Authenticator enrolled"),
     "auth:locked_out": _l("Account locked"),
     "auth:logout": _l("Signed out"),
+    "auth:password_changed": _l("Password changed"),
+    "auth:password_change_failed": _l("Password change refused"),
     "auth:provider_login": _l("Signed in through the identity provider"),
     "auth:provider_refused": _l("Sign-in through the identity provider refused"),
     "auth:provider_linked": _l("Account linked to the identity provider"),

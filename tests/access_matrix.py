@@ -218,6 +218,9 @@ MATRIX: dict[str, Row] = {
     "GET my_sessions.page": only(*EVERYONE_SIGNED_IN),
     "POST my_sessions.end": only(*EVERYONE_SIGNED_IN),
     "POST my_sessions.end_others": only(*EVERYONE_SIGNED_IN),
+    # One's own password (a fully verified session; an empty form is refused as invalid).
+    "GET auth.change_password": only(*EVERYONE_SIGNED_IN),
+    "POST auth.change_password": only(*EVERYONE_SIGNED_IN),
     # --- administration: the city's administrators, city-wide ---------------------------
     "GET admin.users_page": only(ADM),
     "GET users.Users": only(ADM),

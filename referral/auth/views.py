@@ -1,4 +1,4 @@
-"""Login, second factor (enrolment or verification) and logout pages."""
+"""Login, second factor (enrolment or verification), logout and password change pages."""
 
 from __future__ import annotations
 
@@ -21,13 +21,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from referral.auth import keep_alive, oidc_accounts, oidc_session, totp
-from referral.auth.forms import CodeForm, LoginForm, PostOnlyForm
+from referral.auth import forced_change, keep_alive, oidc_accounts, oidc_session, totp
+from referral.auth.forms import ChangePasswordForm, CodeForm, LoginForm, PostOnlyForm
+from referral.auth.passwords import MIN_PASSWORD_LENGTH
 from referral.auth.principal import SessionUser, session_policy
 from referral.auth.sessions import LiveSession, extend_session
+from referral.policy import Permission
 from referral.request_scope import request_session, request_uow
-from referral.services import authentication
-from referral.web.access import password_step, public, request_origin
+from referral.services import authentication, password_change
+from referral.web.access import password_step, public, request_origin, requires
 from referral.web.limits import limiter
 
 blueprint = Blueprint("auth", __name__)
@@ -214,6 +216,52 @@ def logout() -> ResponseReturnValue:
     # above, and the server-side session is already gone (ASVS 5.0 V14.3.1).
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+@requires(Permission.OWN_PASSWORD_CHANGE)
+@limiter.limit(_login_rate, methods=["POST"])
+def change_password() -> ResponseReturnValue:
+    """The signed-in person's own password: the current one, and the new one twice."""
+    live: LiveSession = current_user.live
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _password_page(form, 422 if form.errors else 200)
+    with request_uow() as uow:
+        outcome = password_change.change_password(
+            uow,
+            live,
+            password_change.PasswordChange(
+                current=form.current_password.data or "",
+                new=form.new_password.data or "",
+                again=form.new_password_again.data or "",
+            ),
+            _lockout_policy(),
+            request_origin(),
+        )
+    if outcome.locked_out:
+        logout_user()
+        session.clear()
+        flash(_("Wrong username or password, or the account is locked for a while."), "error")
+        return redirect(url_for("auth.login"))
+    if not outcome.changed:
+        for name, message in outcome.problems.items():
+            form[name].errors.append(message)
+        return _password_page(form, 422)
+    flash(
+        _("Your password has been changed. You are still logged in here; elsewhere you are not."),
+        "info",
+    )
+    return redirect(url_for("home.index"))
+
+
+def _password_page(form: ChangePasswordForm, status: int) -> ResponseReturnValue:
+    return render_template(
+        "change_password.html",
+        form=form,
+        required=forced_change.is_due_now(),
+        min_length=MIN_PASSWORD_LENGTH,
+    ), status
 
 
 @blueprint.route("/session/extend", methods=["POST"])

@@ -74,6 +74,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(120))
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
+    # A first password someone else knows (the operator's `flask user add`): replaced by the
+    # holder at the first sign-in with it, before any other page (ASVS 5.0 V6.4.1).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The work phone printed on the consent form the district sends, so a guardian can call.
     work_phone: Mapped[str | None] = mapped_column(String(40), default=None)

@@ -30,11 +30,14 @@ class LockoutPolicy:
     lockout: timedelta
 
 
-def _is_locked(user: User) -> bool:
+def is_locked(user: User) -> bool:
+    """Locked for a while by failures; a right password is refused until then."""
     return user.locked_until is not None and user.locked_until > utcnow()
 
 
-def _count_failure(uow: UnitOfWork, user: User, policy: LockoutPolicy, origin: Origin) -> None:
+def count_failure(uow: UnitOfWork, user: User, policy: LockoutPolicy, origin: Origin) -> None:
+    """One more wrong password or code (at login, or as the current password when changing
+    it) towards the lockout."""
     user.failed_logins += 1
     if user.failed_logins >= policy.max_failures:
         user.locked_until = utcnow() + policy.lockout
@@ -55,9 +58,9 @@ def check_password(
         uow.commit()
         return None
     actor = actor_of(user, origin)
-    if not password_ok or not user.active or _is_locked(user):
-        if not password_ok and user.active and not _is_locked(user):
-            _count_failure(uow, user, policy, origin)
+    if not password_ok or not user.active or is_locked(user):
+        if not password_ok and user.active and not is_locked(user):
+            count_failure(uow, user, policy, origin)
         record(
             db,
             actor,
@@ -109,7 +112,7 @@ def check_second_factor(
     db = uow.session
     user = pending.user
     actor = actor_of(user, origin)
-    if not user.active or _is_locked(user) or user.totp_seed_encrypted is None:
+    if not user.active or is_locked(user) or user.totp_seed_encrypted is None:
         close_session(db, pending.token)
         record(db, actor, Action.MFA_FAILED, outcome=Outcome.DENIED, object_id=user.id)
         uow.commit()
@@ -117,8 +120,8 @@ def check_second_factor(
     seed = totp.open_seed(mfa_key, user.id, user.totp_seed_encrypted)
     step = totp.accepted_step(seed, code, user.totp_last_step)
     if step is None:
-        _count_failure(uow, user, policy, origin)
-        locked = _is_locked(user)
+        count_failure(uow, user, policy, origin)
+        locked = is_locked(user)
         if locked:
             close_session(db, pending.token)
         record(db, actor, Action.MFA_FAILED, outcome=Outcome.DENIED, object_id=user.id)

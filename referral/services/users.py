@@ -39,6 +39,8 @@ class NewUser:
     organisation_id: str
     roles: Iterable[str]
     password: str
+    # Someone other than the holder knows this password: it is replaced at the first sign-in.
+    must_change_password: bool = False
 
 
 def _parse_roles(raw: Iterable[str]) -> frozenset[Role]:
@@ -127,6 +129,7 @@ def add_user(uow: UnitOfWork, actor: Actor, new: NewUser) -> AccountView:
         display_name=display_name,
         organisation_id=organisation.id,
         password_hash=hash_password(new.password),
+        must_change_password=new.must_change_password,
         roles=[UserRole(role=r.value) for r in sorted(roles)],
     )
     db.add(user)

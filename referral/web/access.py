@@ -3,7 +3,8 @@
 `@public` (login, health, static), `@password_step` (the second-factor pages, reachable with
 a password-verified session only) or `@requires(Permission.X)` (a fully verified session whose
 actor the policy grants X). A view with no declaration is refused, and create_app fails at
-start-up when one exists, so a forgotten decorator cannot open a route.
+start-up when one exists, so a forgotten decorator cannot open a route. A person whose
+first password must be replaced is sent to the change page first (referral.auth.forced_change).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from referral.actors import Actor, Origin
+from referral.auth import forced_change
 from referral.db.uow import record_denial
 from referral.errors import Denial
 from referral.policy import Permission, can
@@ -134,6 +136,10 @@ def gate() -> ResponseReturnValue | None:
         if is_api_request():
             abort(401)
         return redirect(url_for("auth.second_factor"))
+    if forced_change.is_due(current_user.live) and request.endpoint != forced_change.CHANGE_PAGE:
+        if is_api_request():
+            abort(403)
+        return redirect(url_for(forced_change.CHANGE_PAGE))
     actor = current_user.live.actor(request_origin())
     assert rule.permission is not None
     if not can(actor, rule.permission):

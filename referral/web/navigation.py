@@ -11,6 +11,7 @@ from flask import Flask, g, request, url_for
 from flask_babel.speaklater import LazyString
 
 from referral.actors import Actor
+from referral.auth import forced_change
 from referral.i18n import _l
 from referral.policy import Permission, can
 from referral.request_scope import request_uow
@@ -60,7 +61,8 @@ def _covers(url: str, path: str) -> bool:
 def menu() -> list[MenuItem]:
     """This request's menu (empty until the second factor is passed)."""
     actor: Actor | None = g.get("actor")
-    if actor is None:
+    # While a first password must be replaced, every other page leads back to the change page.
+    if actor is None or forced_change.is_due_now():
         return []
     offered = [(url_for(endpoint), str(label), endpoint) for endpoint, label in MENU]
     offered = [item for item in offered if may_open(item[2])]

@@ -50,6 +50,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "interest:confirm",
         "notification:read",
         "organisation:list_partners",
+        "own_password:change",
         "own_sessions:manage",
         "placement:record",
         "profile:read",
@@ -71,6 +72,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "home:view",
         "interest:register",
         "notification:read",
+        "own_password:change",
         "own_sessions:manage",
         "partner_file:keep",
         "profile:read",
@@ -88,6 +90,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "encounter:record",
         "home:view",
         "link_case:manage",
+        "own_password:change",
         "own_sessions:manage",
         "profile:read",
         "youth:found",
@@ -100,6 +103,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "concern_report:file",
         "concern_report:receive",
         "home:view",
+        "own_password:change",
         "own_sessions:manage",
         "profile:read",
     ],
@@ -115,6 +119,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "night_person:read",
         "night_registration:record",
         "night_shelter:keep",
+        "own_password:change",
         "own_sessions:manage",
         "profile:read",
     ],
@@ -130,6 +135,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "night_exclusion:manage",
         "night_person:read",
         "night_registration:record",
+        "own_password:change",
         "own_sessions:manage",
         "profile:read",
     ],
@@ -138,6 +144,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "api_docs:read",
         "complaint:read",
         "home:view",
+        "own_password:change",
         "own_sessions:manage",
         "profile:read",
     ],
@@ -155,6 +162,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "gallring:read",
         "home:view",
         "legal_hold:set",
+        "own_password:change",
         "own_sessions:manage",
         "profile:read",
     ],
@@ -174,6 +182,7 @@ GRANTS_SNAPSHOT: dict[Role, list[str]] = {
         "organisation:list",
         "organisation:list_partners",
         "organisation:update",
+        "own_password:change",
         "own_sessions:manage",
         "profile:read",
         "user:create",
@@ -904,7 +913,11 @@ def test_a_client_given_every_scope_its_role_allows_may_do_what_the_role_does_bu
     role: Role,
 ) -> None:
     everything = client(role, "farsta", {p.value for p in Permission})
-    expected = set(GRANTS_SNAPSHOT[role]) - {"api_client:manage", "own_sessions:manage"}
+    expected = set(GRANTS_SNAPSHOT[role]) - {
+        "api_client:manage",
+        "own_password:change",
+        "own_sessions:manage",
+    }
     assert {p.value for p in granted(everything)} == expected
     assert {p.value for p in Permission if can(everything, p)} == expected
     assert {p.value for p in policy.client_scopes(role)} == expected
@@ -933,7 +946,10 @@ def test_no_client_manages_clients_even_with_the_scope_written_into_its_row() ->
     assert granted(admin_system) == {Permission.USER_LIST}
     assert Permission.API_CLIENT_MANAGE in GRANTS[Role.ADMIN]
     assert Permission.API_CLIENT_MANAGE not in policy.client_scopes(Role.ADMIN)
-    assert policy.client_scopes(Role.DPO) == GRANTS[Role.DPO] - {Permission.OWN_SESSIONS_MANAGE}
+    assert policy.client_scopes(Role.DPO) == GRANTS[Role.DPO] - {
+        Permission.OWN_PASSWORD_CHANGE,
+        Permission.OWN_SESSIONS_MANAGE,
+    }
 
 
 def test_a_client_missing_a_scope_is_refused_naming_it_and_the_refusal_is_logged() -> None:

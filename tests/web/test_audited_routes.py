@@ -131,6 +131,7 @@ SHOWS_PERSONAL_DATA = {
 }
 SHOWS_NO_PERSONAL_DATA = {
     "/api/v1/me",  # the caller's own account
+    "/account/password",  # the form for one's own password, which it never shows
     "/account/sessions",  # the caller's own sessions: when each began and was last active
     "/admin/organisations",
     # The city's systems' API clients (names, scopes, a token's first characters) and the
