@@ -34,8 +34,10 @@ def _add_headers(response: Response) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     # The id this request has in the access log: accepted from a proxy only as a UUID.
     headers[REQUEST_ID_HEADER] = request_origin().request_id
-    if request.endpoint != "static":
-        # Pages show personal data: no browser or proxy may keep a copy.
+    if request.endpoint != "static" or response.status_code >= 400:
+        # Pages show personal data: no browser or proxy may keep a copy. Only a static file
+        # itself may be kept: the error page of one that is not there greets a signed-in user
+        # by name, as every page does.
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
     return response

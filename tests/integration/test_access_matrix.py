@@ -81,7 +81,8 @@ def _variants(row: Row, who: str) -> tuple[Variant, ...]:
     return variants if named else variants[:1]
 
 
-def _cases() -> list[Case]:
+def every_case() -> list[Case]:
+    """Every case the matrix walks: each row, as everyone, with each record it names."""
     return [
         Case(key, who, variant)
         for key, row in MATRIX.items()
@@ -92,7 +93,7 @@ def _cases() -> list[Case]:
 
 def _params() -> Iterator[object]:
     """Each case, named "METHOD endpoint as who (variant)"; a known bug's is xfail."""
-    for case in _cases():
+    for case in every_case():
         bug = KNOWN_BUGS.get(case.key, {}).get(case.who, {}).get(case.variant)
         marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
         label = f"{case.key} as {case.who}" + (f" ({case.variant})" if case.variant else "")
@@ -175,11 +176,17 @@ class Walk:
             self.app.url_map, case.key, filling_for(self.scene, case.who, case.variant)
         )
 
-    def send(self, case: Case, request: Request) -> TestResponse:
-        visitor = self.visitors[case.who]
+    def client(self, who: str) -> FlaskClient:
+        """A client holding the session `who` logged in with (none for the anonymous)."""
+        visitor = self.visitors[who]
         client = self.app.test_client()
         if visitor.session_cookie is not None:
             client.set_cookie(self.app.config["SESSION_COOKIE_NAME"], visitor.session_cookie)
+        return client
+
+    def send(self, case: Case, request: Request) -> TestResponse:
+        visitor = self.visitors[case.who]
+        client = self.client(case.who)
         savepoint = self.connection.begin_nested()
         try:
             response = client.open(
@@ -288,7 +295,7 @@ def test_each_row_says_what_record_its_route_names(walk: Walk) -> None:
 
 
 def test_every_known_bug_names_a_case_of_the_matrix() -> None:
-    cases = set(_cases())
+    cases = set(every_case())
     listed = {
         (key, who, variant)
         for key, whos in KNOWN_BUGS.items()
