@@ -64,8 +64,11 @@ def menu() -> list[MenuItem]:
     # While a first password must be replaced, every other page leads back to the change page.
     if actor is None or forced_change.is_due_now():
         return []
-    offered = [(url_for(endpoint), str(label), endpoint) for endpoint, label in MENU]
-    offered = [item for item in offered if may_open(item[2])]
+    # Asked of the gate first: a role opens a few of the twenty places, and each address and
+    # label costs a url_for and a translation on every page.
+    offered = [
+        (url_for(endpoint), str(label), endpoint) for endpoint, label in MENU if may_open(endpoint)
+    ]
     path = request.path
     covering = [url for url, _label, _endpoint in offered if _covers(url, path)]
     current = max(covering, key=len) if covering else None

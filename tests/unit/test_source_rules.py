@@ -185,6 +185,10 @@ UNESCAPED: dict[str, str] = {
     "referral/web/nights/desk.py: Markup(card_numbers.qr_svg(...))": (
         "segno's SVG of a night-place card number (digits the service generated)"
     ),
+    "referral/web/locale.py: Markup(...)": (
+        "the templates' translations: the catalogue's text is the service's own, and the "
+        "variables put into it are escaped by Markup's %, as Jinja's own gettext does"
+    ),
     "referral/web/reports.py: Markup(bar_chart(...))": (
         "the report's chart, built by referral/reports with every label escaped "
         "(tests/unit/test_report_rendering.py)"
@@ -230,6 +234,13 @@ def test_every_page_is_escaped_by_the_template_engine_as_it_is_written(app: Flas
     with app.test_request_context():
         page = render_template_string("<p>{{ name }}</p>", name='<script>x("1")</script>')
     assert page == "<p>&lt;script&gt;x(&#34;1&#34;)&lt;/script&gt;</p>"
+    # A translation is the service's own text; what is put into it is escaped.
+    with app.test_request_context("/?lang=en"):
+        translated = render_template_string(
+            '{{ _("To %(who)s: 100%%", who=who) }} {% trans n=2 %}{{ n }} <i>x</i>{% endtrans %}',
+            who="<b>",
+        )
+    assert translated == "To &lt;b&gt;: 100% 2 <i>x</i>"
 
 
 # --- no inline script for data to be spliced into (V1.2.3) ----------------------------------
