@@ -35,6 +35,9 @@ def _logged_in_with_a_clock(browser: Browser, live_url: str, account: Account) -
     page.get_by_label("Sexsiffrig kod").fill(account.next_code())
     page.get_by_role("button", name="Verifiera").click()
     expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
+    # The warning's script is deferred: it may run after the page is shown. Moved on before
+    # it has counted its deadline, the clock would only move that deadline along.
+    page.wait_for_function("window.localStorage.getItem('referral.session-deadline') !== null")
     return page
 
 
