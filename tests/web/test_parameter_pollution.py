@@ -7,16 +7,15 @@ of it may read the other, so what was checked and recorded need not be what was 
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.factories import Factory, log_in
+from tests.factories import ApiClient, Factory, api_client, log_in
 
 
 @pytest.fixture
-def admin(client: FlaskClient, factory: Factory) -> tuple[FlaskClient, dict[str, str]]:
-    log_in(client, factory.account("admin"))
-    me = client.get("/api/v1/me")
-    return client, {"X-CSRFToken": me.headers["X-CSRFToken"]}
+def admin(app: Flask, factory: Factory) -> ApiClient:
+    return api_client(app, factory.account("admin"))
 
 
 def _names(client: FlaskClient) -> set[str]:
@@ -40,9 +39,9 @@ def test_a_query_parameter_given_twice_is_refused_by_name(
 
 @pytest.mark.asvs("V15.3.7")
 def test_a_json_key_given_twice_is_refused_by_name_and_nothing_is_written(
-    admin: tuple[FlaskClient, dict[str, str]],
+    admin: ApiClient,
 ) -> None:
-    client, headers = admin
+    client, headers = admin.client, admin.headers
     before = _names(client)
     body = '{"name": "Förening A (test)", "kind": "partner", "name": "Förening B (test)"}'
     response = client.post(
