@@ -9,11 +9,12 @@ database, and deny by default: no placement, or a record that cannot be read, is
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from crypto import DecryptionError
 from referral.db.base import chunks, one_of
@@ -105,6 +106,33 @@ def _consent(row: ConsentRecord) -> Consent:
     )
 
 
+def _latest_consents(db: Session, child_ids: Sequence[str]) -> Select[ConsentRecord]:
+    """Each party's latest record for these children, and no other: the records are
+    append-only, so a child's history grows with every renewal and withdrawal, and the
+    database ranks it (in its index on child_id) rather than the service loading all of it
+    to keep one row per party. Latest: recorded last; between two recorded at the same
+    moment, the greater id, as the order the rows were read in before."""
+    ranked = (
+        select(
+            ConsentRecord.id,
+            func.row_number()
+            .over(
+                partition_by=(ConsentRecord.child_id, ConsentRecord.party),
+                order_by=(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(one_of(db, ConsentRecord.child_id, child_ids))
+        .subquery()
+    )
+    return (
+        select(ConsentRecord)
+        .join(ranked, ranked.c.id == ConsentRecord.id)
+        .where(ranked.c.rank == 1)
+        .order_by(ConsentRecord.child_id, ConsentRecord.party)
+    )
+
+
 def sharing_facts(uow: UnitOfWork, child_ids: Iterable[str]) -> dict[str, SharingFacts]:
     """The facts of each child, read in two queries per 500 children: a list of referrals
     would otherwise read them once per child and category asked."""
@@ -119,12 +147,8 @@ def sharing_facts(uow: UnitOfWork, child_ids: Iterable[str]) -> dict[str, Sharin
             .order_by(Guardian.created_at, Guardian.id)
         ):
             guardians[child_id].append(GuardianFact(guardian_id, has_custody))
-        for row in db.scalars(
-            select(ConsentRecord)
-            .where(one_of(db, ConsentRecord.child_id, chunk))
-            .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
-        ):
-            latest[row.child_id][row.party] = row  # later records replace earlier ones
+        for row in db.scalars(_latest_consents(db, chunk)):
+            latest[row.child_id][row.party] = row
     return {
         child_id: SharingFacts(
             tuple(guardians[child_id]), tuple(_consent(row) for row in latest[child_id].values())

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from referral import clock
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.people import Child
+from referral.db.people import Child, ConsentRecord
 from referral.db.uow import UnitOfWork
 from referral.errors import InvalidInput, NotFound
 from referral.request_scope import request_session
@@ -85,6 +85,38 @@ def test_sharing_needs_both_guardians_and_ends_when_one_withdraws(
             )
         ]
     assert actions.count("consent:record") == 3 and actions.count("consent:withdraw") == 1
+
+
+def test_a_long_history_of_decisions_is_read_as_each_partys_latest_one_only(
+    app: Flask, factory: Factory
+) -> None:
+    """Renewals and withdrawals accumulate (the records are append-only); reading what may
+    be shared loads each party's latest decision, not the whole history."""
+    actor = social_worker_actor(factory)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        child, mother, father = _sol_child(uow, actor)
+        for _ in range(10):
+            consent.record_consent(uow, actor, child.id, _consent(mother), today=TODAY)
+            consent.record_consent(uow, actor, child.id, _consent(father), today=TODAY)
+            withdrawn = _consent(father, "withdrawn", ())
+            consent.record_consent(uow, actor, child.id, withdrawn, today=TODAY)
+        only_name = _consent(mother, categories=("name",))
+        consent.record_consent(uow, actor, child.id, only_name, today=TODAY)
+        loaded: list[str] = []
+
+        def seen(row: ConsentRecord, _context: object) -> None:
+            loaded.append(row.party)
+
+        uow.session.expunge_all()  # what the records above left in the session is not a read
+        event.listen(ConsentRecord, "load", seen)
+        try:
+            facts = sharing.sharing_facts(uow, [child.id])[child.id]
+        finally:
+            event.remove(ConsentRecord, "load", seen)
+
+    assert sorted(loaded) == sorted([mother, father])
+    decisions = {c.party: (c.decision.value, sorted(c.categories)) for c in facts.consents}
+    assert decisions == {mother: ("given", ["name"]), father: ("withdrawn", [])}
 
 
 def test_an_lvu_placement_is_shared_on_its_documented_decision(
