@@ -168,6 +168,23 @@ def service_workloads(
         )
 
     return [
+        # Two rungs below the service's reads, to show what the stack itself costs: a
+        # request that signs no one in and reads one constant, and a signed-in request
+        # that reads no personal data and writes no access-log entry.
+        Workload(
+            "health",
+            "the stack: health check, no session, SELECT 1 (GET /healthz)",
+            None,
+            [("/healthz", None)],
+            expect='"ok"',
+        ),
+        Workload(
+            "me",
+            "the stack: signed-in group leader asks who they are (GET /api/v1/me)",
+            sessions["single_leader"],
+            [("/api/v1/me", None)],
+            expect="username",
+        ),
         Workload(
             "referral-read",
             "group leader reads one lawful referral (GET /api/v1/partner/referrals, inbox of 1)",
