@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,12 +83,12 @@ def _server_environment(settings: Settings) -> dict[str, str]:
 SERVED_BY_EVERY_WORKER = ("sqlalchemy", "flask_limiter")
 
 
-@pytest.fixture(scope="module")
-def imported_by_a_worker(base_settings: Settings) -> dict[str, str]:
-    probed = sorted({*LAZY, *SERVED_BY_EVERY_WORKER})
+def run_as_a_worker(settings: Settings, probe: str, *arguments: str) -> Any:
+    """Run `probe` in a fresh interpreter started as a worker is (it imports referral.wsgi
+    itself); what it printed last, read as JSON."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(probed)],
-        env=_server_environment(base_settings),
+        [sys.executable, "-c", probe, *arguments],
+        env=_server_environment(settings),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -95,7 +96,13 @@ def imported_by_a_worker(base_settings: Settings) -> dict[str, str]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    found: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def imported_by_a_worker(base_settings: Settings) -> dict[str, str]:
+    probed = sorted({*LAZY, *SERVED_BY_EVERY_WORKER})
+    found: dict[str, str] = run_as_a_worker(base_settings, PROBE, json.dumps(probed))
     return found
 
 

@@ -4,12 +4,8 @@ walking the whole app every few requests (issue 18)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 from config.settings import Settings
-from tests.unit.test_import_footprint import ROOT, _server_environment
+from tests.unit.test_import_footprint import run_as_a_worker
 
 PROBE = """
 import gc, json
@@ -19,17 +15,7 @@ print(json.dumps({"frozen": gc.get_freeze_count(), "tracked": len(gc.get_objects
 
 
 def test_a_worker_starts_with_its_start_up_objects_frozen(base_settings: Settings) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env=_server_environment(base_settings),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    counts = run_as_a_worker(base_settings, PROBE)
     # Tens of thousands of objects are the app; what is still tracked is the probe's own.
     assert counts["frozen"] > 50_000
     assert counts["tracked"] < counts["frozen"] / 100
