@@ -276,8 +276,11 @@ def time_export(base: str, manifest: Manifest, dpo: Session) -> dict[str, Any]:
         raise SystemExit(f"the export FAILED: {answer.status_code}\n{answer.text[:2000]}")
     rows = answer.content.count(b"\n") - 1
     if rows < manifest.export_entries:
-        raise SystemExit(f"the export has {rows} rows, not {manifest.export_entries}")
+        # Said, not fatal: a data set seeded before the seeder always added the export's
+        # entries lacks them when its seeding alone filled the log (100 000 children).
+        print(f"  WARNING: the export has {rows} rows, not {manifest.export_entries}")
     return {
+        "expected_entries": manifest.export_entries,
         "entries": rows,
         "seconds": round(seconds, 3),
         "megabytes": round(len(answer.content) / 1e6, 1),

@@ -71,6 +71,12 @@ def notes(result: dict[str, Any]) -> list[str]:
         lines.append(
             f"the DPO's export of {_count(export['entries'])} entries (CSV, one request): "
             f"{export['seconds']:.2f} s, {export['megabytes']:.1f} MB"
+            + (
+                f" (the data set holds {_count(export['entries'])} of the "
+                f"{_count(export['expected_entries'])} asked)"
+                if export["entries"] < export.get("expected_entries", 0)
+                else ""
+            )
         )
     verify = result.get("verify")
     if verify:
