@@ -36,6 +36,7 @@ from referral.rules import (
     WITH_PARTNER,
     Category,
     LawfulBasis,
+    NotLawful,
     Status,
     age_on,
     may_be_referred,
@@ -196,7 +197,13 @@ def submit_referral(uow: UnitOfWork, actor: Actor, referral_id: str, today: date
 def _share_if_lawful(
     uow: UnitOfWork, actor: Actor, referral: Referral, child: Child, today: date
 ) -> None:
-    basis = visible_to_partner(uow, child, today)
+    _share_on(uow, actor, referral, visible_to_partner(uow, child, today))
+
+
+def _share_on(
+    uow: UnitOfWork, actor: Actor, referral: Referral, basis: LawfulBasis | NotLawful
+) -> None:
+    """To the partner if `basis` (the child's, for today) is lawful, else awaiting consent."""
     if isinstance(basis, LawfulBasis):
         move_referral(uow, actor, referral, Status.SHARED)
         record(
@@ -241,16 +248,23 @@ def settle_sharing(
     waiting go to the partner once lawful today; every partner that could see the child and
     no longer may is told at once that participation must stop (once, not on every change).
     (A referral keeps its status: a renewed consent restores the partner's access.)"""
-    # By the child alone, the status picked here: asked for both, SQLite (without
-    # statistics) chose the index on the status and read every referral in the city that
-    # waits for consent (5.7 ms a consent at 100 000 children); a child has a few referrals.
-    of_child = uow.session.scalars(select(Referral).where(Referral.child_id == child.id))
-    waiting = [r for r in of_child if r.status == Status.AWAITING_CONSENT.value]
+    # The child's referrals once, by the child alone: asked for child and status, SQLite
+    # (without statistics) chose the index on the status and read every referral in the city
+    # that waits for consent (5.7 ms a consent at 100 000 children); a child has a few.
+    referrals = list(uow.session.scalars(select(Referral).where(Referral.child_id == child.id)))
+    waiting = [r for r in referrals if r.status == Status.AWAITING_CONSENT.value]
+    if not waiting and not lawful_before:
+        return  # nothing waits to be shared and no partner could see the child: no change
+    # What a partner may see is the child's alone (placement, guardians, consents), the same
+    # for each of its referrals, and sharing one changes none of it: weighed once, here,
+    # after the change and under the write lock.
+    basis = visible_to_partner(uow, child, today)
     for referral in waiting:
-        _share_if_lawful(uow, actor, referral, child, today)
-    lawful_now = lawful_with_partner(uow, child, today)
-    for referral in _with_partner(uow, child):
-        if referral.id in lawful_before and referral.id not in lawful_now:
+        _share_on(uow, actor, referral, basis)
+    if isinstance(basis, LawfulBasis):
+        return  # every referral a partner holds may be seen: no partner lost access
+    for referral in referrals:
+        if referral.id in lawful_before and Status(referral.status) in WITH_PARTNER:
             notify(uow, referral.partner_id, NoticeKind.PARTICIPATION_MUST_STOP, referral)
 
 

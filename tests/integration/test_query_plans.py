@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +32,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from werkzeug.test import TestResponse
 
 from config.settings import Settings
 from referral import clock
@@ -41,7 +42,7 @@ from referral.roles import Role
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, log_in
 from tests.integration.statement_scene import LARGEST, build_scene
-from tests.integration.test_statement_counts import CALLS, Call
+from tests.integration.test_statement_counts import READS, WRITES, Call
 
 # The DPO's search of the access log by each of its filters alone (the statement count tries
 # it by person only); by dates alone, it is read in the order of the index on the time.
@@ -83,7 +84,7 @@ SEARCHES = (
         "DPO: audit search for refusals", Role.DPO, lambda s: "/api/v1/audit/entries?outcome=denied"
     ),
 )
-REQUESTS = CALLS + SEARCHES
+REQUESTS = READS + SEARCHES + WRITES  # the writes last, as in the statement count
 # Beside the requests: the services' writes that build the scene (registering children,
 # consents, referrals, groups, enrolments, youths, night places), checked the same way.
 BUILDING_THE_SCENE = "the writes that build the scene"
@@ -203,9 +204,9 @@ class PlanReader:
         finally:
             event.remove(self.engine, "after_cursor_execute", self._sent)
 
-    def read(self, client: FlaskClient, path: str) -> int:
+    def read(self, send: Callable[[], TestResponse]) -> int:
         with self.reading():
-            return client.get(path).status_code
+            return send().status_code
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ def plans(base_settings: Settings) -> Iterator[dict[str, Answered]]:
             clients[role] = app.test_client()
             log_in(clients[role], account)
         for call in REQUESTS:
-            status = reader.read(clients[call.role], call.path(scene))
+            status = reader.read(call.request(clients[call.role], scene))
             answered[call.name] = Answered(status, reader.statements, reader.found)
         yield answered
 
@@ -256,7 +257,7 @@ def test_no_request_reads_a_whole_table_that_grows_with_use(
     call: Call, plans: dict[str, Answered]
 ) -> None:
     answered = plans[call.name]
-    assert answered.status == 200, f"{call.name}: refused, so nothing was read"
+    assert 200 <= answered.status < 300, f"{call.name}: refused, so nothing was read"
     assert answered.statements > 0
     unlisted = growing(call.name, answered.full_reads)
     assert unlisted == [], f"{call.name} reads whole tables:\n" + "\n".join(unlisted)

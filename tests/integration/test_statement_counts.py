@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
+from werkzeug.test import TestResponse
 
 from config.settings import Settings
 from referral import clock
@@ -32,7 +34,7 @@ from referral.request_scope import get_database
 from referral.roles import Role
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import Factory, log_in
-from tests.integration.statement_scene import LARGEST, SMALLEST, Scene, build_scene
+from tests.integration.statement_scene import DESCRIPTION, LARGEST, SMALLEST, Scene, build_scene
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,34 @@ class Call:
     name: str
     role: Role
     path: Callable[[Scene], str]
+    # A write: its JSON body, sent with POST and the session's CSRF token.
+    body: Callable[[Scene], dict[str, object]] | None = None
+
+    def request(self, client: FlaskClient, scene: Scene) -> Callable[[], TestResponse]:
+        """The request, ready to send: a write first reads the CSRF token an API client
+        sends (from GET /api/v1/me), so that this read is not counted with the write."""
+        path = self.path(scene)
+        if self.body is None:
+            return lambda: client.get(path)
+        body = self.body(scene)
+        headers = {"X-CSRFToken": client.get("/api/v1/me").headers["X-CSRFToken"]}
+        return lambda: client.post(path, json=body, headers=headers)
 
 
-CALLS = (
+def _consent_of_the_child(scene: Scene) -> dict[str, object]:
+    today = clock.today()
+    return {
+        "party": "child",
+        "decision": "given",
+        "categories": ["name", "age", "participation"],
+        "decided_on": today.isoformat(),
+        "valid_until": (today + timedelta(days=90)).isoformat(),
+        "method": "oral",
+        "description_version": DESCRIPTION,
+    }
+
+
+READS = (
     Call("social worker: start page", Role.SOCIAL_WORKER, lambda s: "/"),
     Call("social worker: children", Role.SOCIAL_WORKER, lambda s: "/children"),
     Call("social worker: a child", Role.SOCIAL_WORKER, lambda s: f"/children/{s.child_id}"),
@@ -93,6 +120,15 @@ CALLS = (
     ),
     Call("API: users", Role.ADMIN, lambda s: "/api/v1/users"),
 )
+WRITES = (
+    Call(
+        "API: record a consent",
+        Role.SOCIAL_WORKER,
+        lambda s: f"/api/v1/children/{s.child_id}/consents",
+        body=_consent_of_the_child,
+    ),
+)
+CALLS = READS + WRITES  # the writes last: what they change is in no read measured
 
 # What each request executed when this table was last set, at either size and on SQLite and
 # PostgreSQL alike (the test prints today's figures: `pytest -s`). A request may exceed its
@@ -132,6 +168,7 @@ STATEMENTS: dict[str, int] = {
     "API: youths": 9,
     "API: audit entries by person": 7,
     "API: users": 8,
+    "API: record a consent": 17,
 }
 HEADROOM = 3
 
@@ -152,11 +189,11 @@ class StatementCounter:
     def _seen(self, *_args: Any) -> None:
         self.count += 1
 
-    def measure(self, client: FlaskClient, path: str) -> Measured:
+    def measure(self, send: Callable[[], TestResponse]) -> Measured:
         self.count = 0
         event.listen(self.engine, "before_cursor_execute", self._seen)
         try:
-            response = client.get(path)
+            response = send()
         finally:
             event.remove(self.engine, "before_cursor_execute", self._seen)
         return Measured(response.status_code, self.count)
@@ -175,7 +212,7 @@ def _measure_scene(settings: Settings, rows: int) -> dict[str, Measured]:
         measured = {}
         for call in CALLS:
             cipher.keys.cache.clear()  # a data key fetched per row costs a statement per row
-            measured[call.name] = counter.measure(clients[call.role], call.path(scene))
+            measured[call.name] = counter.measure(call.request(clients[call.role], scene))
         return measured
 
 
@@ -207,7 +244,8 @@ def test_statements_per_request_do_not_grow_with_the_rows_listed(
     small, large = counts[SMALLEST][call.name], counts[LARGEST][call.name]
     record_property(f"statements_at_{SMALLEST}_rows", small.statements)
     record_property(f"statements_at_{LARGEST}_rows", large.statements)
-    assert (small.status, large.status) == (200, 200), f"{call.name}: refused"
+    answered = (small.status, large.status)
+    assert all(200 <= status < 300 for status in answered), f"{call.name}: {answered}"
     both = (
         f"{call.name}: {small.statements} statements with {SMALLEST} rows, "
         f"{large.statements} with {LARGEST}"
