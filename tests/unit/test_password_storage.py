@@ -8,6 +8,7 @@ import unicodedata
 import pytest
 from argon2 import Type, extract_parameters
 
+from referral.auth import passwords
 from referral.auth.passwords import hash_password, verify_password
 
 PASSWORD = "Ända in i Kaknästornet 7 gånger"
@@ -50,3 +51,17 @@ def test_a_password_matches_only_exactly_as_it_was_typed(password: str, typed: s
     stored = hash_password(password)
     assert verify_password(stored, password)
     assert not verify_password(stored, typed)
+
+
+# The sentence referral/auth/passwords.py's dummy hash was made from (public: nobody has it).
+DUMMY_SENTENCE = "no user has this password, it only burns the same time"
+
+
+def test_an_unknown_name_costs_the_same_hashing_as_a_wrong_password() -> None:
+    # The dummy an unknown name is checked against is written out in the module: it must be
+    # a well-formed hash at today's parameters, so that checking it runs the same argon2id a
+    # real user's hash does (a malformed one is refused before any hashing, in microseconds).
+    assert extract_parameters(passwords._DUMMY_HASH) == extract_parameters(hash_password("x"))
+    assert not passwords.needs_rehash(passwords._DUMMY_HASH)
+    assert passwords._hasher.verify(passwords._DUMMY_HASH, DUMMY_SENTENCE)
+    assert not verify_password(None, DUMMY_SENTENCE), "an unknown name never signs in"
