@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
@@ -41,7 +41,8 @@ class InterestRegistration(Purgeable, EncryptedRecord, Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     partner_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     # The responsible district the family home names: whose social services must confirm.
-    district_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # Indexed with the status (below): a district's queue is its registrations received.
+    district_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     # The sealed fields are nullable only for the purge, which empties them once decided.
     _child_name: Mapped[FieldValue | None] = mapped_column("child_name", EncryptedText())
     _personnummer: Mapped[FieldValue | None] = mapped_column("personnummer", EncryptedText())
@@ -65,6 +66,9 @@ class InterestRegistration(Purgeable, EncryptedRecord, Base):
     family_home_contact = personal("_family_home_contact")
 
     __table_args__ = (
+        # A district's queue: by the district and the state together, not by the state alone
+        # (SQLite, without statistics, took the status's index and read the city's queue).
+        Index("ix_interest_registrations_district_status", "district_id", "status"),
         CheckConstraint("status IN ('received', 'confirmed', 'declined')", name="status_known"),
         # A confirmed registration always names the referral the district made from it. (The
         # converse, that a referral named here was confirmed, is checked before participation

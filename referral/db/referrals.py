@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
@@ -19,7 +19,8 @@ class Referral(EncryptedRecord, Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     child_id: Mapped[str] = mapped_column(ForeignKey("children.id"), index=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    partner_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # Indexed with the status (below): a partner's referrals are read by their state.
+    partner_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     programme: Mapped[str] = mapped_column(String(30))
     preferred_format: Mapped[str] = mapped_column(String(20))
     referred_by: Mapped[str] = mapped_column(String(64))
@@ -34,6 +35,13 @@ class Referral(EncryptedRecord, Base):
     notes = personal("_notes")
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="ReferralEvent.at", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        # A partner's referrals in a state (its inbox, those waiting for a group): by the
+        # partner and the state together. SQLite keeps no statistics, so with one index on
+        # each it took the status's and read the state's referrals of the whole city.
+        Index("ix_referrals_partner_status", "partner_id", "status"),
     )
 
     @property

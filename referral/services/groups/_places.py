@@ -182,18 +182,18 @@ def _places_by_group(
     places: dict[str, list[_Place]] = {group.id: [] for group in groups}
     if not places:
         return places
+    # By the groups alone, the places held picked here: asked for the referrals' status too,
+    # SQLite (without statistics) began at the index on the status and read every referral
+    # in a group in the city; a group has a few enrolments.
     query = (
         select(Enrolment, Referral)
         .join(Referral, Enrolment.referral_id == Referral.id)
-        .where(
-            Enrolment.group_id.in_(list(places)),
-            Referral.status.in_([s.value for s in IN_GROUP]),
-        )
+        .where(Enrolment.group_id.in_(list(places)))
         .order_by(Enrolment.enrolled_at, Enrolment.id)
     )
     if with_visits:
         query = query.options(selectinload(Enrolment.visits))
-    rows = uow.session.execute(query).all()
+    rows = [row for row in uow.session.execute(query) if Status(row[1].status) in IN_GROUP]
     visible = _visible_many(uow, [referral for _, referral in rows], today)
     for enrolment, referral in rows:
         if referral.id in visible:
