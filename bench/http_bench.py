@@ -41,7 +41,16 @@ import floor_app
 from http_load import LoadFigures, Session, Workload, log_in, run_wrk, wrk_available
 from http_report import growth_table, markdown_table, text_table
 from http_seed import DESCRIPTION_VERSION, Manifest, Seeder, Sizes
-from http_server import BENCH, REPOSITORY, Server, Workspace, flask, migration_head, serve
+from http_server import (
+    BENCH,
+    REPOSITORY,
+    Server,
+    Workspace,
+    flask,
+    migrates_forward,
+    migration_head,
+    serve,
+)
 
 from config.settings import load_settings
 from referral import clock, create_app
@@ -83,7 +92,7 @@ def data_set(
     manifest = None
     if workspace.manifest_path.exists() and not options.reseed:
         manifest = Manifest.from_json(json.loads(workspace.manifest_path.read_text()))
-        if manifest.key != key:
+        if manifest.key != key and not migrated_forward(kind, manifest, key):
             print(f"{kind}: the data set is {manifest.key}, not {key}: seeding anew", flush=True)
             manifest = None
     if manifest is None:
@@ -100,9 +109,25 @@ def data_set(
         save(workspace, manifest)
         print(f"{kind}: seeded in {manifest.seconds['total']:.0f} s", flush=True)
     else:
+        save(workspace, manifest)  # with its new schema, if `prepare` just upgraded it
         print(f"{kind}: reusing the data set {key} seeded {manifest.seeded_at}", flush=True)
     floor_app.seed(workspace.floor_url, FLOOR_ROWS)
     return workspace, manifest, env
+
+
+def migrated_forward(kind: str, manifest: Manifest, key: str) -> bool:
+    """A data set of the same sizes seeded at an earlier schema is kept and upgraded (as
+    production's data would be: `prepare` runs `flask db upgrade` before every serve), rather
+    than seeded anew for hours when a migration only adds an index. Its manifest says so."""
+    sizes, _, seeded_head = manifest.key.rpartition("-")
+    wanted_sizes, _, head = key.rpartition("-")
+    if sizes != wanted_sizes or not migrates_forward(seeded_head):
+        return False
+    moved = f"{seeded_head} → {head} on {datetime.now(UTC).date().isoformat()}"
+    print(f"{kind}: the data set was seeded at migration {seeded_head}: upgraded to {head}")
+    manifest.migrated.append(moved)
+    manifest.key = key
+    return True
 
 
 def seeding_environment(env: dict[str, str], kind: str) -> dict[str, str]:
@@ -369,6 +394,7 @@ def run_database(kind: str, sizes: Sizes, options: Options) -> dict[str, Any]:
             "key": manifest.key,
             "seeded_at": manifest.seeded_at,
             "seeding_seconds": manifest.seconds,
+            "migrated_since": manifest.migrated,
             "runs_before_this": manifest.runs - 1,
             "inbox_size": manifest.inbox_size,
         },

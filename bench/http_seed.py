@@ -159,6 +159,9 @@ class Manifest:
     seeded_at: str
     seconds: dict[str, float]
     runs: int = 0  # how many runs wrote consents (each run writes in the next district)
+    # Schema migrations applied since the seeding ("0033 → 0034 on <date>"): the data set is
+    # what production would hold after the same upgrade.
+    migrated: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Manifest:

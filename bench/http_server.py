@@ -41,6 +41,19 @@ def migration_head() -> str:
     return "+".join(sorted(heads))
 
 
+def migrates_forward(seeded_head: str) -> bool:
+    """Whether a data set seeded at `seeded_head` reaches today's schema by `flask db upgrade`
+    (run before every serve): its head is today's or one of today's heads' ancestors. A
+    head this code does not know (a newer checkout's) is never run against."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    ancestors = {
+        revision.revision
+        for head in script.get_heads()
+        for revision in script.iterate_revisions(head, "base")
+    }
+    return seeded_head in ancestors
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
