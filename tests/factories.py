@@ -11,7 +11,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pyotp
 from flask import Flask
@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from config.settings import Settings
+from referral import clock
 from referral.actors import Actor
 from referral.auth import totp
 from referral.db.models import Organisation, User
@@ -307,3 +308,18 @@ def referred(uow: UnitOfWork, worker: Actor, child_id: str, partner_id: str, *, 
     )
     referrals.submit_referral(uow, worker, referral.id, on)
     return referral.id
+
+
+def consent_body(party: str, description: str) -> dict[str, object]:
+    """A party's written consent given today, as an API client sends it (and as
+    bench/http_bench.py writes it): `party` is a custodian's id, or "child"."""
+    today = clock.today()
+    return {
+        "party": party,
+        "decision": "given",
+        "categories": ["name", "age", "contact_details", "participation"],
+        "decided_on": today.isoformat(),
+        "valid_until": (today + timedelta(days=365)).isoformat(),
+        "method": "written",
+        "description_version": description,
+    }

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -33,7 +32,7 @@ from referral import clock
 from referral.request_scope import get_database
 from referral.roles import Role
 from tests.conftest import app_in_rolled_back_transaction
-from tests.factories import Factory, log_in
+from tests.factories import Factory, consent_body, log_in
 from tests.integration.statement_scene import DESCRIPTION, LARGEST, SMALLEST, Scene, build_scene
 
 
@@ -54,19 +53,6 @@ class Call:
         body = self.body(scene)
         headers = {"X-CSRFToken": client.get("/api/v1/me").headers["X-CSRFToken"]}
         return lambda: client.post(path, json=body, headers=headers)
-
-
-def _consent_of_the_child(scene: Scene) -> dict[str, object]:
-    today = clock.today()
-    return {
-        "party": "child",
-        "decision": "given",
-        "categories": ["name", "age", "participation"],
-        "decided_on": today.isoformat(),
-        "valid_until": (today + timedelta(days=90)).isoformat(),
-        "method": "oral",
-        "description_version": DESCRIPTION,
-    }
 
 
 READS = (
@@ -125,7 +111,7 @@ WRITES = (
         "API: record a consent",
         Role.SOCIAL_WORKER,
         lambda s: f"/api/v1/children/{s.child_id}/consents",
-        body=_consent_of_the_child,
+        body=lambda s: consent_body("child", DESCRIPTION),
     ),
 )
 CALLS = READS + WRITES  # the writes last: what they change is in no read measured

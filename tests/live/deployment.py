@@ -198,17 +198,3 @@ def children_in_care(factory: Factory, count: int, description: str) -> DataSet:
             referred(uow, actor, child.id, partner.id, on=today)
             seeded.append((child.id, guardian))
     return DataSet(worker, leader, seeded)
-
-
-def consent_body(guardian_id: str, description: str) -> dict[str, object]:
-    """The custodian's written consent given again today, as bench/http_bench.py writes it."""
-    today = clock.today()
-    return {
-        "party": guardian_id,
-        "decision": "given",
-        "categories": ["name", "age", "contact_details", "participation"],
-        "decided_on": today.isoformat(),
-        "valid_until": (today + timedelta(days=365)).isoformat(),
-        "method": "written",
-        "description_version": description,
-    }

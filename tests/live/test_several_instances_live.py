@@ -28,13 +28,13 @@ from bench.http_server import Server
 from config.settings import Settings
 from referral.db.audit_log import AuditEntry
 from referral.request_scope import request_session
+from tests.factories import consent_body
 from tests.live.conftest import run_at_once
 from tests.live.deployment import (
     ONLY_ON_POSTGRES,
     DataSet,
     Deployment,
     children_in_care,
-    consent_body,
     deployment,
     rate_limit_counters_in_database,
     wrong_password,

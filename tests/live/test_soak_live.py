@@ -37,10 +37,10 @@ from bench.http_server import Server
 from config.settings import Settings
 from referral.db.people import ConsentRecord
 from referral.request_scope import request_session
+from tests.factories import consent_body
 from tests.live.deployment import (
     Deployment,
     children_in_care,
-    consent_body,
     deployment,
     resident_mb,
 )
