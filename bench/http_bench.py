@@ -92,7 +92,7 @@ def data_set(
     manifest = None
     if workspace.manifest_path.exists() and not options.reseed:
         manifest = Manifest.from_json(json.loads(workspace.manifest_path.read_text()))
-        if manifest.key != key and not migrated_forward(kind, manifest, key):
+        if manifest.key != key and not migrated_forward(kind, manifest, sizes):
             print(f"{kind}: the data set is {manifest.key}, not {key}: seeding anew", flush=True)
             manifest = None
     if manifest is None:
@@ -115,18 +115,19 @@ def data_set(
     return workspace, manifest, env
 
 
-def migrated_forward(kind: str, manifest: Manifest, key: str) -> bool:
+def migrated_forward(kind: str, manifest: Manifest, sizes: Sizes) -> bool:
     """A data set of the same sizes seeded at an earlier schema is kept and upgraded (as
     production's data would be: `prepare` runs `flask db upgrade` before every serve), rather
     than seeded anew for hours when a migration only adds an index. Its manifest says so."""
-    sizes, _, seeded_head = manifest.key.rpartition("-")
-    wanted_sizes, _, head = key.rpartition("-")
-    if sizes != wanted_sizes or not migrates_forward(seeded_head):
+    seeded_head = manifest.key.rpartition("-")[2]
+    # The same sizes: the key Sizes.key would have made for them at the seeding's head.
+    if manifest.key != sizes.key(seeded_head) or not migrates_forward(seeded_head):
         return False
+    head = migration_head()
     moved = f"{seeded_head} → {head} on {datetime.now(UTC).date().isoformat()}"
     print(f"{kind}: the data set was seeded at migration {seeded_head}: upgraded to {head}")
     manifest.migrated.append(moved)
-    manifest.key = key
+    manifest.key = sizes.key(head)
     return True
 
 
