@@ -132,6 +132,9 @@ class personal:  # noqa: N801 - reads like a field declaration on the model
         self.index = index
         self.index_kind = index_kind
         self.name = sealed_attr
+        # The sealed column's name per model: every field read binds it into the context,
+        # and asking the mapper each time cost more than the decryption itself.
+        self._column_names: dict[type, str] = {}
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -150,12 +153,15 @@ class personal:  # noqa: N801 - reads like a field declaration on the model
         # on the row only while that very ciphertext does: a reload, a re-encryption or a
         # new value brings another Sealed object, and it is opened again; a value that does
         # not open is never remembered.
+        session = object_session(obj)
         opened: dict[str, tuple[Sealed, str]] | None = obj.__dict__.get(_OPENED)
-        if opened is not None and object_session(obj) is not None:  # as readable as unopened
+        if opened is not None and session is not None:  # as readable as unopened
             hit = opened.get(self.name)
             if hit is not None and hit[0] is value:
                 return hit[1]
-        plaintext = cipher_of(obj).open(obj, self, value)
+        if session is None:
+            raise RuntimeError(_NO_SESSION)
+        plaintext = session_cipher(session).open(session, obj, self, value)
         obj.__dict__.setdefault(_OPENED, {})[self.name] = (value, plaintext)
         return plaintext
 
@@ -165,7 +171,11 @@ class personal:  # noqa: N801 - reads like a field declaration on the model
         setattr(obj, self.sealed_attr, None if value is None else Pending(value))
 
     def column_name(self, model: type) -> str:
-        return str(inspect(model).attrs[self.sealed_attr].columns[0].name)
+        name = self._column_names.get(model)
+        if name is None:
+            name = str(inspect(model).attrs[self.sealed_attr].columns[0].name)
+            self._column_names[model] = name
+        return name
 
 
 def session_cipher(session: Session) -> FieldCipher:
@@ -175,11 +185,7 @@ def session_cipher(session: Session) -> FieldCipher:
     return cipher
 
 
-def cipher_of(obj: object) -> FieldCipher:
-    session = object_session(obj)
-    if session is None:
-        raise RuntimeError("personal fields are readable only while their row is in a session")
-    return session_cipher(session)
+_NO_SESSION = "personal fields are readable only while their row is in a session"
 
 
 class FieldCipher:
@@ -208,9 +214,7 @@ class FieldCipher:
         table = type(obj).__table__.name  # type: ignore[attr-defined]
         return FieldContext(table, field.column_name(type(obj)), obj.id, person_id)
 
-    def open(self, obj: EncryptedRecord, field: personal, sealed: Sealed) -> str:
-        session = object_session(obj)
-        assert session is not None
+    def open(self, session: Session, obj: EncryptedRecord, field: personal, sealed: Sealed) -> str:
         dek = self.keys.by_id(session, dek_id_of(sealed.blob))
         return decrypt_field(sealed.blob, dek, self.context(obj, field, obj.key_scope().person_id))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
 from crypto import DecryptionError
 from referral.db.encryption import FieldCipher, Sealed, personal
@@ -555,9 +556,11 @@ def test_a_field_read_again_is_decrypted_once_and_a_changed_value_is_read_afresh
     opened: list[str] = []
     real_open = FieldCipher.open
 
-    def counting_open(self: FieldCipher, obj: object, field: personal, sealed: Sealed) -> str:
+    def counting_open(
+        self: FieldCipher, session: Session, obj: object, field: personal, sealed: Sealed
+    ) -> str:
         opened.append(field.name)
-        return real_open(self, obj, field, sealed)  # type: ignore[arg-type]
+        return real_open(self, session, obj, field, sealed)  # type: ignore[arg-type]
 
     monkeypatch.setattr(FieldCipher, "open", counting_open)
     with app.app_context(), UnitOfWork(request_session()) as uow:

@@ -221,6 +221,8 @@ def test_no_nonce_repeats_across_100_000_encryptions_under_one_dek() -> None:
         ("person_id", "asa@example.org"),
         ("person_id", "150312-1234"),
         ("person_id", "201503121234"),
+        ("row_id", "1503121234"),
+        ("row_id", "20150312-1234"),
     ],
 )
 def test_a_context_holding_personal_data_or_junk_is_refused(field: str, value: str) -> None:
