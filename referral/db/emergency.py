@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from referral.db.base import Base, UtcDateTime, new_id, utcnow
@@ -40,17 +40,20 @@ class EmergencyGrant(EncryptedRecord, Base):
         return self.granted_at <= now < self.expires_at
 
 
+_NOW = bindparam("now", type_=UtcDateTime())
+# Built once: every request of a social worker runs it (the session's live grants), and
+# building a statement anew cost about as much as running this one.
+_LIVE_GRANT_CHILDREN = select(EmergencyGrant.child_id).where(
+    EmergencyGrant.user_id == bindparam("user_id"),
+    EmergencyGrant.granted_at <= _NOW,
+    EmergencyGrant.expires_at > _NOW,
+)
+
+
 def live_grant_children(db: Session, user_id: str, now: datetime) -> frozenset[str]:
     """The children `user_id` holds a live grant for at `now`: what the request's actor may
     read through emergency access. An expired grant is simply no longer found."""
-    rows = db.scalars(
-        select(EmergencyGrant.child_id).where(
-            EmergencyGrant.user_id == user_id,
-            EmergencyGrant.granted_at <= now,
-            EmergencyGrant.expires_at > now,
-        )
-    )
-    return frozenset(rows)
+    return frozenset(db.scalars(_LIVE_GRANT_CHILDREN, {"user_id": user_id, "now": now}))
 
 
 def live_grant_until(db: Session, user_id: str, child_id: str, now: datetime) -> datetime | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from audit.actions import Action
@@ -168,20 +168,24 @@ def current_description(db: Session, programme: str, partner_id: str) -> Activit
     )
 
 
+# Built once: every consent given asks it.
+_PUBLISHED_VERSION = (
+    select(ActivityDescription.id)
+    .where(
+        ActivityDescription.programme == bindparam("programme"),
+        ActivityDescription.version == bindparam("version"),
+    )
+    .limit(1)
+)
+
+
 def version_exists(db: Session, programme: str, version: str) -> bool:
     """Whether `version` is a published description of `programme`, for any partner.
 
     The consent service asks this: a consent is recorded against the child, not against one
     referral, so it cannot name the partner; requiring that the label was published for the
     programme rejects typos and invented versions without tying consent to one partner."""
-    found = db.scalar(
-        select(ActivityDescription.id)
-        .where(
-            ActivityDescription.programme == programme,
-            ActivityDescription.version == version,
-        )
-        .limit(1)
-    )
+    found = db.scalar(_PUBLISHED_VERSION, {"programme": programme, "version": version})
     return found is not None
 
 

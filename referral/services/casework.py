@@ -17,6 +17,7 @@ from sqlalchemy import select
 from audit.actions import Action
 from audit.record import record
 from referral.actors import Actor
+from referral.db.base import IDS, ByIds, chunks, in_ids
 from referral.db.models import Organisation
 from referral.db.people import Child
 from referral.db.referrals import Referral
@@ -65,14 +66,19 @@ class ReferralHistory:
     history: tuple[StatusChange, ...]
 
 
+_PARTNER_NAMES = ByIds(
+    lambda arrays: select(Organisation.id, Organisation.name).where(in_ids(Organisation.id, arrays))
+)
+
+
 def _partner_names(uow: UnitOfWork, partner_ids: Iterable[str]) -> dict[str, str]:
-    wanted = set(partner_ids)
-    if not wanted:
-        return {}
-    rows = uow.session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))
-    )
-    return {org_id: name for org_id, name in rows}
+    db = uow.session
+    statement = _PARTNER_NAMES(db)
+    return {
+        org_id: name
+        for chunk in chunks(sorted(set(partner_ids)))
+        for org_id, name in db.execute(statement, {IDS: chunk})
+    }
 
 
 def district_referrals(

@@ -34,7 +34,7 @@ from audit.record import record, timestamp
 from config import Settings
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.base import utcnow
+from referral.db.base import IDS, ByIds, chunks, in_ids, utcnow
 from referral.db.concern import ConcernReport, ConcernStatus, Routing, SubjectKind
 from referral.db.encryption import EncryptedRecord
 from referral.db.models import Organisation, User
@@ -618,17 +618,23 @@ def close(uow: UnitOfWork, actor: Actor, report_id: str) -> None:
 def children_with_open_reports(uow: UnitOfWork, child_ids: Iterable[str]) -> frozenset[str]:
     """Of these children (already in the caller's scope), those with a report not closed:
     the concern flag on the district's record and lists. Never for a partner's view."""
-    wanted = set(child_ids)
-    if not wanted:
-        return frozenset()
+    db = uow.session
+    statement = _OPEN_REPORTS_OF(db)
     return frozenset(
-        uow.session.scalars(
-            select(ConcernReport.child_id).where(
-                ConcernReport.child_id.in_(wanted),
-                ConcernReport.status != ConcernStatus.CLOSED.value,
-            )
-        )
+        child_id
+        for chunk in chunks(sorted(set(child_ids)))
+        for child_id in db.scalars(statement, {IDS: chunk})
+        if child_id is not None  # (a report about a youth has none; none is asked for here)
     )
+
+
+# Built once: every list and record of a district's children asks it.
+_OPEN_REPORTS_OF = ByIds(
+    lambda arrays: select(ConcernReport.child_id).where(
+        in_ids(ConcernReport.child_id, arrays),
+        ConcernReport.status != ConcernStatus.CLOSED.value,
+    )
+)
 
 
 # --- oversight ------------------------------------------------------------------------------

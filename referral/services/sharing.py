@@ -9,15 +9,14 @@ database, and deny by default: no placement, or a record that cannot be read, is
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
 
 from crypto import DecryptionError
-from referral.db.base import chunks, one_of
+from referral.db.base import IDS, ByIds, chunks, in_ids
 from referral.db.encryption import session_cipher
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
@@ -106,9 +105,9 @@ def _consent(row: ConsentRecord) -> Consent:
     )
 
 
-def _latest_consents(db: Session, child_ids: Sequence[str]) -> Select[ConsentRecord]:
-    """Each party's latest record for these children, and no other: the records are
-    append-only, so a child's history grows with every renewal and withdrawal, and the
+def _latest_consents(arrays: bool) -> Select[ConsentRecord]:
+    """Each party's latest record for the children bound as :ids, and no other: the records
+    are append-only, so a child's history grows with every renewal and withdrawal, and the
     database ranks it (in its index on child_id) rather than the service loading all of it
     to keep one row per party. Latest: recorded last; between two recorded at the same
     moment, the greater id, as the order the rows were read in before."""
@@ -122,7 +121,7 @@ def _latest_consents(db: Session, child_ids: Sequence[str]) -> Select[ConsentRec
             )
             .label("rank"),
         )
-        .where(one_of(db, ConsentRecord.child_id, child_ids))
+        .where(in_ids(ConsentRecord.child_id, arrays))
         .subquery()
     )
     return (
@@ -133,6 +132,17 @@ def _latest_consents(db: Session, child_ids: Sequence[str]) -> Select[ConsentRec
     )
 
 
+_LATEST_CONSENTS = ByIds(_latest_consents)
+_GUARDIANS = ByIds(
+    lambda arrays: (
+        select(Guardian.child_id, Guardian.id, Guardian.has_custody)
+        .where(in_ids(Guardian.child_id, arrays))
+        .order_by(Guardian.created_at, Guardian.id)
+    )
+)
+_CHILDREN = ByIds(lambda arrays: select(Child).where(in_ids(Child.id, arrays)))
+
+
 def sharing_facts(uow: UnitOfWork, child_ids: Iterable[str]) -> dict[str, SharingFacts]:
     """The facts of each child, read in two queries per 500 children: a list of referrals
     would otherwise read them once per child and category asked."""
@@ -141,13 +151,9 @@ def sharing_facts(uow: UnitOfWork, child_ids: Iterable[str]) -> dict[str, Sharin
     guardians: dict[str, list[GuardianFact]] = {child_id: [] for child_id in ids}
     latest: dict[str, dict[str, ConsentRecord]] = {child_id: {} for child_id in ids}
     for chunk in chunks(ids):
-        for child_id, guardian_id, has_custody in db.execute(
-            select(Guardian.child_id, Guardian.id, Guardian.has_custody)
-            .where(one_of(db, Guardian.child_id, chunk))
-            .order_by(Guardian.created_at, Guardian.id)
-        ):
+        for child_id, guardian_id, has_custody in db.execute(_GUARDIANS(db), {IDS: chunk}):
             guardians[child_id].append(GuardianFact(guardian_id, has_custody))
-        for row in db.scalars(_latest_consents(db, chunk)):
+        for row in db.scalars(_LATEST_CONSENTS(db), {IDS: chunk}):
             latest[row.child_id][row.party] = row
     return {
         child_id: SharingFacts(
@@ -169,10 +175,7 @@ def children_by_id(uow: UnitOfWork, child_ids: Iterable[str]) -> dict[str, Child
     ids = sorted(set(child_ids))
     found: dict[str, Child] = {}
     for chunk in chunks(ids):
-        found.update(
-            (child.id, child)
-            for child in db.scalars(select(Child).where(one_of(db, Child.id, chunk)))
-        )
+        found.update((child.id, child) for child in db.scalars(_CHILDREN(db), {IDS: chunk}))
     session_cipher(db).keys.load_many(db, (child.data_key_id for child in found.values()))
     return found
 
