@@ -8,22 +8,19 @@ child's subject-access report lists every look.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from audit.actions import Action
 from audit.record import record
 from referral.actors import Actor
-from referral.db.base import IDS, ByIds, chunks, in_ids
-from referral.db.models import Organisation
 from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, organisation_scope, require
-from referral.services import concern_reports
+from referral.services import concern_reports, organisations
 from referral.services.children import record_children_access
 from referral.services.loading import get_for
 from referral.services.sharing import children_by_id
@@ -66,19 +63,9 @@ class ReferralHistory:
     history: tuple[StatusChange, ...]
 
 
-_PARTNER_NAMES = ByIds(
-    lambda arrays: select(Organisation.id, Organisation.name).where(in_ids(Organisation.id, arrays))
-)
-
-
-def _partner_names(uow: UnitOfWork, partner_ids: Iterable[str]) -> dict[str, str]:
-    db = uow.session
-    statement = _PARTNER_NAMES(db)
-    return {
-        org_id: name
-        for chunk in chunks(sorted(set(partner_ids)))
-        for org_id, name in db.execute(statement, {IDS: chunk})
-    }
+# Built once: a social worker's list of referrals runs one on every look.
+_CITY_REFERRALS = select(Referral).order_by(Referral.created_at.desc(), Referral.id)
+_DISTRICT_REFERRALS = _CITY_REFERRALS.where(Referral.district_id == bindparam("district_id"))
 
 
 def district_referrals(
@@ -89,11 +76,11 @@ def district_referrals(
     never show what `require` would refuse one by one."""
     require(actor, Permission.REFERRAL_READ)
     db = uow.session
-    query = select(Referral).order_by(Referral.created_at.desc(), Referral.id)
     scope = organisation_scope(actor)
-    if scope is not None:
-        query = query.where(Referral.district_id == scope)
-    found = db.scalars(query).all()
+    if scope is None:
+        found = db.scalars(_CITY_REFERRALS).all()
+    else:
+        found = db.scalars(_DISTRICT_REFERRALS, {"district_id": scope}).all()
     flagged = concern_reports.children_with_open_reports(uow, {r.child_id for r in found})
     if concern_only:
         found = [r for r in found if r.child_id in flagged]
@@ -108,7 +95,7 @@ def district_referrals(
         (children[i] for i in dict.fromkeys(r.child_id for r in found)),
     )
     uow.commit()  # the access is on record before anything is shown
-    partners = _partner_names(uow, (r.partner_id for r in found))
+    partners = organisations.names_by_id(uow, (r.partner_id for r in found))
     return [
         ReferralSummary(
             id=r.id,
@@ -146,7 +133,7 @@ def referral_history(uow: UnitOfWork, actor: Actor, referral_id: str) -> Referra
     )
     uow.commit()  # the access is on record before anything is shown
     staff = staff_names(uow, (event.by for event in referral.events))
-    partners = _partner_names(uow, [referral.partner_id])
+    partners = organisations.names_by_id(uow, [referral.partner_id])
     return ReferralHistory(
         id=referral.id,
         status=referral.status,

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from audit.actions import Action
@@ -44,7 +44,7 @@ from referral.rules import (
     Status,
     age_on,
 )
-from referral.services import case_numbers, concern_reports
+from referral.services import case_numbers, concern_reports, organisations
 from referral.services.children import record_child_access, record_children_access
 from referral.services.group_dates import groups_of
 from referral.services.loading import get_for
@@ -196,6 +196,23 @@ class ChildSummary:
     birth_date: date | None = None
 
 
+# The record's statements, built once (a social worker opens records all day).
+_GUARDIANS = (
+    select(Guardian).where(Guardian.child_id == bindparam("child_id")).order_by(Guardian.created_at)
+)
+_CONSENTS = (
+    select(ConsentRecord)
+    .where(ConsentRecord.child_id == bindparam("child_id"))
+    .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+)
+_REFERRALS = (
+    select(Referral)
+    .where(Referral.child_id == bindparam("child_id"))
+    .order_by(Referral.created_at)
+    .options(selectinload(Referral.events))  # each referral's history, in one query
+)
+
+
 def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date) -> ChildRecord:
     """One child's record for a social worker of the child's district, or one holding a
     live emergency grant for the child (404 for others)."""
@@ -207,20 +224,10 @@ def read_child_record(uow: UnitOfWork, actor: Actor, child_id: str, today: date)
     uow.commit()  # the access is on record before anything is shown
 
     db = uow.session
-    guardians = db.scalars(
-        select(Guardian).where(Guardian.child_id == child.id).order_by(Guardian.created_at)
-    ).all()
-    consent_rows = db.scalars(
-        select(ConsentRecord)
-        .where(ConsentRecord.child_id == child.id)
-        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
-    ).all()
-    referral_rows = db.scalars(
-        select(Referral)
-        .where(Referral.child_id == child.id)
-        .order_by(Referral.created_at)
-        .options(selectinload(Referral.events))  # each referral's history, in one query
-    ).all()
+    of_child = {"child_id": child.id}
+    guardians = db.scalars(_GUARDIANS, of_child).all()
+    consent_rows = db.scalars(_CONSENTS, of_child).all()
+    referral_rows = db.scalars(_REFERRALS, of_child).all()
     lvu = lvu_decisions(child) if child.placement_basis == PlacementBasis.LVU.value else {}
     staff = staff_names(
         uow,
@@ -312,12 +319,7 @@ def _referral_views(
     uow: UnitOfWork, rows: Sequence[Referral], staff: Mapping[str, str]
 ) -> tuple[ReferralView, ...]:
     """The child's referrals, newest first, with their partner's name and their history."""
-    named = uow.session.execute(
-        select(Organisation.id, Organisation.name).where(
-            Organisation.id.in_({r.partner_id for r in rows})
-        )
-    )
-    partners = {org_id: name for org_id, name in named}
+    partners = organisations.names_by_id(uow, (r.partner_id for r in rows))
     groups = groups_of(uow, [r.id for r in rows])
     return tuple(
         ReferralView(

@@ -34,7 +34,7 @@ from audit.record import record, timestamp
 from config import Settings
 from referral.actors import Actor
 from referral.db.audit_log import AuditEntry
-from referral.db.base import IDS, ByIds, chunks, in_ids, utcnow
+from referral.db.base import ByIds, in_ids, utcnow
 from referral.db.concern import ConcernReport, ConcernStatus, Routing, SubjectKind
 from referral.db.encryption import EncryptedRecord
 from referral.db.models import Organisation, User
@@ -615,19 +615,6 @@ def close(uow: UnitOfWork, actor: Actor, report_id: str) -> None:
     uow.commit()
 
 
-def children_with_open_reports(uow: UnitOfWork, child_ids: Iterable[str]) -> frozenset[str]:
-    """Of these children (already in the caller's scope), those with a report not closed:
-    the concern flag on the district's record and lists. Never for a partner's view."""
-    db = uow.session
-    statement = _OPEN_REPORTS_OF(db)
-    return frozenset(
-        child_id
-        for chunk in chunks(sorted(set(child_ids)))
-        for child_id in db.scalars(statement, {IDS: chunk})
-        if child_id is not None  # (a report about a youth has none; none is asked for here)
-    )
-
-
 # Built once: every list and record of a district's children asks it.
 _OPEN_REPORTS_OF = ByIds(
     lambda arrays: select(ConcernReport.child_id).where(
@@ -635,6 +622,16 @@ _OPEN_REPORTS_OF = ByIds(
         ConcernReport.status != ConcernStatus.CLOSED.value,
     )
 )
+
+
+def children_with_open_reports(uow: UnitOfWork, child_ids: Iterable[str]) -> frozenset[str]:
+    """Of these children (already in the caller's scope), those with a report not closed:
+    the concern flag on the district's record and lists. Never for a partner's view."""
+    return frozenset(
+        child_id
+        for (child_id,) in _OPEN_REPORTS_OF.rows(uow.session, child_ids)
+        if child_id is not None  # (a report about a youth has none; none is asked for here)
+    )
 
 
 # --- oversight ------------------------------------------------------------------------------

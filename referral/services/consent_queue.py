@@ -20,12 +20,12 @@ from audit.actions import Action
 from crypto import DecryptionError
 from referral.actors import Actor
 from referral.db.base import chunks, one_of
-from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, organisation_scope, require
 from referral.rules import CHILD_PARTY, TERMINAL, WITH_PARTNER, Decision, PlacementBasis, Status
+from referral.services import organisations
 from referral.services.children import record_children_access
 from referral.services.sharing import children_by_id
 
@@ -111,13 +111,7 @@ def _described(referral: Referral, partner_names: Mapping[str, str]) -> Affected
 
 
 def _partner_names(uow: UnitOfWork, referrals: Iterable[Referral]) -> dict[str, str]:
-    ids = sorted({r.partner_id for r in referrals})
-    db = uow.session
-    names: dict[str, str] = {}
-    for chunk in chunks(ids):
-        query = select(Organisation.id, Organisation.name).where(one_of(db, Organisation.id, chunk))
-        names.update((org_id, name) for org_id, name in db.execute(query))
-    return names
+    return organisations.names_by_id(uow, (r.partner_id for r in referrals))
 
 
 def _under_lvu(child: Child) -> bool:

@@ -14,6 +14,7 @@ from audit.record import record
 from referral.actors import Actor
 from referral.auth.passwords import hash_password, password_problem
 from referral.auth.sessions import close_all_sessions
+from referral.db.base import ByIds, in_ids
 from referral.db.models import Organisation, User, UserRole
 from referral.db.uow import UnitOfWork
 from referral.errors import Conflict, InvalidInput, NotFound
@@ -274,10 +275,12 @@ def group_leaders(uow: UnitOfWork, actor: Actor) -> list[StaffMember]:
     return [StaffMember(user_id, name) for user_id, name in rows]
 
 
+# Built once: every record and history a social worker opens names its staff.
+_DISPLAY_NAMES = ByIds(
+    lambda arrays: select(User.id, User.display_name).where(in_ids(User.id, arrays))
+)
+
+
 def staff_names(uow: UnitOfWork, user_ids: Iterable[str]) -> dict[str, str]:
     """Display names of staff for a history (work identities, not protected persons)."""
-    wanted = set(user_ids)
-    if not wanted:
-        return {}
-    rows = uow.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
-    return {user_id: name for user_id, name in rows}
+    return {user_id: name for user_id, name in _DISPLAY_NAMES.rows(uow.session, user_ids)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import Select, select
 
-from referral.db.base import IDS, ByIds, in_ids, one_of
+from referral.db.base import IDS, IN_CHUNK, ByIds, in_ids, one_of
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
 from referral.request_scope import request_session
@@ -49,3 +49,23 @@ def test_a_statement_is_built_once_for_each_kind_of_database(app: Flask) -> None
         first = by_ids(session)
         assert by_ids(session) is first and by_ids(session) is first
         assert built == [session.get_bind().dialect.name == "postgresql"]
+
+
+def test_rows_over_more_ids_than_one_chunk_holds_come_from_every_chunk(
+    app: Flask, factory: Factory
+) -> None:
+    actor = social_worker_actor(factory)
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        ids = [
+            children.register_child(
+                uow, actor, children.NewChild(invented_personnummer(2011, 9, day), f"Barn {day}")
+            ).id
+            for day in (1, 2)
+        ]
+        first, last = sorted(ids)
+        # Ids that sort between the two children: sorted and cut into chunks, the first child
+        # is in the first chunk, the last one in the third.
+        between = [f"{first}-{n:04d}" for n in range(2 * IN_CHUNK)]
+        asked = [last, *between, first]
+        by_ids = ByIds(lambda arrays: select(Child.id).where(in_ids(Child.id, arrays)))
+        assert sorted(row[0] for row in by_ids.rows(uow.session, asked)) == sorted(ids)
