@@ -97,6 +97,13 @@ def one_of(
     return column.in_(ids)
 
 
+def id_param(name: str) -> BindParameter[str]:
+    """A row id bound when a statement built once (at import) runs. Typed here: a foreign
+    key's column takes its type from the table it names, which may not be known yet when the
+    statement is built, and the parameter would then go untyped to the database."""
+    return bindparam(name, type_=String(36))
+
+
 # The bound parameter `in_ids` reads the ids from: `session.execute(statement, {IDS: chunk})`.
 IDS = "ids"
 

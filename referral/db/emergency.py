@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from referral.db.base import Base, UtcDateTime, new_id, utcnow
+from referral.db.base import Base, UtcDateTime, id_param, new_id, utcnow
 from referral.db.encryption import EncryptedRecord, EncryptedText, FieldValue, personal
 from referral.db.people import district_holder
 from referral.scopes import KeyScope
@@ -44,7 +44,7 @@ _NOW = bindparam("now", type_=UtcDateTime())
 # Built once: every request of a social worker runs it (the session's live grants), and
 # building a statement anew cost about as much as running this one.
 _LIVE_GRANT_CHILDREN = select(EmergencyGrant.child_id).where(
-    EmergencyGrant.user_id == bindparam("user_id"),
+    EmergencyGrant.user_id == id_param("user_id"),
     EmergencyGrant.granted_at <= _NOW,
     EmergencyGrant.expires_at > _NOW,
 )

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from audit.actions import Action
 from audit.record import record
 from referral.actors import Actor
+from referral.db.base import id_param
 from referral.db.people import Child
 from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
@@ -65,7 +66,7 @@ class ReferralHistory:
 
 # Built once: a social worker's list of referrals runs one on every look.
 _CITY_REFERRALS = select(Referral).order_by(Referral.created_at.desc(), Referral.id)
-_DISTRICT_REFERRALS = _CITY_REFERRALS.where(Referral.district_id == bindparam("district_id"))
+_DISTRICT_REFERRALS = _CITY_REFERRALS.where(Referral.district_id == id_param("district_id"))
 
 
 def district_referrals(

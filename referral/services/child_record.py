@@ -13,11 +13,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from audit.actions import Action
 from referral.actors import Actor
+from referral.db.base import id_param
 from referral.db.encryption import session_cipher
 from referral.db.models import Organisation
 from referral.db.people import Child, ConsentRecord, Guardian
@@ -198,16 +199,16 @@ class ChildSummary:
 
 # The record's statements, built once (a social worker opens records all day).
 _GUARDIANS = (
-    select(Guardian).where(Guardian.child_id == bindparam("child_id")).order_by(Guardian.created_at)
+    select(Guardian).where(Guardian.child_id == id_param("child_id")).order_by(Guardian.created_at)
 )
 _CONSENTS = (
     select(ConsentRecord)
-    .where(ConsentRecord.child_id == bindparam("child_id"))
+    .where(ConsentRecord.child_id == id_param("child_id"))
     .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
 )
 _REFERRALS = (
     select(Referral)
-    .where(Referral.child_id == bindparam("child_id"))
+    .where(Referral.child_id == id_param("child_id"))
     .order_by(Referral.created_at)
     .options(selectinload(Referral.events))  # each referral's history, in one query
 )

@@ -627,11 +627,7 @@ _OPEN_REPORTS_OF = ByIds(
 def children_with_open_reports(uow: UnitOfWork, child_ids: Iterable[str]) -> frozenset[str]:
     """Of these children (already in the caller's scope), those with a report not closed:
     the concern flag on the district's record and lists. Never for a partner's view."""
-    return frozenset(
-        child_id
-        for (child_id,) in _OPEN_REPORTS_OF.rows(uow.session, child_ids)
-        if child_id is not None  # (a report about a youth has none; none is asked for here)
-    )
+    return frozenset(child_id for (child_id,) in _OPEN_REPORTS_OF.rows(uow.session, child_ids))
 
 
 # --- oversight ------------------------------------------------------------------------------

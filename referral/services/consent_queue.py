@@ -110,10 +110,6 @@ def _described(referral: Referral, partner_names: Mapping[str, str]) -> Affected
     return AffectedReferral(referral.id, referral.status, referral.partner_id, name)
 
 
-def _partner_names(uow: UnitOfWork, referrals: Iterable[Referral]) -> dict[str, str]:
-    return organisations.names_by_id(uow, (r.partner_id for r in referrals))
-
-
 def _under_lvu(child: Child) -> bool:
     try:
         basis: str | None = child.placement_basis
@@ -153,7 +149,9 @@ def lapse_queue(uow: UnitOfWork, actor: Actor, today: date, warning_days: int) -
     # child's key, its guardian and each referral's partner).
     children = children_by_id(uow, {c.child_id for c in due})
     guardians = _guardians(uow, due)
-    partner_names = _partner_names(uow, (r for rs in open_referrals.values() for r in rs))
+    partner_names = organisations.names_by_id(
+        uow, (r.partner_id for rs in open_referrals.values() for r in rs)
+    )
     lines: list[LapseLine] = []
     shown: dict[str, Child] = {}
     for consent in sorted(due, key=lambda c: (c.valid_until, c.child_id, c.party)):

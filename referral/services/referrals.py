@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NoReturn
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from audit.actions import Action, Outcome
 from audit.record import Entry, record, record_many
 from referral.actors import Actor
-from referral.db.base import utcnow
+from referral.db.base import id_param, utcnow
 from referral.db.models import Organisation
 from referral.db.notifications import NoticeKind
 from referral.db.people import Child
@@ -225,7 +225,7 @@ def _share_on(
 # placement reads them twice: before the change and after it). Asked for child and status,
 # SQLite (without statistics) chose the index on the status and read every referral in the
 # city in those states (5.7 ms a consent at 100 000 children); a child has a few.
-_REFERRALS_OF_CHILD = select(Referral).where(Referral.child_id == bindparam("child_id"))
+_REFERRALS_OF_CHILD = select(Referral).where(Referral.child_id == id_param("child_id"))
 
 
 def _referrals_of(uow: UnitOfWork, child: Child) -> list[Referral]:
@@ -348,7 +348,7 @@ def partner_view(
 _PARTNER_INBOX = (
     select(Referral)
     .where(
-        Referral.partner_id == bindparam("partner_id"),
+        Referral.partner_id == id_param("partner_id"),
         Referral.status.in_(sorted(s.value for s in WITH_PARTNER)),
     )
     .order_by(Referral.created_at)
