@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import Select, select
 
+from referral.actors import Actor
 from referral.db.base import IDS, IN_CHUNK, ByIds, in_ids, one_of
 from referral.db.people import Child
 from referral.db.uow import UnitOfWork
@@ -15,17 +16,24 @@ from referral.services import children
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 
 
+def _children_born(
+    uow: UnitOfWork, actor: Actor, year: int, month: int, days: tuple[int, ...]
+) -> list[str]:
+    """The ids of children registered in the actor's district, one born on each day."""
+    return [
+        children.register_child(
+            uow, actor, children.NewChild(invented_personnummer(year, month, day), f"Barn {day}")
+        ).id
+        for day in days
+    ]
+
+
 def test_one_statement_reads_chunks_of_any_length_as_a_statement_built_for_each_would(
     app: Flask, factory: Factory
 ) -> None:
     actor = social_worker_actor(factory)
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        ids = [
-            children.register_child(
-                uow, actor, children.NewChild(invented_personnummer(2012, 3, day), f"Barn {day}")
-            ).id
-            for day in (4, 5, 6)
-        ]
+        ids = _children_born(uow, actor, 2012, 3, (4, 5, 6))
         by_ids = ByIds(lambda arrays: select(Child.id).where(in_ids(Child.id, arrays)))
         session = uow.session
         for chunk in ([ids[0]], ids, ids[1:], [ids[2], "no-such-child"], []):
@@ -56,12 +64,7 @@ def test_rows_over_more_ids_than_one_chunk_holds_come_from_every_chunk(
 ) -> None:
     actor = social_worker_actor(factory)
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        ids = [
-            children.register_child(
-                uow, actor, children.NewChild(invented_personnummer(2011, 9, day), f"Barn {day}")
-            ).id
-            for day in (1, 2)
-        ]
+        ids = _children_born(uow, actor, 2011, 9, (1, 2))
         first, last = sorted(ids)
         # Ids that sort between the two children: sorted and cut into chunks, the first child
         # is in the first chunk, the last one in the third.
