@@ -583,6 +583,46 @@ def test_the_year_overview_shows_places_left_and_children_waiting(app: Flask, wo
         assert overview.children_waiting == 2
 
 
+def test_the_place_form_offers_planned_groups_with_room_counted_as_the_roster_counts(
+    app: Flask, world: World
+) -> None:
+    """What the inbox offers: planned groups of this year and next with their places left,
+    a full group left out, and a child whose consent was withdrawn no longer holding a place
+    (the same rule as the roster, which no longer shows them)."""
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        spring = _group(uow, world)
+        full = _group(uow, world, start=date(2027, 9, 6))
+        next_year = _group(uow, world, start=date(2028, 1, 10))
+        _group(uow, world, start=date(2029, 1, 8))  # the year after next: not offered yet
+        _fill(uow, world, spring, 2)
+        lapsed = _accepted(uow, world, sol_categories=("name", "age", "participation"))
+        groups.enrol(uow, world.leader, spring.group_id, lapsed.id, TODAY)
+        _fill(uow, world, full, 8)
+        before = groups.groups_with_room(uow, world.leader, TODAY)
+        _withdraw_consent(uow, world, lapsed)
+        after = groups.groups_with_room(uow, world.leader, TODAY)
+        roster = groups.group_roster(uow, world.leader, spring.group_id, TODAY)
+        offered = [(g.group_id, g.name, g.start_date, g.places_left) for g in before]
+        assert offered == [
+            (spring.group_id, "Vårgrupp Farsta", START, 5),
+            (next_year.group_id, "Vårgrupp Farsta", date(2028, 1, 10), 8),
+        ]
+        assert [(g.group_id, g.places_left) for g in after] == [
+            (spring.group_id, 6),
+            (next_year.group_id, 8),
+        ]
+        assert roster.group.places_left == 6 and len(roster.children) == 2
+
+
+def test_the_place_form_offers_another_partners_leader_none_of_our_groups(
+    app: Flask, factory: Factory, world: World
+) -> None:
+    other_leader = _leader_of(factory, factory.organisation("partner"))
+    with app.app_context(), UnitOfWork(request_session()) as uow:
+        _group(uow, world)
+        assert groups.groups_with_room(uow, other_leader, TODAY) == []
+
+
 def test_every_change_about_a_child_is_logged_under_the_childs_subject_id(
     app: Flask, world: World
 ) -> None:

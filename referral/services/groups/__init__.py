@@ -34,6 +34,7 @@ from referral.services.groups.enrolment import (
 from referral.services.groups.planning import create_group
 from referral.services.groups.reading import (
     GroupReadiness,
+    GroupWithRoom,
     group_roster,
     groups_starting_soon,
     groups_with_room,
@@ -48,6 +49,7 @@ __all__ = [
     "GroupReadiness",
     "GroupState",
     "GroupSummary",
+    "GroupWithRoom",
     "NewGroup",
     "NewVisit",
     "RecordedVisit",

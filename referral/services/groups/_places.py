@@ -34,7 +34,7 @@ from referral.services.referrals import (
     PartnerShare,
     partner_share,
 )
-from referral.services.sharing import children_by_id, sharing_facts
+from referral.services.sharing import children_by_id, partner_sees_referral, sharing_facts
 
 MAX_NAME = 100
 # A child holds a place while the referral is in one of these; a withdrawal (or completion)
@@ -173,6 +173,31 @@ def _visible_many(
     return visible
 
 
+def _held(
+    uow: UnitOfWork, group_ids: Sequence[str], *, with_visits: bool = False
+) -> list[tuple[Enrolment, Referral]]:
+    """Each enrolment in these groups whose referral holds a place (placed or participating),
+    in the order the children were enrolled; lawfulness is weighed by the caller."""
+    if not group_ids:
+        return []
+    # By the groups alone, the places held picked here: asked for the referrals' status too,
+    # SQLite (without statistics) began at the index on the status and read every referral
+    # in a group in the city; a group has a few enrolments.
+    query = (
+        select(Enrolment, Referral)
+        .join(Referral, Enrolment.referral_id == Referral.id)
+        .where(Enrolment.group_id.in_(list(group_ids)))
+        .order_by(Enrolment.enrolled_at, Enrolment.id)
+    )
+    if with_visits:
+        query = query.options(selectinload(Enrolment.visits))
+    return [
+        (enrolment, referral)
+        for enrolment, referral in uow.session.execute(query)
+        if Status(referral.status) in IN_GROUP
+    ]
+
+
 def _places_by_group(
     uow: UnitOfWork, groups: Sequence[Group], today: date, *, with_visits: bool = False
 ) -> dict[str, list[_Place]]:
@@ -180,25 +205,28 @@ def _places_by_group(
     `with_visits` reads every enrolment's visits in the same go, for a caller that shows or
     counts them."""
     places: dict[str, list[_Place]] = {group.id: [] for group in groups}
-    if not places:
-        return places
-    # By the groups alone, the places held picked here: asked for the referrals' status too,
-    # SQLite (without statistics) began at the index on the status and read every referral
-    # in a group in the city; a group has a few enrolments.
-    query = (
-        select(Enrolment, Referral)
-        .join(Referral, Enrolment.referral_id == Referral.id)
-        .where(Enrolment.group_id.in_(list(places)))
-        .order_by(Enrolment.enrolled_at, Enrolment.id)
-    )
-    if with_visits:
-        query = query.options(selectinload(Enrolment.visits))
-    rows = [row for row in uow.session.execute(query) if Status(row[1].status) in IN_GROUP]
+    rows = _held(uow, list(places), with_visits=with_visits)
     visible = _visible_many(uow, [referral for _, referral in rows], today)
     for enrolment, referral in rows:
         if referral.id in visible:
             places[enrolment.group_id].append(_Place(enrolment, referral, *visible[referral.id]))
     return places
+
+
+def places_taken(uow: UnitOfWork, group_ids: Sequence[str], today: date) -> dict[str, int]:
+    """How many children hold a place in each group now, counted by the same rule as
+    `_places_by_group` (the partner may see the child today) without building what the
+    partner would see: a count opens only the fields the law weighs, not the child's name or
+    contact details. The inbox counts every planned group's places on each look (issue 18)."""
+    taken = dict.fromkeys(group_ids, 0)
+    rows = _held(uow, group_ids)
+    children = children_by_id(uow, [referral.child_id for _, referral in rows])
+    facts = sharing_facts(uow, children)
+    for enrolment, referral in rows:
+        child = children[referral.child_id]
+        if partner_sees_referral(uow, referral, child, today, facts[child.id]) is not None:
+            taken[enrolment.group_id] += 1
+    return taken
 
 
 def _current_places(
@@ -254,17 +282,17 @@ def _summary(
     uow: UnitOfWork,
     group: Group,
     today: date,
-    places: list[_Place] | None = None,
+    taken: int | None = None,
     completed: dict[str, int] | None = None,
 ) -> GroupSummary:
-    """The group's state and counts; `places` (its current places) and `completed` (the
-    counts of completed groups) when the caller has read them for a list."""
+    """The group's state and counts; `taken` (its places held now) and `completed` (the
+    counts of completed groups) when the caller has counted them for a list."""
     if group.status == GroupStatus.COMPLETED.value:
         if completed is None:
             completed = _completed_counts(uow, [group.id])
         enrolled = completed.get(group.id, 0)
     else:
-        enrolled = len(places if places is not None else _current_places(uow, group, today))
+        enrolled = taken if taken is not None else places_taken(uow, [group.id], today)[group.id]
     planned = group.status == GroupStatus.PLANNED.value
     state = _state(group)
     return GroupSummary(
@@ -276,12 +304,12 @@ def _summary(
 
 def _summaries(uow: UnitOfWork, groups: Sequence[Group], today: date) -> list[GroupSummary]:
     """`_summary` of each group, with every group's places and counts read at once."""
-    running = [g for g in groups if g.status != GroupStatus.COMPLETED.value]
-    places = _places_by_group(uow, running, today)
+    running = [g.id for g in groups if g.status != GroupStatus.COMPLETED.value]
+    taken = places_taken(uow, running, today)
     completed = _completed_counts(
         uow, [g.id for g in groups if g.status == GroupStatus.COMPLETED.value]
     )
-    return [_summary(uow, g, today, places.get(g.id), completed) for g in groups]
+    return [_summary(uow, g, today, taken.get(g.id), completed) for g in groups]
 
 
 def _entry_for_child(

@@ -21,7 +21,9 @@ from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, organisation_scope, require
 from referral.rules import (
+    GROUP_MAX,
     Status,
+    group_has_room,
 )
 from referral.services.groups._places import (
     GroupSummary,
@@ -36,6 +38,7 @@ from referral.services.groups._places import (
     _summaries,
     _summary,
     _visible_many,
+    places_taken,
 )
 
 # --- reading ---------------------------------------------------------------------------------
@@ -87,7 +90,7 @@ def group_roster(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> R
     )
     marks = _marks(uow, places)
     roster = Roster(
-        group=_summary(uow, group, today, places),
+        group=_summary(uow, group, today, len(places)),
         children=tuple(_entry(place, marks[place.enrolment.id]) for place in places),
     )
     uow.commit()
@@ -125,15 +128,38 @@ def year_overview(uow: UnitOfWork, actor: Actor, year: int, today: date) -> Year
     )
 
 
-def groups_with_room(uow: UnitOfWork, actor: Actor, today: date) -> list[GroupSummary]:
+@dataclass(frozen=True)
+class GroupWithRoom:
+    """A planned group that still has places: what the inbox's place form offers. No child,
+    no sessions, no leaders."""
+
+    group_id: str
+    name: str
+    start_date: date
+    places_left: int
+
+
+def groups_with_room(uow: UnitOfWork, actor: Actor, today: date) -> list[GroupWithRoom]:
     """Planned groups starting this year or next that still have places: where an accepted
-    child can be placed. Counts only, like the overview, without counting who waits."""
+    child can be placed. Counts only, like the overview, without counting who waits. The
+    inbox asks this on every look, so it reads the groups' own columns and the places held,
+    not each group's sessions and leaders as a summary would."""
     require(actor, Permission.GROUP_READ)
-    groups = _groups_starting(
-        uow, organisation_scope(actor), date(today.year, 1, 1), date(today.year + 1, 12, 31)
+    query = select(Group.id, Group.name, Group.start_date).where(
+        Group.status == GroupStatus.PLANNED.value,
+        Group.start_date >= date(today.year, 1, 1),
+        Group.start_date <= date(today.year + 1, 12, 31),
     )
-    planned = [g for g in groups if g.status == GroupStatus.PLANNED.value]
-    return [summary for summary in _summaries(uow, planned, today) if summary.places_left > 0]
+    partner_id = organisation_scope(actor)
+    if partner_id is not None:
+        query = query.where(Group.partner_id == partner_id)
+    planned = uow.session.execute(query.order_by(Group.start_date, Group.name)).all()
+    taken = places_taken(uow, [row.id for row in planned], today)
+    return [
+        GroupWithRoom(row.id, row.name, row.start_date, GROUP_MAX - taken[row.id])
+        for row in planned
+        if group_has_room(taken[row.id])
+    ]
 
 
 @dataclass(frozen=True)
@@ -166,7 +192,7 @@ def groups_starting_soon(
         places = places_by_group[group.id]
         soon.append(
             GroupReadiness(
-                group=_summary(uow, group, today, places),
+                group=_summary(uow, group, today, len(places)),
                 led_by_me=actor.user_id in {leader.user_id for leader in group.leaders},
                 with_visit=sum(1 for place in places if place.enrolment.visits),
             )
