@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -36,6 +36,31 @@ _SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _OPAQUE_ID = re.compile(r"(?!(?:\d{2})?\d{6}-?\d{4}\Z)[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
 
+# Each valid part of a context, checked and encoded once per process rather than on every
+# field read: a row's id and its person's id are the same for each of its sealed fields, and
+# a partner's inbox of fifty children reads some four hundred fields (issue 18). Only a part
+# that passed its check is kept (never a refused one, which might be personal data); the
+# parts are table and column names and opaque ids. Emptied when full, so they stay bounded.
+_MAX_KEPT_PARTS = 8192
+_SQL_NAME_PARTS: dict[str, bytes] = {}
+_OPAQUE_ID_PARTS: dict[str, bytes] = {}
+
+
+def _checked_part(value: object, pattern: re.Pattern[str], kept: dict[str, bytes]) -> bytes | None:
+    """`value` length-prefixed as associated data, or None when `pattern` refuses it."""
+    if not isinstance(value, str):
+        return None
+    encoded = kept.get(value)
+    if encoded is None:
+        if not pattern.fullmatch(value):
+            return None
+        encoded = length_prefixed(value.encode("ascii"))
+        if len(kept) >= _MAX_KEPT_PARTS:
+            kept.clear()
+        kept[value] = encoded
+    return encoded
+
+
 @dataclass(frozen=True)
 class FieldContext:
     """Where a value lives. It becomes the associated data, so a moved value won't decrypt.
@@ -49,18 +74,26 @@ class FieldContext:
     column: str
     row_id: str
     person_id: str
+    # The four names length-prefixed, as the associated data ends: built with the checks.
+    _encoded: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Messages name the field but never echo its value (it might be personal data).
+        parts = []
         for name, value in (("table", self.table), ("column", self.column)):
-            if not isinstance(value, str) or not _SQL_NAME.fullmatch(value):
+            part = _checked_part(value, _SQL_NAME, _SQL_NAME_PARTS)
+            if part is None:
                 raise ValueError(f"FieldContext.{name} must be a plain SQL identifier")
+            parts.append(part)
         for name, value in (("row_id", self.row_id), ("person_id", self.person_id)):
-            if not isinstance(value, str) or not _OPAQUE_ID.fullmatch(value):
+            part = _checked_part(value, _OPAQUE_ID, _OPAQUE_ID_PARTS)
+            if part is None:
                 raise ValueError(
                     f"FieldContext.{name} must be an opaque id (letters, digits, '_', '.', ':', "
                     "'-'), never personal data"
                 )
+            parts.append(part)
+        object.__setattr__(self, "_encoded", b"".join(parts))
 
     def associated_data(self, dek_id: uuid.UUID, version: int = FORMAT_V1) -> bytes:
         """Deterministic AAD: version | DEK id | length-prefixed table, column, row, person."""
@@ -69,16 +102,7 @@ class FieldContext:
     def _associated_data(self, dek_id: bytes, version: int = FORMAT_V1) -> bytes:
         # The DEK id as its 16 raw bytes, as a blob's header holds them: a read need not
         # parse them into a UUID only to take its bytes again.
-        return (
-            bytes([version])
-            + dek_id
-            + length_prefixed(
-                self.table.encode("ascii"),
-                self.column.encode("ascii"),
-                self.row_id.encode("ascii"),
-                self.person_id.encode("ascii"),
-            )
-        )
+        return bytes([version]) + dek_id + self._encoded
 
 
 def _check_dek(dek: bytes) -> None:
@@ -136,6 +160,27 @@ def decrypt_field(blob: bytes, dek: bytes, context: FieldContext) -> str:
     if text is None:
         # Outside the except block, so the decoded bytes are not reachable via __context__.
         raise DecryptionError()
+    return text
+
+
+# The text of each DEK id read from a blob, kept like the context's parts: a page reads the
+# same few keys' ids hundreds of times, and parsing the 16 bytes into a UUID to print it
+# cost more than the decryption. Ids only, never a key; bounded like the parts above.
+_DEK_ID_TEXTS: dict[bytes, str] = {}
+
+
+def dek_id_text_of(blob: bytes) -> str:
+    """`dek_id_of` as its canonical text, the form the key store looks keys up by."""
+    data = bytes(blob)
+    if len(data) < MIN_BLOB_BYTES or data[0] != FORMAT_V1:
+        raise DecryptionError()
+    raw = data[1 : 1 + _DEK_ID_BYTES]
+    text = _DEK_ID_TEXTS.get(raw)
+    if text is None:
+        text = str(uuid.UUID(bytes=raw))
+        if len(_DEK_ID_TEXTS) >= _MAX_KEPT_PARTS:
+            _DEK_ID_TEXTS.clear()
+        _DEK_ID_TEXTS[raw] = text
     return text
 
 

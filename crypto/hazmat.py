@@ -9,11 +9,12 @@ store and tests of the core reach in here.
 from __future__ import annotations
 
 from .dek import dek_wrap_aad, unwrap_dek, wrap_dek
-from .fields import decrypt_bytes, dek_id_of, encrypt_bytes
+from .fields import decrypt_bytes, dek_id_of, dek_id_text_of, encrypt_bytes
 
 __all__ = [
     "decrypt_bytes",
     "dek_id_of",
+    "dek_id_text_of",
     "dek_wrap_aad",
     "encrypt_bytes",
     "unwrap_dek",

@@ -31,7 +31,7 @@ from crypto import (
     identifier_index,
     keyword_index,
 )
-from crypto.hazmat import dek_id_of
+from crypto.hazmat import dek_id_text_of
 from referral.db.base import new_id
 from referral.db.data_keys import DataKey, KeyStore
 from referral.scopes import KeyScope
@@ -215,7 +215,7 @@ class FieldCipher:
         return FieldContext(table, field.column_name(type(obj)), obj.id, person_id)
 
     def open(self, session: Session, obj: EncryptedRecord, field: personal, sealed: Sealed) -> str:
-        dek = self.keys.by_id(session, dek_id_of(sealed.blob))
+        dek = self.keys.by_id(session, dek_id_text_of(sealed.blob))
         return decrypt_field(sealed.blob, dek, self.context(obj, field, obj.key_scope().person_id))
 
     def seal(

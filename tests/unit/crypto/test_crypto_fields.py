@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto import DecryptionError, FieldContext, decrypt_field, encrypt_field, new_dek
+from crypto import fields as fields_module
 from crypto.fields import FORMAT_V1, MIN_BLOB_BYTES
-from crypto.hazmat import decrypt_bytes, dek_id_of, encrypt_bytes
+from crypto.hazmat import decrypt_bytes, dek_id_of, dek_id_text_of, encrypt_bytes
 
 SECRET = "Barnet bor hos mormor på Söder"
 DEK = new_dek()
@@ -246,6 +247,46 @@ def test_associated_data_holds_only_the_version_dek_id_and_names() -> None:
     for part in (CONTEXT.table, CONTEXT.column, CONTEXT.row_id, CONTEXT.person_id):
         assert part.encode() in aad
     assert aad == CONTEXT.associated_data(DEK_ID)
+
+
+def test_associated_data_is_laid_out_byte_for_byte_as_documented() -> None:
+    """Every stored value was sealed under this layout: a faster way of building it must
+    give the very same bytes, or no field written before would open."""
+
+    def prefixed(text: str) -> bytes:
+        return len(text).to_bytes(4, "big") + text.encode("ascii")
+
+    expected = (
+        bytes([FORMAT_V1])
+        + DEK_ID.bytes
+        + prefixed("referrals")
+        + prefixed("concern_text")
+        + prefixed("0b9f7f0e-1111-4c3a-9d5e-2f6a7b8c9d0e")
+        + prefixed("5a4b3c2d-2222-4e1f-8a9b-0c1d2e3f4a5b")
+    )
+    assert CONTEXT.associated_data(DEK_ID) == expected
+    again = FieldContext(CONTEXT.table, CONTEXT.column, CONTEXT.row_id, CONTEXT.person_id)
+    assert again.associated_data(DEK_ID) == expected  # its parts now remembered
+
+
+def test_a_refused_context_is_refused_every_time_and_its_value_never_kept() -> None:
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            FieldContext("referrals", "concern_text", "r1", "201503121234")
+    assert "201503121234" not in fields_module._OPAQUE_ID_PARTS
+
+
+def test_the_remembered_context_parts_stay_bounded() -> None:
+    for number in range(fields_module._MAX_KEPT_PARTS + 100):
+        FieldContext("referrals", "concern_text", f"row-{number}", "p1")
+    assert 0 < len(fields_module._OPAQUE_ID_PARTS) <= fields_module._MAX_KEPT_PARTS
+
+
+def test_the_dek_id_is_read_as_text_the_way_the_key_store_names_it() -> None:
+    blob = _blob()
+    assert dek_id_text_of(blob) == str(DEK_ID) == str(dek_id_of(blob))
+    with pytest.raises(DecryptionError):
+        dek_id_text_of(b"\x02" + blob[1:])
 
 
 @settings(database=None, deadline=None)
