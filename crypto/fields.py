@@ -9,6 +9,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -36,29 +37,52 @@ _SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _OPAQUE_ID = re.compile(r"(?!(?:\d{2})?\d{6}-?\d{4}\Z)[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
 
-# Each valid part of a context, checked and encoded once per process rather than on every
-# field read: a row's id and its person's id are the same for each of its sealed fields, and
-# a partner's inbox of fifty children reads some four hundred fields (issue 18). Only a part
-# that passed its check is kept (never a refused one, which might be personal data); the
-# parts are table and column names and opaque ids. Emptied when full, so they stay bounded.
-_MAX_KEPT_PARTS = 8192
-_SQL_NAME_PARTS: dict[str, bytes] = {}
-_OPAQUE_ID_PARTS: dict[str, bytes] = {}
+# What a field read would otherwise work out again and again, kept per process: a row's id
+# and its person's id are the same for each of its sealed fields, and a partner's inbox of
+# fifty children reads some four hundred fields (issue 18). Emptied when full, so bounded.
+_MAX_KEPT = 8192
 
 
-def _checked_part(value: object, pattern: re.Pattern[str], kept: dict[str, bytes]) -> bytes | None:
-    """`value` length-prefixed as associated data, or None when `pattern` refuses it."""
-    if not isinstance(value, str):
-        return None
-    encoded = kept.get(value)
-    if encoded is None:
-        if not pattern.fullmatch(value):
+def _keep(kept: dict[Any, Any], key: object, value: object) -> None:
+    if len(kept) >= _MAX_KEPT:
+        kept.clear()
+    kept[key] = value
+
+
+class _CheckedParts:
+    """The parts of a context that passed one pattern, each length-prefixed as the associated
+    data holds it. Only a part that passed is kept, never a refused one (which could be a
+    personnummer); what is kept are table and column names and the pseudonymous row and
+    person ids that the rows themselves hold in the same memory."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self._pattern = pattern
+        self._kept: dict[str, bytes] = {}
+
+    def encoded(self, value: object) -> bytes | None:
+        """`value` length-prefixed, or None when the pattern refuses it."""
+        if not isinstance(value, str):
             return None
-        encoded = length_prefixed(value.encode("ascii"))
-        if len(kept) >= _MAX_KEPT_PARTS:
-            kept.clear()
-        kept[value] = encoded
-    return encoded
+        # An exact str, not a subclass (an ORM's quoted table name is one): a subclass's own
+        # __eq__ and __hash__ could find another value's entry and skip the check.
+        text = str.__str__(value)
+        encoded = self._kept.get(text)
+        if encoded is None:
+            if not self._pattern.fullmatch(text):
+                return None
+            encoded = length_prefixed(text.encode("ascii"))
+            _keep(self._kept, text, encoded)
+        return encoded
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._kept
+
+
+_SQL_NAMES = _CheckedParts(_SQL_NAME)
+_OPAQUE_IDS = _CheckedParts(_OPAQUE_ID)
 
 
 @dataclass(frozen=True)
@@ -75,18 +99,19 @@ class FieldContext:
     row_id: str
     person_id: str
     # The four names length-prefixed, as the associated data ends: built with the checks.
+    # (A field of the dataclass only so that it may be set once here; not compared.)
     _encoded: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Messages name the field but never echo its value (it might be personal data).
-        parts = []
+        parts: list[bytes] = []
         for name, value in (("table", self.table), ("column", self.column)):
-            part = _checked_part(value, _SQL_NAME, _SQL_NAME_PARTS)
+            part = _SQL_NAMES.encoded(value)
             if part is None:
                 raise ValueError(f"FieldContext.{name} must be a plain SQL identifier")
             parts.append(part)
         for name, value in (("row_id", self.row_id), ("person_id", self.person_id)):
-            part = _checked_part(value, _OPAQUE_ID, _OPAQUE_ID_PARTS)
+            part = _OPAQUE_IDS.encoded(value)
             if part is None:
                 raise ValueError(
                     f"FieldContext.{name} must be an opaque id (letters, digits, '_', '.', ':', "
@@ -163,24 +188,26 @@ def decrypt_field(blob: bytes, dek: bytes, context: FieldContext) -> str:
     return text
 
 
-# The text of each DEK id read from a blob, kept like the context's parts: a page reads the
-# same few keys' ids hundreds of times, and parsing the 16 bytes into a UUID to print it
-# cost more than the decryption. Ids only, never a key; bounded like the parts above.
+# The text of each DEK id read from a blob: a page reads the same few keys' ids hundreds of
+# times, and parsing the 16 bytes into a UUID to print it cost more than the decryption. Ids
+# only, never a key.
 _DEK_ID_TEXTS: dict[bytes, str] = {}
+
+
+def _dek_id_bytes(blob: bytes) -> bytes:
+    data = bytes(blob)
+    if len(data) < MIN_BLOB_BYTES or data[0] != FORMAT_V1:
+        raise DecryptionError()
+    return data[1 : 1 + _DEK_ID_BYTES]
 
 
 def dek_id_text_of(blob: bytes) -> str:
     """`dek_id_of` as its canonical text, the form the key store looks keys up by."""
-    data = bytes(blob)
-    if len(data) < MIN_BLOB_BYTES or data[0] != FORMAT_V1:
-        raise DecryptionError()
-    raw = data[1 : 1 + _DEK_ID_BYTES]
+    raw = _dek_id_bytes(blob)
     text = _DEK_ID_TEXTS.get(raw)
     if text is None:
         text = str(uuid.UUID(bytes=raw))
-        if len(_DEK_ID_TEXTS) >= _MAX_KEPT_PARTS:
-            _DEK_ID_TEXTS.clear()
-        _DEK_ID_TEXTS[raw] = text
+        _keep(_DEK_ID_TEXTS, raw, text)
     return text
 
 
@@ -189,7 +216,4 @@ def dek_id_of(blob: bytes) -> uuid.UUID:
 
     Unauthenticated until decryption succeeds; a forged id only leads to a failed decrypt.
     """
-    data = bytes(blob)
-    if len(data) < MIN_BLOB_BYTES or data[0] != FORMAT_V1:
-        raise DecryptionError()
-    return uuid.UUID(bytes=data[1 : 1 + _DEK_ID_BYTES])
+    return uuid.UUID(bytes=_dek_id_bytes(blob))

@@ -587,18 +587,21 @@ def test_the_place_form_offers_planned_groups_with_room_counted_as_the_roster_co
     app: Flask, world: World
 ) -> None:
     """What the inbox offers: planned groups of this year and next with their places left,
-    a full group left out, and a child whose consent was withdrawn no longer holding a place
-    (the same rule as the roster, which no longer shows them)."""
+    a full group left out; a withdrawn referral and a child whose consent was withdrawn hold
+    no place, counted as the roster counts (which no longer shows them)."""
     with app.app_context(), UnitOfWork(request_session()) as uow:
         spring = _group(uow, world)
         full = _group(uow, world, start=date(2027, 9, 6))
         next_year = _group(uow, world, start=date(2028, 1, 10))
         _group(uow, world, start=date(2029, 1, 8))  # the year after next: not offered yet
-        _fill(uow, world, spring, 2)
+        _fill(uow, world, spring, 2)  # under LVU
         lapsed = _accepted(uow, world, sol_categories=("name", "age", "participation"))
         groups.enrol(uow, world.leader, spring.group_id, lapsed.id, TODAY)
+        (gone,) = _fill(uow, world, spring, 1)
+        referrals.withdraw_referral(uow, world.worker, gone.referral_id)  # still enrolled
         _fill(uow, world, full, 8)
         before = groups.groups_with_room(uow, world.leader, TODAY)
+        roster_before = groups.group_roster(uow, world.leader, spring.group_id, TODAY)
         _withdraw_consent(uow, world, lapsed)
         after = groups.groups_with_room(uow, world.leader, TODAY)
         roster = groups.group_roster(uow, world.leader, spring.group_id, TODAY)
@@ -611,6 +614,7 @@ def test_the_place_form_offers_planned_groups_with_room_counted_as_the_roster_co
             (spring.group_id, 6),
             (next_year.group_id, 8),
         ]
+        assert roster_before.group.places_left == 5 and len(roster_before.children) == 3
         assert roster.group.places_left == 6 and len(roster.children) == 2
 
 

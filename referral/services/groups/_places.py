@@ -217,7 +217,9 @@ def places_taken(uow: UnitOfWork, group_ids: Sequence[str], today: date) -> dict
     """How many children hold a place in each group now, counted by the same rule as
     `_places_by_group` (the partner may see the child today) without building what the
     partner would see: a count opens only the fields the law weighs, not the child's name or
-    contact details. The inbox counts every planned group's places on each look (issue 18)."""
+    contact details. The inbox counts every planned group's places on each look (issue 18).
+    One difference: a child whose name or contact details would not open still counts here,
+    where the roster fails on them."""
     taken = dict.fromkeys(group_ids, 0)
     rows = _held(uow, group_ids)
     children = children_by_id(uow, [referral.child_id for _, referral in rows])
@@ -278,27 +280,30 @@ def _completed_counts(uow: UnitOfWork, group_ids: Sequence[str]) -> dict[str, in
     return {group_id: int(count) for group_id, count in rows}
 
 
+def places_left(taken: int) -> int:
+    return max(GROUP_MAX - taken, 0)
+
+
 def _summary(
     uow: UnitOfWork,
     group: Group,
-    today: date,
-    taken: int | None = None,
+    taken: int,
     completed: dict[str, int] | None = None,
 ) -> GroupSummary:
-    """The group's state and counts; `taken` (its places held now) and `completed` (the
-    counts of completed groups) when the caller has counted them for a list."""
+    """The group's state and counts: `taken`, the places held now (of a group not completed);
+    `completed`, the counts of completed groups when the caller has read them for a list."""
     if group.status == GroupStatus.COMPLETED.value:
         if completed is None:
             completed = _completed_counts(uow, [group.id])
         enrolled = completed.get(group.id, 0)
     else:
-        enrolled = taken if taken is not None else places_taken(uow, [group.id], today)[group.id]
+        enrolled = taken
     planned = group.status == GroupStatus.PLANNED.value
     state = _state(group)
     return GroupSummary(
         **{field.name: getattr(state, field.name) for field in fields(state)},
         enrolled=enrolled,
-        places_left=max(GROUP_MAX - enrolled, 0) if planned else 0,
+        places_left=places_left(enrolled) if planned else 0,
     )
 
 
@@ -309,7 +314,7 @@ def _summaries(uow: UnitOfWork, groups: Sequence[Group], today: date) -> list[Gr
     completed = _completed_counts(
         uow, [g.id for g in groups if g.status == GroupStatus.COMPLETED.value]
     )
-    return [_summary(uow, g, today, taken.get(g.id), completed) for g in groups]
+    return [_summary(uow, g, taken.get(g.id, 0), completed) for g in groups]
 
 
 def _entry_for_child(

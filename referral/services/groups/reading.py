@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from audit.actions import Action
@@ -21,7 +22,6 @@ from referral.db.referrals import Referral
 from referral.db.uow import UnitOfWork
 from referral.policy import Permission, organisation_scope, require
 from referral.rules import (
-    GROUP_MAX,
     Status,
     group_has_room,
 )
@@ -38,6 +38,7 @@ from referral.services.groups._places import (
     _summaries,
     _summary,
     _visible_many,
+    places_left,
     places_taken,
 )
 
@@ -90,25 +91,31 @@ def group_roster(uow: UnitOfWork, actor: Actor, group_id: str, today: date) -> R
     )
     marks = _marks(uow, places)
     roster = Roster(
-        group=_summary(uow, group, today, len(places)),
+        group=_summary(uow, group, len(places)),
         children=tuple(_entry(place, marks[place.enrolment.id]) for place in places),
     )
     uow.commit()
     return roster
 
 
+_Selected = TypeVar("_Selected", bound=Select[*tuple[Any, ...]])
+
+
+def _starting(query: _Selected, partner_id: str | None, first: date, last: date) -> _Selected:
+    """`query` narrowed to the groups starting from `first` to `last` (the partner's, unless
+    the actor sees every partner's), soonest first."""
+    query = query.where(Group.start_date >= first, Group.start_date <= last)
+    if partner_id is not None:
+        query = query.where(Group.partner_id == partner_id)
+    return query.order_by(Group.start_date, Group.name)
+
+
 def _groups_starting(
     uow: UnitOfWork, partner_id: str | None, first: date, last: date
 ) -> list[Group]:
-    query = (
-        select(Group)
-        .where(Group.start_date >= first, Group.start_date <= last)
-        # Each group's sessions and leaders are in its summary: read for all groups at once.
-        .options(selectinload(Group.sessions), selectinload(Group.leaders))
-    )
-    if partner_id is not None:
-        query = query.where(Group.partner_id == partner_id)
-    return list(uow.session.scalars(query.order_by(Group.start_date, Group.name)))
+    # Each group's sessions and leaders are in its summary: read for all groups at once.
+    query = select(Group).options(selectinload(Group.sessions), selectinload(Group.leaders))
+    return list(uow.session.scalars(_starting(query, partner_id, first, last)))
 
 
 def year_overview(uow: UnitOfWork, actor: Actor, year: int, today: date) -> YearOverview:
@@ -146,17 +153,13 @@ def groups_with_room(uow: UnitOfWork, actor: Actor, today: date) -> list[GroupWi
     not each group's sessions and leaders as a summary would."""
     require(actor, Permission.GROUP_READ)
     query = select(Group.id, Group.name, Group.start_date).where(
-        Group.status == GroupStatus.PLANNED.value,
-        Group.start_date >= date(today.year, 1, 1),
-        Group.start_date <= date(today.year + 1, 12, 31),
+        Group.status == GroupStatus.PLANNED.value
     )
-    partner_id = organisation_scope(actor)
-    if partner_id is not None:
-        query = query.where(Group.partner_id == partner_id)
-    planned = uow.session.execute(query.order_by(Group.start_date, Group.name)).all()
+    first, last = date(today.year, 1, 1), date(today.year + 1, 12, 31)
+    planned = uow.session.execute(_starting(query, organisation_scope(actor), first, last)).all()
     taken = places_taken(uow, [row.id for row in planned], today)
     return [
-        GroupWithRoom(row.id, row.name, row.start_date, GROUP_MAX - taken[row.id])
+        GroupWithRoom(row.id, row.name, row.start_date, places_left(taken[row.id]))
         for row in planned
         if group_has_room(taken[row.id])
     ]
@@ -192,7 +195,7 @@ def groups_starting_soon(
         places = places_by_group[group.id]
         soon.append(
             GroupReadiness(
-                group=_summary(uow, group, today, len(places)),
+                group=_summary(uow, group, len(places)),
                 led_by_me=actor.user_id in {leader.user_id for leader in group.leaders},
                 with_visit=sum(1 for place in places if place.enrolment.visits),
             )

@@ -10,10 +10,11 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy.sql.elements import quoted_name
 
 from crypto import DecryptionError, FieldContext, decrypt_field, encrypt_field, new_dek
 from crypto import fields as fields_module
-from crypto.fields import FORMAT_V1, MIN_BLOB_BYTES
+from crypto.fields import _OPAQUE_ID, FORMAT_V1, MIN_BLOB_BYTES
 from crypto.hazmat import decrypt_bytes, dek_id_of, dek_id_text_of, encrypt_bytes
 
 SECRET = "Barnet bor hos mormor på Söder"
@@ -273,20 +274,65 @@ def test_a_refused_context_is_refused_every_time_and_its_value_never_kept() -> N
     for _ in range(2):
         with pytest.raises(ValueError):
             FieldContext("referrals", "concern_text", "r1", "201503121234")
-    assert "201503121234" not in fields_module._OPAQUE_ID_PARTS
+    assert "201503121234" not in fields_module._OPAQUE_IDS
 
 
-def test_the_remembered_context_parts_stay_bounded() -> None:
-    for number in range(fields_module._MAX_KEPT_PARTS + 100):
+def test_a_part_kept_for_one_check_does_not_pass_the_other() -> None:
+    """ "_x" is a valid column name but not an opaque id, "1abc" the other way round."""
+    FieldContext("referrals", "_x", "1abc", "p1")
+    with pytest.raises(ValueError):
+        FieldContext("referrals", "concern_text", "_x", "p1")
+    with pytest.raises(ValueError):
+        FieldContext("referrals", "1abc", "r1", "p1")
+
+
+def test_a_context_of_other_types_than_text_is_refused() -> None:
+    with pytest.raises(ValueError):
+        FieldContext("referrals", "concern_text", uuid.uuid4(), "p1")  # type: ignore[arg-type]
+
+
+def test_a_str_subclass_is_checked_by_its_text_not_by_its_own_equality() -> None:
+    """A subclass that claims to equal anything must not borrow another id's checked part."""
+
+    class ClaimsEquality(str):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        def __hash__(self) -> int:
+            return hash("r1")
+
+    FieldContext("referrals", "concern_text", "r1", "p1")
+    with pytest.raises(ValueError):
+        FieldContext("referrals", "concern_text", ClaimsEquality("201503121234"), "p1")
+    # SQLAlchemy's table and column names are such a subclass, and read as their text.
+    named = FieldContext(quoted_name("referrals", None), "concern_text", "r1", "p1")
+    assert named.associated_data(DEK_ID) == FieldContext(
+        "referrals", "concern_text", "r1", "p1"
+    ).associated_data(DEK_ID)
+
+
+def test_the_kept_parts_stay_bounded_and_right_after_they_are_emptied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fields_module, "_MAX_KEPT", 4)
+    monkeypatch.setattr(fields_module, "_OPAQUE_IDS", fields_module._CheckedParts(_OPAQUE_ID))
+    for number in range(10):
         FieldContext("referrals", "concern_text", f"row-{number}", "p1")
-    assert 0 < len(fields_module._OPAQUE_ID_PARTS) <= fields_module._MAX_KEPT_PARTS
+        assert len(fields_module._OPAQUE_IDS) <= 4
+    for _ in range(2):  # once from the check, once from what was kept
+        again = FieldContext(CONTEXT.table, CONTEXT.column, CONTEXT.row_id, CONTEXT.person_id)
+        assert again.associated_data(DEK_ID) == CONTEXT.associated_data(DEK_ID)
+        assert decrypt_field(_blob(), DEK, again) == SECRET
 
 
 def test_the_dek_id_is_read_as_text_the_way_the_key_store_names_it() -> None:
     blob = _blob()
-    assert dek_id_text_of(blob) == str(DEK_ID) == str(dek_id_of(blob))
+    for _ in range(2):  # once parsed, once as kept
+        assert dek_id_text_of(blob) == str(DEK_ID) == str(dek_id_of(blob))
     with pytest.raises(DecryptionError):
         dek_id_text_of(b"\x02" + blob[1:])
+    with pytest.raises(DecryptionError):
+        dek_id_text_of(blob[: MIN_BLOB_BYTES - 1])
 
 
 @settings(database=None, deadline=None)
