@@ -22,7 +22,6 @@ from tests.factories import Factory, invented_personnummer
 
 pytestmark = pytest.mark.browser
 
-TODAY = clock.today()
 CHILD = "Vilma Påhittad"
 CONCERN = "Vilma kom till gruppen med ett blåmärke på kinden och sa att pappa slog henne."
 
@@ -32,13 +31,17 @@ def _sol_child_without_consent(app: Flask, worker: Actor, partner_id: str) -> tu
     the referral waits for consent, so the partner sees nothing of the child."""
     personnummer = invented_personnummer(2016, 2, 11)
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        child = children.register_child(uow, worker, children.NewChild(personnummer, CHILD), TODAY)
-        consent.record_placement(uow, worker, child.id, "SoL", today=TODAY)
-        consent.add_guardian(uow, worker, child.id, "Mona Påhittad", None, True, today=TODAY)
-        referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner_id, "weekly"), today=TODAY
+        child = children.register_child(
+            uow, worker, children.NewChild(personnummer, CHILD), clock.today()
         )
-        referrals.submit_referral(uow, worker, referral.id, TODAY)
+        consent.record_placement(uow, worker, child.id, "SoL", today=clock.today())
+        consent.add_guardian(
+            uow, worker, child.id, "Mona Påhittad", None, True, today=clock.today()
+        )
+        referral = referrals.create_referral(
+            uow, worker, referrals.NewReferral(child.id, partner_id, "weekly"), today=clock.today()
+        )
+        referrals.submit_referral(uow, worker, referral.id, clock.today())
         return child.id, personnummer
 
 

@@ -32,7 +32,6 @@ from tests.factories import (
 pytestmark = pytest.mark.browser
 
 WIDTHS = (1280, 390)
-TODAY = clock.today()
 DESCRIPTION = "Period 2026:1"
 CHILD, GUARDIAN, GROUP = "Ella Periodsson", "Vera Periodsson", "Vårgruppen Period"
 
@@ -55,27 +54,32 @@ def a_child_placed_in_a_group(app: Flask, factory: Factory) -> PlacedChild:
     leader_account = factory.account("group_leader", partner)
     worker = _actor(worker_account, Role.SOCIAL_WORKER)
     leader = _actor(leader_account, Role.GROUP_LEADER)
-    first = TODAY + timedelta(days=45)
+    first = clock.today() + timedelta(days=45)
     last = first + timedelta(weeks=7)
     with app.app_context(), UnitOfWork(request_session()) as uow:
         child = children.register_child(
-            uow, worker, children.NewChild(invented_personnummer(TODAY.year - 9, 4, 2), CHILD)
+            uow,
+            worker,
+            children.NewChild(invented_personnummer(clock.today().year - 9, 4, 2), CHILD),
         )
         placed_under_sol_with_consent(
             uow,
             worker,
             child.id,
-            on=TODAY,
+            on=clock.today(),
             until=last,
             description=DESCRIPTION,
             guardian=GUARDIAN,
         )
-        referral_id = referred(uow, worker, child.id, partner.id, on=TODAY)
-        referrals.respond(uow, leader, referral_id, accept=True, today=TODAY)
+        referral_id = referred(uow, worker, child.id, partner.id, on=clock.today())
+        referrals.respond(uow, leader, referral_id, accept=True, today=clock.today())
         group = groups.create_group(
-            uow, leader, groups.NewGroup(GROUP, "weekly", first, 7, 12, [leader.user_id]), TODAY
+            uow,
+            leader,
+            groups.NewGroup(GROUP, "weekly", first, 7, 12, [leader.user_id]),
+            clock.today(),
         )
-        groups.enrol(uow, leader, group.group_id, referral_id, TODAY)
+        groups.enrol(uow, leader, group.group_id, referral_id, clock.today())
         uow.commit()
         return PlacedChild(worker_account, child.id, first, last)
 
@@ -99,7 +103,7 @@ def test_a_consent_defaults_to_the_groups_end_and_one_ending_sooner_is_flagged_a
     consents.get_by_text("Registrera ett samtyckesbeslut").click()
     ends = consents.get_by_label("Gäller till och med")
     expect(ends).to_have_value(last)  # not a month, not the configured half-year
-    sooner = TODAY + timedelta(days=30)
+    sooner = clock.today() + timedelta(days=30)
     consents.get_by_label("Vems beslut").select_option(label=GUARDIAN)
     consents.get_by_label("Beslut", exact=True).select_option(label="Lämnat")
     for category in ("Namn", "Ålder", "Registrering av deltagande"):

@@ -21,7 +21,6 @@ from tests.factories import Account, Factory, invented_personnummer
 
 pytestmark = pytest.mark.browser
 
-TODAY = clock.today()
 CHILD = "Tyra Tangentsson"
 GUARDIANS = ("Tove Tangentsson", "Tor Tangentsson")
 MOST_TABS = 250
@@ -106,7 +105,7 @@ def test_a_social_worker_refers_a_child_from_registration_to_sharing_with_the_ke
     partner = live_factory.organisation("partner", name=f"Zebrastiftelsen {secrets.token_hex(3)}")
     description = live_factory.activity_description("K-1", partner)
     account = live_factory.account("social_worker", district)
-    born = date(TODAY.year - 9, 2, 3)
+    born = date(clock.today().year - 9, 2, 3)
     personnummer = invented_personnummer(born.year, born.month, born.day)
     page = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900}).new_page()
     try:

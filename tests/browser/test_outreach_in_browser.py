@@ -17,8 +17,6 @@ from tests.factories import Factory, invented_personnummer
 
 pytestmark = pytest.mark.browser
 
-TODAY = clock.today()
-
 
 def test_an_anonymous_encounter_identified_linked_and_handed_over_to_migrationsverket(
     browser: Browser, live_url: str, live_app: Flask, live_factory: Factory
@@ -35,7 +33,7 @@ def test_an_anonymous_encounter_identified_linked_and_handed_over_to_migrationsv
 
     page.get_by_role("link", name="Unga", exact=True).click()
     page.get_by_label("Alias eller förnamn").fill("Karim")
-    born = TODAY.replace(year=TODAY.year - 19) - timedelta(days=3)
+    born = clock.today().replace(year=clock.today().year - 19) - timedelta(days=3)
     personnummer = invented_personnummer(born.year, born.month, born.day)
     page.get_by_label("Personnummer eller samordningsnummer (om den unga samtycker)").fill(
         personnummer
@@ -54,7 +52,9 @@ def test_an_anonymous_encounter_identified_linked_and_handed_over_to_migrationsv
         label=["Identitet (alias och identitetsuppgifter)", "Situation"]
     )
     consents.get_by_label("Lämnat av").select_option(label="Den unga (från 18 år)")
-    consents.get_by_label("Gäller till och med").fill((TODAY + timedelta(days=90)).isoformat())
+    consents.get_by_label("Gäller till och med").fill(
+        (clock.today() + timedelta(days=90)).isoformat()
+    )
     consents.get_by_role("button", name="Registrera samtycket").click()
     expect(page.get_by_text("Samtycket registrerades.")).to_be_visible()
 
@@ -72,7 +72,7 @@ def test_an_anonymous_encounter_identified_linked_and_handed_over_to_migrationsv
         case = page.locator("#cases article.link-case")
         case.get_by_text("Registrera nästa steg").click()
         case.get_by_label("Steg", exact=True).select_option(label=step)
-        case.get_by_label("Nästa steg senast").fill((TODAY + timedelta(days=7)).isoformat())
+        case.get_by_label("Nästa steg senast").fill((clock.today() + timedelta(days=7)).isoformat())
         if categories:
             case.get_by_label("Överlämnat (vid överlämning)").select_option(label=categories)
         case.get_by_role("button", name="Registrera steget").click()

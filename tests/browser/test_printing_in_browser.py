@@ -19,7 +19,6 @@ from tests.factories import Account, Factory, invented_personnummer
 
 pytestmark = pytest.mark.browser
 
-TODAY = clock.today()
 LETTER = "Stödgrupperna träffas åtta gånger."
 # Counts the calls instead of opening a dialog the headless browser cannot close.
 COUNT_PRINTS = "window.print = () => { window.printed = (window.printed || 0) + 1; };"
@@ -33,13 +32,13 @@ def _consent_form_url(live_url: str, live_factory: Factory) -> tuple[Account, st
     live_factory.activity_description("Utskrift 2026:1", partner, LETTER)
     account = live_factory.account("social_worker", district)
     actor = Actor(account.user.id, account.username, district.id, frozenset({Role.SOCIAL_WORKER}))
-    personnummer = invented_personnummer(TODAY.year - 9, 3, 14)
+    personnummer = invented_personnummer(clock.today().year - 9, 3, 14)
     with live_factory.app.app_context(), UnitOfWork(request_session()) as uow:
         child = children.register_child(
             uow, actor, children.NewChild(personnummer, "Utskrift Barnsson")
         )
-        consent.record_placement(uow, actor, child.id, "SoL", today=TODAY)
-        consent.add_guardian(uow, actor, child.id, "Vera Barnsson", None, True, today=TODAY)
+        consent.record_placement(uow, actor, child.id, "SoL", today=clock.today())
+        consent.add_guardian(uow, actor, child.id, "Vera Barnsson", None, True, today=clock.today())
     return account, f"{live_url}/children/{child.id}/consent-form?partner={partner.id}"
 
 

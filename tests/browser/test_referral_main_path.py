@@ -22,7 +22,6 @@ from tests.factories import Account, Factory, invented_personnummer
 
 pytestmark = pytest.mark.browser
 
-TODAY = clock.today()
 CHILD = "Elsa Påhittad"
 NOTE = "Behöver stöd kring kontakten med mamma"
 MOTHER, FATHER = "Maria Påhittad", "Mats Påhittad"
@@ -67,8 +66,8 @@ def _planned_group(app: Flask, leader: Account) -> str:
         group = groups.create_group(
             uow,
             actor,
-            groups.NewGroup("Vårgrupp Exempel", "weekly", TODAY, 7, 12, [leader.user.id]),
-            TODAY,
+            groups.NewGroup("Vårgrupp Exempel", "weekly", clock.today(), 7, 12, [leader.user.id]),
+            clock.today(),
         )
         return group.group_id
 
@@ -82,7 +81,7 @@ def test_consent_decides_what_the_group_leader_sees_from_referral_to_withdrawal(
     worker_account = live_factory.account("social_worker", district)
     leader_account = live_factory.account("group_leader", partner)
     group_id = _planned_group(live_app, leader_account)
-    born = date(TODAY.year - 10, 4, 12)
+    born = date(clock.today().year - 10, 4, 12)
     personnummer = invented_personnummer(born.year, born.month, born.day)
     worker = _logged_in(browser, live_url, worker_account)
     leader = _logged_in(browser, live_url, leader_account)
@@ -132,7 +131,7 @@ def test_consent_decides_what_the_group_leader_sees_from_referral_to_withdrawal(
     leader.reload()
     card = leader.locator("article.referral")
     expect(card.get_by_role("heading", name=CHILD)).to_be_visible()
-    expect(card.locator("dd").first).to_have_text(str(age_on(born, TODAY)))
+    expect(card.locator("dd").first).to_have_text(str(age_on(born, clock.today())))
     expect(card).to_contain_text(FAMILY_HOME)
     inbox_text = leader.content()
     for never_shown in (personnummer, personnummer[2:], NOTE, MOTHER, FATHER):

@@ -38,23 +38,22 @@ pytestmark = pytest.mark.browser
 
 WIDTHS = (1280, 390)
 NARROWEST = 320
-TODAY = clock.today()
 DESCRIPTION = "Start 2026:1"
 LAPSED, WAITING = "Bo Förfallosson", "Alva Svarsdotter"
 COLLEAGUES = "Dan Kollegasson"
 
 
 def _child(uow: UnitOfWork, worker: Actor, name: str) -> str:
-    born = TODAY.year - 9
+    born = clock.today().year - 9
     return children.register_child(
-        uow, worker, children.NewChild(invented_personnummer(born, 5, 17), name), TODAY
+        uow, worker, children.NewChild(invented_personnummer(born, 5, 17), name), clock.today()
     ).id
 
 
 def _under_lvu(uow: UnitOfWork, worker: Actor, child_id: str) -> None:
     consent.record_placement(
-        uow, worker, child_id, "LVU", "Beslut 12/2026", "SDN", TODAY,
-        today=TODAY, lvu_shared=("name", "age", "participation"),
+        uow, worker, child_id, "LVU", "Beslut 12/2026", "SDN", clock.today(),
+        today=clock.today(), lvu_shared=("name", "age", "participation"),
     )  # fmt: skip
 
 
@@ -63,7 +62,7 @@ def _with_a_consent_that_ended(
 ) -> None:
     """Under SoL, the guardian's consent given twenty days ago and ended on `ended`; the
     referral went to the partner while the consent held."""
-    back_then = TODAY - timedelta(days=20)
+    back_then = clock.today() - timedelta(days=20)
     placed_under_sol_with_consent(
         uow,
         worker,
@@ -103,13 +102,13 @@ def test_a_social_worker_starts_from_their_own_children_overdue_first_and_filter
     me = live_factory.account("social_worker", district)
     colleague = live_factory.account("social_worker", district)
     worker = _actor(me, Role.SOCIAL_WORKER)
-    ended = TODAY - timedelta(days=3)
+    ended = clock.today() - timedelta(days=3)
     with live_app.app_context(), UnitOfWork(request_session()) as uow:
         lapsed = _child(uow, worker, LAPSED)
         _with_a_consent_that_ended(uow, worker, lapsed, partner, ended)
         waiting = _child(uow, worker, WAITING)
         _under_lvu(uow, worker, waiting)
-        referred(uow, worker, waiting, partner.id, on=TODAY)
+        referred(uow, worker, waiting, partner.id, on=clock.today())
         _child(uow, _actor(colleague, Role.SOCIAL_WORKER), COLLEAGUES)
         uow.commit()
 
@@ -153,33 +152,35 @@ def test_a_group_leader_starts_from_referrals_to_answer_and_groups_missing_a_vis
     worker = _actor(live_factory.account("social_worker", district), Role.SOCIAL_WORKER)
     leader_account = live_factory.account("group_leader", partner)
     leader = _actor(leader_account, Role.GROUP_LEADER)
-    starts = TODAY + timedelta(days=10)
+    starts = clock.today() + timedelta(days=10)
     with live_app.app_context(), UnitOfWork(request_session()) as uow:
         unanswered = _child(uow, worker, "Nora Nyanmäld")
         _under_lvu(uow, worker, unanswered)
-        referred(uow, worker, unanswered, partner.id, on=TODAY)
+        referred(uow, worker, unanswered, partner.id, on=clock.today())
         group = groups.create_group(
             uow,
             leader,
             groups.NewGroup("Vintergruppen", "weekly", starts, 7, 12, [leader.user_id]),
-            TODAY,
+            clock.today(),
         )
         enrolments = []
         for name in ("Ivar Placerad", "Ines Placerad"):
             placed = _child(uow, worker, name)
             _under_lvu(uow, worker, placed)
-            referral_id = referred(uow, worker, placed, partner.id, on=TODAY)
-            referrals.respond(uow, leader, referral_id, accept=True, today=TODAY)
-            enrolments.append(groups.enrol(uow, leader, group.group_id, referral_id, TODAY))
-        visit = groups.NewVisit(enrolments[0].enrolment_id, VisitKind.HOME.value, TODAY)
-        groups.record_visit(uow, leader, group.group_id, visit, TODAY)
+            referral_id = referred(uow, worker, placed, partner.id, on=clock.today())
+            referrals.respond(uow, leader, referral_id, accept=True, today=clock.today())
+            enrolments.append(groups.enrol(uow, leader, group.group_id, referral_id, clock.today()))
+        visit = groups.NewVisit(enrolments[0].enrolment_id, VisitKind.HOME.value, clock.today())
+        groups.record_visit(uow, leader, group.group_id, visit, clock.today())
         uow.commit()
 
     page = _logged_in(browser, live_url, leader_account)
     page.set_viewport_size({"width": width, "height": 900})
     answer = page.locator("section[data-section='awaiting-answer']")
     expect(answer.get_by_role("heading", name="Nya anmälningar att besvara")).to_be_visible()
-    expect(answer.get_by_role("listitem")).to_have_text([f"Mottagen {TODAY.isoformat()}, i dag"])
+    expect(answer.get_by_role("listitem")).to_have_text(
+        [f"Mottagen {clock.today().isoformat()}, i dag"]
+    )
     expect(page.locator("main")).not_to_contain_text("Nora Nyanmäld")  # the inbox names them
 
     soon = page.locator("section[data-section='groups-soon']")

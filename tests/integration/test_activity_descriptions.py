@@ -31,8 +31,6 @@ from referral.services.activity_descriptions import (
 from tests.conftest import app_in_rolled_back_transaction
 from tests.factories import SYSTEM, Factory, invented_personnummer, social_worker_actor
 
-TODAY = clock.today()
-
 
 def _publish(
     app: Flask, partner: Organisation, version: str, text: str = "Text", actor: Actor = SYSTEM
@@ -163,9 +161,9 @@ def _child_with_custodian(app: Flask, actor: Actor) -> tuple[str, str]:
         child = children.register_child(
             uow, actor, children.NewChild(invented_personnummer(2015, 5, 5), "Versionsbarn")
         )
-        consent.record_placement(uow, actor, child.id, "SoL", today=TODAY)
+        consent.record_placement(uow, actor, child.id, "SoL", today=clock.today())
         guardian = consent.add_guardian(
-            uow, actor, child.id, "Ensam Vårdnadshavare", None, True, today=TODAY
+            uow, actor, child.id, "Ensam Vårdnadshavare", None, True, today=clock.today()
         )
         return child.id, guardian.id
 
@@ -175,8 +173,8 @@ def _given(party: str, version: str, decision: str = "given") -> consent.Consent
         party=party,
         decision=decision,
         categories=("name", "age") if decision == "given" else (),
-        decided_on=TODAY,
-        valid_until=TODAY + timedelta(days=90),
+        decided_on=clock.today(),
+        valid_until=clock.today() + timedelta(days=90),
         method="written",
         description_version=version,
     )
@@ -192,7 +190,9 @@ def test_a_consent_citing_an_unpublished_version_is_refused_naming_the_field(
         UnitOfWork(request_session()) as uow,
         pytest.raises(InvalidInput) as refused,
     ):
-        consent.record_consent(uow, actor, child_id, _given(guardian_id, "2026:1"), today=TODAY)
+        consent.record_consent(
+            uow, actor, child_id, _given(guardian_id, "2026:1"), today=clock.today()
+        )
     assert refused.value.field == "description_version" and refused.value.status == 422
     assert "2026:1" in refused.value.message
 
@@ -205,7 +205,7 @@ def test_a_consent_may_cite_a_version_published_for_any_partner_of_the_programme
     _publish(app, factory.organisation("partner"), "Bris 2026:1")
     with app.app_context(), UnitOfWork(request_session()) as uow:
         recorded = consent.record_consent(
-            uow, actor, child_id, _given(guardian_id, "Bris 2026:1"), today=TODAY
+            uow, actor, child_id, _given(guardian_id, "Bris 2026:1"), today=clock.today()
         )
     assert recorded.description_version == "Bris 2026:1"
 
@@ -217,13 +217,15 @@ def test_a_withdrawal_is_never_blocked_by_an_unpublished_version_label(
     child_id, guardian_id = _child_with_custodian(app, actor)
     _publish(app, factory.organisation("partner"), "2026:1")
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        consent.record_consent(uow, actor, child_id, _given(guardian_id, "2026:1"), today=TODAY)
+        consent.record_consent(
+            uow, actor, child_id, _given(guardian_id, "2026:1"), today=clock.today()
+        )
         withdrawn = consent.record_consent(
             uow,
             actor,
             child_id,
             _given(guardian_id, "före 2026", decision="withdrawn"),
-            today=TODAY,
+            today=clock.today(),
         )
     assert withdrawn.decision == "withdrawn" and withdrawn.description_version == "före 2026"
 

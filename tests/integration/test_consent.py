@@ -20,7 +20,6 @@ from referral.rules import BasisKind, Category, LawfulBasis, NotLawful
 from referral.services import children, consent, sharing
 from tests.factories import Factory, child_row, invented_personnummer, social_worker_actor
 
-TODAY = clock.today()
 VERSION = "IOP-A 2026:1"
 
 
@@ -35,8 +34,8 @@ def _consent(party: str, decision: str = "given", categories=("name", "age", "co
         party=party,
         decision=decision,
         categories=categories,
-        decided_on=TODAY,
-        valid_until=TODAY + timedelta(days=120),
+        decided_on=clock.today(),
+        valid_until=clock.today() + timedelta(days=120),
         method="written",
         description_version=VERSION,
     )
@@ -49,11 +48,13 @@ def _sol_child(uow: UnitOfWork, actor: Actor) -> tuple[Child, str, str]:
             uow, actor, children.NewChild(invented_personnummer(2015, 4, 4), "Samtyckesbarn")
         ),
     )
-    consent.record_placement(uow, actor, child.id, "SoL", today=TODAY)
+    consent.record_placement(uow, actor, child.id, "SoL", today=clock.today())
     mother = consent.add_guardian(
-        uow, actor, child.id, "Mamma Exempel", "070-000 00 01", True, today=TODAY
+        uow, actor, child.id, "Mamma Exempel", "070-000 00 01", True, today=clock.today()
     )
-    father = consent.add_guardian(uow, actor, child.id, "Pappa Exempel", None, True, today=TODAY)
+    father = consent.add_guardian(
+        uow, actor, child.id, "Pappa Exempel", None, True, today=clock.today()
+    )
     return child, mother.id, father.id
 
 
@@ -63,19 +64,29 @@ def test_sharing_needs_both_guardians_and_ends_when_one_withdraws(
     actor = social_worker_actor(factory)
     with app.app_context(), UnitOfWork(request_session()) as uow:
         child, mother, father = _sol_child(uow, actor)
-        assert isinstance(sharing.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
-        consent.record_consent(uow, actor, child.id, _consent(mother), today=TODAY)
-        assert isinstance(sharing.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
-        consent.record_consent(uow, actor, child.id, _consent(father), today=TODAY)
-        basis = sharing.sharing_basis_for(uow, child, Category.NAME, TODAY)
+        assert isinstance(
+            sharing.sharing_basis_for(uow, child, Category.NAME, clock.today()), NotLawful
+        )
+        consent.record_consent(uow, actor, child.id, _consent(mother), today=clock.today())
+        assert isinstance(
+            sharing.sharing_basis_for(uow, child, Category.NAME, clock.today()), NotLawful
+        )
+        consent.record_consent(uow, actor, child.id, _consent(father), today=clock.today())
+        basis = sharing.sharing_basis_for(uow, child, Category.NAME, clock.today())
         assert isinstance(basis, LawfulBasis) and basis.kind is BasisKind.SOL_CONSENT
         assert isinstance(
-            sharing.sharing_basis_for(uow, child, Category.PARTICIPATION, TODAY), NotLawful
+            sharing.sharing_basis_for(uow, child, Category.PARTICIPATION, clock.today()), NotLawful
         ), "participation was not among the categories consented to"
-        consent.record_consent(uow, actor, child.id, _consent(father, "withdrawn", ()), today=TODAY)
-        assert isinstance(sharing.sharing_basis_for(uow, child, Category.NAME, TODAY), NotLawful)
-        consent.record_consent(uow, actor, child.id, _consent(father), today=TODAY)
-        assert isinstance(sharing.sharing_basis_for(uow, child, Category.NAME, TODAY), LawfulBasis)
+        consent.record_consent(
+            uow, actor, child.id, _consent(father, "withdrawn", ()), today=clock.today()
+        )
+        assert isinstance(
+            sharing.sharing_basis_for(uow, child, Category.NAME, clock.today()), NotLawful
+        )
+        consent.record_consent(uow, actor, child.id, _consent(father), today=clock.today())
+        assert isinstance(
+            sharing.sharing_basis_for(uow, child, Category.NAME, clock.today()), LawfulBasis
+        )
         actions = [
             e.action
             for e in uow.session.scalars(
@@ -96,12 +107,12 @@ def test_a_long_history_of_decisions_is_read_as_each_partys_latest_one_only(
     with app.app_context(), UnitOfWork(request_session()) as uow:
         child, mother, father = _sol_child(uow, actor)
         for _ in range(10):
-            consent.record_consent(uow, actor, child.id, _consent(mother), today=TODAY)
-            consent.record_consent(uow, actor, child.id, _consent(father), today=TODAY)
+            consent.record_consent(uow, actor, child.id, _consent(mother), today=clock.today())
+            consent.record_consent(uow, actor, child.id, _consent(father), today=clock.today())
             withdrawn = _consent(father, "withdrawn", ())
-            consent.record_consent(uow, actor, child.id, withdrawn, today=TODAY)
+            consent.record_consent(uow, actor, child.id, withdrawn, today=clock.today())
         only_name = _consent(mother, categories=("name",))
-        consent.record_consent(uow, actor, child.id, only_name, today=TODAY)
+        consent.record_consent(uow, actor, child.id, only_name, today=clock.today())
         loaded: list[str] = []
 
         def seen(row: ConsentRecord, _context: object) -> None:
@@ -131,11 +142,11 @@ def test_an_lvu_placement_is_shared_on_its_documented_decision(
             ),
         )
         with pytest.raises(InvalidInput) as refused:
-            consent.record_placement(uow, actor, child.id, "LVU", today=TODAY)
+            consent.record_placement(uow, actor, child.id, "LVU", today=clock.today())
         assert refused.value.field == "lvu_decision"
         with pytest.raises(InvalidInput) as undated:
             consent.record_placement(
-                uow, actor, child.id, "LVU", "Beslut nr 17", "Farsta SDN", today=TODAY
+                uow, actor, child.id, "LVU", "Beslut nr 17", "Farsta SDN", today=clock.today()
             )
         assert undated.value.field == "lvu_decided_on"
         consent.record_placement(
@@ -146,19 +157,23 @@ def test_an_lvu_placement_is_shared_on_its_documented_decision(
             "Beslut 2026-10-01 nr 17",
             "Farsta SDN",
             date(2026, 1, 15),
-            today=TODAY,
+            today=clock.today(),
         )
         # Name and age by default; the contact details only once the social worker decides.
-        basis = sharing.sharing_basis_for(uow, child, Category.NAME, TODAY)
+        basis = sharing.sharing_basis_for(uow, child, Category.NAME, clock.today())
         assert basis == LawfulBasis(BasisKind.LVU, "Beslut 2026-10-01 nr 17")
-        assert isinstance(sharing.sharing_basis_for(uow, child, Category.AGE, TODAY), LawfulBasis)
+        assert isinstance(
+            sharing.sharing_basis_for(uow, child, Category.AGE, clock.today()), LawfulBasis
+        )
         for undecided in (Category.CONTACT, Category.PARTICIPATION):
-            assert sharing.sharing_basis_for(uow, child, undecided, TODAY) == NotLawful(
+            assert sharing.sharing_basis_for(uow, child, undecided, clock.today()) == NotLawful(
                 "Under LVU, the social worker has not decided to share this category."
             )
-        consent.decide_lvu_sharing(uow, actor, child.id, ["name", "contact_details"], TODAY)
-        assert sharing.sharing_basis_for(uow, child, Category.CONTACT, TODAY) == basis
-        assert isinstance(sharing.sharing_basis_for(uow, child, Category.AGE, TODAY), NotLawful)
+        consent.decide_lvu_sharing(uow, actor, child.id, ["name", "contact_details"], clock.today())
+        assert sharing.sharing_basis_for(uow, child, Category.CONTACT, clock.today()) == basis
+        assert isinstance(
+            sharing.sharing_basis_for(uow, child, Category.AGE, clock.today()), NotLawful
+        )
 
 
 @pytest.mark.parametrize(
@@ -167,7 +182,7 @@ def test_an_lvu_placement_is_shared_on_its_documented_decision(
         ({"party": "not-a-guardian"}, "party"),
         ({"categories": ("name", "shoe_size")}, "categories"),
         ({"decision": "maybe"}, "decision"),
-        ({"valid_until": TODAY - timedelta(days=1)}, "valid_until"),
+        ({"valid_until": date(2020, 1, 1)}, "valid_until"),  # before any decision made today
         ({"method": "telepathy"}, "method"),
         ({"description_version": "IOP-A 1999:9"}, "description_version"),
     ],
@@ -184,7 +199,7 @@ def test_bad_consent_input_names_the_field_and_writes_nothing(
         child, mother, _father = _sol_child(uow, actor)
         with pytest.raises(InvalidInput) as refused:
             consent.record_consent(
-                uow, actor, child.id, replace(_consent(mother), **change), today=TODAY
+                uow, actor, child.id, replace(_consent(mother), **change), today=clock.today()
             )  # type: ignore[arg-type]
         assert refused.value.field == field
         assert (
@@ -204,4 +219,4 @@ def test_another_districts_child_is_not_found(app: Flask, factory: Factory) -> N
         )
         child_id = child.id
     with app.app_context(), pytest.raises(NotFound), UnitOfWork(request_session()) as uow:
-        consent.record_placement(uow, stranger, child_id, "SoL", today=TODAY)
+        consent.record_placement(uow, stranger, child_id, "SoL", today=clock.today())

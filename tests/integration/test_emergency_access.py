@@ -38,7 +38,6 @@ from referral.services import (
 )
 from tests.factories import Account, Factory, invented_personnummer
 
-TODAY = clock.today()
 CHILD_NAME = "Nödbarn Qvaxl"
 REASON = "Barnet har avvikit och hittats av socialjouren i natt; placeringen måste kontrolleras."
 POLICY = SessionPolicy(idle=timedelta(hours=1), absolute=timedelta(hours=8))
@@ -70,7 +69,7 @@ def _child_of(
 
 def _read(app: Flask, actor: Actor, child_id: str) -> child_record.ChildRecord:
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        return child_record.read_child_record(uow, actor, child_id, TODAY)
+        return child_record.read_child_record(uow, actor, child_id, clock.today())
 
 
 def _break_glass(
@@ -187,16 +186,16 @@ def test_a_grant_lets_the_social_worker_read_but_never_change_the_record(
     reader = _actor(app, stranger)
     changes = {
         "placement": lambda uow: consent.record_placement(
-            uow, reader, child.id, "SoL", today=TODAY
+            uow, reader, child.id, "SoL", today=clock.today()
         ),
         "guardian": lambda uow: consent.add_guardian(
-            uow, reader, child.id, "Vh", None, True, today=TODAY
+            uow, reader, child.id, "Vh", None, True, today=clock.today()
         ),
         "details": lambda uow: children.update_details(
             uow, reader, child.id, children.ChildDetails(gender="girl")
         ),
         "referral": lambda uow: referrals.create_referral(
-            uow, reader, referrals.NewReferral(child.id, partner.id, "weekly"), today=TODAY
+            uow, reader, referrals.NewReferral(child.id, partner.id, "weekly"), today=clock.today()
         ),
         "consent": lambda uow: consent.record_consent(
             uow,
@@ -206,12 +205,12 @@ def test_a_grant_lets_the_social_worker_read_but_never_change_the_record(
                 party="child",
                 decision="given",
                 categories=("name",),
-                decided_on=TODAY,
-                valid_until=TODAY + timedelta(days=30),
+                decided_on=clock.today(),
+                valid_until=clock.today() + timedelta(days=30),
                 method="written",
                 description_version="A-2026:1",
             ),
-            today=TODAY,
+            today=clock.today(),
         ),
     }
     for change in changes.values():

@@ -43,7 +43,6 @@ from tests.own_database import (
     own_postgres_app,
 )
 
-TODAY = clock.today()
 VERSION = "A-notes:1"
 CANARY = "Kanarienot Vbxqzyt grät på träffen"
 
@@ -77,8 +76,8 @@ def _consent(party: str) -> consent.ConsentInput:
         party=party,
         decision="given",
         categories=("name", "age", "participation"),
-        decided_on=TODAY,
-        valid_until=TODAY + timedelta(days=120),
+        decided_on=clock.today(),
+        valid_until=clock.today() + timedelta(days=120),
         method="written",
         description_version=VERSION,
     )
@@ -91,19 +90,22 @@ def _accepted(uow: UnitOfWork, world: World) -> referrals.ReferralState:
         uow,
         world.worker,
         children.NewChild(
-            invented_personnummer(TODAY.year - 10, 5, 1), f"Anteckningsbarn {world.counter}"
+            invented_personnummer(clock.today().year - 10, 5, 1), f"Anteckningsbarn {world.counter}"
         ),
     )
-    consent.record_placement(uow, world.worker, child.id, "SoL", today=TODAY)
+    consent.record_placement(uow, world.worker, child.id, "SoL", today=clock.today())
     guardian = consent.add_guardian(
-        uow, world.worker, child.id, "Vårdnadshavare", None, True, today=TODAY
+        uow, world.worker, child.id, "Vårdnadshavare", None, True, today=clock.today()
     )
-    consent.record_consent(uow, world.worker, child.id, _consent(guardian.id), today=TODAY)
+    consent.record_consent(uow, world.worker, child.id, _consent(guardian.id), today=clock.today())
     referral = referrals.create_referral(
-        uow, world.worker, referrals.NewReferral(child.id, world.partner.id, "weekly"), today=TODAY
+        uow,
+        world.worker,
+        referrals.NewReferral(child.id, world.partner.id, "weekly"),
+        today=clock.today(),
     )
-    referrals.submit_referral(uow, world.worker, referral.id, TODAY)
-    referrals.respond(uow, world.leader, referral.id, accept=True, today=TODAY)
+    referrals.submit_referral(uow, world.worker, referral.id, clock.today())
+    referrals.respond(uow, world.leader, referral.id, accept=True, today=clock.today())
     return referral
 
 
@@ -111,8 +113,8 @@ def _withdraw_consent(uow: UnitOfWork, world: World, referral: referrals.Referra
     (guardian_id,) = uow.session.scalars(
         select(Guardian.id).where(Guardian.child_id == referral.child_id)
     )
-    withdrawal = replace(_consent(guardian_id), decision="withdrawn", valid_until=TODAY)
-    consent.record_consent(uow, world.worker, referral.child_id, withdrawal, today=TODAY)
+    withdrawal = replace(_consent(guardian_id), decision="withdrawn", valid_until=clock.today())
+    consent.record_consent(uow, world.worker, referral.child_id, withdrawal, today=clock.today())
 
 
 def _entries(uow: UnitOfWork, action: str) -> list[AuditEntry]:
@@ -138,10 +140,12 @@ def test_the_leader_writes_notes_and_reads_them_back_with_who_wrote_them(
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
         first = partner_files.write_note(
-            uow, world.leader, referral.id, "  Kom i tid, glad.  ", TODAY
+            uow, world.leader, referral.id, "  Kom i tid, glad.  ", clock.today()
         )
-        second = partner_files.write_note(uow, world.leader, referral.id, "Rad ett\nRad två", TODAY)
-        file = partner_files.notes_of(uow, world.leader, referral.id, TODAY)
+        second = partner_files.write_note(
+            uow, world.leader, referral.id, "Rad ett\nRad två", clock.today()
+        )
+        file = partner_files.notes_of(uow, world.leader, referral.id, clock.today())
     assert file.referral_id == referral.id
     assert [(n.id, n.text) for n in file.notes] == [
         (first.id, "Kom i tid, glad."),  # trimmed
@@ -156,9 +160,9 @@ def test_the_first_note_makes_the_file_for_the_referral_under_a_key_of_its_own(
 ) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
-        assert partner_files.notes_of(uow, world.leader, referral.id, TODAY).notes == ()
-        partner_files.write_note(uow, world.leader, referral.id, "Första", TODAY)
-        partner_files.write_note(uow, world.leader, referral.id, "Andra", TODAY)
+        assert partner_files.notes_of(uow, world.leader, referral.id, clock.today()).notes == ()
+        partner_files.write_note(uow, world.leader, referral.id, "Första", clock.today())
+        partner_files.write_note(uow, world.leader, referral.id, "Andra", clock.today())
         files = uow.session.scalars(
             select(PartnerFile).where(PartnerFile.referral_id == referral.id)
         ).all()
@@ -177,8 +181,8 @@ def test_another_leader_of_the_same_partner_reads_the_notes(
     colleague = _leader_of(factory, world.partner)
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
-        partner_files.write_note(uow, world.leader, referral.id, "Till kollegan", TODAY)
-        file = partner_files.notes_of(uow, colleague, referral.id, TODAY)
+        partner_files.write_note(uow, world.leader, referral.id, "Till kollegan", clock.today())
+        file = partner_files.notes_of(uow, colleague, referral.id, clock.today())
     assert [n.text for n in file.notes] == ["Till kollegan"]
 
 
@@ -192,17 +196,17 @@ def test_an_empty_or_over_long_note_is_refused_naming_the_field_and_writes_nothi
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
         with pytest.raises(InvalidInput) as refused:
-            partner_files.write_note(uow, world.leader, referral.id, text, TODAY)
+            partner_files.write_note(uow, world.leader, referral.id, text, clock.today())
         assert refused.value.field == "text" and message in refused.value.message
-        assert partner_files.notes_of(uow, world.leader, referral.id, TODAY).notes == ()
+        assert partner_files.notes_of(uow, world.leader, referral.id, clock.today()).notes == ()
         assert _entries(uow, "partner_file:write") == []
 
 
 def test_a_note_of_exactly_4000_characters_is_kept(app: Flask, world: World) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
-        partner_files.write_note(uow, world.leader, referral.id, "å" * 4000, TODAY)
-        (note,) = partner_files.notes_of(uow, world.leader, referral.id, TODAY).notes
+        partner_files.write_note(uow, world.leader, referral.id, "å" * 4000, clock.today())
+        (note,) = partner_files.notes_of(uow, world.leader, referral.id, clock.today()).notes
     assert note.text == "å" * 4000
 
 
@@ -216,17 +220,18 @@ def test_another_partners_leader_is_told_the_referral_does_not_exist(
     stranger = _leader_of(factory, factory.organisation("partner"))
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
-        partner_files.write_note(uow, world.leader, referral.id, "Bara vår", TODAY)
+        partner_files.write_note(uow, world.leader, referral.id, "Bara vår", clock.today())
         with pytest.raises(NotFound) as reading:
-            partner_files.notes_of(uow, stranger, referral.id, TODAY)
+            partner_files.notes_of(uow, stranger, referral.id, clock.today())
         with pytest.raises(NotFound) as writing:
-            partner_files.write_note(uow, stranger, referral.id, "Intrång", TODAY)
+            partner_files.write_note(uow, stranger, referral.id, "Intrång", clock.today())
         with pytest.raises(NotFound) as missing:
-            partner_files.notes_of(uow, stranger, "no-such-referral", TODAY)
+            partner_files.notes_of(uow, stranger, "no-such-referral", clock.today())
         assert reading.value.message == writing.value.message == missing.value.message
         assert reading.value.field == missing.value.field == "referral"
         texts = [
-            n.text for n in partner_files.notes_of(uow, world.leader, referral.id, TODAY).notes
+            n.text
+            for n in partner_files.notes_of(uow, world.leader, referral.id, clock.today()).notes
         ]
         assert texts == ["Bara vår"]
 
@@ -236,9 +241,9 @@ def test_the_district_social_worker_may_not_open_the_partners_file(
 ) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
-        partner_files.write_note(uow, world.leader, referral.id, "Partnerns egen", TODAY)
+        partner_files.write_note(uow, world.leader, referral.id, "Partnerns egen", clock.today())
         with pytest.raises(NotPermitted):
-            partner_files.notes_of(uow, world.worker, referral.id, TODAY)
+            partner_files.notes_of(uow, world.worker, referral.id, clock.today())
 
 
 @pytest.mark.asvs("V8.2.2")
@@ -247,12 +252,14 @@ def test_after_the_guardian_withdraws_consent_the_leader_can_neither_read_nor_wr
 ) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
-        partner_files.write_note(uow, world.leader, referral.id, "Före återkallelsen", TODAY)
+        partner_files.write_note(
+            uow, world.leader, referral.id, "Före återkallelsen", clock.today()
+        )
         _withdraw_consent(uow, world, referral)
         with pytest.raises(NotFound):
-            partner_files.notes_of(uow, world.leader, referral.id, TODAY)
+            partner_files.notes_of(uow, world.leader, referral.id, clock.today())
         with pytest.raises(NotFound):
-            partner_files.write_note(uow, world.leader, referral.id, "Efter", TODAY)
+            partner_files.write_note(uow, world.leader, referral.id, "Efter", clock.today())
         file = _file_of(uow, referral.id)
         count = uow.session.scalars(select(PartnerNote).where(PartnerNote.file_id == file.id))
         assert len(count.all()) == 1
@@ -265,12 +272,12 @@ def test_after_the_guardian_withdraws_consent_the_leader_can_neither_read_nor_wr
 def test_a_referral_the_district_withdrew_is_not_found(app: Flask, world: World) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
-        partner_files.write_note(uow, world.leader, referral.id, "Före", TODAY)
+        partner_files.write_note(uow, world.leader, referral.id, "Före", clock.today())
         referrals.withdraw_referral(uow, world.worker, referral.id)
         with pytest.raises(NotFound):
-            partner_files.notes_of(uow, world.leader, referral.id, TODAY)
+            partner_files.notes_of(uow, world.leader, referral.id, clock.today())
         with pytest.raises(NotFound):
-            partner_files.write_note(uow, world.leader, referral.id, "Efter", TODAY)
+            partner_files.write_note(uow, world.leader, referral.id, "Efter", clock.today())
 
 
 # --- the access log --------------------------------------------------------------------------
@@ -280,8 +287,8 @@ def test_a_referral_the_district_withdrew_is_not_found(app: Flask, world: World)
 def test_the_log_names_the_files_holder_and_never_the_text(app: Flask, world: World) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
-        written = partner_files.write_note(uow, world.leader, referral.id, CANARY, TODAY)
-        partner_files.notes_of(uow, world.leader, referral.id, TODAY)
+        written = partner_files.write_note(uow, world.leader, referral.id, CANARY, clock.today())
+        partner_files.notes_of(uow, world.leader, referral.id, clock.today())
         file = _file_of(uow, referral.id)
         (write,) = _entries(uow, "partner_file:write")
         (read,) = _entries(uow, "partner_file:read")
@@ -301,7 +308,7 @@ def test_the_log_names_the_files_holder_and_never_the_text(app: Flask, world: Wo
 def test_reading_an_empty_file_writes_nothing_to_the_log(app: Flask, world: World) -> None:
     with app.app_context(), UnitOfWork(request_session()) as uow:
         referral = _accepted(uow, world)
-        assert partner_files.notes_of(uow, world.leader, referral.id, TODAY).notes == ()
+        assert partner_files.notes_of(uow, world.leader, referral.id, clock.today()).notes == ()
         assert _entries(uow, "partner_file:read") == []
 
 
@@ -320,9 +327,9 @@ def _write_the_canary(app: Flask, settings: Settings, plaintext: bool) -> None:
         assert database.cipher is not None
         database.use_cipher(PlaintextCipher(database.cipher.keys, database.cipher.index_key))
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        partner_files.write_note(uow, world.leader, referral_id, CANARY, TODAY)
+        partner_files.write_note(uow, world.leader, referral_id, CANARY, clock.today())
         if not plaintext:
-            file = partner_files.notes_of(uow, world.leader, referral_id, TODAY)
+            file = partner_files.notes_of(uow, world.leader, referral_id, clock.today())
             assert [note.text for note in file.notes] == [CANARY]
 
 
@@ -393,7 +400,7 @@ def test_two_first_notes_written_at_once_make_one_file_with_both(
         try:
             with app.app_context(), UnitOfWork(request_session()) as uow:
                 start.wait()
-                partner_files.write_note(uow, leader, referral_id, text, TODAY)
+                partner_files.write_note(uow, leader, referral_id, text, clock.today())
         except Exception as error:
             errors.append(error)
 
@@ -412,7 +419,8 @@ def test_two_first_notes_written_at_once_make_one_file_with_both(
             select(PartnerFile).where(PartnerFile.referral_id == referral_id)
         ).all()
         texts = sorted(
-            n.text for n in partner_files.notes_of(uow, world.leader, referral_id, TODAY).notes
+            n.text
+            for n in partner_files.notes_of(uow, world.leader, referral_id, clock.today()).notes
         )
     get_database(app).engine.dispose()
     assert errors == []

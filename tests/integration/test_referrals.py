@@ -22,8 +22,6 @@ from referral.rules import Status
 from referral.services import children, consent, referrals
 from tests.factories import Factory, invented_personnummer, social_worker_actor
 
-TODAY = clock.today()
-
 
 @pytest.fixture(autouse=True)
 def published_description(factory: Factory) -> None:
@@ -36,8 +34,8 @@ def _given(party: str, categories: tuple[str, ...] = ("name", "age")) -> consent
         party=party,
         decision="given",
         categories=categories,
-        decided_on=TODAY,
-        valid_until=TODAY + timedelta(days=120),
+        decided_on=clock.today(),
+        valid_until=clock.today() + timedelta(days=120),
         method="written",
         description_version="A-2026:1",
     )
@@ -63,24 +61,28 @@ def test_the_partner_sees_the_child_only_after_both_consents_and_only_name_and_a
         child = children.register_child(
             uow, worker, children.NewChild(invented_personnummer(2015, 3, 3), "Delningsbarn")
         )
-        consent.record_placement(uow, worker, child.id, "SoL", today=TODAY)
-        mother = consent.add_guardian(uow, worker, child.id, "Mor", "070-1", True, today=TODAY)
-        father = consent.add_guardian(uow, worker, child.id, "Far", "070-2", True, today=TODAY)
+        consent.record_placement(uow, worker, child.id, "SoL", today=clock.today())
+        mother = consent.add_guardian(
+            uow, worker, child.id, "Mor", "070-1", True, today=clock.today()
+        )
+        father = consent.add_guardian(
+            uow, worker, child.id, "Far", "070-2", True, today=clock.today()
+        )
         referral = referrals.create_referral(
             uow,
             worker,
             referrals.NewReferral(child.id, partner.id, "weekly", "Känslig anteckning"),
-            today=TODAY,
+            today=clock.today(),
         )
-        submitted = referrals.submit_referral(uow, worker, referral.id, TODAY)
+        submitted = referrals.submit_referral(uow, worker, referral.id, clock.today())
         assert submitted.status == Status.AWAITING_CONSENT
         assert _status(uow, referral.id) == Status.AWAITING_CONSENT
-        assert referrals.partner_inbox(uow, leader, TODAY) == []
+        assert referrals.partner_inbox(uow, leader, clock.today()) == []
 
-        consent.record_consent(uow, worker, child.id, _given(mother.id), today=TODAY)
-        assert referrals.partner_inbox(uow, leader, TODAY) == []
-        consent.record_consent(uow, worker, child.id, _given(father.id), today=TODAY)
-        inbox = referrals.partner_inbox(uow, leader, TODAY)
+        consent.record_consent(uow, worker, child.id, _given(mother.id), today=clock.today())
+        assert referrals.partner_inbox(uow, leader, clock.today()) == []
+        consent.record_consent(uow, worker, child.id, _given(father.id), today=clock.today())
+        inbox = referrals.partner_inbox(uow, leader, clock.today())
         assert _status(uow, referral.id) == Status.SHARED
         assert [asdict(v) for v in inbox] == [
             {
@@ -97,20 +99,20 @@ def test_the_partner_sees_the_child_only_after_both_consents_and_only_name_and_a
         ]
         assert "Känslig" not in repr(inbox) and "Mor" not in repr(inbox)
 
-        referrals.respond(uow, leader, referral.id, accept=True, today=TODAY)
+        referrals.respond(uow, leader, referral.id, accept=True, today=clock.today())
         withdrawal = consent.ConsentInput(
             party=father.id,
             decision="withdrawn",
             categories=(),
-            decided_on=TODAY,
-            valid_until=TODAY,
+            decided_on=clock.today(),
+            valid_until=clock.today(),
             method="oral",
             description_version="A-2026:1",
         )
-        consent.record_consent(uow, worker, child.id, withdrawal, today=TODAY)
-        assert referrals.partner_inbox(uow, leader, TODAY) == []
+        consent.record_consent(uow, worker, child.id, withdrawal, today=clock.today())
+        assert referrals.partner_inbox(uow, leader, clock.today()) == []
         with pytest.raises(NotFound):
-            referrals.respond(uow, leader, referral.id, accept=False, today=TODAY)
+            referrals.respond(uow, leader, referral.id, accept=False, today=clock.today())
         reads = uow.session.scalars(
             select(AuditEntry).where(
                 AuditEntry.subject_id == child.id, AuditEntry.action == "referral:read"
@@ -134,13 +136,13 @@ def test_an_lvu_child_is_shared_at_once_on_the_decision(app: Flask, factory: Fac
             "Beslut 17/2026",
             "Farsta SDN",
             date(2026, 1, 15),
-            today=TODAY,
+            today=clock.today(),
         )
         referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekend"), today=TODAY
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekend"), today=clock.today()
         )
-        referrals.submit_referral(uow, worker, referral.id, TODAY)
-        inbox = referrals.partner_inbox(uow, _leader(partner.id), TODAY)
+        referrals.submit_referral(uow, worker, referral.id, clock.today())
+        inbox = referrals.partner_inbox(uow, _leader(partner.id), clock.today())
         reads = uow.session.scalars(
             select(AuditEntry.legal_basis).where(
                 AuditEntry.subject_id == child.id, AuditEntry.action == "referral:read"
@@ -171,15 +173,15 @@ def test_another_partner_never_sees_the_referral(app: Flask, factory: Factory) -
             "Beslut 18/2026",
             "Farsta SDN",
             date(2026, 1, 15),
-            today=TODAY,
+            today=clock.today(),
         )
         referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=TODAY
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=clock.today()
         )
-        referrals.submit_referral(uow, worker, referral.id, TODAY)
-        assert referrals.partner_inbox(uow, _leader(other.id), TODAY) == []
+        referrals.submit_referral(uow, worker, referral.id, clock.today())
+        assert referrals.partner_inbox(uow, _leader(other.id), clock.today()) == []
         with pytest.raises(NotFound):
-            referrals.respond(uow, _leader(other.id), referral.id, accept=True, today=TODAY)
+            referrals.respond(uow, _leader(other.id), referral.id, accept=True, today=clock.today())
 
 
 @pytest.mark.asvs("V2.3.1")
@@ -191,12 +193,12 @@ def test_an_illegal_transition_is_refused_with_the_reason(app: Flask, factory: F
             uow, worker, children.NewChild(invented_personnummer(2012, 2, 4), "Övergång")
         )
         referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=TODAY
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=clock.today()
         )
         withdrawn = referrals.withdraw_referral(uow, worker, referral.id)
         assert withdrawn.status == Status.CANCELLED
         with pytest.raises(InvalidTransition) as refused:
-            referrals.submit_referral(uow, worker, referral.id, TODAY)
+            referrals.submit_referral(uow, worker, referral.id, clock.today())
         steps = uow.session.scalars(
             select(ReferralEvent.to_status)
             .where(ReferralEvent.referral_id == referral.id)

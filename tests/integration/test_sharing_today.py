@@ -27,7 +27,6 @@ from referral.rules import Status, age_on
 from referral.services import children, consent, referrals
 from tests.factories import Factory, child_row, invented_personnummer, social_worker_actor
 
-TODAY = clock.today()
 VERSION = "IOP-A 2026:1"
 
 
@@ -58,7 +57,7 @@ def _given(
 
 def _sol_child_with_referral(world: World, born: date | None = None) -> tuple[Child, str, str]:
     """An SoL child with two custodial guardians and a submitted referral (awaiting consent)."""
-    born = born or date(TODAY.year - 10, 3, 3)
+    born = born or date(clock.today().year - 10, 3, 3)
     child = child_row(
         world.uow,
         children.register_child(
@@ -67,16 +66,20 @@ def _sol_child_with_referral(world: World, born: date | None = None) -> tuple[Ch
             children.NewChild(invented_personnummer(born.year, born.month, born.day), "Datumbarn"),
         ),
     )
-    consent.record_placement(world.uow, world.worker, child.id, "SoL", today=TODAY)
-    mother = consent.add_guardian(world.uow, world.worker, child.id, "Mor", None, True, today=TODAY)
-    father = consent.add_guardian(world.uow, world.worker, child.id, "Far", None, True, today=TODAY)
+    consent.record_placement(world.uow, world.worker, child.id, "SoL", today=clock.today())
+    mother = consent.add_guardian(
+        world.uow, world.worker, child.id, "Mor", None, True, today=clock.today()
+    )
+    father = consent.add_guardian(
+        world.uow, world.worker, child.id, "Far", None, True, today=clock.today()
+    )
     referral = referrals.create_referral(
         world.uow,
         world.worker,
         referrals.NewReferral(child.id, world.partner_id, "weekly"),
-        today=TODAY,
+        today=clock.today(),
     )
-    referrals.submit_referral(world.uow, world.worker, referral.id, TODAY)
+    referrals.submit_referral(world.uow, world.worker, referral.id, clock.today())
     return child, mother.id, father.id
 
 
@@ -110,44 +113,48 @@ def test_a_consent_that_ended_yesterday_shares_nothing_notifies_no_one_and_logs_
         world.uow,
         world.worker,
         child.id,
-        _given(mother, TODAY, TODAY + timedelta(days=90)),
-        today=TODAY,
+        _given(mother, clock.today(), clock.today() + timedelta(days=90)),
+        today=clock.today(),
     )
-    lapsed = _given(father, TODAY - timedelta(days=60), TODAY - timedelta(days=1))
-    consent.record_consent(world.uow, world.worker, child.id, lapsed, today=TODAY)
+    lapsed = _given(father, clock.today() - timedelta(days=60), clock.today() - timedelta(days=1))
+    consent.record_consent(world.uow, world.worker, child.id, lapsed, today=clock.today())
 
     assert _referral_of(world, child).status == Status.AWAITING_CONSENT
     assert _notices(world, NoticeKind.NEW_REFERRAL) == 0
     assert _entries(world, child, "referral:share") == []
-    assert referrals.partner_inbox(world.uow, world.leader, TODAY) == []
+    assert referrals.partner_inbox(world.uow, world.leader, clock.today()) == []
 
 
 def test_a_consent_dated_in_the_future_is_refused_naming_the_date(world: World) -> None:
     child, mother, _father = _sol_child_with_referral(world)
-    ahead = TODAY + timedelta(days=60)
+    ahead = clock.today() + timedelta(days=60)
     with pytest.raises(InvalidInput) as refused:
         consent.record_consent(
             world.uow,
             world.worker,
             child.id,
             _given(mother, ahead, ahead + timedelta(days=30)),
-            today=TODAY,
+            today=clock.today(),
         )
     assert refused.value.field == "decided_on"
 
 
 def test_the_share_its_notice_and_the_partners_read_happen_on_the_same_day(world: World) -> None:
     child, mother, father = _sol_child_with_referral(world)
-    until = TODAY + timedelta(days=10)
+    until = clock.today() + timedelta(days=10)
     for party in (mother, father):
         consent.record_consent(
-            world.uow, world.worker, child.id, _given(party, TODAY, until), today=TODAY
+            world.uow,
+            world.worker,
+            child.id,
+            _given(party, clock.today(), until),
+            today=clock.today(),
         )
     assert _referral_of(world, child).status == Status.SHARED
     assert _notices(world, NoticeKind.NEW_REFERRAL) == 1
     [share] = _entries(world, child, "referral:share")
     assert share.legal_basis == "sol_consent"
-    assert [v.name for v in referrals.partner_inbox(world.uow, world.leader, TODAY)] == [
+    assert [v.name for v in referrals.partner_inbox(world.uow, world.leader, clock.today())] == [
         "Datumbarn"
     ]
     # The day after the consents end, the partner's read finds nothing.
@@ -162,17 +169,19 @@ def test_a_new_custodian_cuts_the_partners_access_and_tells_it_once(world: World
             world.uow,
             world.worker,
             child.id,
-            _given(party, TODAY, TODAY + timedelta(days=30)),
-            today=TODAY,
+            _given(party, clock.today(), clock.today() + timedelta(days=30)),
+            today=clock.today(),
         )
     consent.add_guardian(
-        world.uow, world.worker, child.id, "Ny vårdnadshavare", None, True, today=TODAY
+        world.uow, world.worker, child.id, "Ny vårdnadshavare", None, True, today=clock.today()
     )
-    assert referrals.partner_inbox(world.uow, world.leader, TODAY) == []
+    assert referrals.partner_inbox(world.uow, world.leader, clock.today()) == []
     assert _notices(world, NoticeKind.PARTICIPATION_MUST_STOP) == 1
     # A further refusal changes nothing the partner could see: no second notice.
-    refusal = consent.ConsentInput(mother, "refused", (), TODAY, TODAY, "oral", VERSION)
-    consent.record_consent(world.uow, world.worker, child.id, refusal, today=TODAY)
+    refusal = consent.ConsentInput(
+        mother, "refused", (), clock.today(), clock.today(), "oral", VERSION
+    )
+    consent.record_consent(world.uow, world.worker, child.id, refusal, today=clock.today())
     assert _notices(world, NoticeKind.PARTICIPATION_MUST_STOP) == 1
 
 
@@ -180,7 +189,7 @@ def _lvu_child_with_referral(world: World) -> Child:
     child = children.register_child(
         world.uow,
         world.worker,
-        children.NewChild(invented_personnummer(TODAY.year - 11, 5, 5), "Lvu Datumsson"),
+        children.NewChild(invented_personnummer(clock.today().year - 11, 5, 5), "Lvu Datumsson"),
     )
     children.update_details(
         world.uow,
@@ -195,16 +204,16 @@ def _lvu_child_with_referral(world: World) -> Child:
         "LVU",
         "Beslut 3/2026",
         "Socialnämnden",
-        TODAY - timedelta(days=10),
-        today=TODAY,
+        clock.today() - timedelta(days=10),
+        today=clock.today(),
     )
     referral = referrals.create_referral(
         world.uow,
         world.worker,
         referrals.NewReferral(child.id, world.partner_id, "weekly"),
-        today=TODAY,
+        today=clock.today(),
     )
-    referrals.submit_referral(world.uow, world.worker, referral.id, TODAY)
+    referrals.submit_referral(world.uow, world.worker, referral.id, clock.today())
     return child
 
 
@@ -212,14 +221,14 @@ def test_under_lvu_the_partner_sees_name_and_age_until_the_social_worker_decides
     world: World,
 ) -> None:
     child = _lvu_child_with_referral(world)
-    [view] = referrals.partner_inbox(world.uow, world.leader, TODAY)
-    age = age_on(date(TODAY.year - 11, 5, 5), TODAY)
+    [view] = referrals.partner_inbox(world.uow, world.leader, clock.today())
+    age = age_on(date(clock.today().year - 11, 5, 5), clock.today())
     assert (view.name, view.age, view.family_home_phone) == ("Lvu Datumsson", age, None)
 
     consent.decide_lvu_sharing(
-        world.uow, world.worker, child.id, ["name", "age", "contact_details"], TODAY
+        world.uow, world.worker, child.id, ["name", "age", "contact_details"], clock.today()
     )
-    [view] = referrals.partner_inbox(world.uow, world.leader, TODAY)
+    [view] = referrals.partner_inbox(world.uow, world.leader, clock.today())
     assert view.family_home_phone == "08-1"
     [decision, widened] = _entries(world, child, "lvu_sharing:decide")
     assert decision.actor_id == widened.actor_id == world.worker.user_id
@@ -229,15 +238,15 @@ def test_under_lvu_withholding_the_name_hides_the_referral_and_stops_participati
     world: World,
 ) -> None:
     child = _lvu_child_with_referral(world)
-    consent.decide_lvu_sharing(world.uow, world.worker, child.id, ["age"], TODAY)
-    assert referrals.partner_inbox(world.uow, world.leader, TODAY) == []
+    consent.decide_lvu_sharing(world.uow, world.worker, child.id, ["age"], clock.today())
+    assert referrals.partner_inbox(world.uow, world.leader, clock.today()) == []
     assert _notices(world, NoticeKind.PARTICIPATION_MUST_STOP) == 1
 
 
 def test_lvu_sharing_decisions_are_refused_for_a_child_placed_under_sol(world: World) -> None:
     child, _mother, _father = _sol_child_with_referral(world)
     with pytest.raises(Conflict) as refused:
-        consent.decide_lvu_sharing(world.uow, world.worker, child.id, ["name"], TODAY)
+        consent.decide_lvu_sharing(world.uow, world.worker, child.id, ["name"], clock.today())
     assert refused.value.field == "basis"
 
 
@@ -254,7 +263,9 @@ def test_lvu_sharing_decisions_are_refused_for_a_child_placed_under_sol(world: W
 def test_a_child_who_cannot_be_seven_to_eighteen_within_a_year_is_not_referred(
     world: World, years: int, days: int, allowed: bool
 ) -> None:
-    born = date(TODAY.year - years, TODAY.month, min(TODAY.day, 28)) + timedelta(days=days)
+    born = date(
+        clock.today().year - years, clock.today().month, min(clock.today().day, 28)
+    ) + timedelta(days=days)
     child = children.register_child(
         world.uow,
         world.worker,
@@ -262,10 +273,10 @@ def test_a_child_who_cannot_be_seven_to_eighteen_within_a_year_is_not_referred(
     )
     new = referrals.NewReferral(child.id, world.partner_id, "weekly")
     if allowed:
-        assert referrals.create_referral(world.uow, world.worker, new, today=TODAY).id
+        assert referrals.create_referral(world.uow, world.worker, new, today=clock.today()).id
         return
     with pytest.raises(Conflict) as refused:
-        referrals.create_referral(world.uow, world.worker, new, today=TODAY)
+        referrals.create_referral(world.uow, world.worker, new, today=clock.today())
     assert refused.value.field == "child" and "7" in refused.value.message
     assert (
         world.uow.session.scalars(select(Referral).where(Referral.child_id == child.id)).all() == []
@@ -279,7 +290,7 @@ def test_a_refused_read_of_another_districts_child_is_in_that_childs_access_repo
     child, _mother, _father = _sol_child_with_referral(world)
     stranger = social_worker_actor(factory)
     with pytest.raises(NotFound), UnitOfWork(world.uow.session) as uow:
-        consent.record_placement(uow, stranger, child.id, "SoL", today=TODAY)
+        consent.record_placement(uow, stranger, child.id, "SoL", today=clock.today())
     [denied] = _entries(world, child, "access:denied")
     assert denied.actor_id == stranger.user_id
     assert denied.subject_holder == f"district:{child.district_id}"

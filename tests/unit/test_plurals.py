@@ -13,10 +13,11 @@ from babel.messages.extract import extract_from_dir
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 
+from referral import clock
 from referral.services.gallring.rules import RULES_BY_NAME
 from referral.web.gallring import period_words
 from tests.factories import Factory, log_in
-from tests.web.test_group_pages import TODAY, _accepted_referrals, _post
+from tests.web.test_group_pages import _accepted_referrals, _post
 
 REFERRAL = Path(__file__).resolve().parents[2] / "referral"
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
@@ -243,7 +244,7 @@ def test_the_group_leader_sees_one_group_and_one_child_in_the_singular(
         {
             "name": "Vårgrupp Skärholmen",
             "group_format": "weekly",
-            "start_date": TODAY.isoformat(),
+            "start_date": clock.today().isoformat(),
             "min_age": 7,
             "max_age": 12,
             "leader_ids": [leader.user.id],

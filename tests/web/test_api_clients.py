@@ -33,8 +33,6 @@ from tests.factories import (
     social_worker_actor,
 )
 
-TODAY = clock.today()
-
 
 @dataclass
 class World:
@@ -85,7 +83,7 @@ def make_world(app: Flask, factory: Factory) -> World:
             uow,
             social_worker_actor(factory, district),
             children.NewChild(invented_personnummer(2016, 4, 2), "Systembarn Qwyx"),
-            today=TODAY,
+            today=clock.today(),
         )
     return World(app, factory, district, partner, child.id)
 

@@ -18,7 +18,6 @@ from referral.request_scope import request_session
 from tests.factories import Factory, csrf_token, invented_personnummer, log_in
 from tests.web.refused_forms import outside_its_field, typed_value_of
 
-TODAY = clock.today()
 CHILD_NAME = "Sidbarn Qwyxe"
 NOTE = "Anteckning Zqvx"
 
@@ -45,8 +44,8 @@ def _consent(client: FlaskClient, child_id: str, party: str, **changes: object):
         "party": party,
         "decision": "given",
         "categories": ["name", "age"],
-        "decided_on": TODAY.isoformat(),
-        "valid_until": (TODAY + timedelta(days=90)).isoformat(),
+        "decided_on": clock.today().isoformat(),
+        "valid_until": (clock.today() + timedelta(days=90)).isoformat(),
         "method": "written",
         "description_version": "A-2026:1",
         **changes,
@@ -160,7 +159,7 @@ def test_a_consent_ending_before_it_was_given_is_refused_with_the_rule(
     factory.activity_description("A-2026:1")
     before = _count(app, ConsentRecord)
     response = _consent(
-        client, child_id, guardian, valid_until=(TODAY - timedelta(days=1)).isoformat()
+        client, child_id, guardian, valid_until=(clock.today() - timedelta(days=1)).isoformat()
     )
     assert response.status_code == 422
     assert "The end date comes before the decision date." in response.get_data(as_text=True)
@@ -272,7 +271,7 @@ def test_an_lvu_placement_needs_the_decision_its_date_and_the_deciding_body(
         )
     )
     assert decided == {"name": "ok", "age": "ok", "contact_details": "bad", "participation": "bad"}
-    assert f"on {TODAY.isoformat()}" in page
+    assert f"on {clock.today().isoformat()}" in page
 
     widened = _post(
         client, f"/children/{child_id}/lvu-sharing", {"shared": ["name", "contact_details"]}

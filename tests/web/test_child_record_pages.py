@@ -31,8 +31,6 @@ from referral.services import child_record, children
 from tests.factories import Account, Factory, csrf_token, invented_personnummer, log_in
 from tests.web.refused_forms import outside_its_field, typed_value_of
 
-TODAY = clock.today()
-
 
 def _post(client: FlaskClient, path: str, data: dict[str, object]) -> TestResponse:
     return client.post(path, data={**data, "csrf_token": csrf_token(client, "/")})
@@ -259,7 +257,7 @@ def test_the_search_box_finds_a_child_by_case_number_whole_in_the_district_only(
     before = _last_sequence(app)
     with app.app_context(), UnitOfWork(request_session()) as uow:
         found = child_record.district_children_named(
-            uow, _actor(district.worker), "ifo 2026/123", TODAY
+            uow, _actor(district.worker), "ifo 2026/123", clock.today()
         )
     assert [child.id for child in found] == [child_id]
     assert [e.subject_id for e in _entries(app, before, "child:list")] == [child_id]
@@ -365,7 +363,7 @@ def test_the_start_page_gets_a_social_workers_own_children_with_their_open_refer
     )
     before = _last_sequence(app)
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        (child,) = child_record.children_in_care_of(uow, _actor(district.worker), TODAY)
+        (child,) = child_record.children_in_care_of(uow, _actor(district.worker), clock.today())
     assert child.id == mine and child.responsible_worker == "Sara Handläggare"
     (referral,) = child.open_referrals
     assert (referral.partner_name, referral.status) == ("Bris Startsida", "draft")
@@ -453,8 +451,8 @@ def test_each_save_on_the_record_returns_to_the_section_it_was_made_in(
             "party": guardian,
             "decision": "given",
             "categories": ["name", "age"],
-            "decided_on": TODAY.isoformat(),
-            "valid_until": (TODAY + timedelta(days=90)).isoformat(),
+            "decided_on": clock.today().isoformat(),
+            "valid_until": (clock.today() + timedelta(days=90)).isoformat(),
             "method": "written",
             "description_version": "A-2026:1",
         },
@@ -475,8 +473,8 @@ def test_a_consent_without_categories_names_the_checkbox_group_in_the_summary(
         {
             "party": "child",
             "decision": "given",
-            "decided_on": TODAY.isoformat(),
-            "valid_until": (TODAY + timedelta(days=90)).isoformat(),
+            "decided_on": clock.today().isoformat(),
+            "valid_until": (clock.today() + timedelta(days=90)).isoformat(),
             "method": "written",
             "description_version": "A-2026:1",
         },
@@ -499,7 +497,7 @@ def test_the_record_of_a_child_under_lvu_offers_no_guardian_consent_form_but_pri
             "basis": "LVU",
             "lvu_decision": "Beslut 9/2026",
             "lvu_decided_by": "Socialnämnden",
-            "lvu_decided_on": TODAY.isoformat(),
+            "lvu_decided_on": clock.today().isoformat(),
         },
     )
     page = district.client.get(f"/children/{child_id}").get_data(as_text=True)

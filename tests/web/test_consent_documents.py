@@ -33,7 +33,6 @@ from tests.factories import (
     social_worker_actor,
 )
 
-TODAY = clock.today()
 VERSION = "Bris 2026:1"
 LETTER = "Stödgrupperna leds av Bris stödgruppsledare.\nÅtta träffar om två timmar."
 GUARDIANS = ("Mamma Blankettsson", "Pappa Blankettsson")
@@ -65,7 +64,7 @@ def office(app: Flask, factory: Factory, client: FlaskClient) -> Office:
 
 
 def _born(years_ago: int) -> date:
-    return date(TODAY.year - years_ago, 1, 15)
+    return date(clock.today().year - years_ago, 1, 15)
 
 
 def _child(
@@ -91,12 +90,12 @@ def _child(
                 "Beslut 3/2026",
                 "Farsta SDN",
                 date(2026, 1, 15),
-                today=TODAY,
+                today=clock.today(),
             )
         else:
-            consent.record_placement(uow, actor, child.id, basis, today=TODAY)
+            consent.record_placement(uow, actor, child.id, basis, today=clock.today())
         ids = [
-            consent.add_guardian(uow, actor, child.id, guardian, None, True, today=TODAY).id
+            consent.add_guardian(uow, actor, child.id, guardian, None, True, today=clock.today()).id
             for guardian in guardians
         ]
         return child.id, ids, personnummer
@@ -123,7 +122,9 @@ def test_the_form_prints_the_letter_and_a_consent_page_for_each_custodial_guardi
 ) -> None:
     child_id, guardian_ids, _pnr = _child(office)
     with office.app.app_context(), UnitOfWork(request_session()) as uow:
-        consent.add_guardian(uow, office.actor, child_id, "Utan Vårdnad", None, False, today=TODAY)
+        consent.add_guardian(
+            uow, office.actor, child_id, "Utan Vårdnad", None, False, today=clock.today()
+        )
 
     page = office.client.get(_form_url(child_id, office.partner))
     body = page.get_data(as_text=True)
@@ -419,7 +420,7 @@ def _referral(office: Office, child_id: str, day: date) -> str:
             uow,
             office.actor,
             referrals.NewReferral(child_id, office.partner.id, "weekly"),
-            today=TODAY,
+            today=clock.today(),
         )
         referrals.submit_referral(uow, office.actor, referral.id, day)
         return referral.id
@@ -449,13 +450,15 @@ def _consent_ids(office: Office, child_id: str) -> list[str]:
 def test_a_partner_loses_the_child_the_day_after_valid_until_and_the_queue_shows_it_lapsed(
     office: Office,
 ) -> None:
-    ended = TODAY - timedelta(days=1)
+    ended = clock.today() - timedelta(days=1)
     child_id, guardian_ids, _pnr = _child(office, name="Utgången Samtyckesson")
-    referral_id = _referral(office, child_id, TODAY - timedelta(days=30))
-    _consents(office, child_id, guardian_ids, valid_until=ended, decided_on=TODAY - timedelta(30))
+    referral_id = _referral(office, child_id, clock.today() - timedelta(days=30))
+    _consents(
+        office, child_id, guardian_ids, valid_until=ended, decided_on=clock.today() - timedelta(30)
+    )
 
     assert _leader_inbox(office, ended) == [referral_id], "shared while the consent was valid"
-    assert _leader_inbox(office, TODAY) == [], "gone the day after valid_until"
+    assert _leader_inbox(office, clock.today()) == [], "gone the day after valid_until"
 
     rows = _queue_rows(office)
     assert set(rows) == set(_consent_ids(office, child_id))
@@ -470,10 +473,10 @@ def test_a_partner_loses_the_child_the_day_after_valid_until_and_the_queue_shows
 
 def test_the_queue_lists_consents_ending_soon_with_the_days_left(office: Office) -> None:
     child_id, guardian_ids, _pnr = _child(office, name="Snart Slutsson", born=_born(16))
-    _consents(office, child_id, guardian_ids, TODAY + timedelta(days=5), TODAY)
-    _consents(office, child_id, ["child"], TODAY + timedelta(days=60), TODAY)
+    _consents(office, child_id, guardian_ids, clock.today() + timedelta(days=5), clock.today())
+    _consents(office, child_id, ["child"], clock.today() + timedelta(days=60), clock.today())
     later_id, later_guardians, _pnr = _child(office, name="Långt Kvarsson")
-    _consents(office, later_id, later_guardians, TODAY + timedelta(days=60), TODAY)
+    _consents(office, later_id, later_guardians, clock.today() + timedelta(days=60), clock.today())
 
     rows = _queue_rows(office)
     assert len(rows) == 2, "the two guardians' consents ending in 5 days, nothing else"
@@ -487,18 +490,28 @@ def test_a_decision_withdrawn_or_a_lapsed_consent_without_a_shared_referral_is_n
     office: Office,
 ) -> None:
     withdrawn_id, withdrawn_guardians, _pnr = _child(office, name="Återkallad Barnsson")
-    _consents(office, withdrawn_id, withdrawn_guardians, TODAY + timedelta(days=3), TODAY)
+    _consents(
+        office, withdrawn_id, withdrawn_guardians, clock.today() + timedelta(days=3), clock.today()
+    )
     with office.app.app_context(), UnitOfWork(request_session()) as uow:
         for party in withdrawn_guardians:
             consent.record_consent(
                 uow,
                 office.actor,
                 withdrawn_id,
-                consent.ConsentInput(party, "withdrawn", (), TODAY, TODAY, "oral", VERSION),
-                today=TODAY,
+                consent.ConsentInput(
+                    party, "withdrawn", (), clock.today(), clock.today(), "oral", VERSION
+                ),
+                today=clock.today(),
             )
     idle_id, idle_guardians, _pnr = _child(office, name="Ingen Remissson")
-    _consents(office, idle_id, idle_guardians, TODAY - timedelta(days=2), TODAY - timedelta(9))
+    _consents(
+        office,
+        idle_id,
+        idle_guardians,
+        clock.today() - timedelta(days=2),
+        clock.today() - timedelta(9),
+    )
     assert _queue_rows(office) == {}
 
 
@@ -506,7 +519,7 @@ def test_a_child_placed_under_lvu_is_not_queued_because_sharing_rests_on_the_dec
     office: Office,
 ) -> None:
     child_id, guardian_ids, _pnr = _child(office, name="Lvu Köfri", basis="LVU")
-    _consents(office, child_id, guardian_ids, TODAY + timedelta(days=3), TODAY)
+    _consents(office, child_id, guardian_ids, clock.today() + timedelta(days=3), clock.today())
     assert _queue_rows(office) == {}
     assert _entries(office.app, "consent_queue:read", child_id) == 0
 
@@ -521,9 +534,15 @@ def test_the_queue_shows_only_the_social_workers_own_district(office: Office) ->
                 stranger,
                 child_id,
                 consent.ConsentInput(
-                    party, "given", ("name",), TODAY, TODAY + timedelta(2), "written", VERSION
+                    party,
+                    "given",
+                    ("name",),
+                    clock.today(),
+                    clock.today() + timedelta(2),
+                    "written",
+                    VERSION,
                 ),
-                today=TODAY,
+                today=clock.today(),
             )
     body = office.client.get("/consents/expiring").get_data(as_text=True)
     assert "Annat Distriktsson" not in body
@@ -533,8 +552,8 @@ def test_the_queue_shows_only_the_social_workers_own_district(office: Office) ->
 def test_the_queue_writes_one_entry_per_child_shown(office: Office) -> None:
     first, first_guardians, _pnr = _child(office, name="Första Köbarn")
     second, second_guardians, _pnr = _child(office, name="Andra Köbarn")
-    _consents(office, first, first_guardians, TODAY + timedelta(days=1), TODAY)
-    _consents(office, second, second_guardians, TODAY + timedelta(days=2), TODAY)
+    _consents(office, first, first_guardians, clock.today() + timedelta(days=1), clock.today())
+    _consents(office, second, second_guardians, clock.today() + timedelta(days=2), clock.today())
     before = _entries(office.app, "consent_queue:read")
     assert len(_queue_rows(office)) == 4
     assert _entries(office.app, "consent_queue:read") == before + 2
@@ -555,8 +574,8 @@ def test_the_warning_window_is_a_setting(settings: Settings) -> None:
         )
         soon, soon_guardians, _pnr = _child(office, name="Tre Dagarsson")
         later, later_guardians, _pnr = _child(office, name="Fem Dagarsson")
-        _consents(office, soon, soon_guardians, TODAY + timedelta(days=3), TODAY)
-        _consents(office, later, later_guardians, TODAY + timedelta(days=5), TODAY)
+        _consents(office, soon, soon_guardians, clock.today() + timedelta(days=3), clock.today())
+        _consents(office, later, later_guardians, clock.today() + timedelta(days=5), clock.today())
         body = client.get("/consents/expiring").get_data(as_text=True)
     assert "Tre Dagarsson" in body and "Fem Dagarsson" not in body
 

@@ -42,7 +42,6 @@ from referral.roles import Role
 from referral.services import children, consent, groups, interest, referrals
 from tests.factories import Account, ApiClient, Factory, api_client, invented_personnummer
 
-TODAY = clock.today()
 VERSION = "A-2026:groups-api"
 NOTE = "Anteckning Gruppapi"
 GUARDIAN, GUARDIAN_CONTACT = "Förälder Gruppapi", "070-999 88 77"
@@ -141,11 +140,11 @@ class World:
         worker = self.worker_actor
         with self.app.app_context(), UnitOfWork(request_session()) as uow:
             for number in range(first, first + count):
-                personnummer = invented_personnummer(TODAY.year - 10, 3, 1 + number)
+                personnummer = invented_personnummer(clock.today().year - 10, 3, 1 + number)
                 name = f"Gruppapibarn {number}"
                 child = children.register_child(uow, worker, children.NewChild(personnummer, name))
                 guardian = consent.add_guardian(
-                    uow, worker, child.id, GUARDIAN, GUARDIAN_CONTACT, True, today=TODAY
+                    uow, worker, child.id, GUARDIAN, GUARDIAN_CONTACT, True, today=clock.today()
                 )
                 if basis == "LVU":
                     consent.record_placement(
@@ -156,13 +155,13 @@ class World:
                         "Beslut 2/2026",
                         "SDN",
                         date(2026, 1, 15),
-                        today=TODAY,
+                        today=clock.today(),
                         lvu_shared=("name", "age", "contact_details", "participation"),
                     )
                 else:
-                    consent.record_placement(uow, worker, child.id, "SoL", today=TODAY)
+                    consent.record_placement(uow, worker, child.id, "SoL", today=clock.today())
                     consent.record_consent(
-                        uow, worker, child.id, _consent(guardian.id), today=TODAY
+                        uow, worker, child.id, _consent(guardian.id), today=clock.today()
                     )
                 children.update_details(
                     uow, worker, child.id, children.ChildDetails(family_home_phone=FAMILY_HOME)
@@ -171,10 +170,12 @@ class World:
                     uow,
                     worker,
                     referrals.NewReferral(child.id, self.partner.id, "weekly", NOTE),
-                    today=TODAY,
+                    today=clock.today(),
                 )
-                referrals.submit_referral(uow, worker, referral.id, TODAY)
-                referrals.respond(uow, self.leader_actor, referral.id, accept=True, today=TODAY)
+                referrals.submit_referral(uow, worker, referral.id, clock.today())
+                referrals.respond(
+                    uow, self.leader_actor, referral.id, accept=True, today=clock.today()
+                )
                 made.append(Referred(referral.id, child.id, guardian.id, name, personnummer))
         return made
 
@@ -188,7 +189,7 @@ class World:
         return {
             "name": "Höstgrupp Farsta",
             "group_format": "weekly",
-            "start_date": TODAY.isoformat(),
+            "start_date": clock.today().isoformat(),
             "min_age": 7,
             "max_age": 12,
             "leader_ids": [self.leader_account.user.id],
@@ -209,8 +210,10 @@ class World:
     def register_interest(self, name: str, personnummer: str) -> str:
         """A registration recorded through the service; its id."""
         with self.app.app_context(), UnitOfWork(request_session()) as uow:
-            new = interest.NewInterest(name, personnummer, self.district.id, "Familjehem", TODAY)
-            return interest.register_interest(uow, self.leader_actor, new, TODAY).id
+            new = interest.NewInterest(
+                name, personnummer, self.district.id, "Familjehem", clock.today()
+            )
+            return interest.register_interest(uow, self.leader_actor, new, clock.today()).id
 
 
 def _consent(party: str, **changes: object) -> consent.ConsentInput:
@@ -218,8 +221,8 @@ def _consent(party: str, **changes: object) -> consent.ConsentInput:
         "party": party,
         "decision": "given",
         "categories": ("name", "age", "participation"),
-        "decided_on": TODAY,
-        "valid_until": TODAY + timedelta(days=90),
+        "decided_on": clock.today(),
+        "valid_until": clock.today() + timedelta(days=90),
         "method": "written",
         "description_version": VERSION,
         **changes,
@@ -291,15 +294,15 @@ def test_a_leader_plans_a_group_places_five_children_visits_them_starts_it_and_t
     world: World,
 ) -> None:
     placed = world.accepted(5)
-    overview = world.leader.get(f"/api/v1/partner/groups?year={TODAY.year}")
+    overview = world.leader.get(f"/api/v1/partner/groups?year={clock.today().year}")
     assert overview.status_code == 200
-    assert overview.get_json() == {"year": TODAY.year, "groups": [], "children_waiting": 5}
+    assert overview.get_json() == {"year": clock.today().year, "groups": [], "children_waiting": 5}
 
     group = world.plan()
     assert set(group) == GROUP_KEYS
     assert group["status"] == "planned" and group["leader_ids"] == [world.leader_account.user.id]
     assert [s["number"] for s in group["sessions"]] == list(range(1, 9))  # 8 weekly meetings
-    assert group["sessions"][0]["day"] == TODAY.isoformat()
+    assert group["sessions"][0]["day"] == clock.today().isoformat()
     group_id = group["group_id"]
 
     for child in placed:
@@ -329,7 +332,7 @@ def test_a_leader_plans_a_group_places_five_children_visits_them_starts_it_and_t
     early = world.leader.post(f"/api/v1/partner/groups/{group_id}/start")
     _assert_problem(early, 409, "enrolments")  # nobody has had the pre-group visit yet
     for enrolment_id in enrolments:
-        body = {"enrolment_id": enrolment_id, "kind": "home", "day": TODAY.isoformat()}
+        body = {"enrolment_id": enrolment_id, "kind": "home", "day": clock.today().isoformat()}
         visit = world.leader.post(f"/api/v1/partner/groups/{group_id}/visits", body)
         assert visit.status_code == 201, visit.get_json()
         assert set(visit.get_json()) == {"visit_id", "enrolment_id", "kind", "day"}
@@ -340,7 +343,7 @@ def test_a_leader_plans_a_group_places_five_children_visits_them_starts_it_and_t
     roster = world.roster(group_id)
     assert {c["status"] for c in roster["children"]} == {"participating"}
     assert {(c["visit_kind"], c["visit_day"]) for c in roster["children"]} == {
-        ("home", TODAY.isoformat())
+        ("home", clock.today().isoformat())
     }
 
     first_session = roster["group"]["sessions"][0]["session_id"]
@@ -456,15 +459,15 @@ def _bad_inputs(
     session = group["sessions"][0]["session_id"]
     attendance = f"{groups_path}/{group['group_id']}/sessions/{session}/attendance"
     first_day = date.fromisoformat(group["sessions"][0]["day"])
-    next_monday = TODAY + timedelta(days=7 - TODAY.weekday())  # never a Friday
-    visit = {"enrolment_id": enrolment_id, "kind": "home", "day": TODAY.isoformat()}
+    next_monday = clock.today() + timedelta(days=7 - clock.today().weekday())  # never a Friday
+    visit = {"enrolment_id": enrolment_id, "kind": "home", "day": clock.today().isoformat()}
     number = BAD_NUMBER
     registration = {
         "child_name": "Intresse Felbarn",
         "personnummer": number,
         "district_id": world.district.id,
         "family_home_contact": "08-1",
-        "received_on": TODAY.isoformat(),
+        "received_on": clock.today().isoformat(),
     }
     decline = f"/api/v1/interest/{registration_id}/decline"
     body = world.group_body
@@ -473,7 +476,7 @@ def _bad_inputs(
             "a start date already passed",
             "POST",
             groups_path,
-            body(start_date=str(TODAY - timedelta(days=1))),
+            body(start_date=str(clock.today() - timedelta(days=1))),
             "start_date",
         ),
         (
@@ -522,7 +525,7 @@ def _bad_inputs(
             "a visit not yet made",
             "POST",
             visits,
-            {**visit, "day": str(TODAY + timedelta(days=1))},
+            {**visit, "day": str(clock.today() + timedelta(days=1))},
             "day",
         ),
         ("an unknown kind of visit", "POST", visits, {**visit, "kind": "phone"}, "kind"),
@@ -557,7 +560,7 @@ def _bad_inputs(
             "a registration received tomorrow",
             "POST",
             "/api/v1/partner/interest",
-            {**registration, "received_on": str(TODAY + timedelta(days=1))},
+            {**registration, "received_on": str(clock.today() + timedelta(days=1))},
             "received_on",
         ),
         (
@@ -590,7 +593,7 @@ def test_bad_input_is_a_422_problem_naming_the_field_and_writes_nothing(
     world: World, subtests: pytest.Subtests
 ) -> None:
     (child,) = world.accepted(1)
-    group = world.plan(start_date=(TODAY + timedelta(days=7)).isoformat())
+    group = world.plan(start_date=(clock.today() + timedelta(days=7)).isoformat())
     enrolled = world.enrol(group["group_id"], child.referral_id)
     registration_id = world.register_interest("Intresse Köbarn", invented_personnummer(2015, 2, 3))
     worker = world.worker  # logged in before anything is counted
@@ -624,7 +627,7 @@ def _valid_body(path: str, referral_id: str, enrolment_id: str) -> object:
     if path.endswith("enrolments"):
         return {"referral_id": referral_id}
     if path.endswith("visits"):
-        return {"enrolment_id": enrolment_id, "kind": "home", "day": TODAY.isoformat()}
+        return {"enrolment_id": enrolment_id, "kind": "home", "day": clock.today().isoformat()}
     if path.endswith("attendance"):
         return {"present": {enrolment_id: True}}
     return None
@@ -716,7 +719,9 @@ def test_a_withdrawn_consent_takes_the_child_out_of_the_roster_on_the_next_reque
 
     with world.app.app_context(), UnitOfWork(request_session()) as uow:
         withdrawal = _consent(child.guardian_id, decision="withdrawn", categories=())
-        consent.record_consent(uow, world.worker_actor, child.child_id, withdrawal, today=TODAY)
+        consent.record_consent(
+            uow, world.worker_actor, child.child_id, withdrawal, today=clock.today()
+        )
 
     since = _last_sequence(world.app)
     response = world.leader.get(f"/api/v1/partner/groups/{group_id}")
@@ -739,7 +744,7 @@ def test_an_interest_registration_reaches_the_district_whose_confirmation_makes_
         "personnummer": personnummer,
         "district_id": world.district.id,
         "family_home_contact": "Familjehemmet Lind, 070-123 45 67",
-        "received_on": TODAY.isoformat(),
+        "received_on": clock.today().isoformat(),
     }
     registered = world.leader.post("/api/v1/partner/interest", body)
     assert registered.status_code == 201, registered.get_json()
@@ -754,7 +759,7 @@ def test_an_interest_registration_reaches_the_district_whose_confirmation_makes_
         {
             "reference": created["reference"],
             "district_name": world.district.name,
-            "received_on": TODAY.isoformat(),
+            "received_on": clock.today().isoformat(),
             "status": "received",
         }
     ]
@@ -771,7 +776,7 @@ def test_an_interest_registration_reaches_the_district_whose_confirmation_makes_
             "partner_name": world.partner.name,
             "child_name": "Intresse Barnsson",
             "family_home_contact": "Familjehemmet Lind, 070-123 45 67",
-            "received_on": TODAY.isoformat(),
+            "received_on": clock.today().isoformat(),
         }
     ]
     assert personnummer[2:] not in queue.get_data(as_text=True)

@@ -21,8 +21,6 @@ from referral.roles import Role
 from referral.services import children, consent, referrals
 from tests.factories import Account, Factory, csrf_token, invented_personnummer, log_in
 
-TODAY = clock.today()
-
 
 def _post(client: FlaskClient, path: str, data: dict[str, object]):  # type: ignore[no-untyped-def]
     return client.post(path, data={**data, "csrf_token": csrf_token(client, "/")})
@@ -49,7 +47,8 @@ def _accepted_referrals(
                 uow,
                 worker,
                 children.NewChild(
-                    invented_personnummer(TODAY.year - 10, 3, 1 + number), f"Gruppsida {number}"
+                    invented_personnummer(clock.today().year - 10, 3, 1 + number),
+                    f"Gruppsida {number}",
                 ),
             )
             consent.record_placement(
@@ -60,7 +59,7 @@ def _accepted_referrals(
                 "Beslut 1/2026",
                 "SDN",
                 date(2026, 1, 15),
-                today=TODAY,
+                today=clock.today(),
                 lvu_shared=("name", "age", "participation"),
             )
             if number < len(paying) and paying[number]:
@@ -68,10 +67,13 @@ def _accepted_referrals(
                     uow, worker, child.id, children.ChildDetails(paying_municipality=paying[number])
                 )
             referral = referrals.create_referral(
-                uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=TODAY
+                uow,
+                worker,
+                referrals.NewReferral(child.id, partner.id, "weekly"),
+                today=clock.today(),
             )
-            referrals.submit_referral(uow, worker, referral.id, TODAY)
-            referrals.respond(uow, leader_actor, referral.id, accept=True, today=TODAY)
+            referrals.submit_referral(uow, worker, referral.id, clock.today())
+            referrals.respond(uow, leader_actor, referral.id, accept=True, today=clock.today())
             ids.append(referral.id)
     return ids
 
@@ -93,7 +95,7 @@ def test_a_leader_plans_a_group_places_five_children_starts_it_and_takes_attenda
         {
             "name": "Höstgrupp Farsta",
             "group_format": "weekly",
-            "start_date": TODAY.isoformat(),
+            "start_date": clock.today().isoformat(),
             "min_age": 7,
             "max_age": 12,
             "leader_ids": [leader.user.id],
@@ -124,7 +126,7 @@ def test_a_leader_plans_a_group_places_five_children_starts_it_and_takes_attenda
         visit = _post(
             client,
             f"/partner/groups/{group_id}/visits",
-            {"enrolment_id": enrolment_id, "kind": "home", "day": TODAY.isoformat()},
+            {"enrolment_id": enrolment_id, "kind": "home", "day": clock.today().isoformat()},
         )
         assert visit.status_code == 302
     assert _post(client, f"/partner/groups/{group_id}/start", {}).status_code == 302
@@ -166,7 +168,7 @@ def test_a_group_starting_in_the_past_is_refused_and_nothing_is_planned(
         {
             "name": "För sent",
             "group_format": "weekly",
-            "start_date": date(TODAY.year - 1, 1, 1).isoformat(),
+            "start_date": date(clock.today().year - 1, 1, 1).isoformat(),
             "min_age": 7,
             "max_age": 12,
             "leader_ids": [leader.user.id],
@@ -196,7 +198,7 @@ def test_the_fee_report_charges_other_municipalities_5000_per_child_and_names_no
         {
             "name": "Avgiftsgrupp",
             "group_format": "weekly",
-            "start_date": TODAY.isoformat(),
+            "start_date": clock.today().isoformat(),
             "min_age": 7,
             "max_age": 12,
             "leader_ids": [leader.user.id],
@@ -206,11 +208,11 @@ def test_the_fee_report_charges_other_municipalities_5000_per_child_and_names_no
     for referral_id in referral_ids:
         _post(client, "/partner/groups/place", {"group_id": group_id, "referral_id": referral_id})
 
-    report = client.get(f"/fees?year={TODAY.year}").get_data(as_text=True)
+    report = client.get(f"/fees?year={clock.today().year}").get_data(as_text=True)
     assert 'data-total="20000"' in report
     assert re.search(r'data-municipality="Nacka kommun"><td>Nacka kommun</td><td>2</td>', report)
     assert "Gruppsida" not in report
-    exported = client.get(f"/fees/export.csv?year={TODAY.year}").get_data(as_text=True)
+    exported = client.get(f"/fees/export.csv?year={clock.today().year}").get_data(as_text=True)
     assert exported.count("Solna stad") == 1 and exported.count(";5000") == 4
     assert "\n'=2+3;" in exported  # typed text never runs as a formula in a spreadsheet
     # Each line shows a child's sealed paying municipality: a read of that child's record.
@@ -241,7 +243,7 @@ def test_a_group_planned_without_leaders_names_the_checkbox_group_in_the_error_s
         {
             "name": "Grupp utan ledare",
             "group_format": "weekly",
-            "start_date": TODAY.isoformat(),
+            "start_date": clock.today().isoformat(),
             "min_age": 7,
             "max_age": 12,
         },

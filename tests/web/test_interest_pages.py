@@ -21,7 +21,6 @@ from referral.db.models import Organisation
 from referral.request_scope import request_session
 from tests.factories import Factory, csrf_token, invented_personnummer, log_in
 
-TODAY = clock.today()
 CHILD_NAME = "Sidintresse Qwobbe"
 CONTACT = "Familjehemmet Vrexsson 070-555 66 77"
 
@@ -56,7 +55,7 @@ def _register(pages: Pages, personnummer: str, **changes: object):  # type: igno
         "personnummer": personnummer,
         "district_id": pages.district.id,
         "family_home_contact": CONTACT,
-        "received_on": (TODAY - timedelta(days=1)).isoformat(),
+        "received_on": (clock.today() - timedelta(days=1)).isoformat(),
         **changes,
     }
     return _post(pages.leader, "/partner/interest", data)

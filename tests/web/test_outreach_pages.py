@@ -15,8 +15,6 @@ from referral.db.outreach import Encounter, Youth
 from referral.request_scope import request_session
 from tests.factories import Factory, api_client, csrf_token, invented_personnummer, log_in
 
-TODAY = clock.today()
-
 
 def _count(app: Flask, model: type) -> int:
     with app.app_context():
@@ -34,7 +32,7 @@ def test_an_anonymous_encounter_is_linked_to_a_registered_youth_in_the_browser_f
         "/outreach/encounters",
         data={
             "csrf_token": token,
-            "occurred_on": TODAY.isoformat(),
+            "occurred_on": clock.today().isoformat(),
             "place": "sergels_torg",
             "needs": ["basic_needs", "supportive_talk"],
             "gender": "girl",
@@ -50,7 +48,7 @@ def test_an_anonymous_encounter_is_linked_to_a_registered_youth_in_the_browser_f
         data={
             "csrf_token": token,
             "alias": "Samira",
-            "personnummer": invented_personnummer(TODAY.year - 16, 2, 2),
+            "personnummer": invented_personnummer(clock.today().year - 16, 2, 2),
             "gender": "girl",
             "situation": "absconded",
             "district_id": "",
@@ -71,7 +69,7 @@ def test_over_twenty_a_bad_identifier_or_another_partners_youth_is_refused(
 ) -> None:
     worker = api_client(app, factory.account("link_worker", factory.organisation("partner")))
     other = api_client(app, factory.account("link_worker", factory.organisation("partner")))
-    twenty_one = invented_personnummer(TODAY.year - 21, 1, 1)
+    twenty_one = invented_personnummer(clock.today().year - 21, 1, 1)
     for body, field in (
         ({"alias": "A", "personnummer": twenty_one}, "personnummer"),
         ({"alias": "A", "dossier_number": "12"}, "dossier_number"),
@@ -94,12 +92,20 @@ def test_over_twenty_a_bad_identifier_or_another_partners_youth_is_refused(
     ).get_json() == [{"id": youth_id, "alias": "Omid"}]
     anonymous = worker.post(
         "/api/v1/outreach/encounters",
-        {"occurred_on": TODAY.isoformat(), "place": "centralstationen", "needs": ["youth_clinic"]},
+        {
+            "occurred_on": clock.today().isoformat(),
+            "place": "centralstationen",
+            "needs": ["youth_clinic"],
+        },
     )
     assert anonymous.status_code == 201 and anonymous.get_json()["youth_id"] is None
     refused = other.post(
         "/api/v1/outreach/encounters",
-        {"occurred_on": TODAY.isoformat(), "place": "centralstationen", "youth_id": youth_id},
+        {
+            "occurred_on": clock.today().isoformat(),
+            "place": "centralstationen",
+            "youth_id": youth_id,
+        },
     )
     assert refused.status_code == 404 and "youth_id" in refused.get_data(as_text=True)
     assert _count(app, Encounter) == 1
@@ -117,7 +123,7 @@ def test_the_found_action_tells_the_district_at_once_for_a_minor(
         "/api/v1/outreach/youths",
         {
             "alias": "Nadia",
-            "personnummer": invented_personnummer(TODAY.year - 15, 4, 4),
+            "personnummer": invented_personnummer(clock.today().year - 15, 4, 4),
             "district_id": district.id,
         },
     ).get_json()
@@ -150,7 +156,7 @@ def test_a_likely_duplicate_is_proposed_on_the_youths_page_and_linked_then_unlin
 ) -> None:
     partner = factory.organisation("partner")
     worker = api_client(app, factory.account("link_worker", partner))
-    body = {"alias": "Hassan", "birth_year": TODAY.year - 15, "country_of_origin": "Syrien"}
+    body = {"alias": "Hassan", "birth_year": clock.today().year - 15, "country_of_origin": "Syrien"}
     first = worker.post("/api/v1/outreach/youths", body).get_json()["id"]
     second = worker.post("/api/v1/outreach/youths", body).get_json()["id"]
     assert (
@@ -187,7 +193,7 @@ def test_the_queue_lists_likely_pairs_by_reference_and_the_start_page_shows_due_
     partner = factory.organisation("partner")
     account = factory.account("link_worker", partner)
     worker = api_client(app, account)
-    body = {"alias": "Reza", "birth_year": TODAY.year - 16, "country_of_origin": "Iran"}
+    body = {"alias": "Reza", "birth_year": clock.today().year - 16, "country_of_origin": "Iran"}
     first = worker.post("/api/v1/outreach/youths", body).get_json()["id"]
     second = worker.post("/api/v1/outreach/youths", body).get_json()["id"]
     client = app.test_client()
@@ -201,7 +207,7 @@ def test_the_queue_lists_likely_pairs_by_reference_and_the_start_page_shows_due_
             "youth_id": first,
             "authority": "healthcare",
             "purpose": "Vårdkontakt",
-            "next_due_on": TODAY.isoformat(),
+            "next_due_on": clock.today().isoformat(),
         },
     )
     assert opened.status_code == 201

@@ -29,7 +29,6 @@ from referral.roles import Role
 from referral.services import children, consent, groups, partner_files, referrals
 from tests.factories import Account, Factory, api_client, csrf_token, invented_personnummer, log_in
 
-TODAY = clock.today()
 NOTE = "Sjöng med i sången, ville inte gå hem."
 
 
@@ -45,7 +44,9 @@ def _accepted(app: Flask, factory: Factory, partner: Organisation, leader: Accou
         child = children.register_child(
             uow,
             worker,
-            children.NewChild(invented_personnummer(TODAY.year - 10, 4, 2), "Anteckningssida"),
+            children.NewChild(
+                invented_personnummer(clock.today().year - 10, 4, 2), "Anteckningssida"
+            ),
         )
         consent.record_placement(
             uow,
@@ -55,14 +56,14 @@ def _accepted(app: Flask, factory: Factory, partner: Organisation, leader: Accou
             "Beslut 2/2026",
             "SDN",
             date(2026, 1, 15),
-            today=TODAY,
+            today=clock.today(),
             lvu_shared=("name", "age", "participation"),
         )
         referral = referrals.create_referral(
-            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=TODAY
+            uow, worker, referrals.NewReferral(child.id, partner.id, "weekly"), today=clock.today()
         )
-        referrals.submit_referral(uow, worker, referral.id, TODAY)
-        referrals.respond(uow, _leader_actor(leader, partner), referral.id, True, TODAY)
+        referrals.submit_referral(uow, worker, referral.id, clock.today())
+        referrals.respond(uow, _leader_actor(leader, partner), referral.id, True, clock.today())
     return referral.id
 
 
@@ -126,11 +127,16 @@ def test_the_roster_links_each_placed_child_to_its_notes(
             uow,
             actor,
             groups.NewGroup(
-                "Anteckningsgrupp", "weekly", TODAY + timedelta(days=3), 7, 18, [actor.user_id]
+                "Anteckningsgrupp",
+                "weekly",
+                clock.today() + timedelta(days=3),
+                7,
+                18,
+                [actor.user_id],
             ),
-            TODAY,
+            clock.today(),
         )
-        groups.enrol(uow, actor, group.group_id, referral_id, TODAY)
+        groups.enrol(uow, actor, group.group_id, referral_id, clock.today())
     log_in(client, leader)
     roster = client.get(f"/partner/groups/{group.group_id}").get_data(as_text=True)
     assert f'href="/partner/referrals/{referral_id}/notes"' in roster
@@ -159,7 +165,7 @@ def test_another_partners_leader_is_told_the_page_does_not_exist(
     referral_id = _accepted(app, factory, partner, leader)
     with app.app_context(), UnitOfWork(request_session()) as uow:
         actor = _leader_actor(leader, partner)
-        partner_files.write_note(uow, actor, referral_id, NOTE, TODAY)
+        partner_files.write_note(uow, actor, referral_id, NOTE, clock.today())
     stranger = factory.account("group_leader", factory.organisation("partner"))
     log_in(client, stranger)
     path = f"/partner/referrals/{referral_id}/notes"
@@ -240,7 +246,9 @@ def test_another_partners_leader_gets_404_over_the_api(
 ) -> None:
     referral_id = _accepted(app, factory, partner, leader)
     with app.app_context(), UnitOfWork(request_session()) as uow:
-        partner_files.write_note(uow, _leader_actor(leader, partner), referral_id, NOTE, TODAY)
+        partner_files.write_note(
+            uow, _leader_actor(leader, partner), referral_id, NOTE, clock.today()
+        )
     stranger = api_client(app, factory.account("group_leader", factory.organisation("partner")))
     path = f"/api/v1/partner/referrals/{referral_id}/notes"
     for response in (stranger.get(path), stranger.post(path, {"text": "Intrång"})):

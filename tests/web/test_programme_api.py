@@ -40,7 +40,6 @@ from tests.factories import (
     invented_personnummer,
 )
 
-TODAY = clock.today()
 VERSION = "A-2026:api"
 CHILD_NAME = "Apibarn Qwyxe"
 NOTE = "Anteckning Zqvx"
@@ -129,8 +128,8 @@ def _consent(party: str, **changes: object) -> dict[str, object]:
         "party": party,
         "decision": "given",
         "categories": ["name", "age"],
-        "decided_on": TODAY.isoformat(),
-        "valid_until": (TODAY + timedelta(days=90)).isoformat(),
+        "decided_on": clock.today().isoformat(),
+        "valid_until": (clock.today() + timedelta(days=90)).isoformat(),
         "method": "written",
         "description_version": VERSION,
         **changes,
@@ -586,8 +585,12 @@ def _on_child(method: str, tail: str, body: object) -> BadRequest:
 
 
 def _consent_with(**changes: object) -> BadRequest:
-    body = {**_consent("child"), **changes}
-    return lambda ids: ("POST", f"/api/v1/children/{ids.child}/consents", body)
+    # The body is built when the request is: its dates are the day the test runs.
+    return lambda ids: (
+        "POST",
+        f"/api/v1/children/{ids.child}/consents",
+        {**_consent("child"), **changes},
+    )
 
 
 def _referral_with(**changes: object) -> BadRequest:
@@ -672,7 +675,7 @@ BAD_INPUT: list[tuple[str, BadRequest, str]] = [
     ),
     (
         "end before decision",
-        _consent_with(valid_until=(TODAY - timedelta(days=1)).isoformat()),
+        _consent_with(valid_until="2020-01-01"),  # before any decision made today
         "valid_until",
     ),
     ("date that is not a date", _consent_with(decided_on="yesterday"), "decided_on"),
