@@ -75,21 +75,50 @@ def child_row(uow: UnitOfWork, registered: children.RegisteredChild) -> Child:
 
 # A code worked out closer than this to the end of its 30 seconds might reach the server
 # after them (a browser test types it; a loaded machine answers slowly), when the server no
-# longer takes it. Each second here costs the suite a thirtieth of a second per login.
+# longer takes it.
 _TIME_LEFT_SECONDS = 2.0
+
+
+class TotpTime:
+    """The time TOTP steps are read by in this process: the codes worked out here and, while
+    the suite runs, the service's own check (tests/conftest.py points referral.auth.totp at
+    it).
+
+    A code is taken once (the step is remembered), so a second login of one account must
+    wait for the next 30-second step. Slept for, those waits were most of the suite's wall
+    time. When the server runs in this process (the test client, the browser tests' server
+    thread), the clock is moved to the next step instead: `virtual`, real time plus an
+    offset that only grows. A server in another process (tests/live, the assurance scripts)
+    reads real time, so there it is off and the wait is real."""
+
+    def __init__(self) -> None:
+        self.virtual = False
+        self._offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + (self._offset if self.virtual else 0.0)
+
+    def wait(self, seconds: float) -> None:
+        if self.virtual:
+            self._offset += seconds
+        else:
+            time.sleep(seconds)
+
+
+TOTP_TIME = TotpTime()
 
 
 def _step_with_time_left(after: int = -1) -> int:
     """The current TOTP step, once it is later than `after` and has time left: the server
     takes only the current step's code (referral/auth/totp.py), so this waits for the next
-    step when needed (at most 30 seconds)."""
+    step when needed (at most 30 seconds; see TotpTime)."""
     while True:
-        now = time.time()
+        now = TOTP_TIME.time()
         step = int(now // totp.STEP_SECONDS)
         ends_in = (step + 1) * totp.STEP_SECONDS - now
         if step > after and ends_in > _TIME_LEFT_SECONDS:
             return step
-        time.sleep(ends_in + 0.01)
+        TOTP_TIME.wait(ends_in + 0.01)
 
 
 def code_for(seed: str, step: int | None = None) -> str:

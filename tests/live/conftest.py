@@ -26,7 +26,7 @@ from flask import Flask
 from config.settings import Settings
 from referral import create_app
 from referral.request_scope import get_database
-from tests.factories import Account, Factory, command_environment
+from tests.factories import TOTP_TIME, Account, Factory, command_environment
 from tests.own_database import own_database
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -34,6 +34,15 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 FLASK = GUNICORN.with_name("flask")
 START_TIMEOUT_SECONDS = 30.0
 CSRF_MARKER = 'name="csrf-token" content="'
+
+
+@pytest.fixture(autouse=True)
+def totp_steps_in_real_time() -> Iterator[None]:
+    """The server runs in other processes and reads real time: a second login waits for the
+    next step for real (tests/factories.py, TotpTime)."""
+    TOTP_TIME.virtual = False
+    yield
+    TOTP_TIME.virtual = True
 
 
 def free_port() -> int:
