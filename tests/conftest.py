@@ -20,7 +20,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from audit.checkpoints import generate_signing_key, private_pem
 from config.settings import Environment, Settings
@@ -129,22 +129,23 @@ def settings(base_settings: Settings) -> Settings:
 def app_in_rolled_back_transaction(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings)
     try:
-        with _rolled_back(app):
+        with rolled_back(app):
             yield app
     finally:
         get_database(app).engine.dispose()
 
 
 @contextmanager
-def _rolled_back(app: Flask) -> Iterator[None]:
-    """Every session of `app` inside one outer transaction, rolled back at the end."""
+def rolled_back(app: Flask) -> Iterator[Connection]:
+    """Every session of `app` inside one outer transaction (on the connection yielded),
+    rolled back at the end."""
     database = get_database(app)
     cipher = database.cipher
     connection = database.engine.connect()
     transaction = connection.begin()
     database.bind_to(connection)
     try:
-        yield
+        yield connection
     finally:
         transaction.rollback()
         connection.close()
@@ -174,7 +175,7 @@ def app(
     # The rate limiter is one object for every app (Flask-Limiter keeps its storage on the
     # extension, not the app): counts start empty for each test, as with an app of its own.
     limiter.init_app(app)
-    with _rolled_back(app):
+    with rolled_back(app):
         yield app
 
 

@@ -10,6 +10,8 @@ import itertools
 import os
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -85,11 +87,11 @@ class TotpTime:
     it).
 
     A code is taken once (the step is remembered), so a second login of one account must
-    wait for the next 30-second step. Slept for, those waits were most of the suite's wall
-    time. When the server runs in this process (the test client, the browser tests' server
-    thread), the clock is moved to the next step instead: `virtual`, real time plus an
-    offset that only grows. A server in another process (tests/live, the assurance scripts)
-    reads real time, so there it is off and the wait is real."""
+    wait for the next 30-second step. When the server runs in this process (the test
+    client, the browser tests' server thread), the clock is moved to the next step instead
+    of sleeping: `virtual`, real time plus an offset that only grows. A server in another
+    process (gunicorn in tests/live and tests/assurance) reads real time, so a code for it
+    is worked out `in_real_time()` and the wait is real."""
 
     def __init__(self) -> None:
         self.virtual = False
@@ -103,6 +105,14 @@ class TotpTime:
             self._offset += seconds
         else:
             time.sleep(seconds)
+
+    @contextmanager
+    def in_real_time(self) -> Iterator[None]:
+        virtual, self.virtual = self.virtual, False
+        try:
+            yield
+        finally:
+            self.virtual = virtual
 
 
 TOTP_TIME = TotpTime()
@@ -118,6 +128,9 @@ def _step_with_time_left(after: int = -1) -> int:
         ends_in = (step + 1) * totp.STEP_SECONDS - now
         if step > after and ends_in > _TIME_LEFT_SECONDS:
             return step
+        # An account that signed in on the moved clock cannot sign in to a server reading
+        # real time before real time catches up: fail rather than sleep for hours.
+        assert TOTP_TIME.virtual or after <= step + 1, "signed in on the moved TOTP clock"
         TOTP_TIME.wait(ends_in + 0.01)
 
 

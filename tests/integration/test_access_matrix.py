@@ -50,6 +50,7 @@ from tests.access_matrix import (
     Row,
     Variant,
 )
+from tests.conftest import rolled_back
 from tests.factories import Factory, csrf_token, log_in, log_in_with_password
 from tests.integration.access_filling import (
     PARAMETERS,
@@ -235,19 +236,13 @@ def walk(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
     moment = clock.now()
     settings = with_own_checkpoints(base_settings, tmp_path_factory.mktemp("access-matrix"))
     app = create_app(settings)
-    database = get_database(app)
-    connection = database.engine.connect()
-    transaction = connection.begin()
-    database.bind_to(connection)
     try:
-        with pytest.MonkeyPatch.context() as patch:
+        with rolled_back(app) as connection, pytest.MonkeyPatch.context() as patch:
             patch.setattr(clock, "now", lambda: moment)
             scene = build_scene(app, Factory(app, settings))
             yield Walk(app, connection, scene, _visitors(app, scene))
     finally:
-        transaction.rollback()
-        connection.close()
-        database.engine.dispose()
+        get_database(app).engine.dispose()
 
 
 def _routes(app: Flask) -> dict[str, set[str]]:

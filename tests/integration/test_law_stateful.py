@@ -51,7 +51,7 @@ from referral.errors import DomainError
 from referral.request_scope import get_database, request_session
 from referral.services import children, consent, referrals
 from tests import law_model
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, rolled_back
 from tests.factories import (
     ApiClient,
     Factory,
@@ -718,16 +718,11 @@ def stage(
     )
     frozen = FrozenClock(monkeypatch, noon(FIRST_DAY))
     app = create_app(settings)
-    database = get_database(app)
-    connection = database.engine.connect()
-    transaction = connection.begin()
-    database.bind_to(connection)
     try:
-        yield Stage(app, connection, new_scene(app, Factory(app, settings)), frozen)
+        with rolled_back(app) as connection:
+            yield Stage(app, connection, new_scene(app, Factory(app, settings)), frozen)
     finally:
-        transaction.rollback()
-        connection.close()
-        database.engine.dispose()
+        get_database(app).engine.dispose()
 
 
 # Found by this test (the machine's shortest case is the second test below, kept as the

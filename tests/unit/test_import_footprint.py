@@ -9,17 +9,13 @@ have imported any of them: an eager import of one fails with the chain that brou
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config.settings import Settings
 from tests.factories import command_environment
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh_interpreter import json_printed_by
 
 # Imported where they are used, with the reason beside the import.
 LAZY = {
@@ -86,17 +82,7 @@ SERVED_BY_EVERY_WORKER = ("sqlalchemy", "flask_limiter")
 def run_as_a_worker(settings: Settings, probe: str, *arguments: str) -> Any:
     """Run `probe` in a fresh interpreter started as a worker is (it imports referral.wsgi
     itself); what it printed last, read as JSON."""
-    done = subprocess.run(
-        [sys.executable, "-c", probe, *arguments],
-        env=_server_environment(settings),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json_printed_by(probe, *arguments, env=_server_environment(settings))
 
 
 @pytest.fixture(scope="module")

@@ -604,10 +604,11 @@ def test_a_good_token_from_the_stub_signs_in(
         ({"aud": "another-client"}, "audience"),
         ({"aud": ["another-client", "a-third"]}, "audience"),
         ({"iss": "https://idp.example.com"}, "issuer"),
-        ({"exp": int(time.time()) - 3600}, "expired"),
-        ({"exp": int(time.time()) - 90}, "expired"),  # beyond the 60 s of skew allowed
-        ({"iat": int(time.time()) + 3600}, "invalid_iat"),
-        ({"iat": int(time.time()) - 3 * 3600}, "token_too_old"),
+        # exp and iat in seconds from the moment the token is made (see the test)
+        ({"exp": -3600}, "expired"),
+        ({"exp": -90}, "expired"),  # beyond the 60 s of skew allowed
+        ({"iat": 3600}, "invalid_iat"),
+        ({"iat": -3 * 3600}, "token_too_old"),
         ({"nonce": None}, "nonce"),
         ({"sub": None}, "missing_sub"),
     ],
@@ -621,7 +622,9 @@ def test_a_token_that_fails_a_check_is_refused_and_the_refusal_recorded(
     changes: dict[str, object],
     reason: str,
 ) -> None:
-    response = _answer_with(client, stub, **changes)
+    now = int(time.time())
+    timed = {k: now + v for k, v in changes.items() if k in ("exp", "iat")}  # type: ignore[operator]
+    response = _answer_with(client, stub, **{**changes, **timed})
     assert response.status_code == 401 and not is_fully_signed_in(client)
     assert refusals(app)[-1] == f"stub:{reason}"
 

@@ -805,19 +805,21 @@ def test_a_social_worker_is_refused_the_partner_endpoints(
 OBJECT_ROUTES = [(m, t) for m, t in SOCIAL_WORKER_ROUTES if "{" in t]
 
 
-VALID_BODIES: dict[str, object] = {
-    "details": {
-        "gender": "boy",
-        "family_home_name": None,
-        "family_home_address": None,
-        "family_home_phone": None,
-        "paying_municipality": None,
-        "child_views": None,
-    },
-    "placement": {"basis": "SoL"},
-    "guardians": {"name": "Främling", "has_custody": True},
-    "consents": _consent("child"),
-}
+def _valid_bodies() -> dict[str, object]:
+    """A well-formed body for each kind of write, its dates those of the day the test runs."""
+    return {
+        "details": {
+            "gender": "boy",
+            "family_home_name": None,
+            "family_home_address": None,
+            "family_home_phone": None,
+            "paying_municipality": None,
+            "child_views": None,
+        },
+        "placement": {"basis": "SoL"},
+        "guardians": {"name": "Främling", "has_custody": True},
+        "consents": _consent("child"),
+    }
 
 
 @pytest.mark.asvs("V8.2.2", "V8.4.1")
@@ -826,10 +828,11 @@ def test_another_districts_social_worker_gets_404_for_the_child_and_the_referral
 ) -> None:
     child_id, referral_id = world.lvu_referral()
     stranger = api_client(world.app, factory.account("social_worker"))
+    bodies = _valid_bodies()
     for method, template in OBJECT_ROUTES:
         with subtests.test(f"{method} {template}"):
             path = template.format(child=child_id, referral=referral_id)
-            body = next((b for key, b in VALID_BODIES.items() if path.endswith(key)), None)
+            body = next((b for key, b in bodies.items() if path.endswith(key)), None)
             before, since = _counts(world.app), _last_sequence(world.app)
 
             _assert_not_found(stranger.send(method, path, body))
@@ -903,7 +906,7 @@ def test_under_lvu_the_social_worker_decides_over_the_api_what_the_partner_sees(
     )
     assert placed.status_code == 200
     assert placed.get_json()["lvu_shared"] == ["name", "age"]  # the default decision
-    details = dict.fromkeys(VALID_BODIES["details"], None)  # type: ignore[arg-type]
+    details = dict.fromkeys(_valid_bodies()["details"], None)  # type: ignore[arg-type]
     details["family_home_phone"] = "08-000 00 09"
     saved = world.worker.put(f"/api/v1/children/{child_id}/details", details)
     assert saved.status_code == 200, saved.get_json()
