@@ -51,7 +51,8 @@ def _reset_postgres(url: str) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def totp_steps_without_sleeping() -> Iterator[None]:
     """The service checks codes by TOTP_TIME, which moves to the next step instead of
-    sleeping for it (tests/factories.py, TotpTime); tests/live turns it off."""
+    sleeping for it (tests/factories.py, TotpTime); a login to gunicorn in another process
+    works its code out in real time (tests/live/conftest.py, LiveServer.log_in)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(totp, "time", TOTP_TIME)
         TOTP_TIME.virtual = True
@@ -157,7 +158,7 @@ def rolled_back(app: Flask) -> Iterator[Connection]:
 def shared_app(base_settings: Settings) -> Iterator[Flask]:
     """One app for every test on the default settings. Building an app compiles some 1 100
     URL rules and the OpenAPI document, about 0.13 s: once for each of some 6 900 tests, that
-    was close to half of a pass. What a test leaves behind is undone per test (see `app`)."""
+    was some 14 minutes a pass. What a test leaves behind is undone per test (see `app`)."""
     app = create_app(base_settings)
     yield app
     get_database(app).engine.dispose()

@@ -90,8 +90,8 @@ class TotpTime:
     wait for the next 30-second step. When the server runs in this process (the test
     client, the browser tests' server thread), the clock is moved to the next step instead
     of sleeping: `virtual`, real time plus an offset that only grows. A server in another
-    process (gunicorn in tests/live and tests/assurance) reads real time, so a code for it
-    is worked out `in_real_time()` and the wait is real."""
+    process (gunicorn, tests/live/conftest.py's LiveServer, which tests/assurance uses too)
+    reads real time, so a code for it is worked out `in_real_time()` and the wait is real."""
 
     def __init__(self) -> None:
         self.virtual = False

@@ -36,14 +36,6 @@ START_TIMEOUT_SECONDS = 30.0
 CSRF_MARKER = 'name="csrf-token" content="'
 
 
-@pytest.fixture(autouse=True)
-def totp_steps_in_real_time() -> Iterator[None]:
-    """The server runs in other processes and reads real time: a second login waits for the
-    next step for real (tests/factories.py, TotpTime), whichever way a test logs in."""
-    with TOTP_TIME.in_real_time():
-        yield
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -72,7 +64,9 @@ class LiveServer:
             allow_redirects=False,
         )
         assert response.status_code == 302, response.status_code
-        with TOTP_TIME.in_real_time():  # the server is another process (tests/assurance too)
+        # gunicorn reads real time, not the suite's moved TOTP clock (tests/factories.py): a
+        # second login of one account waits for the next step for real.
+        with TOTP_TIME.in_real_time():
             code = account.next_code()
         response = http.post(
             f"{self.url}/mfa",
